@@ -1,0 +1,101 @@
+import { PGlite } from '@electric-sql/pglite';
+import { pgcrypto } from '@electric-sql/pglite/contrib/pgcrypto';
+import { createPgConfig } from '@electric-sql/pglite/node-postgres';
+import { Kysely, PostgresDialect } from 'kysely';
+import { mkdirSync } from 'node:fs';
+import pg from 'pg';
+import { ExdefError } from '../failure.js';
+import { qualifiedName, quoteIdentifier } from '../sql/identifier.js';
+import { TEXT_PARSED_TYPES, type CopyTarget, type Database, type Row, type Session } from './database.js';
+import { cursorRows } from './postgres-database.js';
+
+export interface PGliteOptions {
+  /** A directory for a file-backed database, or undefined for one in memory. */
+  dataDir?: string;
+}
+
+const textParsers = Object.fromEntries(Object.values(TEXT_PARSED_TYPES).map((oid) => [oid, (value: string) => value]));
+
+/** Bytes gathered before each COPY FROM '/dev/blob' (PGlite's COPY takes a whole blob at once). */
+const COPY_BATCH_BYTES = 4 * 1024 * 1024;
+
+/** The embedded engine: PostgreSQL compiled to WASM, in this process. */
+export async function openPGlite(options: PGliteOptions = {}): Promise<Database> {
+  const target = options.dataDir ? `embedded PGlite database at ${options.dataDir}` : 'in-memory PGlite database';
+  let pglite: PGlite;
+  try {
+    if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+    pglite = await PGlite.create({
+      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+      extensions: { pgcrypto },
+      parsers: textParsers,
+    });
+  } catch (error) {
+    throw new ExdefError(`cannot open the ${target}: ${(error as Error).message}`, { exitCode: 2, step: 'connect', cause: error });
+  }
+  let kysely: Kysely<any> | undefined;
+
+  const session: Session = {
+    async query<R extends Row>(sql: string, params: readonly unknown[] = []) {
+      const result = await pglite.query<R>(sql, params as unknown[]);
+      return result.rows;
+    },
+    async exec(sql: string) {
+      await pglite.exec(sql);
+    },
+    cursor<R extends Row>(sql: string, params: readonly unknown[], batchSize: number) {
+      return cursorRows<R>((text, values) => pglite.query<R>(text, values as unknown[]).then((r) => r.rows), sql, params, batchSize);
+    },
+    async copyIn(copyTarget: CopyTarget, chunks: AsyncIterable<string> | Iterable<string>) {
+      const sql = `COPY ${qualifiedName(copyTarget.schema, copyTarget.table)} (${copyTarget.columns.map(quoteIdentifier).join(', ')}) FROM '/dev/blob'`;
+      let parts: string[] = [];
+      let size = 0;
+      let rows = 0;
+      const flush = async () => {
+        if (parts.length === 0) return;
+        const result = await pglite.query(sql, [], { blob: new Blob(parts) });
+        rows += result.affectedRows ?? 0;
+        parts = [];
+        size = 0;
+      };
+      for await (const chunk of chunks) {
+        parts.push(chunk);
+        size += chunk.length;
+        if (size >= COPY_BATCH_BYTES) await flush();
+      }
+      await flush();
+      return rows;
+    },
+  };
+
+  return {
+    engine: 'pglite',
+    target,
+    ...session,
+    cursor<R extends Row>(sql: string, params: readonly unknown[], batchSize: number): AsyncIterable<R[]> {
+      return {
+        async *[Symbol.asyncIterator]() {
+          await pglite.exec('BEGIN');
+          try {
+            yield* session.cursor<R>(sql, params, batchSize);
+            await pglite.exec('COMMIT');
+          } catch (error) {
+            await pglite.exec('ROLLBACK').catch(() => undefined);
+            throw error;
+          }
+        },
+      };
+    },
+    async withSession(fn) {
+      return fn(session);
+    },
+    kysely() {
+      kysely ??= new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool(createPgConfig(pglite)) }) });
+      return kysely;
+    },
+    async close() {
+      if (kysely) await kysely.destroy().catch(() => undefined);
+      await pglite.close();
+    },
+  };
+}

@@ -1,0 +1,217 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { defineCodes } from '../diagnostics/define-codes.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { closestMatch, listOr } from '../diagnostics/suggest.js';
+import { spanAtPath, type YamlPath, type YamlSource } from './yaml-source.js';
+
+export const schemaCodes = defineCodes({
+  'schema-unknown-key': {
+    severity: 'error',
+    stage: 'schema',
+    message: (p: { key: string; where: string; suggestion?: string }) =>
+      `unknown key \`${p.key}\`${p.where ? ` in \`${p.where}\`` : ''}${p.suggestion ? `; did you mean \`${p.suggestion}\`?` : ''}`,
+  },
+  'schema-missing-key': {
+    severity: 'error',
+    stage: 'schema',
+    message: (p: { key: string; where: string }) => `${p.where ? `\`${p.where}\`` : 'the document'} is missing \`${p.key}\``,
+  },
+  'schema-invalid-value': {
+    severity: 'error',
+    stage: 'schema',
+    message: (p: { where: string; expected: string; suggestion?: string }) =>
+      `\`${p.where}\` must be ${p.expected}${p.suggestion ? `; did you mean ${p.suggestion}?` : ''}`,
+  },
+});
+
+/** Extra schema keywords exdef understands (JSON Schema tools ignore them). */
+const EXTRA_KEYWORDS = ['x-pattern-message', 'x-order'];
+
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
+ajv.addVocabulary(EXTRA_KEYWORDS);
+ajv.addFormat('date', /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/);
+
+const compiled = new Map<object, ValidateFunction>();
+
+/** Compiles a schema once per process (keyed by the schema object). */
+export function validatorFor(schema: object): ValidateFunction {
+  let validate = compiled.get(schema);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    compiled.set(schema, validate);
+  }
+  return validate;
+}
+
+/** Validates a parsed YAML source against a schema; every problem is a diagnostic at its node. */
+export function validateYamlAgainstSchema(source: YamlSource, schema: object): Diagnostic[] {
+  const validate = validatorFor(schema);
+  if (validate(source.value)) return [];
+  return schemaErrorsToDiagnostics(source, validate.errors ?? []);
+}
+
+export function schemaErrorsToDiagnostics(source: YamlSource, errors: readonly ErrorObject[]): Diagnostic[] {
+  const kept = pruneErrors(errors);
+  const diagnostics: Diagnostic[] = [];
+  const seen = new Set<string>();
+  for (const error of kept) {
+    const diagnostic = describe(source, error);
+    const key = `${diagnostic.span?.start.offset}:${diagnostic.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    diagnostics.push(diagnostic);
+  }
+  return diagnostics;
+}
+
+function pathOf(instancePath: string): YamlPath {
+  if (instancePath === '') return [];
+  return instancePath
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+export function dotted(path: YamlPath): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else out += out === '' ? segment : `.${segment}`;
+  }
+  return out;
+}
+
+/**
+ * Ajv with allErrors reports every failing branch of a oneOf/anyOf and the union keyword itself.
+ * Keep the errors that say something precise: drop union wrappers when deeper errors exist, and
+ * drop `if` (its `then` error carries the message).
+ */
+function pruneErrors(errors: readonly ErrorObject[]): ErrorObject[] {
+  const withoutIf = errors.filter((e) => e.keyword !== 'if');
+  return withoutIf.filter((e) => {
+    if (e.keyword !== 'oneOf' && e.keyword !== 'anyOf') return true;
+    return !withoutIf.some((other) => other !== e && other.keyword !== 'oneOf' && other.keyword !== 'anyOf' && other.instancePath.startsWith(e.instancePath));
+  }).filter((e, _i, all) => {
+    // Among the branches of a union, type mismatches of a branch that was not meant are noise
+    // when another error at the same place is more specific.
+    if (e.keyword !== 'type') return true;
+    return !all.some((other) => other !== e && other.instancePath === e.instancePath && other.keyword !== 'type');
+  });
+}
+
+function describe(source: YamlSource, error: ErrorObject): Diagnostic {
+  const path = pathOf(error.instancePath);
+  const where = dotted(path);
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const key = String(params['additionalProperty']);
+      const allowed = Object.keys((error.parentSchema as { properties?: object })?.properties ?? {});
+      const suggestion = closestMatch(key, allowed);
+      return schemaCodes.make(
+        'schema-unknown-key',
+        suggestion ? { key, where, suggestion } : { key, where },
+        spanAtPath(source, [...path, key], 'key'),
+        allowed.length > 0 && !suggestion ? [`allowed keys here: ${allowed.join(', ')}`] : undefined,
+      );
+    }
+    case 'required': {
+      const key = String(params['missingProperty']);
+      return schemaCodes.make('schema-missing-key', { key, where }, spanAtPath(source, path, 'key'));
+    }
+    case 'enum': {
+      const allowed = (params['allowedValues'] as unknown[]).map(String);
+      const suggestion = typeof error.data === 'string' ? closestMatch(error.data, allowed) : undefined;
+      return schemaCodes.make(
+        'schema-invalid-value',
+        { where, expected: `one of ${listOr(allowed)}`, ...(suggestion ? { suggestion } : {}) },
+        spanAtPath(source, path),
+      );
+    }
+    case 'const':
+      return schemaCodes.make('schema-invalid-value', { where, expected: `\`${String(params['allowedValue'])}\`` }, spanAtPath(source, path));
+    case 'type': {
+      const expected = String(params['type']).split(',');
+      return schemaCodes.make(
+        'schema-invalid-value',
+        { where, expected: `${listOr(expected.map(article))} (found ${describeValue(error.data)})` },
+        spanAtPath(source, path),
+      );
+    }
+    case 'pattern': {
+      const custom = (error.parentSchema as Record<string, unknown> | undefined)?.['x-pattern-message'];
+      const expected = typeof custom === 'string' ? custom : `text matching ${String(params['pattern'])}`;
+      return schemaCodes.make('schema-invalid-value', { where, expected }, spanAtPath(source, path));
+    }
+    case 'format':
+      return schemaCodes.make(
+        'schema-invalid-value',
+        { where, expected: params['format'] === 'date' ? 'a date written YYYY-MM-DD' : `a valid ${String(params['format'])}` },
+        spanAtPath(source, path),
+      );
+    case 'minLength':
+      return schemaCodes.make(
+        'schema-invalid-value',
+        { where, expected: params['limit'] === 1 ? 'non-empty text' : `at least ${String(params['limit'])} characters long` },
+        spanAtPath(source, path),
+      );
+    case 'maxLength':
+      return schemaCodes.make('schema-invalid-value', { where, expected: `at most ${String(params['limit'])} characters long` }, spanAtPath(source, path));
+    case 'minItems':
+      return schemaCodes.make(
+        'schema-invalid-value',
+        { where, expected: `a list of at least ${String(params['limit'])} item${params['limit'] === 1 ? '' : 's'}` },
+        spanAtPath(source, path),
+      );
+    case 'maxItems':
+      return schemaCodes.make('schema-invalid-value', { where, expected: `a list of at most ${String(params['limit'])} items` }, spanAtPath(source, path));
+    case 'uniqueItems':
+      return schemaCodes.make(
+        'schema-invalid-value',
+        { where, expected: `a list without repeats (items ${String(params['j'])} and ${String(params['i'])} are the same)` },
+        spanAtPath(source, path),
+      );
+    case 'minimum':
+    case 'exclusiveMinimum':
+      return schemaCodes.make('schema-invalid-value', { where, expected: `${error.keyword === 'minimum' ? 'at least' : 'greater than'} ${String(params['limit'])}` }, spanAtPath(source, path));
+    case 'maximum':
+    case 'exclusiveMaximum':
+      return schemaCodes.make('schema-invalid-value', { where, expected: `${error.keyword === 'maximum' ? 'at most' : 'less than'} ${String(params['limit'])}` }, spanAtPath(source, path));
+    case 'propertyNames':
+      return schemaCodes.make('schema-invalid-value', { where, expected: 'a map whose keys are valid names' }, spanAtPath(source, path));
+    case 'minProperties':
+      return schemaCodes.make('schema-invalid-value', { where, expected: `a map with at least ${String(params['limit'])} entr${params['limit'] === 1 ? 'y' : 'ies'}` }, spanAtPath(source, path));
+    case 'oneOf':
+    case 'anyOf': {
+      const options = ((error.parentSchema as { [k: string]: unknown })?.[error.keyword] as { title?: string; type?: string }[] | undefined) ?? [];
+      const names = options.map((o) => o.title ?? o.type ?? 'an allowed form').filter(Boolean);
+      return schemaCodes.make('schema-invalid-value', { where, expected: names.length > 0 ? listOr(names.map(article)) : 'one of the allowed forms' }, spanAtPath(source, path));
+    }
+    default:
+      return schemaCodes.make('schema-invalid-value', { where: where || 'the document', expected: `valid (${error.message ?? error.keyword})` }, spanAtPath(source, path));
+  }
+}
+
+function article(type: string): string {
+  switch (type) {
+    case 'integer':
+      return 'an integer';
+    case 'object':
+      return 'a map';
+    case 'array':
+      return 'a list';
+    case 'null':
+      return 'empty';
+    default:
+      return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a map';
+  if (typeof value === 'string') return `the text ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  return `${typeof value} ${String(value)}`;
+}
