@@ -14,8 +14,9 @@ export interface Ddl {
   triggers: string[];
 }
 
-export function generateDdl(catalogue: Catalogue): Ddl {
-  const schemas = [...new Set(catalogue.tables.map((t) => t.schema))];
+export function generateDdl(catalogue: Catalogue, only?: ReadonlySet<string>): Ddl {
+  const tables = only ? catalogue.tables.filter((t) => only.has(t.name)) : catalogue.tables;
+  const schemas = [...new Set(tables.map((t) => t.schema))];
   const ddl: Ddl = {
     schemas: schemas.map((s) => `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(s)}`),
     tables: [],
@@ -25,7 +26,7 @@ export function generateDdl(catalogue: Catalogue): Ddl {
     triggers: [],
   };
   const trackedSchemas = new Set<string>();
-  for (const table of catalogue.tables) {
+  for (const table of tables) {
     ddl.tables.push(createTable(table));
     ddl.primaryKeys.push(
       `ALTER TABLE ${qualifiedName(table.schema, table.name)} ADD CONSTRAINT ${quoteIdentifier(constraintName(table.name, 'pkey'))} PRIMARY KEY (${table.primaryKey.map(quoteIdentifier).join(', ')})`,

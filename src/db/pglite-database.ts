@@ -30,6 +30,7 @@ export async function openPGlite(options: PGliteOptions = {}): Promise<Database>
       extensions: { pgcrypto },
       parsers: textParsers,
     });
+    await pglite.exec("SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO, YMD'; SET IntervalStyle TO 'postgres'");
   } catch (error) {
     throw new ExdefError(`cannot open the ${target}: ${(error as Error).message}`, { exitCode: 2, step: 'connect', cause: error });
   }

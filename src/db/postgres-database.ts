@@ -27,6 +27,8 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     max: options.maxConnections ?? 4,
     application_name: options.applicationName ?? 'exdef',
     connectionTimeoutMillis: 15_000,
+    // Every exdef session reads and writes times in UTC, ISO formatted, whatever the server's defaults.
+    options: '-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=postgres',
     types: typeParsers,
   });
   // An idle client that loses its connection emits here; without a listener Node would crash.

@@ -81,3 +81,11 @@ export async function countRows(db: Database, schema: string, table: string): Pr
   const rows = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${qualifiedName(schema, table)}`);
   return Number(rows[0]?.n ?? 0);
 }
+
+/** Creates whichever terminology tables are missing (the rest of the schema is left alone). */
+export async function ensureTerminologyTables(db: Database, catalogue: Catalogue): Promise<void> {
+  const present = await existingTables(db, catalogue);
+  const missing = new Set(catalogue.tables.filter((t) => t.schema === 'terminology' && !present.has(t.name)).map((t) => t.name));
+  if (missing.size === 0) return;
+  await runDdl(db, generateDdl(catalogue, missing), ['schemas', 'tables', 'primaryKeys', 'indexes']);
+}

@@ -7,6 +7,7 @@ import { FSN_TYPE, IS_A, findRf2Files, lineSpan, readRf2, rf2Codes } from './rf2
 /** SNOMED CT as exdef needs it: concepts, the is-a hierarchy and simple refset membership. */
 export interface Terminology {
   ids: string[];
+  /** Fully specified names; null where the snapshot has none (loaded as ''). */
   fsn: (string | null)[];
   active: boolean[];
   /** parents[i]: indexes of the concepts i is-a (active relationships only). */
@@ -229,7 +230,7 @@ export async function loadTerminology(db: Database, terminology: Terminology): P
       await session.copyIn(
         { schema: 'terminology', table: 'concept', columns: ['id', 'fsn', 'active'] },
         chunked((function* () {
-          for (let i = 0; i < ids.length; i++) yield copyLine([ids[i], fsn[i], active[i]]);
+          for (let i = 0; i < ids.length; i++) yield copyLine([ids[i], fsn[i] ?? '', active[i]]);
         })()),
       );
       closureRows = await session.copyIn(

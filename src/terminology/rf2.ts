@@ -11,6 +11,11 @@ export const rf2Codes = defineCodes({
     stage: 'terminology',
     message: (p: { kind: string; pattern: string; dir: string }) => `no ${p.kind} file (${p.pattern}) in ${p.dir}`,
   },
+  'rf2-no-descriptions': {
+    severity: 'warning',
+    stage: 'terminology',
+    message: (p: { dir: string }) => `no description file (sct2_Description_Snapshot*.txt) in ${p.dir}: concepts are loaded without their fully specified names`,
+  },
   'rf2-duplicate-file': {
     severity: 'error',
     stage: 'terminology',
@@ -35,7 +40,7 @@ export const rf2Codes = defineCodes({
   'rf2-cycle': {
     severity: 'error',
     stage: 'terminology',
-    message: (p: { cycle: string }) => `the is-a hierarchy has a cycle: ${p.cycle}; a concept cannot be its own ancestor`,
+    message: (p: { cycle: string }) => `the is-a hierarchy has a cycle (child → parent): ${p.cycle}; a concept cannot be its own ancestor`,
   },
 });
 
@@ -107,6 +112,7 @@ export function findRf2Files(dir: string): { files: Rf2Files; diagnostics: Diagn
       files[kind] = paths[0];
     }
   }
+  if (found.description.length === 0 && found.concept.length > 0) diagnostics.push(rf2Codes.make('rf2-no-descriptions', { dir }));
   return { files, diagnostics };
 }
 

@@ -1,0 +1,69 @@
+// The benchmarks: each case runs in a child process and reports time, rows and peak RSS; each
+// suite prints a table with its baseline measured in the same run, and checks its targets.
+//   node bench/run.js [suite ...]     (npm run bench starts a throwaway PostgreSQL first)
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+function measure(script, args) {
+  const result = spawnSync(process.execPath, [join(here, 'cases', script), ...args], { encoding: 'utf8', env: process.env, maxBuffer: 64 * 1024 * 1024 });
+  if (result.status !== 0) {
+    process.stderr.write(result.stderr);
+    throw new Error(`bench case ${script} ${args.join(' ')} failed (exit ${result.status})`);
+  }
+  const last = result.stdout.trim().split('\n').pop();
+  return JSON.parse(last);
+}
+
+function table(title, header, rows) {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  const line = (r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(`\n${title}\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${cells.slice(1).map(line).join('\n')}`);
+}
+
+const fmt = {
+  s: (x) => x.toFixed(2),
+  int: (x) => Math.round(x).toLocaleString('en-GB'),
+  mb: (x) => x.toFixed(0),
+};
+
+const results = [];
+function target(description, ok, actual) {
+  results.push({ description, ok, actual });
+}
+
+const suites = {
+  seed() {
+    const patients = Number(process.env.EXDEF_BENCH_SEED_PATIENTS ?? 100_000);
+    const demoPatients = 2_000;
+    const cases = [
+      ['generator only (baseline, no database)', measure('seed.js', ['generate', String(patients)]), patients],
+      ['db seed → PostgreSQL 15 (COPY, keys, indexes)', measure('seed.js', ['postgres', String(patients)]), patients],
+      ['db seed → PGlite in memory (demo size)', measure('seed.js', ['pglite', String(demoPatients)]), demoPatients],
+    ];
+    table(
+      `Seeding (${patients.toLocaleString('en-GB')} patients; PGlite at demo size)`,
+      ['case', 'patients', 'rows', 'seconds', 'rows/s', 'peak RSS MB'],
+      cases.map(([name, r, n]) => [name, fmt.int(n), fmt.int(r.rows), fmt.s(r.seconds), fmt.int(r.rows / r.seconds), fmt.mb(r.maxRssMb)]),
+    );
+    const pgSeed = cases[1][1];
+    console.log(`observations in the PostgreSQL seed: ${fmt.int(pgSeed.observations)}; the database side adds ${fmt.s(pgSeed.seconds - cases[0][1].seconds)} s over the generator alone`);
+    if (patients >= 100_000) {
+      target('100k-patient seed into PostgreSQL under 120 s', pgSeed.seconds < 120, `${fmt.s(pgSeed.seconds)} s`);
+      target('100k-patient seed peak RSS under 300 MB', pgSeed.maxRssMb < 300, `${fmt.mb(pgSeed.maxRssMb)} MB`);
+    }
+  },
+};
+
+const wanted = process.argv.slice(2);
+for (const name of wanted.length > 0 ? wanted : Object.keys(suites)) {
+  if (!suites[name]) throw new Error(`unknown bench suite ${name}; suites: ${Object.keys(suites).join(', ')}`);
+  suites[name]();
+}
+if (results.length > 0) {
+  table('Targets', ['target', 'measured', 'met'], results.map((r) => [r.description, r.actual, r.ok ? 'yes' : 'NO']));
+}
+process.exitCode = results.every((r) => r.ok) ? 0 : 1;

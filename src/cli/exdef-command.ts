@@ -1,0 +1,39 @@
+import { Command, Errors } from '@oclif/core';
+import { isExdefError } from '../failure.js';
+
+/**
+ * Every exdef command: failures a user can cause end in one clear line on stderr and exit code
+ * 1 or 2, never a stack trace. A bug is reported as an internal error (exit 2); EXDEF_DEBUG=1
+ * shows its stack.
+ */
+export abstract class ExdefCommand extends Command {
+  /** Write to stderr without oclif's decorations. */
+  protected say(message: string): void {
+    process.stderr.write(`${message}\n`);
+  }
+
+  protected override async catch(error: Error & { oclif?: { exit?: number }; code?: string }): Promise<unknown> {
+    if (error instanceof Errors.ExitError) throw error;
+    if (isExdefError(error)) {
+      const step = error.step ? ` (${error.step})` : '';
+      this.say(`error${step}: ${error.message}`);
+      for (const hint of error.hints) this.say(`  hint: ${hint}`);
+      return this.exit(error.exitCode);
+    }
+    if (error.oclif?.exit !== undefined) {
+      // A usage error from oclif's parser (unknown flag, missing argument, bad value).
+      const lines = (error.message ?? String(error))
+        .split('\n')
+        .map((l) => l.replace(/^\s*(›\s*)?(Error:\s*)?/, '').trim())
+        .filter((l) => l !== '' && !/^See more help with/.test(l));
+      const message = lines.join(': ').replace(/:\s*:/g, ':') || 'invalid usage';
+      this.say(`error: ${message} (see \`${this.config.bin} ${this.id?.replace(/:/g, ' ') ?? ''} --help\`)`);
+      return this.exit(error.oclif?.exit === 1 ? 1 : 2);
+    }
+    if (error.code === 'EPIPE') return this.exit(0);
+    this.say(`internal error: ${error.message ?? String(error)}`);
+    this.say('  this is a bug in exdef; please report it with the command you ran (EXDEF_DEBUG=1 shows the stack)');
+    if (process.env['EXDEF_DEBUG']) this.say(error.stack ?? '');
+    return this.exit(2);
+  }
+}

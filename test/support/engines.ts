@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openDatabase } from '../../src/db/open-database.js';
+import type { Database } from '../../src/db/database.js';
+
+export type EngineName = 'pglite' | 'postgres';
+
+/**
+ * The engines every database test runs on: PGlite always; real PostgreSQL when
+ * EXDEF_TEST_DATABASE_URL names a server (an administrative connection: each test file gets a
+ * database of its own). Under CI=true a missing server fails the run instead of skipping.
+ */
+export function testEngines(): EngineName[] {
+  const url = process.env['EXDEF_TEST_DATABASE_URL'];
+  if (!url && process.env['CI'] === 'true') {
+    throw new Error('CI=true but EXDEF_TEST_DATABASE_URL is not set: the real-PostgreSQL tests must run in CI (use bash .ci/run)');
+  }
+  return url ? ['pglite', 'postgres'] : ['pglite'];
+}
+
+export function adminUrl(): string {
+  const url = process.env['EXDEF_TEST_DATABASE_URL'];
+  if (!url) throw new Error('EXDEF_TEST_DATABASE_URL is not set');
+  return url;
+}
+
+/** A fresh, empty database on the engine; `drop()` removes it. */
+export interface ScratchDatabase {
+  engine: EngineName;
+  db: Database;
+  /** What to pass as --database to the CLI for this database. */
+  url: string;
+  drop(): Promise<void>;
+}
+
+export async function scratchDatabase(engine: EngineName, options: { maxConnections?: number } = {}): Promise<ScratchDatabase> {
+  if (engine === 'pglite') {
+    const db = await openDatabase({ url: 'memory:' });
+    return { engine, db, url: 'memory:', drop: () => db.close() };
+  }
+  const admin = new URL(adminUrl());
+  const name = `exdef_test_${randomBytes(5).toString('hex')}`;
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  await client.query(`CREATE DATABASE ${name}`);
+  await client.end();
+  const url = new URL(admin.toString());
+  url.pathname = `/${name}`;
+  const db = await openDatabase({ url: url.toString(), ...(options.maxConnections ? { maxConnections: options.maxConnections } : {}) });
+  return {
+    engine,
+    db,
+    url: url.toString(),
+    async drop() {
+      await db.close();
+      const c = new pg.Client({ connectionString: admin.toString() });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
