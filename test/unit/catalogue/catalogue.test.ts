@@ -205,6 +205,13 @@ describe.each(testEngines())('generated DDL on %s', (engine) => {
     expect(allStatements(ddl).length).toBeGreaterThan(50);
   });
 
+  it('runs Kysely queries (PostgreSQL dialect) with bound parameters on this engine', async () => {
+    const kysely = scratch.db.kysely();
+    await kysely.insertInto('reporting.practice').values({ ods_code: 'Z00001', name: "O'Brien's; DROP TABLE x --", postcode: 'TS1 1AA' }).execute();
+    const rows = await kysely.selectFrom('reporting.practice').select(['ods_code', 'name']).where('ods_code', '=', 'Z00001').execute();
+    expect(rows).toEqual([{ ods_code: 'Z00001', name: "O'Brien's; DROP TABLE x --" }]);
+  });
+
   it('sets updated_at to the writing transaction time on update, through the trigger', async () => {
     await scratch.db.exec("INSERT INTO reporting.practice (ods_code, name, postcode, updated_at) VALUES ('Z99999', 'Test', 'TS1 1AA', '2001-01-01 00:00:00+00')");
     const [before] = await scratch.db.query<{ updated_at: string }>("SELECT updated_at FROM reporting.practice WHERE ods_code = 'Z99999'");
