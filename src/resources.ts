@@ -19,6 +19,7 @@ export const packageRoot = findPackageRoot();
 export const resources = {
   referenceCatalogue: join(packageRoot, 'src/catalogue/reference.catalogue.yaml'),
   catalogueSchema: join(packageRoot, 'schema/catalogue.schema.json'),
+  definitionSchema: join(packageRoot, 'schema/exdef.schema.json'),
   sampleTerminology: join(packageRoot, 'src/terminology/sample'),
   definitions: join(packageRoot, 'definitions'),
 } as const;

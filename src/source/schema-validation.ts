@@ -2,6 +2,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { defineCodes } from '../diagnostics/define-codes.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { closestMatch, listOr } from '../diagnostics/suggest.js';
+import type { Span } from './source-file.js';
 import { spanAtPath, type YamlPath, type YamlSource } from './yaml-source.js';
 
 export const schemaCodes = defineCodes({
@@ -25,7 +26,7 @@ export const schemaCodes = defineCodes({
 });
 
 /** Extra schema keywords exdef understands (JSON Schema tools ignore them). */
-const EXTRA_KEYWORDS = ['x-pattern-message', 'x-order'];
+const EXTRA_KEYWORDS = ['x-pattern-message', 'x-order', 'x-refused'];
 
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
 ajv.addVocabulary(EXTRA_KEYWORDS);
@@ -43,19 +44,34 @@ export function validatorFor(schema: object): ValidateFunction {
   return validate;
 }
 
+/** Where a part of a validated document is written (key or value). */
+export type Locate = (path: YamlPath, prefer?: 'value' | 'key') => Span;
+
+/**
+ * A value the schema leaves out on purpose, with the reason (`x-refused`): reported by whoever
+ * owns the rule behind it (the policy's supported-use-case rule), or as a schema error with the
+ * reason as a hint.
+ */
+export type RefusedValueReporter = (path: YamlPath, value: string, reason: string, span: Span) => Diagnostic | undefined;
+
 /** Validates a parsed YAML source against a schema; every problem is a diagnostic at its node. */
 export function validateYamlAgainstSchema(source: YamlSource, schema: object): Diagnostic[] {
-  const validate = validatorFor(schema);
-  if (validate(source.value)) return [];
-  return schemaErrorsToDiagnostics(source, validate.errors ?? []);
+  return validateAgainstSchema(source.value, schema, (path, prefer) => spanAtPath(source, path, prefer));
 }
 
-export function schemaErrorsToDiagnostics(source: YamlSource, errors: readonly ErrorObject[]): Diagnostic[] {
+/** Validates a document (from either syntax) against a schema, locating problems with `locate`. */
+export function validateAgainstSchema(value: unknown, schema: object, locate: Locate, refused?: RefusedValueReporter): Diagnostic[] {
+  const validate = validatorFor(schema);
+  if (validate(value)) return [];
+  return schemaErrorsToDiagnostics(locate, validate.errors ?? [], refused);
+}
+
+export function schemaErrorsToDiagnostics(locate: Locate, errors: readonly ErrorObject[], refused?: RefusedValueReporter): Diagnostic[] {
   const kept = pruneErrors(errors);
   const diagnostics: Diagnostic[] = [];
   const seen = new Set<string>();
   for (const error of kept) {
-    const diagnostic = describe(source, error);
+    const diagnostic = describe(locate, error, refused);
     const key = `${diagnostic.span?.start.offset}:${diagnostic.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
@@ -100,7 +116,7 @@ function pruneErrors(errors: readonly ErrorObject[]): ErrorObject[] {
   });
 }
 
-function describe(source: YamlSource, error: ErrorObject): Diagnostic {
+function describe(locate: Locate, error: ErrorObject, refused?: RefusedValueReporter): Diagnostic {
   const path = pathOf(error.instancePath);
   const where = dotted(path);
   const params = error.params as Record<string, unknown>;
@@ -112,84 +128,92 @@ function describe(source: YamlSource, error: ErrorObject): Diagnostic {
       return schemaCodes.make(
         'schema-unknown-key',
         suggestion ? { key, where, suggestion } : { key, where },
-        spanAtPath(source, [...path, key], 'key'),
+        locate([...path, key], 'key'),
         allowed.length > 0 && !suggestion ? [`allowed keys here: ${allowed.join(', ')}`] : undefined,
       );
     }
     case 'required': {
       const key = String(params['missingProperty']);
-      return schemaCodes.make('schema-missing-key', { key, where }, spanAtPath(source, path, 'key'));
+      return schemaCodes.make('schema-missing-key', { key, where }, locate(path, 'key'));
     }
     case 'enum': {
       const allowed = (params['allowedValues'] as unknown[]).map(String);
+      const refusedReasons = (error.parentSchema as Record<string, unknown> | undefined)?.['x-refused'] as Record<string, string> | undefined;
+      const reason = typeof error.data === 'string' ? refusedReasons?.[error.data] : undefined;
+      if (reason !== undefined && typeof error.data === 'string') {
+        const span = locate(path);
+        const reported = refused?.(path, error.data, reason, span);
+        if (reported) return reported;
+        return schemaCodes.make('schema-invalid-value', { where, expected: `one of ${listOr(allowed)}` }, span, [reason]);
+      }
       const suggestion = typeof error.data === 'string' ? closestMatch(error.data, allowed) : undefined;
       return schemaCodes.make(
         'schema-invalid-value',
         { where, expected: `one of ${listOr(allowed)}`, ...(suggestion ? { suggestion } : {}) },
-        spanAtPath(source, path),
+        locate(path),
       );
     }
     case 'const':
-      return schemaCodes.make('schema-invalid-value', { where, expected: `\`${String(params['allowedValue'])}\`` }, spanAtPath(source, path));
+      return schemaCodes.make('schema-invalid-value', { where, expected: `\`${String(params['allowedValue'])}\`` }, locate(path));
     case 'type': {
       const expected = String(params['type']).split(',');
       return schemaCodes.make(
         'schema-invalid-value',
         { where, expected: `${listOr(expected.map(article))} (found ${describeValue(error.data)})` },
-        spanAtPath(source, path),
+        locate(path),
       );
     }
     case 'pattern': {
       const custom = (error.parentSchema as Record<string, unknown> | undefined)?.['x-pattern-message'];
       const expected = typeof custom === 'string' ? custom : `text matching ${String(params['pattern'])}`;
-      return schemaCodes.make('schema-invalid-value', { where, expected }, spanAtPath(source, path));
+      return schemaCodes.make('schema-invalid-value', { where, expected }, locate(path));
     }
     case 'format':
       return schemaCodes.make(
         'schema-invalid-value',
         { where, expected: params['format'] === 'date' ? 'a date written YYYY-MM-DD' : `a valid ${String(params['format'])}` },
-        spanAtPath(source, path),
+        locate(path),
       );
     case 'minLength':
       return schemaCodes.make(
         'schema-invalid-value',
         { where, expected: params['limit'] === 1 ? 'non-empty text' : `at least ${String(params['limit'])} characters long` },
-        spanAtPath(source, path),
+        locate(path),
       );
     case 'maxLength':
-      return schemaCodes.make('schema-invalid-value', { where, expected: `at most ${String(params['limit'])} characters long` }, spanAtPath(source, path));
+      return schemaCodes.make('schema-invalid-value', { where, expected: `at most ${String(params['limit'])} characters long` }, locate(path));
     case 'minItems':
       return schemaCodes.make(
         'schema-invalid-value',
         { where, expected: `a list of at least ${String(params['limit'])} item${params['limit'] === 1 ? '' : 's'}` },
-        spanAtPath(source, path),
+        locate(path),
       );
     case 'maxItems':
-      return schemaCodes.make('schema-invalid-value', { where, expected: `a list of at most ${String(params['limit'])} items` }, spanAtPath(source, path));
+      return schemaCodes.make('schema-invalid-value', { where, expected: `a list of at most ${String(params['limit'])} items` }, locate(path));
     case 'uniqueItems':
       return schemaCodes.make(
         'schema-invalid-value',
         { where, expected: `a list without repeats (items ${String(params['j'])} and ${String(params['i'])} are the same)` },
-        spanAtPath(source, path),
+        locate(path),
       );
     case 'minimum':
     case 'exclusiveMinimum':
-      return schemaCodes.make('schema-invalid-value', { where, expected: `${error.keyword === 'minimum' ? 'at least' : 'greater than'} ${String(params['limit'])}` }, spanAtPath(source, path));
+      return schemaCodes.make('schema-invalid-value', { where, expected: `${error.keyword === 'minimum' ? 'at least' : 'greater than'} ${String(params['limit'])}` }, locate(path));
     case 'maximum':
     case 'exclusiveMaximum':
-      return schemaCodes.make('schema-invalid-value', { where, expected: `${error.keyword === 'maximum' ? 'at most' : 'less than'} ${String(params['limit'])}` }, spanAtPath(source, path));
+      return schemaCodes.make('schema-invalid-value', { where, expected: `${error.keyword === 'maximum' ? 'at most' : 'less than'} ${String(params['limit'])}` }, locate(path));
     case 'propertyNames':
-      return schemaCodes.make('schema-invalid-value', { where, expected: 'a map whose keys are valid names' }, spanAtPath(source, path));
+      return schemaCodes.make('schema-invalid-value', { where, expected: 'a map whose keys are valid names' }, locate(path));
     case 'minProperties':
-      return schemaCodes.make('schema-invalid-value', { where, expected: `a map with at least ${String(params['limit'])} entr${params['limit'] === 1 ? 'y' : 'ies'}` }, spanAtPath(source, path));
+      return schemaCodes.make('schema-invalid-value', { where, expected: `a map with at least ${String(params['limit'])} entr${params['limit'] === 1 ? 'y' : 'ies'}` }, locate(path));
     case 'oneOf':
     case 'anyOf': {
       const options = ((error.parentSchema as { [k: string]: unknown })?.[error.keyword] as { title?: string; type?: string }[] | undefined) ?? [];
       const names = options.map((o) => o.title ?? o.type ?? 'an allowed form').filter(Boolean);
-      return schemaCodes.make('schema-invalid-value', { where, expected: names.length > 0 ? listOr(names.map(article)) : 'one of the allowed forms' }, spanAtPath(source, path));
+      return schemaCodes.make('schema-invalid-value', { where, expected: names.length > 0 ? listOr(names.map(article)) : 'one of the allowed forms' }, locate(path));
     }
     default:
-      return schemaCodes.make('schema-invalid-value', { where: where || 'the document', expected: `valid (${error.message ?? error.keyword})` }, spanAtPath(source, path));
+      return schemaCodes.make('schema-invalid-value', { where: where || 'the document', expected: `valid (${error.message ?? error.keyword})` }, locate(path));
   }
 }
 

@@ -1,0 +1,53 @@
+import { Args, Flags } from '@oclif/core';
+import { countBySeverity } from '../../diagnostics/diagnostic.js';
+import { formatJson } from '../../diagnostics/formats/json.js';
+import type { LintFileResult } from '../../diagnostics/formats/lint-result.js';
+import { formatStylish } from '../../diagnostics/formats/stylish.js';
+import { ExdefError } from '../../failure.js';
+import { checkDefinitionFile } from '../../pipeline/check-definition.js';
+import { parseIsoDate, todayUtc } from '../../seed/calendar.js';
+import { definitionFiles } from '../definition-files.js';
+import { ExdefCommand } from '../exdef-command.js';
+import { catalogueForCommand } from '../load-catalogue-for-cli.js';
+import { catalogueFlag } from '../shared-flags.js';
+
+export default class Lint extends ExdefCommand {
+  static override summary = 'Check definitions against the format and the catalogue';
+  static override description =
+    'Parses each definition (YAML or the exdef language), validates it against the format, checks every name and type against the catalogue, and reports each problem at file:line:col with a hint. Exit code 0 when there are no errors (and warnings are within --max-warnings), 1 when there are findings, 2 for usage errors.';
+  static override strict = false;
+  static override examples = [
+    { description: 'Lint one definition', command: '<%= config.bin %> lint definitions/chis-immunisations.exdef.yaml' },
+    { description: 'Lint a directory, with dates checked as of a fixed day', command: '<%= config.bin %> lint definitions/ --today 2026-11-21' },
+    { description: 'Machine-readable output for CI, failing on any warning', command: "<%= config.bin %> lint 'definitions/**/*.exdef*' --format json --max-warnings 0" },
+  ];
+  static override args = {
+    files: Args.string({ description: 'Definition files, directories or glob patterns', required: true }),
+  };
+  static override flags = {
+    today: Flags.string({ description: 'The date every date check is made on (YYYY-MM-DD; default: today)', helpValue: 'DATE' }),
+    format: Flags.string({ description: 'Output format', options: ['stylish', 'json'], default: 'stylish' }),
+    'max-warnings': Flags.integer({ description: 'Fail (exit 1) when there are more warnings than this', min: 0, helpValue: 'N' }),
+    quiet: Flags.boolean({ description: 'Report errors only' }),
+    catalogue: catalogueFlag,
+  };
+
+  async run(): Promise<void> {
+    const { argv, flags } = await this.parse(Lint);
+    const today = flags.today ?? todayUtc();
+    if (parseIsoDate(today) === undefined) throw new ExdefError(`--today must be a date written YYYY-MM-DD, not ${JSON.stringify(today)}`, { exitCode: 2 });
+    const files = definitionFiles(argv as string[]);
+    if (files.length === 0) throw new ExdefError(`no definition files (*.exdef.yaml, *.exdef) match ${(argv as string[]).join(' ')}`, { exitCode: 2 });
+    const catalogue = catalogueForCommand(flags.catalogue);
+    const results: LintFileResult[] = files.map((file) => {
+      const checked = checkDefinitionFile(file, { catalogue });
+      const diagnostics = flags.quiet ? checked.diagnostics.filter((d) => d.severity === 'error') : checked.diagnostics;
+      return { file, syntax: checked.parsed.syntax, diagnostics };
+    });
+    process.stdout.write(flags.format === 'json' ? formatJson(results) : formatStylish(results));
+    const counts = countBySeverity(results.flatMap((r) => r.diagnostics));
+    const tooManyWarnings = flags['max-warnings'] !== undefined && counts.warning > flags['max-warnings'];
+    if (tooManyWarnings && flags.format === 'stylish') this.say(`too many warnings: ${counts.warning} (--max-warnings ${flags['max-warnings']})`);
+    if (counts.error > 0 || tooManyWarnings) this.exit(1);
+  }
+}

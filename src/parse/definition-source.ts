@@ -1,0 +1,61 @@
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { SourceFile, Span } from '../source/source-file.js';
+import type { YamlPath } from '../source/yaml-source.js';
+import type { ExprAst } from './expression-ast.js';
+
+/** The two surface syntaxes of a definition. */
+export type Syntax = 'yaml' | 'exdef';
+
+/**
+ * A definition as parsed from either syntax: the document in the YAML data model (what the
+ * JSON Schema describes), where each part of it is in the file, its parsed expressions, and its
+ * comments. Everything after parsing reads only this.
+ */
+export interface ParsedDefinition {
+  file: SourceFile;
+  syntax: Syntax;
+  /** The definition as plain data, keyed as in the YAML format; undefined when unreadable. */
+  document: Record<string, unknown> | undefined;
+  /** Where the value (or, with 'key', the key or keyword) at a path is written. */
+  locate(path: YamlPath, prefer?: 'value' | 'key'): Span;
+  /** Parsed expressions by JSON pointer (/population/where, /datasets/0/fields/1/value, ...). */
+  expressions: Map<string, ExprAst>;
+  /** Comments written before a part of the definition, by JSON pointer ('' for the file's head). */
+  comments: Map<string, string[]>;
+  diagnostics: Diagnostic[];
+}
+
+export function pointer(path: YamlPath): string {
+  return path.length === 0 ? '' : `/${path.map((p) => String(p).replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`;
+}
+
+export function pathOfPointer(text: string): YamlPath {
+  if (text === '') return [];
+  return text
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+/** Where the expressions of a document are. */
+export function expressionPointers(document: Record<string, unknown> | undefined): string[] {
+  const pointers: string[] = [];
+  if (!document) return pointers;
+  const population = document['population'] as Record<string, unknown> | undefined;
+  if (population && typeof population === 'object' && typeof population['where'] === 'string') pointers.push('/population/where');
+  const datasets = document['datasets'];
+  if (Array.isArray(datasets)) {
+    datasets.forEach((dataset: unknown, i) => {
+      if (!dataset || typeof dataset !== 'object') return;
+      const d = dataset as Record<string, unknown>;
+      if (typeof d['where'] === 'string') pointers.push(`/datasets/${i}/where`);
+      if (Array.isArray(d['fields'])) {
+        d['fields'].forEach((field: unknown, j) => {
+          if (field && typeof field === 'object' && typeof (field as Record<string, unknown>)['value'] === 'string') pointers.push(`/datasets/${i}/fields/${j}/value`);
+        });
+      }
+    });
+  }
+  return pointers;
+}

@@ -1,0 +1,30 @@
+import { EOF } from 'chevrotain';
+import { exdefParser } from '../../grammar/parser.js';
+import { exdefLexer } from '../../grammar/tokens.js';
+import type { StandaloneExpressionCstNode } from '../../grammar/cst.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { ExprAst } from './expression-ast.js';
+import { expressionFromCst, type SpanMaker } from './expression-from-cst.js';
+import { lexingDiagnostics, parsingDiagnostics, syntaxCodes } from './syntax-errors.js';
+
+/**
+ * Parses an expression written on its own (a YAML `where:` or `value:`), with the same grammar
+ * the exdef language uses. `span` maps offsets in `text` to the file.
+ */
+export function parseExpressionText(text: string, span: SpanMaker): { expression?: ExprAst; diagnostics: Diagnostic[] } {
+  const lexed = exdefLexer.tokenize(text);
+  const diagnostics = lexingDiagnostics(lexed.errors, text, span);
+  exdefParser.input = lexed.tokens;
+  const cst = exdefParser.standaloneExpression() as StandaloneExpressionCstNode;
+  diagnostics.push(...parsingDiagnostics(exdefParser.errors, text.length, span));
+  const next = exdefParser.nextUnconsumed();
+  if (exdefParser.errors.length === 0 && next.tokenType !== EOF) {
+    diagnostics.push(
+      syntaxCodes.make('syntax-error', { reason: `unexpected \`${next.image}\`: the expression should end before it` }, span(next.startOffset, next.endOffset ?? next.startOffset)),
+    );
+  }
+  if (diagnostics.length > 0) return { diagnostics };
+  const converted: Diagnostic[] = [];
+  const expression = expressionFromCst({ span, diagnostics: converted }, cst.children.expression[0]!);
+  return converted.length > 0 ? { diagnostics: converted } : { expression, diagnostics: [] };
+}

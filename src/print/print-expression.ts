@@ -1,0 +1,116 @@
+import { PRECEDENCE, type EclAst, type ExprAst } from '../parse/expression-ast.js';
+
+/**
+ * The canonical text of an expression: keywords in lower case, ECL operators in capitals, one
+ * space around operators, and exactly the parentheses precedence needs, so that printing and
+ * parsing again gives the same tree.
+ */
+export function printExpression(node: ExprAst): string {
+  switch (node.kind) {
+    case 'number':
+      return node.text;
+    case 'string':
+      return quote(node.value);
+    case 'boolean':
+      return node.value ? 'true' : 'false';
+    case 'null':
+      return 'null';
+    case 'date':
+      return `date ${quote(node.value)}`;
+    case 'interval':
+      return `interval ${quote(node.text)}`;
+    case 'path':
+      return node.segments.join('.');
+    case 'call':
+      return `${node.name}(${node.args.map(printExpression).join(', ')})`;
+    case 'exists':
+      return `exists(${node.path.join('.')}${node.where ? ` where ${printExpression(node.where)}` : ''})`;
+    case 'not':
+      return `not ${wrap(node.operand, precedenceOf(node.operand) < PRECEDENCE['not']!)}`;
+    case 'negate':
+      return `-${wrap(node.operand, precedenceOf(node.operand) < PRECEDENCE['negate']!)}`;
+    case 'binary': {
+      const p = PRECEDENCE[node.op]!;
+      const comparison = p === PRECEDENCE['=']!;
+      const left = wrap(node.left, comparison ? precedenceOf(node.left) <= p : precedenceOf(node.left) < p);
+      const right = wrap(node.right, precedenceOf(node.right) <= p);
+      return `${left} ${node.op} ${right}`;
+    }
+    case 'isNull':
+      return `${operand(node.operand)} is ${node.negated ? 'not ' : ''}null`;
+    case 'between':
+      return `${operand(node.operand)} ${node.negated ? 'not ' : ''}between ${operand(node.low)} and ${operand(node.high)}`;
+    case 'in': {
+      const target = node.ecl ? printEclTarget(node.ecl) : `(${(node.list ?? []).map(printExpression).join(', ')})`;
+      return `${operand(node.operand)} ${node.negated ? 'not ' : ''}in ${target}`;
+    }
+  }
+}
+
+/** An operand of a comparison-level construct: anything looser than + and - needs parentheses. */
+function operand(node: ExprAst): string {
+  return wrap(node, precedenceOf(node) <= PRECEDENCE['=']!);
+}
+
+function wrap(node: ExprAst, parenthesise: boolean): string {
+  const text = printExpression(node);
+  return parenthesise ? `(${text})` : text;
+}
+
+function precedenceOf(node: ExprAst): number {
+  switch (node.kind) {
+    case 'binary':
+      return PRECEDENCE[node.op]!;
+    case 'not':
+      return PRECEDENCE['not']!;
+    case 'negate':
+      return PRECEDENCE['negate']!;
+    case 'isNull':
+    case 'between':
+    case 'in':
+      return PRECEDENCE['in']!;
+    default:
+      return 100;
+  }
+}
+
+export function quote(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** A code set after IN: compound sets in parentheses, for readability. */
+function printEclTarget(ecl: EclAst): string {
+  const text = printEcl(ecl);
+  return ecl.kind === 'or' || ecl.kind === 'and' || ecl.kind === 'minus' ? `(${text})` : text;
+}
+
+export function printEcl(ecl: EclAst): string {
+  switch (ecl.kind) {
+    case 'concept':
+      return ecl.term ? `${ecl.id} |${ecl.term}|` : ecl.id;
+    case 'descendantOrSelf':
+      return `<< ${eclFocus(ecl.operand)}`;
+    case 'descendant':
+      return `< ${eclFocus(ecl.operand)}`;
+    case 'memberOf':
+      return `^ ${eclFocus(ecl.operand)}`;
+    case 'or':
+    case 'and':
+    case 'minus': {
+      const word = ecl.kind.toUpperCase();
+      // Left-nested chains of one operator print flat; anything else is parenthesised.
+      const left = ecl.left.kind === ecl.kind && ecl.kind !== 'minus' ? printEcl(ecl.left) : eclOperand(ecl.left);
+      return `${left} ${word} ${eclOperand(ecl.right)}`;
+    }
+  }
+}
+
+function eclOperand(ecl: EclAst): string {
+  return ecl.kind === 'or' || ecl.kind === 'and' || ecl.kind === 'minus' ? `(${printEcl(ecl)})` : printEcl(ecl);
+}
+
+/** The focus of <<, < or ^: a concept, a member-of, or a parenthesised expression. */
+function eclFocus(ecl: EclAst): string {
+  if (ecl.kind === 'concept' || ecl.kind === 'memberOf') return printEcl(ecl);
+  return `(${printEcl(ecl)})`;
+}
