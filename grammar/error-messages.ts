@@ -70,6 +70,8 @@ const RULE_DESCRIPTIONS: Record<string, string> = {
 
 export const errorMessages: IParserErrorMessageProvider = {
   buildMismatchTokenMessage({ expected, actual, ruleName }) {
+    // At the top level, what may come next is another statement.
+    if (expected === EOF && ruleName === 'definitionFile') return `expected ${RULE_DESCRIPTIONS['statement']} but found ${describeToken(actual)}`;
     const wanted = expected === EOF ? 'the end of the input' : describeTokenType(expected);
     const context = ruleName === 'statement' || ruleName === 'definitionFile' ? '' : ` in ${RULE_DESCRIPTIONS[ruleName] ?? ruleName}`;
     return `expected ${wanted} but found ${describeToken(actual)}${expected.name === 'Semicolon' ? ' (statements end with ;)' : context}`;

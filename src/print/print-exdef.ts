@@ -1,7 +1,7 @@
 import { reservedWords } from '../../grammar/tokens.js';
 import { pointer } from '../parse/definition-source.js';
 import type { ExprAst } from '../parse/expression-ast.js';
-import { printExpression, quote } from './print-expression.js';
+import { printExpressionLines, quote } from './print-expression.js';
 
 /** What a printer needs: the document, its parsed expressions and its comments. */
 export interface PrintableDefinition {
@@ -34,9 +34,9 @@ function printKebab(name: string): string {
 export function printExdef(definition: PrintableDefinition): string {
   const { document: doc } = definition;
   const out: string[] = [];
-  const expression = (path: (string | number)[], fallback: unknown): string => {
+  const expression = (path: (string | number)[], fallback: unknown, indent = '    '): string => {
     const ast = definition.expressions.get(pointer(path));
-    return ast ? printExpression(ast) : String(fallback ?? '');
+    return ast ? printExpressionLines(ast, indent) : String(fallback ?? '');
   };
   const comments = statementComments(definition.comments);
   const emitComments = (key: string, indent = '') => {
@@ -170,7 +170,7 @@ export function printExdef(definition: PrintableDefinition): string {
     lines.push(`FROM ${printName(str(dataset['from']) ?? '')}`);
     if (dataset['where'] !== undefined) noteJoin(['datasets', i, 'where']);
     for (const relation of joins) lines.push(`  JOIN ${printName(relation)}`);
-    if (dataset['where'] !== undefined) lines.push(`WHERE ${expression(['datasets', i, 'where'], dataset['where'])}`);
+    if (dataset['where'] !== undefined) lines.push(`WHERE ${expression(['datasets', i, 'where'], dataset['where'], '  ')}`);
     out.push(`${lines.join('\n')};`, '');
   });
 

@@ -27,8 +27,11 @@ export function printExpression(node: ExprAst): string {
       return `exists(${node.path.join('.')}${node.where ? ` where ${printExpression(node.where)}` : ''})`;
     case 'not':
       return `not ${wrap(node.operand, precedenceOf(node.operand) < PRECEDENCE['not']!)}`;
-    case 'negate':
-      return `-${wrap(node.operand, precedenceOf(node.operand) < PRECEDENCE['negate']!)}`;
+    case 'negate': {
+      const inner = wrap(node.operand, precedenceOf(node.operand) < PRECEDENCE['negate']!);
+      // `--` would start a comment: a negated negation is written -(-a).
+      return inner.startsWith('-') ? `-(${inner})` : `-${inner}`;
+    }
     case 'binary': {
       const p = PRECEDENCE[node.op]!;
       const comparison = p === PRECEDENCE['=']!;
@@ -45,6 +48,27 @@ export function printExpression(node: ExprAst): string {
       return `${operand(node.operand)} ${node.negated ? 'not ' : ''}in ${target}`;
     }
   }
+}
+
+/**
+ * Like printExpression, but a long top-level chain of `and` (or `or`) puts each operand on its
+ * own line, the operator first, indented by `indent`. Parsing it again gives the same tree.
+ */
+export function printExpressionLines(node: ExprAst, indent: string, width = 80): string {
+  const flat = printExpression(node);
+  if (flat.length <= width || node.kind !== 'binary' || (node.op !== 'and' && node.op !== 'or')) return flat;
+  const op = node.op;
+  const operands: ExprAst[] = [];
+  let current: ExprAst = node;
+  while (current.kind === 'binary' && current.op === op) {
+    operands.unshift(current.right);
+    current = current.left;
+  }
+  operands.unshift(current);
+  const p = PRECEDENCE[op]!;
+  return operands
+    .map((operandNode, i) => (i === 0 ? wrap(operandNode, precedenceOf(operandNode) < p) : `\n${indent}${op} ${wrap(operandNode, precedenceOf(operandNode) <= p)}`))
+    .join('');
 }
 
 /** An operand of a comparison-level construct: anything looser than + and - needs parentheses. */

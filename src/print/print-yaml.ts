@@ -9,8 +9,8 @@ type SchemaNode = { properties?: Record<string, SchemaNode>; items?: SchemaNode;
 /** Top-level keys that start a group, with a blank line before them (as the examples are laid out). */
 const GROUP_STARTS = new Set(['use_case', 'population', 'mode', 'output', 'datasets', 'exemptions']);
 
-/** Texts this long (or with line breaks) are written as block scalars, as in the examples. */
-const BLOCK_AT = 72;
+/** A text that does not fit on its key's line within this width is written as a folded block. */
+const LINE_WIDTH = 100;
 
 /**
  * The canonical YAML of a definition: keys in the schema's order, two-space indentation,
@@ -46,7 +46,7 @@ export function printYaml(definition: PrintableDefinition): string {
       if (i > 0 && isPair(pair) && isScalar(pair.key) && GROUP_STARTS.has(String(pair.key.value))) pair.key.spaceBefore = true;
     });
   }
-  decorate(root, []);
+  decorate(root, [], 0);
   for (const [at, lines] of definition.comments) {
     const text = lines.map((l) => (l === '' ? '' : ` ${l}`)).join('\n');
     if (at === '') {
@@ -56,28 +56,29 @@ export function printYaml(definition: PrintableDefinition): string {
     const target = keyNode(root, pathOfPointer(at));
     if (target) target.commentBefore = target.commentBefore ? `${target.commentBefore}\n${text}` : text;
   }
-  return doc.toString({ lineWidth: 100, minContentWidth: 40, indentSeq: true, flowCollectionPadding: false });
+  return doc.toString({ lineWidth: 92, minContentWidth: 40, indentSeq: true, flowCollectionPadding: false });
 }
 
-function decorate(node: unknown, path: (string | number)[]): void {
+/** `indent`: the column a map's keys start at. `lineStart`: how much of the line precedes a value. */
+function decorate(node: unknown, path: (string | number)[], indent: number, lineStart = 0): void {
   if (isMap(node)) {
     for (const pair of node.items) {
       if (!isPair(pair) || !isScalar(pair.key)) continue;
       const key = String(pair.key.value);
       if (key === 'practices' && isSeq(pair.value)) pair.value.flow = true;
-      decorate(pair.value, [...path, key]);
+      decorate(pair.value, [...path, key], indent + 2, indent + key.length + 2);
     }
   } else if (isSeq(node)) {
     node.items.forEach((item, i) => {
       if (i > 0 && (path[path.length - 1] === 'datasets' || path[path.length - 1] === 'exemptions') && item && typeof item === 'object') {
         (item as Node).spaceBefore = true;
       }
-      decorate(item, [...path, i]);
+      decorate(item, [...path, i], indent + 2, indent + 2);
     });
   } else if (isScalar(node) && typeof node.value === 'string') {
     const text = node.value;
     if (text.includes('\n')) node.type = Scalar.BLOCK_LITERAL;
-    else if (text.length > BLOCK_AT && text.trim() === text && !/\s\s/.test(text)) node.type = Scalar.BLOCK_FOLDED;
+    else if (lineStart + text.length > LINE_WIDTH && text.trim() === text && !/\s\s/.test(text)) node.type = Scalar.BLOCK_FOLDED;
   }
 }
 
