@@ -36,6 +36,31 @@ function target(description, ok, actual) {
 }
 
 const suites = {
+  definitions() {
+    const count = 1000;
+    const cases = [
+      ['YAML library parse only (baseline)', measure('definitions.js', ['yaml-only', String(count)])],
+      ['parse + validate + resolve, YAML', measure('definitions.js', ['yaml', String(count)])],
+      ['parse + validate + resolve, exdef language', measure('definitions.js', ['exdef', String(count)])],
+    ];
+    table(
+      `Front end: ${count.toLocaleString('en-GB')} definitions in one process`,
+      ['case', 'seconds', 'per definition ms', 'peak RSS MB'],
+      cases.map(([name, r]) => [name, fmt.s(r.seconds), (r.seconds * 1000 / count).toFixed(2), fmt.mb(r.maxRssMb)]),
+    );
+    for (const [name, r] of cases.slice(1)) {
+      if (r.errors > 0) throw new Error(`${name}: ${r.errors} definitions did not resolve`);
+      target(`1,000 definitions parsed and resolved under 2 s (${name.split(', ')[1]})`, r.seconds < 2, `${fmt.s(r.seconds)} s`);
+    }
+    const node = measure('startup.js', ['15', '--', process.execPath, '-e', '0']);
+    const lint = measure('startup.js', ['15', '--', process.execPath, new URL('../bin/run.js', import.meta.url).pathname, 'lint', new URL('../definitions/chis-immunisations.exdef.yaml', import.meta.url).pathname]);
+    table('Start-up (median of 15 fresh processes)', ['command', 'seconds', 'beyond node -e 0'], [
+      ['node -e 0 (baseline)', fmt.s(node.seconds), '-'],
+      ['exdef lint one file', fmt.s(lint.seconds), `${((lint.seconds - node.seconds) * 1000).toFixed(0)} ms`],
+    ]);
+    target('exdef lint of one file under 300 ms beyond node start-up', lint.seconds - node.seconds < 0.3, `${((lint.seconds - node.seconds) * 1000).toFixed(0)} ms`);
+  },
+
   seed() {
     const patients = Number(process.env.EXDEF_BENCH_SEED_PATIENTS ?? 100_000);
     const demoPatients = 2_000;

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { defineCodes } from '../diagnostics/define-codes.js';
 import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { didYouMean } from '../diagnostics/suggest.js';
@@ -137,12 +139,26 @@ export function loadCatalogue(path?: string): CatalogueResult {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
     return { diagnostics: [catalogueCodes.make('catalogue-unreadable', { path: target, reason })] };
   }
-  const result = parseCatalogue(path ?? 'reference.catalogue.yaml', text);
+  const result = (path === undefined ? prebuiltReference(text) : undefined) ?? parseCatalogue(path ?? 'reference.catalogue.yaml', text);
   if (path === undefined) referenceCache = result;
   return result;
 }
 
 let referenceCache: CatalogueResult | undefined;
+
+/**
+ * The reference catalogue as the build parsed and checked it (dist/assets), when it was built
+ * from exactly this text; otherwise undefined and the YAML is parsed.
+ */
+function prebuiltReference(text: string): CatalogueResult | undefined {
+  try {
+    const asset = JSON.parse(readFileSync(join(resources.compiledAssets, 'reference-catalogue.json'), 'utf8')) as { sourceDigest: string; catalogue: Catalogue };
+    if (asset.sourceDigest !== createHash('sha256').update(text).digest('hex')) return undefined;
+    return { catalogue: asset.catalogue, diagnostics: [] };
+  } catch {
+    return undefined;
+  }
+}
 
 /** The shipped reference catalogue; it is part of exdef, so a problem with it is a bug. */
 export function referenceCatalogue(): Catalogue {

@@ -3,26 +3,45 @@ import type { ExtractDefinition } from './extract-definition.js';
 
 /**
  * The meaning of a definition without where it was written: no spans, no source, no comments,
- * no ECL terms (they are comments too). Two definitions mean the same when these are equal.
+ * no ECL terms (they are comments too), keys sorted. Two definitions mean the same when these are
+ * equal (what converting between the syntaxes must preserve).
  */
 export function canonicalDefinition(definition: ExtractDefinition): unknown {
-  const strip = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map((v) => strip(v));
-    if (value && typeof value === 'object') {
-      const out: Record<string, unknown> = {};
-      for (const k of Object.keys(value).sort()) {
-        if (k === 'span' || k === 'source' || (k === 'term' && (value as { kind?: string }).kind === 'concept')) continue;
-        const v = strip((value as Record<string, unknown>)[k]);
-        if (v !== undefined) out[k] = v;
-      }
-      return out;
-    }
-    return value;
-  };
-  return strip(definition);
+  return canonical(definition);
 }
 
-/** sha256 of the canonical definition: changes with any change of meaning, and only then. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value).sort()) {
+      if (k === 'span' || k === 'source' || (k === 'term' && (value as { kind?: string }).kind === 'concept')) continue;
+      const v = canonical((value as Record<string, unknown>)[k]);
+      if (v !== undefined) out[k] = v;
+    }
+    return out;
+  }
+  return value;
+}
+
+/**
+ * What decides the rows and columns an extract produces: the population, the mode, each
+ * dataset's table, filter and field values, and the exemptions. Governance texts,
+ * justifications, the schedule, the version number and delivery do not change the data, so
+ * changing them does not force a new baseline (the semantic diff reports them for IG review).
+ */
+export function dataDefinition(definition: ExtractDefinition): unknown {
+  return canonical({
+    format: definition.format,
+    id: definition.id,
+    population: definition.population,
+    mode: definition.mode,
+    datasets: definition.datasets.map((d) => ({ name: d.name, table: d.table, where: d.where, fields: d.fields.map((f) => ({ name: f.name, value: f.value })) })),
+    exemptions: definition.exemptions.map((e) => ({ rule: e.rule, codeSet: e.codeSet, fields: e.fields })),
+  });
+}
+
+/** sha256 of the data-affecting meaning: a new fingerprint means the next delta run starts again in full. */
 export function fingerprint(definition: ExtractDefinition): string {
-  return createHash('sha256').update(JSON.stringify(canonicalDefinition(definition))).digest('hex');
+  return createHash('sha256').update(JSON.stringify(dataDefinition(definition))).digest('hex');
 }

@@ -1,4 +1,9 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { resources } from '../resources.js';
 import { defineCodes } from '../diagnostics/define-codes.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { closestMatch, listOr } from '../diagnostics/suggest.js';
@@ -26,21 +31,52 @@ export const schemaCodes = defineCodes({
 });
 
 /** Extra schema keywords exdef understands (JSON Schema tools ignore them). */
-const EXTRA_KEYWORDS = ['x-pattern-message', 'x-order', 'x-refused'];
+export const EXTRA_KEYWORDS = ['x-pattern-message', 'x-order', 'x-refused'];
 
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
-ajv.addVocabulary(EXTRA_KEYWORDS);
-ajv.addFormat('date', /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/);
+/** The options every exdef schema is compiled with, at build time and at run time alike. */
+export const AJV_OPTIONS = { allErrors: true, strict: true, allowUnionTypes: true, verbose: true, code: { source: true } } as const;
 
+const require = createRequire(import.meta.url);
+
+/** A fresh Ajv instance. Ajv is loaded only when a schema must be compiled (not for `lint`). */
+export function createAjv(): Ajv {
+  const { Ajv: AjvClass } = require('ajv') as typeof import('ajv');
+  const ajv = new AjvClass(AJV_OPTIONS);
+  ajv.addVocabulary(EXTRA_KEYWORDS);
+  return ajv;
+}
+
+let ajv: Ajv | undefined;
 const compiled = new Map<object, ValidateFunction>();
 
-/** Compiles a schema once per process (keyed by the schema object). */
+/** The digest a precompiled validator records of the schema it was generated from. */
+export function schemaDigest(schema: object): string {
+  return createHash('sha256').update(JSON.stringify(schema)).digest('hex');
+}
+
+/** Where the build puts the standalone validator of a schema (by the schema's file name). */
+export function precompiledValidatorPath(schema: { $id?: string }): string | undefined {
+  const name = schema.$id?.split('/').pop()?.replace(/\.json$/, '');
+  return name ? join(resources.compiledAssets, 'validators', `${name}.cjs`) : undefined;
+}
+
+/**
+ * The validator of a schema, once per process: the standalone code generated at build time when
+ * it was generated from this very schema (the digest matches), otherwise compiled now.
+ */
 export function validatorFor(schema: object): ValidateFunction {
   let validate = compiled.get(schema);
-  if (!validate) {
-    validate = ajv.compile(schema);
-    compiled.set(schema, validate);
+  if (validate) return validate;
+  const path = precompiledValidatorPath(schema as { $id?: string });
+  if (path && existsSync(path)) {
+    const module = require(path) as { default: ValidateFunction; schemaDigest: string };
+    if (module.schemaDigest === schemaDigest(schema)) validate = module.default;
   }
+  if (!validate) {
+    ajv ??= createAjv();
+    validate = ajv.compile(schema);
+  }
+  compiled.set(schema, validate);
   return validate;
 }
 

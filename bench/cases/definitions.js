@@ -1,0 +1,31 @@
+// Parse + resolve many definitions in one process. Prints one JSON line.
+//   node bench/cases/definitions.js yaml-only|yaml|exdef COUNT
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYamlText } from 'yaml';
+import { referenceCatalogue } from '../../dist/src/catalogue/load-catalogue.js';
+import { checkDefinitionText } from '../../dist/src/pipeline/check-definition.js';
+
+const [mode, countText] = process.argv.slice(2);
+const count = Number(countText);
+const dir = new URL('../../definitions/', import.meta.url).pathname;
+const suffix = mode === 'exdef' ? '.exdef' : '.exdef.yaml';
+const sources = readdirSync(dir).filter((f) => f.endsWith(suffix)).map((f) => readFileSync(join(dir, f), 'utf8'));
+// 1,000 distinct definitions: each shipped one with its own id and version.
+const texts = Array.from({ length: count }, (_, i) => {
+  const text = sources[i % sources.length];
+  return mode === 'exdef' ? text.replace(/EXTRACT (\S+)/, `EXTRACT $1-${i}`) : text.replace(/^id: (\S+)/m, `id: $1-${i}`);
+});
+const catalogue = referenceCatalogue();
+const started = performance.now();
+let errors = 0;
+for (let i = 0; i < texts.length; i++) {
+  if (mode === 'yaml-only') {
+    parseYamlText(texts[i]);
+    continue;
+  }
+  const checked = checkDefinitionText(`d${i}${suffix}`, texts[i], { catalogue });
+  if (!checked.definition) errors++;
+}
+const seconds = (performance.now() - started) / 1000;
+console.log(JSON.stringify({ seconds, count, errors, maxRssMb: process.resourceUsage().maxRSS / 1024 }));

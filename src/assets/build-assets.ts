@@ -1,0 +1,48 @@
+/**
+ * Run by `npm run build` after tsc: generates what the CLI loads instead of doing work at every
+ * start — the standalone (precompiled) validators of exdef's JSON Schemas, and the reference
+ * catalogue already parsed and checked. Both record a digest of their source; at run time a
+ * mismatch means "stale" and the source is used instead, so these can never give a wrong answer.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { parseCatalogue } from '../catalogue/load-catalogue.js';
+import { resources } from '../resources.js';
+import { createAjv, precompiledValidatorPath, schemaDigest } from '../source/schema-validation.js';
+
+export const REFERENCE_CATALOGUE_ASSET = 'reference-catalogue.json';
+
+export function sourceDigest(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function buildValidator(schemaPath: string): string {
+  const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as { $id: string };
+  const ajv = createAjv();
+  const validate = ajv.compile(schema);
+  const standaloneCode = createRequire(import.meta.url)('ajv/dist/standalone').default as (ajv: unknown, validate: unknown) => string;
+  const target = precompiledValidatorPath(schema)!;
+  mkdirSync(dirname(target), { recursive: true });
+  writeFileSync(target, `${standaloneCode(ajv, validate)}\nmodule.exports.schemaDigest = ${JSON.stringify(schemaDigest(schema))};\n`);
+  return target;
+}
+
+function buildReferenceCatalogue(): string {
+  const text = readFileSync(resources.referenceCatalogue, 'utf8');
+  const result = parseCatalogue('reference.catalogue.yaml', text);
+  if (!result.catalogue) throw new Error(`the reference catalogue does not load: ${result.diagnostics.map((d) => d.message).join('; ')}`);
+  const target = join(resources.compiledAssets, REFERENCE_CATALOGUE_ASSET);
+  writeFileSync(target, JSON.stringify({ sourceDigest: sourceDigest(text), catalogue: result.catalogue }));
+  return target;
+}
+
+export function buildAssets(): string[] {
+  mkdirSync(resources.compiledAssets, { recursive: true });
+  return [buildValidator(resources.catalogueSchema), buildValidator(resources.definitionSchema), buildReferenceCatalogue()];
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {
+  for (const file of buildAssets()) console.log(`wrote ${file}`);
+}
