@@ -4,19 +4,18 @@
  * catalogue already parsed and checked. Both record a digest of their source; at run time a
  * mismatch means "stale" and the source is used instead, so these can never give a wrong answer.
  */
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parseCatalogue } from '../catalogue/load-catalogue.js';
+import { ruleCatalogue } from '../pipeline/lint-definition.js';
+import { loadPolicy } from '../policy/policy.js';
 import { resources } from '../resources.js';
+import { readTerminology } from '../terminology/import-terminology.js';
+import { DEFAULT_POLICY_ASSET, SAMPLE_TERMINOLOGY_ASSET, sampleTerminologyDigest, sourceDigest, terminologyToJson } from './prebuilt.js';
 import { createAjv, precompiledValidatorPath, schemaDigest } from '../source/schema-validation.js';
 
 export const REFERENCE_CATALOGUE_ASSET = 'reference-catalogue.json';
-
-export function sourceDigest(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
 
 function buildValidator(schemaPath: string): string {
   const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as { $id: string };
@@ -38,11 +37,28 @@ function buildReferenceCatalogue(): string {
   return target;
 }
 
-export function buildAssets(): string[] {
+async function buildSampleTerminology(): Promise<string> {
+  const { terminology, diagnostics } = await readTerminology(resources.sampleTerminology);
+  if (!terminology) throw new Error(`the sample terminology does not load: ${diagnostics.map((d) => d.message).join('; ')}`);
+  const target = join(resources.compiledAssets, SAMPLE_TERMINOLOGY_ASSET);
+  writeFileSync(target, JSON.stringify({ sourceDigest: sampleTerminologyDigest(), terminology: terminologyToJson(terminology) }));
+  return target;
+}
+
+function buildDefaultPolicy(): string {
+  const { policy, diagnostics } = loadPolicy(ruleCatalogue);
+  if (!policy) throw new Error(`the default policy does not load: ${diagnostics.map((d) => d.message).join('; ')}`);
+  const target = join(resources.compiledAssets, DEFAULT_POLICY_ASSET);
+  writeFileSync(target, JSON.stringify({ sourceDigest: sourceDigest(readFileSync(resources.defaultPolicy, 'utf8')), policy }));
+  return target;
+}
+
+export async function buildAssets(): Promise<string[]> {
   mkdirSync(resources.compiledAssets, { recursive: true });
-  return [buildValidator(resources.catalogueSchema), buildValidator(resources.definitionSchema), buildReferenceCatalogue()];
+  const validators = [buildValidator(resources.catalogueSchema), buildValidator(resources.definitionSchema), buildValidator(resources.policySchema)];
+  return [...validators, buildReferenceCatalogue(), buildDefaultPolicy(), await buildSampleTerminology()];
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {
-  for (const file of buildAssets()) console.log(`wrote ${file}`);
+  for (const file of await buildAssets()) console.log(`wrote ${file}`);
 }

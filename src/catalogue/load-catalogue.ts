@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readPrebuilt, sourceDigest } from '../assets/prebuilt.js';
 import { defineCodes } from '../diagnostics/define-codes.js';
 import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { didYouMean } from '../diagnostics/suggest.js';
@@ -151,13 +150,8 @@ let referenceCache: CatalogueResult | undefined;
  * from exactly this text; otherwise undefined and the YAML is parsed.
  */
 function prebuiltReference(text: string): CatalogueResult | undefined {
-  try {
-    const asset = JSON.parse(readFileSync(join(resources.compiledAssets, 'reference-catalogue.json'), 'utf8')) as { sourceDigest: string; catalogue: Catalogue };
-    if (asset.sourceDigest !== createHash('sha256').update(text).digest('hex')) return undefined;
-    return { catalogue: asset.catalogue, diagnostics: [] };
-  } catch {
-    return undefined;
-  }
+  const catalogue = readPrebuilt<Catalogue>('reference-catalogue.json', sourceDigest(text), 'catalogue');
+  return catalogue ? { catalogue, diagnostics: [] } : undefined;
 }
 
 /** The shipped reference catalogue; it is part of exdef, so a problem with it is a bug. */

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { globSync, isDynamicPattern } from 'tinyglobby';
+import { createRequire } from 'node:module';
 
 /** Names of definition files: *.exdef.yaml, *.exdef.yml and *.exdef. */
 export function isDefinitionFile(name: string): boolean {
@@ -17,7 +17,9 @@ export function definitionFiles(args: readonly string[]): string[] {
   for (const arg of args) {
     if (existsSync(arg) && statSync(arg).isDirectory()) {
       files.push(...walk(arg));
-    } else if (!existsSync(arg) && isDynamicPattern(arg)) {
+    } else if (!existsSync(arg) && /[*?[\]{}]/.test(arg)) {
+      // tinyglobby is loaded only when a pattern is given (most runs name files or directories).
+      const { globSync } = createRequire(import.meta.url)('tinyglobby') as typeof import('tinyglobby');
       files.push(...globSync(arg, { onlyFiles: true, expandDirectories: false }).filter(isDefinitionFile).sort());
     } else {
       files.push(arg);

@@ -48,7 +48,8 @@ export function renderDiagnostics(diagnostics: readonly Diagnostic[], sources: S
   for (const d of sortDiagnostics(diagnostics)) {
     const where = d.span ? `${d.span.file}:${d.span.start.line}:${d.span.start.column}` : d.stage;
     out.push(`${p.bold(where)} ${severityLabel(d.severity, p)} ${d.message} ${p.dim(`[${d.code}]`)}`);
-    const source = d.span ? sources(d.span.file) : undefined;
+    // Information is one line; errors and warnings show where, with a code frame.
+    const source = d.span && d.severity !== 'info' ? sources(d.span.file) : undefined;
     if (d.span && source) out.push(...codeFrame(source, d.span.start.line, d.span.start.column, d.span.end.line === d.span.start.line ? d.span.end.column : undefined, p));
     for (const hint of d.hints ?? []) out.push(`  ${p.blue('hint:')} ${hint}`);
   }

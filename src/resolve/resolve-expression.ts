@@ -476,7 +476,7 @@ function resolveCall(ctx: ResolveContext, table: CatalogueTable, node: Extract<E
 }
 
 /** Checks every concept id in an ECL tree; undefined when one is malformed. */
-export function resolveEcl(ctx: ResolveContext, ecl: EclAst): Ecl | undefined {
+export function resolveEcl(ctx: { diagnostics: Diagnostic[] }, ecl: EclAst): Ecl | undefined {
   let ok = true;
   const convert = (node: EclAst): Ecl => {
     switch (node.kind) {

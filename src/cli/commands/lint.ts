@@ -4,7 +4,8 @@ import { formatJson } from '../../diagnostics/formats/json.js';
 import type { LintFileResult } from '../../diagnostics/formats/lint-result.js';
 import { formatStylish } from '../../diagnostics/formats/stylish.js';
 import { ExdefError } from '../../failure.js';
-import { checkDefinitionFile } from '../../pipeline/check-definition.js';
+import { lintDefinitionFile, prepareLint } from '../../pipeline/lint-definition.js';
+import { paletteFor, renderDiagnostics } from '../../diagnostics/render-terminal.js';
 import { parseIsoDate, todayUtc } from '../../seed/calendar.js';
 import { definitionFiles } from '../definition-files.js';
 import { ExdefCommand } from '../exdef-command.js';
@@ -12,9 +13,9 @@ import { catalogueForCommand } from '../load-catalogue-for-cli.js';
 import { catalogueFlag } from '../shared-flags.js';
 
 export default class Lint extends ExdefCommand {
-  static override summary = 'Check definitions against the format and the catalogue';
+  static override summary = 'Check definitions against the format, the catalogue and the IM1 policy';
   static override description =
-    'Parses each definition (YAML or the exdef language), validates it against the format, checks every name and type against the catalogue, and reports each problem at file:line:col with a hint. Exit code 0 when there are no errors (and warnings are within --max-warnings), 1 when there are findings, 2 for usage errors.';
+    'Parses each definition (YAML or the exdef language), validates it against the format, checks every name and type against the catalogue, and applies every rule of the IM1 data-protection policy (`exdef rules` lists them, `exdef explain RULE` explains one). Each finding is reported at file:line:col with a hint. Exit code 0 when there are no errors (and warnings are within --max-warnings), 1 when there are findings, 2 for usage errors.';
   static override strict = false;
   static override examples = [
     { description: 'Lint one definition', command: '<%= config.bin %> lint definitions/chis-immunisations.exdef.yaml' },
@@ -29,6 +30,8 @@ export default class Lint extends ExdefCommand {
     format: Flags.string({ description: 'Output format', options: ['stylish', 'json'], default: 'stylish' }),
     'max-warnings': Flags.integer({ description: 'Fail (exit 1) when there are more warnings than this', min: 0, helpValue: 'N' }),
     quiet: Flags.boolean({ description: 'Report errors only' }),
+    policy: Flags.string({ description: "An organisation's policy file, applied on top of the IM1 policy", helpValue: 'FILE' }),
+    terminology: Flags.string({ description: 'SNOMED CT RF2 snapshot directory to evaluate code sets in (default: the shipped sample)', helpValue: 'DIR' }),
     catalogue: catalogueFlag,
   };
 
@@ -39,8 +42,19 @@ export default class Lint extends ExdefCommand {
     const files = definitionFiles(argv as string[]);
     if (files.length === 0) throw new ExdefError(`no definition files (*.exdef.yaml, *.exdef) match ${(argv as string[]).join(' ')}`, { exitCode: 2 });
     const catalogue = catalogueForCommand(flags.catalogue);
+    const prepared = await prepareLint({
+      catalogue,
+      today,
+      ...(flags.policy ? { policyFile: flags.policy } : {}),
+      ...(flags.terminology ? { terminologyDir: flags.terminology } : {}),
+    });
+    if (!prepared.context) {
+      process.stderr.write(renderDiagnostics(prepared.diagnostics, undefined, paletteFor(process.stderr)));
+      throw new ExdefError(flags.policy ? `the policy ${flags.policy} is not usable` : 'the terminology is not usable', { exitCode: 2 });
+    }
+    const context = prepared.context;
     const results: LintFileResult[] = files.map((file) => {
-      const checked = checkDefinitionFile(file, { catalogue });
+      const checked = lintDefinitionFile(file, context);
       const diagnostics = flags.quiet ? checked.diagnostics.filter((d) => d.severity === 'error') : checked.diagnostics;
       return { file, syntax: checked.parsed.syntax, diagnostics };
     });

@@ -1,0 +1,56 @@
+import { Args, Flags } from '@oclif/core';
+import { referenceCatalogue } from '../../catalogue/load-catalogue.js';
+import { didYouMean } from '../../diagnostics/suggest.js';
+import { ExdefError } from '../../failure.js';
+import { lintDefinitionText, prepareLint } from '../../pipeline/lint-definition.js';
+import { applyExample } from '../../policy/rule-examples.js';
+import { RULES } from '../../policy/rules/index.js';
+import { todayUtc } from '../../seed/calendar.js';
+import { ExdefCommand } from '../exdef-command.js';
+
+export default class Explain extends ExdefCommand {
+  static override summary = 'Explain a policy rule: why it exists, what triggers it, and examples';
+  static override description = 'Prints the rule\'s rationale (citing the policy text), what triggers it, its severity, a definition fragment that fails it — with the finding lint reports for it — and one that passes.';
+  static override examples = [
+    { description: 'Why may free text never be extracted?', command: '<%= config.bin %> explain no-free-text' },
+    { description: 'The sensitive-code rule, with its examples checked as of a date', command: '<%= config.bin %> explain sensitive-codes --today 2026-11-21' },
+  ];
+  static override args = {
+    rule: Args.string({ description: 'The rule id (see `exdef rules`)', required: true }),
+  };
+  static override flags = {
+    today: Flags.string({ description: 'The date the examples are checked on (YYYY-MM-DD; default: today)', helpValue: 'DATE' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Explain);
+    const rule = RULES.find((r) => r.meta.id === args.rule);
+    if (!rule) throw new ExdefError(`\`${args.rule}\` is not a rule${didYouMean(args.rule, RULES.map((r) => r.meta.id))}`, { exitCode: 2, hints: ['`exdef rules` lists them'] });
+    const m = rule.meta;
+    const { context } = await prepareLint({ catalogue: referenceCatalogue(), today: flags.today ?? todayUtc() });
+    const findings = context ? lintDefinitionText('example.exdef.yaml', applyExample(m.examples.failing), context).diagnostics.filter((d) => d.code === m.id) : [];
+    const indent = (text: string) => text.split('\n').map((l) => `    ${l}`).join('\n');
+    const out = [
+      `${m.id} — ${m.description}`,
+      '',
+      `Severity: ${m.hard ? 'error, always (a hard rule: no policy file or exemption can lift it)' : `${m.defaultSeverity} by default (a policy file can change it; an exemption can lift it)`}`,
+      `Category: ${m.category}`,
+      `Source:   ${m.source}`,
+      '',
+      'Why',
+      indent(m.rationale),
+      '',
+      'What triggers it',
+      indent(m.triggers),
+      '',
+      `Fails (with the ${m.examples.failing.base === 'direct' ? 'direct-care' : 'indirect-care'} example definition)${m.examples.failing.note ? ` — ${m.examples.failing.note}` : ''}`,
+      indent(m.examples.failing.yaml),
+      ...(findings.length > 0 ? ['', '  lint reports:', ...findings.map((d) => `    ${d.severity}: ${d.message}`)] : []),
+      '',
+      `Passes${m.examples.passing.note ? ` — ${m.examples.passing.note}` : ''}`,
+      indent(m.examples.passing.yaml),
+      '',
+    ];
+    process.stdout.write(`${out.join('\n')}\n`);
+  }
+}

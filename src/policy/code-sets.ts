@@ -1,0 +1,123 @@
+import { readPrebuilt, SAMPLE_TERMINOLOGY_ASSET, sampleTerminologyDigest, terminologyFromJson } from '../assets/prebuilt.js';
+import type { Ecl } from '../ir/expression.js';
+import { resources } from '../resources.js';
+import { readTerminology, type Terminology } from '../terminology/import-terminology.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { SensitiveCodeSet } from './policy.js';
+
+/** A sensitive code set of the policy with the concepts it holds in the loaded terminology. */
+export interface ResolvedSensitiveSet {
+  set: SensitiveCodeSet;
+  concepts: ReadonlySet<string>;
+}
+
+/**
+ * Code sets as sets of concepts, in the terminology lint was given: what a filter selects, and
+ * whether it lies inside a sensitive set.
+ */
+export interface CodeSetIndex {
+  /** What terminology this is, for messages ("the sample terminology (105 concepts)"). */
+  description: string;
+  evaluate(ecl: Ecl): ReadonlySet<string>;
+  concept(id: string): { known: boolean; active: boolean; fsn?: string };
+  sensitive: readonly ResolvedSensitiveSet[];
+}
+
+export function buildCodeSetIndex(terminology: Terminology, sets: readonly SensitiveCodeSet[], description: string): CodeSetIndex {
+  const index = new Map<string, number>();
+  terminology.ids.forEach((id, i) => index.set(id, i));
+  const children: number[][] = terminology.ids.map(() => []);
+  terminology.parents.forEach((parents, child) => {
+    for (const parent of parents) children[parent]!.push(child);
+  });
+  const descendantCache = new Map<string, ReadonlySet<string>>();
+  const descendants = (id: string): ReadonlySet<string> => {
+    let found = descendantCache.get(id);
+    if (found) return found;
+    const start = index.get(id);
+    const result = new Set<string>();
+    if (start !== undefined) {
+      const stack = [...children[start]!];
+      while (stack.length > 0) {
+        const next = stack.pop()!;
+        const nextId = terminology.ids[next]!;
+        if (result.has(nextId)) continue;
+        result.add(nextId);
+        stack.push(...children[next]!);
+      }
+    }
+    found = result;
+    descendantCache.set(id, found);
+    return found;
+  };
+  const members = (refset: string): Set<string> => {
+    const result = new Set<string>();
+    for (const [member, active] of terminology.refsets.get(refset) ?? []) if (active) result.add(member);
+    return result;
+  };
+  const evaluate = (ecl: Ecl): Set<string> => {
+    switch (ecl.kind) {
+      case 'concept':
+        return new Set([ecl.id]);
+      case 'descendantOrSelf':
+      case 'descendant': {
+        const result = new Set<string>();
+        for (const focus of evaluate(ecl.operand)) {
+          if (ecl.kind === 'descendantOrSelf') result.add(focus);
+          for (const d of descendants(focus)) result.add(d);
+        }
+        return result;
+      }
+      case 'memberOf': {
+        const result = new Set<string>();
+        for (const refset of evaluate(ecl.operand)) for (const m of members(refset)) result.add(m);
+        return result;
+      }
+      case 'or': {
+        const result = evaluate(ecl.left);
+        for (const c of evaluate(ecl.right)) result.add(c);
+        return result;
+      }
+      case 'and': {
+        const right = evaluate(ecl.right);
+        return new Set([...evaluate(ecl.left)].filter((c) => right.has(c)));
+      }
+      case 'minus': {
+        const right = evaluate(ecl.right);
+        return new Set([...evaluate(ecl.left)].filter((c) => !right.has(c)));
+      }
+    }
+  };
+  return {
+    description,
+    evaluate,
+    concept(id) {
+      const i = index.get(id);
+      if (i === undefined) return { known: false, active: false };
+      const fsn = terminology.fsn[i];
+      return fsn ? { known: true, active: terminology.active[i]!, fsn } : { known: true, active: terminology.active[i]! };
+    },
+    sensitive: sets.map((set) => ({ set, concepts: evaluate(set.ecl) })),
+  };
+}
+
+/** The sample terminology as the build read it, when its RF2 files have not changed since. */
+async function prebuiltSample(): Promise<{ terminology?: Terminology; diagnostics: Diagnostic[] }> {
+  const json = readPrebuilt<Parameters<typeof terminologyFromJson>[0]>(SAMPLE_TERMINOLOGY_ASSET, sampleTerminologyDigest(), 'terminology');
+  return json ? { terminology: terminologyFromJson(json), diagnostics: [] } : readTerminology(resources.sampleTerminology);
+}
+
+const cache = new Map<string, Promise<{ terminology?: Terminology; diagnostics: Diagnostic[] }>>();
+
+/** The code-set index over an RF2 directory (the shipped sample when none is given). */
+export async function loadCodeSetIndex(sets: readonly SensitiveCodeSet[], dir: string = resources.sampleTerminology): Promise<{ index?: CodeSetIndex; diagnostics: Diagnostic[] }> {
+  let loading = cache.get(dir);
+  if (!loading) {
+    loading = dir === resources.sampleTerminology ? prebuiltSample() : readTerminology(dir);
+    cache.set(dir, loading);
+  }
+  const { terminology, diagnostics } = await loading;
+  if (!terminology) return { diagnostics };
+  const description = dir === resources.sampleTerminology ? `the sample terminology (${terminology.ids.length} concepts)` : `the terminology in ${dir} (${terminology.ids.length} concepts)`;
+  return { index: buildCodeSetIndex(terminology, sets, description), diagnostics: diagnostics.filter((d) => d.severity !== 'warning' || d.code !== 'rf2-no-descriptions') };
+}

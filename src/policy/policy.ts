@@ -1,0 +1,229 @@
+import { readFileSync } from 'node:fs';
+import { DEFAULT_POLICY_ASSET, readPrebuilt, sourceDigest } from '../assets/prebuilt.js';
+import { defineCodes } from '../diagnostics/define-codes.js';
+import { hasErrors, type Diagnostic, type Severity } from '../diagnostics/diagnostic.js';
+import { didYouMean } from '../diagnostics/suggest.js';
+import type { Ecl } from '../ir/expression.js';
+import { parseEclText } from '../parse/parse-ecl.js';
+import { resolveEcl } from '../resolve/resolve-expression.js';
+import { resources } from '../resources.js';
+import { validateYamlAgainstSchema } from '../source/schema-validation.js';
+import { sourceFile, spanOf, type Span } from '../source/source-file.js';
+import { nodeAtPath, parseYamlSource, spanAtPath } from '../source/yaml-source.js';
+import { scalarOffsets } from '../source/yaml-scalar-offsets.js';
+import { isScalar } from 'yaml';
+
+export const policyCodes = defineCodes({
+  'policy-unreadable': {
+    severity: 'error',
+    stage: 'policy',
+    message: (p: { path: string; reason: string }) => `cannot read policy ${p.path}: ${p.reason}`,
+  },
+  'policy-hard-rule-lowered': {
+    severity: 'error',
+    stage: 'policy',
+    message: (p: { rule: string; severity: string }) => `\`${p.rule}\` is a hard rule: it is always an error and a policy cannot make it ${p.severity}`,
+  },
+  'policy-unknown-rule': {
+    severity: 'error',
+    stage: 'policy',
+    message: (p: { rule: string; suggestion: string }) => `\`${p.rule}\` is not a rule${p.suggestion}`,
+  },
+  'policy-redefines-set': {
+    severity: 'error',
+    stage: 'policy',
+    message: (p: { name: string }) => `the code set \`${p.name}\` is part of the IM1 policy and cannot be changed or replaced; add a set with another name`,
+  },
+});
+
+export interface SensitiveCodeSet {
+  name: string;
+  title: string;
+  source?: string;
+  /** The ECL as written. */
+  text: string;
+  ecl: Ecl;
+  /** Part of the default (IM1) policy, as opposed to an organisation's addition. */
+  builtIn: boolean;
+}
+
+export interface Thresholds {
+  reviewMonths: number;
+  kAnonymity: number;
+  assumedListSize: number;
+  overnightStart: string;
+  overnightEnd: string;
+  justificationMinLength: number;
+  justificationMaxRepeats: number;
+}
+
+/** The policy lint applies: the default one, extended by an organisation's file when given. */
+export interface Policy {
+  name: string;
+  files: string[];
+  sensitiveCodeSets: SensitiveCodeSet[];
+  severity: Record<string, Severity | 'off'>;
+  thresholds: Thresholds;
+  boilerplate: string[];
+}
+
+interface RawPolicy {
+  policy: 1;
+  name?: string;
+  sensitive_code_sets?: Record<string, { title: string; source?: string; ecl: string | number }>;
+  severity?: Record<string, Severity | 'off'>;
+  thresholds?: {
+    review_months?: number;
+    k_anonymity?: number;
+    assumed_list_size?: number;
+    overnight_start?: string;
+    overnight_end?: string;
+    justification_min_length?: number;
+    justification_max_repeats?: number;
+  };
+  boilerplate_justifications?: string[];
+}
+
+/** What the policy needs to know of the rules, to check overrides (the rules module provides it). */
+export interface RuleCatalogue {
+  ids: readonly string[];
+  isHard(id: string): boolean;
+}
+
+let schemaObject: object | undefined;
+function policySchema(): object {
+  schemaObject ??= JSON.parse(readFileSync(resources.policySchema, 'utf8')) as object;
+  return schemaObject;
+}
+
+/**
+ * Loads the default policy and, when `extension` names a file, applies it on top. A malformed
+ * file, an unknown rule, a hard rule lowered or a default set redefined is an error with its place.
+ */
+export function loadPolicy(rules: RuleCatalogue, extension?: string): { policy?: Policy; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const base = prebuiltDefaultPolicy() ?? readPolicyFile(resources.defaultPolicy, 'default.policy.yaml', rules, diagnostics, true);
+  if (!base) {
+    throw new Error(`internal: the default policy does not load: ${diagnostics.map((d) => d.message).join('; ')}`);
+  }
+  if (!extension) return { policy: base, diagnostics };
+  const extra = readPolicyFile(extension, extension, rules, diagnostics, false);
+  if (!extra || hasErrors(diagnostics)) return { diagnostics };
+  return {
+    policy: {
+      name: extra.name || base.name,
+      files: [...base.files, ...extra.files],
+      sensitiveCodeSets: [...base.sensitiveCodeSets, ...extra.sensitiveCodeSets],
+      severity: { ...base.severity, ...extra.severity },
+      thresholds: { ...base.thresholds, ...extra.explicitThresholds },
+      boilerplate: [...base.boilerplate, ...extra.boilerplate],
+    },
+    diagnostics,
+  };
+}
+
+/** The default policy as the build checked it, when it was made from this very file. */
+function prebuiltDefaultPolicy(): Policy | undefined {
+  return readPrebuilt<Policy>(DEFAULT_POLICY_ASSET, sourceDigest(readFileSync(resources.defaultPolicy, 'utf8')), 'policy');
+}
+
+let defaultCache: Policy | undefined;
+
+/** The default policy alone (cached). */
+export function defaultPolicy(rules: RuleCatalogue): Policy {
+  defaultCache ??= loadPolicy(rules).policy!;
+  return defaultCache;
+}
+
+function readPolicyFile(
+  path: string,
+  shownAs: string,
+  rules: RuleCatalogue,
+  diagnostics: Diagnostic[],
+  builtIn: boolean,
+): (Policy & { explicitThresholds: Partial<Thresholds> }) | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    diagnostics.push(policyCodes.make('policy-unreadable', { path: shownAs, reason }));
+    return undefined;
+  }
+  const source = parseYamlSource(sourceFile(shownAs, text));
+  diagnostics.push(...source.diagnostics);
+  if (hasErrors(source.diagnostics)) return undefined;
+  const schemaDiagnostics = validateYamlAgainstSchema(source, policySchema());
+  diagnostics.push(...schemaDiagnostics);
+  if (schemaDiagnostics.length > 0) return undefined;
+  const raw = source.value as RawPolicy;
+  const before = diagnostics.length;
+
+  const severity: Record<string, Severity | 'off'> = {};
+  for (const [rule, level] of Object.entries(raw.severity ?? {})) {
+    const at = spanAtPath(source, ['severity', rule], 'key');
+    if (!rules.ids.includes(rule)) {
+      diagnostics.push(policyCodes.make('policy-unknown-rule', { rule, suggestion: didYouMean(rule, rules.ids) }, at));
+    } else if (rules.isHard(rule) && level !== 'error') {
+      diagnostics.push(policyCodes.make('policy-hard-rule-lowered', { rule, severity: level === 'off' ? 'off' : `a${level === 'info' ? 'n' : ''} ${level}` }, spanAtPath(source, ['severity', rule])));
+    } else {
+      severity[rule] = level;
+    }
+  }
+
+  const sets: SensitiveCodeSet[] = [];
+  for (const [name, rawSet] of Object.entries(raw.sensitive_code_sets ?? {})) {
+    // A single concept written bare (ecl: 86406008) is read by YAML as a number.
+    const set = { ...rawSet, ecl: String(rawSet.ecl) };
+    if (!builtIn && BUILT_IN_SET_NAMES.has(name)) {
+      diagnostics.push(policyCodes.make('policy-redefines-set', { name }, spanAtPath(source, ['sensitive_code_sets', name], 'key')));
+      continue;
+    }
+    const { node } = nodeAtPath(source.document, ['sensitive_code_sets', name, 'ecl']);
+    const offsets = node && isScalar(node) ? scalarOffsets(text, node, set.ecl) : undefined;
+    const span = (start: number, end: number): Span => {
+      const from = offsets?.[Math.min(start, set.ecl.length)] ?? 0;
+      const to = (offsets?.[Math.min(end, set.ecl.length)] ?? from) + 1;
+      return spanOf(source.file, from, to);
+    };
+    const parsed = parseEclText(set.ecl, span);
+    diagnostics.push(...parsed.diagnostics);
+    if (!parsed.ecl) continue;
+    const ecl = resolveEcl({ diagnostics }, parsed.ecl);
+    if (!ecl) continue;
+    sets.push({ name, title: set.title, ...(set.source ? { source: set.source } : {}), text: set.ecl, ecl, builtIn });
+  }
+  if (diagnostics.length > before && hasErrors(diagnostics.slice(before))) return undefined;
+
+  const t = raw.thresholds ?? {};
+  const explicitThresholds: Partial<Thresholds> = {};
+  if (t.review_months !== undefined) explicitThresholds.reviewMonths = t.review_months;
+  if (t.k_anonymity !== undefined) explicitThresholds.kAnonymity = t.k_anonymity;
+  if (t.assumed_list_size !== undefined) explicitThresholds.assumedListSize = t.assumed_list_size;
+  if (t.overnight_start !== undefined) explicitThresholds.overnightStart = t.overnight_start;
+  if (t.overnight_end !== undefined) explicitThresholds.overnightEnd = t.overnight_end;
+  if (t.justification_min_length !== undefined) explicitThresholds.justificationMinLength = t.justification_min_length;
+  if (t.justification_max_repeats !== undefined) explicitThresholds.justificationMaxRepeats = t.justification_max_repeats;
+  return {
+    name: raw.name ?? '',
+    files: [shownAs],
+    sensitiveCodeSets: sets,
+    severity,
+    thresholds: { ...DEFAULT_THRESHOLDS, ...explicitThresholds },
+    explicitThresholds,
+    boilerplate: raw.boilerplate_justifications ?? [],
+  };
+}
+
+const BUILT_IN_SET_NAMES = new Set(['gender_reassignment', 'sexuality', 'hiv_sti', 'termination_of_pregnancy', 'assisted_fertilisation']);
+
+/** Fallbacks for thresholds the default policy file leaves out. */
+const DEFAULT_THRESHOLDS: Thresholds = {
+  reviewMonths: 3,
+  kAnonymity: 10,
+  assumedListSize: 8000,
+  overnightStart: '19:00',
+  overnightEnd: '07:00',
+  justificationMinLength: 15,
+  justificationMaxRepeats: 2,
+};

@@ -1,0 +1,34 @@
+import type { RuleModule } from '../rule.js';
+
+export const nationalDataOptOut: RuleModule = {
+  meta: {
+    id: 'national-data-opt-out',
+    category: 'population',
+    description: 'Indirect-care extracts respect the National Data Opt-out, unless the law requires the disclosure (a statutory notice) — and then only with a justification.',
+    rationale:
+      'Seed 002 distinguishes direct from indirect care because consent can be implied only for direct care. The National Data Opt-out lets patients refuse the use of their data beyond their individual care; it applies to indirect care (planning, research, risk stratification) unless the disclosure is required by law.',
+    source: 'seed 002 (Definitions; Patient Consent); DESIGN.md (Policy 6)',
+    triggers: 'care_type is indirect and population.national_data_opt_out is not_applicable without a legal_basis.data_provision_notice or without a national_data_opt_out_justification.',
+    defaultSeverity: 'error',
+    hard: false,
+    messages: {
+      notAllowed: 'indirect care must respect the National Data Opt-out unless a statutory notice requires the disclosure; none is given',
+      unjustified: 'setting the National Data Opt-out aside needs a justification (national_data_opt_out_justification)',
+    },
+    examples: {
+      failing: { yaml: 'population:\n  registration: permanent\n  deceased: exclude\n  type1_opt_out: respect\n  national_data_opt_out: not_applicable\n  practices: [A81001, A81002, A81003]' },
+      passing: { yaml: 'population:\n  registration: permanent\n  deceased: exclude\n  type1_opt_out: respect\n  national_data_opt_out: respect\n  practices: [A81001, A81002, A81003]' },
+    },
+  },
+  check({ definition, report, spanAt }) {
+    const p = definition.population;
+    if (definition.careType !== 'indirect' || p.nationalDataOptOut !== 'not_applicable') return;
+    const span = spanAt('/population/national_data_opt_out');
+    const at = span ? { span } : {};
+    if (!definition.legalBasis.dataProvisionNotice) {
+      report({ messageId: 'notAllowed', params: {}, ...at, hints: ['use national_data_opt_out: respect, or cite the notice in legal_basis.data_provision_notice'] });
+    } else if (!p.nationalDataOptOutJustification?.trim()) {
+      report({ messageId: 'unjustified', params: {}, ...at, hints: ['add population.national_data_opt_out_justification'] });
+    }
+  },
+};

@@ -1,0 +1,29 @@
+import type { RuleModule } from '../rule.js';
+
+export const registrationPermanent: RuleModule = {
+  meta: {
+    id: 'registration-permanent',
+    category: 'population',
+    description: 'Only permanently registered patients are extracted, unless the definition gives an explicit reason for all registrations.',
+    rationale:
+      'Seed 002: "Data will only be shared for permanently registered patients at a GP Practice unless there is an explicit reason which overrides this (for example, a payment related extract that includes all procedures done) - this must be defined in the data extract definition with clear justification." Patients who are not currently registered are never extracted (seed 000).',
+    source: 'seed 002 (Patient Consent); seed 000 (Included Patient Records)',
+    triggers: 'population.registration is all without a registration_justification.',
+    defaultSeverity: 'error',
+    hard: false,
+    messages: { unjustified: 'registration: all extracts temporary and emergency registrations too, which needs an explicit reason (registration_justification)' },
+    examples: {
+      failing: { yaml: 'population:\n  registration: all\n  deceased: exclude\n  type1_opt_out: respect\n  practices: [A81001, A81002, A81003]' },
+      passing: {
+        yaml: 'population:\n  registration: all\n  registration_justification: Temporary residents with diabetes are due reviews while registered.\n  deceased: exclude\n  type1_opt_out: respect\n  practices: [A81001, A81002, A81003]',
+      },
+    },
+  },
+  check({ definition, report, spanAt }) {
+    const p = definition.population;
+    if (p.registration === 'all' && !p.registrationJustification?.trim()) {
+      const span = spanAt('/population/registration');
+      report({ messageId: 'unjustified', params: {}, ...(span ? { span } : {}), hints: ['add population.registration_justification, or use registration: permanent'] });
+    }
+  },
+};

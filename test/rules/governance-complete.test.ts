@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resources } from '../../src/resources.js';
+import { base, testRule, variant } from '../support/rule-tester.js';
+
+const phm = base.indirect();
+
+testRule('governance-complete', {
+  valid: [
+    { name: 'the shipped warehouse feed', text: phm },
+    { name: 'the shipped CHIS feed', text: base.direct() },
+    { name: 'the CHIS feed in the exdef language', text: readFileSync(join(resources.definitions, 'chis-immunisations.exdef'), 'utf8'), syntax: 'exdef' },
+  ],
+  invalid: [
+    {
+      name: 'no DPIA (reported at the governance block)',
+      text: variant(variant(phm, 'dpia: DPIA-2026-031\n', ''), 'use_case: data_warehouse', '⟦use_case: data_warehouse'),
+      findings: [{ message: /^the governance of this extract is missing the DPIA reference \(dpia\)$/ }],
+    },
+    {
+      name: 'no linkability statement (reported at the risk block)',
+      text: variant(variant(phm, /  linkability: >-\n(    [^\n]*\n)+/, ''), 'risk:', '⟦risk:'),
+      findings: [{ message: /missing a statement on the risk of linkability/ }],
+    },
+    { name: 'a blank intended use', text: variant(phm, /intended_use: >-\n[^\n]*\n[^\n]*\n/, "intended_use: ⟦'  '\n"), findings: [{ message: /missing the intended use of the data/ }] },
+    { name: 'no reviewer', text: variant(variant(phm, '  reviewer: ICB Data Protection Officer\n', ''), 'review:', '⟦review:'), findings: [{ message: /who reviewed it/ }] },
+    {
+      name: 'no Article 9 condition and no statement',
+      text: variant(phm, /legal_basis:\n  article_6: 6\(1\)\(e\) public task\n  article_9: [^\n]*\n  statement: >-\n[^\n]*\n[^\n]*\n/, '⟦⟦legal_basis:\n  article_6: 6(1)(e) public task\n'),
+      findings: [{ message: /Article 9 condition/ }, { message: /statement of the legal basis/ }],
+    },
+    {
+      name: 'in the exdef language: no DPIA',
+      syntax: 'exdef',
+      text: variant(variant(readFileSync(join(resources.definitions, 'phm-warehouse.exdef'), 'utf8'), "  DPIA 'DPIA-2026-031'\n", ''), '  USE CASE data_warehouse', '  ⟦USE CASE data_warehouse'),
+      findings: [{ message: /DPIA reference/ }],
+    },
+  ],
+});

@@ -1,0 +1,64 @@
+import { base, testRule, variant } from '../support/rule-tester.js';
+
+const phm = base.indirect();
+/** phm-warehouse with the long_term_conditions filter replaced. */
+const ltc = (where: string) => variant(phm, /    where: >-\n      code in \(<< 73211009[^\n]*\n[^\n]*\n/, `    where: ${where}\n`);
+/** phm-warehouse with a population filter. */
+const population = (where: string) => variant(phm, '  practices: [A81001, A81002, A81003]\n', `  practices: [A81001, A81002, A81003]\n  where: ${where}\n`);
+
+testRule('sensitive-codes', {
+  valid: [
+    { name: 'the shipped warehouse feed', text: phm },
+    { name: 'a set that holds no sensitive codes', text: ltc('code in << 73211009 |Diabetes mellitus|') },
+    { name: 'the parent of a refset member that is not itself a member', text: ltc('code in 40733004 |Infectious disease|') },
+    { name: 'a broad set that merely contains sensitive codes (information only)', text: ltc('code in << 64572001 |Disease|') },
+    {
+      name: 'an exemption that names the set and a legal basis',
+      text: variant(
+        ltc('code in ^ 999004381000000103'),
+        'datasets:\n',
+        'exemptions:\n  - rule: sensitive-codes\n    code_set: hiv_sti\n    legal_basis: Health Service (Control of Patient Information) Regulations 2002, regulation 3.\n    justification: Communicable disease surveillance by the health protection team.\ndatasets:\n',
+      ),
+    },
+  ],
+  invalid: [
+    { name: 'a refset by ^', text: ltc('code in ⟦^ 999004381000000103 |STD exclusion refset|'), findings: [{ message: /asks for hiv status and sexually transmitted disease codes \(sensitive set `hiv_sti`\)/ }] },
+    { name: 'descendants-or-self of a sexuality concept', text: ltc('code in ⟦<< 118199002'), findings: [{ message: /sensitive set `sexuality`/ }] },
+    { name: 'descendants (<) of a sexuality concept', text: ltc('code in ⟦< 365956009'), findings: [{ message: /sexuality/ }] },
+    { name: 'a concept three levels below a sexuality concept', text: ltc('code in ⟦<< 999900041000000105'), findings: [{ message: /sexuality/ }] },
+    { name: 'one concept with =', text: ltc('code = ⟦86406008'), findings: [{ message: /hiv_sti/ }] },
+    { name: 'a list of values', text: ltc('code in (73211009, ⟦714812005, 59621000)'), findings: [{ message: /termination_of_pregnancy/ }] },
+    { name: 'hidden inside an OR', text: ltc('code in (<< 73211009 OR ⟦^ 999004371000000100 OR << 195967001)'), findings: [{ message: /assisted_fertilisation/ }] },
+    { name: 'thinned with MINUS', text: ltc('code in (⟦<< 118199002 MINUS << 38628009)'), findings: [{ message: /sexuality/ }] },
+    { name: 'both gender refsets', text: ltc('code in (⟦^ 999004351000000109 OR ⟦^ 1955851000000101)'), findings: [{ message: /gender_reassignment/ }, { message: /gender_reassignment/ }] },
+    {
+      name: 'inside exists() in the population filter',
+      text: population('exists(observations where code in ⟦<< 86406008)'),
+      findings: [{ message: /hiv_sti/ }],
+    },
+    {
+      name: 'in a field value',
+      text: variant(phm, '        value: code\n        justification: Identifies the long-term condition.', '        value: code\n        justification: Identifies the long-term condition.\n      - name: hiv\n        value: code = ⟦86406008\n        justification: Flags the condition for the clinical team.'),
+      findings: [{ message: /hiv_sti/ }],
+    },
+    {
+      name: 'excluding sensitive codes has no effect (a warning)',
+      text: population('not exists(observations where code in ⟦^ 999004381000000103)'),
+      findings: [{ severity: 'warning', message: /has no effect/ }],
+    },
+    {
+      name: 'an exemption for another set does not cover this one',
+      text: variant(
+        ltc('code in ⟦^ 999004361000000107'),
+        'datasets:\n',
+        'exemptions:\n  - rule: sensitive-codes\n    code_set: hiv_sti\n    legal_basis: Health Service (Control of Patient Information) Regulations 2002.\n    justification: Communicable disease surveillance.\ndatasets:\n',
+      ),
+      findings: [{ message: /termination_of_pregnancy/ }],
+    },
+    {
+      name: 'a broad set is reported as information, with the count',
+      text: ltc('code in ⟦<< 40733004 |Infectious disease|'),
+      findings: [{ severity: 'info', message: /^5 concepts of this code set are sensitive \(hiv_sti\) and will be excluded at run time$/ }],
+    },
+  ],
+});

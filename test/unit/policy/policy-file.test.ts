@@ -1,0 +1,119 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { referenceCatalogue } from '../../../src/catalogue/load-catalogue.js';
+import { lintDefinitionText, prepareLint, ruleCatalogue } from '../../../src/pipeline/lint-definition.js';
+import { loadPolicy } from '../../../src/policy/policy.js';
+import { resources } from '../../../src/resources.js';
+import { at, marked } from '../../support/span-markers.js';
+import { base, TODAY, variant } from '../../support/rule-tester.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'exdef-policy-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function policyFile(name: string, text: string): { path: string; starts: string[] } {
+  const { text: clean, starts } = marked(text);
+  const path = join(dir, name);
+  writeFileSync(path, clean);
+  return { path, starts };
+}
+
+describe('the default policy', () => {
+  const policy = loadPolicy(ruleCatalogue).policy!;
+
+  it('holds the sensitive code sets of seed 002 in ECL', () => {
+    expect(Object.fromEntries(policy.sensitiveCodeSets.map((s) => [s.name, s.text.replace(/\s*\|[^|]*\|/g, '').replace(/\s+/g, ' ')]))).toEqual({
+      gender_reassignment: '^ 999004351000000109 OR ^ 1955851000000101',
+      sexuality: '<< 118199002 OR << 365957000 OR << 118200004 OR << 171023003',
+      hiv_sti: '^ 999004381000000103',
+      termination_of_pregnancy: '^ 999004361000000107',
+      assisted_fertilisation: '^ 999004371000000100',
+    });
+    expect(policy.thresholds).toMatchObject({ reviewMonths: 3, kAnonymity: 10 });
+    expect(policy.severity['review-current']).toBe('warning');
+  });
+});
+
+describe('an organisation policy file', () => {
+  it('cannot lower a hard rule: the policy is refused, at the line', () => {
+    const { path, starts } = policyFile('lower.yaml', 'policy: 1\nseverity:\n  no-free-text: ⟦warning\n  pds-sensitive-never: ⟦off\n');
+    const { policy, diagnostics } = loadPolicy(ruleCatalogue, path);
+    expect(policy).toBeUndefined();
+    expect(diagnostics.map((d) => [d.code, at(d)])).toEqual([
+      ['policy-hard-rule-lowered', starts[0]],
+      ['policy-hard-rule-lowered', starts[1]],
+    ]);
+    expect(diagnostics[0]!.message).toBe('`no-free-text` is a hard rule: it is always an error and a policy cannot make it a warning');
+  });
+
+  it('cannot redefine or remove a default code set, nor name an unknown rule', () => {
+    const { path, starts } = policyFile('redefine.yaml', 'policy: 1\nsensitive_code_sets:\n  ⟦hiv_sti:\n    title: Nothing\n    ecl: 73211009\nseverity:\n  ⟦review-curent: error\n');
+    const { diagnostics } = loadPolicy(ruleCatalogue, path);
+    expect(diagnostics.map((d) => [d.code, at(d)])).toEqual([
+      ['policy-unknown-rule', starts[1]],
+      ['policy-redefines-set', starts[0]],
+    ]);
+    expect(diagnostics.find((d) => d.code === 'policy-unknown-rule')!.message).toBe('`review-curent` is not a rule; did you mean `review-current`?');
+  });
+
+  it('reports a bad ECL at its place in the policy file', () => {
+    const { path, starts } = policyFile('ecl.yaml', 'policy: 1\nsensitive_code_sets:\n  smoking:\n    title: Smoking\n    ecl: << 77176002 OR << ⟦77176001\n');
+    const { diagnostics } = loadPolicy(ruleCatalogue, path);
+    expect(diagnostics.map((d) => [d.code, at(d)])).toEqual([['invalid-concept-id', starts[0]]]);
+  });
+
+  it('adds code sets, and raises or lowers rules that are not hard', async () => {
+    const { path } = policyFile('extend.yaml', 'policy: 1\nname: Example ICB policy\nsensitive_code_sets:\n  smoking:\n    title: Smoking status\n    ecl: << 365980008\nseverity:\n  review-current: error\n  schedule-overnight: off\nthresholds:\n  review_months: 12\n');
+    const prepared = await prepareLint({ catalogue: referenceCatalogue(), today: TODAY, policyFile: path });
+    expect(prepared.diagnostics).toEqual([]);
+    const text = variant(variant(base.indirect(), 'last_reviewed: 2026-09-15', 'last_reviewed: 2025-06-01'), "    where: code in << 75367002 |Blood pressure| and effective_date >= today() - interval '2 years'", '    where: code in << 77176002');
+    const codes = lintDefinitionText('x.exdef.yaml', text, prepared.context!).diagnostics.filter((d) => d.severity === 'error').map((d) => d.code);
+    expect(codes).toEqual(['review-current', 'sensitive-codes']);
+    const relaxed = lintDefinitionText('x.exdef.yaml', variant(base.indirect(), 'window: 02:00-04:00', 'window: 10:00-12:00'), prepared.context!).diagnostics;
+    expect(relaxed.filter((d) => d.code === 'schedule-overnight')).toEqual([]);
+  });
+});
+
+describe('hard rules cannot be lifted', () => {
+  it('by an exemption: the exemption is invalid and the finding stays an error', async () => {
+    const { context } = await prepareLint({ catalogue: referenceCatalogue(), today: TODAY });
+    const text = variant(
+      variant(
+        base.indirect(),
+        '        justification: Blood pressure control is a core measure of hypertension care.\n',
+        '        justification: Blood pressure control is a core measure of hypertension care.\n      - name: note\n        value: comment\n        justification: The reading context matters for the measure.\n',
+      ),
+      'datasets:\n',
+      'exemptions:\n  - rule: no-free-text\n    legal_basis: Consent of the patient.\n    justification: The comment holds the context.\ndatasets:\n',
+    );
+    const errors = lintDefinitionText('x.exdef.yaml', text, context!).diagnostics.filter((d) => d.severity === 'error');
+    expect(errors.map((d) => [d.code, d.message])).toEqual([
+      ['exemption-valid', '`no-free-text` is a hard rule: no exemption can lift it'],
+      ['no-free-text', '`comment` is free text, which is never extracted (field blood_pressure.note)'],
+    ]);
+  });
+
+  it('a valid exemption of a rule that is not hard turns its finding into information that says so', async () => {
+    const { context } = await prepareLint({ catalogue: referenceCatalogue(), today: TODAY });
+    const text = variant(
+      variant(base.indirect(), "    where: code in << 75367002 |Blood pressure| and effective_date >= today() - interval '2 years'", '    where: code in << 86406008'),
+      'datasets:\n',
+      'exemptions:\n  - rule: sensitive-codes\n    code_set: hiv_sti\n    legal_basis: Health Service (Control of Patient Information) Regulations 2002, regulation 3.\n    justification: Surveillance of communicable disease.\ndatasets:\n',
+    );
+    const findings = lintDefinitionText('x.exdef.yaml', text, context!).diagnostics.filter((d) => d.code === 'sensitive-codes');
+    expect(findings.map((d) => d.severity)).toEqual(['info']);
+    expect(findings[0]!.message).toMatch(/— exempted: Surveillance of communicable disease\.$/);
+  });
+});
+
+describe('the default policy file itself', () => {
+  it('is valid against its schema', () => {
+    expect(readFileSync(resources.defaultPolicy, 'utf8')).toContain('policy: 1');
+    expect(loadPolicy(ruleCatalogue).diagnostics).toEqual([]);
+  });
+});
