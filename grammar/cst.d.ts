@@ -96,7 +96,7 @@ export type GovernanceClauseCstChildren = {
   Linkability?: IToken[];
   Reviewed?: IToken[];
   DateLiteral?: IToken[];
-  By?: IToken[];
+  By?: (IToken)[];
   Processing?: IToken[];
   In?: IToken[];
 };

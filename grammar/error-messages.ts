@@ -1,4 +1,4 @@
-import { EOF, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
+import { EOF, type IParserErrorMessageProvider, type IToken, type TokenType } from './chevrotain.js';
 
 /** How a token is named in an error message: punctuation as itself, keywords in capitals. */
 export function describeTokenType(type: TokenType): string {

@@ -1,4 +1,4 @@
-import { CstParser, type IToken, type TokenType } from 'chevrotain';
+import { CstParser, type IToken, type TokenType } from './chevrotain.js';
 import { errorMessages } from './error-messages.js';
 import * as t from './tokens.js';
 
@@ -8,8 +8,18 @@ import * as t from './tokens.js';
  * definition document. Rules are listed from the file down to the tokens.
  */
 export class ExdefParser extends CstParser {
-  constructor() {
-    super(t.allTokens, { recoveryEnabled: true, maxLookahead: 3, nodeLocationTracking: 'full', errorMessageProvider: errorMessages });
+  /**
+   * `validate`: run Chevrotain's grammar validations (ambiguities, left recursion, ...). They
+   * cost a tenth of a second at every start, so the CLI skips them and the test suite runs them.
+   */
+  constructor(options: { validate?: boolean } = {}) {
+    super(t.allTokens, {
+      recoveryEnabled: true,
+      maxLookahead: 3,
+      nodeLocationTracking: 'full',
+      errorMessageProvider: errorMessages,
+      skipValidations: !(options.validate ?? false),
+    });
     this.performSelfAnalysis();
   }
 
@@ -72,7 +82,16 @@ export class ExdefParser extends CstParser {
       { ALT: () => { this.CONSUME(t.Dpia); this.CONSUME2(t.StringLiteral); } },
       { ALT: () => { this.CONSUME(t.Singling); this.CONSUME(t.Out); this.CONSUME3(t.StringLiteral); } },
       { ALT: () => { this.CONSUME(t.Linkability); this.CONSUME4(t.StringLiteral); } },
-      { ALT: () => { this.CONSUME(t.Reviewed); this.CONSUME(t.DateLiteral); this.CONSUME(t.By); this.CONSUME5(t.StringLiteral); } },
+      // REVIEWED 2026-10-01 [BY 'who'], or REVIEWED BY 'who': either part of `review` may be given alone.
+      {
+        ALT: () => {
+          this.CONSUME(t.Reviewed);
+          this.OR2([
+            { ALT: () => { this.CONSUME(t.DateLiteral); this.OPTION(() => { this.CONSUME(t.By); this.CONSUME5(t.StringLiteral); }); } },
+            { ALT: () => { this.CONSUME2(t.By); this.CONSUME6(t.StringLiteral); } },
+          ]);
+        },
+      },
       { ALT: () => { this.CONSUME(t.Processing); this.CONSUME(t.In); this.SUBRULE3(this.name); } },
     ]);
   });
@@ -96,7 +115,20 @@ export class ExdefParser extends CstParser {
       { ALT: () => { this.CONSUME(t.Registration); this.SUBRULE(this.name); this.OPTION(() => this.SUBRULE(this.justified)); } },
       { ALT: () => { this.CONSUME(t.Deceased); this.SUBRULE2(this.name); this.OPTION2(() => this.SUBRULE2(this.justified)); } },
       { ALT: () => { this.CONSUME(t.Type1); this.CONSUME(t.Opt); this.CONSUME(t.Out); this.SUBRULE3(this.name); this.OPTION3(() => this.SUBRULE3(this.justified)); } },
-      { ALT: () => { this.CONSUME(t.National); this.CONSUME2(t.Opt); this.CONSUME2(t.Out); this.SUBRULE4(this.name); this.OPTION4(() => this.SUBRULE4(this.justified)); } },
+      // The National Data Opt-out choice is optional (its default follows the care type), so its
+      // justification can also stand alone: NATIONAL OPT OUT JUSTIFIED 'why'.
+      {
+        ALT: () => {
+          this.CONSUME(t.National);
+          this.CONSUME2(t.Opt);
+          this.CONSUME2(t.Out);
+          // JUSTIFIED 'why' first: JUSTIFIED is a soft keyword, which the other alternative would take as the name.
+          this.OR2([
+            { ALT: () => this.SUBRULE5(this.justified) },
+            { ALT: () => { this.SUBRULE4(this.name); this.OPTION4(() => this.SUBRULE4(this.justified)); } },
+          ]);
+        },
+      },
       { ALT: () => { this.CONSUME(t.On); this.CONSUME3(t.Opt); this.CONSUME(t.Back); this.CONSUME(t.In); this.SUBRULE5(this.name); } },
       { ALT: () => { this.CONSUME(t.Practices); this.SUBRULE(this.nameList); } },
       { ALT: () => { this.CONSUME(t.Where); this.SUBRULE(this.expression); } },
@@ -497,4 +529,4 @@ export class ExdefParser extends CstParser {
 }
 
 /** One parser instance, reused (Chevrotain parsers are meant to be reused). */
-export const exdefParser = new ExdefParser();
+export const exdefParser = new ExdefParser({ validate: process.env['VITEST'] !== undefined || process.env['EXDEF_VALIDATE_GRAMMAR'] !== undefined });

@@ -1,4 +1,4 @@
-import { createToken, Lexer, type TokenType } from 'chevrotain';
+import { createToken, Lexer, type TokenType } from './chevrotain.js';
 
 /**
  * The tokens of the exdef language, its expressions and ECL: one vocabulary for both syntaxes
@@ -119,8 +119,12 @@ export const DateLiteral = createToken({ name: 'DateLiteral', pattern: /\d{4}-\d
 export const Decimal = createToken({ name: 'Decimal', pattern: /\d+\.\d+/ });
 export const Integer = createToken({ name: 'Integer', pattern: /\d+/ });
 export const StringLiteral = createToken({ name: 'StringLiteral', pattern: /'(?:[^']|'')*'/, line_breaks: true });
-/** A name in double quotes, for names that are reserved words or not plain identifiers: "select". */
-export const QuotedName = createToken({ name: 'QuotedName', pattern: /"(?:[^"\n\r]|"")+"/ });
+/**
+ * A name in double quotes, for names that are reserved words or not plain identifiers: "select".
+ * As in SQL it may span lines: the YAML format allows any text in names such as an exemption's
+ * fields, and the exdef printer must be able to write them.
+ */
+export const QuotedName = createToken({ name: 'QuotedName', pattern: /"(?:[^"]|"")+"/, line_breaks: true });
 /** An ECL term comment: |Diabetes mellitus| */
 export const Term = createToken({ name: 'Term', pattern: /\|[^|\n\r]*\|/ });
 
@@ -189,4 +193,5 @@ export const allTokens: TokenType[] = [
 
 export const reservedWords = reserved.map((t) => t.name.toLowerCase().replace('eclminus', 'minus'));
 
-export const exdefLexer = new Lexer(allTokens, { positionTracking: 'full' });
+/** Lexer validations (unreachable tokens, ...) run in the test suite; the CLI skips them to start fast. */
+export const exdefLexer = new Lexer(allTokens, { positionTracking: 'full', skipValidations: process.env['VITEST'] === undefined && process.env['EXDEF_VALIDATE_GRAMMAR'] === undefined });

@@ -34,7 +34,8 @@ export function dataDefinition(definition: ExtractDefinition): unknown {
   return canonical({
     format: definition.format,
     id: definition.id,
-    population: definition.population,
+    // Justifications explain the population; they do not change who is in it.
+    population: Object.fromEntries(Object.entries(definition.population).filter(([key]) => !key.endsWith('Justification'))),
     mode: definition.mode,
     datasets: definition.datasets.map((d) => ({ name: d.name, table: d.table, where: d.where, fields: d.fields.map((f) => ({ name: f.name, value: f.value })) })),
     exemptions: definition.exemptions.map((e) => ({ rule: e.rule, codeSet: e.codeSet, fields: e.fields })),

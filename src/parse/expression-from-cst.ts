@@ -33,7 +33,20 @@ export const expressionCodes = defineCodes({
     stage: 'parse',
     message: (p: { text: string }) => `${p.text} is not a date; write dates as YYYY-MM-DD`,
   },
+  'expression-too-deep': {
+    severity: 'error',
+    stage: 'parse',
+    message: (p: { limit: number }) =>
+      `this expression is more than ${p.limit} operators deep; for many alternatives use \`in (...)\` or an ECL code set`,
+  },
 });
+
+/**
+ * How deep an expression tree may be. Long chains (`a or b or c ...`) make deep trees, which the
+ * resolver, the printers and the compiler walk recursively: thousands of levels would overflow
+ * the stack.
+ */
+export const MAX_EXPRESSION_DEPTH = 500;
 
 /** Turns offsets of the text being parsed into file spans (they differ inside YAML strings). */
 export type SpanMaker = (startOffset: number, endOffsetInclusive: number) => Span;
@@ -76,6 +89,64 @@ function first<T>(items: T[] | undefined): T | undefined {
 
 export function expressionFromCst(ctx: ConversionContext, node: ExpressionCstNode): ExprAst {
   return orFromCst(ctx, node.children.orExpression[0]!);
+}
+
+/**
+ * A whole expression (a filter or a field's value). One deeper than MAX_EXPRESSION_DEPTH is
+ * reported and replaced by `null`, so that nothing after parsing walks the deep tree.
+ */
+export function wholeExpressionFromCst(ctx: ConversionContext, node: ExpressionCstNode): ExprAst {
+  const expression = expressionFromCst(ctx, node);
+  if (expressionDepth(expression) <= MAX_EXPRESSION_DEPTH) return expression;
+  ctx.diagnostics.push(expressionCodes.make('expression-too-deep', { limit: MAX_EXPRESSION_DEPTH }, expression.span));
+  return { kind: 'null', span: expression.span };
+}
+
+/** The depth of an expression tree, ECL included, measured without recursion. */
+function expressionDepth(root: ExprAst): number {
+  let deepest = 0;
+  const stack: [ExprAst | EclAst, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    deepest = Math.max(deepest, depth);
+    const children: (ExprAst | EclAst | undefined)[] = [];
+    switch (node.kind) {
+      case 'call':
+        children.push(...node.args);
+        break;
+      case 'exists':
+        children.push(node.where);
+        break;
+      case 'not':
+      case 'negate':
+      case 'isNull':
+        children.push(node.operand);
+        break;
+      case 'binary':
+        children.push(node.left, node.right);
+        break;
+      case 'in':
+        children.push(node.operand, ...(node.list ?? []), node.ecl);
+        break;
+      case 'between':
+        children.push(node.operand, node.low, node.high);
+        break;
+      case 'descendantOrSelf':
+      case 'descendant':
+      case 'memberOf':
+        children.push(node.operand);
+        break;
+      case 'or':
+      case 'and':
+      case 'minus':
+        children.push(node.left, node.right);
+        break;
+      default:
+        break;
+    }
+    for (const child of children) if (child) stack.push([child, depth + 1]);
+  }
+  return deepest;
 }
 
 function orFromCst(ctx: ConversionContext, node: OrExpressionCstNode): ExprAst {

@@ -21,8 +21,8 @@ import { spanOf, type SourceFile, type Span } from '../source/source-file.js';
 import type { YamlPath } from '../source/yaml-source.js';
 import { pointer, type ParsedDefinition } from './definition-source.js';
 import type { ExprAst } from './expression-ast.js';
-import { expressionFromCst, nameText, nodeSpan, pathSegments, stringValue, tokenSpan, type ConversionContext } from './expression-from-cst.js';
-import { lexingDiagnostics, parsingDiagnostics } from './syntax-errors.js';
+import { nameText, nodeSpan, pathSegments, stringValue, tokenSpan, wholeExpressionFromCst, type ConversionContext } from './expression-from-cst.js';
+import { lexingDiagnostics, nestingDiagnostic, parsingDiagnostics } from './syntax-errors.js';
 
 export const exdefCodes = defineCodes({
   'duplicate-clause': {
@@ -69,14 +69,17 @@ export function parseExdef(file: SourceFile): ParsedDefinition {
   const diagnostics: Diagnostic[] = lexingDiagnostics(lexed.errors, file.text, span);
   const selectStar = lexed.tokens.findIndex((token, i) => token.tokenType === Select && lexed.tokens[i + 1]?.tokenType === Star);
   if (selectStar >= 0) diagnostics.push(exdefCodes.make('select-star', {}, tokenSpan({ span, diagnostics }, lexed.tokens[selectStar + 1]!)));
-  exdefParser.input = lexed.tokens;
+  // Input nested deeper than the parser's stack allows is reported instead of parsed.
+  const tooDeep = nestingDiagnostic(lexed.tokens, span);
+  if (tooDeep) diagnostics.push(tooDeep);
+  exdefParser.input = tooDeep ? [] : lexed.tokens;
   const cst = exdefParser.definitionFile() as DefinitionFileCstNode;
   const parseDiagnostics = parsingDiagnostics(exdefParser.errors, file.text.length, span);
   diagnostics.push(...(selectStar >= 0 ? parseDiagnostics.filter((d) => d.span?.start.offset !== lexed.tokens[selectStar + 1]!.startOffset) : parseDiagnostics));
 
   const builder = new DocumentBuilder(file, { span, diagnostics });
   // A tree that error recovery patched up is not read: its syntax errors are the whole report.
-  const readable = lexed.errors.length === 0 && exdefParser.errors.length === 0;
+  const readable = !tooDeep && lexed.errors.length === 0 && exdefParser.errors.length === 0;
   if (readable) for (const statement of cst.children.statement ?? []) builder.statement(statement);
   builder.attachComments((lexed.groups['comments'] ?? []) as IToken[]);
   const locations = builder.locations;
@@ -159,8 +162,10 @@ class DocumentBuilder {
       else if (k.Dpia && str) this.set(['dpia'], stringValue(str), k.Dpia, str);
       else if (k.Singling && str) this.set(['risk', 'singling_out'], stringValue(str), k.Singling, str);
       else if (k.Linkability && str) this.set(['risk', 'linkability'], stringValue(str), k.Linkability, str);
-      else if (k.Reviewed && k.DateLiteral?.[0]) {
-        this.set(['review', 'last_reviewed'], k.DateLiteral[0].image, k.Reviewed, k.DateLiteral[0]);
+      else if (k.Reviewed) {
+        // The date and the reviewer are each optional (REVIEWED 2026-10-01, REVIEWED BY 'who').
+        const date = k.DateLiteral?.[0];
+        if (date) this.set(['review', 'last_reviewed'], date.image, k.Reviewed, date);
         if (str && k.By) this.set(['review', 'reviewer'], stringValue(str), k.By, str);
       } else if (k.Processing && k.name) this.set(['processing_location'], nameText(k.name[0]!), k.Processing, nodeSpan(this.ctx, k.name[0]!));
       else if (k.Legal) {
@@ -190,8 +195,8 @@ class DocumentBuilder {
       const value = k.name?.[0];
       const justified = k.justified?.[0]?.children.StringLiteral?.[0];
       const setChoice = (key: string, keywords: IToken[]) => {
-        if (!value) return;
-        this.set(['population', key], nameText(value), keywords, nodeSpan(this.ctx, value));
+        // The choice may be left out and only justified (NATIONAL OPT OUT JUSTIFIED '...').
+        if (value) this.set(['population', key], nameText(value), keywords, nodeSpan(this.ctx, value));
         if (justified) this.set(['population', `${key}_justification`], stringValue(justified), k.justified![0]!.children.Justified, justified);
       };
       if (k.Registration) setChoice('registration', k.Registration);
@@ -204,7 +209,7 @@ class DocumentBuilder {
         this.set(['population', 'practices'], names.map(nameText), k.Practices, nodeSpan(this.ctx, k.nameList[0]!));
         names.forEach((n, i) => this.locate(['population', 'practices', i], undefined, nodeSpan(this.ctx, n)));
       } else if (k.Where && k.expression) {
-        this.setExpression(['population', 'where'], expressionFromCst(this.ctx, k.expression[0]!), k.Where);
+        this.setExpression(['population', 'where'], wholeExpressionFromCst(this.ctx, k.expression[0]!), k.Where);
       }
     }
   }
@@ -295,7 +300,7 @@ class DocumentBuilder {
       fields.push({});
       this.anchor(item, pointer(fieldPath));
       this.locate(fieldPath, undefined, nodeSpan(this.ctx, item));
-      const expression = f.expression?.[0] ? withAliases(expressionFromCst(this.ctx, f.expression[0]), aliases) : undefined;
+      const expression = f.expression?.[0] ? withAliases(wholeExpressionFromCst(this.ctx, f.expression[0]), aliases) : undefined;
       const asName = f.name?.[0];
       if (asName) this.set([...fieldPath, 'name'], nameText(asName), f.As, nodeSpan(this.ctx, asName));
       else if (expression?.kind === 'path') this.set([...fieldPath, 'name'], expression.segments[expression.segments.length - 1]!, undefined, expression.span);
@@ -305,7 +310,7 @@ class DocumentBuilder {
       if (justification) this.set([...fieldPath, 'justification'], stringValue(justification), f.Justify, justification);
     });
     if (s.Where && s.expression?.[0]) {
-      this.setExpression([...base, 'where'], withAliases(expressionFromCst(this.ctx, s.expression[0]), aliases), s.Where);
+      this.setExpression([...base, 'where'], withAliases(wholeExpressionFromCst(this.ctx, s.expression[0]), aliases), s.Where);
     }
   }
 

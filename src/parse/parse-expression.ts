@@ -1,11 +1,11 @@
-import { EOF } from 'chevrotain';
+import { EOF } from '../../grammar/chevrotain.js';
 import { exdefParser } from '../../grammar/parser.js';
 import { exdefLexer } from '../../grammar/tokens.js';
 import type { StandaloneExpressionCstNode } from '../../grammar/cst.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { ExprAst } from './expression-ast.js';
-import { expressionFromCst, type SpanMaker } from './expression-from-cst.js';
-import { lexingDiagnostics, parsingDiagnostics, syntaxCodes } from './syntax-errors.js';
+import { wholeExpressionFromCst, type SpanMaker } from './expression-from-cst.js';
+import { lexingDiagnostics, nestingDiagnostic, parsingDiagnostics, syntaxCodes } from './syntax-errors.js';
 
 /**
  * Parses an expression written on its own (a YAML `where:` or `value:`), with the same grammar
@@ -14,6 +14,8 @@ import { lexingDiagnostics, parsingDiagnostics, syntaxCodes } from './syntax-err
 export function parseExpressionText(text: string, span: SpanMaker): { expression?: ExprAst; diagnostics: Diagnostic[] } {
   const lexed = exdefLexer.tokenize(text);
   const diagnostics = lexingDiagnostics(lexed.errors, text, span);
+  const tooDeep = nestingDiagnostic(lexed.tokens, span);
+  if (tooDeep) return { diagnostics: [...diagnostics, tooDeep] };
   exdefParser.input = lexed.tokens;
   const cst = exdefParser.standaloneExpression() as StandaloneExpressionCstNode;
   diagnostics.push(...parsingDiagnostics(exdefParser.errors, text.length, span));
@@ -25,6 +27,6 @@ export function parseExpressionText(text: string, span: SpanMaker): { expression
   }
   if (diagnostics.length > 0) return { diagnostics };
   const converted: Diagnostic[] = [];
-  const expression = expressionFromCst({ span, diagnostics: converted }, cst.children.expression[0]!);
+  const expression = wholeExpressionFromCst({ span, diagnostics: converted }, cst.children.expression[0]!);
   return converted.length > 0 ? { diagnostics: converted } : { expression, diagnostics: [] };
 }

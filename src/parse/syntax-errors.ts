@@ -1,4 +1,4 @@
-import { EOF, type ILexingError, type IRecognitionException, type IToken } from 'chevrotain';
+import { EOF, type ILexingError, type IRecognitionException, type IToken } from '../../grammar/chevrotain.js';
 import { defineCodes } from '../diagnostics/define-codes.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { SpanMaker } from './expression-from-cst.js';
@@ -14,7 +14,38 @@ export const syntaxCodes = defineCodes({
     stage: 'parse',
     message: (p: { text: string }) => `unexpected character ${p.text}`,
   },
+  'nested-too-deeply': {
+    severity: 'error',
+    stage: 'parse',
+    message: (p: { limit: number }) => `this is nested more than ${p.limit} levels deep (parentheses, not, unary minus); write it more simply`,
+  },
 });
+
+/**
+ * How deeply parentheses and prefix operators (`not`, unary `-`) may nest. The parser descends a
+ * chain of rules for each level, so a few hundred levels overflow the stack; no definition needs
+ * more than a handful.
+ */
+export const MAX_NESTING = 64;
+
+/**
+ * A diagnostic at the first token that nests deeper than MAX_NESTING, counting open parentheses
+ * and runs of `not` and `-`. Checked before parsing, so deep input is an error, not a crash.
+ */
+export function nestingDiagnostic(tokens: readonly IToken[], span: SpanMaker): Diagnostic | undefined {
+  let open = 0;
+  let prefixes = 0;
+  for (const token of tokens) {
+    const name = token.tokenType.name;
+    if (name === 'LParen') open++;
+    else if (name === 'RParen') open = Math.max(0, open - 1);
+    prefixes = name === 'Not' || name === 'Minus' ? prefixes + 1 : 0;
+    if (open + prefixes > MAX_NESTING) {
+      return syntaxCodes.make('nested-too-deeply', { limit: MAX_NESTING }, span(token.startOffset, token.endOffset ?? token.startOffset));
+    }
+  }
+  return undefined;
+}
 
 /** Lexing errors as diagnostics: each unexpected character run at its place. */
 export function lexingDiagnostics(errors: readonly ILexingError[], text: string, span: SpanMaker): Diagnostic[] {

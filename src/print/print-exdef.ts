@@ -23,8 +23,11 @@ export function printName(name: string): string {
   return BARE_NAME.test(name) && !RESERVED.has(name.toLowerCase()) ? name : `"${name.replace(/"/g, '""')}"`;
 }
 
+/** Parts that the lexer would read as one date (`x-2026-01-01`), so the name must be quoted. */
+const DATE_IN_KEBAB = /(^|-)\d{4}-\d{2}-\d{2}(?![0-9])/;
+
 function printKebab(name: string): string {
-  return BARE_KEBAB.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
+  return BARE_KEBAB.test(name) && !DATE_IN_KEBAB.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
 }
 
 /**
@@ -74,6 +77,9 @@ export function printExdef(definition: PrintableDefinition): string {
   const review = obj(doc['review']);
   if (str(review['last_reviewed']) !== undefined) {
     governance.push(`  REVIEWED ${review['last_reviewed']}${str(review['reviewer']) !== undefined ? ` BY ${quote(str(review['reviewer'])!)}` : ''}`);
+  } else if (str(review['reviewer']) !== undefined) {
+    // A reviewer without a review date is still written (it used to be dropped).
+    governance.push(`  REVIEWED BY ${quote(str(review['reviewer'])!)}`);
   }
   if (str(doc['processing_location']) !== undefined) governance.push(`  PROCESSING IN ${printName(str(doc['processing_location'])!)}`);
   if (governance.length > 0) {
@@ -86,8 +92,12 @@ export function printExdef(definition: PrintableDefinition): string {
     const lines: string[] = [];
     const choice = (keyword: string, key: string) => {
       const value = str(population[key]);
-      if (value === undefined) return;
       const justification = str(population[`${key}_justification`]);
+      // A justification without its choice (national_data_opt_out is optional) is written alone.
+      if (value === undefined) {
+        if (justification !== undefined) lines.push(`  ${keyword} JUSTIFIED ${quote(justification)}`);
+        return;
+      }
       lines.push(`  ${keyword} ${printName(value)}${justification !== undefined ? `\n    JUSTIFIED ${quote(justification)}` : ''}`);
     };
     choice('REGISTRATION', 'registration');

@@ -1,3 +1,5 @@
+import type { TokenType } from '../../grammar/chevrotain.js';
+import { And, Caret, DescendantOrSelf, EclMinus, exdefLexer, Integer, Less, LParen, Or, RParen, Term } from '../../grammar/tokens.js';
 import { PRECEDENCE, type EclAst, type ExprAst } from '../parse/expression-ast.js';
 
 /**
@@ -35,8 +37,10 @@ export function printExpression(node: ExprAst): string {
     case 'binary': {
       const p = PRECEDENCE[node.op]!;
       const comparison = p === PRECEDENCE['=']!;
-      const left = wrap(node.left, comparison ? precedenceOf(node.left) <= p : precedenceOf(node.left) < p);
+      const leftWrapped = comparison ? precedenceOf(node.left) <= p : precedenceOf(node.left) < p;
       const right = wrap(node.right, precedenceOf(node.right) <= p);
+      // `code in << 1 and 5 < x` would read `<< 1 AND 5` as one code set: close it with parentheses.
+      const left = wrap(node.left, leftWrapped || (eclAtEnd(node.left) && continuesEcl(right)));
       return `${left} ${node.op} ${right}`;
     }
     case 'isNull':
@@ -66,9 +70,55 @@ export function printExpressionLines(node: ExprAst, indent: string, width = 80):
   }
   operands.unshift(current);
   const p = PRECEDENCE[op]!;
-  return operands
-    .map((operandNode, i) => (i === 0 ? wrap(operandNode, precedenceOf(operandNode) < p) : `\n${indent}${op} ${wrap(operandNode, precedenceOf(operandNode) <= p)}`))
-    .join('');
+  const texts = operands.map((operandNode, i) => wrap(operandNode, i === 0 ? precedenceOf(operandNode) < p : precedenceOf(operandNode) <= p));
+  // As in printExpression: a code set followed by what would extend it is closed with parentheses.
+  for (let i = 0; i + 1 < texts.length; i++) {
+    if (!texts[i]!.startsWith('(') && eclAtEnd(operands[i]!) && continuesEcl(texts[i + 1]!)) texts[i] = `(${texts[i]})`;
+  }
+  return texts.map((text, i) => (i === 0 ? text : `\n${indent}${op} ${text}`)).join('');
+}
+
+/**
+ * Whether the printed expression ends with an ECL code set (`code in << 73211009`), which the
+ * grammar extends over a following `and`/`or` when a set can follow: `... and 5 < x` would be
+ * read as the code set `<< 73211009 AND 5`.
+ */
+function eclAtEnd(node: ExprAst): boolean {
+  switch (node.kind) {
+    case 'in':
+      return node.ecl !== undefined;
+    case 'not':
+      return precedenceOf(node.operand) >= PRECEDENCE['not']! && eclAtEnd(node.operand);
+    case 'binary':
+      // A right operand that binds as tightly as the operator is parenthesised, so nothing leaks.
+      return precedenceOf(node.right) > PRECEDENCE[node.op]! && eclAtEnd(node.right);
+    default:
+      return false;
+  }
+}
+
+const ECL_TOKENS = new Set<TokenType>([Integer, DescendantOrSelf, Less, Caret, Term, EclMinus, Or, And]);
+
+/**
+ * Whether `text`, written after an ECL code set and `and`/`or`, would be read as more of the
+ * code set: it starts with a concept id, or with parentheses holding only ECL tokens (the
+ * parser's eclStartsAt).
+ */
+function continuesEcl(text: string): boolean {
+  const tokens = exdefLexer.tokenize(text).tokens;
+  const first = tokens[0];
+  if (!first) return false;
+  if (first.tokenType === Integer) return true;
+  if (first.tokenType !== LParen) return false;
+  let depth = 0;
+  for (const token of tokens) {
+    if (token.tokenType === LParen) depth++;
+    else if (token.tokenType === RParen) {
+      depth--;
+      if (depth === 0) return true;
+    } else if (!ECL_TOKENS.has(token.tokenType)) return false;
+  }
+  return false;
 }
 
 /** An operand of a comparison-level construct: anything looser than + and - needs parentheses. */

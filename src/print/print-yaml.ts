@@ -56,7 +56,9 @@ export function printYaml(definition: PrintableDefinition): string {
     const target = keyNode(root, pathOfPointer(at));
     if (target) target.commentBefore = target.commentBefore ? `${target.commentBefore}\n${text}` : text;
   }
-  return doc.toString({ lineWidth: 92, minContentWidth: 40, indentSeq: true, flowCollectionPadding: false });
+  // A double-quoted text stays on one line: yaml's folding of multi-line double-quoted texts
+  // loses characters when a line break is followed by a space ("a\n \nb").
+  return doc.toString({ lineWidth: 92, minContentWidth: 40, indentSeq: true, flowCollectionPadding: false, doubleQuotedMinMultiLineLength: Infinity });
 }
 
 /** `indent`: the column a map's keys start at. `lineStart`: how much of the line precedes a value. */
@@ -77,7 +79,9 @@ function decorate(node: unknown, path: (string | number)[], indent: number, line
     });
   } else if (isScalar(node) && typeof node.value === 'string') {
     const text = node.value;
-    if (text.includes('\n')) node.type = Scalar.BLOCK_LITERAL;
+    // yaml writes a line of only spaces or tabs in a block scalar as an empty line (the text
+    // would change), so such a text is written double-quoted, with escapes.
+    if (text.includes('\n')) node.type = /^[ \t]+$/m.test(text) ? Scalar.QUOTE_DOUBLE : Scalar.BLOCK_LITERAL;
     else if (lineStart + text.length > LINE_WIDTH && text.trim() === text && !/\s\s/.test(text)) node.type = Scalar.BLOCK_FOLDED;
   }
 }

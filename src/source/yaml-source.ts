@@ -1,4 +1,4 @@
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, Parser, parseDocument, type CST, type Document, type Node } from 'yaml';
 import { defineCodes } from '../diagnostics/define-codes.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { spanOf, type SourceFile, type Span } from './source-file.js';
@@ -14,7 +14,19 @@ export const yamlCodes = defineCodes({
     stage: 'source',
     message: (p: { reason: string }) => `YAML: ${p.reason}`,
   },
+  'yaml-too-deep': {
+    severity: 'error',
+    stage: 'source',
+    message: (p: { limit: number }) => `YAML collections are nested more than ${p.limit} levels deep here; a definition needs far fewer`,
+  },
 });
+
+/**
+ * How deeply YAML collections may nest. yaml builds documents recursively: thousands of levels
+ * (`[[[[...`) overflow the stack, and after such an overflow inside a regular expression V8 can
+ * abort the whole process on the next parse. A definition nests about six levels.
+ */
+export const MAX_YAML_DEPTH = 100;
 
 export type YamlPath = readonly (string | number)[];
 
@@ -27,6 +39,11 @@ export interface YamlSource {
 }
 
 export function parseYamlSource(file: SourceFile): YamlSource {
+  const tooDeep = offsetTooDeep(file.text);
+  if (tooDeep !== undefined) {
+    const empty = parseDocument('');
+    return { file, document: empty, value: undefined, diagnostics: [yamlCodes.make('yaml-too-deep', { limit: MAX_YAML_DEPTH }, spanOf(file, tooDeep, tooDeep + 1))] };
+  }
   const document = parseDocument(file.text, {
     keepSourceTokens: false,
     lineCounter: new LineCounter(),
@@ -56,6 +73,50 @@ export function parseYamlSource(file: SourceFile): YamlSource {
     }
   }
   return { file, document, value, diagnostics };
+}
+
+/**
+ * Where collections first nest deeper than MAX_YAML_DEPTH, or undefined. A cheap upper bound
+ * (open brackets, plus indentation and block indicators on one line) settles ordinary files; only
+ * beyond it is the text read with yaml's concrete-syntax parser, which has no recursion, and
+ * walked with an explicit stack.
+ */
+function offsetTooDeep(text: string): number | undefined {
+  let open = 0;
+  let maxOpen = 0;
+  let lineBound = 0;
+  let maxLineBound = 0;
+  let indenting = true;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (ch === '[' || ch === '{') maxOpen = Math.max(maxOpen, ++open);
+    else if (ch === ']' || ch === '}') open = Math.max(0, open - 1);
+    if (ch === '\n' || ch === '\r') {
+      lineBound = 0;
+      indenting = true;
+      continue;
+    }
+    if (indenting && ch !== ' ') indenting = false;
+    if (indenting || ch === '-' || ch === '?' || ch === ':') maxLineBound = Math.max(maxLineBound, ++lineBound);
+  }
+  if (maxOpen + maxLineBound + 1 <= MAX_YAML_DEPTH) return undefined;
+  for (const top of new Parser().parse(text)) {
+    const stack: [CST.Token, number][] = [[top, 0]];
+    while (stack.length > 0) {
+      const [token, outer] = stack.pop()!;
+      const collection = token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection';
+      const depth = outer + (collection ? 1 : 0);
+      if (depth > MAX_YAML_DEPTH) return Math.min(Math.max(0, token.offset), text.length);
+      if (token.type === 'document' && token.value) stack.push([token.value, depth]);
+      if (collection) {
+        for (const item of token.items) {
+          if (item.key) stack.push([item.key, depth]);
+          if (item.value) stack.push([item.value, depth]);
+        }
+      }
+    }
+  }
+  return undefined;
 }
 
 function firstLine(message: string): string {

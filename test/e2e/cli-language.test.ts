@@ -26,15 +26,16 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe('exdef lint', () => {
   it('lints the shipped examples clean, unchanged, with --today 2026-11-21', () => {
     const { status, stdout } = runCli(['lint', ...examples.map((n) => join(resources.definitions, `${n}.exdef.yaml`)), '--today', '2026-11-21']);
-    expect(stdout).toBe('✔ 3 files checked: no problems\n');
+    expect(stdout).toMatch(/✔ 3 files checked: no errors or warnings, \d+ info\n$/);
+    expect(stdout).not.toMatch(/ (error|warning) /);
     expect(status).toBe(0);
   });
 
   it('takes directories (recursively) and quoted globs', () => {
     const dir = runCli(['lint', join(work, 'defs')]);
-    expect(dir.stdout).toContain('4 files checked: no problems');
+    expect(dir.stdout).toContain('4 files checked: no errors or warnings');
     const glob = runCli(['lint', `${work}/defs/**/*.exdef*`]);
-    expect(glob.stdout).toContain('4 files checked: no problems');
+    expect(glob.stdout).toContain('4 files checked: no errors or warnings');
   });
 
   it('reports findings with a code frame and exits 1', () => {
@@ -49,9 +50,9 @@ describe('exdef lint', () => {
     const { status, stdout } = runCli(['lint', join(work, 'broken.exdef.yaml'), join(work, 'defs'), '--format', 'json']);
     expect(status).toBe(1);
     const report = JSON.parse(stdout) as { summary: Record<string, number>; results: { file: string; diagnostics: { code: string; span: { start: { line: number } } }[] }[] };
-    expect(report.summary).toEqual({ files: 5, error: 1, warning: 0, info: 0 });
+    expect(report.summary).toMatchObject({ files: 5, error: 1, warning: 0 });
     const broken = report.results.find((r) => r.file.endsWith('broken.exdef.yaml'))!;
-    expect(broken.diagnostics.map((d) => d.code)).toEqual(['wrong-argument-type']);
+    expect(broken.diagnostics.filter((d) => d.code !== 'disclosure-risk').map((d) => d.code)).toEqual(['wrong-argument-type']);
     const line = readFileSync(join(work, 'broken.exdef.yaml'), 'utf8').split('\n').findIndex((l) => l.includes('year(postcode)')) + 1;
     expect(broken.diagnostics[0]!.span.start.line).toBe(line);
   });

@@ -22,7 +22,7 @@ testRule('sensitive-codes', {
     },
   ],
   invalid: [
-    { name: 'a refset by ^', text: ltc('code in ⟦^ 999004381000000103 |STD exclusion refset|'), findings: [{ message: /asks for hiv status and sexually transmitted disease codes \(sensitive set `hiv_sti`\)/ }] },
+    { name: 'a refset by ^', text: ltc('code in ⟦^ 999004381000000103 |STD exclusion refset|'), findings: [{ message: /asks for HIV status and sexually transmitted disease codes \(sensitive set `hiv_sti`\)/ }] },
     { name: 'descendants-or-self of a sexuality concept', text: ltc('code in ⟦<< 118199002'), findings: [{ message: /sensitive set `sexuality`/ }] },
     { name: 'descendants (<) of a sexuality concept', text: ltc('code in ⟦< 365956009'), findings: [{ message: /sexuality/ }] },
     { name: 'a concept three levels below a sexuality concept', text: ltc('code in ⟦<< 999900041000000105'), findings: [{ message: /sexuality/ }] },

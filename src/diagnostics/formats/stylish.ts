@@ -8,6 +8,7 @@ export function formatStylish(results: readonly LintFileResult[], palette: Palet
   const body = results.map((r) => renderDiagnostics(r.diagnostics, undefined, palette)).join('');
   const counts = countBySeverity(all);
   const files = `${results.length} file${results.length === 1 ? '' : 's'}`;
-  const summary = all.length === 0 ? `${files} checked: no problems` : `${files} checked: ${summaryLine(all, palette)}`;
+  const clean = counts.error === 0 && counts.warning === 0;
+  const summary = all.length === 0 ? `${files} checked: no problems` : clean ? `${files} checked: no errors or warnings, ${counts.info} info` : `${files} checked: ${summaryLine(all, palette)}`;
   return `${body}${body ? '\n' : ''}${counts.error > 0 ? palette.red('✖') : '✔'} ${summary}\n`;
 }

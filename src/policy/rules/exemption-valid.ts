@@ -35,7 +35,9 @@ export const exemptionValid: RuleModule = {
     definition.exemptions.forEach((exemption, i) => {
       for (const problem of exemptionProblems(exemption, policy, today)) {
         const key = problem.kind === 'no-code-set' || problem.kind === 'unknown-code-set' ? 'code_set' : problem.kind === 'expired' ? 'expires' : problem.kind === 'no-legal-basis' ? 'legal_basis' : problem.kind === 'no-justification' ? 'justification' : 'rule';
-        const span = spanAt(`/exemptions/${i}/${key}`);
+        // A missing key is reported at the rule the exemption names.
+        const written = definition.source.spans[`/exemptions/${i}/${key}`];
+        const span = written ?? spanAt(`/exemptions/${i}/rule`);
         const hints =
           problem.kind === 'unknown-rule' || problem.kind === 'hard-rule'
             ? [`rules that can be exempted: ${RULES.filter((r) => !r.meta.hard).map((r) => r.meta.id).join(', ')}`]

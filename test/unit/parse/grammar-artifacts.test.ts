@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cstTypings, syntaxDiagrams } from '../../../grammar/generate.js';
+import { ExdefParser } from '../../../grammar/parser.js';
 import { packageRoot } from '../../../src/resources.js';
+
+describe('the grammar', () => {
+  it('passes all of Chevrotain\'s grammar validations (the CLI skips them at start-up)', () => {
+    expect(() => new ExdefParser({ validate: true })).not.toThrow();
+  });
+});
 
 describe('generated grammar artefacts', () => {
   it('grammar/cst.d.ts matches the parser (run `npm run generate` after changing grammar/)', () => {

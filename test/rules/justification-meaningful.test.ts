@@ -1,0 +1,18 @@
+import { base, testRule, variant } from '../support/rule-tester.js';
+
+const phm = base.indirect();
+const sexJustified = (text: string) => variant(phm, 'justification: Prevalence and risk models differ by sex.', `justification: ${text}`);
+
+testRule('justification-meaningful', {
+  valid: [
+    { name: 'specific justifications', text: phm },
+    { name: 'a justification that mentions a stock phrase within a real reason', text: sexJustified("'Needed for analysis: prevalence and risk models differ by sex.'") },
+  ],
+  invalid: [
+    { name: 'a stock phrase', text: sexJustified('⟦Needed for analysis.'), findings: [{ message: /^the justification of `people.sex` \("Needed for analysis."\) is a stock phrase/ }] },
+    { name: 'a stock phrase in other case and punctuation', text: sexJustified('⟦BUSINESS NEED!!'), findings: [{ message: /stock phrase/ }] },
+    { name: 'an abbreviation', text: sexJustified('⟦n/a'), findings: [{ message: /stock phrase/ }] },
+    { name: 'too short', text: sexJustified('⟦For risk.'), findings: [{ message: /too short/ }] },
+    { name: 'blank', text: sexJustified("⟦'   '"), findings: [{ message: /has no justification/ }] },
+  ],
+});
