@@ -333,7 +333,7 @@ export type ExemptionClauseCstChildren = {
   Set?: IToken[];
   name?: NameCstNode[];
   Fields?: IToken[];
-  nameList?: NameListCstNode[];
+  pathList?: PathListCstNode[];
   Legal?: IToken[];
   Basis?: IToken[];
   StringLiteral?: (IToken)[];
@@ -373,6 +373,16 @@ export type KebabNameCstChildren = {
   AnyWord?: (IToken)[];
   Minus?: IToken[];
   Integer?: IToken[];
+};
+
+export interface PathListCstNode extends CstNode {
+  name: "pathList";
+  children: PathListCstChildren;
+}
+
+export type PathListCstChildren = {
+  path: (PathCstNode)[];
+  Comma?: IToken[];
 };
 
 export interface PathCstNode extends CstNode {
@@ -626,6 +636,7 @@ export interface ICstNodeVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   name(children: NameCstChildren, param?: IN): OUT;
   nameList(children: NameListCstChildren, param?: IN): OUT;
   kebabName(children: KebabNameCstChildren, param?: IN): OUT;
+  pathList(children: PathListCstChildren, param?: IN): OUT;
   path(children: PathCstChildren, param?: IN): OUT;
   standaloneExpression(children: StandaloneExpressionCstChildren, param?: IN): OUT;
   expression(children: ExpressionCstChildren, param?: IN): OUT;

@@ -45,7 +45,17 @@ export function describeToken(token: IToken): string {
 
 /** What each rule is, for "expected ..." messages. */
 const RULE_DESCRIPTIONS: Record<string, string> = {
-  statement: 'a statement (EXTRACT, GOVERNANCE, POPULATION, MODE, SCHEDULE, OUTPUT, DATASET or EXEMPTION)',
+  statement: 'a statement (EXDEF, EXTRACT, GOVERNANCE, POPULATION, MODE, SCHEDULE, OUTPUT, DATASET or EXEMPTION)',
+  datasetStatement: "a dataset (DATASET name AS SELECT ...)",
+  selectStatement: 'SELECT fields FROM table [JOIN relation] [WHERE filter]',
+  selectItem: "a field (expression [AS name] JUSTIFY '...')",
+  joinClause: 'JOIN relation [alias]',
+  existsExpression: 'exists(relation [where condition])',
+  functionCall: 'a function call, e.g. year(date_of_birth)',
+  valueList: 'a list of values in parentheses',
+  extractStatement: 'EXTRACT name VERSION n TITLE ... OWNER ... CONTACT ...',
+  exemptionStatement: 'EXEMPTION FROM rule ...',
+  pathList: 'a list of fields (dataset.field, ...)',
   extractClause: 'VERSION, TITLE, OWNER or CONTACT',
   governanceClause: 'USE CASE, CARE, INTENDED USE, LEGAL BASIS, DPIA, SINGLING OUT, LINKABILITY, REVIEWED or PROCESSING IN',
   legalBasisClause: 'ARTICLE 6, ARTICLE 9, STATEMENT or NOTICE',
@@ -68,15 +78,25 @@ const RULE_DESCRIPTIONS: Record<string, string> = {
   kebabName: 'a name written in kebab-case',
 };
 
+const COMPARISONS = new Set(['Equals', 'NotEquals', 'Less', 'LessEquals', 'Greater', 'GreaterEquals']);
+
+/** `0 < x < 300` parses as far as `0 < x`; the second comparison is what is unexpected. */
+function chainedComparison(token: IToken): string {
+  return `unexpected ${describeToken(token)}: comparisons cannot be chained — write a < b and b < c (or use between)`;
+}
+
 export const errorMessages: IParserErrorMessageProvider = {
   buildMismatchTokenMessage({ expected, actual, ruleName }) {
     // At the top level, what may come next is another statement.
     if (expected === EOF && ruleName === 'definitionFile') return `expected ${RULE_DESCRIPTIONS['statement']} but found ${describeToken(actual)}`;
+    if (COMPARISONS.has(actual.tokenType.name)) return chainedComparison(actual);
     const wanted = expected === EOF ? 'the end of the input' : describeTokenType(expected);
-    const context = ruleName === 'statement' || ruleName === 'definitionFile' ? '' : ` in ${RULE_DESCRIPTIONS[ruleName] ?? ruleName}`;
+    const described = RULE_DESCRIPTIONS[ruleName];
+    const context = ruleName === 'statement' || ruleName === 'definitionFile' || !described ? '' : ` in ${described}`;
     return `expected ${wanted} but found ${describeToken(actual)}${expected.name === 'Semicolon' ? ' (statements end with ;)' : context}`;
   },
   buildNotAllInputParsedMessage({ firstRedundant }) {
+    if (COMPARISONS.has(firstRedundant.tokenType.name)) return chainedComparison(firstRedundant);
     return `unexpected ${describeToken(firstRedundant)}: the input should end here`;
   },
   buildNoViableAltMessage({ expectedPathsPerAlt, actual, ruleName }) {

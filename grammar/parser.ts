@@ -264,7 +264,7 @@ export class ExdefParser extends CstParser {
   public exemptionClause = this.RULE('exemptionClause', () => {
     this.OR([
       { ALT: () => { this.CONSUME(t.For); this.CONSUME(t.Set); this.SUBRULE(this.name); } },
-      { ALT: () => { this.CONSUME2(t.For); this.CONSUME(t.Fields); this.SUBRULE(this.nameList); } },
+      { ALT: () => { this.CONSUME2(t.For); this.CONSUME(t.Fields); this.SUBRULE(this.pathList); } },
       { ALT: () => { this.CONSUME(t.Legal); this.CONSUME(t.Basis); this.CONSUME(t.StringLiteral); } },
       { ALT: () => { this.CONSUME(t.Justification); this.CONSUME2(t.StringLiteral); } },
       { ALT: () => { this.CONSUME(t.Expires); this.CONSUME(t.DateLiteral); } },
@@ -303,6 +303,15 @@ export class ExdefParser extends CstParser {
         },
       },
     ]);
+  });
+
+  /** dataset.field, field, ... */
+  public pathList = this.RULE('pathList', () => {
+    this.SUBRULE(this.path);
+    this.MANY(() => {
+      this.CONSUME(t.Comma);
+      this.SUBRULE2(this.path);
+    });
   });
 
   /** a.b.c */
@@ -503,7 +512,10 @@ export class ExdefParser extends CstParser {
   /** Whether the token at LA(k) can start an ECL sub-expression. */
   private eclStartsAt(k: number): boolean {
     const type = this.LA(k).tokenType;
-    if (type === t.DescendantOrSelf || type === t.Less || type === t.Caret || type === t.Integer) return true;
+    if (type === t.DescendantOrSelf || type === t.Less || type === t.Caret) return true;
+    // `code in << 1 and 140 < value_numeric`: a number followed by an operator starts a
+    // comparison, not a concept (in ECL a concept id is followed by a term, OR/AND/MINUS or the end).
+    if (type === t.Integer) return !EXPRESSION_CONTINUATIONS.has(this.LA(k + 1).tokenType);
     return type === t.LParen && this.parenthesisedEclAhead(k, true);
   }
 
@@ -527,6 +539,11 @@ export class ExdefParser extends CstParser {
     return false;
   }
 }
+
+/** Tokens that, after a number, show it is an operand of an expression rather than a concept id. */
+const EXPRESSION_CONTINUATIONS = new Set<TokenType>([
+  t.Equals, t.NotEquals, t.Less, t.LessEquals, t.Greater, t.GreaterEquals, t.Plus, t.Minus, t.Star, t.Slash, t.In, t.Is, t.Not, t.Between, t.Dot,
+]);
 
 /** One parser instance, reused (Chevrotain parsers are meant to be reused). */
 export const exdefParser = new ExdefParser({ validate: process.env['VITEST'] !== undefined || process.env['EXDEF_VALIDATE_GRAMMAR'] !== undefined });

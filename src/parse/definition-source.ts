@@ -22,6 +22,8 @@ export interface ParsedDefinition {
   expressions: Map<string, ExprAst>;
   /** Comments written before a part of the definition, by JSON pointer ('' for the file's head). */
   comments: Map<string, string[]>;
+  /** The exdef language's JOINs: relation paths from a dataset's table (checked when resolving). */
+  joins?: { dataset: number; path: string[]; span: Span }[];
   diagnostics: Diagnostic[];
 }
 

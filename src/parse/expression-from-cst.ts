@@ -26,12 +26,14 @@ export const expressionCodes = defineCodes({
     severity: 'error',
     stage: 'parse',
     message: (p: { first: string; second: string }) =>
-      `ECL needs parentheses when ${p.first} and ${p.second} are mixed: write (a ${p.first} b) ${p.second} c`,
+      p.first === 'MINUS' && p.second === 'MINUS'
+        ? 'ECL needs parentheses around each MINUS: write (a MINUS b) MINUS c'
+        : `ECL needs parentheses when ${p.first} and ${p.second} are mixed: write (a ${p.first} b) ${p.second} c`,
   },
   'invalid-date-literal': {
     severity: 'error',
     stage: 'parse',
-    message: (p: { text: string }) => `${p.text} is not a date; write dates as YYYY-MM-DD`,
+    message: (p: { text: string }) => (/^"\d{4}-\d{2}-\d{2}"$/.test(p.text) ? `${p.text} is not a date that exists` : `${p.text} is not a date; write dates as YYYY-MM-DD`),
   },
   'expression-too-deep': {
     severity: 'error',

@@ -62,6 +62,9 @@ interface Location {
   key?: Span;
 }
 
+/** The key of comments written after the last statement. */
+export const TAIL_COMMENTS = '/~tail';
+
 /** Parses a definition written in the exdef language into the shared document. */
 export function parseExdef(file: SourceFile): ParsedDefinition {
   const lexed = exdefLexer.tokenize(file.text);
@@ -100,6 +103,7 @@ export function parseExdef(file: SourceFile): ParsedDefinition {
     },
     expressions: builder.expressions,
     comments: builder.comments,
+    joins: builder.joins,
     diagnostics,
   };
 }
@@ -110,6 +114,7 @@ class DocumentBuilder {
   readonly locations = new Map<string, Location>();
   readonly expressions = new Map<string, ExprAst>();
   readonly comments = new Map<string, string[]>();
+  readonly joins: { dataset: number; path: string[]; span: Span }[] = [];
   /** Start offsets of the parts comments can attach to, with their pointers. */
   private readonly anchors: { offset: number; pointer: string }[] = [];
 
@@ -286,6 +291,7 @@ class DocumentBuilder {
     if (fromAlias) aliases.set(nameText(fromAlias.children.name[0]!), []);
     for (const join of s.joinClause ?? []) {
       const segments = substitute(pathSegments(join.children.path[0]!), aliases);
+      this.joins.push({ dataset: index, path: segments, span: nodeSpan(this.ctx, join.children.path[0]!) });
       const alias = join.children.alias?.[0];
       const aliasName = alias ? nameText(alias.children.name[0]!) : segments[segments.length - 1]!;
       if (alias && aliases.has(aliasName)) this.ctx.diagnostics.push(exdefCodes.make('duplicate-alias', { alias: aliasName }, nodeSpan(this.ctx, alias)));
@@ -326,7 +332,7 @@ class DocumentBuilder {
       const k = clause.children;
       const str = k.StringLiteral?.[0];
       if (k.Set && k.name) this.set([...base, 'code_set'], nameText(k.name[0]!), [...(k.For ?? []), ...k.Set], nodeSpan(this.ctx, k.name[0]!));
-      else if (k.Fields && k.nameList) this.set([...base, 'fields'], k.nameList[0]!.children.name.map(nameText), [...(k.For ?? []), ...k.Fields], nodeSpan(this.ctx, k.nameList[0]!));
+      else if (k.Fields && k.pathList) this.set([...base, 'fields'], k.pathList[0]!.children.path.map((path) => pathSegments(path).join('.')), [...(k.For ?? []), ...k.Fields], nodeSpan(this.ctx, k.pathList[0]!));
       else if (k.Legal && str) this.set([...base, 'legal_basis'], stringValue(str), [...k.Legal, ...(k.Basis ?? [])], str);
       else if (k.Justification && str) this.set([...base, 'justification'], stringValue(str), k.Justification, str);
       else if (k.Expires && k.DateLiteral?.[0]) this.set([...base, 'expires'], k.DateLiteral[0].image, k.Expires, k.DateLiteral[0]);
@@ -416,12 +422,18 @@ class DocumentBuilder {
     const anchors = [...this.anchors].sort((a, b) => a.offset - b.offset);
     const firstStatement = anchors[0]?.offset ?? Infinity;
     for (const comment of comments) {
-      const text = comment.image.startsWith('--') ? comment.image.slice(2).replace(/^ /, '') : comment.image.slice(2, -2).trim();
+      // A block comment becomes one line per line of it (printed as -- comments).
+      const lines = comment.image.startsWith('--')
+        ? [comment.image.slice(2).replace(/^ /, '')]
+        : comment.image
+            .slice(2, -2)
+            .split(/\r?\n/)
+            .map((l) => l.trim())
+            .filter((l, i, all) => l !== '' || (i > 0 && i < all.length - 1));
       const next = anchors.find((a) => a.offset > comment.startOffset);
-      const key = comment.startOffset < firstStatement ? '' : next?.pointer ?? '';
-      const list = this.comments.get(key) ?? [];
-      list.push(text);
-      this.comments.set(key, list);
+      // Before the first statement: the file's head; after the last: its tail.
+      const key = comment.startOffset < firstStatement ? '' : next?.pointer ?? TAIL_COMMENTS;
+      this.comments.set(key, [...(this.comments.get(key) ?? []), ...lines]);
     }
   }
 }

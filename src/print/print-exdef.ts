@@ -1,7 +1,7 @@
-import { reservedWords } from '../../grammar/tokens.js';
 import { pointer } from '../parse/definition-source.js';
+import { TAIL_COMMENTS } from '../parse/parse-exdef.js';
 import type { ExprAst } from '../parse/expression-ast.js';
-import { printExpressionLines, quote } from './print-expression.js';
+import { printExpressionLines, printName, quote } from './print-expression.js';
 
 /** What a printer needs: the document, its parsed expressions and its comments. */
 export interface PrintableDefinition {
@@ -14,17 +14,16 @@ type Doc = Record<string, unknown>;
 const obj = (v: unknown): Doc => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Doc) : {});
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-const RESERVED = new Set(reservedWords);
-const BARE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const BARE_KEBAB = /^[A-Za-z_][A-Za-z0-9_]*(-([A-Za-z_][A-Za-z0-9_]*|[0-9]+))*$/;
-
-/** A name as the language writes it: bare when it can be, else in double quotes. */
-export function printName(name: string): string {
-  return BARE_NAME.test(name) && !RESERVED.has(name.toLowerCase()) ? name : `"${name.replace(/"/g, '""')}"`;
-}
 
 /** Parts that the lexer would read as one date (`x-2026-01-01`), so the name must be quoted. */
 const DATE_IN_KEBAB = /(^|-)\d{4}-\d{2}-\d{2}(?![0-9])/;
+
+/** `dataset.field` bare when both parts are plain names; anything else as one quoted name. */
+function printFieldReference(reference: string): string {
+  const parts = reference.split('.');
+  return parts.length <= 2 && parts.every((p) => printName(p) === p) ? reference : `"${reference.replace(/"/g, '""')}"`;
+}
 
 function printKebab(name: string): string {
   return BARE_KEBAB.test(name) && !DATE_IN_KEBAB.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
@@ -190,12 +189,13 @@ export function printExdef(definition: PrintableDefinition): string {
     emitComments(`/exemptions/${k}`);
     const lines = [`EXEMPTION FROM ${printKebab(str(exemption['rule']) ?? '')}`];
     if (str(exemption['code_set']) !== undefined) lines.push(`  FOR SET ${printName(str(exemption['code_set'])!)}`);
-    if (Array.isArray(exemption['fields'])) lines.push(`  FOR FIELDS ${(exemption['fields'] as unknown[]).map((f) => printName(String(f))).join(', ')}`);
+    if (Array.isArray(exemption['fields'])) lines.push(`  FOR FIELDS ${(exemption['fields'] as unknown[]).map((f) => printFieldReference(String(f))).join(', ')}`);
     if (str(exemption['legal_basis']) !== undefined) lines.push(`  LEGAL BASIS ${quote(str(exemption['legal_basis'])!)}`);
     if (str(exemption['justification']) !== undefined) lines.push(`  JUSTIFICATION ${quote(str(exemption['justification'])!)}`);
     if (str(exemption['expires']) !== undefined) lines.push(`  EXPIRES ${exemption['expires']}`);
     out.push(`${lines.join('\n')};`, '');
   });
+  if (comments.has('tail')) emitComments('tail');
   return `${out.join('\n').trimEnd()}\n`;
 }
 
@@ -232,7 +232,13 @@ function statementComments(comments: ReadonlyMap<string, readonly string[]>): Ma
   const add = (key: string, lines: readonly string[]) => grouped.set(key, [...(grouped.get(key) ?? []), ...lines]);
   for (const [at, lines] of comments) {
     if (at === '') {
-      add('head', lines);
+      // An editor modeline for YAML (yaml-language-server: $schema=...) means nothing here.
+      const kept = lines.filter((l) => !/^\s*yaml-language-server:/.test(l));
+      if (kept.length > 0) add('head', kept);
+      continue;
+    }
+    if (at === TAIL_COMMENTS) {
+      add('tail', lines);
       continue;
     }
     const parts = at.slice(1).split('/');

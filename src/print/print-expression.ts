@@ -1,3 +1,4 @@
+import { reservedWords } from '../../grammar/tokens.js';
 import type { TokenType } from '../../grammar/chevrotain.js';
 import { And, Caret, DescendantOrSelf, EclMinus, exdefLexer, Integer, Less, LParen, Or, RParen, Term } from '../../grammar/tokens.js';
 import { PRECEDENCE, type EclAst, type ExprAst } from '../parse/expression-ast.js';
@@ -22,7 +23,7 @@ export function printExpression(node: ExprAst): string {
     case 'interval':
       return `interval ${quote(node.text)}`;
     case 'path':
-      return node.segments.join('.');
+      return node.segments.map(printName).join('.');
     case 'call':
       return `${node.name}(${node.args.map(printExpression).join(', ')})`;
     case 'exists':
@@ -146,6 +147,14 @@ function precedenceOf(node: ExprAst): number {
     default:
       return 100;
   }
+}
+
+const RESERVED = new Set(reservedWords);
+const BARE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A name as the language writes it: bare when it can be, else in double quotes ("select"). */
+export function printName(name: string): string {
+  return BARE_NAME.test(name) && !RESERVED.has(name.toLowerCase()) ? name : `"${name.replace(/"/g, '""')}"`;
 }
 
 export function quote(value: string): string {

@@ -1,5 +1,6 @@
 import { Document, isMap, isPair, isScalar, isSeq, Scalar, type Node } from 'yaml';
 import { pathOfPointer, pointer } from '../parse/definition-source.js';
+import { TAIL_COMMENTS } from '../parse/parse-exdef.js';
 import { definitionSchema } from '../resolve/resolve-definition.js';
 import type { PrintableDefinition } from './print-exdef.js';
 import { printExpression } from './print-expression.js';
@@ -51,6 +52,10 @@ export function printYaml(definition: PrintableDefinition): string {
     const text = lines.map((l) => (l === '' ? '' : ` ${l}`)).join('\n');
     if (at === '') {
       doc.commentBefore = text;
+      continue;
+    }
+    if (at === TAIL_COMMENTS) {
+      doc.comment = text;
       continue;
     }
     const target = keyNode(root, pathOfPointer(at));

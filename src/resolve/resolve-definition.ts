@@ -6,12 +6,13 @@ import { didYouMean } from '../diagnostics/suggest.js';
 import { columnsRead, type IrExpr } from '../ir/expression.js';
 import { CLASSIFICATION_RANK, type Dataset, type ExtractDefinition, type Field, type Frequency, type Output, type Transform } from '../ir/extract-definition.js';
 import { pathOfPointer, pointer, type ParsedDefinition } from '../parse/definition-source.js';
+import { exdefClauseName } from '../parse/exdef-clause-names.js';
 import { resources } from '../resources.js';
 import { validateAgainstSchema, type RefusedValueReporter } from '../source/schema-validation.js';
 import type { Span } from '../source/source-file.js';
 import type { YamlPath } from '../source/yaml-source.js';
 import { GENERALISING } from './functions.js';
-import { describeType, resolveCodes, resolveExpression, type ResolveContext } from './resolve-expression.js';
+import { describeType, resolveCodes, resolveExpression, resolveJoin, type ResolveContext } from './resolve-expression.js';
 
 export const definitionCodes = defineCodes({
   'duplicate-dataset': {
@@ -49,7 +50,9 @@ export interface ResolveOptions {
 export function resolveDefinition(parsed: ParsedDefinition, catalogue: Catalogue, options: ResolveOptions = {}): { definition?: ExtractDefinition; diagnostics: Diagnostic[] } {
   const diagnostics = [...parsed.diagnostics];
   if (hasErrors(diagnostics) || !parsed.document) return { diagnostics };
-  diagnostics.push(...validateAgainstSchema(parsed.document, definitionSchema(), parsed.locate, options.refused));
+  const document = parsed.document;
+  const name = parsed.syntax === 'exdef' ? (path: YamlPath) => exdefClauseName(path, document) : undefined;
+  diagnostics.push(...validateAgainstSchema(document, definitionSchema(), parsed.locate, options.refused, name));
   if (hasErrors(diagnostics)) return { diagnostics };
 
   const doc = parsed.document as unknown as RawDefinition;
@@ -91,6 +94,7 @@ export function resolveDefinition(parsed: ParsedDefinition, catalogue: Catalogue
       diagnostics.push(resolveCodes.make('table-not-selectable', { name: `${table.schema}.${table.name}` }, parsed.locate([...base, 'from'])));
       return;
     }
+    for (const join of parsed.joins ?? []) if (join.dataset === i) resolveJoin(ctx, table, join.path, join.span);
     const where = d.where !== undefined ? requireBoolean(expression([...base, 'where'], table.name), `the filter of dataset \`${d.name}\``, parsed.locate([...base, 'where'])) : undefined;
     const fieldNames = new Set<string>();
     const fields: Field[] = [];

@@ -35,6 +35,11 @@ export const resolveCodes = defineCodes({
     message: (p: { name: string; table: string }) =>
       `\`${p.name}\` leads to many \`${p.table}\` rows, so it has no single value: test it with exists(${p.name} where ...)`,
   },
+  'join-to-many': {
+    severity: 'error',
+    stage: 'resolve',
+    message: (p: { name: string; table: string }) => `JOIN follows a relation to one row; \`${p.name}\` leads to many \`${p.table}\` rows: test it with exists(${p.name} where ...) instead`,
+  },
   'unknown-table': {
     severity: 'error',
     stage: 'resolve',
@@ -385,6 +390,29 @@ function pathHints(ctx: ResolveContext, table: CatalogueTable, name: string): st
     if (target && findColumn(target, name)) return [`\`${name}\` is a column of \`${target.name}\`: write \`${relation.name}.${name}\``];
   }
   return undefined;
+}
+
+/**
+ * A JOIN's relation path from `root`: every step a to-one relation. The table it leads to, or
+ * undefined when a step is unknown or leads to many rows (reported).
+ */
+export function resolveJoin(ctx: ResolveContext, root: CatalogueTable, segments: string[], span: Span): CatalogueTable | undefined {
+  let table = root;
+  for (const name of segments) {
+    const relation = findRelation(table, name);
+    if (!relation) {
+      ctx.diagnostics.push(resolveCodes.make('unknown-relation', { name, table: table.name, suggestion: didYouMean(name, table.relations.map((r) => r.name)) }, span, relationHints(table)));
+      return undefined;
+    }
+    if (relation.cardinality === 'many') {
+      ctx.diagnostics.push(resolveCodes.make('join-to-many', { name, table: relation.to }, span));
+      return undefined;
+    }
+    const next = findTable(ctx.catalogue, relation.to);
+    if (!next) return undefined;
+    table = next;
+  }
+  return table;
 }
 
 /** exists(relation where ...): the relation may be named, or its table when only one relation leads there. */

@@ -15,18 +15,18 @@ export const schemaCodes = defineCodes({
     severity: 'error',
     stage: 'schema',
     message: (p: { key: string; where: string; suggestion?: string }) =>
-      `unknown key \`${p.key}\`${p.where ? ` in \`${p.where}\`` : ''}${p.suggestion ? `; did you mean \`${p.suggestion}\`?` : ''}`,
+      `unknown key \`${p.key}\`${p.where ? ` in ${p.where}` : ''}${p.suggestion ? `; did you mean \`${p.suggestion}\`?` : ''}`,
   },
   'schema-missing-key': {
     severity: 'error',
     stage: 'schema',
-    message: (p: { key: string; where: string }) => `${p.where ? `\`${p.where}\`` : 'the document'} is missing \`${p.key}\``,
+    message: (p: { key: string; where: string }) => `${p.where || 'the document'} is missing ${p.key}`,
   },
   'schema-invalid-value': {
     severity: 'error',
     stage: 'schema',
     message: (p: { where: string; expected: string; suggestion?: string }) =>
-      `\`${p.where}\` must be ${p.expected}${p.suggestion ? `; did you mean ${p.suggestion}?` : ''}`,
+      `${p.where} must be ${p.expected}${p.suggestion ? `; did you mean ${p.suggestion}?` : ''}`,
   },
 });
 
@@ -95,19 +95,24 @@ export function validateYamlAgainstSchema(source: YamlSource, schema: object): D
   return validateAgainstSchema(source.value, schema, (path, prefer) => spanAtPath(source, path, prefer));
 }
 
+/** How a place in the document is named in messages (`use_case` in YAML, `USE CASE` in exdef). */
+export type NamePath = (path: YamlPath) => string;
+
+const yamlNames: NamePath = (path) => (path.length === 0 ? '' : `\`${dotted(path)}\``);
+
 /** Validates a document (from either syntax) against a schema, locating problems with `locate`. */
-export function validateAgainstSchema(value: unknown, schema: object, locate: Locate, refused?: RefusedValueReporter): Diagnostic[] {
+export function validateAgainstSchema(value: unknown, schema: object, locate: Locate, refused?: RefusedValueReporter, name: NamePath = yamlNames): Diagnostic[] {
   const validate = validatorFor(schema);
   if (validate(value)) return [];
-  return schemaErrorsToDiagnostics(locate, validate.errors ?? [], refused);
+  return schemaErrorsToDiagnostics(locate, validate.errors ?? [], refused, name);
 }
 
-export function schemaErrorsToDiagnostics(locate: Locate, errors: readonly ErrorObject[], refused?: RefusedValueReporter): Diagnostic[] {
+export function schemaErrorsToDiagnostics(locate: Locate, errors: readonly ErrorObject[], refused?: RefusedValueReporter, name: NamePath = yamlNames): Diagnostic[] {
   const kept = pruneErrors(errors);
   const diagnostics: Diagnostic[] = [];
   const seen = new Set<string>();
   for (const error of kept) {
-    const diagnostic = describe(locate, error, refused);
+    const diagnostic = describe(locate, error, name, refused);
     const key = `${diagnostic.span?.start.offset}:${diagnostic.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
@@ -152,9 +157,9 @@ function pruneErrors(errors: readonly ErrorObject[]): ErrorObject[] {
   });
 }
 
-function describe(locate: Locate, error: ErrorObject, refused?: RefusedValueReporter): Diagnostic {
+function describe(locate: Locate, error: ErrorObject, name: NamePath, refused?: RefusedValueReporter): Diagnostic {
   const path = pathOf(error.instancePath);
-  const where = dotted(path);
+  const where = name(path) || 'the document';
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case 'additionalProperties': {
@@ -163,14 +168,14 @@ function describe(locate: Locate, error: ErrorObject, refused?: RefusedValueRepo
       const suggestion = closestMatch(key, allowed);
       return schemaCodes.make(
         'schema-unknown-key',
-        suggestion ? { key, where, suggestion } : { key, where },
+        suggestion ? { key, where: name(path), suggestion } : { key, where: name(path) },
         locate([...path, key], 'key'),
         allowed.length > 0 && !suggestion ? [`allowed keys here: ${allowed.join(', ')}`] : undefined,
       );
     }
     case 'required': {
       const key = String(params['missingProperty']);
-      return schemaCodes.make('schema-missing-key', { key, where }, locate(path, 'key'));
+      return schemaCodes.make('schema-missing-key', { key: name([...path, key]), where: name(path) }, locate(path, 'key'));
     }
     case 'enum': {
       const allowed = (params['allowedValues'] as unknown[]).map(String);
@@ -249,7 +254,7 @@ function describe(locate: Locate, error: ErrorObject, refused?: RefusedValueRepo
       return schemaCodes.make('schema-invalid-value', { where, expected: names.length > 0 ? listOr(names.map(article)) : 'one of the allowed forms' }, locate(path));
     }
     default:
-      return schemaCodes.make('schema-invalid-value', { where: where || 'the document', expected: `valid (${error.message ?? error.keyword})` }, locate(path));
+      return schemaCodes.make('schema-invalid-value', { where, expected: `valid (${error.message ?? error.keyword})` }, locate(path));
   }
 }
 

@@ -1,8 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { countBySeverity } from '../../diagnostics/diagnostic.js';
-import { formatJson } from '../../diagnostics/formats/json.js';
+import { formatLintResults, LINT_FORMAT_HELP, LINT_FORMATS, type LintFormat } from '../../diagnostics/formats/index.js';
 import type { LintFileResult } from '../../diagnostics/formats/lint-result.js';
-import { formatStylish } from '../../diagnostics/formats/stylish.js';
 import { ExdefError } from '../../failure.js';
 import { lintDefinitionFile, prepareLint } from '../../pipeline/lint-definition.js';
 import { paletteFor, renderDiagnostics } from '../../diagnostics/render-terminal.js';
@@ -27,7 +26,11 @@ export default class Lint extends ExdefCommand {
   };
   static override flags = {
     today: Flags.string({ description: 'The date every date check is made on (YYYY-MM-DD; default: today)', helpValue: 'DATE' }),
-    format: Flags.string({ description: 'Output format', options: ['stylish', 'json'], default: 'stylish' }),
+    format: Flags.string({
+      description: `Output format: ${LINT_FORMATS.map((name) => `${name} (${LINT_FORMAT_HELP[name]})`).join(', ')}; see docs/ci.md`,
+      options: [...LINT_FORMATS],
+      default: 'stylish',
+    }),
     'max-warnings': Flags.integer({ description: 'Fail (exit 1) when there are more warnings than this', min: 0, helpValue: 'N' }),
     quiet: Flags.boolean({ description: 'Report errors only' }),
     policy: Flags.string({ description: "An organisation's policy file, applied on top of the IM1 policy", helpValue: 'FILE' }),
@@ -58,7 +61,7 @@ export default class Lint extends ExdefCommand {
       const diagnostics = flags.quiet ? checked.diagnostics.filter((d) => d.severity === 'error') : checked.diagnostics;
       return { file, syntax: checked.parsed.syntax, diagnostics };
     });
-    process.stdout.write(flags.format === 'json' ? formatJson(results) : formatStylish(results));
+    process.stdout.write(formatLintResults(flags.format as LintFormat, results, { maxWarnings: flags['max-warnings'] }));
     const counts = countBySeverity(results.flatMap((r) => r.diagnostics));
     const tooManyWarnings = flags['max-warnings'] !== undefined && counts.warning > flags['max-warnings'];
     if (tooManyWarnings && flags.format === 'stylish') this.say(`too many warnings: ${counts.warning} (--max-warnings ${flags['max-warnings']})`);

@@ -67,7 +67,7 @@ describe('exdef language: syntax errors at their places', () => {
   it('names the statements it expects when a statement keyword is misspelt', () => {
     const { errors, starts } = errorsIn('t.exdef', exdef({ governance: '⟦GOVERNACE USE CASE data_warehouse CARE indirect;' }));
     expect(errors.map(at)[0]).toBe(starts[0]);
-    expect(errors[0]!.message).toBe('expected a statement (EXTRACT, GOVERNANCE, POPULATION, MODE, SCHEDULE, OUTPUT, DATASET or EXEMPTION) but found `GOVERNACE`');
+    expect(errors[0]!.message).toBe('expected a statement (EXDEF, EXTRACT, GOVERNANCE, POPULATION, MODE, SCHEDULE, OUTPUT, DATASET or EXEMPTION) but found `GOVERNACE`');
   });
 
   it('refuses SELECT * with its own message', () => {
