@@ -42,7 +42,19 @@ export function dataDefinition(definition: ExtractDefinition): unknown {
   });
 }
 
-/** sha256 of the data-affecting meaning: a new fingerprint means the next delta run starts again in full. */
+/**
+ * sha256 of the data-affecting meaning (dataDefinition): comments, key order, formatting, the
+ * syntax and texts the data does not depend on leave it alone; any change to what the extract
+ * produces moves it, and a new fingerprint means the next delta run starts again in full.
+ */
 export function fingerprint(definition: ExtractDefinition): string {
   return createHash('sha256').update(JSON.stringify(dataDefinition(definition))).digest('hex');
+}
+
+/**
+ * sha256 of the whole canonical definition: also moves with governance texts, justifications,
+ * the version and the schedule. It names exactly the approved definition a run used.
+ */
+export function definitionDigest(definition: ExtractDefinition): string {
+  return createHash('sha256').update(JSON.stringify(canonicalDefinition(definition))).digest('hex');
 }

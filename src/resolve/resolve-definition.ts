@@ -25,12 +25,21 @@ export const definitionCodes = defineCodes({
     stage: 'resolve',
     message: (p: { name: string; dataset: string }) => `dataset \`${p.dataset}\` has two fields called \`${p.name}\``,
   },
+  'reserved-field-name': {
+    severity: 'error',
+    stage: 'resolve',
+    message: (p: { name: string; dataset: string }) =>
+      `dataset \`${p.dataset}\`: in delta mode exdef adds a column called \`${p.name}\` to every dataset, so no field may have that name`,
+  },
   'missing-expression': {
     severity: 'error',
     stage: 'resolve',
     message: (p: { where: string }) => `${p.where} could not be read`,
   },
 });
+
+/** The columns a delta extract adds to each dataset (src/sql/dataset-query.ts). */
+const DELTA_COLUMNS = ['record_id', 'change_type'];
 
 let schemaObject: object | undefined;
 export function definitionSchema(): object {
@@ -101,6 +110,9 @@ export function resolveDefinition(parsed: ParsedDefinition, catalogue: Catalogue
     d.fields.forEach((f, j) => {
       const fieldPath: YamlPath = [...base, 'fields', j];
       if (fieldNames.has(f.name)) diagnostics.push(definitionCodes.make('duplicate-field', { name: f.name, dataset: d.name }, parsed.locate([...fieldPath, 'name'])));
+      if (doc.mode === 'delta' && DELTA_COLUMNS.includes(f.name)) {
+        diagnostics.push(definitionCodes.make('reserved-field-name', { name: f.name, dataset: d.name }, parsed.locate([...fieldPath, 'name']), ['rename the field (AS ...)']));
+      }
       fieldNames.add(f.name);
       const value = expression([...fieldPath, 'value'], table.name);
       if (!value) return;

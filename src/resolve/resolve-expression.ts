@@ -76,6 +76,11 @@ export const resolveCodes = defineCodes({
     stage: 'resolve',
     message: (p: { name: string; position: string }) => `the ${p.position} argument of \`${p.name}()\` must be written as a literal value`,
   },
+  'argument-out-of-range': {
+    severity: 'error',
+    stage: 'resolve',
+    message: (p: { name: string; position: string; expected: string; found: string }) => `the ${p.position} argument of \`${p.name}()\` must be ${p.expected}, not ${p.found}`,
+  },
   'type-mismatch': {
     severity: 'error',
     stage: 'resolve',
@@ -499,8 +504,29 @@ function resolveCall(ctx: ResolveContext, table: CatalogueTable, node: Extract<E
       return undefined;
     }
   }
+  const range = literalProblem(spec.name, resolved);
+  if (range) {
+    ctx.diagnostics.push(resolveCodes.make('argument-out-of-range', { name: spec.name, ...range.problem }, range.at.span ?? node.span));
+    return undefined;
+  }
   const type = sig.result === 'first' ? resolved[0]!.type : sig.result;
   return { kind: 'call', fn: spec.name, args: resolved, type, span: node.span };
+}
+
+/** A pseudonym key name: it also names the environment variable EXDEF_KEY_<NAME> that may hold the key. */
+export const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/** Literal arguments whose value must lie in a range: an age band width, decimal places, a key name. */
+function literalProblem(name: string, args: IrExpr[]): { at: IrExpr; problem: { position: string; expected: string; found: string } } | undefined {
+  const second = args[1];
+  if (second?.kind !== 'literal' || second.value === null) return undefined;
+  const found = String(second.value);
+  if (name === 'age_band' && !(Number(found) >= 1 && Number(found) <= 90)) return { at: second, problem: { position: 'second', expected: 'a band width from 1 to 90 years', found } };
+  if (name === 'round' && !(Number(found) >= 0 && Number(found) <= 10)) return { at: second, problem: { position: 'second', expected: 'a number of decimal places from 0 to 10', found } };
+  if (name === 'pseudonym' && !KEY_NAME.test(found)) {
+    return { at: second, problem: { position: 'second', expected: 'a key name of letters, digits, `-` and `_` (at most 64)', found: `'${found}'` } };
+  }
+  return undefined;
 }
 
 /** Checks every concept id in an ECL tree; undefined when one is malformed. */

@@ -1,0 +1,64 @@
+import { ExdefError } from '../failure.js';
+import type { CompiledPlan, CompiledQuery } from './compile-extract.js';
+import { keyVariable } from './expression-sql.js';
+import { arrayLiteral, RUN_PARAMETERS, type ParameterSpec } from './parameters.js';
+
+/** What a run supplies: the snapshot, the delta window and state, and the pseudonym keys. */
+export interface RunValues {
+  /** YYYY-MM-DD (UTC): the extract date. */
+  snapshotDate: string;
+  /** ISO 8601 instants bounding a delta run's window (start exclusive, end inclusive). */
+  window?: { start: string; end: string };
+  /** The population the last successful run extracted, and those it left out for an opt-out. */
+  previous?: { members: readonly { patientId: string; practice: string }[]; optedOut: readonly string[] };
+  /** Pseudonym keys by name. */
+  keys?: ReadonlyMap<string, string>;
+}
+
+/**
+ * The values for a compiled query's `$1..$n`, as text (every placeholder carries its cast, so
+ * both engines take text): compile-time values from the plan, run-time values from `values`.
+ */
+export function bindParameters(plan: CompiledPlan, query: CompiledQuery, values: RunValues): string[] {
+  const specs = new Map(plan.parameters.map((p) => [p.name, p]));
+  return query.parameters.map((name) => {
+    const spec = specs.get(name);
+    if (!spec) throw new Error(`internal: the plan has no parameter ${name}`);
+    return valueOf(spec, values);
+  });
+}
+
+function valueOf(spec: ParameterSpec, values: RunValues): string {
+  switch (spec.source) {
+    case 'run':
+      if (spec.name === RUN_PARAMETERS.snapshotDate) return values.snapshotDate;
+      if (!values.window) throw new Error(`internal: ${spec.name} needs a delta window`);
+      if (spec.name === RUN_PARAMETERS.windowStart) return values.window.start;
+      if (spec.name === RUN_PARAMETERS.windowEnd) return values.window.end;
+      throw new Error(`internal: unknown run parameter ${spec.name}`);
+    case 'state': {
+      if (!values.previous) throw new Error(`internal: ${spec.name} needs the previous run's state`);
+      if (spec.name === RUN_PARAMETERS.previousMembers) return arrayLiteral(values.previous.members.map((m) => m.patientId));
+      if (spec.name === RUN_PARAMETERS.previousPractices) return arrayLiteral(values.previous.members.map((m) => m.practice));
+      if (spec.name === RUN_PARAMETERS.previousOptedOut) return arrayLiteral(values.previous.optedOut);
+      throw new Error(`internal: unknown state parameter ${spec.name}`);
+    }
+    case 'key': {
+      const name = spec.name.slice('key_'.length);
+      const key = values.keys?.get(name);
+      if (key === undefined) {
+        throw new ExdefError(`no pseudonym key '${name}': give it in the keys file (--keys FILE) or in the environment variable ${keyVariable(name)}`, {
+          exitCode: 2,
+          step: 'keys',
+        });
+      }
+      return key;
+    }
+    default: {
+      const value = spec.value;
+      if (value === undefined) throw new Error(`internal: parameter ${spec.name} has no value`);
+      if (Array.isArray(value)) return arrayLiteral(value);
+      return String(value);
+    }
+  }
+}

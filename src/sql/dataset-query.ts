@@ -1,0 +1,286 @@
+import { sql, type RawBuilder, type SelectQueryBuilder } from 'kysely';
+import { findRelation, tableOf, type CatalogueTable } from '../catalogue/catalogue.js';
+import type { RelationStep, ValueType } from '../ir/expression.js';
+import type { Dataset } from '../ir/extract-definition.js';
+import { CompileError } from './compile-error.js';
+import { compilerKysely } from './compiler-db.js';
+import { applyJoins, expressionSql, relationConditions, Scope } from './expression-sql.js';
+import { markNode, registerGuard, rowGuards } from './guards.js';
+import { RUN_PARAMETERS } from './parameters.js';
+import { POPULATION, practicesParameter, withPopulation } from './population.js';
+import { aliasMaker, type SqlContext } from './sql-context.js';
+import { column, identifier, tableAs } from './sql-names.js';
+
+type AnySelect = SelectQueryBuilder<any, any, any>;
+
+/** An output column of a dataset's CSV. */
+export interface OutputColumn {
+  name: string;
+  /** The value's type in the language; every column is written as text (see outputText). */
+  type: ValueType;
+  /** A field of the definition, or a column exdef adds. */
+  role: 'field' | 'record_id' | 'change_type' | 'practice';
+}
+
+/** The hidden column that routes each row to its practice's folder (per_practice layout). */
+export const PRACTICE_COLUMN = '__practice';
+
+/** Builds a fresh context for one query (its own aliases); parameters are shared by the plan. */
+function queryContext(base: SqlContext, dependencies?: Map<string, RelationStep[]>): SqlContext {
+  const ctx: SqlContext = { ...base, alias: aliasMaker() };
+  if (dependencies) ctx.dependencies = dependencies;
+  else delete ctx.dependencies;
+  return ctx;
+}
+
+export function outputColumns(ctx: SqlContext, dataset: Dataset): OutputColumn[] {
+  const columns: OutputColumn[] = dataset.fields.map((f) => ({ name: f.name, type: f.type, role: 'field' as const }));
+  if (ctx.definition.mode === 'delta') {
+    columns.push({ name: 'record_id', type: 'text', role: 'record_id' }, { name: 'change_type', type: 'text', role: 'change_type' });
+  }
+  if (ctx.definition.output.layout === 'per_practice') columns.push({ name: PRACTICE_COLUMN, type: 'text', role: 'practice' });
+  return columns;
+}
+
+/**
+ * The full extract of a dataset: its table's rows that belong to the population (or, for a table
+ * without patients, to a practice in scope), pass their row guards and the dataset's filter, with
+ * the fields as text. In a delta definition every row is an upsert (the first run, or a new baseline).
+ */
+export function fullQuery(base: SqlContext, dataset: Dataset): AnySelect {
+  const ctx = queryContext(base);
+  const query = datasetSelect(ctx, dataset, withPopulation(ctx), 'upsert').orderBy(orderKey(ctx, dataset));
+  markNode({ kind: 'dataset-root' }, query.toOperationNode());
+  return query;
+}
+
+/**
+ * The delta of a dataset over the window (window_start, window_end] of the change-tracking column:
+ *
+ * `changed` holds the keys of rows whose own row, or any row they read through a relation or an
+ * exists() test, changed in the window; `entered` the patients who joined the population since
+ * the last run and get their history (newly registered, or opted back in when the definition says
+ * backfill); `candidates` both. Upserts are the candidates that qualify now; deletions are the
+ * changed rows that no longer qualify (deleted, now confidential or sensitive, or no longer
+ * matching the filter), written as a record id and nothing else. A patient who left the
+ * population is no longer extracted.
+ */
+export function deltaQuery(base: SqlContext, dataset: Dataset): AnySelect {
+  const dependencies = new Map<string, RelationStep[]>();
+  const ctx = queryContext(base, dependencies);
+  const root = tableOf(ctx.catalogue, dataset.table);
+  const pk = root.primaryKey;
+  const keys = pk.map((_, i) => `k${i + 1}`);
+
+  // The upsert branch is built first: compiling its expressions collects the dependencies.
+  const upsert = datasetSelect(ctx, dataset, compilerKysely(), 'upsert').where(sql<boolean>`(${sql.join(pk.map((k) => column('t', k)))}) IN (SELECT ${sql.join(keys.map((k) => sql.ref(k)))} FROM ${sql.table('candidates')})`);
+  const removed = datasetSelect({ ...ctx, dependencies: undefined } as SqlContext, dataset, compilerKysely(), 'delete').where(
+    sql<boolean>`(${sql.join(pk.map((k) => column('t', k)))}) IN (SELECT ${sql.join(keys.map((k) => sql.ref(k)))} FROM ${sql.table('changed')})`,
+  );
+
+  const changedBranches = [changedRows(ctx, root, [], keys), ...[...dependencies.values()].map((steps) => changedRows(ctx, root, steps, keys))];
+  const changed = changedBranches.slice(1).reduce((u, b) => u.union(b), changedBranches[0]!);
+  markNode({ kind: 'keys-only', alias: 'd0' }, changed.toOperationNode());
+  let query = withPopulation(ctx).with('changed', () => changed);
+  let candidates: AnySelect = compilerKysely().selectFrom('changed as c').select(keys.map((k) => `c.${k}`));
+  if (root.patientColumn) {
+    query = query.with('entered', () => enteredPatients(ctx));
+    const backfill = compilerKysely()
+      .selectFrom(tableAs(root, 'f'))
+      .select(pk.map((k, i) => column('f', k).as(keys[i]!)))
+      .where(sql<boolean>`${column('f', root.patientColumn!)} IN (SELECT ${sql.ref('patient_id')} FROM ${sql.table('entered')})`);
+    markNode({ kind: 'keys-only', alias: 'f' }, backfill.toOperationNode());
+    candidates = candidates.union(backfill);
+  }
+  query = query.with('candidates', () => candidates);
+  markNode({ kind: 'delete-branch' }, removed.toOperationNode());
+  // The upsert select, carrying the UNION ALL of the deletions.
+  const both = upsert.unionAll(removed);
+  markNode({ kind: 'dataset-root' }, both.toOperationNode());
+  // WITH ... SELECT * FROM (<upserts> UNION ALL <deletions>) AS delta ORDER BY record_id, change_type
+  const output = query
+    .selectFrom(both.as('delta'))
+    .selectAll()
+    .orderBy('delta.record_id')
+    .orderBy('delta.change_type') as AnySelect;
+  markNode({ kind: 'delta-output' }, output.toOperationNode());
+  return output;
+}
+
+/**
+ * The select of a dataset: FROM its table as t, joined to the population (or limited to the
+ * practices in scope), the relations its expressions follow, the row guards of t and the filter.
+ * `delete` selects the rows that do not qualify (no guards can hold for them) and outputs their
+ * record id only.
+ */
+function datasetSelect(ctx: SqlContext, dataset: Dataset, from: { selectFrom: (t: string) => AnySelect }, kind: 'upsert' | 'delete'): AnySelect {
+  const root = tableOf(ctx.catalogue, dataset.table);
+  const scope = new Scope(ctx, root, 't', { label: `dataset ${dataset.name}`, path: [], inPopulation: false });
+  const fields = dataset.fields.map((field) => {
+    scope.options.label = `dataset ${dataset.name}, field ${field.name}`;
+    return { field, value: expressionSql(field.value, scope) };
+  });
+  scope.options.label = `dataset ${dataset.name}, WHERE`;
+  const filter = dataset.where ? expressionSql(dataset.where, scope) : undefined;
+
+  let query = from.selectFrom(tableAs(root, 't'));
+  let practice: RawBuilder<any>;
+  if (root.patientColumn) {
+    const on = registerGuard({ kind: 'population-join', alias: 't' }, sql`${column('p', 'patient_id')} = ${column('t', root.patientColumn)}`);
+    query = query.innerJoin(`${POPULATION} as p`, (jb) => jb.on(on));
+    practice = column('p', 'practice');
+  } else if (root.practiceColumn) {
+    query = query.where(registerGuard({ kind: 'practice-scope', alias: 't' }, sql`${column('t', root.practiceColumn)} = ANY(${practicesParameter(ctx)})`));
+    practice = column('t', root.practiceColumn);
+  } else {
+    throw new CompileError(
+      `dataset \`${dataset.name}\`: table \`${root.name}\` has neither a patient nor a practice column in the catalogue, so the population cannot be applied to it`,
+      ['name its patient_column or practice_column in the catalogue'],
+      dataset.span,
+    );
+  }
+  query = applyJoins(query, scope);
+  const guards = rowGuards(ctx, root, 't');
+  if (kind === 'upsert') {
+    for (const guard of guards) query = query.where(guard);
+    if (filter) query = query.where(filter);
+  } else {
+    const qualifies = [...guards, ...(filter ? [sql`COALESCE(${filter}, FALSE)`] : [])];
+    query = query.where(qualifies.length > 0 ? sql<boolean>`NOT (${sql.join(qualifies, sql` AND `)})` : sql<boolean>`FALSE`);
+  }
+
+  const selections: ReturnType<RawBuilder<any>['as']>[] = fields.map(({ field, value }) => {
+    if (kind === 'delete') {
+      const empty = sql`NULL::text`;
+      markNode({ kind: 'null-field' }, empty.toOperationNode());
+      return empty.as(identifier(field.name));
+    }
+    return outputText(value, field.type).as(identifier(field.name));
+  });
+  if (ctx.definition.mode === 'delta') {
+    const recordId = root.primaryKey.length === 1 ? sql`(${column('t', root.primaryKey[0]!)})::text` : sql`concat_ws('|', ${sql.join(root.primaryKey.map((k) => sql`(${column('t', k)})::text`))})`;
+    markNode({ kind: 'record-id', alias: 't' }, recordId.toOperationNode());
+    const changeType = kind === 'upsert' ? sql`'upsert'` : sql`'delete'`;
+    markNode({ kind: 'change-type' }, changeType.toOperationNode());
+    selections.push(recordId.as('record_id'), changeType.as('change_type'));
+  }
+  if (ctx.definition.output.layout === 'per_practice') {
+    const routed = sql`${practice}`;
+    markNode({ kind: 'practice-routing' }, routed.toOperationNode());
+    selections.push(routed.as(PRACTICE_COLUMN));
+  }
+  return query.select(selections);
+}
+
+/** Rows ordered by their table's key, so the same data gives the same bytes. */
+function orderKey(ctx: SqlContext, dataset: Dataset): RawBuilder<any> {
+  const root = tableOf(ctx.catalogue, dataset.table);
+  return sql`${sql.join(root.primaryKey.map((k) => column('t', k)))}`;
+}
+
+/**
+ * Keys of the dataset's rows that a change in the window touches: through `steps` (a relation
+ * path from the dataset's table) when given, else the row's own change.
+ */
+function changedRows(ctx: SqlContext, root: CatalogueTable, steps: RelationStep[], keys: string[]): AnySelect {
+  const db = compilerKysely();
+  const d = 'd0';
+  let query = db.selectFrom(tableAs(root, d)).select(root.primaryKey.map((k, i) => column(d, k).as(keys[i]!))) as AnySelect;
+  let table = root;
+  let alias = d;
+  steps.forEach((step, i) => {
+    const relation = findRelation(table, step.relation);
+    if (!relation) throw new Error(`internal: ${table.name} has no relation ${step.relation}`);
+    const target = tableOf(ctx.catalogue, relation.to);
+    const next = `d${i + 1}`;
+    // Every registration of the patient, not only the population's: a superset is safe here.
+    const conditions = relation.on.map((pair) => sql<boolean>`${column(next, pair.to)} = ${column(alias, pair.from)}`);
+    query = query.innerJoin(tableAs(target, next), (jb) => conditions.reduce((j, c) => j.on(c), jb));
+    table = target;
+    alias = next;
+  });
+  if (!table.changeTracking) {
+    const via = steps.length > 0 ? ` (read through ${steps.map((s) => s.relation).join('.')})` : '';
+    throw new CompileError(
+      `delta mode needs a change-tracking column on every table a dataset reads: \`${table.name}\`${via} has none in the catalogue`,
+      ['use mode: full, or name the table\'s change_tracking column in the catalogue'],
+    );
+  }
+  query = query.where(window(ctx, column(alias, table.changeTracking)));
+  markNode({ kind: 'keys-only', alias: d }, query.toOperationNode());
+  return query;
+}
+
+function window(ctx: SqlContext, value: RawBuilder<any>): RawBuilder<boolean> {
+  const start = ctx.params.use({
+    name: RUN_PARAMETERS.windowStart,
+    type: 'timestamptz',
+    source: 'run',
+    meaning: 'start of the delta window (exclusive): the end of the window of the last successful run',
+  });
+  const end = ctx.params.use({
+    name: RUN_PARAMETERS.windowEnd,
+    type: 'timestamptz',
+    source: 'run',
+    meaning: 'end of the delta window (inclusive): no transaction still running in the snapshot started before it',
+  });
+  return sql<boolean>`${value} > ${start} AND ${value} <= ${end}`;
+}
+
+/**
+ * Patients in the population now who get their history: those not extracted by the last run
+ * (newly registered, newly matching, back from a PDS or deletion flag; and with `on_opt_back_in:
+ * backfill` those who have opted back in), or, in per-practice layout, who moved practice.
+ */
+function enteredPatients(ctx: SqlContext): AnySelect {
+  const db = compilerKysely();
+  const previous = ctx.params.use({
+    name: RUN_PARAMETERS.previousMembers,
+    type: 'bigint[]',
+    source: 'state',
+    meaning: 'the patients the last successful run extracted',
+  });
+  const previousPractices = ctx.params.use({
+    name: RUN_PARAMETERS.previousPractices,
+    type: 'text[]',
+    source: 'state',
+    meaning: 'their practices, in the same order',
+  });
+  const optedOut = ctx.params.use({
+    name: RUN_PARAMETERS.previousOptedOut,
+    type: 'bigint[]',
+    source: 'state',
+    meaning: 'the patients the last successful run left out only because of an opt-out',
+  });
+  const samePractice = ctx.definition.output.layout === 'per_practice' ? sql` AND ${column('s', 'practice')} = ${column('n', 'practice')}` : sql``;
+  let query = db
+    .selectFrom(`${POPULATION} as n`)
+    .select('n.patient_id')
+    .where(
+      sql<boolean>`NOT EXISTS (SELECT 1 FROM unnest(${previous}, ${previousPractices}) AS ${sql.raw('s(patient_id, practice)')} WHERE ${column('s', 'patient_id')} = ${column('n', 'patient_id')}${samePractice})`,
+    ) as AnySelect;
+  if (ctx.definition.population.onOptBackIn === 'no_backfill') {
+    query = query.where(sql<boolean>`NOT EXISTS (SELECT 1 FROM unnest(${optedOut}) AS ${sql.raw('o(patient_id)')} WHERE ${column('o', 'patient_id')} = ${column('n', 'patient_id')})`);
+  }
+  return query;
+}
+
+/** A value as the text written to the CSV: dates ISO 8601, timestamps in UTC with Z, booleans true/false. */
+export function outputText(value: RawBuilder<any>, type: ValueType): RawBuilder<any> {
+  switch (type) {
+    case 'text':
+      return value;
+    case 'boolean':
+      return sql`(CASE WHEN ${value} THEN 'true' WHEN NOT ${value} THEN 'false' END)`;
+    case 'date':
+      return sql`to_char(${value}, 'YYYY-MM-DD')`;
+    case 'timestamp':
+      return sql`to_char(${value} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
+    case 'null':
+      return sql`NULL::text`;
+    case 'binary':
+      throw new Error('internal: binary values are never extracted');
+    default:
+      return sql`(${value})::text`;
+  }
+}

@@ -1,0 +1,103 @@
+import { sql, type OperationNode, type RawBuilder } from 'kysely';
+import { codedColumns, type CatalogueTable } from '../catalogue/catalogue.js';
+import type { SqlContext } from './sql-context.js';
+import { eclPredicate } from './ecl-sql.js';
+import { column } from './sql-names.js';
+
+/**
+ * What a guard enforces. The compiler registers every guard node it builds here, so that
+ * verify-guards.ts can find them in the finished query tree by identity, not by reading SQL.
+ *
+ * Row guards (on every reference to a table that has the column):
+ * - `tombstone`: soft-deleted rows are not extracted;
+ * - `confidential`: items marked confidential from third parties are not extracted;
+ * - `sensitive-codes`: a row whose coded column holds a code of a sensitive set is not extracted.
+ * Scope guards:
+ * - `population-join`: a dataset's rows belong to a patient in the population;
+ * - `practice-scope`: rows of a table without patients belong to a practice in scope.
+ * Population guards (in the population query): `patient-tombstone`, `pds-sensitive`,
+ * `deceased`, `registration-tombstone`, `registration-current`, `registration-practice`,
+ * `registration-permanent`, `opt-out-flag` (the selected flag) and `not-opted-out`.
+ * Structural marks: `keys-only` (a delta candidate query that outputs keys, never data),
+ * `delete-branch` (delta deletions: a record id and nothing else), `null-field`, `record-id`,
+ * `change-type`, `practice-routing`, and the selects themselves: `population-base`,
+ * `population-state`, `dataset-root` (a dataset's rows) and `delta-output` (upserts and deletions).
+ */
+export type GuardKind =
+  | 'tombstone'
+  | 'confidential'
+  | 'sensitive-codes'
+  | 'population-join'
+  | 'practice-scope'
+  | 'patient-tombstone'
+  | 'pds-sensitive'
+  | 'deceased'
+  | 'registration-tombstone'
+  | 'registration-current'
+  | 'registration-practice'
+  | 'registration-permanent'
+  | 'opt-out-flag'
+  | 'not-opted-out'
+  | 'keys-only'
+  | 'delete-branch'
+  | 'null-field'
+  | 'record-id'
+  | 'change-type'
+  | 'practice-routing'
+  | 'population-base'
+  | 'population-state'
+  | 'dataset-root'
+  | 'delta-output';
+
+export interface GuardInfo {
+  kind: GuardKind;
+  /** The table alias the guard is about. */
+  alias?: string;
+  /** The coded column, for sensitive-codes. */
+  column?: string;
+  /** The sensitive sets excluded (sorted), for sensitive-codes. */
+  sets?: string[];
+  /** For opt-out-flag: which opt-outs the flag covers. */
+  optOuts?: { type1: boolean; nationalDataOptOut: boolean };
+}
+
+const registry = new WeakMap<object, GuardInfo>();
+
+/** Registers the node of `builder` as a guard and returns the builder. */
+export function registerGuard(info: GuardInfo, builder: RawBuilder<unknown>): RawBuilder<any> {
+  registry.set(builder.toOperationNode(), info);
+  return builder;
+}
+
+export function markNode(info: GuardInfo, node: OperationNode): void {
+  registry.set(node, info);
+}
+
+export function guardOf(node: OperationNode): GuardInfo | undefined {
+  return registry.get(node);
+}
+
+/**
+ * The row guards of a reference to `table` as `alias`: tombstone (when the catalogue names one),
+ * confidential (when it has a confidential column), and one sensitive-codes guard per coded
+ * column covering every sensitive set not validly exempted.
+ */
+export function rowGuards(ctx: SqlContext, table: CatalogueTable, alias: string): RawBuilder<any>[] {
+  const guards: RawBuilder<any>[] = [];
+  if (table.tombstone) guards.push(registerGuard({ kind: 'tombstone', alias }, sql`${column(alias, table.tombstone)} IS NULL`));
+  if (table.confidentialColumn) guards.push(registerGuard({ kind: 'confidential', alias }, sql`${column(alias, table.confidentialColumn)} IS FALSE`));
+  if (ctx.guardedSets.length > 0) {
+    for (const coded of codedColumns(table)) {
+      const ref = column(alias, coded.name);
+      const predicates = ctx.guardedSets.map((set) => eclPredicate(ctx, set.ecl, ref, { source: 'policy', label: `policy set ${set.name}` }));
+      const any = predicates.length === 1 ? predicates[0]! : sql`(${sql.join(predicates, sql` OR `)})`;
+      guards.push(
+        registerGuard(
+          { kind: 'sensitive-codes', alias, column: coded.name, sets: ctx.guardedSets.map((s) => s.name).sort() },
+          sql`NOT COALESCE(${any}, FALSE)`,
+        ),
+      );
+    }
+  }
+  return guards;
+}

@@ -1,0 +1,188 @@
+import { sql, type QueryCreator, type RawBuilder, type SelectQueryBuilder } from 'kysely';
+import { tableOf, type CatalogueTable } from '../catalogue/catalogue.js';
+import { compilerKysely } from './compiler-db.js';
+import { applyJoins, expressionSql, Scope, snapshotDate } from './expression-sql.js';
+import { markNode, registerGuard } from './guards.js';
+import type { SqlContext } from './sql-context.js';
+import { column, identifier, tableAs } from './sql-names.js';
+
+type AnySelect = SelectQueryBuilder<any, any, any>;
+
+/** The names of the population's CTEs, and the columns every query can use. */
+export const POPULATION_BASE = 'population_base';
+export const POPULATION = 'population';
+
+/**
+ * The population, in one place, used by every dataset query:
+ *
+ * `population_base`: one row per patient currently registered on the snapshot date at a practice
+ * in scope (a registration with start <= D and no end or end >= D, the end date being its last
+ * day; permanent only unless the definition takes all types), not soft-deleted, never
+ * PDS-sensitive, alive on D unless the deceased are included (a death on or before D counts), and
+ * matching the definition's own filter; with `opted_out`: a Type 1 opt-out (unless overridden) or
+ * a National Data Opt-out (when it applies) in force at any time on D. A patient with two current
+ * registrations is counted once, at the permanent one, then the earliest, then the lowest key.
+ *
+ * `population`: the patients of the base who are not opted out. Datasets join it.
+ */
+export function withPopulation(ctx: SqlContext): QueryCreator<any> {
+  const db = compilerKysely();
+  return db.with(POPULATION_BASE, () => populationBase(ctx)).with(POPULATION, () => populationMembers(ctx));
+}
+
+/** The columns of the population CTE that hold the chosen registration's key. */
+export function registrationKeyColumns(ctx: SqlContext): string[] {
+  const registration = tableOf(ctx.catalogue, ctx.catalogue.population.registration.table);
+  return registration.primaryKey.map((_, i) => `registration_key_${i + 1}`);
+}
+
+function populationBase(ctx: SqlContext): AnySelect {
+  const db = compilerKysely();
+  const model = ctx.catalogue.population;
+  const patient = tableOf(ctx.catalogue, model.patient.table);
+  const registration = tableOf(ctx.catalogue, model.registration.table);
+  const D = snapshotDate(ctx);
+  const practices = practicesParameter(ctx);
+  const permanent = ctx.params.use({
+    name: 'registration_type_permanent',
+    type: 'text',
+    source: 'catalogue',
+    meaning: `the registration type that means a permanent registration (${model.registration.table}.${model.registration.type})`,
+    value: model.registration.permanentValue,
+  });
+  const population = ctx.definition.population;
+  const pt = 'pt';
+  const r = 'r';
+
+  const registrationConditions: RawBuilder<any>[] = [sql`${column(r, model.registration.patient)} = ${column(pt, model.patient.key)}`];
+  if (registration.tombstone) registrationConditions.push(registerGuard({ kind: 'registration-tombstone', alias: r }, sql`${column(r, registration.tombstone)} IS NULL`));
+  registrationConditions.push(
+    registerGuard(
+      { kind: 'registration-current', alias: r },
+      sql`${column(r, model.registration.start)} <= ${D} AND (${column(r, model.registration.end)} IS NULL OR ${column(r, model.registration.end)} >= ${D})`,
+    ),
+    registerGuard({ kind: 'registration-practice', alias: r }, sql`${column(r, model.registration.practice)} = ANY(${practices})`),
+  );
+  if (population.registration === 'permanent') {
+    registrationConditions.push(registerGuard({ kind: 'registration-permanent', alias: r }, sql`${column(r, model.registration.type)} = ${permanent}`));
+  }
+
+  const patientConditions: RawBuilder<any>[] = [];
+  if (patient.tombstone) patientConditions.push(registerGuard({ kind: 'patient-tombstone', alias: pt }, sql`${column(pt, patient.tombstone)} IS NULL`));
+  patientConditions.push(registerGuard({ kind: 'pds-sensitive', alias: pt }, sql`${column(pt, model.patient.pdsSensitive)} IS FALSE`));
+  if (population.deceased === 'exclude') {
+    patientConditions.push(
+      registerGuard({ kind: 'deceased', alias: pt }, sql`(${column(pt, model.patient.dateOfDeath)} IS NULL OR ${column(pt, model.patient.dateOfDeath)} > ${D})`),
+    );
+  }
+
+  const scope = new Scope({ ...ctx, dependencies: undefined } as SqlContext, patient, pt, {
+    label: 'population WHERE',
+    path: [],
+    populationRegistration: r,
+    inPopulation: true,
+  });
+  const filter = population.where ? expressionSql(population.where, scope) : undefined;
+
+  let query = db
+    .selectFrom(tableAs(patient, pt))
+    .innerJoin(tableAs(registration, r), (jb) => registrationConditions.reduce((j, c) => j.on(c), jb)) as AnySelect;
+  query = applyJoins(query, scope);
+  for (const condition of patientConditions) query = query.where(condition);
+  if (filter) query = query.where(filter);
+
+  const flag = optedOutFlag(ctx, pt);
+  const keys = registrationKeyColumns(ctx);
+  query = query
+    .distinctOn(`${pt}.${model.patient.key}`)
+    .select([
+      column(pt, model.patient.key).as('patient_id'),
+      column(r, model.registration.practice).as('practice'),
+      ...registration.primaryKey.map((key, i) => column(r, key).as(identifier(keys[i]!))),
+      flag.as('opted_out'),
+    ])
+    .orderBy(sql`${column(pt, model.patient.key)}`)
+    .orderBy(sql`(${column(r, model.registration.type)} = ${permanent})`, 'desc')
+    .orderBy(sql`${column(r, model.registration.start)}`);
+  for (const key of registration.primaryKey) query = query.orderBy(sql`${column(r, key)}`);
+  markNode({ kind: 'opt-out-flag', optOuts: optOutsApplied(ctx) }, flag.toOperationNode());
+  markNode({ kind: 'population-base' }, query.toOperationNode());
+  return query;
+}
+
+function populationMembers(ctx: SqlContext): AnySelect {
+  const db = compilerKysely();
+  const keys = registrationKeyColumns(ctx);
+  return db
+    .selectFrom(`${POPULATION_BASE} as b`)
+    .select(['b.patient_id', 'b.practice', ...keys.map((k) => `b.${k}`)])
+    .where(registerGuard({ kind: 'not-opted-out', alias: 'b' }, sql`NOT ${column('b', 'opted_out')}`));
+}
+
+/** Which opt-outs exclude patients: Type 1 unless overridden, the National Data Opt-out when it applies. */
+export function optOutsApplied(ctx: SqlContext): { type1: boolean; nationalDataOptOut: boolean } {
+  const population = ctx.definition.population;
+  return { type1: population.type1OptOut === 'respect', nationalDataOptOut: population.nationalDataOptOut === 'respect' };
+}
+
+/** True when an applied opt-out is in force at any time on the snapshot date (UTC). */
+function optedOutFlag(ctx: SqlContext, patientAlias: string): RawBuilder<any> {
+  const model = ctx.catalogue.population;
+  const optOut = tableOf(ctx.catalogue, model.optOut.table);
+  const applied = optOutsApplied(ctx);
+  const D = snapshotDate(ctx);
+  const dayStart = sql`(${D}::timestamp AT TIME ZONE 'UTC')`;
+  const dayEnd = sql`((${D} + 1)::timestamp AT TIME ZONE 'UTC')`;
+  const inForce = (type: 'type1' | 'national_data_opt_out'): RawBuilder<any> => {
+    const o = ctx.alias('o');
+    const value = ctx.params.use({
+      name: type === 'type1' ? 'opt_out_type1' : 'opt_out_national_data_opt_out',
+      type: 'text',
+      source: 'catalogue',
+      meaning: `the ${model.optOut.table}.${model.optOut.type} value of ${type === 'type1' ? 'a Type 1 opt-out' : 'a National Data Opt-out'}`,
+      value: type === 'type1' ? model.optOut.type1Value : model.optOut.nationalDataOptOutValue,
+    });
+    return sql`EXISTS (SELECT 1 FROM ${rawTable(optOut)} AS ${sql.id(o)} WHERE ${column(o, model.optOut.patient)} = ${column(patientAlias, model.patient.key)} AND ${column(o, model.optOut.type)} = ${value} AND ${column(o, model.optOut.from)} < ${dayEnd} AND (${column(o, model.optOut.to)} IS NULL OR ${column(o, model.optOut.to)} > ${dayStart}))`;
+  };
+  const tests: RawBuilder<any>[] = [];
+  if (applied.type1) tests.push(inForce('type1'));
+  if (applied.nationalDataOptOut) tests.push(inForce('national_data_opt_out'));
+  return tests.length === 0 ? sql`FALSE` : sql`(${sql.join(tests, sql` OR `)})`;
+}
+
+function rawTable(table: CatalogueTable): RawBuilder<any> {
+  return sql.table(`${identifier(table.schema)}.${identifier(table.name)}`);
+}
+
+export function practicesParameter(ctx: SqlContext): RawBuilder<any> {
+  return ctx.params.use({
+    name: 'practices',
+    type: 'text[]',
+    source: 'population',
+    meaning: 'the practices in scope (ODS codes)',
+    value: [...ctx.definition.population.practices],
+  });
+}
+
+/**
+ * A registration reached through the population relation (patient.current_registration) is the one
+ * that put the patient in the population.
+ */
+export function populationRegistrationMember(ctx: SqlContext, registration: CatalogueTable, alias: string): RawBuilder<any> {
+  const keys = registrationKeyColumns(ctx);
+  const own = registration.primaryKey.map((k) => column(alias, k));
+  return sql`(${sql.join(own)}) IN (SELECT ${sql.join(keys.map((k) => sql.ref(k)))} FROM ${sql.table(POPULATION)})`;
+}
+
+/**
+ * The population itself, for the executor: every patient of the base with their practice and
+ * whether they are opted out. A delta run keeps it as state, to know next time who entered.
+ */
+export function populationStateQuery(ctx: SqlContext): AnySelect {
+  const query = withPopulation(ctx)
+    .selectFrom(`${POPULATION_BASE} as s`)
+    .select(['s.patient_id', 's.practice', 's.opted_out'])
+    .orderBy('s.patient_id') as AnySelect;
+  markNode({ kind: 'population-state' }, query.toOperationNode());
+  return query;
+}
