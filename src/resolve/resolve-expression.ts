@@ -76,6 +76,11 @@ export const resolveCodes = defineCodes({
     stage: 'resolve',
     message: (p: { name: string; position: string }) => `the ${p.position} argument of \`${p.name}()\` must be written as a literal value`,
   },
+  'nul-in-text': {
+    severity: 'error',
+    stage: 'resolve',
+    message: () => 'text cannot contain the NUL character (code 0): no PostgreSQL text value can hold it',
+  },
   'argument-out-of-range': {
     severity: 'error',
     stage: 'resolve',
@@ -178,6 +183,7 @@ export function resolveExpression(ctx: ResolveContext, table: CatalogueTable, no
       return { kind: 'literal', type, value: node.text, span: node.span };
     }
     case 'string':
+      if (node.value.includes('\u0000')) return report(resolveCodes.make('nul-in-text', {}, node.span));
       return { kind: 'literal', type: 'text', value: node.value, span: node.span };
     case 'boolean':
       return { kind: 'literal', type: 'boolean', value: node.value, span: node.span };

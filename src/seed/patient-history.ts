@@ -45,7 +45,7 @@ export interface RecordWriter {
 }
 
 /** Roles planted deterministically on the first patients, so every trap exists in any population. */
-const PLANTED_ROLES = [
+export const PLANTED_ROLES = [
   'pds-sensitive',
   'type1-in-force',
   'type1-opted-back-in',

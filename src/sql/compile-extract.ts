@@ -71,34 +71,43 @@ export interface CompiledPlan {
 }
 
 /**
- * Compiles a resolved definition (which lint has passed) into parameterised PostgreSQL: the
- * population, and per dataset a full query and, in delta mode, a delta query, each verified to
- * carry every guard the policy requires before it is compiled to text.
+ * The context queries are built in and the guards every query must carry: the sensitive sets
+ * are the policy's, minus those a valid exemption names.
  */
-export function compileExtract(definition: ExtractDefinition, options: CompileOptions): CompiledPlan {
+export function compilerContext(definition: ExtractDefinition, options: CompileOptions): { ctx: SqlContext; expectations: GuardExpectations; exemptedSets: string[] } {
   const exemptedSets = definition.exemptions
     .filter((e) => e.rule === 'sensitive-codes' && e.codeSet !== undefined && exemptionProblems(e, options.policy, options.today).length === 0)
     .map((e) => e.codeSet!);
   const guardedSets = options.policy.sensitiveCodeSets.filter((s) => !exemptedSets.includes(s.name));
-  const params = new ParameterSet();
   const ctx: SqlContext = {
     catalogue: options.catalogue,
     definition,
-    params,
+    params: new ParameterSet(),
     guardedSets,
     terminology: terminologyTables(options.catalogue),
     alias: aliasMaker(),
   };
-  const applied = optOutsApplied(ctx);
   const expectations: GuardExpectations = {
     catalogue: options.catalogue,
     sensitiveSets: guardedSets.map((s) => s.name).sort(),
     population: {
       permanentOnly: definition.population.registration === 'permanent',
       excludeDeceased: definition.population.deceased === 'exclude',
-      optOuts: applied,
+      optOuts: optOutsApplied(ctx),
     },
   };
+  return { ctx, expectations, exemptedSets };
+}
+
+/**
+ * Compiles a resolved definition (which lint has passed) into parameterised PostgreSQL: the
+ * population, and per dataset a full query and, in delta mode, a delta query, each verified to
+ * carry every guard the policy requires before it is compiled to text.
+ */
+export function compileExtract(definition: ExtractDefinition, options: CompileOptions): CompiledPlan {
+  const { ctx, expectations, exemptedSets } = compilerContext(definition, options);
+  const params = ctx.params;
+  const applied = expectations.population.optOuts;
   const compile = (query: SelectQueryBuilder<any, any, any>, what: string): CompiledQuery => {
     const node = query.toOperationNode();
     verifyGuards(node, expectations, what);

@@ -84,14 +84,20 @@ export function guardOf(node: OperationNode): GuardInfo | undefined {
  */
 export function rowGuards(ctx: SqlContext, table: CatalogueTable, alias: string): RawBuilder<any>[] {
   const guards: RawBuilder<any>[] = [];
-  if (table.tombstone) guards.push(registerGuard({ kind: 'tombstone', alias }, sql`${column(alias, table.tombstone)} IS NULL`));
-  if (table.confidentialColumn) guards.push(registerGuard({ kind: 'confidential', alias }, sql`${column(alias, table.confidentialColumn)} IS FALSE`));
+  // Fault injection for the tests of guard verification (test/e2e/cli-compile.test.ts): leaving a
+  // guard out must make the compiler refuse its own output. It cannot produce unguarded SQL.
+  const omitted = process.env['EXDEF_FAULT_OMIT_GUARD'];
+  const push = (guard: RawBuilder<any>) => {
+    if (guardOf(guard.toOperationNode())?.kind !== omitted) guards.push(guard);
+  };
+  if (table.tombstone) push(registerGuard({ kind: 'tombstone', alias }, sql`${column(alias, table.tombstone)} IS NULL`));
+  if (table.confidentialColumn) push(registerGuard({ kind: 'confidential', alias }, sql`${column(alias, table.confidentialColumn)} IS FALSE`));
   if (ctx.guardedSets.length > 0) {
     for (const coded of codedColumns(table)) {
       const ref = column(alias, coded.name);
       const predicates = ctx.guardedSets.map((set) => eclPredicate(ctx, set.ecl, ref, { source: 'policy', label: `policy set ${set.name}` }));
       const any = predicates.length === 1 ? predicates[0]! : sql`(${sql.join(predicates, sql` OR `)})`;
-      guards.push(
+      push(
         registerGuard(
           { kind: 'sensitive-codes', alias, column: coded.name, sets: ctx.guardedSets.map((s) => s.name).sort() },
           sql`NOT COALESCE(${any}, FALSE)`,
