@@ -11,6 +11,8 @@ export interface RunValues {
   window?: { start: string; end: string };
   /** The population the last successful run extracted, and those it left out for an opt-out. */
   previous?: { members: readonly { patientId: string; practice: string }[]; optedOut: readonly string[] };
+  /** The delta state's record key (record ids are an HMAC of the row's key under it). */
+  recordKey?: string;
   /** Pseudonym keys by name. */
   keys?: ReadonlyMap<string, string>;
 }
@@ -37,6 +39,10 @@ function valueOf(spec: ParameterSpec, values: RunValues): string {
       if (spec.name === RUN_PARAMETERS.windowEnd) return values.window.end;
       throw new Error(`internal: unknown run parameter ${spec.name}`);
     case 'state': {
+      if (spec.name === RUN_PARAMETERS.recordKey) {
+        if (!values.recordKey) throw new Error('internal: a delta definition needs its record key');
+        return values.recordKey;
+      }
       if (!values.previous) throw new Error(`internal: ${spec.name} needs the previous run's state`);
       if (spec.name === RUN_PARAMETERS.previousMembers) return arrayLiteral(values.previous.members.map((m) => m.patientId));
       if (spec.name === RUN_PARAMETERS.previousPractices) return arrayLiteral(values.previous.members.map((m) => m.practice));

@@ -158,7 +158,7 @@ function datasetSelect(ctx: SqlContext, dataset: Dataset, from: { selectFrom: (t
     return outputText(value, field.type).as(identifier(field.name));
   });
   if (ctx.definition.mode === 'delta') {
-    const recordId = root.primaryKey.length === 1 ? sql`(${column('t', root.primaryKey[0]!)})::text` : sql`concat_ws('|', ${sql.join(root.primaryKey.map((k) => sql`(${column('t', k)})::text`))})`;
+    const recordId = recordIdSql(ctx, root, 't');
     markNode({ kind: 'record-id', alias: 't' }, recordId.toOperationNode());
     const changeType = kind === 'upsert' ? sql`'upsert'` : sql`'delete'`;
     markNode({ kind: 'change-type' }, changeType.toOperationNode());
@@ -170,6 +170,23 @@ function datasetSelect(ctx: SqlContext, dataset: Dataset, from: { selectFrom: (t
     selections.push(routed.as(PRACTICE_COLUMN));
   }
   return query.select(selections);
+}
+
+/**
+ * A row's record id: an HMAC of its key under the delta state's record key, 32 hex digits. Stable
+ * from run to run (so a recipient can apply upserts and deletions), but opaque: internal keys are
+ * sequential, and their gaps would tell a recipient where rows it may not see sit (a patient's
+ * hidden sensitive observation between two it has).
+ */
+function recordIdSql(ctx: SqlContext, table: CatalogueTable, alias: string): RawBuilder<any> {
+  const key = table.primaryKey.length === 1 ? sql`(${column(alias, table.primaryKey[0]!)})::text` : sql`concat_ws('|', ${sql.join(table.primaryKey.map((k) => sql`(${column(alias, k)})::text`))})`;
+  const recordKey = ctx.params.use({
+    name: RUN_PARAMETERS.recordKey,
+    type: 'text',
+    source: 'state',
+    meaning: 'the key that makes record ids opaque: made at each full baseline and kept with the delta state',
+  });
+  return sql`left(encode(hmac(convert_to(${key}, 'UTF8'), convert_to(${recordKey}, 'UTF8'), 'sha256'), 'hex'), 32)`;
 }
 
 /** Rows ordered by their table's key, so the same data gives the same bytes. */

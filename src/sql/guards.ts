@@ -1,7 +1,7 @@
 import { sql, type OperationNode, type RawBuilder } from 'kysely';
 import { codedColumns, type CatalogueTable } from '../catalogue/catalogue.js';
 import type { SqlContext } from './sql-context.js';
-import { eclPredicate } from './ecl-sql.js';
+import { eclSet } from './ecl-sql.js';
 import { column } from './sql-names.js';
 
 /**
@@ -21,7 +21,8 @@ import { column } from './sql-names.js';
  * Structural marks: `keys-only` (a delta candidate query that outputs keys, never data),
  * `delete-branch` (delta deletions: a record id and nothing else), `null-field`, `record-id`,
  * `change-type`, `practice-routing`, and the selects themselves: `population-base`,
- * `population-state`, `dataset-root` (a dataset's rows) and `delta-output` (upserts and deletions).
+ * `population-state`, `dataset-root` (a dataset's rows) and `delta-output` (upserts and deletions);
+ * `sensitive-code-set` marks the CTE holding the concepts of the sensitive sets.
  */
 export type GuardKind =
   | 'tombstone'
@@ -47,7 +48,8 @@ export type GuardKind =
   | 'population-base'
   | 'population-state'
   | 'dataset-root'
-  | 'delta-output';
+  | 'delta-output'
+  | 'sensitive-code-set';
 
 export interface GuardInfo {
   kind: GuardKind;
@@ -94,16 +96,30 @@ export function rowGuards(ctx: SqlContext, table: CatalogueTable, alias: string)
   if (table.confidentialColumn) push(registerGuard({ kind: 'confidential', alias }, sql`${column(alias, table.confidentialColumn)} IS FALSE`));
   if (ctx.guardedSets.length > 0) {
     for (const coded of codedColumns(table)) {
-      const ref = column(alias, coded.name);
-      const predicates = ctx.guardedSets.map((set) => eclPredicate(ctx, set.ecl, ref, { source: 'policy', label: `policy set ${set.name}` }));
-      const any = predicates.length === 1 ? predicates[0]! : sql`(${sql.join(predicates, sql` OR `)})`;
       push(
         registerGuard(
           { kind: 'sensitive-codes', alias, column: coded.name, sets: ctx.guardedSets.map((s) => s.name).sort() },
-          sql`NOT COALESCE(${any}, FALSE)`,
+          sql`NOT COALESCE(${column(alias, coded.name)} IN (SELECT ${sql.ref(SENSITIVE_CODES_COLUMN)} FROM ${sql.table(SENSITIVE_CODES)}), FALSE)`,
         ),
       );
     }
   }
   return guards;
+}
+
+/** The CTE every query carries: the concepts of the sensitive sets the row guards exclude. */
+export const SENSITIVE_CODES = 'sensitive_codes';
+const SENSITIVE_CODES_COLUMN = 'code';
+
+/**
+ * `SELECT code FROM (<set 1> UNION <set 2> ...)`: every concept of every sensitive set not validly
+ * exempted, evaluated in the terminology tables once per statement. Undefined when every set is
+ * exempted (then there is nothing to exclude).
+ */
+export function sensitiveCodesQuery(ctx: SqlContext): RawBuilder<any> | undefined {
+  if (ctx.guardedSets.length === 0) return undefined;
+  const sets = ctx.guardedSets.map((set) => eclSet(ctx, set.ecl, { source: 'policy', label: `policy set ${set.name}` }));
+  const query = sql`(SELECT ${column('z', SENSITIVE_CODES_COLUMN)} FROM (${sql.join(sets, sql` UNION `)}) AS ${sql.raw(`z(${SENSITIVE_CODES_COLUMN})`)})`;
+  markNode({ kind: 'sensitive-code-set', sets: ctx.guardedSets.map((s) => s.name).sort() }, query.toOperationNode());
+  return query;
 }

@@ -44,6 +44,7 @@ export const RUN_PARAMETERS = {
   previousMembers: 'previous_population',
   previousPractices: 'previous_population_practices',
   previousOptedOut: 'previous_opted_out',
+  recordKey: 'record_key',
 } as const;
 
 /**

@@ -2,7 +2,7 @@ import { sql, type QueryCreator, type RawBuilder, type SelectQueryBuilder } from
 import { tableOf, type CatalogueTable } from '../catalogue/catalogue.js';
 import { compilerKysely } from './compiler-db.js';
 import { applyJoins, expressionSql, Scope, snapshotDate } from './expression-sql.js';
-import { markNode, registerGuard } from './guards.js';
+import { markNode, registerGuard, SENSITIVE_CODES, sensitiveCodesQuery } from './guards.js';
 import type { SqlContext } from './sql-context.js';
 import { column, identifier, tableAs } from './sql-names.js';
 
@@ -26,7 +26,9 @@ export const POPULATION = 'population';
  * `population`: the patients of the base who are not opted out. Datasets join it.
  */
 export function withPopulation(ctx: SqlContext): QueryCreator<any> {
-  const db = compilerKysely();
+  let db: QueryCreator<any> = compilerKysely();
+  const sensitive = sensitiveCodesQuery(ctx);
+  if (sensitive) db = db.with(SENSITIVE_CODES, () => sensitive);
   return db.with(POPULATION_BASE, () => populationBase(ctx)).with(POPULATION, () => populationMembers(ctx));
 }
 

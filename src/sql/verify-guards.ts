@@ -38,6 +38,7 @@ const GUARD_KINDS: ReadonlySet<GuardKind> = new Set([
   'registration-permanent',
   'opt-out-flag',
   'not-opted-out',
+  'sensitive-code-set',
 ]);
 
 type Node = OperationNode & Record<string, any>;
@@ -62,7 +63,7 @@ export function verifyGuards(root: OperationNode, expectations: GuardExpectation
   };
   const accounted = new WeakSet<object>();
   checkRoot(root as Node, fail);
-  checkCtes(root as Node, fail);
+  checkCtes(root as Node, expectations, fail);
 
   const visit = (value: unknown): void => {
     if (Array.isArray(value)) {
@@ -111,12 +112,19 @@ function checkRoot(root: Node, fail: (problem: string) => never): void {
 }
 
 /** population_base must be the marked population select; population must exclude the opted out. */
-function checkCtes(root: Node, fail: (problem: string) => never): void {
+function checkCtes(root: Node, expectations: GuardExpectations, fail: (problem: string) => never): void {
   const ctes = (root['with']?.expressions ?? []) as Node[];
   const byName = new Map(ctes.map((c) => [c['name']?.table?.table?.identifier?.name as string, c['expression'] as Node]));
   const base = byName.get('population_base');
   const population = byName.get('population');
   if (!base || !population) fail('the population CTEs are missing');
+  if (expectations.sensitiveSets.length > 0) {
+    const codes = byName.get('sensitive_codes');
+    const info = codes ? guardOf(codes) : undefined;
+    if (info?.kind !== 'sensitive-code-set' || JSON.stringify(info.sets) !== JSON.stringify(expectations.sensitiveSets)) {
+      fail(`the sensitive_codes CTE does not hold exactly the sets ${expectations.sensitiveSets.join(', ')}`);
+    }
+  }
   if (guardOf(base!)?.kind !== 'population-base') fail('population_base is not the population select');
   if (!conjuncts(population!['where']).some((c) => guardOf(c)?.kind === 'not-opted-out')) fail('the population CTE does not exclude opted-out patients');
 }

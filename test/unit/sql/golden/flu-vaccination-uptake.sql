@@ -1,0 +1,1497 @@
+-- exdef compiled SQL for flu-vaccination-uptake version 1 (definitions/flu-vaccination-uptake.exdef.yaml). Do not edit: recompile with exdef compile.
+-- fingerprint e1bc25e5a0276531b87edcba5be981a8bf20d789a228eff08aaba84cf430fdd5
+-- digest      d10e32a3f02608252af53a622c45df38ac01753b15564db8ef457a7cd4b7a9f6
+-- query: dataset people (from patient), full extract (first run or new baseline)
+-- columns: person_key (text), age_band (text), sex (text), postcode_district (text), practice (text), record_id (record_id), change_type (change_type)
+-- guards: population: registered on the snapshot date at A81001, A81002, A81003; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-outs respected
+-- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column
+-- parameters:
+--   $1 concept_999004351000000109 bigint = 999004351000000109: SNOMED CT concept 999004351000000109 |General practice summary data sharing exclusion for gender related issues simple reference set| (policy set gender_reassignment)
+--   $2 concept_1955851000000101 bigint = 1955851000000101: SNOMED CT concept 1955851000000101 |National Health Service secondary use data exclusions due to Gender Recognition Act 2004 simple reference set| (policy set gender_reassignment)
+--   $3 concept_118199002 bigint = 118199002: SNOMED CT concept 118199002 |Finding relating to sexuality and sexual activity| (policy set sexuality)
+--   $4 concept_365957000 bigint = 365957000: SNOMED CT concept 365957000 |Finding related to sexual relationship| (policy set sexuality)
+--   $5 concept_118200004 bigint = 118200004: SNOMED CT concept 118200004 |Finding related to sexual state| (policy set sexuality)
+--   $6 concept_171023003 bigint = 171023003: SNOMED CT concept 171023003 |Psychosexual counseling| (policy set sexuality)
+--   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
+--   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
+--   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
+--   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
+--   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
+--   $12 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
+--   $13 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
+--   $14 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $15 key_flu-icb-key text given at run time (never written anywhere): pseudonym key 'flu-icb-key' (from the keys file given with --keys, or the environment variable EXDEF_KEY_FLU_ICB_KEY)
+--   $16 record_key text given at run time: the key that makes record ids opaque: made at each full baseline and kept with the delta state
+
+WITH
+  "sensitive_codes" AS (
+    SELECT
+      "z"."code"
+    FROM
+      (
+        SELECT
+          "m1"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m1"
+        WHERE
+          "m1"."active"
+          AND "m1"."refset_id" IN ($1::bigint, $2::bigint)
+        UNION
+        SELECT
+          "c1"."descendant_id"
+        FROM
+          "terminology"."closure" AS "c1"
+        WHERE
+          "c1"."ancestor_id" IN ($3::bigint, $4::bigint, $5::bigint, $6::bigint)
+        UNION
+        SELECT
+          "m2"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m2"
+        WHERE
+          "m2"."active"
+          AND "m2"."refset_id" IN ($7::bigint)
+        UNION
+        SELECT
+          "m3"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m3"
+        WHERE
+          "m3"."active"
+          AND "m3"."refset_id" IN ($8::bigint)
+        UNION
+        SELECT
+          "m4"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m4"
+        WHERE
+          "m4"."active"
+          AND "m4"."refset_id" IN ($9::bigint)
+      ) AS z (code)
+  ),
+  "population_base" AS (
+    SELECT DISTINCT
+      ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
+      "r"."practice_ods" AS "practice",
+      "r"."registration_id" AS "registration_key_1",
+      (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $10::text
+            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+        OR EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o2"
+          WHERE
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $12::text
+            AND "o2"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            AND (
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      ) AS "opted_out"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $11::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= $11::date
+      )
+      AND "r"."practice_ods" = ANY ($13::TEXT[])
+      AND "r"."registration_type" = $14::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND (
+        "pt"."date_of_death" IS NULL
+        OR "pt"."date_of_death" > $11::date
+      )
+    ORDER BY
+      "pt"."patient_id",
+      ("r"."registration_type" = $14::text) DESC,
+      "r"."start_date",
+      "r"."registration_id"
+  ),
+  "population" AS (
+    SELECT
+      "b"."patient_id",
+      "b"."practice",
+      "b"."registration_key_1"
+    FROM
+      "population_base" AS "b"
+    WHERE
+      NOT "b"."opted_out"
+  )
+SELECT
+  encode(
+    hmac (
+      convert_to(("t"."nhs_number")::text, 'UTF8'),
+      convert_to($15::text, 'UTF8'),
+      'sha256'
+    ),
+    'hex'
+  ) AS "person_key",
+  (
+    CASE
+      WHEN (
+        EXTRACT(
+          YEAR
+          FROM
+            age (
+              $11::date::timestamp,
+              "t"."date_of_birth"::timestamp
+            )
+        )
+      )::integer IS NULL THEN NULL
+      WHEN (
+        EXTRACT(
+          YEAR
+          FROM
+            age (
+              $11::date::timestamp,
+              "t"."date_of_birth"::timestamp
+            )
+        )
+      )::integer >= 90 THEN '90+'
+      ELSE (
+        (
+          EXTRACT(
+            YEAR
+            FROM
+              age (
+                $11::date::timestamp,
+                "t"."date_of_birth"::timestamp
+              )
+          )
+        )::integer / 5 * 5
+      )::text || '-' || LEAST(
+        (
+          (
+            EXTRACT(
+              YEAR
+              FROM
+                age (
+                  $11::date::timestamp,
+                  "t"."date_of_birth"::timestamp
+                )
+            )
+          )::integer / 5 * 5
+        ) + 5 - 1,
+        89
+      )::text
+    END
+  ) AS "age_band",
+  "t"."sex" AS "sex",
+  NULLIF(
+    regexp_replace(
+      upper(regexp_replace("t"."postcode", '\s+', '', 'g')),
+      '[0-9][A-Z]{2}$',
+      ''
+    ),
+    ''
+  ) AS "postcode_district",
+  "j1"."practice_ods" AS "practice",
+  left(
+    encode(
+      hmac (
+        convert_to(("t"."patient_id")::text, 'UTF8'),
+        convert_to($16::text, 'UTF8'),
+        'sha256'
+      ),
+      'hex'
+    ),
+    32
+  ) AS "record_id",
+  'upsert' AS "change_type"
+FROM
+  "reporting"."patient" AS "t"
+  INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
+  LEFT JOIN "reporting"."registration" AS "j1" ON "j1"."patient_id" = "t"."patient_id"
+  AND ("j1"."registration_id") IN (
+    SELECT
+      "registration_key_1"
+    FROM
+      "population"
+  )
+  AND "j1"."deleted_at" IS NULL
+WHERE
+  "t"."deleted_at" IS NULL
+  AND NOT COALESCE(
+    "t"."ethnicity_code" IN (
+      SELECT
+        "code"
+      FROM
+        "sensitive_codes"
+    ),
+    FALSE
+  )
+ORDER BY
+  "t"."patient_id";
+
+-- exdef compiled SQL for flu-vaccination-uptake version 1 (definitions/flu-vaccination-uptake.exdef.yaml). Do not edit: recompile with exdef compile.
+-- fingerprint e1bc25e5a0276531b87edcba5be981a8bf20d789a228eff08aaba84cf430fdd5
+-- digest      d10e32a3f02608252af53a622c45df38ac01753b15564db8ef457a7cd4b7a9f6
+-- query: dataset people (from patient), delta: rows changed in (window_start, window_end]
+-- columns: person_key (text), age_band (text), sex (text), postcode_district (text), practice (text), record_id (record_id), change_type (change_type)
+-- guards: population: registered on the snapshot date at A81001, A81002, A81003; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-outs respected
+-- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column
+-- parameters:
+--   $1 concept_999004351000000109 bigint = 999004351000000109: SNOMED CT concept 999004351000000109 |General practice summary data sharing exclusion for gender related issues simple reference set| (policy set gender_reassignment)
+--   $2 concept_1955851000000101 bigint = 1955851000000101: SNOMED CT concept 1955851000000101 |National Health Service secondary use data exclusions due to Gender Recognition Act 2004 simple reference set| (policy set gender_reassignment)
+--   $3 concept_118199002 bigint = 118199002: SNOMED CT concept 118199002 |Finding relating to sexuality and sexual activity| (policy set sexuality)
+--   $4 concept_365957000 bigint = 365957000: SNOMED CT concept 365957000 |Finding related to sexual relationship| (policy set sexuality)
+--   $5 concept_118200004 bigint = 118200004: SNOMED CT concept 118200004 |Finding related to sexual state| (policy set sexuality)
+--   $6 concept_171023003 bigint = 171023003: SNOMED CT concept 171023003 |Psychosexual counseling| (policy set sexuality)
+--   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
+--   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
+--   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
+--   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
+--   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
+--   $12 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
+--   $13 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
+--   $14 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $15 window_start timestamptz given at run time: start of the delta window (exclusive): the end of the window of the last successful run
+--   $16 window_end timestamptz given at run time: end of the delta window (inclusive): no transaction still running in the snapshot started before it
+--   $17 previous_population bigint[] given at run time: the patients the last successful run extracted
+--   $18 previous_population_practices text[] given at run time: their practices, in the same order
+--   $19 previous_opted_out bigint[] given at run time: the patients the last successful run left out only because of an opt-out
+--   $20 key_flu-icb-key text given at run time (never written anywhere): pseudonym key 'flu-icb-key' (from the keys file given with --keys, or the environment variable EXDEF_KEY_FLU_ICB_KEY)
+--   $21 record_key text given at run time: the key that makes record ids opaque: made at each full baseline and kept with the delta state
+
+WITH
+  "sensitive_codes" AS (
+    SELECT
+      "z"."code"
+    FROM
+      (
+        SELECT
+          "m1"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m1"
+        WHERE
+          "m1"."active"
+          AND "m1"."refset_id" IN ($1::bigint, $2::bigint)
+        UNION
+        SELECT
+          "c1"."descendant_id"
+        FROM
+          "terminology"."closure" AS "c1"
+        WHERE
+          "c1"."ancestor_id" IN ($3::bigint, $4::bigint, $5::bigint, $6::bigint)
+        UNION
+        SELECT
+          "m2"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m2"
+        WHERE
+          "m2"."active"
+          AND "m2"."refset_id" IN ($7::bigint)
+        UNION
+        SELECT
+          "m3"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m3"
+        WHERE
+          "m3"."active"
+          AND "m3"."refset_id" IN ($8::bigint)
+        UNION
+        SELECT
+          "m4"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m4"
+        WHERE
+          "m4"."active"
+          AND "m4"."refset_id" IN ($9::bigint)
+      ) AS z (code)
+  ),
+  "population_base" AS (
+    SELECT DISTINCT
+      ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
+      "r"."practice_ods" AS "practice",
+      "r"."registration_id" AS "registration_key_1",
+      (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $10::text
+            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+        OR EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o2"
+          WHERE
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $12::text
+            AND "o2"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            AND (
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      ) AS "opted_out"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $11::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= $11::date
+      )
+      AND "r"."practice_ods" = ANY ($13::TEXT[])
+      AND "r"."registration_type" = $14::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND (
+        "pt"."date_of_death" IS NULL
+        OR "pt"."date_of_death" > $11::date
+      )
+    ORDER BY
+      "pt"."patient_id",
+      ("r"."registration_type" = $14::text) DESC,
+      "r"."start_date",
+      "r"."registration_id"
+  ),
+  "population" AS (
+    SELECT
+      "b"."patient_id",
+      "b"."practice",
+      "b"."registration_key_1"
+    FROM
+      "population_base" AS "b"
+    WHERE
+      NOT "b"."opted_out"
+  ),
+  "changed" AS (
+    SELECT
+      "d0"."patient_id" AS "k1"
+    FROM
+      "reporting"."patient" AS "d0"
+    WHERE
+      "d0"."updated_at" > $15::timestamptz
+      AND "d0"."updated_at" <= $16::timestamptz
+    UNION
+    SELECT
+      "d0"."patient_id" AS "k1"
+    FROM
+      "reporting"."patient" AS "d0"
+      INNER JOIN "reporting"."registration" AS "d1" ON "d1"."patient_id" = "d0"."patient_id"
+    WHERE
+      "d1"."updated_at" > $15::timestamptz
+      AND "d1"."updated_at" <= $16::timestamptz
+  ),
+  "entered" AS (
+    SELECT
+      "n"."patient_id"
+    FROM
+      "population" AS "n"
+    WHERE
+      NOT EXISTS (
+        SELECT
+          1
+        FROM
+          unnest($17::BIGINT[], $18::TEXT[]) AS s (patient_id, practice)
+        WHERE
+          "s"."patient_id" = "n"."patient_id"
+      )
+      AND NOT EXISTS (
+        SELECT
+          1
+        FROM
+          unnest($19::BIGINT[]) AS o (patient_id)
+        WHERE
+          "o"."patient_id" = "n"."patient_id"
+      )
+  ),
+  "candidates" AS (
+    SELECT
+      "c"."k1"
+    FROM
+      "changed" AS "c"
+    UNION
+    SELECT
+      "f"."patient_id" AS "k1"
+    FROM
+      "reporting"."patient" AS "f"
+    WHERE
+      "f"."patient_id" IN (
+        SELECT
+          "patient_id"
+        FROM
+          "entered"
+      )
+  )
+SELECT
+  *
+FROM
+  (
+    SELECT
+      encode(
+        hmac (
+          convert_to(("t"."nhs_number")::text, 'UTF8'),
+          convert_to($20::text, 'UTF8'),
+          'sha256'
+        ),
+        'hex'
+      ) AS "person_key",
+      (
+        CASE
+          WHEN (
+            EXTRACT(
+              YEAR
+              FROM
+                age (
+                  $11::date::timestamp,
+                  "t"."date_of_birth"::timestamp
+                )
+            )
+          )::integer IS NULL THEN NULL
+          WHEN (
+            EXTRACT(
+              YEAR
+              FROM
+                age (
+                  $11::date::timestamp,
+                  "t"."date_of_birth"::timestamp
+                )
+            )
+          )::integer >= 90 THEN '90+'
+          ELSE (
+            (
+              EXTRACT(
+                YEAR
+                FROM
+                  age (
+                    $11::date::timestamp,
+                    "t"."date_of_birth"::timestamp
+                  )
+              )
+            )::integer / 5 * 5
+          )::text || '-' || LEAST(
+            (
+              (
+                EXTRACT(
+                  YEAR
+                  FROM
+                    age (
+                      $11::date::timestamp,
+                      "t"."date_of_birth"::timestamp
+                    )
+                )
+              )::integer / 5 * 5
+            ) + 5 - 1,
+            89
+          )::text
+        END
+      ) AS "age_band",
+      "t"."sex" AS "sex",
+      NULLIF(
+        regexp_replace(
+          upper(regexp_replace("t"."postcode", '\s+', '', 'g')),
+          '[0-9][A-Z]{2}$',
+          ''
+        ),
+        ''
+      ) AS "postcode_district",
+      "j1"."practice_ods" AS "practice",
+      left(
+        encode(
+          hmac (
+            convert_to(("t"."patient_id")::text, 'UTF8'),
+            convert_to($21::text, 'UTF8'),
+            'sha256'
+          ),
+          'hex'
+        ),
+        32
+      ) AS "record_id",
+      'upsert' AS "change_type"
+    FROM
+      "reporting"."patient" AS "t"
+      INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
+      LEFT JOIN "reporting"."registration" AS "j1" ON "j1"."patient_id" = "t"."patient_id"
+      AND ("j1"."registration_id") IN (
+        SELECT
+          "registration_key_1"
+        FROM
+          "population"
+      )
+      AND "j1"."deleted_at" IS NULL
+    WHERE
+      "t"."deleted_at" IS NULL
+      AND NOT COALESCE(
+        "t"."ethnicity_code" IN (
+          SELECT
+            "code"
+          FROM
+            "sensitive_codes"
+        ),
+        FALSE
+      )
+      AND ("t"."patient_id") IN (
+        SELECT
+          "k1"
+        FROM
+          "candidates"
+      )
+    UNION ALL
+    SELECT
+      NULL::text AS "person_key",
+      NULL::text AS "age_band",
+      NULL::text AS "sex",
+      NULL::text AS "postcode_district",
+      NULL::text AS "practice",
+      left(
+        encode(
+          hmac (
+            convert_to(("t"."patient_id")::text, 'UTF8'),
+            convert_to($21::text, 'UTF8'),
+            'sha256'
+          ),
+          'hex'
+        ),
+        32
+      ) AS "record_id",
+      'delete' AS "change_type"
+    FROM
+      "reporting"."patient" AS "t"
+      INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
+      LEFT JOIN "reporting"."registration" AS "j2" ON "j2"."patient_id" = "t"."patient_id"
+      AND ("j2"."registration_id") IN (
+        SELECT
+          "registration_key_1"
+        FROM
+          "population"
+      )
+      AND "j2"."deleted_at" IS NULL
+    WHERE
+      NOT (
+        "t"."deleted_at" IS NULL
+        AND NOT COALESCE(
+          "t"."ethnicity_code" IN (
+            SELECT
+              "code"
+            FROM
+              "sensitive_codes"
+          ),
+          FALSE
+        )
+      )
+      AND ("t"."patient_id") IN (
+        SELECT
+          "k1"
+        FROM
+          "changed"
+      )
+  ) AS "delta"
+ORDER BY
+  "delta"."record_id",
+  "delta"."change_type";
+
+-- exdef compiled SQL for flu-vaccination-uptake version 1 (definitions/flu-vaccination-uptake.exdef.yaml). Do not edit: recompile with exdef compile.
+-- fingerprint e1bc25e5a0276531b87edcba5be981a8bf20d789a228eff08aaba84cf430fdd5
+-- digest      d10e32a3f02608252af53a622c45df38ac01753b15564db8ef457a7cd4b7a9f6
+-- query: dataset vaccinations (from observation), full extract (first run or new baseline)
+-- columns: person_key (text), vaccination_code (code), vaccination_month (date), record_id (record_id), change_type (change_type)
+-- guards: population: registered on the snapshot date at A81001, A81002, A81003; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-outs respected
+-- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column
+-- parameters:
+--   $1 concept_999004351000000109 bigint = 999004351000000109: SNOMED CT concept 999004351000000109 |General practice summary data sharing exclusion for gender related issues simple reference set| (policy set gender_reassignment)
+--   $2 concept_1955851000000101 bigint = 1955851000000101: SNOMED CT concept 1955851000000101 |National Health Service secondary use data exclusions due to Gender Recognition Act 2004 simple reference set| (policy set gender_reassignment)
+--   $3 concept_118199002 bigint = 118199002: SNOMED CT concept 118199002 |Finding relating to sexuality and sexual activity| (policy set sexuality)
+--   $4 concept_365957000 bigint = 365957000: SNOMED CT concept 365957000 |Finding related to sexual relationship| (policy set sexuality)
+--   $5 concept_118200004 bigint = 118200004: SNOMED CT concept 118200004 |Finding related to sexual state| (policy set sexuality)
+--   $6 concept_171023003 bigint = 171023003: SNOMED CT concept 171023003 |Psychosexual counseling| (policy set sexuality)
+--   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
+--   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
+--   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
+--   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
+--   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
+--   $12 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
+--   $13 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
+--   $14 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $15 key_flu-icb-key text given at run time (never written anywhere): pseudonym key 'flu-icb-key' (from the keys file given with --keys, or the environment variable EXDEF_KEY_FLU_ICB_KEY)
+--   $16 record_key text given at run time: the key that makes record ids opaque: made at each full baseline and kept with the delta state
+--   $17 concept_86198006 bigint = 86198006: SNOMED CT concept 86198006 |Administration of vaccine product containing only Influenza virus antigen| (dataset vaccinations, WHERE)
+--   $18 literal_1 interval = '15 months': dataset vaccinations, WHERE: interval '15 months' [definitions/flu-vaccination-uptake.exdef.yaml:91:39]
+
+WITH
+  "sensitive_codes" AS (
+    SELECT
+      "z"."code"
+    FROM
+      (
+        SELECT
+          "m1"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m1"
+        WHERE
+          "m1"."active"
+          AND "m1"."refset_id" IN ($1::bigint, $2::bigint)
+        UNION
+        SELECT
+          "c1"."descendant_id"
+        FROM
+          "terminology"."closure" AS "c1"
+        WHERE
+          "c1"."ancestor_id" IN ($3::bigint, $4::bigint, $5::bigint, $6::bigint)
+        UNION
+        SELECT
+          "m2"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m2"
+        WHERE
+          "m2"."active"
+          AND "m2"."refset_id" IN ($7::bigint)
+        UNION
+        SELECT
+          "m3"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m3"
+        WHERE
+          "m3"."active"
+          AND "m3"."refset_id" IN ($8::bigint)
+        UNION
+        SELECT
+          "m4"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m4"
+        WHERE
+          "m4"."active"
+          AND "m4"."refset_id" IN ($9::bigint)
+      ) AS z (code)
+  ),
+  "population_base" AS (
+    SELECT DISTINCT
+      ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
+      "r"."practice_ods" AS "practice",
+      "r"."registration_id" AS "registration_key_1",
+      (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $10::text
+            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+        OR EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o2"
+          WHERE
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $12::text
+            AND "o2"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            AND (
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      ) AS "opted_out"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $11::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= $11::date
+      )
+      AND "r"."practice_ods" = ANY ($13::TEXT[])
+      AND "r"."registration_type" = $14::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND (
+        "pt"."date_of_death" IS NULL
+        OR "pt"."date_of_death" > $11::date
+      )
+    ORDER BY
+      "pt"."patient_id",
+      ("r"."registration_type" = $14::text) DESC,
+      "r"."start_date",
+      "r"."registration_id"
+  ),
+  "population" AS (
+    SELECT
+      "b"."patient_id",
+      "b"."practice",
+      "b"."registration_key_1"
+    FROM
+      "population_base" AS "b"
+    WHERE
+      NOT "b"."opted_out"
+  )
+SELECT
+  encode(
+    hmac (
+      convert_to(("j1"."nhs_number")::text, 'UTF8'),
+      convert_to($15::text, 'UTF8'),
+      'sha256'
+    ),
+    'hex'
+  ) AS "person_key",
+  ("t"."code")::text AS "vaccination_code",
+  to_char(
+    (
+      date_trunc('month', "t"."effective_date"::timestamp)
+    )::date,
+    'YYYY-MM-DD'
+  ) AS "vaccination_month",
+  left(
+    encode(
+      hmac (
+        convert_to(("t"."observation_id")::text, 'UTF8'),
+        convert_to($16::text, 'UTF8'),
+        'sha256'
+      ),
+      'hex'
+    ),
+    32
+  ) AS "record_id",
+  'upsert' AS "change_type"
+FROM
+  "reporting"."observation" AS "t"
+  INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
+  LEFT JOIN "reporting"."patient" AS "j1" ON "j1"."patient_id" = "t"."patient_id"
+  AND "j1"."deleted_at" IS NULL
+  AND NOT COALESCE(
+    "j1"."ethnicity_code" IN (
+      SELECT
+        "code"
+      FROM
+        "sensitive_codes"
+    ),
+    FALSE
+  )
+WHERE
+  "t"."deleted_at" IS NULL
+  AND "t"."confidential" IS FALSE
+  AND NOT COALESCE(
+    "t"."code" IN (
+      SELECT
+        "code"
+      FROM
+        "sensitive_codes"
+    ),
+    FALSE
+  )
+  AND (
+    (
+      "t"."code" IN (
+        SELECT
+          "c2"."descendant_id"
+        FROM
+          "terminology"."closure" AS "c2"
+        WHERE
+          "c2"."ancestor_id" IN ($17::bigint)
+      )
+    )
+    AND (
+      "t"."effective_date" >= (($11::date - $18::interval))::date
+    )
+  )
+ORDER BY
+  "t"."observation_id";
+
+-- exdef compiled SQL for flu-vaccination-uptake version 1 (definitions/flu-vaccination-uptake.exdef.yaml). Do not edit: recompile with exdef compile.
+-- fingerprint e1bc25e5a0276531b87edcba5be981a8bf20d789a228eff08aaba84cf430fdd5
+-- digest      d10e32a3f02608252af53a622c45df38ac01753b15564db8ef457a7cd4b7a9f6
+-- query: dataset vaccinations (from observation), delta: rows changed in (window_start, window_end]
+-- columns: person_key (text), vaccination_code (code), vaccination_month (date), record_id (record_id), change_type (change_type)
+-- guards: population: registered on the snapshot date at A81001, A81002, A81003; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-outs respected
+-- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column
+-- parameters:
+--   $1 concept_999004351000000109 bigint = 999004351000000109: SNOMED CT concept 999004351000000109 |General practice summary data sharing exclusion for gender related issues simple reference set| (policy set gender_reassignment)
+--   $2 concept_1955851000000101 bigint = 1955851000000101: SNOMED CT concept 1955851000000101 |National Health Service secondary use data exclusions due to Gender Recognition Act 2004 simple reference set| (policy set gender_reassignment)
+--   $3 concept_118199002 bigint = 118199002: SNOMED CT concept 118199002 |Finding relating to sexuality and sexual activity| (policy set sexuality)
+--   $4 concept_365957000 bigint = 365957000: SNOMED CT concept 365957000 |Finding related to sexual relationship| (policy set sexuality)
+--   $5 concept_118200004 bigint = 118200004: SNOMED CT concept 118200004 |Finding related to sexual state| (policy set sexuality)
+--   $6 concept_171023003 bigint = 171023003: SNOMED CT concept 171023003 |Psychosexual counseling| (policy set sexuality)
+--   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
+--   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
+--   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
+--   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
+--   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
+--   $12 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
+--   $13 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
+--   $14 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $15 window_start timestamptz given at run time: start of the delta window (exclusive): the end of the window of the last successful run
+--   $16 window_end timestamptz given at run time: end of the delta window (inclusive): no transaction still running in the snapshot started before it
+--   $17 previous_population bigint[] given at run time: the patients the last successful run extracted
+--   $18 previous_population_practices text[] given at run time: their practices, in the same order
+--   $19 previous_opted_out bigint[] given at run time: the patients the last successful run left out only because of an opt-out
+--   $20 key_flu-icb-key text given at run time (never written anywhere): pseudonym key 'flu-icb-key' (from the keys file given with --keys, or the environment variable EXDEF_KEY_FLU_ICB_KEY)
+--   $21 record_key text given at run time: the key that makes record ids opaque: made at each full baseline and kept with the delta state
+--   $22 concept_86198006 bigint = 86198006: SNOMED CT concept 86198006 |Administration of vaccine product containing only Influenza virus antigen| (dataset vaccinations, WHERE)
+--   $23 literal_1 interval = '15 months': dataset vaccinations, WHERE: interval '15 months' [definitions/flu-vaccination-uptake.exdef.yaml:91:39]
+
+WITH
+  "sensitive_codes" AS (
+    SELECT
+      "z"."code"
+    FROM
+      (
+        SELECT
+          "m1"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m1"
+        WHERE
+          "m1"."active"
+          AND "m1"."refset_id" IN ($1::bigint, $2::bigint)
+        UNION
+        SELECT
+          "c3"."descendant_id"
+        FROM
+          "terminology"."closure" AS "c3"
+        WHERE
+          "c3"."ancestor_id" IN ($3::bigint, $4::bigint, $5::bigint, $6::bigint)
+        UNION
+        SELECT
+          "m2"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m2"
+        WHERE
+          "m2"."active"
+          AND "m2"."refset_id" IN ($7::bigint)
+        UNION
+        SELECT
+          "m3"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m3"
+        WHERE
+          "m3"."active"
+          AND "m3"."refset_id" IN ($8::bigint)
+        UNION
+        SELECT
+          "m4"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m4"
+        WHERE
+          "m4"."active"
+          AND "m4"."refset_id" IN ($9::bigint)
+      ) AS z (code)
+  ),
+  "population_base" AS (
+    SELECT DISTINCT
+      ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
+      "r"."practice_ods" AS "practice",
+      "r"."registration_id" AS "registration_key_1",
+      (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $10::text
+            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+        OR EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o2"
+          WHERE
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $12::text
+            AND "o2"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            AND (
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      ) AS "opted_out"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $11::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= $11::date
+      )
+      AND "r"."practice_ods" = ANY ($13::TEXT[])
+      AND "r"."registration_type" = $14::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND (
+        "pt"."date_of_death" IS NULL
+        OR "pt"."date_of_death" > $11::date
+      )
+    ORDER BY
+      "pt"."patient_id",
+      ("r"."registration_type" = $14::text) DESC,
+      "r"."start_date",
+      "r"."registration_id"
+  ),
+  "population" AS (
+    SELECT
+      "b"."patient_id",
+      "b"."practice",
+      "b"."registration_key_1"
+    FROM
+      "population_base" AS "b"
+    WHERE
+      NOT "b"."opted_out"
+  ),
+  "changed" AS (
+    SELECT
+      "d0"."observation_id" AS "k1"
+    FROM
+      "reporting"."observation" AS "d0"
+    WHERE
+      "d0"."updated_at" > $15::timestamptz
+      AND "d0"."updated_at" <= $16::timestamptz
+    UNION
+    SELECT
+      "d0"."observation_id" AS "k1"
+    FROM
+      "reporting"."observation" AS "d0"
+      INNER JOIN "reporting"."patient" AS "d1" ON "d1"."patient_id" = "d0"."patient_id"
+    WHERE
+      "d1"."updated_at" > $15::timestamptz
+      AND "d1"."updated_at" <= $16::timestamptz
+  ),
+  "entered" AS (
+    SELECT
+      "n"."patient_id"
+    FROM
+      "population" AS "n"
+    WHERE
+      NOT EXISTS (
+        SELECT
+          1
+        FROM
+          unnest($17::BIGINT[], $18::TEXT[]) AS s (patient_id, practice)
+        WHERE
+          "s"."patient_id" = "n"."patient_id"
+      )
+      AND NOT EXISTS (
+        SELECT
+          1
+        FROM
+          unnest($19::BIGINT[]) AS o (patient_id)
+        WHERE
+          "o"."patient_id" = "n"."patient_id"
+      )
+  ),
+  "candidates" AS (
+    SELECT
+      "c"."k1"
+    FROM
+      "changed" AS "c"
+    UNION
+    SELECT
+      "f"."observation_id" AS "k1"
+    FROM
+      "reporting"."observation" AS "f"
+    WHERE
+      "f"."patient_id" IN (
+        SELECT
+          "patient_id"
+        FROM
+          "entered"
+      )
+  )
+SELECT
+  *
+FROM
+  (
+    SELECT
+      encode(
+        hmac (
+          convert_to(("j1"."nhs_number")::text, 'UTF8'),
+          convert_to($20::text, 'UTF8'),
+          'sha256'
+        ),
+        'hex'
+      ) AS "person_key",
+      ("t"."code")::text AS "vaccination_code",
+      to_char(
+        (
+          date_trunc('month', "t"."effective_date"::timestamp)
+        )::date,
+        'YYYY-MM-DD'
+      ) AS "vaccination_month",
+      left(
+        encode(
+          hmac (
+            convert_to(("t"."observation_id")::text, 'UTF8'),
+            convert_to($21::text, 'UTF8'),
+            'sha256'
+          ),
+          'hex'
+        ),
+        32
+      ) AS "record_id",
+      'upsert' AS "change_type"
+    FROM
+      "reporting"."observation" AS "t"
+      INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
+      LEFT JOIN "reporting"."patient" AS "j1" ON "j1"."patient_id" = "t"."patient_id"
+      AND "j1"."deleted_at" IS NULL
+      AND NOT COALESCE(
+        "j1"."ethnicity_code" IN (
+          SELECT
+            "code"
+          FROM
+            "sensitive_codes"
+        ),
+        FALSE
+      )
+    WHERE
+      "t"."deleted_at" IS NULL
+      AND "t"."confidential" IS FALSE
+      AND NOT COALESCE(
+        "t"."code" IN (
+          SELECT
+            "code"
+          FROM
+            "sensitive_codes"
+        ),
+        FALSE
+      )
+      AND (
+        (
+          "t"."code" IN (
+            SELECT
+              "c1"."descendant_id"
+            FROM
+              "terminology"."closure" AS "c1"
+            WHERE
+              "c1"."ancestor_id" IN ($22::bigint)
+          )
+        )
+        AND (
+          "t"."effective_date" >= (($11::date - $23::interval))::date
+        )
+      )
+      AND ("t"."observation_id") IN (
+        SELECT
+          "k1"
+        FROM
+          "candidates"
+      )
+    UNION ALL
+    SELECT
+      NULL::text AS "person_key",
+      NULL::text AS "vaccination_code",
+      NULL::text AS "vaccination_month",
+      left(
+        encode(
+          hmac (
+            convert_to(("t"."observation_id")::text, 'UTF8'),
+            convert_to($21::text, 'UTF8'),
+            'sha256'
+          ),
+          'hex'
+        ),
+        32
+      ) AS "record_id",
+      'delete' AS "change_type"
+    FROM
+      "reporting"."observation" AS "t"
+      INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
+      LEFT JOIN "reporting"."patient" AS "j2" ON "j2"."patient_id" = "t"."patient_id"
+      AND "j2"."deleted_at" IS NULL
+      AND NOT COALESCE(
+        "j2"."ethnicity_code" IN (
+          SELECT
+            "code"
+          FROM
+            "sensitive_codes"
+        ),
+        FALSE
+      )
+    WHERE
+      NOT (
+        "t"."deleted_at" IS NULL
+        AND "t"."confidential" IS FALSE
+        AND NOT COALESCE(
+          "t"."code" IN (
+            SELECT
+              "code"
+            FROM
+              "sensitive_codes"
+          ),
+          FALSE
+        )
+        AND COALESCE(
+          (
+            (
+              "t"."code" IN (
+                SELECT
+                  "c2"."descendant_id"
+                FROM
+                  "terminology"."closure" AS "c2"
+                WHERE
+                  "c2"."ancestor_id" IN ($22::bigint)
+              )
+            )
+            AND (
+              "t"."effective_date" >= (($11::date - $23::interval))::date
+            )
+          ),
+          FALSE
+        )
+      )
+      AND ("t"."observation_id") IN (
+        SELECT
+          "k1"
+        FROM
+          "changed"
+      )
+  ) AS "delta"
+ORDER BY
+  "delta"."record_id",
+  "delta"."change_type";
+
+-- exdef compiled SQL for flu-vaccination-uptake version 1 (definitions/flu-vaccination-uptake.exdef.yaml). Do not edit: recompile with exdef compile.
+-- fingerprint e1bc25e5a0276531b87edcba5be981a8bf20d789a228eff08aaba84cf430fdd5
+-- digest      d10e32a3f02608252af53a622c45df38ac01753b15564db8ef457a7cd4b7a9f6
+-- query: the population (every patient of it, their practice and whether an opt-out leaves them out)
+-- guards: population: registered on the snapshot date at A81001, A81002, A81003; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-outs respected
+-- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column
+-- parameters:
+--   $1 concept_999004351000000109 bigint = 999004351000000109: SNOMED CT concept 999004351000000109 |General practice summary data sharing exclusion for gender related issues simple reference set| (policy set gender_reassignment)
+--   $2 concept_1955851000000101 bigint = 1955851000000101: SNOMED CT concept 1955851000000101 |National Health Service secondary use data exclusions due to Gender Recognition Act 2004 simple reference set| (policy set gender_reassignment)
+--   $3 concept_118199002 bigint = 118199002: SNOMED CT concept 118199002 |Finding relating to sexuality and sexual activity| (policy set sexuality)
+--   $4 concept_365957000 bigint = 365957000: SNOMED CT concept 365957000 |Finding related to sexual relationship| (policy set sexuality)
+--   $5 concept_118200004 bigint = 118200004: SNOMED CT concept 118200004 |Finding related to sexual state| (policy set sexuality)
+--   $6 concept_171023003 bigint = 171023003: SNOMED CT concept 171023003 |Psychosexual counseling| (policy set sexuality)
+--   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
+--   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
+--   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
+--   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
+--   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
+--   $12 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
+--   $13 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
+--   $14 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+
+WITH
+  "sensitive_codes" AS (
+    SELECT
+      "z"."code"
+    FROM
+      (
+        SELECT
+          "m1"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m1"
+        WHERE
+          "m1"."active"
+          AND "m1"."refset_id" IN ($1::bigint, $2::bigint)
+        UNION
+        SELECT
+          "c1"."descendant_id"
+        FROM
+          "terminology"."closure" AS "c1"
+        WHERE
+          "c1"."ancestor_id" IN ($3::bigint, $4::bigint, $5::bigint, $6::bigint)
+        UNION
+        SELECT
+          "m2"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m2"
+        WHERE
+          "m2"."active"
+          AND "m2"."refset_id" IN ($7::bigint)
+        UNION
+        SELECT
+          "m3"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m3"
+        WHERE
+          "m3"."active"
+          AND "m3"."refset_id" IN ($8::bigint)
+        UNION
+        SELECT
+          "m4"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m4"
+        WHERE
+          "m4"."active"
+          AND "m4"."refset_id" IN ($9::bigint)
+      ) AS z (code)
+  ),
+  "population_base" AS (
+    SELECT DISTINCT
+      ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
+      "r"."practice_ods" AS "practice",
+      "r"."registration_id" AS "registration_key_1",
+      (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $10::text
+            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+        OR EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o2"
+          WHERE
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $12::text
+            AND "o2"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            AND (
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      ) AS "opted_out"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $11::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= $11::date
+      )
+      AND "r"."practice_ods" = ANY ($13::TEXT[])
+      AND "r"."registration_type" = $14::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND (
+        "pt"."date_of_death" IS NULL
+        OR "pt"."date_of_death" > $11::date
+      )
+    ORDER BY
+      "pt"."patient_id",
+      ("r"."registration_type" = $14::text) DESC,
+      "r"."start_date",
+      "r"."registration_id"
+  ),
+  "population" AS (
+    SELECT
+      "b"."patient_id",
+      "b"."practice",
+      "b"."registration_key_1"
+    FROM
+      "population_base" AS "b"
+    WHERE
+      NOT "b"."opted_out"
+  )
+SELECT
+  "s"."patient_id",
+  "s"."practice",
+  "s"."opted_out"
+FROM
+  "population_base" AS "s"
+ORDER BY
+  "s"."patient_id";
+
+-- parameters of the plan (plan.json):
+-- [
+--   {
+--     "name": "concept_999004351000000109",
+--     "type": "bigint",
+--     "source": "policy",
+--     "meaning": "SNOMED CT concept 999004351000000109 |General practice summary data sharing exclusion for gender related issues simple reference set| (policy set gender_reassignment)",
+--     "value": "999004351000000109"
+--   },
+--   {
+--     "name": "concept_1955851000000101",
+--     "type": "bigint",
+--     "source": "policy",
+--     "meaning": "SNOMED CT concept 1955851000000101 |National Health Service secondary use data exclusions due to Gender Recognition Act 2004 simple reference set| (policy set gender_reassignment)",
+--     "value": "1955851000000101"
+--   },
+--   {
+--     "name": "concept_118199002",
+--     "type": "bigint",
+--     "source": "policy",
+--     "meaning": "SNOMED CT concept 118199002 |Finding relating to sexuality and sexual activity| (policy set sexuality)",
+--     "value": "118199002"
+--   },
+--   {
+--     "name": "concept_365957000",
+--     "type": "bigint",
+--     "source": "policy",
+--     "meaning": "SNOMED CT concept 365957000 |Finding related to sexual relationship| (policy set sexuality)",
+--     "value": "365957000"
+--   },
+--   {
+--     "name": "concept_118200004",
+--     "type": "bigint",
+--     "source": "policy",
+--     "meaning": "SNOMED CT concept 118200004 |Finding related to sexual state| (policy set sexuality)",
+--     "value": "118200004"
+--   },
+--   {
+--     "name": "concept_171023003",
+--     "type": "bigint",
+--     "source": "policy",
+--     "meaning": "SNOMED CT concept 171023003 |Psychosexual counseling| (policy set sexuality)",
+--     "value": "171023003"
+--   },
+--   {
+--     "name": "concept_999004381000000103",
+--     "type": "bigint",
+--     "source": "policy",
+--     "meaning": "SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)",
+--     "value": "999004381000000103"
+--   },
+--   {
+--     "name": "concept_999004361000000107",
+--     "type": "bigint",
+--     "source": "policy",
+--     "meaning": "SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)",
+--     "value": "999004361000000107"
+--   },
+--   {
+--     "name": "concept_999004371000000100",
+--     "type": "bigint",
+--     "source": "policy",
+--     "meaning": "SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)",
+--     "value": "999004371000000100"
+--   },
+--   {
+--     "name": "snapshot_date",
+--     "type": "date",
+--     "source": "run",
+--     "meaning": "the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it"
+--   },
+--   {
+--     "name": "practices",
+--     "type": "text[]",
+--     "source": "population",
+--     "meaning": "the practices in scope (ODS codes)",
+--     "value": [
+--       "A81001",
+--       "A81002",
+--       "A81003"
+--     ]
+--   },
+--   {
+--     "name": "registration_type_permanent",
+--     "type": "text",
+--     "source": "catalogue",
+--     "meaning": "the registration type that means a permanent registration (registration.registration_type)",
+--     "value": "permanent"
+--   },
+--   {
+--     "name": "opt_out_type1",
+--     "type": "text",
+--     "source": "catalogue",
+--     "meaning": "the opt_out.opt_out_type value of a Type 1 opt-out",
+--     "value": "type1"
+--   },
+--   {
+--     "name": "opt_out_national_data_opt_out",
+--     "type": "text",
+--     "source": "catalogue",
+--     "meaning": "the opt_out.opt_out_type value of a National Data Opt-out",
+--     "value": "national_data_opt_out"
+--   },
+--   {
+--     "name": "key_flu-icb-key",
+--     "type": "text",
+--     "source": "key",
+--     "meaning": "pseudonym key 'flu-icb-key' (from the keys file given with --keys, or the environment variable EXDEF_KEY_FLU_ICB_KEY)"
+--   },
+--   {
+--     "name": "record_key",
+--     "type": "text",
+--     "source": "state",
+--     "meaning": "the key that makes record ids opaque: made at each full baseline and kept with the delta state"
+--   },
+--   {
+--     "name": "window_start",
+--     "type": "timestamptz",
+--     "source": "run",
+--     "meaning": "start of the delta window (exclusive): the end of the window of the last successful run"
+--   },
+--   {
+--     "name": "window_end",
+--     "type": "timestamptz",
+--     "source": "run",
+--     "meaning": "end of the delta window (inclusive): no transaction still running in the snapshot started before it"
+--   },
+--   {
+--     "name": "previous_population",
+--     "type": "bigint[]",
+--     "source": "state",
+--     "meaning": "the patients the last successful run extracted"
+--   },
+--   {
+--     "name": "previous_population_practices",
+--     "type": "text[]",
+--     "source": "state",
+--     "meaning": "their practices, in the same order"
+--   },
+--   {
+--     "name": "previous_opted_out",
+--     "type": "bigint[]",
+--     "source": "state",
+--     "meaning": "the patients the last successful run left out only because of an opt-out"
+--   },
+--   {
+--     "name": "concept_86198006",
+--     "type": "bigint",
+--     "source": "definition",
+--     "meaning": "SNOMED CT concept 86198006 |Administration of vaccine product containing only Influenza virus antigen| (dataset vaccinations, WHERE)",
+--     "value": "86198006"
+--   },
+--   {
+--     "name": "literal_1",
+--     "type": "interval",
+--     "source": "definition",
+--     "meaning": "dataset vaccinations, WHERE: interval '15 months'",
+--     "value": "15 months",
+--     "at": "definitions/flu-vaccination-uptake.exdef.yaml:91:39"
+--   }
+-- ]
