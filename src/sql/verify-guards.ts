@@ -17,7 +17,7 @@ export interface GuardExpectations {
 /** A compiled query without a guard it must have: a bug in the compiler, never the user's doing. */
 export class GuardVerificationError extends Error {
   constructor(what: string, problem: string) {
-    super(`the compiled SQL for ${what} failed its guard check: ${problem}; nothing was run`);
+    super(`the compiled SQL for ${what} failed its guard check: ${problem}; it is not used`);
     this.name = 'GuardVerificationError';
   }
 }
