@@ -1,11 +1,14 @@
 // Parse + resolve many definitions in one process. Prints one JSON line.
-//   node bench/cases/definitions.js yaml-only|yaml|exdef|lint COUNT
+//   node bench/cases/definitions.js yaml-only|yaml|exdef|lint|compile COUNT
+// compile: the definitions are resolved first (not timed); the time is IR → verified SQL.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYamlText } from 'yaml';
 import { referenceCatalogue } from '../../dist/src/catalogue/load-catalogue.js';
 import { checkDefinitionText } from '../../dist/src/pipeline/check-definition.js';
-import { lintDefinitionText, prepareLint } from '../../dist/src/pipeline/lint-definition.js';
+import { lintDefinitionText, prepareLint, ruleCatalogue } from '../../dist/src/pipeline/lint-definition.js';
+import { loadPolicy } from '../../dist/src/policy/policy.js';
+import { compileExtract } from '../../dist/src/sql/compile-extract.js';
 
 const [mode, countText] = process.argv.slice(2);
 const count = Number(countText);
@@ -21,11 +24,23 @@ const texts = Array.from({ length: count }, (_, i) => {
 const catalogue = referenceCatalogue();
 const lintContext = mode === 'lint' ? (await prepareLint({ catalogue, today: '2026-11-21' })).context : undefined;
 const exdefTexts = mode === 'lint' ? readdirSync(dir).filter((f) => f.endsWith('.exdef')).map((f) => readFileSync(join(dir, f), 'utf8')) : [];
+const policy = loadPolicy(ruleCatalogue).policy;
+const resolved = mode === 'compile' ? texts.map((t, i) => checkDefinitionText(`d${i}${suffix}`, t, { catalogue }).definition) : [];
 const started = performance.now();
 let errors = 0;
+let queries = 0;
 for (let i = 0; i < texts.length; i++) {
   if (mode === 'yaml-only') {
     parseYamlText(texts[i]);
+    continue;
+  }
+  if (mode === 'compile') {
+    if (!resolved[i]) {
+      errors++;
+      continue;
+    }
+    const plan = compileExtract(resolved[i], { catalogue, policy, today: '2026-11-21' });
+    queries += 1 + plan.datasets.reduce((n, d) => n + (d.delta ? 2 : 1), 0);
     continue;
   }
   if (mode === 'lint') {
@@ -39,4 +54,4 @@ for (let i = 0; i < texts.length; i++) {
   if (!checked.definition) errors++;
 }
 const seconds = (performance.now() - started) / 1000;
-console.log(JSON.stringify({ seconds, count, errors, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
+console.log(JSON.stringify({ seconds, count, errors, queries, maxRssMb: process.resourceUsage().maxRSS / 1024 }));

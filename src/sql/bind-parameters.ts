@@ -9,8 +9,8 @@ export interface RunValues {
   snapshotDate: string;
   /** ISO 8601 instants bounding a delta run's window (start exclusive, end inclusive). */
   window?: { start: string; end: string };
-  /** The population the last successful run extracted, and those it left out for an opt-out. */
-  previous?: { members: readonly { patientId: string; practice: string }[]; optedOut: readonly string[] };
+  /** The patients who entered the population since the last run (population-change.ts). */
+  entered?: readonly string[];
   /** The delta state's record key (record ids are an HMAC of the row's key under it). */
   recordKey?: string;
   /** Pseudonym keys by name. */
@@ -43,10 +43,10 @@ function valueOf(spec: ParameterSpec, values: RunValues): string {
         if (!values.recordKey) throw new Error('internal: a delta definition needs its record key');
         return values.recordKey;
       }
-      if (!values.previous) throw new Error(`internal: ${spec.name} needs the previous run's state`);
-      if (spec.name === RUN_PARAMETERS.previousMembers) return arrayLiteral(values.previous.members.map((m) => m.patientId));
-      if (spec.name === RUN_PARAMETERS.previousPractices) return arrayLiteral(values.previous.members.map((m) => m.practice));
-      if (spec.name === RUN_PARAMETERS.previousOptedOut) return arrayLiteral(values.previous.optedOut);
+      if (spec.name === RUN_PARAMETERS.enteredPatients) {
+        if (!values.entered) throw new Error('internal: a delta query needs the patients who entered the population');
+        return arrayLiteral(values.entered);
+      }
       throw new Error(`internal: unknown state parameter ${spec.name}`);
     }
     case 'key': {

@@ -60,7 +60,14 @@ export interface CompiledPlan {
     sensitiveSets: string[];
     /** Sets a valid exemption lets through. */
     exemptedSets: string[];
-    population: { registration: 'permanent' | 'all'; deceased: 'exclude' | 'include'; type1OptOut: boolean; nationalDataOptOut: boolean };
+    population: {
+      registration: 'permanent' | 'all';
+      deceased: 'exclude' | 'include';
+      type1OptOut: boolean;
+      nationalDataOptOut: boolean;
+      /** Whether a patient back from an opt-out gets their history in a delta run. */
+      onOptBackIn: 'backfill' | 'no_backfill';
+    };
   };
   parameters: ParameterSpec[];
   /** The pseudonym keys the run needs (values are never part of a plan). */
@@ -86,6 +93,7 @@ export function compilerContext(definition: ExtractDefinition, options: CompileO
     guardedSets,
     terminology: terminologyTables(options.catalogue),
     alias: aliasMaker(),
+    shared: {},
   };
   const expectations: GuardExpectations = {
     catalogue: options.catalogue,
@@ -150,6 +158,7 @@ export function compileExtract(definition: ExtractDefinition, options: CompileOp
         deceased: definition.population.deceased,
         type1OptOut: applied.type1,
         nationalDataOptOut: applied.nationalDataOptOut,
+        onOptBackIn: definition.population.onOptBackIn,
       },
     },
     parameters,

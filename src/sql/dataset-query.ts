@@ -58,12 +58,12 @@ export function fullQuery(base: SqlContext, dataset: Dataset): AnySelect {
  * The delta of a dataset over the window (window_start, window_end] of the change-tracking column:
  *
  * `changed` holds the keys of rows whose own row, or any row they read through a relation or an
- * exists() test, changed in the window; `entered` the patients who joined the population since
- * the last run and get their history (newly registered, or opted back in when the definition says
- * backfill); `candidates` both. Upserts are the candidates that qualify now; deletions are the
- * changed rows that no longer qualify (deleted, now confidential or sensitive, or no longer
- * matching the filter), written as a record id and nothing else. A patient who left the
- * population is no longer extracted.
+ * exists() test, changed in the window; `candidates` adds the rows of the patients who entered the
+ * population since the last run and get their history (the `entered_patients` parameter, see
+ * population-change.ts: newly registered, or opted back in when the definition says backfill). Upserts are the candidates that qualify now. Deletions are the
+ * changed rows that no longer qualify — soft-deleted (the tombstone), now confidential or
+ * sensitive, or no longer matching the filter — written as a record id and nothing else, so the
+ * recipient's copy converges. A patient who left the population is no longer extracted.
  */
 export function deltaQuery(base: SqlContext, dataset: Dataset): AnySelect {
   const dependencies = new Map<string, RelationStep[]>();
@@ -73,10 +73,8 @@ export function deltaQuery(base: SqlContext, dataset: Dataset): AnySelect {
   const keys = pk.map((_, i) => `k${i + 1}`);
 
   // The upsert branch is built first: compiling its expressions collects the dependencies.
-  const upsert = datasetSelect(ctx, dataset, compilerKysely(), 'upsert').where(sql<boolean>`(${sql.join(pk.map((k) => column('t', k)))}) IN (SELECT ${sql.join(keys.map((k) => sql.ref(k)))} FROM ${sql.table('candidates')})`);
-  const removed = datasetSelect({ ...ctx, dependencies: undefined } as SqlContext, dataset, compilerKysely(), 'delete').where(
-    sql<boolean>`(${sql.join(pk.map((k) => column('t', k)))}) IN (SELECT ${sql.join(keys.map((k) => sql.ref(k)))} FROM ${sql.table('changed')})`,
-  );
+  const upsert = datasetSelect(ctx, dataset, compilerKysely(), 'upsert').where(keyIn(pk, keys, 'candidates'));
+  const removed = datasetSelect({ ...ctx, dependencies: undefined } as SqlContext, dataset, compilerKysely(), 'delete').where(keyIn(pk, keys, 'changed'));
 
   const changedBranches = [changedRows(ctx, root, [], keys), ...[...dependencies.values()].map((steps) => changedRows(ctx, root, steps, keys))];
   const changed = changedBranches.slice(1).reduce((u, b) => u.union(b), changedBranches[0]!);
@@ -84,11 +82,16 @@ export function deltaQuery(base: SqlContext, dataset: Dataset): AnySelect {
   let query = withPopulation(ctx).with('changed', () => changed);
   let candidates: AnySelect = compilerKysely().selectFrom('changed as c').select(keys.map((k) => `c.${k}`));
   if (root.patientColumn) {
-    query = query.with('entered', () => enteredPatients(ctx));
+    const entered = ctx.params.use({
+      name: RUN_PARAMETERS.enteredPatients,
+      type: 'bigint[]',
+      source: 'state',
+      meaning: 'the patients who entered the population since the last run and get their history (from the population query and the last run\'s state)',
+    });
     const backfill = compilerKysely()
       .selectFrom(tableAs(root, 'f'))
       .select(pk.map((k, i) => column('f', k).as(keys[i]!)))
-      .where(sql<boolean>`${column('f', root.patientColumn!)} IN (SELECT ${sql.ref('patient_id')} FROM ${sql.table('entered')})`);
+      .where(sql<boolean>`${column('f', root.patientColumn!)} = ANY(${entered})`);
     markNode({ kind: 'keys-only', alias: 'f' }, backfill.toOperationNode());
     candidates = candidates.union(backfill);
   }
@@ -105,6 +108,16 @@ export function deltaQuery(base: SqlContext, dataset: Dataset): AnySelect {
     .orderBy('delta.change_type') as AnySelect;
   markNode({ kind: 'delta-output' }, output.toOperationNode());
   return output;
+}
+
+/**
+ * The row's key is among the keys of a CTE. A one-column key is tested with `= ANY(ARRAY(...))`,
+ * which PostgreSQL answers with the primary key's index whatever it guesses the CTE's size to be
+ * (a delta touches few rows of a large table; a guess of thousands would make it scan them all).
+ */
+function keyIn(pk: string[], keys: string[], cte: string): RawBuilder<boolean> {
+  if (pk.length === 1) return sql<boolean>`${column('t', pk[0]!)} = ANY(ARRAY(SELECT ${sql.ref(keys[0]!)} FROM ${sql.table(cte)}))`;
+  return sql<boolean>`(${sql.join(pk.map((k) => column('t', k)))}) IN (SELECT ${sql.join(keys.map((k) => sql.ref(k)))} FROM ${sql.table(cte)})`;
 }
 
 /**
@@ -145,6 +158,9 @@ function datasetSelect(ctx: SqlContext, dataset: Dataset, from: { selectFrom: (t
     for (const guard of guards) query = query.where(guard);
     if (filter) query = query.where(filter);
   } else {
+    // A changed row that does not qualify now: soft-deleted, now confidential or sensitive, or no
+    // longer matching the filter. Whether the recipient ever had it is not known here, so a
+    // deletion may name a row it never had: an opaque id it ignores.
     const qualifies = [...guards, ...(filter ? [sql`COALESCE(${filter}, FALSE)`] : [])];
     query = query.where(qualifies.length > 0 ? sql<boolean>`NOT (${sql.join(qualifies, sql` AND `)})` : sql<boolean>`FALSE`);
   }
@@ -242,44 +258,6 @@ function window(ctx: SqlContext, value: RawBuilder<any>): RawBuilder<boolean> {
     meaning: 'end of the delta window (inclusive): no transaction still running in the snapshot started before it',
   });
   return sql<boolean>`${value} > ${start} AND ${value} <= ${end}`;
-}
-
-/**
- * Patients in the population now who get their history: those not extracted by the last run
- * (newly registered, newly matching, back from a PDS or deletion flag; and with `on_opt_back_in:
- * backfill` those who have opted back in), or, in per-practice layout, who moved practice.
- */
-function enteredPatients(ctx: SqlContext): AnySelect {
-  const db = compilerKysely();
-  const previous = ctx.params.use({
-    name: RUN_PARAMETERS.previousMembers,
-    type: 'bigint[]',
-    source: 'state',
-    meaning: 'the patients the last successful run extracted',
-  });
-  const previousPractices = ctx.params.use({
-    name: RUN_PARAMETERS.previousPractices,
-    type: 'text[]',
-    source: 'state',
-    meaning: 'their practices, in the same order',
-  });
-  const optedOut = ctx.params.use({
-    name: RUN_PARAMETERS.previousOptedOut,
-    type: 'bigint[]',
-    source: 'state',
-    meaning: 'the patients the last successful run left out only because of an opt-out',
-  });
-  const samePractice = ctx.definition.output.layout === 'per_practice' ? sql` AND ${column('s', 'practice')} = ${column('n', 'practice')}` : sql``;
-  let query = db
-    .selectFrom(`${POPULATION} as n`)
-    .select('n.patient_id')
-    .where(
-      sql<boolean>`NOT EXISTS (SELECT 1 FROM unnest(${previous}, ${previousPractices}) AS ${sql.raw('s(patient_id, practice)')} WHERE ${column('s', 'patient_id')} = ${column('n', 'patient_id')}${samePractice})`,
-    ) as AnySelect;
-  if (ctx.definition.population.onOptBackIn === 'no_backfill') {
-    query = query.where(sql<boolean>`NOT EXISTS (SELECT 1 FROM unnest(${optedOut}) AS ${sql.raw('o(patient_id)')} WHERE ${column('o', 'patient_id')} = ${column('n', 'patient_id')})`);
-  }
-  return query;
 }
 
 /** A value as the text written to the CSV: dates ISO 8601, timestamps in UTC with Z, booleans true/false. */

@@ -6,7 +6,8 @@ export type ParameterType = 'text' | 'bigint' | 'integer' | 'numeric' | 'boolean
 /**
  * Where a parameter's value comes from:
  * - `run`: the executor, for this run (snapshot date, delta window);
- * - `state`: the executor, from the last successful run (the previous population);
+ * - `state`: the executor, from the delta state the last successful run left (who entered the
+ *   population since, the record key);
  * - `definition`: a literal written in the definition (its value is in the plan);
  * - `population`: the definition's population settings (the practices in scope);
  * - `policy`: the IM1 policy (sensitive code sets);
@@ -41,9 +42,7 @@ export const RUN_PARAMETERS = {
   snapshotDate: 'snapshot_date',
   windowStart: 'window_start',
   windowEnd: 'window_end',
-  previousMembers: 'previous_population',
-  previousPractices: 'previous_population_practices',
-  previousOptedOut: 'previous_opted_out',
+  enteredPatients: 'entered_patients',
   recordKey: 'record_key',
 } as const;
 

@@ -3,7 +3,7 @@ import { tableOf, type CatalogueTable } from '../catalogue/catalogue.js';
 import { compilerKysely } from './compiler-db.js';
 import { applyJoins, expressionSql, Scope, snapshotDate } from './expression-sql.js';
 import { markNode, registerGuard, SENSITIVE_CODES, sensitiveCodesQuery } from './guards.js';
-import type { SqlContext } from './sql-context.js';
+import { aliasMaker, type SqlContext } from './sql-context.js';
 import { column, identifier, tableAs } from './sql-names.js';
 
 type AnySelect = SelectQueryBuilder<any, any, any>;
@@ -26,10 +26,17 @@ export const POPULATION = 'population';
  * `population`: the patients of the base who are not opted out. Datasets join it.
  */
 export function withPopulation(ctx: SqlContext): QueryCreator<any> {
+  // Built once per definition, with aliases of their own (a CTE is a scope of its own in SQL).
+  type Shared = { base: AnySelect; members: AnySelect; sensitive: RawBuilder<any> | undefined };
+  if (!ctx.shared.population) {
+    const own: SqlContext = { ...ctx, alias: aliasMaker() };
+    delete own.dependencies;
+    ctx.shared.population = { base: populationBase(own), members: populationMembers(own), sensitive: sensitiveCodesQuery(own) } satisfies Shared;
+  }
+  const shared = ctx.shared.population as Shared;
   let db: QueryCreator<any> = compilerKysely();
-  const sensitive = sensitiveCodesQuery(ctx);
-  if (sensitive) db = db.with(SENSITIVE_CODES, () => sensitive);
-  return db.with(POPULATION_BASE, () => populationBase(ctx)).with(POPULATION, () => populationMembers(ctx));
+  if (shared.sensitive) db = db.with(SENSITIVE_CODES, () => shared.sensitive!);
+  return db.with(POPULATION_BASE, () => shared.base).with(POPULATION, () => shared.members);
 }
 
 /** The columns of the population CTE that hold the chosen registration's key. */
@@ -78,7 +85,7 @@ function populationBase(ctx: SqlContext): AnySelect {
     );
   }
 
-  const scope = new Scope({ ...ctx, dependencies: undefined } as SqlContext, patient, pt, {
+  const scope = new Scope(ctx, patient, pt, {
     label: 'population WHERE',
     path: [],
     populationRegistration: r,

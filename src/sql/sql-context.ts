@@ -26,6 +26,8 @@ export interface SqlContext {
   alias(prefix: string): string;
   /** In delta mode, the relation paths (from the dataset's table) whose changes touch a row. */
   dependencies?: Map<string, RelationStep[]>;
+  /** Parts every query of the definition shares, built once (query trees are immutable). */
+  shared: { population?: unknown; sensitiveCodes?: unknown };
 }
 
 export function aliasMaker(): (prefix: string) => string {

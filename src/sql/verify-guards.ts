@@ -43,6 +43,8 @@ const GUARD_KINDS: ReadonlySet<GuardKind> = new Set([
 
 type Node = OperationNode & Record<string, any>;
 
+const VERIFIED = new WeakMap<GuardExpectations, WeakSet<object>>();
+
 /**
  * Inspects a query tree the compiler built, before it becomes SQL text, and refuses it when a
  * guard the policy requires is missing (defence in depth against a bug in the compiler):
@@ -62,6 +64,10 @@ export function verifyGuards(root: OperationNode, expectations: GuardExpectation
     throw new GuardVerificationError(what, problem);
   };
   const accounted = new WeakSet<object>();
+  // Subtrees shared by the queries of one definition (the population CTEs) are checked once.
+  let verified = VERIFIED.get(expectations);
+  if (!verified) VERIFIED.set(expectations, (verified = new WeakSet()));
+  const done = verified;
   checkRoot(root as Node, fail);
   checkCtes(root as Node, expectations, fail);
 
@@ -75,12 +81,18 @@ export function verifyGuards(root: OperationNode, expectations: GuardExpectation
     const info = guardOf(node);
     if (info && GUARD_KINDS.has(info.kind)) return;
     if (node.kind === 'SelectQueryNode') {
+      if (done.has(node)) return;
       if (info?.kind === 'keys-only') {
         checkKeysOnly(node, expectations, fail);
         visit(node['setOperations']);
         return;
       }
       checkSelect(node, expectations, accounted, fail);
+      for (const key of Object.keys(node)) {
+        if (key !== 'kind') visit(node[key]);
+      }
+      done.add(node);
+      return;
     }
     if (node.kind === 'TableNode' && !accounted.has(node)) {
       const table = catalogueTable(expectations.catalogue, node);

@@ -23,7 +23,7 @@ describe('exdef compile', () => {
     expect(result.status).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['children.delta.sql', 'children.sql', 'immunisations.delta.sql', 'immunisations.sql', 'plan.json', 'population.sql']);
     const plan = JSON.parse(readFileSync(join(out, 'plan.json'), 'utf8')) as CompiledPlan;
-    expect(plan.definition).toMatchObject({ id: "chis-immunisations", mode: "delta" });
+    expect(plan.definition).toMatchObject({ id: 'chis-immunisations', mode: 'delta' });
     expect(plan.definition.fingerprint).toMatch(/^[0-9a-f]{64}$/);
     const sqlText = readFileSync(join(out, 'immunisations.sql'), 'utf8');
     expect(sqlText).toMatch(/^-- exdef compiled SQL for chis-immunisations version \d+/);

@@ -17,7 +17,7 @@ function runValues(plan: CompiledPlan): RunValues {
   return {
     snapshotDate: TODAY,
     window: { start: '2026-11-20T02:00:00Z', end: '2026-11-21T02:00:00Z' },
-    previous: { members: [{ patientId: '21', practice: 'A81001' }], optedOut: ['2'] },
+    entered: ['21', '22'],
     recordKey: 'r'.repeat(32),
     keys: new Map(plan.keys.map((k) => [k, KEY])),
   };

@@ -156,11 +156,11 @@ SELECT
             AND (
               "e1"."code" IN (
                 SELECT
-                  "c2"."descendant_id"
+                  "c1"."descendant_id"
                 FROM
-                  "terminology"."closure" AS "c2"
+                  "terminology"."closure" AS "c1"
                 WHERE
-                  "c2"."ancestor_id" IN ($16::bigint)
+                  "c1"."ancestor_id" IN ($16::bigint)
               )
             )
         )
@@ -187,11 +187,11 @@ SELECT
             AND (
               "e1"."code" IN (
                 SELECT
-                  "c2"."descendant_id"
+                  "c1"."descendant_id"
                 FROM
-                  "terminology"."closure" AS "c2"
+                  "terminology"."closure" AS "c1"
                 WHERE
-                  "c2"."ancestor_id" IN ($16::bigint)
+                  "c1"."ancestor_id" IN ($16::bigint)
               )
             )
         )
@@ -236,11 +236,11 @@ WHERE
             (
               "e2"."code" IN (
                 SELECT
-                  "c3"."descendant_id"
+                  "c2"."descendant_id"
                 FROM
-                  "terminology"."closure" AS "c3"
+                  "terminology"."closure" AS "c2"
                 WHERE
-                  "c3"."ancestor_id" IN ($16::bigint)
+                  "c2"."ancestor_id" IN ($16::bigint)
               )
             )
             AND (
@@ -389,6 +389,52 @@ ORDER BY
 -- parameters of the plan (plan.json):
 -- [
 --   {
+--     "name": "snapshot_date",
+--     "type": "date",
+--     "source": "run",
+--     "meaning": "the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it"
+--   },
+--   {
+--     "name": "practices",
+--     "type": "text[]",
+--     "source": "population",
+--     "meaning": "the practices in scope (ODS codes)",
+--     "value": [
+--       "A81002"
+--     ]
+--   },
+--   {
+--     "name": "registration_type_permanent",
+--     "type": "text",
+--     "source": "catalogue",
+--     "meaning": "the registration type that means a permanent registration (registration.registration_type)",
+--     "value": "permanent"
+--   },
+--   {
+--     "name": "literal_1",
+--     "type": "text",
+--     "source": "definition",
+--     "meaning": "population WHERE: 'female'",
+--     "value": "female",
+--     "at": "definitions/cervical-screening-recall.exdef.yaml:44:16"
+--   },
+--   {
+--     "name": "literal_2",
+--     "type": "bigint",
+--     "source": "definition",
+--     "meaning": "population WHERE: 25",
+--     "value": "25",
+--     "at": "definitions/cervical-screening-recall.exdef.yaml:44:62"
+--   },
+--   {
+--     "name": "literal_3",
+--     "type": "bigint",
+--     "source": "definition",
+--     "meaning": "population WHERE: 64",
+--     "value": "64",
+--     "at": "definitions/cervical-screening-recall.exdef.yaml:44:69"
+--   },
+--   {
 --     "name": "concept_999004351000000109",
 --     "type": "bigint",
 --     "source": "policy",
@@ -450,52 +496,6 @@ ORDER BY
 --     "source": "policy",
 --     "meaning": "SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)",
 --     "value": "999004371000000100"
---   },
---   {
---     "name": "snapshot_date",
---     "type": "date",
---     "source": "run",
---     "meaning": "the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it"
---   },
---   {
---     "name": "practices",
---     "type": "text[]",
---     "source": "population",
---     "meaning": "the practices in scope (ODS codes)",
---     "value": [
---       "A81002"
---     ]
---   },
---   {
---     "name": "registration_type_permanent",
---     "type": "text",
---     "source": "catalogue",
---     "meaning": "the registration type that means a permanent registration (registration.registration_type)",
---     "value": "permanent"
---   },
---   {
---     "name": "literal_1",
---     "type": "text",
---     "source": "definition",
---     "meaning": "population WHERE: 'female'",
---     "value": "female",
---     "at": "definitions/cervical-screening-recall.exdef.yaml:44:16"
---   },
---   {
---     "name": "literal_2",
---     "type": "bigint",
---     "source": "definition",
---     "meaning": "population WHERE: 25",
---     "value": "25",
---     "at": "definitions/cervical-screening-recall.exdef.yaml:44:62"
---   },
---   {
---     "name": "literal_3",
---     "type": "bigint",
---     "source": "definition",
---     "meaning": "population WHERE: 64",
---     "value": "64",
---     "at": "definitions/cervical-screening-recall.exdef.yaml:44:69"
 --   },
 --   {
 --     "name": "concept_171149006",

@@ -205,10 +205,8 @@ ORDER BY
 --   $14 literal_1 bigint = 20: population WHERE: 20 [definitions/chis-immunisations.exdef.yaml:38:37]
 --   $15 window_start timestamptz given at run time: start of the delta window (exclusive): the end of the window of the last successful run
 --   $16 window_end timestamptz given at run time: end of the delta window (inclusive): no transaction still running in the snapshot started before it
---   $17 previous_population bigint[] given at run time: the patients the last successful run extracted
---   $18 previous_population_practices text[] given at run time: their practices, in the same order
---   $19 previous_opted_out bigint[] given at run time: the patients the last successful run left out only because of an opt-out
---   $20 record_key text given at run time: the key that makes record ids opaque: made at each full baseline and kept with the delta state
+--   $17 entered_patients bigint[] given at run time: the patients who entered the population since the last run and get their history (from the population query and the last run's state)
+--   $18 record_key text given at run time: the key that makes record ids opaque: made at each full baseline and kept with the delta state
 
 WITH
   "sensitive_codes" AS (
@@ -341,29 +339,6 @@ WITH
       "d1"."updated_at" > $15::timestamptz
       AND "d1"."updated_at" <= $16::timestamptz
   ),
-  "entered" AS (
-    SELECT
-      "n"."patient_id"
-    FROM
-      "population" AS "n"
-    WHERE
-      NOT EXISTS (
-        SELECT
-          1
-        FROM
-          unnest($17::BIGINT[], $18::TEXT[]) AS s (patient_id, practice)
-        WHERE
-          "s"."patient_id" = "n"."patient_id"
-      )
-      AND NOT EXISTS (
-        SELECT
-          1
-        FROM
-          unnest($19::BIGINT[]) AS o (patient_id)
-        WHERE
-          "o"."patient_id" = "n"."patient_id"
-      )
-  ),
   "candidates" AS (
     SELECT
       "c"."k1"
@@ -375,12 +350,7 @@ WITH
     FROM
       "reporting"."patient" AS "f"
     WHERE
-      "f"."patient_id" IN (
-        SELECT
-          "patient_id"
-        FROM
-          "entered"
-      )
+      "f"."patient_id" = ANY ($17::BIGINT[])
   )
 SELECT
   *
@@ -399,7 +369,7 @@ FROM
         encode(
           hmac (
             convert_to(("t"."patient_id")::text, 'UTF8'),
-            convert_to($20::text, 'UTF8'),
+            convert_to($18::text, 'UTF8'),
             'sha256'
           ),
           'hex'
@@ -429,11 +399,13 @@ FROM
         ),
         FALSE
       )
-      AND ("t"."patient_id") IN (
-        SELECT
-          "k1"
-        FROM
-          "candidates"
+      AND "t"."patient_id" = ANY (
+        ARRAY(
+          SELECT
+            "k1"
+          FROM
+            "candidates"
+        )
       )
     UNION ALL
     SELECT
@@ -444,7 +416,7 @@ FROM
         encode(
           hmac (
             convert_to(("t"."patient_id")::text, 'UTF8'),
-            convert_to($20::text, 'UTF8'),
+            convert_to($18::text, 'UTF8'),
             'sha256'
           ),
           'hex'
@@ -476,11 +448,13 @@ FROM
           FALSE
         )
       )
-      AND ("t"."patient_id") IN (
-        SELECT
-          "k1"
-        FROM
-          "changed"
+      AND "t"."patient_id" = ANY (
+        ARRAY(
+          SELECT
+            "k1"
+          FROM
+            "changed"
+        )
       )
   ) AS "delta"
 ORDER BY
@@ -670,11 +644,11 @@ WHERE
   AND (
     "t"."code" IN (
       SELECT
-        "c2"."descendant_id"
+        "c1"."descendant_id"
       FROM
-        "terminology"."closure" AS "c2"
+        "terminology"."closure" AS "c1"
       WHERE
-        "c2"."ancestor_id" IN ($16::bigint)
+        "c1"."ancestor_id" IN ($16::bigint)
     )
   )
 ORDER BY
@@ -704,11 +678,9 @@ ORDER BY
 --   $14 literal_1 bigint = 20: population WHERE: 20 [definitions/chis-immunisations.exdef.yaml:38:37]
 --   $15 window_start timestamptz given at run time: start of the delta window (exclusive): the end of the window of the last successful run
 --   $16 window_end timestamptz given at run time: end of the delta window (inclusive): no transaction still running in the snapshot started before it
---   $17 previous_population bigint[] given at run time: the patients the last successful run extracted
---   $18 previous_population_practices text[] given at run time: their practices, in the same order
---   $19 previous_opted_out bigint[] given at run time: the patients the last successful run left out only because of an opt-out
---   $20 record_key text given at run time: the key that makes record ids opaque: made at each full baseline and kept with the delta state
---   $21 concept_33879002 bigint = 33879002: SNOMED CT concept 33879002 |Administration of vaccine to produce active immunity| (dataset immunisations, WHERE)
+--   $17 entered_patients bigint[] given at run time: the patients who entered the population since the last run and get their history (from the population query and the last run's state)
+--   $18 record_key text given at run time: the key that makes record ids opaque: made at each full baseline and kept with the delta state
+--   $19 concept_33879002 bigint = 33879002: SNOMED CT concept 33879002 |Administration of vaccine to produce active immunity| (dataset immunisations, WHERE)
 
 WITH
   "sensitive_codes" AS (
@@ -725,11 +697,11 @@ WITH
           AND "m1"."refset_id" IN ($1::bigint, $2::bigint)
         UNION
         SELECT
-          "c3"."descendant_id"
+          "c1"."descendant_id"
         FROM
-          "terminology"."closure" AS "c3"
+          "terminology"."closure" AS "c1"
         WHERE
-          "c3"."ancestor_id" IN ($3::bigint, $4::bigint, $5::bigint, $6::bigint)
+          "c1"."ancestor_id" IN ($3::bigint, $4::bigint, $5::bigint, $6::bigint)
         UNION
         SELECT
           "m2"."referenced_component_id"
@@ -841,29 +813,6 @@ WITH
       "d1"."updated_at" > $15::timestamptz
       AND "d1"."updated_at" <= $16::timestamptz
   ),
-  "entered" AS (
-    SELECT
-      "n"."patient_id"
-    FROM
-      "population" AS "n"
-    WHERE
-      NOT EXISTS (
-        SELECT
-          1
-        FROM
-          unnest($17::BIGINT[], $18::TEXT[]) AS s (patient_id, practice)
-        WHERE
-          "s"."patient_id" = "n"."patient_id"
-      )
-      AND NOT EXISTS (
-        SELECT
-          1
-        FROM
-          unnest($19::BIGINT[]) AS o (patient_id)
-        WHERE
-          "o"."patient_id" = "n"."patient_id"
-      )
-  ),
   "candidates" AS (
     SELECT
       "c"."k1"
@@ -875,12 +824,7 @@ WITH
     FROM
       "reporting"."observation" AS "f"
     WHERE
-      "f"."patient_id" IN (
-        SELECT
-          "patient_id"
-        FROM
-          "entered"
-      )
+      "f"."patient_id" = ANY ($17::BIGINT[])
   )
 SELECT
   *
@@ -894,7 +838,7 @@ FROM
         encode(
           hmac (
             convert_to(("t"."observation_id")::text, 'UTF8'),
-            convert_to($20::text, 'UTF8'),
+            convert_to($18::text, 'UTF8'),
             'sha256'
           ),
           'hex'
@@ -935,14 +879,16 @@ FROM
           FROM
             "terminology"."closure" AS "c1"
           WHERE
-            "c1"."ancestor_id" IN ($21::bigint)
+            "c1"."ancestor_id" IN ($19::bigint)
         )
       )
-      AND ("t"."observation_id") IN (
-        SELECT
-          "k1"
-        FROM
-          "candidates"
+      AND "t"."observation_id" = ANY (
+        ARRAY(
+          SELECT
+            "k1"
+          FROM
+            "candidates"
+        )
       )
     UNION ALL
     SELECT
@@ -953,7 +899,7 @@ FROM
         encode(
           hmac (
             convert_to(("t"."observation_id")::text, 'UTF8'),
-            convert_to($20::text, 'UTF8'),
+            convert_to($18::text, 'UTF8'),
             'sha256'
           ),
           'hex'
@@ -996,17 +942,19 @@ FROM
               FROM
                 "terminology"."closure" AS "c2"
               WHERE
-                "c2"."ancestor_id" IN ($21::bigint)
+                "c2"."ancestor_id" IN ($19::bigint)
             )
           ),
           FALSE
         )
       )
-      AND ("t"."observation_id") IN (
-        SELECT
-          "k1"
-        FROM
-          "changed"
+      AND "t"."observation_id" = ANY (
+        ARRAY(
+          SELECT
+            "k1"
+          FROM
+            "changed"
+        )
       )
   ) AS "delta"
 ORDER BY
@@ -1160,6 +1108,44 @@ ORDER BY
 -- parameters of the plan (plan.json):
 -- [
 --   {
+--     "name": "snapshot_date",
+--     "type": "date",
+--     "source": "run",
+--     "meaning": "the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it"
+--   },
+--   {
+--     "name": "practices",
+--     "type": "text[]",
+--     "source": "population",
+--     "meaning": "the practices in scope (ODS codes)",
+--     "value": [
+--       "A81001",
+--       "A81002"
+--     ]
+--   },
+--   {
+--     "name": "registration_type_permanent",
+--     "type": "text",
+--     "source": "catalogue",
+--     "meaning": "the registration type that means a permanent registration (registration.registration_type)",
+--     "value": "permanent"
+--   },
+--   {
+--     "name": "literal_1",
+--     "type": "bigint",
+--     "source": "definition",
+--     "meaning": "population WHERE: 20",
+--     "value": "20",
+--     "at": "definitions/chis-immunisations.exdef.yaml:38:37"
+--   },
+--   {
+--     "name": "opt_out_type1",
+--     "type": "text",
+--     "source": "catalogue",
+--     "meaning": "the opt_out.opt_out_type value of a Type 1 opt-out",
+--     "value": "type1"
+--   },
+--   {
 --     "name": "concept_999004351000000109",
 --     "type": "bigint",
 --     "source": "policy",
@@ -1223,44 +1209,6 @@ ORDER BY
 --     "value": "999004371000000100"
 --   },
 --   {
---     "name": "snapshot_date",
---     "type": "date",
---     "source": "run",
---     "meaning": "the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it"
---   },
---   {
---     "name": "practices",
---     "type": "text[]",
---     "source": "population",
---     "meaning": "the practices in scope (ODS codes)",
---     "value": [
---       "A81001",
---       "A81002"
---     ]
---   },
---   {
---     "name": "registration_type_permanent",
---     "type": "text",
---     "source": "catalogue",
---     "meaning": "the registration type that means a permanent registration (registration.registration_type)",
---     "value": "permanent"
---   },
---   {
---     "name": "literal_1",
---     "type": "bigint",
---     "source": "definition",
---     "meaning": "population WHERE: 20",
---     "value": "20",
---     "at": "definitions/chis-immunisations.exdef.yaml:38:37"
---   },
---   {
---     "name": "opt_out_type1",
---     "type": "text",
---     "source": "catalogue",
---     "meaning": "the opt_out.opt_out_type value of a Type 1 opt-out",
---     "value": "type1"
---   },
---   {
 --     "name": "record_key",
 --     "type": "text",
 --     "source": "state",
@@ -1279,22 +1227,10 @@ ORDER BY
 --     "meaning": "end of the delta window (inclusive): no transaction still running in the snapshot started before it"
 --   },
 --   {
---     "name": "previous_population",
+--     "name": "entered_patients",
 --     "type": "bigint[]",
 --     "source": "state",
---     "meaning": "the patients the last successful run extracted"
---   },
---   {
---     "name": "previous_population_practices",
---     "type": "text[]",
---     "source": "state",
---     "meaning": "their practices, in the same order"
---   },
---   {
---     "name": "previous_opted_out",
---     "type": "bigint[]",
---     "source": "state",
---     "meaning": "the patients the last successful run left out only because of an opt-out"
+--     "meaning": "the patients who entered the population since the last run and get their history (from the population query and the last run's state)"
 --   },
 --   {
 --     "name": "concept_33879002",

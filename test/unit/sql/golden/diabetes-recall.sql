@@ -151,11 +151,11 @@ WHERE
           AND (
             "e1"."code" IN (
               SELECT
-                "c2"."descendant_id"
+                "c1"."descendant_id"
               FROM
-                "terminology"."closure" AS "c2"
+                "terminology"."closure" AS "c1"
               WHERE
-                "c2"."ancestor_id" IN ($13::bigint)
+                "c1"."ancestor_id" IN ($13::bigint)
             )
           )
       )
@@ -184,11 +184,11 @@ WHERE
               (
                 "e2"."code" IN (
                   SELECT
-                    "c3"."descendant_id"
+                    "c2"."descendant_id"
                   FROM
-                    "terminology"."closure" AS "c3"
+                    "terminology"."closure" AS "c2"
                   WHERE
-                    "c3"."ancestor_id" IN ($14::bigint)
+                    "c2"."ancestor_id" IN ($14::bigint)
                 )
               )
               AND (
@@ -319,6 +319,28 @@ ORDER BY
 -- parameters of the plan (plan.json):
 -- [
 --   {
+--     "name": "snapshot_date",
+--     "type": "date",
+--     "source": "run",
+--     "meaning": "the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it"
+--   },
+--   {
+--     "name": "practices",
+--     "type": "text[]",
+--     "source": "population",
+--     "meaning": "the practices in scope (ODS codes)",
+--     "value": [
+--       "A81001"
+--     ]
+--   },
+--   {
+--     "name": "registration_type_permanent",
+--     "type": "text",
+--     "source": "catalogue",
+--     "meaning": "the registration type that means a permanent registration (registration.registration_type)",
+--     "value": "permanent"
+--   },
+--   {
 --     "name": "concept_999004351000000109",
 --     "type": "bigint",
 --     "source": "policy",
@@ -380,28 +402,6 @@ ORDER BY
 --     "source": "policy",
 --     "meaning": "SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)",
 --     "value": "999004371000000100"
---   },
---   {
---     "name": "snapshot_date",
---     "type": "date",
---     "source": "run",
---     "meaning": "the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it"
---   },
---   {
---     "name": "practices",
---     "type": "text[]",
---     "source": "population",
---     "meaning": "the practices in scope (ODS codes)",
---     "value": [
---       "A81001"
---     ]
---   },
---   {
---     "name": "registration_type_permanent",
---     "type": "text",
---     "source": "catalogue",
---     "meaning": "the registration type that means a permanent registration (registration.registration_type)",
---     "value": "permanent"
 --   },
 --   {
 --     "name": "concept_73211009",

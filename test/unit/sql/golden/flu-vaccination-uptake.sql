@@ -268,11 +268,9 @@ ORDER BY
 --   $14 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
 --   $15 window_start timestamptz given at run time: start of the delta window (exclusive): the end of the window of the last successful run
 --   $16 window_end timestamptz given at run time: end of the delta window (inclusive): no transaction still running in the snapshot started before it
---   $17 previous_population bigint[] given at run time: the patients the last successful run extracted
---   $18 previous_population_practices text[] given at run time: their practices, in the same order
---   $19 previous_opted_out bigint[] given at run time: the patients the last successful run left out only because of an opt-out
---   $20 key_flu-icb-key text given at run time (never written anywhere): pseudonym key 'flu-icb-key' (from the keys file given with --keys, or the environment variable EXDEF_KEY_FLU_ICB_KEY)
---   $21 record_key text given at run time: the key that makes record ids opaque: made at each full baseline and kept with the delta state
+--   $17 entered_patients bigint[] given at run time: the patients who entered the population since the last run and get their history (from the population query and the last run's state)
+--   $18 key_flu-icb-key text given at run time (never written anywhere): pseudonym key 'flu-icb-key' (from the keys file given with --keys, or the environment variable EXDEF_KEY_FLU_ICB_KEY)
+--   $19 record_key text given at run time: the key that makes record ids opaque: made at each full baseline and kept with the delta state
 
 WITH
   "sensitive_codes" AS (
@@ -407,29 +405,6 @@ WITH
       "d1"."updated_at" > $15::timestamptz
       AND "d1"."updated_at" <= $16::timestamptz
   ),
-  "entered" AS (
-    SELECT
-      "n"."patient_id"
-    FROM
-      "population" AS "n"
-    WHERE
-      NOT EXISTS (
-        SELECT
-          1
-        FROM
-          unnest($17::BIGINT[], $18::TEXT[]) AS s (patient_id, practice)
-        WHERE
-          "s"."patient_id" = "n"."patient_id"
-      )
-      AND NOT EXISTS (
-        SELECT
-          1
-        FROM
-          unnest($19::BIGINT[]) AS o (patient_id)
-        WHERE
-          "o"."patient_id" = "n"."patient_id"
-      )
-  ),
   "candidates" AS (
     SELECT
       "c"."k1"
@@ -441,12 +416,7 @@ WITH
     FROM
       "reporting"."patient" AS "f"
     WHERE
-      "f"."patient_id" IN (
-        SELECT
-          "patient_id"
-        FROM
-          "entered"
-      )
+      "f"."patient_id" = ANY ($17::BIGINT[])
   )
 SELECT
   *
@@ -456,7 +426,7 @@ FROM
       encode(
         hmac (
           convert_to(("t"."nhs_number")::text, 'UTF8'),
-          convert_to($20::text, 'UTF8'),
+          convert_to($18::text, 'UTF8'),
           'sha256'
         ),
         'hex'
@@ -525,7 +495,7 @@ FROM
         encode(
           hmac (
             convert_to(("t"."patient_id")::text, 'UTF8'),
-            convert_to($21::text, 'UTF8'),
+            convert_to($19::text, 'UTF8'),
             'sha256'
           ),
           'hex'
@@ -555,11 +525,13 @@ FROM
         ),
         FALSE
       )
-      AND ("t"."patient_id") IN (
-        SELECT
-          "k1"
-        FROM
-          "candidates"
+      AND "t"."patient_id" = ANY (
+        ARRAY(
+          SELECT
+            "k1"
+          FROM
+            "candidates"
+        )
       )
     UNION ALL
     SELECT
@@ -572,7 +544,7 @@ FROM
         encode(
           hmac (
             convert_to(("t"."patient_id")::text, 'UTF8'),
-            convert_to($21::text, 'UTF8'),
+            convert_to($19::text, 'UTF8'),
             'sha256'
           ),
           'hex'
@@ -604,11 +576,13 @@ FROM
           FALSE
         )
       )
-      AND ("t"."patient_id") IN (
-        SELECT
-          "k1"
-        FROM
-          "changed"
+      AND "t"."patient_id" = ANY (
+        ARRAY(
+          SELECT
+            "k1"
+          FROM
+            "changed"
+        )
       )
   ) AS "delta"
 ORDER BY
@@ -815,11 +789,11 @@ WHERE
     (
       "t"."code" IN (
         SELECT
-          "c2"."descendant_id"
+          "c1"."descendant_id"
         FROM
-          "terminology"."closure" AS "c2"
+          "terminology"."closure" AS "c1"
         WHERE
-          "c2"."ancestor_id" IN ($17::bigint)
+          "c1"."ancestor_id" IN ($17::bigint)
       )
     )
     AND (
@@ -853,13 +827,11 @@ ORDER BY
 --   $14 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
 --   $15 window_start timestamptz given at run time: start of the delta window (exclusive): the end of the window of the last successful run
 --   $16 window_end timestamptz given at run time: end of the delta window (inclusive): no transaction still running in the snapshot started before it
---   $17 previous_population bigint[] given at run time: the patients the last successful run extracted
---   $18 previous_population_practices text[] given at run time: their practices, in the same order
---   $19 previous_opted_out bigint[] given at run time: the patients the last successful run left out only because of an opt-out
---   $20 key_flu-icb-key text given at run time (never written anywhere): pseudonym key 'flu-icb-key' (from the keys file given with --keys, or the environment variable EXDEF_KEY_FLU_ICB_KEY)
---   $21 record_key text given at run time: the key that makes record ids opaque: made at each full baseline and kept with the delta state
---   $22 concept_86198006 bigint = 86198006: SNOMED CT concept 86198006 |Administration of vaccine product containing only Influenza virus antigen| (dataset vaccinations, WHERE)
---   $23 literal_1 interval = '15 months': dataset vaccinations, WHERE: interval '15 months' [definitions/flu-vaccination-uptake.exdef.yaml:91:39]
+--   $17 entered_patients bigint[] given at run time: the patients who entered the population since the last run and get their history (from the population query and the last run's state)
+--   $18 key_flu-icb-key text given at run time (never written anywhere): pseudonym key 'flu-icb-key' (from the keys file given with --keys, or the environment variable EXDEF_KEY_FLU_ICB_KEY)
+--   $19 record_key text given at run time: the key that makes record ids opaque: made at each full baseline and kept with the delta state
+--   $20 concept_86198006 bigint = 86198006: SNOMED CT concept 86198006 |Administration of vaccine product containing only Influenza virus antigen| (dataset vaccinations, WHERE)
+--   $21 literal_1 interval = '15 months': dataset vaccinations, WHERE: interval '15 months' [definitions/flu-vaccination-uptake.exdef.yaml:91:39]
 
 WITH
   "sensitive_codes" AS (
@@ -876,11 +848,11 @@ WITH
           AND "m1"."refset_id" IN ($1::bigint, $2::bigint)
         UNION
         SELECT
-          "c3"."descendant_id"
+          "c1"."descendant_id"
         FROM
-          "terminology"."closure" AS "c3"
+          "terminology"."closure" AS "c1"
         WHERE
-          "c3"."ancestor_id" IN ($3::bigint, $4::bigint, $5::bigint, $6::bigint)
+          "c1"."ancestor_id" IN ($3::bigint, $4::bigint, $5::bigint, $6::bigint)
         UNION
         SELECT
           "m2"."referenced_component_id"
@@ -994,29 +966,6 @@ WITH
       "d1"."updated_at" > $15::timestamptz
       AND "d1"."updated_at" <= $16::timestamptz
   ),
-  "entered" AS (
-    SELECT
-      "n"."patient_id"
-    FROM
-      "population" AS "n"
-    WHERE
-      NOT EXISTS (
-        SELECT
-          1
-        FROM
-          unnest($17::BIGINT[], $18::TEXT[]) AS s (patient_id, practice)
-        WHERE
-          "s"."patient_id" = "n"."patient_id"
-      )
-      AND NOT EXISTS (
-        SELECT
-          1
-        FROM
-          unnest($19::BIGINT[]) AS o (patient_id)
-        WHERE
-          "o"."patient_id" = "n"."patient_id"
-      )
-  ),
   "candidates" AS (
     SELECT
       "c"."k1"
@@ -1028,12 +977,7 @@ WITH
     FROM
       "reporting"."observation" AS "f"
     WHERE
-      "f"."patient_id" IN (
-        SELECT
-          "patient_id"
-        FROM
-          "entered"
-      )
+      "f"."patient_id" = ANY ($17::BIGINT[])
   )
 SELECT
   *
@@ -1043,7 +987,7 @@ FROM
       encode(
         hmac (
           convert_to(("j1"."nhs_number")::text, 'UTF8'),
-          convert_to($20::text, 'UTF8'),
+          convert_to($18::text, 'UTF8'),
           'sha256'
         ),
         'hex'
@@ -1059,7 +1003,7 @@ FROM
         encode(
           hmac (
             convert_to(("t"."observation_id")::text, 'UTF8'),
-            convert_to($21::text, 'UTF8'),
+            convert_to($19::text, 'UTF8'),
             'sha256'
           ),
           'hex'
@@ -1101,18 +1045,20 @@ FROM
             FROM
               "terminology"."closure" AS "c1"
             WHERE
-              "c1"."ancestor_id" IN ($22::bigint)
+              "c1"."ancestor_id" IN ($20::bigint)
           )
         )
         AND (
-          "t"."effective_date" >= (($11::date - $23::interval))::date
+          "t"."effective_date" >= (($11::date - $21::interval))::date
         )
       )
-      AND ("t"."observation_id") IN (
-        SELECT
-          "k1"
-        FROM
-          "candidates"
+      AND "t"."observation_id" = ANY (
+        ARRAY(
+          SELECT
+            "k1"
+          FROM
+            "candidates"
+        )
       )
     UNION ALL
     SELECT
@@ -1123,7 +1069,7 @@ FROM
         encode(
           hmac (
             convert_to(("t"."observation_id")::text, 'UTF8'),
-            convert_to($21::text, 'UTF8'),
+            convert_to($19::text, 'UTF8'),
             'sha256'
           ),
           'hex'
@@ -1167,21 +1113,23 @@ FROM
                 FROM
                   "terminology"."closure" AS "c2"
                 WHERE
-                  "c2"."ancestor_id" IN ($22::bigint)
+                  "c2"."ancestor_id" IN ($20::bigint)
               )
             )
             AND (
-              "t"."effective_date" >= (($11::date - $23::interval))::date
+              "t"."effective_date" >= (($11::date - $21::interval))::date
             )
           ),
           FALSE
         )
       )
-      AND ("t"."observation_id") IN (
-        SELECT
-          "k1"
-        FROM
-          "changed"
+      AND "t"."observation_id" = ANY (
+        ARRAY(
+          SELECT
+            "k1"
+          FROM
+            "changed"
+        )
       )
   ) AS "delta"
 ORDER BY
@@ -1337,6 +1285,44 @@ ORDER BY
 -- parameters of the plan (plan.json):
 -- [
 --   {
+--     "name": "snapshot_date",
+--     "type": "date",
+--     "source": "run",
+--     "meaning": "the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it"
+--   },
+--   {
+--     "name": "practices",
+--     "type": "text[]",
+--     "source": "population",
+--     "meaning": "the practices in scope (ODS codes)",
+--     "value": [
+--       "A81001",
+--       "A81002",
+--       "A81003"
+--     ]
+--   },
+--   {
+--     "name": "registration_type_permanent",
+--     "type": "text",
+--     "source": "catalogue",
+--     "meaning": "the registration type that means a permanent registration (registration.registration_type)",
+--     "value": "permanent"
+--   },
+--   {
+--     "name": "opt_out_type1",
+--     "type": "text",
+--     "source": "catalogue",
+--     "meaning": "the opt_out.opt_out_type value of a Type 1 opt-out",
+--     "value": "type1"
+--   },
+--   {
+--     "name": "opt_out_national_data_opt_out",
+--     "type": "text",
+--     "source": "catalogue",
+--     "meaning": "the opt_out.opt_out_type value of a National Data Opt-out",
+--     "value": "national_data_opt_out"
+--   },
+--   {
 --     "name": "concept_999004351000000109",
 --     "type": "bigint",
 --     "source": "policy",
@@ -1400,44 +1386,6 @@ ORDER BY
 --     "value": "999004371000000100"
 --   },
 --   {
---     "name": "snapshot_date",
---     "type": "date",
---     "source": "run",
---     "meaning": "the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it"
---   },
---   {
---     "name": "practices",
---     "type": "text[]",
---     "source": "population",
---     "meaning": "the practices in scope (ODS codes)",
---     "value": [
---       "A81001",
---       "A81002",
---       "A81003"
---     ]
---   },
---   {
---     "name": "registration_type_permanent",
---     "type": "text",
---     "source": "catalogue",
---     "meaning": "the registration type that means a permanent registration (registration.registration_type)",
---     "value": "permanent"
---   },
---   {
---     "name": "opt_out_type1",
---     "type": "text",
---     "source": "catalogue",
---     "meaning": "the opt_out.opt_out_type value of a Type 1 opt-out",
---     "value": "type1"
---   },
---   {
---     "name": "opt_out_national_data_opt_out",
---     "type": "text",
---     "source": "catalogue",
---     "meaning": "the opt_out.opt_out_type value of a National Data Opt-out",
---     "value": "national_data_opt_out"
---   },
---   {
 --     "name": "key_flu-icb-key",
 --     "type": "text",
 --     "source": "key",
@@ -1462,22 +1410,10 @@ ORDER BY
 --     "meaning": "end of the delta window (inclusive): no transaction still running in the snapshot started before it"
 --   },
 --   {
---     "name": "previous_population",
+--     "name": "entered_patients",
 --     "type": "bigint[]",
 --     "source": "state",
---     "meaning": "the patients the last successful run extracted"
---   },
---   {
---     "name": "previous_population_practices",
---     "type": "text[]",
---     "source": "state",
---     "meaning": "their practices, in the same order"
---   },
---   {
---     "name": "previous_opted_out",
---     "type": "bigint[]",
---     "source": "state",
---     "meaning": "the patients the last successful run left out only because of an opt-out"
+--     "meaning": "the patients who entered the population since the last run and get their history (from the population query and the last run's state)"
 --   },
 --   {
 --     "name": "concept_86198006",

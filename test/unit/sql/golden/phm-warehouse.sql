@@ -370,11 +370,11 @@ WHERE
   AND (
     "t"."code" IN (
       SELECT
-        "c2"."descendant_id"
+        "c1"."descendant_id"
       FROM
-        "terminology"."closure" AS "c2"
+        "terminology"."closure" AS "c1"
       WHERE
-        "c2"."ancestor_id" IN ($16::bigint, $17::bigint, $18::bigint)
+        "c1"."ancestor_id" IN ($16::bigint, $17::bigint, $18::bigint)
     )
   )
 ORDER BY
@@ -569,11 +569,11 @@ WHERE
     (
       "t"."code" IN (
         SELECT
-          "c2"."descendant_id"
+          "c1"."descendant_id"
         FROM
-          "terminology"."closure" AS "c2"
+          "terminology"."closure" AS "c1"
         WHERE
-          "c2"."ancestor_id" IN ($16::bigint)
+          "c1"."ancestor_id" IN ($16::bigint)
       )
     )
     AND (
@@ -732,6 +732,44 @@ ORDER BY
 -- parameters of the plan (plan.json):
 -- [
 --   {
+--     "name": "snapshot_date",
+--     "type": "date",
+--     "source": "run",
+--     "meaning": "the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it"
+--   },
+--   {
+--     "name": "practices",
+--     "type": "text[]",
+--     "source": "population",
+--     "meaning": "the practices in scope (ODS codes)",
+--     "value": [
+--       "A81001",
+--       "A81002",
+--       "A81003"
+--     ]
+--   },
+--   {
+--     "name": "registration_type_permanent",
+--     "type": "text",
+--     "source": "catalogue",
+--     "meaning": "the registration type that means a permanent registration (registration.registration_type)",
+--     "value": "permanent"
+--   },
+--   {
+--     "name": "opt_out_type1",
+--     "type": "text",
+--     "source": "catalogue",
+--     "meaning": "the opt_out.opt_out_type value of a Type 1 opt-out",
+--     "value": "type1"
+--   },
+--   {
+--     "name": "opt_out_national_data_opt_out",
+--     "type": "text",
+--     "source": "catalogue",
+--     "meaning": "the opt_out.opt_out_type value of a National Data Opt-out",
+--     "value": "national_data_opt_out"
+--   },
+--   {
 --     "name": "concept_999004351000000109",
 --     "type": "bigint",
 --     "source": "policy",
@@ -793,44 +831,6 @@ ORDER BY
 --     "source": "policy",
 --     "meaning": "SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)",
 --     "value": "999004371000000100"
---   },
---   {
---     "name": "snapshot_date",
---     "type": "date",
---     "source": "run",
---     "meaning": "the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it"
---   },
---   {
---     "name": "practices",
---     "type": "text[]",
---     "source": "population",
---     "meaning": "the practices in scope (ODS codes)",
---     "value": [
---       "A81001",
---       "A81002",
---       "A81003"
---     ]
---   },
---   {
---     "name": "registration_type_permanent",
---     "type": "text",
---     "source": "catalogue",
---     "meaning": "the registration type that means a permanent registration (registration.registration_type)",
---     "value": "permanent"
---   },
---   {
---     "name": "opt_out_type1",
---     "type": "text",
---     "source": "catalogue",
---     "meaning": "the opt_out.opt_out_type value of a Type 1 opt-out",
---     "value": "type1"
---   },
---   {
---     "name": "opt_out_national_data_opt_out",
---     "type": "text",
---     "source": "catalogue",
---     "meaning": "the opt_out.opt_out_type value of a National Data Opt-out",
---     "value": "national_data_opt_out"
 --   },
 --   {
 --     "name": "key_phm-icb-key",
