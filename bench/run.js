@@ -43,6 +43,7 @@ const suites = {
       ['parse + validate + resolve, YAML', measure('definitions.js', ['yaml', String(count)])],
       ['parse + validate + resolve, exdef language', measure('definitions.js', ['exdef', String(count)])],
       ['lint with the full policy, both syntaxes', measure('definitions.js', ['lint', String(count)])],
+      ['compile to verified SQL (resolved IR → plan)', measure('definitions.js', ['compile', String(count)])],
     ];
     table(
       `Front end: ${count.toLocaleString('en-GB')} definitions in one process`,
@@ -54,6 +55,7 @@ const suites = {
     }
     for (const [name, r] of cases.slice(1, 3)) target(`1,000 definitions parsed and resolved under 2 s (${name.split(', ')[1]})`, r.seconds < 2, `${fmt.s(r.seconds)} s`);
     target('1,000 definitions linted with the full policy under 3 s', cases[3][1].seconds < 3, `${fmt.s(cases[3][1].seconds)} s`);
+    target(`1,000 definitions compiled under 2 s (${fmt.int(cases[4][1].queries)} queries, each guard-verified)`, cases[4][1].seconds < 2, `${fmt.s(cases[4][1].seconds)} s`);
     const node = measure('startup.js', ['15', '--', process.execPath, '-e', '0']);
     const lint = measure('startup.js', ['15', '--', process.execPath, new URL('../bin/run.js', import.meta.url).pathname, 'lint', new URL('../definitions/chis-immunisations.exdef.yaml', import.meta.url).pathname]);
     table('Start-up (median of 15 fresh processes)', ['command', 'seconds', 'beyond node -e 0'], [
@@ -81,6 +83,24 @@ const suites = {
     if (patients >= 100_000) {
       target('100k-patient seed into PostgreSQL under 120 s', pgSeed.seconds < 120, `${fmt.s(pgSeed.seconds)} s`);
       target('100k-patient seed peak RSS under 300 MB', pgSeed.maxRssMb < 300, `${fmt.mb(pgSeed.maxRssMb)} MB`);
+    }
+  },
+
+
+  sql() {
+    const patients = Number(process.env.EXDEF_BENCH_SQL_PATIENTS ?? 100_000);
+    const r = measure('delta-plan.js', [String(patients)]);
+    table(
+      `Compiled queries on PostgreSQL 15, ${fmt.int(r.patients)} patients (${fmt.int(r.observations)} observations): phm-warehouse as a delta definition, full vs one day of changes (${fmt.int(r.entered)} patients entered)`,
+      ['dataset', 'query', 'rows', 'seconds', 'scans of the dataset table (the population\'s own: pt, r)'],
+      r.results.map((x) => [x.dataset, x.variant, fmt.int(x.rows), fmt.s(x.seconds), x.scans.filter((s) => s.endsWith(` on ${x.table}`)).join(', ')]),
+    );
+    for (const x of r.results.filter((x) => x.variant !== 'full')) {
+      const full = r.results.find((f) => f.dataset === x.dataset && f.variant === 'full');
+      target(`delta of one day over ${x.table} (${x.dataset}) plans on indexes, no full scan`, !x.seqScanOfTable, x.scans.filter((s) => s.endsWith(` on ${x.table}`)).join(', '));
+      if (r.patients >= 100_000 && x.table === 'observation') {
+        target(`delta of one day (${x.dataset}) faster than its full extract`, x.seconds < full.seconds, `${fmt.s(x.seconds)} s vs ${fmt.s(full.seconds)} s`);
+      }
     }
   },
 };

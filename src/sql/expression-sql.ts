@@ -194,13 +194,15 @@ function binarySql(
     case '>=':
       return sql`(${l()} ${sql.raw(op)} ${r()})`;
     case '/':
-      // Division is exact (numeric); by zero it gives null rather than failing the whole run.
-      return sql`((${l()})::numeric / NULLIF(${r()}, 0))`;
+      // Division is exact (numeric, without trailing zeros); by zero it gives null rather than failing the whole run.
+      return sql`trim_scale((${l()})::numeric / NULLIF(${r()}, 0))`;
     case '*':
       return sql`(${l()} * ${r()})`;
     case '+':
     case '-': {
-      const result = sql`(${l()} ${sql.raw(op)} ${r()})`;
+      // date ± whole number of days: PostgreSQL has date ± integer, not date ± bigint.
+      const days = (e: IrExpr, other: IrExpr, compiled: RawBuilder<any>) => (e.type === 'integer' && other.type === 'date' ? sql`(${compiled})::integer` : compiled);
+      const result = sql`(${days(left, right, l())} ${sql.raw(op)} ${days(right, left, r())})`;
       // A date plus or minus an interval is a date in the language (PostgreSQL would give a timestamp).
       const interval = left.type === 'interval' || right.type === 'interval';
       return expression.type === 'date' && interval ? sql`(${result})::date` : result;

@@ -189,11 +189,19 @@ const hostile: fc.Arbitrary<string> = fc
   )
   .map((s) => (s === '' ? "'" : s));
 
-/** Text for string literals inside expressions (shorter, but just as hostile). */
-const literalText = fc.oneof(
-  { weight: 4, arbitrary: fc.array(fragment, { minLength: 0, maxLength: 5 }).map((parts) => parts.join('')) },
-  { weight: 2, arbitrary: fc.constantFrom(...SPECIAL_VALUES, '', 'female', 'phm-icb-key') },
-);
+/**
+ * Text for string literals inside expressions (shorter, but just as hostile), without NUL: no
+ * PostgreSQL text can hold it, so the resolver refuses it (a test of its own).
+ */
+const literalText = fc
+  .oneof(
+    { weight: 4, arbitrary: fc.array(fragment, { minLength: 0, maxLength: 5 }).map((parts) => parts.join('')) },
+    { weight: 2, arbitrary: fc.constantFrom(...SPECIAL_VALUES, '', 'female', 'phm-icb-key') },
+  )
+  .map((text) => text.replace(/\u0000/g, '\u0001'));
+
+/** A pseudonym key name: letters, digits, `-` and `_` (it also names an environment variable). */
+const keyName = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_-]{0,20}$/);
 
 // ------------------------------------------------------------------ expression generators
 
@@ -339,7 +347,7 @@ function expr(scope: Scope, ty: Ty, depth: number): fc.Arbitrary<Node> {
         () => fc.tuple(fnName('postcode_district'), sub('text')).map(([n, a]) => call(n, a)),
         () => fc.tuple(fnName('age_band'), sub('date'), fc.option(fc.integer({ min: 1, max: 20 }), { nil: undefined })).map(([n, a, width]) => (width === undefined ? call(n, a) : call(n, a, num(String(width))))),
         () =>
-          fc.tuple(fnName('pseudonym'), fcPick<Ty>(has(scope, 'code') ? ['text', 'integer', 'code'] : ['text', 'integer']).chain((t) => sub(t)), literalText).map(([n, a, key]) => call(n, a, { kind: 'string', value: key })),
+          fc.tuple(fnName('pseudonym'), fcPick<Ty>(has(scope, 'code') ? ['text', 'integer', 'code'] : ['text', 'integer']).chain((t) => sub(t)), keyName).map(([n, a, key]) => call(n, a, { kind: 'string', value: key })),
         () => fc.tuple(fnName('coalesce'), fc.array(sub('text'), { minLength: 2, maxLength: 3 })).map(([n, a]) => call(n, ...a)),
       );
       break;

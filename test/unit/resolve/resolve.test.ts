@@ -109,3 +109,38 @@ describe('the fingerprint', () => {
     expect(new Set(variants).size).toBe(variants.length);
   });
 });
+
+describe('values the SQL could not take are refused at resolve time', () => {
+  const text = read('phm-warehouse.exdef.yaml');
+  /** The error diagnostics of phm-warehouse with one edit, as code and line:col. */
+  const errorsAfter = (from: string, to: string) => {
+    const next = text.replace(from, to);
+    expect(next, from).not.toBe(text);
+    return checkDefinitionText('e.exdef.yaml', next, { catalogue })
+      .diagnostics.filter((d) => d.severity === 'error')
+      .map((d) => ({ code: d.code, message: d.message, at: `${d.span?.start.line}:${d.span?.start.column}` }));
+  };
+
+  it('a NUL character in a text literal', () => {
+    const errors = errorsAfter("value: pseudonym(nhs_number, 'phm-icb-key')", "value: \"coalesce(sex, 'a\\0b')\"");
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: 'nul-in-text', message: expect.stringMatching(/NUL character/) });
+  });
+
+  it('an age band width, decimal places or key name out of range', () => {
+    expect(errorsAfter('value: year(date_of_birth)', 'value: age_band(date_of_birth, 0)')[0]).toMatchObject({ code: 'argument-out-of-range', message: expect.stringMatching(/band width from 1 to 90 years, not 0/) });
+    expect(errorsAfter('value: year(date_of_birth)', 'value: age_band(date_of_birth, 91)')[0]?.code).toBe('argument-out-of-range');
+    expect(errorsAfter('value: value_numeric', 'value: round(value_numeric, 11)')[0]).toMatchObject({ code: 'argument-out-of-range', message: expect.stringMatching(/decimal places from 0 to 10/) });
+    expect(errorsAfter("pseudonym(nhs_number, 'phm-icb-key')", "pseudonym(nhs_number, 'bad key!')")[0]).toMatchObject({ code: 'argument-out-of-range', message: expect.stringMatching(/key name of letters, digits/) });
+    expect(errorsAfter('value: year(date_of_birth)', 'value: age_band(date_of_birth, 90)')).toEqual([]);
+  });
+
+  it('in delta mode, a field named like a column exdef adds', () => {
+    const errors = errorsAfter('mode: full', 'mode: delta').concat();
+    expect(errors).toEqual([]);
+    const renamed = text.replace('mode: full', 'mode: delta').replace('- name: sex', '- name: record_id');
+    const found = checkDefinitionText('e.exdef.yaml', renamed, { catalogue }).diagnostics.filter((d) => d.severity === 'error');
+    expect(found.map((d) => d.code)).toEqual(['reserved-field-name']);
+    expect(found[0]!.message).toMatch(/in delta mode exdef adds a column called `record_id`/);
+  });
+});
