@@ -5,7 +5,7 @@ import { definitionDigest, fingerprint } from '../ir/fingerprint.js';
 import { exemptionProblems } from '../policy/exemptions.js';
 import type { Policy } from '../policy/policy.js';
 import { parameterNames } from './compiler-db.js';
-import { deltaQuery, fullQuery, outputColumns, type OutputColumn } from './dataset-query.js';
+import { deltaQuery, fullQuery, identification, kAnonymityQuery, outputColumns, quasiIdentifierFields, type OutputColumn } from './dataset-query.js';
 import { ParameterSet, type ParameterSpec } from './parameters.js';
 import { optOutsApplied, populationStateQuery } from './population.js';
 import { aliasMaker, terminologyTables, type SqlContext } from './sql-context.js';
@@ -33,6 +33,12 @@ export interface CompiledDataset {
   full: CompiledQuery;
   /** Rows changed in the window, as upserts and deletions (delta definitions only). */
   delta?: CompiledQuery;
+  /** How the dataset presents people, and its k-anonymity query (columns k, groups) when it has quasi-identifiers. */
+  disclosure: {
+    identification: 'identified' | 'pseudonymised' | 'de-identified';
+    quasiIdentifiers: string[];
+    kAnonymity?: CompiledQuery;
+  };
 }
 
 /** The compiled plan: plain data, written as plan.json, read by the executor and the report. */
@@ -130,7 +136,10 @@ export function compileExtract(definition: ExtractDefinition, options: CompileOp
       table: dataset.table,
       columns: outputColumns(ctx, dataset),
       full: compile(fullQuery(ctx, dataset), `dataset ${dataset.name}`),
+      disclosure: { identification: identification(dataset), quasiIdentifiers: quasiIdentifierFields(dataset).map((f) => f.name) },
     };
+    const k = kAnonymityQuery(ctx, dataset);
+    if (k) compiled.disclosure.kAnonymity = compile(k, `dataset ${dataset.name} (k-anonymity)`);
     if (dataset.description !== undefined) compiled.description = dataset.description;
     if (definition.mode === 'delta') compiled.delta = compile(deltaQuery(ctx, dataset), `dataset ${dataset.name} (delta)`);
     return compiled;

@@ -1,7 +1,7 @@
 import { sql, type RawBuilder, type SelectQueryBuilder } from 'kysely';
 import { findRelation, tableOf, type CatalogueTable } from '../catalogue/catalogue.js';
 import type { RelationStep, ValueType } from '../ir/expression.js';
-import type { Dataset } from '../ir/extract-definition.js';
+import type { Dataset, Field } from '../ir/extract-definition.js';
 import { CompileError } from './compile-error.js';
 import { compilerKysely } from './compiler-db.js';
 import { applyJoins, expressionSql, relationConditions, Scope } from './expression-sql.js';
@@ -33,12 +33,18 @@ function queryContext(base: SqlContext, dependencies?: Map<string, RelationStep[
   return ctx;
 }
 
+/**
+ * The columns of a dataset query: in per-practice layout first the practice each row goes to (the
+ * executor routes on it and does not write it), then the fields, then in delta mode the record id
+ * and change type.
+ */
 export function outputColumns(ctx: SqlContext, dataset: Dataset): OutputColumn[] {
-  const columns: OutputColumn[] = dataset.fields.map((f) => ({ name: f.name, type: f.type, role: 'field' as const }));
+  const columns: OutputColumn[] = [];
+  if (ctx.definition.output.layout === 'per_practice') columns.push({ name: PRACTICE_COLUMN, type: 'text', role: 'practice' });
+  columns.push(...dataset.fields.map((f) => ({ name: f.name, type: f.type, role: 'field' as const })));
   if (ctx.definition.mode === 'delta') {
     columns.push({ name: 'record_id', type: 'text', role: 'record_id' }, { name: 'change_type', type: 'text', role: 'change_type' });
   }
-  if (ctx.definition.output.layout === 'per_practice') columns.push({ name: PRACTICE_COLUMN, type: 'text', role: 'practice' });
   return columns;
 }
 
@@ -49,7 +55,9 @@ export function outputColumns(ctx: SqlContext, dataset: Dataset): OutputColumn[]
  */
 export function fullQuery(base: SqlContext, dataset: Dataset): AnySelect {
   const ctx = queryContext(base);
-  const query = datasetSelect(ctx, dataset, withPopulation(ctx), 'upsert').orderBy(orderKey(ctx, dataset));
+  let query = datasetSelect(ctx, dataset, withPopulation(ctx), 'upsert');
+  if (ctx.definition.output.layout === 'per_practice') query = query.orderBy(sql.ref(PRACTICE_COLUMN));
+  query = query.orderBy(orderKey(ctx, dataset));
   markNode({ kind: 'dataset-root' }, query.toOperationNode());
   return query;
 }
@@ -101,11 +109,9 @@ export function deltaQuery(base: SqlContext, dataset: Dataset): AnySelect {
   const both = upsert.unionAll(removed);
   markNode({ kind: 'dataset-root' }, both.toOperationNode());
   // WITH ... SELECT * FROM (<upserts> UNION ALL <deletions>) AS delta ORDER BY record_id, change_type
-  const output = query
-    .selectFrom(both.as('delta'))
-    .selectAll()
-    .orderBy('delta.record_id')
-    .orderBy('delta.change_type') as AnySelect;
+  let output = query.selectFrom(both.as('delta')).selectAll() as AnySelect;
+  if (ctx.definition.output.layout === 'per_practice') output = output.orderBy(`delta.${PRACTICE_COLUMN}`);
+  output = output.orderBy('delta.record_id').orderBy('delta.change_type');
   markNode({ kind: 'delta-output' }, output.toOperationNode());
   return output;
 }
@@ -126,7 +132,7 @@ function keyIn(pk: string[], keys: string[], cte: string): RawBuilder<boolean> {
  * `delete` selects the rows that do not qualify (no guards can hold for them) and outputs their
  * record id only.
  */
-function datasetSelect(ctx: SqlContext, dataset: Dataset, from: { selectFrom: (t: string) => AnySelect }, kind: 'upsert' | 'delete'): AnySelect {
+function datasetSelect(ctx: SqlContext, dataset: Dataset, from: { selectFrom: (t: string) => AnySelect }, kind: 'upsert' | 'delete' | 'groups'): AnySelect {
   const root = tableOf(ctx.catalogue, dataset.table);
   const scope = new Scope(ctx, root, 't', { label: `dataset ${dataset.name}`, path: [], inPopulation: false });
   const fields = dataset.fields.map((field) => {
@@ -154,7 +160,7 @@ function datasetSelect(ctx: SqlContext, dataset: Dataset, from: { selectFrom: (t
   }
   query = applyJoins(query, scope);
   const guards = rowGuards(ctx, root, 't');
-  if (kind === 'upsert') {
+  if (kind !== 'delete') {
     for (const guard of guards) query = query.where(guard);
     if (filter) query = query.where(filter);
   } else {
@@ -165,14 +171,26 @@ function datasetSelect(ctx: SqlContext, dataset: Dataset, from: { selectFrom: (t
     query = query.where(qualifies.length > 0 ? sql<boolean>`NOT (${sql.join(qualifies, sql` AND `)})` : sql<boolean>`FALSE`);
   }
 
-  const selections: ReturnType<RawBuilder<any>['as']>[] = fields.map(({ field, value }) => {
+  if (kind === 'groups') {
+    // The size of each group of rows sharing the values of the quasi-identifiers: distinct patients.
+    const groupBy = quasiIdentifierFields(dataset).map((f) => fields.find((x) => x.field === f)!.value);
+    const size = root.patientColumn ? sql`count(DISTINCT ${column('p', 'patient_id')})` : sql`count(*)`;
+    return groupBy.reduce((q, g) => q.groupBy(g), query.select(size.as('n')));
+  }
+  const selections: ReturnType<RawBuilder<any>['as']>[] = [];
+  if (ctx.definition.output.layout === 'per_practice') {
+    const routed = sql`${practice}`;
+    markNode({ kind: 'practice-routing' }, routed.toOperationNode());
+    selections.push(routed.as(PRACTICE_COLUMN));
+  }
+  selections.push(...fields.map(({ field, value }) => {
     if (kind === 'delete') {
       const empty = sql`NULL::text`;
       markNode({ kind: 'null-field' }, empty.toOperationNode());
       return empty.as(identifier(field.name));
     }
     return outputText(value, field.type).as(identifier(field.name));
-  });
+  }));
   if (ctx.definition.mode === 'delta') {
     const recordId = recordIdSql(ctx, root, 't');
     markNode({ kind: 'record-id', alias: 't' }, recordId.toOperationNode());
@@ -180,12 +198,39 @@ function datasetSelect(ctx: SqlContext, dataset: Dataset, from: { selectFrom: (t
     markNode({ kind: 'change-type' }, changeType.toOperationNode());
     selections.push(recordId.as('record_id'), changeType.as('change_type'));
   }
-  if (ctx.definition.output.layout === 'per_practice') {
-    const routed = sql`${practice}`;
-    markNode({ kind: 'practice-routing' }, routed.toOperationNode());
-    selections.push(routed.as(PRACTICE_COLUMN));
-  }
   return query.select(selections);
+}
+
+/**
+ * The fields that let a row be singled out by combination: those read from a quasi-identifier or
+ * a direct identifier, generalised or not, but not pseudonyms (a linkage key is unique by design).
+ */
+export function quasiIdentifierFields(dataset: Dataset): Field[] {
+  return dataset.fields.filter((f) => (f.sourceClassification === 'quasi_identifier' || f.sourceClassification === 'direct_identifier') && f.transform !== 'pseudonym');
+}
+
+/** How a dataset presents people: named (a direct identifier), by pseudonym, or neither. */
+export function identification(dataset: Dataset): 'identified' | 'pseudonymised' | 'de-identified' {
+  if (dataset.fields.some((f) => f.sourceClassification === 'direct_identifier' && f.transform !== 'pseudonym')) return 'identified';
+  if (dataset.fields.some((f) => f.transform === 'pseudonym')) return 'pseudonymised';
+  return 'de-identified';
+}
+
+/**
+ * k-anonymity on the data: the smallest number of patients (rows, for a table without patients)
+ * sharing one combination of the dataset's quasi-identifier values, over every row the full
+ * extract would give, by SQL (no row leaves the database). Undefined without quasi-identifiers.
+ */
+export function kAnonymityQuery(base: SqlContext, dataset: Dataset): AnySelect | undefined {
+  if (quasiIdentifierFields(dataset).length === 0) return undefined;
+  const ctx = queryContext(base);
+  const groups = datasetSelect(ctx, dataset, compilerKysely(), 'groups');
+  markNode({ kind: 'dataset-root' }, groups.toOperationNode());
+  const query = withPopulation(ctx)
+    .selectFrom(groups.as('g'))
+    .select([sql`min(${sql.ref('g.n')})`.as('k'), sql`count(*)`.as('groups')]) as AnySelect;
+  markNode({ kind: 'k-anonymity' }, query.toOperationNode());
+  return query;
 }
 
 /**

@@ -49,6 +49,7 @@ export type GuardKind =
   | 'population-state'
   | 'dataset-root'
   | 'delta-output'
+  | 'k-anonymity'
   | 'sensitive-code-set';
 
 export interface GuardInfo {

@@ -12,11 +12,12 @@ export async function layoutSql(sqlText: string): Promise<string> {
 }
 
 /** What the SQL file of one query is: a dataset's full or delta query, or the population. */
-export type QueryFileKind = { kind: 'dataset'; dataset: CompiledDataset; variant: 'full' | 'delta' } | { kind: 'population' };
+export type QueryFileKind = { kind: 'dataset'; dataset: CompiledDataset; variant: 'full' | 'delta' | 'k-anonymity' } | { kind: 'population' };
 
 /** A .sql file: a header that says what the query is, its guards and each parameter, then the query. */
 export async function sqlFile(plan: CompiledPlan, file: QueryFileKind): Promise<string> {
-  const query: CompiledQuery = file.kind === 'population' ? plan.population : file.variant === 'full' ? file.dataset.full : file.dataset.delta!;
+  const query: CompiledQuery =
+    file.kind === 'population' ? plan.population : file.variant === 'full' ? file.dataset.full : file.variant === 'delta' ? file.dataset.delta! : file.dataset.disclosure.kAnonymity!;
   const d = plan.definition;
   const lines: string[] = [
     `exdef compiled SQL for ${d.id} version ${d.version} (${d.file}). Do not edit: recompile with exdef compile.`,
@@ -27,8 +28,12 @@ export async function sqlFile(plan: CompiledPlan, file: QueryFileKind): Promise<
     lines.push('query: the population (every patient of it, their practice and whether an opt-out leaves them out)');
   } else {
     const ds = file.dataset;
-    lines.push(`query: dataset ${ds.name} (from ${ds.table}), ${file.variant === 'full' ? (plan.definition.mode === 'delta' ? 'full extract (first run or new baseline)' : 'full extract') : 'delta: rows changed in (window_start, window_end]'}`);
-    lines.push(`columns: ${ds.columns.map((c) => `${c.name} (${c.role === 'field' ? c.type : c.role})`).join(', ')}`);
+    if (file.variant === 'k-anonymity') {
+      lines.push(`query: dataset ${ds.name} (from ${ds.table}), k-anonymity: the smallest number of patients sharing one combination of ${ds.disclosure.quasiIdentifiers.join(', ')} (columns k, groups)`);
+    } else {
+      lines.push(`query: dataset ${ds.name} (from ${ds.table}), ${file.variant === 'full' ? (plan.definition.mode === 'delta' ? 'full extract (first run or new baseline)' : 'full extract') : 'delta: rows changed in (window_start, window_end]'}`);
+      lines.push(`columns: ${ds.columns.map((c) => `${c.name} (${c.role === 'field' ? c.type : c.role})`).join(', ')}`);
+    }
   }
   lines.push(...guardLines(plan));
   lines.push('parameters:');

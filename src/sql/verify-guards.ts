@@ -110,6 +110,11 @@ export function verifyGuards(root: OperationNode, expectations: GuardExpectation
 function checkRoot(root: Node, fail: (problem: string) => never): void {
   const mark = guardOf(root)?.kind;
   if (mark === 'dataset-root' || mark === 'population-state') return;
+  if (mark === 'k-anonymity') {
+    const derived = root['from']?.froms?.[0]?.node as Node | undefined;
+    if (!derived || guardOf(derived)?.kind !== 'dataset-root') fail('the k-anonymity query does not read a dataset select');
+    return;
+  }
   if (mark === 'delta-output') {
     const derived = root['from']?.froms?.[0]?.node as Node | undefined;
     const branches: Node[] = derived ? [derived, ...((derived['setOperations'] ?? []) as Node[]).map((s) => s['expression'] as Node)] : [];

@@ -336,7 +336,7 @@ function outputRow(fields: string[], values: Record<string, string> | null, reco
 
 /**
  * Every qualifying row of a patient in the population (opted-out patients are not in it): a full
- * extract. In a per_practice layout each row also names its patient's practice.
+ * extract. In a per_practice layout each row also names its patient's practice (the first column).
  */
 export function expectedFull(
   name: ModelDatasetName,

@@ -26,7 +26,11 @@ function runValues(plan: CompiledPlan): RunValues {
 function queriesOf(plan: CompiledPlan): [string, CompiledQuery][] {
   return [
     ['population', plan.population],
-    ...plan.datasets.flatMap((d): [string, CompiledQuery][] => (d.delta ? [[d.name, d.full], [`${d.name} (delta)`, d.delta]] : [[d.name, d.full]])),
+    ...plan.datasets.flatMap((d): [string, CompiledQuery][] => [
+      [d.name, d.full],
+      ...(d.delta ? [[`${d.name} (delta)`, d.delta] as [string, CompiledQuery]] : []),
+      ...(d.disclosure.kAnonymity ? [[`${d.name} (k-anonymity)`, d.disclosure.kAnonymity] as [string, CompiledQuery]] : []),
+    ]),
   ];
 }
 
@@ -102,7 +106,8 @@ for (const engine of testEngines()) {
           const explained = await s.db.query(`EXPLAIN ${query.sql}`, params);
           expect(explained.length, what).toBeGreaterThan(0);
           const rows = await s.db.query(query.sql, params);
-          const columns = what === 'population' ? ['patient_id', 'practice', 'opted_out'] : plan.datasets.find((d) => what.startsWith(d.name))!.columns.map((c) => c.name);
+          const columns =
+            what === 'population' ? ['patient_id', 'practice', 'opted_out'] : what.endsWith('(k-anonymity)') ? ['k', 'groups'] : plan.datasets.find((d) => what.startsWith(d.name))!.columns.map((c) => c.name);
           if (rows.length > 0) expect(Object.keys(rows[0]!), what).toEqual(columns);
         }
       });

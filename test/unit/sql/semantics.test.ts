@@ -272,7 +272,7 @@ describe.each(testEngines())('compiled full extracts on %s match the specificati
    * are exactly `expected`, as multisets.
    */
   async function expectDataset(ex: Prepared, dataset: string, fields: string[], expected: TextRow[]): Promise<void> {
-    const columns = ex.plan.definition.layout === 'per_practice' ? [...fields, '__practice'] : fields;
+    const columns = ex.plan.definition.layout === 'per_practice' ? ['__practice', ...fields] : fields;
     expect(ex.plan.datasets.find((d) => d.name === dataset)?.columns.map((c) => c.name), `columns of ${dataset}`).toEqual(columns);
     const actual = await ex.rows(dataset);
     expect(rowDifference(actual, expected, columns), `rows of ${dataset}`).toEqual({ rows: expected.length, missing: [], unexpected: [] });

@@ -205,6 +205,215 @@ ORDER BY
 -- exdef compiled SQL for diabetes-recall version 2 (definitions/diabetes-recall.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint c85cc02ac2968cbb2581dfe71d9f373d6a5e78f5f1df600a7744ff67f6f07fe0
 -- digest      2038040b7016a3e2d7397bf413442c184fb265503dfcde827a6c40480ba5ba94
+-- query: dataset due_for_review (from patient), k-anonymity: the smallest number of patients sharing one combination of nhs_number, given_name, family_name, address, postcode, mobile (columns k, groups)
+-- guards: population: registered on the snapshot date at A81001; every registration type; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs overridden; National Data Opt-out not applicable
+-- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column
+-- parameters:
+--   $1 concept_999004351000000109 bigint = 999004351000000109: SNOMED CT concept 999004351000000109 |General practice summary data sharing exclusion for gender related issues simple reference set| (policy set gender_reassignment)
+--   $2 concept_1955851000000101 bigint = 1955851000000101: SNOMED CT concept 1955851000000101 |National Health Service secondary use data exclusions due to Gender Recognition Act 2004 simple reference set| (policy set gender_reassignment)
+--   $3 concept_118199002 bigint = 118199002: SNOMED CT concept 118199002 |Finding relating to sexuality and sexual activity| (policy set sexuality)
+--   $4 concept_365957000 bigint = 365957000: SNOMED CT concept 365957000 |Finding related to sexual relationship| (policy set sexuality)
+--   $5 concept_118200004 bigint = 118200004: SNOMED CT concept 118200004 |Finding related to sexual state| (policy set sexuality)
+--   $6 concept_171023003 bigint = 171023003: SNOMED CT concept 171023003 |Psychosexual counseling| (policy set sexuality)
+--   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
+--   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
+--   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
+--   $11 practices text[] = {A81001}: the practices in scope (ODS codes)
+--   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $13 concept_73211009 bigint = 73211009: SNOMED CT concept 73211009 |Diabetes mellitus| (dataset due_for_review, WHERE, exists(observations))
+--   $14 concept_43396009 bigint = 43396009: SNOMED CT concept 43396009 |Haemoglobin A1c measurement| (dataset due_for_review, WHERE, exists(observations))
+--   $15 literal_1 interval = '12 months': dataset due_for_review, WHERE, exists(observations): interval '12 months' [definitions/diabetes-recall.exdef.yaml:58:54]
+
+WITH
+  "sensitive_codes" AS (
+    SELECT
+      "z"."code"
+    FROM
+      (
+        SELECT
+          "m1"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m1"
+        WHERE
+          "m1"."active"
+          AND "m1"."refset_id" IN ($1::bigint, $2::bigint)
+        UNION
+        SELECT
+          "c1"."descendant_id"
+        FROM
+          "terminology"."closure" AS "c1"
+        WHERE
+          "c1"."ancestor_id" IN ($3::bigint, $4::bigint, $5::bigint, $6::bigint)
+        UNION
+        SELECT
+          "m2"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m2"
+        WHERE
+          "m2"."active"
+          AND "m2"."refset_id" IN ($7::bigint)
+        UNION
+        SELECT
+          "m3"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m3"
+        WHERE
+          "m3"."active"
+          AND "m3"."refset_id" IN ($8::bigint)
+        UNION
+        SELECT
+          "m4"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m4"
+        WHERE
+          "m4"."active"
+          AND "m4"."refset_id" IN ($9::bigint)
+      ) AS z (code)
+  ),
+  "population_base" AS (
+    SELECT DISTINCT
+      ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
+      "r"."practice_ods" AS "practice",
+      "r"."registration_id" AS "registration_key_1",
+      FALSE AS "opted_out"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= $10::date
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND (
+        "pt"."date_of_death" IS NULL
+        OR "pt"."date_of_death" > $10::date
+      )
+    ORDER BY
+      "pt"."patient_id",
+      ("r"."registration_type" = $12::text) DESC,
+      "r"."start_date",
+      "r"."registration_id"
+  ),
+  "population" AS (
+    SELECT
+      "b"."patient_id",
+      "b"."practice",
+      "b"."registration_key_1"
+    FROM
+      "population_base" AS "b"
+    WHERE
+      NOT "b"."opted_out"
+  )
+SELECT
+  min("g"."n") AS "k",
+  count(*) AS "groups"
+FROM
+  (
+    SELECT
+      count(DISTINCT "p"."patient_id") AS "n"
+    FROM
+      "reporting"."patient" AS "t"
+      INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
+    WHERE
+      "t"."deleted_at" IS NULL
+      AND NOT COALESCE(
+        "t"."ethnicity_code" IN (
+          SELECT
+            "code"
+          FROM
+            "sensitive_codes"
+        ),
+        FALSE
+      )
+      AND (
+        (
+          EXISTS (
+            SELECT
+              1 AS "found"
+            FROM
+              "reporting"."observation" AS "e1"
+            WHERE
+              "e1"."patient_id" = "t"."patient_id"
+              AND "e1"."deleted_at" IS NULL
+              AND "e1"."confidential" IS FALSE
+              AND NOT COALESCE(
+                "e1"."code" IN (
+                  SELECT
+                    "code"
+                  FROM
+                    "sensitive_codes"
+                ),
+                FALSE
+              )
+              AND (
+                "e1"."code" IN (
+                  SELECT
+                    "c1"."descendant_id"
+                  FROM
+                    "terminology"."closure" AS "c1"
+                  WHERE
+                    "c1"."ancestor_id" IN ($13::bigint)
+                )
+              )
+          )
+        )
+        AND (
+          NOT (
+            EXISTS (
+              SELECT
+                1 AS "found"
+              FROM
+                "reporting"."observation" AS "e2"
+              WHERE
+                "e2"."patient_id" = "t"."patient_id"
+                AND "e2"."deleted_at" IS NULL
+                AND "e2"."confidential" IS FALSE
+                AND NOT COALESCE(
+                  "e2"."code" IN (
+                    SELECT
+                      "code"
+                    FROM
+                      "sensitive_codes"
+                  ),
+                  FALSE
+                )
+                AND (
+                  (
+                    "e2"."code" IN (
+                      SELECT
+                        "c2"."descendant_id"
+                      FROM
+                        "terminology"."closure" AS "c2"
+                      WHERE
+                        "c2"."ancestor_id" IN ($14::bigint)
+                    )
+                  )
+                  AND (
+                    "e2"."effective_date" >= (($10::date - $15::interval))::date
+                  )
+                )
+            )
+          )
+        )
+      )
+    GROUP BY
+      "t"."nhs_number",
+      "t"."given_name",
+      "t"."family_name",
+      "t"."address_line",
+      "t"."postcode",
+      "t"."phone"
+  ) AS "g";
+
+-- exdef compiled SQL for diabetes-recall version 2 (definitions/diabetes-recall.exdef.yaml). Do not edit: recompile with exdef compile.
+-- fingerprint c85cc02ac2968cbb2581dfe71d9f373d6a5e78f5f1df600a7744ff67f6f07fe0
+-- digest      2038040b7016a3e2d7397bf413442c184fb265503dfcde827a6c40480ba5ba94
 -- query: the population (every patient of it, their practice and whether an opt-out leaves them out)
 -- guards: population: registered on the snapshot date at A81001; every registration type; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs overridden; National Data Opt-out not applicable
 -- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column

@@ -2,7 +2,7 @@
 -- fingerprint 8f7577074aeb1ce9f4b1b45ec3c1858cbb0d44df1f41e0eeb4a0f9dcabd11e88
 -- digest      e6d16a13f70259bea2029da3b76db5836f9b530d3b11e50a330ffabda432f4a2
 -- query: dataset people (from patient), full extract
--- columns: person_key (text), birth_year (integer), sex (text), postcode_district (text), __practice (practice)
+-- columns: __practice (practice), person_key (text), birth_year (integer), sex (text), postcode_district (text)
 -- guards: population: registered on the snapshot date at A81001, A81002, A81003; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-outs respected
 -- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column
 -- parameters:
@@ -138,6 +138,7 @@ WITH
       NOT "b"."opted_out"
   )
 SELECT
+  "p"."practice" AS "__practice",
   encode(
     hmac (
       convert_to(("t"."nhs_number")::text, 'UTF8'),
@@ -163,8 +164,7 @@ SELECT
       ''
     ),
     ''
-  ) AS "postcode_district",
-  "p"."practice" AS "__practice"
+  ) AS "postcode_district"
 FROM
   "reporting"."patient" AS "t"
   INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
@@ -180,13 +180,191 @@ WHERE
     FALSE
   )
 ORDER BY
+  "__practice",
   "t"."patient_id";
 
 -- exdef compiled SQL for phm-warehouse version 1 (definitions/phm-warehouse.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint 8f7577074aeb1ce9f4b1b45ec3c1858cbb0d44df1f41e0eeb4a0f9dcabd11e88
 -- digest      e6d16a13f70259bea2029da3b76db5836f9b530d3b11e50a330ffabda432f4a2
+-- query: dataset people (from patient), k-anonymity: the smallest number of patients sharing one combination of birth_year, sex, postcode_district (columns k, groups)
+-- guards: population: registered on the snapshot date at A81001, A81002, A81003; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-outs respected
+-- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column
+-- parameters:
+--   $1 concept_999004351000000109 bigint = 999004351000000109: SNOMED CT concept 999004351000000109 |General practice summary data sharing exclusion for gender related issues simple reference set| (policy set gender_reassignment)
+--   $2 concept_1955851000000101 bigint = 1955851000000101: SNOMED CT concept 1955851000000101 |National Health Service secondary use data exclusions due to Gender Recognition Act 2004 simple reference set| (policy set gender_reassignment)
+--   $3 concept_118199002 bigint = 118199002: SNOMED CT concept 118199002 |Finding relating to sexuality and sexual activity| (policy set sexuality)
+--   $4 concept_365957000 bigint = 365957000: SNOMED CT concept 365957000 |Finding related to sexual relationship| (policy set sexuality)
+--   $5 concept_118200004 bigint = 118200004: SNOMED CT concept 118200004 |Finding related to sexual state| (policy set sexuality)
+--   $6 concept_171023003 bigint = 171023003: SNOMED CT concept 171023003 |Psychosexual counseling| (policy set sexuality)
+--   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
+--   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
+--   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
+--   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
+--   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
+--   $12 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
+--   $13 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
+--   $14 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+
+WITH
+  "sensitive_codes" AS (
+    SELECT
+      "z"."code"
+    FROM
+      (
+        SELECT
+          "m1"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m1"
+        WHERE
+          "m1"."active"
+          AND "m1"."refset_id" IN ($1::bigint, $2::bigint)
+        UNION
+        SELECT
+          "c1"."descendant_id"
+        FROM
+          "terminology"."closure" AS "c1"
+        WHERE
+          "c1"."ancestor_id" IN ($3::bigint, $4::bigint, $5::bigint, $6::bigint)
+        UNION
+        SELECT
+          "m2"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m2"
+        WHERE
+          "m2"."active"
+          AND "m2"."refset_id" IN ($7::bigint)
+        UNION
+        SELECT
+          "m3"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m3"
+        WHERE
+          "m3"."active"
+          AND "m3"."refset_id" IN ($8::bigint)
+        UNION
+        SELECT
+          "m4"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m4"
+        WHERE
+          "m4"."active"
+          AND "m4"."refset_id" IN ($9::bigint)
+      ) AS z (code)
+  ),
+  "population_base" AS (
+    SELECT DISTINCT
+      ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
+      "r"."practice_ods" AS "practice",
+      "r"."registration_id" AS "registration_key_1",
+      (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $10::text
+            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+        OR EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o2"
+          WHERE
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $12::text
+            AND "o2"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            AND (
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      ) AS "opted_out"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $11::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= $11::date
+      )
+      AND "r"."practice_ods" = ANY ($13::TEXT[])
+      AND "r"."registration_type" = $14::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND (
+        "pt"."date_of_death" IS NULL
+        OR "pt"."date_of_death" > $11::date
+      )
+    ORDER BY
+      "pt"."patient_id",
+      ("r"."registration_type" = $14::text) DESC,
+      "r"."start_date",
+      "r"."registration_id"
+  ),
+  "population" AS (
+    SELECT
+      "b"."patient_id",
+      "b"."practice",
+      "b"."registration_key_1"
+    FROM
+      "population_base" AS "b"
+    WHERE
+      NOT "b"."opted_out"
+  )
+SELECT
+  min("g"."n") AS "k",
+  count(*) AS "groups"
+FROM
+  (
+    SELECT
+      count(DISTINCT "p"."patient_id") AS "n"
+    FROM
+      "reporting"."patient" AS "t"
+      INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
+    WHERE
+      "t"."deleted_at" IS NULL
+      AND NOT COALESCE(
+        "t"."ethnicity_code" IN (
+          SELECT
+            "code"
+          FROM
+            "sensitive_codes"
+        ),
+        FALSE
+      )
+    GROUP BY
+      (
+        EXTRACT(
+          YEAR
+          FROM
+            "t"."date_of_birth"::timestamp
+        )
+      )::integer,
+      "t"."sex",
+      NULLIF(
+        regexp_replace(
+          upper(regexp_replace("t"."postcode", '\s+', '', 'g')),
+          '[0-9][A-Z]{2}$',
+          ''
+        ),
+        ''
+      )
+  ) AS "g";
+
+-- exdef compiled SQL for phm-warehouse version 1 (definitions/phm-warehouse.exdef.yaml). Do not edit: recompile with exdef compile.
+-- fingerprint 8f7577074aeb1ce9f4b1b45ec3c1858cbb0d44df1f41e0eeb4a0f9dcabd11e88
+-- digest      e6d16a13f70259bea2029da3b76db5836f9b530d3b11e50a330ffabda432f4a2
 -- query: dataset long_term_conditions (from observation), full extract
--- columns: person_key (text), condition_code (code), diagnosis_month (date), __practice (practice)
+-- columns: __practice (practice), person_key (text), condition_code (code), diagnosis_month (date)
 -- guards: population: registered on the snapshot date at A81001, A81002, A81003; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-outs respected
 -- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column
 -- parameters:
@@ -325,6 +503,7 @@ WITH
       NOT "b"."opted_out"
   )
 SELECT
+  "p"."practice" AS "__practice",
   encode(
     hmac (
       convert_to(("j1"."nhs_number")::text, 'UTF8'),
@@ -339,8 +518,7 @@ SELECT
       date_trunc('month', "t"."effective_date"::timestamp)
     )::date,
     'YYYY-MM-DD'
-  ) AS "diagnosis_month",
-  "p"."practice" AS "__practice"
+  ) AS "diagnosis_month"
 FROM
   "reporting"."observation" AS "t"
   INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
@@ -378,13 +556,14 @@ WHERE
     )
   )
 ORDER BY
+  "__practice",
   "t"."observation_id";
 
 -- exdef compiled SQL for phm-warehouse version 1 (definitions/phm-warehouse.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint 8f7577074aeb1ce9f4b1b45ec3c1858cbb0d44df1f41e0eeb4a0f9dcabd11e88
 -- digest      e6d16a13f70259bea2029da3b76db5836f9b530d3b11e50a330ffabda432f4a2
 -- query: dataset blood_pressure (from observation), full extract
--- columns: person_key (text), reading_code (code), value (numeric), reading_month (date), __practice (practice)
+-- columns: __practice (practice), person_key (text), reading_code (code), value (numeric), reading_month (date)
 -- guards: population: registered on the snapshot date at A81001, A81002, A81003; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-outs respected
 -- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column
 -- parameters:
@@ -522,6 +701,7 @@ WITH
       NOT "b"."opted_out"
   )
 SELECT
+  "p"."practice" AS "__practice",
   encode(
     hmac (
       convert_to(("j1"."nhs_number")::text, 'UTF8'),
@@ -537,8 +717,7 @@ SELECT
       date_trunc('month', "t"."effective_date"::timestamp)
     )::date,
     'YYYY-MM-DD'
-  ) AS "reading_month",
-  "p"."practice" AS "__practice"
+  ) AS "reading_month"
 FROM
   "reporting"."observation" AS "t"
   INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
@@ -581,6 +760,7 @@ WHERE
     )
   )
 ORDER BY
+  "__practice",
   "t"."observation_id";
 
 -- exdef compiled SQL for phm-warehouse version 1 (definitions/phm-warehouse.exdef.yaml). Do not edit: recompile with exdef compile.
