@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { Readable } from 'node:stream';
 
 export type Engine = 'pglite' | 'postgres';
 
@@ -24,6 +25,18 @@ export interface Session {
   cursor<R extends Row = Row>(sql: string, params: readonly unknown[], batchSize: number): AsyncIterable<R[]>;
   /** COPY ... FROM STDIN in text format. Returns the number of rows copied. */
   copyIn(target: CopyTarget, chunks: AsyncIterable<string> | Iterable<string>): Promise<number>;
+  /**
+   * `COPY (...) TO STDOUT ...` as a byte stream, on this session's connection (inside its
+   * transaction). Real PostgreSQL only: PGlite's COPY TO buffers the whole result, so the executor
+   * streams it through cursor() instead.
+   */
+  copyOut?(sql: string): CopyOut;
+}
+
+export interface CopyOut {
+  stream: Readable;
+  /** The rows COPY reported, once the stream has ended. */
+  rows(): number;
 }
 
 /** One connection layer over the two real engines exdef supports. */

@@ -1,6 +1,6 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { once } from 'node:events';
 import { connectionError, describePostgresUrl } from './connection-error.js';
 import { TEXT_PARSED_TYPES, type CopyTarget, type Database, type Row, type Session } from './database.js';
@@ -55,6 +55,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     },
     copyIn(copyTarget: CopyTarget, chunks: AsyncIterable<string> | Iterable<string>) {
       return copyInto(client, copyTarget, chunks);
+    },
+    copyOut(sql: string) {
+      const stream = client.query(copyTo(sql));
+      return { stream, rows: () => Number(stream.rowCount ?? 0) };
     },
   });
 

@@ -13,6 +13,8 @@ export interface RunValues {
   entered?: readonly string[];
   /** The delta state's record key (record ids are an HMAC of the row's key under it). */
   recordKey?: string;
+  /** A subset of the definition's practices to run for (`exdef run --practice`). */
+  practices?: readonly string[];
   /** Pseudonym keys by name. */
   keys?: ReadonlyMap<string, string>;
 }
@@ -61,6 +63,7 @@ function valueOf(spec: ParameterSpec, values: RunValues): string {
       return key;
     }
     default: {
+      if (spec.name === 'practices' && values.practices) return arrayLiteral(values.practices);
       const value = spec.value;
       if (value === undefined) throw new Error(`internal: parameter ${spec.name} has no value`);
       if (Array.isArray(value)) return arrayLiteral(value);

@@ -1,0 +1,181 @@
+import { Args, Flags } from '@oclif/core';
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { paletteFor, renderDiagnostics } from '../../diagnostics/render-terminal.js';
+import { chooseDatabase, openDatabase } from '../../db/open-database.js';
+import { countRows, existingTables } from '../../db/reporting-schema.js';
+import type { Database } from '../../db/database.js';
+import type { RunEvents, RunResult } from '../../execute/run-extract.js';
+import { ExdefError } from '../../failure.js';
+import { parseIsoDate, todayUtc } from '../../seed/calendar.js';
+import { ExdefCommand } from '../exdef-command.js';
+import { catalogueForCommand } from '../load-catalogue-for-cli.js';
+import { catalogueFlag, databaseFlag, jsonFlag } from '../shared-flags.js';
+import type { Catalogue } from '../../catalogue/catalogue.js';
+
+/** The demo-sized population the embedded database is seeded with when a run finds it empty. */
+const EMBEDDED_SEED = { practices: 3, patients: 2000, seed: 1 };
+
+export default class Run extends ExdefCommand {
+  static override summary = 'Run an approved definition into a ZIP of CSVs, with manifest and log file';
+  static override description = [
+    'Lints the definition (a definition with errors never runs), reads every dataset from one consistent read-only snapshot, streams each to CSV in the definition\'s dialect (COPY on PostgreSQL, a cursor on PGlite), measures k-anonymity on the data, and packages the CSVs — one per dataset, or a folder per practice — with manifest.json into one ZIP, S/MIME-encrypted (AES-256) to the recipient\'s certificate when the definition or --encrypt-to names one. The log file logs/im1_bulk_log_<date>.txt (seed 000\'s format) is written beside it, also when the run fails. Files are written under temporary names and renamed when complete.',
+    'A delta definition\'s first run, a --full run and a run after the definition changed (a new fingerprint) are full extracts; the others read the rows changed since the last successful run. The state (in the schema exdef_state of the database) advances only once the output is in place, and the window never passes a transaction still open, so no row committed late is lost.',
+    'Without --database (or EXDEF_DATABASE_URL) the run uses the embedded database in ./.exdef/pglite, seeding a synthetic population and the sample terminology first when it is empty. Exit codes: 0 complete, 1 the run failed or was refused, 2 usage or configuration errors.',
+  ].join('\n\n');
+  static override examples = [
+    { description: 'A run on the embedded database (seeded on first use)', command: '<%= config.bin %> run definitions/chis-immunisations.exdef.yaml --keys keys.yaml' },
+    { description: 'On PostgreSQL, into a directory the delivery picks up', command: '<%= config.bin %> run definitions/phm-warehouse.exdef.yaml --database postgres://exdef@db/reporting --out /srv/extracts/phm --keys /etc/exdef/keys.yaml' },
+    { description: 'A full extract of a delta definition for one practice, encrypted to a certificate', command: '<%= config.bin %> run definitions/chis-immunisations.exdef --practice A81001 --encrypt-to certificate.pem' },
+    { description: 'From cron: no progress display, a JSON summary', command: '<%= config.bin %> run definitions/chis-immunisations.exdef.yaml --quiet --json' },
+  ];
+  static override args = {
+    file: Args.string({ description: 'The approved definition (YAML or exdef language)', required: true }),
+  };
+  static override flags = {
+    database: databaseFlag,
+    out: Flags.string({ char: 'o', description: 'Output directory (default: extracts/<definition file name>)', helpValue: 'DIR' }),
+    today: Flags.string({ description: 'The extract date: the population, today() and ages are judged on it (YYYY-MM-DD; default: today, UTC)', helpValue: 'DATE' }),
+    full: Flags.boolean({ description: 'A full extract even when a delta is due (the delta state starts again from it)' }),
+    practice: Flags.string({ description: 'Run for this practice only (repeatable): a full extract, the delta state untouched', helpValue: 'ODS', multiple: true }),
+    force: Flags.boolean({ description: 'Run even when the schedule says it is not due' }),
+    keys: Flags.string({ description: 'YAML file of pseudonym keys (name: key); otherwise EXDEF_KEY_<NAME> variables', helpValue: 'FILE' }),
+    'encrypt-to': Flags.string({ description: "Recipient's certificate (PEM): deliver the ZIP S/MIME-encrypted as .zip.enc", helpValue: 'FILE' }),
+    concurrency: Flags.integer({ description: 'Datasets extracted at once on PostgreSQL, each on its own connection in the one snapshot', default: 2, min: 1, max: 8 }),
+    'statement-timeout': Flags.integer({ description: 'Cancel any one statement after this many seconds', default: 3600, min: 1, helpValue: 'SECONDS' }),
+    'late-writer-margin': Flags.integer({
+      description: "When other sessions' transactions cannot be seen, end the delta window this many seconds before now",
+      default: 3600,
+      min: 0,
+      helpValue: 'SECONDS',
+    }),
+    policy: Flags.string({ description: "An organisation's policy file, applied on top of the IM1 policy", helpValue: 'FILE' }),
+    terminology: Flags.string({ description: 'SNOMED CT RF2 snapshot directory lint evaluates code sets in (default: the shipped sample)', helpValue: 'DIR' }),
+    catalogue: catalogueFlag,
+    quiet: Flags.boolean({ char: 'q', description: 'Print errors only (for cron)' }),
+    json: jsonFlag,
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Run);
+    const extractDate = flags.today ?? todayUtc();
+    if (parseIsoDate(extractDate) === undefined) throw new ExdefError(`--today must be a date written YYYY-MM-DD, not ${JSON.stringify(extractDate)}`, { exitCode: 2 });
+    if (!existsSync(args.file)) throw new ExdefError(`${args.file}: no such file`, { exitCode: 2 });
+    for (const practice of flags.practice ?? []) {
+      if (!/^[A-Z][A-Z0-9]{2,7}$/.test(practice)) throw new ExdefError(`--practice ${JSON.stringify(practice)} is not an ODS code (e.g. A81001)`, { exitCode: 2 });
+    }
+    const catalogue = catalogueForCommand(flags.catalogue);
+    const out = flags.out ?? join('extracts', basename(args.file).replace(/\.exdef(\.ya?ml)?$/, ''));
+    const events = reporter(flags.quiet || flags.json, process.stderr);
+    const db = await this.openForRun(flags.database, catalogue, extractDate, events, flags.quiet || flags.json);
+    const { runExtract, RunRefused } = await import('../../execute/run-extract.js');
+    let result: RunResult;
+    try {
+      result = await runExtract({
+        file: args.file,
+        db,
+        catalogue,
+        out,
+        extractDate,
+        full: flags.full,
+        ...(flags.practice ? { practices: flags.practice } : {}),
+        force: flags.force,
+        ...(flags['encrypt-to'] ? { encryptTo: flags['encrypt-to'] } : {}),
+        ...(flags.keys ? { keysFile: flags.keys } : {}),
+        env: process.env,
+        concurrency: flags.concurrency,
+        statementTimeoutSeconds: flags['statement-timeout'],
+        lateWriterMarginSeconds: flags['late-writer-margin'],
+        ...(flags.policy ? { policyFile: flags.policy } : {}),
+        ...(flags.terminology ? { terminologyDir: flags.terminology } : {}),
+        events,
+      });
+    } catch (error) {
+      if (error instanceof RunRefused) process.stderr.write(renderDiagnostics(error.diagnostics.filter((d) => d.severity !== 'info'), undefined, paletteFor(process.stderr)));
+      throw error;
+    } finally {
+      events.close();
+      await db.close();
+    }
+    if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else if (!flags.quiet) process.stdout.write(summary(result));
+    if (result.stateError) throw new ExdefError(result.stateError, { exitCode: 1, step: 'state' });
+  }
+
+  /** The database; the embedded one is seeded with a synthetic population when it is empty. */
+  private async openForRun(url: string | undefined, catalogue: Catalogue, extractDate: string, events: Reporter, quiet: boolean): Promise<Database> {
+    const target = chooseDatabase({ url });
+    const db = await openDatabase({ url, maxConnections: 10 });
+    if (target.engine !== 'pglite') return db;
+    try {
+      const present = await existingTables(db, catalogue);
+      const patients = present.has('patient') ? await countRows(db, 'reporting', 'patient') : 0;
+      if (patients === 0) {
+        if (!quiet) events.step(`the embedded database (${db.target}) is empty: seeding ${EMBEDDED_SEED.patients.toLocaleString('en-GB')} synthetic patients and the sample terminology`);
+        const { seedDatabase } = await import('../../seed/seed-database.js');
+        await seedDatabase(db, catalogue, { ...EMBEDDED_SEED, asOf: extractDate, replace: true });
+      }
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
+    return db;
+  }
+}
+
+type Reporter = RunEvents & { close(): void };
+
+/**
+ * What a person watching sees: on a TTY one live line per dataset (rows, rows/s); otherwise plain
+ * lines as each step and dataset finishes; nothing but warnings and errors with --quiet or --json.
+ */
+function reporter(quiet: boolean, stream: NodeJS.WriteStream): Reporter {
+  const tty = Boolean(stream.isTTY) && !process.env['CI'];
+  const started = new Map<string, number>();
+  let live: string | undefined;
+  let lastDraw = 0;
+  const clearLive = () => {
+    if (live !== undefined) stream.write('\r\u001b[2K');
+    live = undefined;
+  };
+  const line = (text: string) => {
+    clearLive();
+    stream.write(`${text}\n`);
+  };
+  const rate = (rows: number, seconds: number) => `${Math.round(rows / Math.max(seconds, 0.001)).toLocaleString('en-GB')} rows/s`;
+  return {
+    warn: (message) => line(`warning: ${message}`),
+    step: (message) => {
+      if (!quiet) line(`${message} ...`);
+    },
+    datasetStarted(dataset) {
+      started.set(dataset, Date.now());
+    },
+    datasetRows(dataset, rows) {
+      if (quiet || !tty) return;
+      const now = Date.now();
+      if (now - lastDraw < 100) return;
+      lastDraw = now;
+      live = `  ${dataset}: ${rows.toLocaleString('en-GB')} rows, ${rate(rows, (now - (started.get(dataset) ?? now)) / 1000)}`;
+      stream.write(`\r\u001b[2K${live}`);
+    },
+    datasetFinished(dataset, files, seconds) {
+      if (quiet) return;
+      const rows = files.reduce((n, f) => n + f.rows, 0);
+      const bytes = files.reduce((n, f) => n + f.bytes, 0);
+      line(`  ${dataset}: ${rows.toLocaleString('en-GB')} rows, ${(bytes / 1e6).toFixed(1)} MB in ${seconds.toFixed(1)} s (${rate(rows, seconds)})${files.length > 1 ? `, ${files.length} files` : ''}`);
+    },
+    close: clearLive,
+  };
+}
+
+function summary(r: RunResult): string {
+  const lines = [
+    `${r.status.toLowerCase()}: ${r.definition.id} version ${r.definition.version}, ${r.mode} extract for ${r.extractDate} (${r.reason})`,
+    `  ${r.files.length} file${r.files.length === 1 ? '' : 's'}, ${r.rows.toLocaleString('en-GB')} rows, snapshot ${r.snapshot}${r.window ? `, changes in (${r.window.start}, ${r.window.end}]` : ''}`,
+    ...r.disclosure.filter((d) => d.k !== null).map((d) => `  k-anonymity of ${d.dataset}: ${d.k} (${d.quasiIdentifiers.join(' + ')}; threshold ${d.threshold})`),
+    `  output: ${r.output}${r.encrypted ? ' (S/MIME, AES-256)' : ''}`,
+    `  log:    ${r.log}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}

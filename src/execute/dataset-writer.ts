@@ -1,0 +1,164 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough, Readable, Transform, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Engine, Session } from '../db/database.js';
+import type { CompiledQuery } from '../sql/compile-extract.js';
+import type { OutputColumn } from '../sql/dataset-query.js';
+import { setConfigStatement, withSettingParameters } from './copy-sql.js';
+import { copyOptionsSql, CsvFormatter, crlfTransform, RecordRouter, type CsvDialect } from './csv.js';
+
+/** One CSV file of the extract, as the manifest lists it. */
+export interface WrittenFile {
+  /** Its path inside the ZIP: `people.csv`, or `A81001/people.csv` in per-practice layout. */
+  path: string;
+  dataset: string;
+  practice?: string;
+  rows: number;
+  bytes: number;
+  sha256: string;
+}
+
+export interface DatasetJob {
+  session: Session;
+  engine: Engine;
+  dataset: string;
+  query: CompiledQuery;
+  /** The bound values of the query's parameters, in `$n` order. */
+  params: readonly string[];
+  columns: readonly OutputColumn[];
+  dialect: CsvDialect;
+  /** The run's temporary directory. */
+  directory: string;
+  /** Per-practice layout: every practice in scope gets a file, with a header at least. */
+  practices?: readonly string[];
+  /** Called with rows written so far (approximately, as bytes arrive), for progress. */
+  onRows?: (rows: number) => void;
+}
+
+/** Rows fetched per round trip on PGlite. */
+const CURSOR_BATCH = 5000;
+
+/**
+ * Streams one dataset query to CSV on disk in flat memory: on PostgreSQL through COPY TO STDOUT
+ * (the values bound as transaction settings, see copy-sql.ts), on PGlite through a cursor and a
+ * formatter that writes exactly the bytes COPY would. Line endings are converted after, so both
+ * paths share everything downstream; per-practice layout routes each record to its practice's
+ * file by the query's first column. Every file is hashed as it is written.
+ */
+export async function writeDataset(job: DatasetJob): Promise<WrittenFile[]> {
+  const source = job.engine === 'postgres' ? await copySource(job) : cursorSource(job);
+  const counted = source.stream.pipe(newlineCounter(job.onRows));
+  source.stream.on('error', (error) => counted.destroy(error));
+  if (!job.practices) {
+    const path = `${job.dataset}.csv`;
+    const file = await writeFile(counted, join(job.directory, path), job.dialect);
+    return [{ path, dataset: job.dataset, rows: source.rows(), ...file }];
+  }
+  return routeByPractice(job, counted);
+}
+
+interface Source {
+  stream: Readable;
+  /** Data rows (without the header), once the stream has ended. */
+  rows(): number;
+}
+
+/** COPY (query) TO STDOUT with the definition's dialect, but LF line endings (converted later). */
+async function copySource(job: DatasetJob): Promise<Source> {
+  if (!job.session.copyOut) throw new Error('internal: this session cannot COPY TO STDOUT');
+  const count = job.query.parameters.length;
+  if (count > 0) await job.session.query(setConfigStatement(count), job.params);
+  const copy = job.session.copyOut(`COPY (${withSettingParameters(job.query.sql, count)}) TO STDOUT ${copyOptionsSql({ ...job.dialect, lineEnding: 'lf' })}`);
+  return { stream: copy.stream, rows: () => copy.rows() };
+}
+
+/** Rows through a cursor, formatted exactly as COPY formats them. */
+function cursorSource(job: DatasetJob): Source {
+  const names = job.columns.map((c) => c.name);
+  const formatter = new CsvFormatter(job.dialect, names.length);
+  let rows = 0;
+  async function* lines(): AsyncGenerator<string> {
+    if (job.dialect.header) yield formatter.header(names);
+    for await (const batch of job.session.cursor(job.query.sql, job.params, CURSOR_BATCH)) {
+      let text = '';
+      for (const row of batch) text += formatter.row(names.map((n) => (row[n] ?? null) as string | null));
+      rows += batch.length;
+      yield text;
+    }
+  }
+  return { stream: Readable.from(lines(), { objectMode: false }), rows: () => rows };
+}
+
+/** Bytes → (CRLF) → sha256 and size → file. */
+async function writeFile(input: Readable, path: string, dialect: CsvDialect): Promise<{ bytes: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const measure = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      done(null, chunk);
+    },
+  });
+  const stages: (Readable | Transform | Writable)[] = [input];
+  if (dialect.lineEnding === 'crlf') stages.push(crlfTransform(dialect.quote));
+  stages.push(measure, createWriteStream(path, { highWaterMark: 1 << 20 }));
+  await pipeline(stages as [Readable, ...Transform[], Writable]);
+  return { bytes, sha256: hash.digest('hex') };
+}
+
+/** Per-practice layout: one file per practice, named by its ODS code; a practice without rows gets a header-only file. */
+async function routeByPractice(job: DatasetJob, input: Readable): Promise<WrittenFile[]> {
+  const written = new Map<string, Promise<{ bytes: number; sha256: string }>>();
+  const openFile = (practice: string): Writable => {
+    if (!/^[A-Z][A-Z0-9]{2,7}$/.test(practice)) throw new Error(`internal: unexpected practice code ${JSON.stringify(practice)} in the routing column`);
+    mkdirSync(join(job.directory, practice), { recursive: true });
+    const head = new PassThrough();
+    const done = writeFile(head, join(job.directory, practice, `${job.dataset}.csv`), job.dialect);
+    // Observed here so a failure elsewhere (which destroys every output) is never an unhandled rejection.
+    done.catch(() => undefined);
+    written.set(practice, done);
+    return head;
+  };
+  const router = new RecordRouter({ dialect: job.dialect, open: openFile, keys: job.practices ?? [] });
+  try {
+    await pipeline(input, router);
+  } finally {
+    await Promise.allSettled(written.values());
+  }
+  const files: WrittenFile[] = [];
+  const rowsByPractice = router.rowsByKey();
+  for (const [practice, promise] of [...written].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    files.push({ path: `${practice}/${job.dataset}.csv`, dataset: job.dataset, practice, rows: rowsByPractice.get(practice) ?? 0, ...(await promise) });
+  }
+  return files;
+}
+
+/** Counts LF bytes as they pass (rows, near enough, for a progress display). */
+function newlineCounter(onRows: ((rows: number) => void) | undefined): Transform {
+  let lines = 0;
+  let last = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (onRows) {
+        let at = chunk.indexOf(10);
+        while (at >= 0) {
+          lines++;
+          at = chunk.indexOf(10, at + 1);
+        }
+        const now = Date.now();
+        if (now - last > 200) {
+          last = now;
+          onRows(lines);
+        }
+      }
+      done(null, chunk);
+    },
+    flush(done) {
+      onRows?.(lines);
+      done();
+    },
+  });
+}

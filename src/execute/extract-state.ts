@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto';
+import type { Database, Session } from '../db/database.js';
+import { ExdefError } from '../failure.js';
+import type { PopulationRow, PopulationState } from '../sql/population-change.js';
+
+/**
+ * What the executor remembers between runs of a definition, in a schema of its own in the
+ * reporting database (created when missing): when it last ran successfully, with which
+ * fingerprint, up to where its delta window reached, the key that makes record ids opaque, and
+ * (for delta definitions) the population it extracted. State advances only after a run's output
+ * is complete and in place.
+ */
+export const STATE_SCHEMA = 'exdef_state';
+
+export interface ExtractState {
+  definitionId: string;
+  /** The data fingerprint of the definition the state was made with. */
+  fingerprint: string;
+  /** Record ids are an HMAC under this key (made at each full run of a delta definition). */
+  recordKey: string;
+  /** The end of the last window (ISO 8601): the next delta reads changes after it. */
+  windowEnd: string;
+  /** The snapshot time (ISO 8601) and extract date of the last successful run. */
+  lastSnapshot: string;
+  lastExtractDate: string;
+  lastMode: 'full' | 'delta';
+  /** Successful runs so far. */
+  runs: number;
+}
+
+const DDL = [
+  `CREATE SCHEMA IF NOT EXISTS ${STATE_SCHEMA}`,
+  `CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.extract_state (
+     definition_id text PRIMARY KEY,
+     fingerprint text NOT NULL,
+     record_key text NOT NULL,
+     window_end timestamptz NOT NULL,
+     last_snapshot timestamptz NOT NULL,
+     last_extract_date date NOT NULL,
+     last_mode text NOT NULL CHECK (last_mode IN ('full', 'delta')),
+     runs integer NOT NULL,
+     updated_at timestamptz NOT NULL DEFAULT now()
+   )`,
+  `CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.population_member (
+     definition_id text NOT NULL REFERENCES ${STATE_SCHEMA}.extract_state (definition_id) ON DELETE CASCADE,
+     patient_id bigint NOT NULL,
+     practice text NOT NULL,
+     opted_out boolean NOT NULL,
+     PRIMARY KEY (definition_id, patient_id)
+   )`,
+];
+
+/** Creates the state schema when missing; a database where exdef may not create it is a clear error. */
+export async function ensureStateSchema(db: Database): Promise<void> {
+  try {
+    const [present] = await db.query<{ n: string }>(
+      "SELECT count(*)::text AS n FROM information_schema.tables WHERE table_schema = $1 AND table_name IN ('extract_state', 'population_member')",
+      [STATE_SCHEMA],
+    );
+    if (present?.n === '2') return;
+    for (const statement of DDL) await db.exec(statement);
+  } catch (error) {
+    throw new ExdefError(`cannot create the executor's state schema ${STATE_SCHEMA} in ${db.target}: ${(error as Error).message}`, {
+      exitCode: 2,
+      step: 'state',
+      hints: [`exdef keeps each definition's last run there; grant the user CREATE on the database, or create the schema ${STATE_SCHEMA} owned by it`],
+    });
+  }
+}
+
+export async function readState(db: Database, definitionId: string): Promise<ExtractState | undefined> {
+  const [row] = await db.query<Record<string, string>>(
+    `SELECT definition_id, fingerprint, record_key,
+            to_char(window_end AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS window_end,
+            to_char(last_snapshot AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS last_snapshot,
+            to_char(last_extract_date, 'YYYY-MM-DD') AS last_extract_date, last_mode, runs::text AS runs
+       FROM ${STATE_SCHEMA}.extract_state WHERE definition_id = $1`,
+    [definitionId],
+  );
+  if (!row) return undefined;
+  return {
+    definitionId: row['definition_id']!,
+    fingerprint: row['fingerprint']!,
+    recordKey: row['record_key']!,
+    windowEnd: row['window_end']!,
+    lastSnapshot: row['last_snapshot']!,
+    lastExtractDate: row['last_extract_date']!,
+    lastMode: row['last_mode'] as 'full' | 'delta',
+    runs: Number(row['runs']),
+  };
+}
+
+/** The population the last successful run of a delta definition extracted. */
+export async function readPopulationState(db: Database, definitionId: string): Promise<PopulationState> {
+  const rows = await db.query<{ patient_id: string; practice: string; opted_out: boolean }>(
+    `SELECT patient_id::text AS patient_id, practice, opted_out FROM ${STATE_SCHEMA}.population_member WHERE definition_id = $1 ORDER BY patient_id`,
+    [definitionId],
+  );
+  return {
+    members: rows.filter((r) => !r.opted_out).map((r) => ({ patientId: r.patient_id, practice: r.practice })),
+    optedOut: rows.filter((r) => r.opted_out).map((r) => r.patient_id),
+  };
+}
+
+/** A fresh record key: 32 random bytes as hex. */
+export function newRecordKey(): string {
+  return randomBytes(32).toString('hex');
+}
+
+/**
+ * Records a successful run, in one transaction: the state row, and for a delta definition the
+ * population it extracted (replacing the previous one).
+ */
+export async function writeState(db: Database, state: ExtractState, population: readonly PopulationRow[] | undefined): Promise<void> {
+  await db.withSession(async (session: Session) => {
+    await session.exec('BEGIN');
+    try {
+      await session.query(
+        `INSERT INTO ${STATE_SCHEMA}.extract_state (definition_id, fingerprint, record_key, window_end, last_snapshot, last_extract_date, last_mode, runs, updated_at)
+         VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6::date, $7, $8::integer, now())
+         ON CONFLICT (definition_id) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, record_key = EXCLUDED.record_key, window_end = EXCLUDED.window_end,
+           last_snapshot = EXCLUDED.last_snapshot, last_extract_date = EXCLUDED.last_extract_date, last_mode = EXCLUDED.last_mode, runs = EXCLUDED.runs, updated_at = now()`,
+        [state.definitionId, state.fingerprint, state.recordKey, state.windowEnd, state.lastSnapshot, state.lastExtractDate, state.lastMode, String(state.runs)],
+      );
+      await session.query(`DELETE FROM ${STATE_SCHEMA}.population_member WHERE definition_id = $1`, [state.definitionId]);
+      if (population && population.length > 0) {
+        await session.copyIn(
+          { schema: STATE_SCHEMA, table: 'population_member', columns: ['definition_id', 'patient_id', 'practice', 'opted_out'] },
+          batches(state.definitionId, population),
+        );
+      }
+      await session.exec('COMMIT');
+    } catch (error) {
+      await session.exec('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
+/** COPY text-format lines (values are ids, ODS codes and booleans: nothing to escape but checked). */
+function* batches(definitionId: string, rows: readonly PopulationRow[]): Generator<string> {
+  const safe = (v: string) => {
+    if (/[\t\n\r\\]/.test(v)) throw new Error(`internal: unexpected character in state value ${JSON.stringify(v)}`);
+    return v;
+  };
+  const id = safe(definitionId);
+  let chunk = '';
+  for (const row of rows) {
+    chunk += `${id}\t${safe(row.patientId)}\t${safe(row.practice)}\t${row.optedOut ? 't' : 'f'}\n`;
+    if (chunk.length > 1 << 20) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk) yield chunk;
+}

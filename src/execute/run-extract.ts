@@ -1,0 +1,531 @@
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import type { Catalogue } from '../catalogue/catalogue.js';
+import type { Database, Session } from '../db/database.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { hasErrors } from '../diagnostics/diagnostic.js';
+import { ExdefError, isExdefError } from '../failure.js';
+import type { ExtractDefinition, Frequency } from '../ir/extract-definition.js';
+import { compileDefinitionFile } from '../pipeline/compile-definition.js';
+import { prepareLint } from '../pipeline/lint-definition.js';
+import { bindParameters, type RunValues } from '../sql/bind-parameters.js';
+import type { CompiledPlan } from '../sql/compile-extract.js';
+import { enteredPatients, type PopulationRow } from '../sql/population-change.js';
+import { csvDialectProblem, type CsvDialect } from './csv.js';
+import { writeDataset, type WrittenFile } from './dataset-writer.js';
+import { certificateProblem, checkOpenssl, encryptSmime } from './encrypt.js';
+import { ensureStateSchema, newRecordKey, readPopulationState, readState, writeState, type ExtractState } from './extract-state.js';
+import { writeLogFile } from './log-file.js';
+import { loadPseudonymKeys } from './pseudonym-keys.js';
+import { abandonSnapshot, beginSnapshot, endSnapshot, joinSnapshot, lateWriterMark, withSessions } from './snapshot.js';
+import { writeZip } from './zip.js';
+
+/** What a person watching is told as the run goes. */
+export interface RunEvents {
+  warn(message: string): void;
+  step(message: string): void;
+  datasetStarted(dataset: string): void;
+  datasetRows(dataset: string, rows: number): void;
+  datasetFinished(dataset: string, files: readonly WrittenFile[], seconds: number): void;
+}
+
+export interface RunOptions {
+  file: string;
+  db: Database;
+  catalogue: Catalogue;
+  /** The output directory: the extract and logs/ go here. */
+  out: string;
+  /** YYYY-MM-DD: the extract date; the population and today() are judged on it. */
+  extractDate: string;
+  full: boolean;
+  /** Run for these practices only (a subset of the definition's): always full, state untouched. */
+  practices?: string[];
+  force: boolean;
+  /** A recipient certificate (PEM) to encrypt to, overriding the definition's. */
+  encryptTo?: string;
+  keysFile?: string;
+  env: NodeJS.ProcessEnv;
+  /** Datasets extracted at once (PostgreSQL only; each on its own connection, one snapshot). */
+  concurrency: number;
+  statementTimeoutSeconds: number;
+  /** How far before now a delta window ends when other sessions' transactions cannot be seen. */
+  lateWriterMarginSeconds: number;
+  policyFile?: string;
+  terminologyDir?: string;
+  now?: () => Date;
+  events: RunEvents;
+}
+
+export interface DisclosureCheck {
+  dataset: string;
+  identification: 'identified' | 'pseudonymised' | 'de-identified';
+  quasiIdentifiers: string[];
+  /** The smallest group of patients sharing one combination of the quasi-identifiers (null: no rows). */
+  k: number | null;
+  groups: number;
+  threshold: number;
+  outcome: 'pass' | 'fail' | 'warn' | 'not applicable';
+  note: string;
+}
+
+export interface Manifest {
+  manifest: 1;
+  generator: string;
+  definition: { id: string; version: number; title: string; fingerprint: string; digest: string };
+  extractDate: string;
+  snapshot: string;
+  mode: 'full' | 'delta';
+  reason: string;
+  window: { start: string; end: string } | null;
+  practices: string[];
+  layout: 'single_zip' | 'per_practice';
+  csv: CsvDialect;
+  population: { patients: number };
+  files: (Omit<WrittenFile, 'practice'> & { practice?: string; columns: { name: string; type: string }[] })[];
+  disclosure: DisclosureCheck[];
+}
+
+export interface RunResult {
+  status: 'COMPLETE';
+  definition: { id: string; version: number; fingerprint: string };
+  mode: 'full' | 'delta';
+  reason: string;
+  extractDate: string;
+  snapshot: string;
+  window: { start: string; end: string } | null;
+  /** The delivered file: the ZIP, or the .zip.enc. */
+  output: string;
+  log: string;
+  encrypted: boolean;
+  files: WrittenFile[];
+  rows: number;
+  bytes: number;
+  disclosure: DisclosureCheck[];
+  seconds: number;
+  warnings: string[];
+  /** Set when the output is in place but the delta state could not be saved. */
+  stateError?: string;
+}
+
+/** A definition refused before anything ran: lint errors, with the diagnostics to print. */
+export class RunRefused extends ExdefError {
+  constructor(
+    message: string,
+    readonly diagnostics: Diagnostic[],
+  ) {
+    super(message, { exitCode: 1, step: 'lint' });
+  }
+}
+
+const GENERATOR = 'exdef 0.1';
+
+/**
+ * Runs an approved definition into `out`: lint (a definition with errors never runs), compile,
+ * one read-only repeatable-read snapshot for every dataset, CSVs streamed to a temporary
+ * directory, the disclosure check, a ZIP with manifest.json (encrypted to the recipient's
+ * certificate when there is one), renamed into place only when complete, the seed-000 log file,
+ * and only then the delta state. A failure leaves nothing under a final name, the state as it
+ * was, and a FAILED log where it can be written.
+ */
+export async function runExtract(o: RunOptions): Promise<RunResult> {
+  const now = o.now ?? (() => new Date());
+  const started = now();
+  const warnings: string[] = [];
+  const warn = (message: string) => {
+    warnings.push(message);
+    o.events.warn(message);
+  };
+  const out = resolve(o.out);
+  prepareOutputDirectory(out);
+  let work: string | undefined;
+  let filesGenerated = 0;
+  const fail = (error: unknown): never => {
+    if (work) rmSync(work, { recursive: true, force: true });
+    const reason = isExdefError(error) ? error.message : `internal error: ${(error as Error).message}`;
+    try {
+      writeLogFile(out, o.extractDate, { status: 'FAILED', started, completed: now(), errors: 1, files: filesGenerated, reason });
+    } catch {
+      // The log cannot be written where the output goes (the same failure, often): the message says why.
+    }
+    throw error;
+  };
+
+  try {
+    // ------------------------------------------------------------------ the definition
+    o.events.step(`linting ${o.file}`);
+    const prepared = await prepareLint({
+      catalogue: o.catalogue,
+      today: o.extractDate,
+      ...(o.policyFile ? { policyFile: o.policyFile } : {}),
+      ...(o.terminologyDir ? { terminologyDir: o.terminologyDir } : {}),
+    });
+    if (!prepared.context) throw new RunRefused('the policy or the terminology is not usable', prepared.diagnostics);
+    const compiled = compileDefinitionFile(o.file, prepared.context);
+    const errors = compiled.diagnostics.filter((d) => d.severity === 'error');
+    if (!compiled.plan || !compiled.definition || hasErrors(compiled.diagnostics)) {
+      throw new RunRefused(`${o.file} has ${errors.length} lint error${errors.length === 1 ? '' : 's'}: it is not run`, compiled.diagnostics);
+    }
+    for (const d of compiled.diagnostics.filter((x) => x.severity === 'warning')) warn(`${d.message} [${d.code}]`);
+    const plan = compiled.plan;
+    const definition = compiled.definition;
+    const policy = prepared.context.policy;
+
+    const dialect: CsvDialect = { ...definition.output.csv };
+    const dialectProblem = csvDialectProblem(dialect);
+    if (dialectProblem) throw new ExdefError(`${o.file}: the CSV dialect cannot be written: ${dialectProblem}`, { exitCode: 1, step: 'csv' });
+    const practices = selectPractices(definition, o.practices);
+    const { keys, warnings: keyWarnings } = loadPseudonymKeys(plan.keys, { ...(o.keysFile ? { file: o.keysFile } : {}), env: o.env });
+    keyWarnings.forEach(warn);
+    const certificate = await recipientCertificate(o, definition);
+
+    // ------------------------------------------------------------------ the database and the state
+    o.events.step(`connecting to ${o.db.target}`);
+    await checkTables(o.db, o.catalogue);
+    await ensureStateSchema(o.db);
+    const state = await readState(o.db, definition.id);
+    const decision = decideMode(o, definition, plan, state);
+    if (state && !o.force && !o.practices) checkSchedule(definition.schedule.frequency, state, o.extractDate);
+    const windowWarning = outsideRunWindow(definition, now());
+    if (windowWarning) warn(windowWarning);
+    const recordKey = decision.mode === 'delta' || o.practices ? (state?.recordKey ?? newRecordKey()) : newRecordKey();
+    const previous = decision.mode === 'delta' ? await readPopulationState(o.db, definition.id) : undefined;
+
+    work = join(out, `.exdef-run-${process.pid}-${randomBytes(4).toString('hex')}`);
+    mkdirSync(work);
+
+    // ------------------------------------------------------------------ one snapshot
+    const mark = await lateWriterMark(o.db, o.lateWriterMarginSeconds);
+    if (mark.hiddenSessions > 0) {
+      warn(
+        `${mark.hiddenSessions} other session${mark.hiddenSessions === 1 ? "'s" : "s'"} transactions cannot be seen (grant pg_read_all_stats to the extract user): the delta window ends ${o.lateWriterMarginSeconds} s before now, so that a late commit is not missed`,
+      );
+    }
+    const windowEnd = decision.mode === 'delta' && state && mark.windowEnd < state.windowEnd ? state.windowEnd : mark.windowEnd;
+    const window = decision.mode === 'delta' && state ? { start: state.windowEnd, end: windowEnd } : null;
+
+    const datasetCount = plan.datasets.length;
+    const sessions = o.db.engine === 'postgres' ? Math.max(1, Math.min(o.concurrency, datasetCount)) : 1;
+    const settings = { statementTimeoutSeconds: o.statementTimeoutSeconds };
+    const extracted = await withSessions(o.db, sessions, async ([leader, ...workers]) => {
+      const snapshot = await beginSnapshot(leader!, settings, { export: workers.length > 0 });
+      const joined: Session[] = [];
+      try {
+        for (const worker of workers) {
+          await joinSnapshot(worker, snapshot.exported!, settings);
+          joined.push(worker);
+        }
+        const base: RunValues = {
+          snapshotDate: o.extractDate,
+          recordKey,
+          keys,
+          ...(window ? { window } : {}),
+          ...(o.practices ? { practices } : {}),
+        };
+        o.events.step('reading the population');
+        const population = (await leader!.query<{ patient_id: string; practice: string; opted_out: boolean }>(plan.population.sql, bindParameters(plan, plan.population, base))).map(
+          (r): PopulationRow => ({ patientId: String(r.patient_id), practice: r.practice, optedOut: r.opted_out }),
+        );
+        const values: RunValues = previous
+          ? { ...base, entered: enteredPatients(population, previous, { onOptBackIn: plan.guards.population.onOptBackIn, perPractice: plan.definition.layout === 'per_practice' }) }
+          : base;
+
+        o.events.step('measuring k-anonymity on the data');
+        const disclosure = await disclosureChecks(leader!, plan, definition, values, policy.thresholds.kAnonymity);
+        for (const check of disclosure) {
+          if (check.outcome === 'warn') warn(check.note);
+        }
+        const failed = disclosure.filter((c) => c.outcome === 'fail');
+        if (failed.length > 0) {
+          throw new ExdefError(failed.map((c) => c.note).join('; '), {
+            exitCode: 1,
+            step: 'disclosure check',
+            hints: ['generalise the quasi-identifiers (year(), age_band(), postcode_district()), drop one, or widen the population'],
+          });
+        }
+
+        const files = await extractDatasets(o.db.engine, [leader!, ...joined], plan, values, dialect, work!, practices, o.events);
+        for (const session of [leader!, ...joined]) await endSnapshot(session);
+        return { snapshot, population, files, disclosure };
+      } catch (error) {
+        for (const session of [leader!, ...joined]) await abandonSnapshot(session);
+        throw error;
+      }
+    });
+
+    // ------------------------------------------------------------------ the package
+    filesGenerated = extracted.files.length;
+    const manifest: Manifest = {
+      manifest: 1,
+      generator: GENERATOR,
+      definition: { id: plan.definition.id, version: plan.definition.version, title: plan.definition.title, fingerprint: plan.definition.fingerprint, digest: plan.definition.digest },
+      extractDate: o.extractDate,
+      snapshot: extracted.snapshot.time,
+      mode: decision.mode,
+      reason: decision.reason,
+      window,
+      practices,
+      layout: plan.definition.layout,
+      csv: dialect,
+      population: { patients: extracted.population.filter((p) => !p.optedOut).length },
+      files: extracted.files.map((f) => {
+        const dataset = plan.datasets.find((d) => d.name === f.dataset)!;
+        return { ...f, columns: dataset.columns.filter((c) => c.role !== 'practice').map((c) => ({ name: c.name, type: c.role === 'field' ? c.type : 'text' })) };
+      }),
+      disclosure: extracted.disclosure,
+    };
+    o.events.step('packaging');
+    const name = `${definition.id}_${extracted.snapshot.time.slice(0, 19).replace(/[-:]/g, '')}Z_${decision.mode}.zip`;
+    const zipTemporary = join(work, name);
+    await writeZip(zipTemporary, [...extracted.files.map((f) => ({ name: f.path, file: join(work!, f.path) })), { name: 'manifest.json', text: `${JSON.stringify(manifest, null, 2)}\n` }], {
+      mtime: new Date(extracted.snapshot.time),
+    });
+    let delivered = zipTemporary;
+    if (certificate) {
+      o.events.step('encrypting (S/MIME, AES-256)');
+      delivered = `${zipTemporary}.enc`;
+      await encryptSmime(zipTemporary, delivered, certificate);
+    }
+    const output = join(out, delivered.slice(work.length + 1));
+    if (existsSync(output)) throw new ExdefError(`${output} already exists`, { exitCode: 1, step: 'package' });
+    renameSync(delivered, output);
+    rmSync(work, { recursive: true, force: true });
+    work = undefined;
+    const log = writeLogFile(out, o.extractDate, { status: 'COMPLETE', started, completed: now(), errors: 0, files: filesGenerated });
+
+    // ------------------------------------------------------------------ the state, last
+    const result: RunResult = {
+      status: 'COMPLETE',
+      definition: { id: plan.definition.id, version: plan.definition.version, fingerprint: plan.definition.fingerprint },
+      mode: decision.mode,
+      reason: decision.reason,
+      extractDate: o.extractDate,
+      snapshot: extracted.snapshot.time,
+      window,
+      output,
+      log,
+      encrypted: certificate !== undefined,
+      files: extracted.files,
+      rows: extracted.files.reduce((n, f) => n + f.rows, 0),
+      bytes: statSync(output).size,
+      disclosure: extracted.disclosure,
+      seconds: (now().getTime() - started.getTime()) / 1000,
+      warnings,
+    };
+    if (!o.practices) {
+      try {
+        await writeState(
+          o.db,
+          {
+            definitionId: definition.id,
+            fingerprint: plan.definition.fingerprint,
+            recordKey,
+            windowEnd,
+            lastSnapshot: extracted.snapshot.time,
+            lastExtractDate: o.extractDate,
+            lastMode: decision.mode,
+            runs: (state?.runs ?? 0) + 1,
+          },
+          definition.mode === 'delta' ? extracted.population : undefined,
+        );
+      } catch (error) {
+        result.stateError = `the extract is complete, but its state could not be saved (${(error as Error).message}): the next run repeats this one`;
+      }
+    }
+    return result;
+  } catch (error) {
+    return fail(error);
+  }
+}
+
+/** The output directory exists (or is made) and can be written; stale temporary directories of killed runs are removed. */
+function prepareOutputDirectory(out: string): void {
+  try {
+    mkdirSync(out, { recursive: true });
+    const probe = join(out, `.exdef-probe-${process.pid}`);
+    writeFileSync(probe, '');
+    rmSync(probe);
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    const why = e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' : e.code === 'ENOSPC' ? 'the disk is full' : e.code === 'EROFS' ? 'a read-only file system' : e.code === 'ENOTDIR' ? 'a file is in the way' : e.message;
+    throw new ExdefError(`cannot write to the output directory ${out}: ${why}`, { exitCode: 1, step: 'output' });
+  }
+  for (const entry of readdirSync(out)) {
+    const match = /^\.exdef-run-(\d+)-[0-9a-f]+$/.exec(entry);
+    if (match && !processAlive(Number(match[1]))) rmSync(join(out, entry), { recursive: true, force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function selectPractices(definition: ExtractDefinition, asked: string[] | undefined): string[] {
+  const all = definition.population.practices;
+  if (!asked) return [...all];
+  const unknown = asked.filter((p) => !all.includes(p));
+  if (unknown.length > 0) throw new ExdefError(`--practice ${unknown.join(', ')}: not a practice of this definition (${all.join(', ')})`, { exitCode: 2, step: 'practices' });
+  return all.filter((p) => asked.includes(p));
+}
+
+async function recipientCertificate(o: RunOptions, definition: ExtractDefinition): Promise<string | undefined> {
+  const written = definition.output.encryption?.certificate;
+  const path = o.encryptTo ?? (written === undefined ? undefined : isAbsolute(written) ? written : join(dirname(o.file), written));
+  if (!path) return undefined;
+  const openssl = await checkOpenssl();
+  if (openssl) throw new ExdefError(openssl, { exitCode: 2, step: 'encryption' });
+  const problem = await certificateProblem(path);
+  if (problem) throw new ExdefError(`the recipient certificate ${path}: ${problem}`, { exitCode: 2, step: 'encryption' });
+  return path;
+}
+
+/** The reporting tables the catalogue names must be there: a missing one is a clear error, before anything runs. */
+async function checkTables(db: Database, catalogue: Catalogue): Promise<void> {
+  const rows = await db.query<{ schema: string; name: string }>(
+    "SELECT table_schema AS schema, table_name AS name FROM information_schema.tables WHERE table_schema <> 'pg_catalog' AND table_schema <> 'information_schema'",
+  );
+  const present = new Set(rows.map((r) => `${r.schema}.${r.name}`));
+  const missing = catalogue.tables.filter((t) => !present.has(`${t.schema}.${t.name}`)).map((t) => `${t.schema}.${t.name}`);
+  if (missing.length > 0) {
+    throw new ExdefError(`${db.target} has no table ${missing.join(', ')}`, {
+      exitCode: 1,
+      step: 'database',
+      hints: ['create the reporting schema with `exdef db init` (and load SNOMED CT with `exdef terminology import`), or name the right database with --database'],
+    });
+  }
+}
+
+function decideMode(o: RunOptions, definition: ExtractDefinition, plan: CompiledPlan, state: ExtractState | undefined): { mode: 'full' | 'delta'; reason: string } {
+  if (definition.mode === 'full') return { mode: 'full', reason: 'the definition is a full extract' };
+  if (o.practices) return { mode: 'full', reason: 'a run for some practices only is a full extract, and leaves the delta state alone' };
+  if (o.full) return { mode: 'full', reason: 'a full extract was asked for (--full)' };
+  if (!state) return { mode: 'full', reason: 'the first run of this definition is a full extract' };
+  if (state.fingerprint !== plan.definition.fingerprint) return { mode: 'full', reason: 'the definition changed since the last run (a new fingerprint): it starts again with a full extract' };
+  return { mode: 'delta', reason: `the changes since the last run (${state.lastSnapshot})` };
+}
+
+const MIN_DAYS: Record<Frequency, number> = { hourly: 1, twice_daily: 1, daily: 1, weekly: 7, fortnightly: 14, monthly: 28, quarterly: 90 };
+
+/** A run more often than the schedule allows is refused (seed 000: at most once per 24 hours). */
+function checkSchedule(frequency: Frequency, state: ExtractState, extractDate: string): void {
+  const days = (Date.parse(`${extractDate}T00:00:00Z`) - Date.parse(`${state.lastExtractDate}T00:00:00Z`)) / 86_400_000;
+  if (days < MIN_DAYS[frequency]) {
+    throw new ExdefError(
+      `${state.definitionId} last ran for ${state.lastExtractDate}; its schedule is ${frequency.replace('_', ' ')}, so the next run is due ${addDays(state.lastExtractDate, MIN_DAYS[frequency])}`,
+      { exitCode: 1, step: 'schedule', hints: ['add --force to run it anyway (e.g. to replace a failed delivery)'] },
+    );
+  }
+}
+
+function addDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** A warning when the run starts outside the definition's window (UK time). */
+function outsideRunWindow(definition: ExtractDefinition, at: Date): string | undefined {
+  const window = definition.schedule.window;
+  if (!window) return undefined;
+  const time = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit', hour12: false }).format(at);
+  const inside = window.start <= window.end ? time >= window.start && time < window.end : time >= window.start || time < window.end;
+  return inside ? undefined : `this run starts at ${time} UK time, outside the definition's window ${window.start}-${window.end}`;
+}
+
+/**
+ * k-anonymity on the data, before anything is written. A de-identified dataset (no direct
+ * identifier, no pseudonym) below the policy's threshold fails the run: it would single people
+ * out. A pseudonymised or identified dataset is personal data by design — its safeguards are the
+ * legal basis, the DPIA and the linkability statement — so its k is measured, recorded and, when
+ * below the threshold in indirect care, warned about. Direct care identifies patients on purpose.
+ */
+async function disclosureChecks(session: Session, plan: CompiledPlan, definition: ExtractDefinition, values: RunValues, threshold: number): Promise<DisclosureCheck[]> {
+  const checks: DisclosureCheck[] = [];
+  for (const dataset of plan.datasets) {
+    const d = dataset.disclosure;
+    const check: DisclosureCheck = { dataset: dataset.name, identification: d.identification, quasiIdentifiers: d.quasiIdentifiers, k: null, groups: 0, threshold, outcome: 'not applicable', note: '' };
+    if (!d.kAnonymity) {
+      check.note = `dataset ${dataset.name} has no quasi-identifiers`;
+      checks.push(check);
+      continue;
+    }
+    const [row] = await session.query<{ k: string | null; groups: string }>(d.kAnonymity.sql, bindParameters(plan, d.kAnonymity, values));
+    check.k = row?.k === null || row?.k === undefined ? null : Number(row.k);
+    check.groups = Number(row?.groups ?? 0);
+    const combination = d.quasiIdentifiers.join(' + ');
+    if (check.k === null || check.k >= threshold) {
+      check.outcome = 'pass';
+      check.note = check.k === null ? `dataset ${dataset.name} has no rows` : `dataset ${dataset.name}: at least ${check.k} patients share each combination of ${combination}`;
+    } else if (definition.careType === 'direct') {
+      check.outcome = 'pass';
+      check.note = `dataset ${dataset.name} identifies patients by design (direct care): smallest group ${check.k}`;
+    } else if (d.identification === 'de-identified') {
+      check.outcome = 'fail';
+      check.note = `dataset ${dataset.name}: ${check.k} patient${check.k === 1 ? '' : 's'} alone share a combination of ${combination}, below the policy's k of ${threshold}: they could be singled out`;
+    } else {
+      check.outcome = 'warn';
+      check.note = `dataset ${dataset.name} (${d.identification}): the smallest group sharing ${combination} has ${check.k} patient${check.k === 1 ? '' : 's'}, below ${threshold}; the data are personal data under the definition's legal basis and DPIA`;
+    }
+    checks.push(check);
+  }
+  return checks;
+}
+
+/** Every dataset to CSV, up to one per session at a time, all in the one snapshot. */
+async function extractDatasets(
+  engine: Database['engine'],
+  sessions: Session[],
+  plan: CompiledPlan,
+  values: RunValues,
+  dialect: CsvDialect,
+  work: string,
+  practices: string[],
+  events: RunEvents,
+): Promise<WrittenFile[]> {
+  const queue = [...plan.datasets];
+  const results = new Map<string, WrittenFile[]>();
+  let failed = false;
+  const worker = async (session: Session) => {
+    for (;;) {
+      const dataset = failed ? undefined : queue.shift();
+      if (!dataset) return;
+      const query = plan.definition.mode === 'delta' && values.window ? dataset.delta! : dataset.full;
+      events.datasetStarted(dataset.name);
+      const t0 = Date.now();
+      const files = await writeDataset({
+        session,
+        engine,
+        dataset: dataset.name,
+        query,
+        params: bindParameters(plan, query, values),
+        columns: dataset.columns,
+        dialect,
+        directory: work,
+        ...(plan.definition.layout === 'per_practice' ? { practices } : {}),
+        onRows: (rows) => events.datasetRows(dataset.name, rows),
+      });
+      results.set(dataset.name, files);
+      events.datasetFinished(dataset.name, files, (Date.now() - t0) / 1000);
+    }
+  };
+  // Every worker stops taking datasets after a failure, and all have stopped before it is reported.
+  const settled = await Promise.allSettled(
+    sessions.map((s) =>
+      worker(s).catch((error: unknown) => {
+        failed = true;
+        throw error;
+      }),
+    ),
+  );
+  const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
+  // Folder by folder (per practice), then by dataset in the definition's order.
+  const order = new Map(plan.datasets.map((d, i) => [d.name, i]));
+  return plan.datasets
+    .flatMap((d) => results.get(d.name) ?? [])
+    .sort((a, b) => (a.practice ?? '').localeCompare(b.practice ?? '') || order.get(a.dataset)! - order.get(b.dataset)!);
+}

@@ -1,0 +1,94 @@
+import type { Database, Session } from '../db/database.js';
+
+const ISO_US = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
+
+/**
+ * Where a delta window may end without losing a row committed late.
+ *
+ * `updated_at` is the writing transaction's start time (now()), not its commit time. A writer that
+ * started before our snapshot but commits after it writes rows our snapshot cannot see, stamped
+ * before our snapshot. So the window ends just before the start of the oldest transaction still
+ * open in this database when we look — read BEFORE the snapshot is taken, so that a writer that
+ * commits in between is either seen by the snapshot or was counted here. Rows stamped after the
+ * window's end are left for the next run (some are read twice, as upserts: never lost).
+ *
+ * Seeing other sessions' transaction start needs the pg_read_all_stats role (or superuser); when
+ * some are hidden, the window ends `marginSeconds` before now, and the caller warns.
+ */
+export async function lateWriterMark(db: Database, marginSeconds: number): Promise<{ windowEnd: string; hiddenSessions: number; oldestOpen?: string }> {
+  if (db.engine === 'pglite') {
+    // One process, one backend: no other transaction can be open.
+    const [row] = await db.query<{ end: string }>(`SELECT to_char((clock_timestamp() - interval '1 microsecond') AT TIME ZONE 'UTC', ${ISO_US}) AS "end"`);
+    return { windowEnd: row!.end, hiddenSessions: 0 };
+  }
+  const [row] = await db.query<{ end: string; oldest: string | null; hidden: string }>(
+    `WITH others AS (
+       SELECT xact_start, state FROM pg_stat_activity
+        WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'
+          AND datid = (SELECT oid FROM pg_database WHERE datname = current_database())
+     ), mark AS (
+       SELECT clock_timestamp() AS now,
+              (SELECT min(xact_start) FROM others) AS oldest,
+              (SELECT count(*) FROM others WHERE state IS NULL) AS hidden
+     )
+     SELECT to_char((CASE WHEN hidden > 0 THEN least(now - make_interval(secs => $1::double precision), coalesce(oldest, now))
+                          ELSE least(now, coalesce(oldest, now)) END - interval '1 microsecond') AT TIME ZONE 'UTC', ${ISO_US}) AS "end",
+            to_char(oldest AT TIME ZONE 'UTC', ${ISO_US}) AS oldest, hidden::text AS hidden
+       FROM mark`,
+    [String(marginSeconds)],
+  );
+  return { windowEnd: row!.end, hiddenSessions: Number(row!.hidden), ...(row!.oldest ? { oldestOpen: row!.oldest } : {}) };
+}
+
+export interface SnapshotSettings {
+  statementTimeoutSeconds: number;
+}
+
+/**
+ * Starts the run's one consistent, read-only snapshot on `session` and returns its time (ISO
+ * 8601, UTC) and, when `export` is asked, an identifier other sessions import it with.
+ */
+export async function beginSnapshot(session: Session, settings: SnapshotSettings, options: { export: boolean }): Promise<{ time: string; exported?: string }> {
+  await session.exec('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  await applySettings(session, settings);
+  const [row] = await session.query<{ time: string; exported: string | null }>(
+    `SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', ${ISO_US}) AS time, ${options.export ? 'pg_export_snapshot()' : 'NULL'} AS exported`,
+  );
+  return { time: row!.time, ...(row!.exported ? { exported: row!.exported } : {}) };
+}
+
+/** Joins another session to an exported snapshot (PostgreSQL only). */
+export async function joinSnapshot(session: Session, exported: string, settings: SnapshotSettings): Promise<void> {
+  await session.exec('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  // SET TRANSACTION SNAPSHOT must come before any query of the transaction, and takes a literal
+  // only: the identifier comes from pg_export_snapshot() and is checked for its form first.
+  if (!/^[0-9A-F]+-[0-9A-F]+-[0-9]+$/i.test(exported)) throw new Error(`internal: unexpected snapshot identifier ${JSON.stringify(exported)}`);
+  await session.exec(`SET TRANSACTION SNAPSHOT '${exported}'`);
+  await applySettings(session, settings);
+}
+
+async function applySettings(session: Session, settings: SnapshotSettings): Promise<void> {
+  // A statement timeout protects the provider's database; JIT compilation costs ~0.4 s a query and
+  // these queries are scan-bound; sorts and hashes of a large extract get room in memory.
+  await session.query(
+    "SELECT set_config('statement_timeout', $1, true), set_config('jit', 'off', true), set_config('work_mem', '64MB', true)",
+    [`${Math.round(settings.statementTimeoutSeconds * 1000)}`],
+  );
+}
+
+export async function endSnapshot(session: Session): Promise<void> {
+  await session.exec('COMMIT');
+}
+
+export async function abandonSnapshot(session: Session): Promise<void> {
+  await session.exec('ROLLBACK').catch(() => undefined);
+}
+
+/** Runs `fn` with `count` sessions of the database (1 on PGlite), released afterwards. */
+export async function withSessions<T>(db: Database, count: number, fn: (sessions: Session[]) => Promise<T>): Promise<T> {
+  const take = async (held: Session[]): Promise<T> => {
+    if (held.length >= count) return fn(held);
+    return db.withSession((session) => take([...held, session]));
+  };
+  return take([]);
+}
