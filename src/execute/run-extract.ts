@@ -17,6 +17,7 @@ import { writeDataset, type WrittenFile } from './dataset-writer.js';
 import { certificateProblem, checkOpenssl, encryptSmime } from './encrypt.js';
 import { ensureStateSchema, newRecordKey, readPopulationState, readState, writeState, type ExtractState } from './extract-state.js';
 import { writeLogFile } from './log-file.js';
+import { runFailure } from './run-failure.js';
 import { loadPseudonymKeys } from './pseudonym-keys.js';
 import { abandonSnapshot, beginSnapshot, endSnapshot, joinSnapshot, lateWriterMark, withSessions } from './snapshot.js';
 import { writeZip } from './zip.js';
@@ -55,6 +56,11 @@ export interface RunOptions {
   terminologyDir?: string;
   now?: () => Date;
   events: RunEvents;
+  /**
+   * Told the temporary directory while the run writes there (so a signal handler can remove it),
+   * and `delivered` once the output is in place (after which an interruption is not a failed extract).
+   */
+  onPhase?: (phase: { work?: string; delivered: boolean }) => void;
 }
 
 export interface DisclosureCheck {
@@ -140,8 +146,24 @@ export async function runExtract(o: RunOptions): Promise<RunResult> {
   prepareOutputDirectory(out);
   let work: string | undefined;
   let filesGenerated = 0;
-  const fail = (error: unknown): never => {
+  /** What the run is doing, for the message when it fails. */
+  let step = 'linting the definition';
+  const events: RunEvents = {
+    ...o.events,
+    step(message) {
+      step = message;
+      o.events.step(message);
+    },
+    datasetStarted(dataset) {
+      step = `extracting dataset ${dataset}`;
+      o.events.datasetStarted(dataset);
+    },
+  };
+  const fail = (raw: unknown): never => {
+    const error = runFailure(raw, step, o.db.target, o.statementTimeoutSeconds);
     if (work) rmSync(work, { recursive: true, force: true });
+    // A run the schedule does not allow yet is not a failed extract: nothing was due, so no log.
+    if (isExdefError(error) && error.step === 'schedule') throw error;
     const reason = isExdefError(error) ? error.message : `internal error: ${(error as Error).message}`;
     try {
       writeLogFile(out, o.extractDate, { status: 'FAILED', started, completed: now(), errors: 1, files: filesGenerated, reason });
@@ -153,7 +175,7 @@ export async function runExtract(o: RunOptions): Promise<RunResult> {
 
   try {
     // ------------------------------------------------------------------ the definition
-    o.events.step(`linting ${o.file}`);
+    events.step(`linting ${o.file}`);
     const prepared = await prepareLint({
       catalogue: o.catalogue,
       today: o.extractDate,
@@ -180,7 +202,7 @@ export async function runExtract(o: RunOptions): Promise<RunResult> {
     const certificate = await recipientCertificate(o, definition);
 
     // ------------------------------------------------------------------ the database and the state
-    o.events.step(`connecting to ${o.db.target}`);
+    events.step(`connecting to ${o.db.target}`);
     await checkTables(o.db, o.catalogue);
     await ensureStateSchema(o.db);
     const state = await readState(o.db, definition.id);
@@ -193,6 +215,7 @@ export async function runExtract(o: RunOptions): Promise<RunResult> {
 
     work = join(out, `.exdef-run-${process.pid}-${randomBytes(4).toString('hex')}`);
     mkdirSync(work);
+    o.onPhase?.({ work, delivered: false });
 
     // ------------------------------------------------------------------ one snapshot
     const mark = await lateWriterMark(o.db, o.lateWriterMarginSeconds);
@@ -222,7 +245,7 @@ export async function runExtract(o: RunOptions): Promise<RunResult> {
           ...(window ? { window } : {}),
           ...(o.practices ? { practices } : {}),
         };
-        o.events.step('reading the population');
+        events.step('reading the population');
         const population = (await leader!.query<{ patient_id: string; practice: string; opted_out: boolean }>(plan.population.sql, bindParameters(plan, plan.population, base))).map(
           (r): PopulationRow => ({ patientId: String(r.patient_id), practice: r.practice, optedOut: r.opted_out }),
         );
@@ -230,7 +253,7 @@ export async function runExtract(o: RunOptions): Promise<RunResult> {
           ? { ...base, entered: enteredPatients(population, previous, { onOptBackIn: plan.guards.population.onOptBackIn, perPractice: plan.definition.layout === 'per_practice' }) }
           : base;
 
-        o.events.step('measuring k-anonymity on the data');
+        events.step('measuring k-anonymity on the data');
         const disclosure = await disclosureChecks(leader!, plan, definition, values, policy.thresholds.kAnonymity);
         for (const check of disclosure) {
           if (check.outcome === 'warn') warn(check.note);
@@ -244,7 +267,7 @@ export async function runExtract(o: RunOptions): Promise<RunResult> {
           });
         }
 
-        const files = await extractDatasets(o.db.engine, [leader!, ...joined], plan, values, dialect, work!, practices, o.events);
+        const files = await extractDatasets(o.db.engine, [leader!, ...joined], plan, values, dialect, work!, practices, events);
         for (const session of [leader!, ...joined]) await endSnapshot(session);
         return { snapshot, population, files, disclosure };
       } catch (error) {
@@ -274,7 +297,7 @@ export async function runExtract(o: RunOptions): Promise<RunResult> {
       }),
       disclosure: extracted.disclosure,
     };
-    o.events.step('packaging');
+    events.step('packaging');
     const name = `${definition.id}_${extracted.snapshot.time.slice(0, 19).replace(/[-:]/g, '')}Z_${decision.mode}.zip`;
     const zipTemporary = join(work, name);
     await writeZip(zipTemporary, [...extracted.files.map((f) => ({ name: f.path, file: join(work!, f.path) })), { name: 'manifest.json', text: `${JSON.stringify(manifest, null, 2)}\n` }], {
@@ -282,13 +305,14 @@ export async function runExtract(o: RunOptions): Promise<RunResult> {
     });
     let delivered = zipTemporary;
     if (certificate) {
-      o.events.step('encrypting (S/MIME, AES-256)');
+      events.step('encrypting (S/MIME, AES-256)');
       delivered = `${zipTemporary}.enc`;
       await encryptSmime(zipTemporary, delivered, certificate);
     }
     const output = join(out, delivered.slice(work.length + 1));
     if (existsSync(output)) throw new ExdefError(`${output} already exists`, { exitCode: 1, step: 'package' });
     renameSync(delivered, output);
+    o.onPhase?.({ delivered: true });
     rmSync(work, { recursive: true, force: true });
     work = undefined;
     const log = writeLogFile(out, o.extractDate, { status: 'COMPLETE', started, completed: now(), errors: 0, files: filesGenerated });

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { paletteFor, renderDiagnostics } from '../../diagnostics/render-terminal.js';
 import { chooseDatabase, openDatabase } from '../../db/open-database.js';
 import { countRows, existingTables } from '../../db/reporting-schema.js';
@@ -69,6 +69,25 @@ export default class Run extends ExdefCommand {
     const events = reporter(flags.quiet || flags.json, process.stderr);
     const db = await this.openForRun(flags.database, catalogue, extractDate, events, flags.quiet || flags.json);
     const { runExtract, RunRefused } = await import('../../execute/run-extract.js');
+    const { writeLogFile } = await import('../../execute/log-file.js');
+    // Interrupted (Ctrl-C, a cron timeout's SIGTERM): remove the temporary files, log the failure, exit 1.
+    const started = new Date();
+    let phase: { work?: string; delivered: boolean } = { delivered: false };
+    const interrupted = (signal: NodeJS.Signals) => {
+      events.close();
+      if (phase.work) rmSync(phase.work, { recursive: true, force: true });
+      if (!phase.delivered) {
+        try {
+          writeLogFile(resolve(out), extractDate, { status: 'FAILED', started, completed: new Date(), errors: 1, files: 0, reason: `interrupted (${signal})` });
+        } catch {
+          // Where the log cannot be written, the message below is all there is.
+        }
+      }
+      process.stderr.write(`error: interrupted (${signal})${phase.delivered ? ': the extract was delivered, but the delta state may not have advanced' : ': nothing was delivered and the delta state is unchanged'}\n`);
+      process.exit(1);
+    };
+    process.once('SIGINT', interrupted);
+    process.once('SIGTERM', interrupted);
     let result: RunResult;
     try {
       result = await runExtract({
@@ -89,11 +108,16 @@ export default class Run extends ExdefCommand {
         ...(flags.policy ? { policyFile: flags.policy } : {}),
         ...(flags.terminology ? { terminologyDir: flags.terminology } : {}),
         events,
+        onPhase: (p) => {
+          phase = { ...phase, ...p };
+        },
       });
     } catch (error) {
       if (error instanceof RunRefused) process.stderr.write(renderDiagnostics(error.diagnostics.filter((d) => d.severity !== 'info'), undefined, paletteFor(process.stderr)));
       throw error;
     } finally {
+      process.removeListener('SIGINT', interrupted);
+      process.removeListener('SIGTERM', interrupted);
       events.close();
       await db.close();
     }
