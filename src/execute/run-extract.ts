@@ -477,6 +477,12 @@ async function disclosureChecks(session: Session, plan: CompiledPlan, definition
       checks.push(check);
       continue;
     }
+    if (d.identification === 'identified') {
+      // A direct identifier makes every group a single patient: there is nothing to measure.
+      check.note = `dataset ${dataset.name} identifies patients by design (${definition.careType} care): k-anonymity does not apply`;
+      checks.push(check);
+      continue;
+    }
     const [row] = await session.query<{ k: string | null; groups: string }>(d.kAnonymity.sql, bindParameters(plan, d.kAnonymity, values));
     check.k = row?.k === null || row?.k === undefined ? null : Number(row.k);
     check.groups = Number(row?.groups ?? 0);

@@ -1,0 +1,152 @@
+// exdef run against psql \copy of the same query, on a seeded PostgreSQL database. Prints one JSON line.
+//   node bench/cases/run-throughput.js setup PATIENTS          → creates and seeds a database, prints its URL
+//   node bench/cases/run-throughput.js exdef URL ROWS          → one exdef run of a dataset of about ROWS rows (its own process: its own peak RSS)
+//   node bench/cases/run-throughput.js psql URL ROWS           → psql \copy of the same query
+//   node bench/cases/run-throughput.js drop URL
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { referenceCatalogue } from '../../dist/src/catalogue/load-catalogue.js';
+import { openDatabase } from '../../dist/src/db/open-database.js';
+import { setConfigStatement, withSettingParameters } from '../../dist/src/execute/copy-sql.js';
+import { runExtract } from '../../dist/src/execute/run-extract.js';
+import { checkDefinitionText } from '../../dist/src/pipeline/check-definition.js';
+import { ruleCatalogue } from '../../dist/src/pipeline/lint-definition.js';
+import { loadPolicy } from '../../dist/src/policy/policy.js';
+import { seedDatabase } from '../../dist/src/seed/seed-database.js';
+import { bindParameters } from '../../dist/src/sql/bind-parameters.js';
+import { compileExtract } from '../../dist/src/sql/compile-extract.js';
+
+const AS_OF = '2026-11-21';
+const [mode, a, b] = process.argv.slice(2);
+
+/** A direct-care definition with one dataset of 8 columns over observation, about `rows` rows. */
+async function definitionText(url, rows) {
+  const db = await openDatabase({ url });
+  const practices = (await db.query('SELECT ods_code FROM reporting.practice ORDER BY 1')).map((r) => r.ods_code);
+  const [{ total }] = await db.query('SELECT count(*)::bigint::text AS total, max(observation_id)::text AS max FROM reporting.observation');
+  // Observations of the population are about 90% of all: cut by key at the share that gives `rows`.
+  const [{ cut }] = await db.query('SELECT (max(observation_id) * least(1.0, $1::numeric / ($2::numeric * 0.9)))::bigint::text AS cut FROM reporting.observation', [String(rows), total]);
+  await db.close();
+  return `exdef: 1
+id: bench-observations
+title: Benchmark extract of observations
+version: 1
+owner: { organisation: Benchmark, contact: bench@example.nhs.uk }
+use_case: direct_care_planning
+care_type: direct
+intended_use: Measures how fast exdef extracts a large dataset against psql on the same query.
+legal_basis:
+  article_6: 6(1)(e) public task
+  article_9: 9(2)(h) provision of health care
+  statement: Direct care by the practice; the benchmark runs on synthetic data only.
+dpia: DPIA-BENCH
+risk:
+  singling_out: Identifies patients by design, for direct care; synthetic data only.
+  linkability: Not shared outside the practice; synthetic data only.
+review: { last_reviewed: 2026-11-01, reviewer: Benchmark }
+population:
+  registration: permanent
+  deceased: exclude
+  type1_opt_out: override
+  type1_opt_out_justification: Type 1 opt-out does not apply to direct care by the practice.
+  practices: [${practices.join(', ')}]
+mode: full
+schedule: { frequency: daily, window: 00:00-23:59 }
+output: { csv: { delimiter: ',', quote: '"', header: true, line_ending: lf }, layout: single_zip }
+datasets:
+  - name: observations
+    from: observation
+    where: observation_id <= ${cut}
+    fields:
+      - { name: nhs_number, value: patient.nhs_number, justification: Identifies the patient the practice is caring for. }
+      - { name: code, value: code, justification: The observation recorded for the patient in the record. }
+      - { name: effective_date, value: effective_date, justification: When the observation was clinically effective. }
+      - { name: recorded_at, value: recorded_at, justification: When the observation was entered in the record. }
+      - { name: value, value: value_numeric, justification: The measured value of the observation where there is one. }
+      - { name: unit, value: value_unit, justification: The unit of the measured value of the observation. }
+      - { name: practice, value: practice_ods, justification: The practice where the observation was recorded. }
+      - { name: consultation, value: consultation_id, justification: Groups observations recorded in one consultation. }
+`;
+}
+
+if (mode === 'setup') {
+  const patients = Number(a);
+  const admin = new URL(process.env.EXDEF_BENCH_DATABASE_URL);
+  const name = `exdef_bench_run_${process.pid}`;
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  await client.query(`CREATE DATABASE ${name}`);
+  await client.end();
+  const url = new URL(admin.toString());
+  url.pathname = `/${name}`;
+  const db = await openDatabase({ url: url.toString(), maxConnections: 12 });
+  await seedDatabase(db, referenceCatalogue(), { practices: Math.max(3, Math.round(patients / 5000)), patients, seed: 1, asOf: AS_OF });
+  await db.exec('ANALYZE');
+  await db.close();
+  console.log(JSON.stringify({ url: url.toString() }));
+} else if (mode === 'drop') {
+  const admin = new URL(process.env.EXDEF_BENCH_DATABASE_URL);
+  const name = new URL(a).pathname.slice(1);
+  const c = new pg.Client({ connectionString: admin.toString() });
+  await c.connect();
+  await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await c.end();
+  console.log(JSON.stringify({ dropped: name }));
+} else if (mode === 'exdef') {
+  const [url, rows] = [a, Number(b)];
+  const dir = mkdtempSync(join(tmpdir(), 'exdef-bench-run-'));
+  const file = join(dir, 'bench.exdef.yaml');
+  writeFileSync(file, await definitionText(url, rows));
+  const db = await openDatabase({ url, maxConnections: 2 });
+  const seconds = {};
+  const t0 = performance.now();
+  const result = await runExtract({
+    file,
+    db,
+    catalogue: referenceCatalogue(),
+    out: join(dir, 'out'),
+    extractDate: AS_OF,
+    full: false,
+    force: true,
+    env: {},
+    concurrency: 1,
+    statementTimeoutSeconds: 3600,
+    lateWriterMarginSeconds: 3600,
+    events: { warn() {}, step() {}, datasetStarted() {}, datasetRows() {}, datasetFinished(_d, _f, s) { seconds.dataset = s; } },
+  });
+  const total = (performance.now() - t0) / 1000;
+  await db.close();
+  const csvBytes = result.files.reduce((n, f) => n + f.bytes, 0);
+  rmSync(dir, { recursive: true, force: true });
+  console.log(JSON.stringify({ rows: result.rows, csvBytes, zipBytes: result.bytes, datasetSeconds: seconds.dataset, totalSeconds: total, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
+} else if (mode === 'psql') {
+  const [url, rows] = [a, Number(b)];
+  const dir = mkdtempSync(join(tmpdir(), 'exdef-bench-psql-'));
+  const catalogue = referenceCatalogue();
+  const definition = checkDefinitionText('bench.exdef.yaml', await definitionText(url, rows), { catalogue }).definition;
+  const plan = compileExtract(definition, { catalogue, policy: loadPolicy(ruleCatalogue).policy, today: AS_OF });
+  const query = plan.datasets[0].full;
+  const values = bindParameters(plan, query, { snapshotDate: AS_OF, recordKey: 'x'.repeat(32), keys: new Map() });
+  // The same statement exdef runs, its values bound the same way (written as literals here: a benchmark, not a run).
+  const literal = (v) => `'${v.replace(/'/g, "''")}'`;
+  const setConfig = setConfigStatement(values.length).replace(/\$(\d+)/g, (_m, n) => literal(values[Number(n) - 1]));
+  const out = join(dir, 'observations.csv');
+  const script = [
+    'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;',
+    "SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true);",
+    `${setConfig};`,
+    `\\copy (${withSettingParameters(query.sql, values.length)}) to '${out}' with (format csv, header)`,
+    'COMMIT;',
+  ].join('\n');
+  writeFileSync(join(dir, 'copy.sql'), script);
+  const t0 = performance.now();
+  const run = spawnSync('psql', [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', join(dir, 'copy.sql')], { encoding: 'utf8' });
+  const seconds = (performance.now() - t0) / 1000;
+  if (run.status !== 0) throw new Error(`psql failed: ${run.stderr}`);
+  const bytes = statSync(out).size;
+  rmSync(dir, { recursive: true, force: true });
+  console.log(JSON.stringify({ seconds, bytes }));
+}
