@@ -21,7 +21,16 @@ describe('exdef compile', () => {
     const result = runCli(['compile', definition('chis-immunisations.exdef'), '-o', out, '--today', '2026-11-21']);
     expect(result.stderr).toMatch(/compiled chis-immunisations version \d+/);
     expect(result.status).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['children.delta.sql', 'children.sql', 'immunisations.delta.sql', 'immunisations.sql', 'plan.json', 'population.sql']);
+    expect(readdirSync(out).sort()).toEqual([
+      'children.delta.sql',
+      'children.k-anonymity.sql',
+      'children.sql',
+      'immunisations.delta.sql',
+      'immunisations.k-anonymity.sql',
+      'immunisations.sql',
+      'plan.json',
+      'population.sql',
+    ]);
     const plan = JSON.parse(readFileSync(join(out, 'plan.json'), 'utf8')) as CompiledPlan;
     expect(plan.definition).toMatchObject({ id: 'chis-immunisations', mode: 'delta' });
     expect(plan.definition.fingerprint).toMatch(/^[0-9a-f]{64}$/);
@@ -102,6 +111,6 @@ describe('exdef compile', () => {
     const withoutBp = text.slice(0, text.indexOf('  - name: blood_pressure'));
     writeFileSync(at('two-datasets.exdef.yaml'), withoutBp);
     expect(runCli(['compile', at('two-datasets.exdef.yaml'), '-o', out, '--today', '2026-11-21']).status).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['long_term_conditions.sql', 'people.sql', 'plan.json', 'population.sql']);
+    expect(readdirSync(out).sort()).toEqual(['long_term_conditions.sql', 'people.k-anonymity.sql', 'people.sql', 'plan.json', 'population.sql']);
   });
 });
