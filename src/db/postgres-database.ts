@@ -105,13 +105,22 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
         throw connectionError(target, error);
       }
       let broken = false;
+      // A connection the server ends while the client is checked out (pg_terminate_backend, a
+      // restart) is reported as an 'error' event on the client as well as to the running query;
+      // without a listener Node would crash. The query's own rejection carries it to the caller.
+      const onError = () => {
+        broken = true;
+      };
+      client.on('error', onError);
       try {
         return await fn(sessionOf(client));
       } catch (error) {
         broken = true;
         throw error;
       } finally {
-        // A connection that failed mid-session may be in an aborted transaction: discard it.
+        client.removeListener('error', onError);
+        // A connection that failed mid-session may be in an aborted transaction, or in the middle
+        // of a COPY nobody reads any more: discard it (the server then rolls back).
         client.release(broken);
       }
     },

@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Catalogue } from '../catalogue/catalogue.js';
 import type { Database, Session } from '../db/database.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
@@ -309,9 +309,7 @@ export async function runExtract(o: RunOptions): Promise<RunResult> {
       delivered = `${zipTemporary}.enc`;
       await encryptSmime(zipTemporary, delivered, certificate);
     }
-    const output = join(out, delivered.slice(work.length + 1));
-    if (existsSync(output)) throw new ExdefError(`${output} already exists`, { exitCode: 1, step: 'package' });
-    renameSync(delivered, output);
+    const output = placeUnder(delivered, out);
     o.onPhase?.({ delivered: true });
     rmSync(work, { recursive: true, force: true });
     work = undefined;
@@ -362,6 +360,27 @@ export async function runExtract(o: RunOptions): Promise<RunResult> {
   }
 }
 
+/**
+ * Moves the finished file into `out` under its name — or, when a file of that name is there (two
+ * runs in one second), under `name-2`, `name-3`, ...: a hard link never replaces an existing file,
+ * so two runs can never overwrite each other's delivery. Returns the final path.
+ */
+function placeUnder(file: string, out: string): string {
+  const name = basename(file);
+  const dot = name.indexOf('.');
+  for (let n = 1; ; n++) {
+    const candidate = join(out, n === 1 ? name : `${name.slice(0, dot)}-${n}${name.slice(dot)}`);
+    try {
+      linkSync(file, candidate);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST' && n < 100) continue;
+      throw error;
+    }
+    rmSync(file);
+    return candidate;
+  }
+}
+
 /** The output directory exists (or is made) and can be written; stale temporary directories of killed runs are removed. */
 function prepareOutputDirectory(out: string): void {
   try {
@@ -371,7 +390,16 @@ function prepareOutputDirectory(out: string): void {
     rmSync(probe);
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
-    const why = e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' : e.code === 'ENOSPC' ? 'the disk is full' : e.code === 'EROFS' ? 'a read-only file system' : e.code === 'ENOTDIR' ? 'a file is in the way' : e.message;
+    const why =
+      e.code === 'EACCES' || e.code === 'EPERM'
+        ? 'permission denied'
+        : e.code === 'ENOSPC'
+          ? 'the disk is full'
+          : e.code === 'EROFS'
+            ? 'a read-only file system'
+            : e.code === 'ENOTDIR' || e.code === 'EEXIST'
+              ? 'a file is in the way (it is not a directory)'
+              : e.message;
     throw new ExdefError(`cannot write to the output directory ${out}: ${why}`, { exitCode: 1, step: 'output' });
   }
   for (const entry of readdirSync(out)) {

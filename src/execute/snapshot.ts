@@ -80,8 +80,18 @@ export async function endSnapshot(session: Session): Promise<void> {
   await session.exec('COMMIT');
 }
 
+/**
+ * Rolls back after a failure. A connection stuck mid-COPY (the output side failed: a full disk)
+ * would queue the ROLLBACK behind a COPY nobody reads: after a short wait the session is given up,
+ * and releasing it broken closes the connection, which rolls back on the server.
+ */
 export async function abandonSnapshot(session: Session): Promise<void> {
-  await session.exec('ROLLBACK').catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, 2000);
+  });
+  await Promise.race([session.exec('ROLLBACK').catch(() => undefined), gaveUp]);
+  clearTimeout(timer);
 }
 
 /** Runs `fn` with `count` sessions of the database (1 on PGlite), released afterwards. */

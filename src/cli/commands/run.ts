@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { paletteFor, renderDiagnostics } from '../../diagnostics/render-terminal.js';
 import { chooseDatabase, openDatabase } from '../../db/open-database.js';
@@ -67,22 +67,31 @@ export default class Run extends ExdefCommand {
     const catalogue = catalogueForCommand(flags.catalogue);
     const out = flags.out ?? join('extracts', basename(args.file).replace(/\.exdef(\.ya?ml)?$/, ''));
     const events = reporter(flags.quiet || flags.json, process.stderr);
-    const db = await this.openForRun(flags.database, catalogue, extractDate, events, flags.quiet || flags.json);
-    const { runExtract, RunRefused } = await import('../../execute/run-extract.js');
     const { writeLogFile } = await import('../../execute/log-file.js');
-    // Interrupted (Ctrl-C, a cron timeout's SIGTERM): remove the temporary files, log the failure, exit 1.
     const started = new Date();
+    /** A FAILED log where the output goes, when it can be written (the message says why in any case). */
+    const logFailure = (reason: string) => {
+      try {
+        mkdirSync(out, { recursive: true });
+        writeLogFile(resolve(out), extractDate, { status: 'FAILED', started, completed: new Date(), errors: 1, files: 0, reason });
+      } catch {
+        // Where the log cannot be written, the message is all there is.
+      }
+    };
+    let db: Database;
+    try {
+      db = await this.openForRun(flags.database, catalogue, extractDate, events, flags.quiet || flags.json);
+    } catch (error) {
+      logFailure((error as Error).message);
+      throw error;
+    }
+    const { runExtract, RunRefused } = await import('../../execute/run-extract.js');
+    // Interrupted (Ctrl-C, a cron timeout's SIGTERM): remove the temporary files, log the failure, exit 1.
     let phase: { work?: string; delivered: boolean } = { delivered: false };
     const interrupted = (signal: NodeJS.Signals) => {
       events.close();
       if (phase.work) rmSync(phase.work, { recursive: true, force: true });
-      if (!phase.delivered) {
-        try {
-          writeLogFile(resolve(out), extractDate, { status: 'FAILED', started, completed: new Date(), errors: 1, files: 0, reason: `interrupted (${signal})` });
-        } catch {
-          // Where the log cannot be written, the message below is all there is.
-        }
-      }
+      if (!phase.delivered) logFailure(`interrupted (${signal})`);
       process.stderr.write(`error: interrupted (${signal})${phase.delivered ? ': the extract was delivered, but the delta state may not have advanced' : ': nothing was delivered and the delta state is unchanged'}\n`);
       process.exit(1);
     };
