@@ -208,6 +208,9 @@ export async function runExtract(o: RunOptions): Promise<RunResult> {
     const state = await readState(o.db, definition.id);
     const decision = decideMode(o, definition, plan, state);
     if (state && !o.force && !o.practices) checkSchedule(definition.schedule.frequency, state, o.extractDate);
+    if (definition.output.delivery.kind === 'sftp') {
+      warn(`the definition delivers by SFTP to ${definition.output.delivery.host}: exdef run writes the extract to ${out}; the transfer is your delivery job's (with the host key the definition names)`);
+    }
     const windowWarning = outsideRunWindow(definition, now());
     if (windowWarning) warn(windowWarning);
     const recordKey = decision.mode === 'delta' || o.practices ? (state?.recordKey ?? newRecordKey()) : newRecordKey();

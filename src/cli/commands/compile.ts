@@ -5,11 +5,10 @@ import { hasErrors } from '../../diagnostics/diagnostic.js';
 import { paletteFor, renderDiagnostics } from '../../diagnostics/render-terminal.js';
 import { ExdefError } from '../../failure.js';
 import { compileDefinitionFile } from '../../pipeline/compile-definition.js';
-import { prepareLint } from '../../pipeline/lint-definition.js';
-import { parseIsoDate, todayUtc } from '../../seed/calendar.js';
 import type { CompiledPlan } from '../../sql/compile-extract.js';
 import { sqlFile, type QueryFileKind } from '../../sql/render-sql.js';
 import { ExdefCommand } from '../exdef-command.js';
+import { lintContextForCommand, todayFromFlag } from '../lint-context-for-cli.js';
 import { catalogueForCommand } from '../load-catalogue-for-cli.js';
 import { catalogueFlag, jsonFlag } from '../shared-flags.js';
 import { writeFileAtomically } from '../write-file.js';
@@ -37,21 +36,11 @@ export default class Compile extends ExdefCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Compile);
-    const today = flags.today ?? todayUtc();
-    if (parseIsoDate(today) === undefined) throw new ExdefError(`--today must be a date written YYYY-MM-DD, not ${JSON.stringify(today)}`, { exitCode: 2 });
+    const today = todayFromFlag(flags.today);
     if (!existsSync(args.file)) throw new ExdefError(`${args.file}: no such file`, { exitCode: 2 });
     const catalogue = catalogueForCommand(flags.catalogue);
-    const prepared = await prepareLint({
-      catalogue,
-      today,
-      ...(flags.policy ? { policyFile: flags.policy } : {}),
-      ...(flags.terminology ? { terminologyDir: flags.terminology } : {}),
-    });
-    if (!prepared.context) {
-      process.stderr.write(renderDiagnostics(prepared.diagnostics, undefined, paletteFor(process.stderr)));
-      throw new ExdefError(flags.policy ? `the policy ${flags.policy} is not usable` : 'the terminology is not usable', { exitCode: 2 });
-    }
-    const compiled = compileDefinitionFile(args.file, prepared.context);
+    const context = await lintContextForCommand({ catalogue, today, policy: flags.policy, terminology: flags.terminology });
+    const compiled = compileDefinitionFile(args.file, context);
     const shown = compiled.diagnostics.filter((d) => d.severity !== 'info');
     if (shown.length > 0) process.stderr.write(renderDiagnostics(shown, undefined, paletteFor(process.stderr)));
     if (!compiled.plan || hasErrors(compiled.diagnostics)) {

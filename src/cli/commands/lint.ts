@@ -3,11 +3,10 @@ import { countBySeverity } from '../../diagnostics/diagnostic.js';
 import { formatLintResults, LINT_FORMAT_HELP, LINT_FORMATS, type LintFormat } from '../../diagnostics/formats/index.js';
 import type { LintFileResult } from '../../diagnostics/formats/lint-result.js';
 import { ExdefError } from '../../failure.js';
-import { lintDefinitionFile, prepareLint } from '../../pipeline/lint-definition.js';
-import { paletteFor, renderDiagnostics } from '../../diagnostics/render-terminal.js';
-import { parseIsoDate, todayUtc } from '../../seed/calendar.js';
+import { lintDefinitionFile } from '../../pipeline/lint-definition.js';
 import { definitionFiles } from '../definition-files.js';
 import { ExdefCommand } from '../exdef-command.js';
+import { lintContextForCommand, todayFromFlag } from '../lint-context-for-cli.js';
 import { catalogueForCommand } from '../load-catalogue-for-cli.js';
 import { catalogueFlag } from '../shared-flags.js';
 
@@ -40,22 +39,11 @@ export default class Lint extends ExdefCommand {
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Lint);
-    const today = flags.today ?? todayUtc();
-    if (parseIsoDate(today) === undefined) throw new ExdefError(`--today must be a date written YYYY-MM-DD, not ${JSON.stringify(today)}`, { exitCode: 2 });
+    const today = todayFromFlag(flags.today);
     const files = definitionFiles(argv as string[]);
     if (files.length === 0) throw new ExdefError(`no definition files (*.exdef.yaml, *.exdef) match ${(argv as string[]).join(' ')}`, { exitCode: 2 });
     const catalogue = catalogueForCommand(flags.catalogue);
-    const prepared = await prepareLint({
-      catalogue,
-      today,
-      ...(flags.policy ? { policyFile: flags.policy } : {}),
-      ...(flags.terminology ? { terminologyDir: flags.terminology } : {}),
-    });
-    if (!prepared.context) {
-      process.stderr.write(renderDiagnostics(prepared.diagnostics, undefined, paletteFor(process.stderr)));
-      throw new ExdefError(flags.policy ? `the policy ${flags.policy} is not usable` : 'the terminology is not usable', { exitCode: 2 });
-    }
-    const context = prepared.context;
+    const context = await lintContextForCommand({ catalogue, today, policy: flags.policy, terminology: flags.terminology });
     const results: LintFileResult[] = files.map((file) => {
       const checked = lintDefinitionFile(file, context);
       const diagnostics = flags.quiet ? checked.diagnostics.filter((d) => d.severity === 'error') : checked.diagnostics;

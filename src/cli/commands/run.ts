@@ -7,8 +7,8 @@ import { countRows, existingTables } from '../../db/reporting-schema.js';
 import type { Database } from '../../db/database.js';
 import type { RunEvents, RunResult } from '../../execute/run-extract.js';
 import { ExdefError } from '../../failure.js';
-import { parseIsoDate, todayUtc } from '../../seed/calendar.js';
 import { ExdefCommand } from '../exdef-command.js';
+import { todayFromFlag } from '../lint-context-for-cli.js';
 import { catalogueForCommand } from '../load-catalogue-for-cli.js';
 import { catalogueFlag, databaseFlag, jsonFlag } from '../shared-flags.js';
 import type { Catalogue } from '../../catalogue/catalogue.js';
@@ -58,8 +58,7 @@ export default class Run extends ExdefCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Run);
-    const extractDate = flags.today ?? todayUtc();
-    if (parseIsoDate(extractDate) === undefined) throw new ExdefError(`--today must be a date written YYYY-MM-DD, not ${JSON.stringify(extractDate)}`, { exitCode: 2 });
+    const extractDate = todayFromFlag(flags.today);
     if (!existsSync(args.file)) throw new ExdefError(`${args.file}: no such file`, { exitCode: 2 });
     for (const practice of flags.practice ?? []) {
       if (!/^[A-Z][A-Z0-9]{2,7}$/.test(practice)) throw new ExdefError(`--practice ${JSON.stringify(practice)} is not an ODS code (e.g. A81001)`, { exitCode: 2 });
