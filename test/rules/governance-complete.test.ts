@@ -9,6 +9,7 @@ testRule('governance-complete', {
   valid: [
     { name: 'the shipped warehouse feed', text: phm },
     { name: 'the shipped CHIS feed', text: base.direct() },
+    { name: 'a statement that mentions a placeholder word later on', text: variant(phm, 'dpia: DPIA-2026-031', 'dpia: DPIA-2026-031 (replaces the TODO list of 2025)') },
     { name: 'the CHIS feed in the exdef language', text: readFileSync(join(resources.definitions, 'chis-immunisations.exdef'), 'utf8'), syntax: 'exdef' },
   ],
   invalid: [
@@ -23,6 +24,9 @@ testRule('governance-complete', {
       findings: [{ message: /missing a statement on the risk of linkability/ }],
     },
     { name: 'a blank intended use', text: variant(phm, /intended_use: >-\n[^\n]*\n[^\n]*\n/, "intended_use: ⟦'  '\n"), findings: [{ message: /missing the intended use of the data/ }] },
+    { name: 'a TODO placeholder for the DPIA, as exdef init writes it', text: variant(phm, 'dpia: DPIA-2026-031', "dpia: ⟦'TODO: the DPIA reference'"), findings: [{ message: /^the governance of this extract has a placeholder for the DPIA reference \(dpia\): "TODO: the DPIA reference"$/ }] },
+    { name: 'an angle-bracket placeholder for the linkability statement', text: variant(phm, /  linkability: >-\n(    [^\n]*\n)+/, "  linkability: ⟦'<what can it be linked with?>'\n"), findings: [{ message: /placeholder for a statement on the risk of linkability/ }] },
+    { name: 'a lower-case tbd reviewer', text: variant(phm, 'reviewer: ICB Data Protection Officer', 'reviewer: ⟦tbd'), findings: [{ message: /placeholder for who reviewed it/ }] },
     { name: 'no reviewer', text: variant(variant(phm, '  reviewer: ICB Data Protection Officer\n', ''), 'review:', '⟦review:'), findings: [{ message: /who reviewed it/ }] },
     {
       name: 'no Article 9 condition and no statement',

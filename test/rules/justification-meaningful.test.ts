@@ -6,6 +6,7 @@ const sexJustified = (text: string) => variant(phm, 'justification: Prevalence a
 testRule('justification-meaningful', {
   valid: [
     { name: 'specific justifications', text: phm },
+    { name: 'a justification that names a placeholder word later on', text: sexJustified("'Risk models differ by sex (see the TODO list of the model team).'") },
     { name: 'a justification that mentions a stock phrase within a real reason', text: sexJustified("'Needed for analysis: prevalence and risk models differ by sex.'") },
   ],
   invalid: [
@@ -13,6 +14,8 @@ testRule('justification-meaningful', {
     { name: 'a stock phrase in other case and punctuation', text: sexJustified('⟦BUSINESS NEED!!'), findings: [{ message: /stock phrase/ }] },
     { name: 'an abbreviation', text: sexJustified('⟦n/a'), findings: [{ message: /stock phrase/ }] },
     { name: 'too short', text: sexJustified('⟦For risk.'), findings: [{ message: /too short/ }] },
+    { name: 'a TODO placeholder, as exdef init writes it', text: sexJustified("⟦'TODO: why is sex needed for the use case?'"), findings: [{ message: /^the justification of `people.sex` is still a placeholder \("TODO: why is sex needed for the use case\?"\)$/ }] },
+    { name: 'an angle-bracket placeholder', text: sexJustified("⟦'<why this field is needed>'"), findings: [{ message: /still a placeholder/ }] },
     { name: 'blank', text: sexJustified("⟦'   '"), findings: [{ message: /has no justification/ }] },
   ],
 });
