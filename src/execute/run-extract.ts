@@ -498,7 +498,7 @@ function outsideRunWindow(definition: ExtractDefinition, at: Date): string | und
  * legal basis, the DPIA and the linkability statement — so its k is measured, recorded and, when
  * below the threshold in indirect care, warned about. Direct care identifies patients on purpose.
  */
-async function disclosureChecks(session: Session, plan: CompiledPlan, definition: ExtractDefinition, values: RunValues, threshold: number): Promise<DisclosureCheck[]> {
+export async function disclosureChecks(session: Session, plan: CompiledPlan, definition: ExtractDefinition, values: RunValues, threshold: number): Promise<DisclosureCheck[]> {
   const checks: DisclosureCheck[] = [];
   for (const dataset of plan.datasets) {
     const d = dataset.disclosure;

@@ -1,0 +1,47 @@
+import type { Catalogue } from '../catalogue/catalogue.js';
+import type { Database } from '../db/database.js';
+import { existingTables } from '../db/reporting-schema.js';
+import { disclosureChecks, type DisclosureCheck } from '../execute/run-extract.js';
+import { ExdefError, isExdefError } from '../failure.js';
+import type { ExtractDefinition } from '../ir/extract-definition.js';
+import type { CompiledPlan } from '../sql/compile-extract.js';
+
+/** What the report shows of a measurement: where, on which date, and each dataset's check. */
+export interface MeasuredDisclosure {
+  /** The database, as messages name it (never with a password). */
+  target: string;
+  extractDate: string;
+  checks: DisclosureCheck[];
+}
+
+/**
+ * Measures k-anonymity on the data exactly as `exdef run` does before it writes anything: each
+ * dataset's compiled k-anonymity query (the plan's, with its parameters bound for the extract
+ * date), in one read-only repeatable-read transaction, judged against the policy's threshold.
+ * A database without the catalogue's tables, or one that refuses a query, is an ExdefError
+ * (exit 2): the report is not written with a measurement it could not make.
+ */
+export async function measureDisclosure(db: Database, options: { plan: CompiledPlan; definition: ExtractDefinition; catalogue: Catalogue; extractDate: string; threshold: number }): Promise<MeasuredDisclosure> {
+  const present = await existingTables(db, options.catalogue);
+  const missing = options.catalogue.tables.filter((t) => !present.has(t.name)).map((t) => t.name);
+  if (missing.length > 0) {
+    throw new ExdefError(`${db.target} has no table ${missing.join(', ')} of the catalogue: k-anonymity cannot be measured there`, {
+      exitCode: 2,
+      step: 'measure k-anonymity',
+      hints: ['create and fill it with `exdef db init` and `exdef db seed`, or give the catalogue that describes it with --catalogue'],
+    });
+  }
+  const checks = await db.withSession(async (session) => {
+    await session.exec('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    try {
+      return await disclosureChecks(session, options.plan, options.definition, { snapshotDate: options.extractDate }, options.threshold);
+    } catch (error) {
+      if (isExdefError(error)) throw error;
+      const message = ((error as Error).message ?? String(error)).split('\n')[0];
+      throw new ExdefError(`measuring k-anonymity on ${db.target} failed: ${message}`, { exitCode: 2, step: 'measure k-anonymity', cause: error });
+    } finally {
+      await session.exec('ROLLBACK').catch(() => undefined);
+    }
+  });
+  return { target: db.target, extractDate: options.extractDate, checks };
+}

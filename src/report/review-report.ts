@@ -1,0 +1,285 @@
+import type { Classification } from '../catalogue/catalogue.js';
+import { countBySeverity, hasErrors, sortDiagnostics, type Diagnostic, type Severity } from '../diagnostics/diagnostic.js';
+import { changedComparison, type FileComparison } from '../diff/file-comparison.js';
+import { describeTransform } from '../diff/identifiability.js';
+import { printIrExpression } from '../diff/print-ir-expression.js';
+import type { ExtractDefinition } from '../ir/extract-definition.js';
+import { definitionDigest, fingerprint } from '../ir/fingerprint.js';
+import type { CompiledDefinition } from '../pipeline/compile-definition.js';
+import type { LintContext } from '../pipeline/lint-definition.js';
+import { disclosureScore } from '../policy/rules/disclosure-risk.js';
+import { RULES } from '../policy/rules/index.js';
+import { formatPosition } from '../source/source-file.js';
+import type { CompiledPlan, CompiledQuery } from '../sql/compile-extract.js';
+import { identification, quasiIdentifierFields } from '../sql/dataset-query.js';
+import type { ParameterSpec } from '../sql/parameters.js';
+import { layoutSql } from '../sql/render-sql.js';
+import { alwaysAppliedGuards, describeDatasetRows, describePopulation, populationChoices, type PopulationChoice } from './describe-population.js';
+import { describeCondition, describeValue } from './english-expression.js';
+import type { MeasuredDisclosure } from './measure-disclosure.js';
+
+/**
+ * Everything the IG reviewer's page shows, as plain data: the HTML and Markdown renderers only
+ * lay it out, so both say exactly the same.
+ */
+export interface ReviewReport {
+  /** YYYY-MM-DD: the date lint judged the definition on (--today). */
+  today: string;
+  file: string;
+  syntax: 'yaml' | 'exdef';
+  identity: { id: string; title: string; version: number; fingerprint: string; digest: string };
+  findings: { counts: Record<Severity, number>; items: ReportFinding[] };
+  governance: GovernanceRow[];
+  population: { sentence: string; filter?: string; choices: PopulationChoice[]; guards: string[] };
+  datasets: ReportDataset[];
+  disclosure: ReportDisclosure;
+  diff?: FileComparison;
+  sql: ReportSql;
+}
+
+export interface ReportFinding {
+  severity: Severity;
+  /** The rule id (a policy rule) or the diagnostic code (format, catalogue, compile). */
+  code: string;
+  /** file:line:col, when the finding has a place. */
+  location?: string;
+  message: string;
+  hints: string[];
+  /** The rule's own explanation, from its meta (what `exdef explain` prints). */
+  rule?: { description: string; rationale: string; source: string; hard: boolean };
+}
+
+export interface GovernanceRow {
+  label: string;
+  /** Absent: the definition does not say (governance-complete reports it). */
+  value?: string;
+}
+
+export interface ReportField {
+  name: string;
+  /** The value as canonical exdef text. */
+  source: string;
+  /** The most identifying classification among the columns read, before the transform. */
+  classification: Classification;
+  transform: string;
+  justification: string;
+  location?: string;
+}
+
+export interface ReportDataset {
+  name: string;
+  table: string;
+  description?: string;
+  /** Which rows, in English. */
+  rows: string;
+  filter?: string;
+  identification: 'identified' | 'pseudonymised' | 'de-identified';
+  fields: ReportField[];
+}
+
+export interface ReportDisclosure {
+  threshold: number;
+  assumedListSize: number;
+  datasets: {
+    dataset: string;
+    identification: 'identified' | 'pseudonymised' | 'de-identified';
+    quasiIdentifiers: string[];
+    /** The static score (the disclosure-risk rule's). */
+    score: { level: string; bits: number; expectedGroupSize: number; population: number; identifiers: { field: string; column: string; granularity: string; bits: number }[]; directIdentifiers: string[] };
+  }[];
+  /** Measured on a database (--database); absent when none was given or the plan could not be compiled. */
+  measured?: MeasuredDisclosure;
+  /** Why nothing was measured. */
+  notMeasured: string;
+}
+
+export type ReportSql =
+  | { compiled: true; guards: string[]; queries: ReportQuery[] }
+  | { compiled: false; reason: string };
+
+export interface ReportQuery {
+  title: string;
+  /** The file `exdef compile -o` writes it to. */
+  file: string;
+  sql: string;
+  parameters: (ParameterSpec & { placeholder: string; shownValue: string })[];
+}
+
+export interface ReviewInput {
+  compiled: CompiledDefinition & { definition: ExtractDefinition };
+  context: LintContext;
+  previous?: { file: string; definition: ExtractDefinition };
+  measured?: MeasuredDisclosure;
+}
+
+/** Builds the review of one resolved definition (lint findings, compiled plan when it compiles). */
+export async function buildReviewReport(input: ReviewInput): Promise<ReviewReport> {
+  const { compiled, context } = input;
+  const definition = compiled.definition;
+  const diagnostics = sortDiagnostics(compiled.diagnostics);
+  const plan = compiled.plan && !hasErrors(compiled.diagnostics) ? compiled.plan : undefined;
+  const report: ReviewReport = {
+    today: context.today,
+    file: definition.source.file,
+    syntax: definition.source.syntax,
+    identity: { id: definition.id, title: definition.title, version: definition.version, fingerprint: fingerprint(definition), digest: definitionDigest(definition) },
+    findings: { counts: countBySeverity(diagnostics), items: diagnostics.map(reportFinding) },
+    governance: governanceRows(definition),
+    population: {
+      sentence: describePopulation(definition),
+      ...(definition.population.where ? { filter: printIrExpression(definition.population.where) } : {}),
+      choices: populationChoices(definition),
+      guards: alwaysAppliedGuards(definition, context.policy, context.today),
+    },
+    datasets: definition.datasets.map((dataset) => ({
+      name: dataset.name,
+      table: dataset.table,
+      ...(dataset.description !== undefined ? { description: dataset.description } : {}),
+      rows: describeDatasetRows(dataset, context.catalogue),
+      ...(dataset.where ? { filter: printIrExpression(dataset.where) } : {}),
+      identification: identification(dataset),
+      fields: dataset.fields.map((field) => ({
+        name: field.name,
+        source: printIrExpression(field.value),
+        classification: field.sourceClassification,
+        transform: field.transform === 'computed' ? `computed: ${field.type === 'boolean' ? `true for those ${describeCondition(field.value)}` : describeValue(field.value)}` : describeTransform(field.transform),
+        justification: field.justification,
+        ...(field.span ? { location: formatPosition(field.span) } : {}),
+      })),
+    })),
+    disclosure: {
+      threshold: context.policy.thresholds.kAnonymity,
+      assumedListSize: context.policy.thresholds.assumedListSize,
+      datasets: definition.datasets.map((dataset) => {
+        const s = disclosureScore(dataset, definition, context.catalogue, context.policy.thresholds.assumedListSize, context.policy.thresholds.kAnonymity);
+        return {
+          dataset: dataset.name,
+          identification: identification(dataset),
+          quasiIdentifiers: quasiIdentifierFields(dataset).map((f) => f.name),
+          score: { level: s.level, bits: s.bits, expectedGroupSize: s.expectedGroupSize, population: s.population, identifiers: s.identifiers, directIdentifiers: s.directIdentifiers },
+        };
+      }),
+      ...(input.measured ? { measured: input.measured } : {}),
+      notMeasured: input.measured
+        ? ''
+        : plan
+          ? 'Not measured: no database was given (exdef report --database URL measures the smallest group on the data, as exdef run does before anything leaves).'
+          : 'Not measured: the definition has lint errors, so it does not compile to the queries that measure it.',
+    },
+    sql: plan ? await reportSql(plan) : { compiled: false, reason: notCompiledReason(compiled.diagnostics) },
+  };
+  if (input.previous) report.diff = changedComparison(input.previous.file, input.previous.definition, definition.source.file, definition);
+  return report;
+}
+
+function reportFinding(d: Diagnostic): ReportFinding {
+  const rule = RULES.find((r) => r.meta.id === d.code)?.meta;
+  return {
+    severity: d.severity,
+    code: d.code,
+    ...(d.span ? { location: formatPosition(d.span) } : {}),
+    message: d.message,
+    hints: d.hints ?? [],
+    ...(rule ? { rule: { description: rule.description, rationale: rule.rationale, source: rule.source, hard: rule.hard } } : {}),
+  };
+}
+
+function notCompiledReason(diagnostics: readonly Diagnostic[]): string {
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  const cannot = errors.find((d) => d.code === 'cannot-compile');
+  if (cannot) return `The definition does not compile: ${cannot.message}. There is no SQL to show.`;
+  return `The definition has ${errors.length} lint error${errors.length === 1 ? '' : 's'} (see Findings): a definition with errors is never compiled, so there is no SQL to show. Fix the errors and run the report again.`;
+}
+
+const USE_CASE: Record<ExtractDefinition['useCase'], string> = {
+  targeted_reporting: 'targeted reporting',
+  data_warehouse: 'data warehouse',
+  direct_care_planning: 'direct care planning',
+};
+
+const FREQUENCY: Record<ExtractDefinition['schedule']['frequency'], string> = {
+  hourly: 'hourly',
+  twice_daily: 'twice a day',
+  daily: 'daily',
+  weekly: 'weekly',
+  fortnightly: 'fortnightly',
+  monthly: 'monthly',
+  quarterly: 'quarterly',
+};
+
+function governanceRows(d: ExtractDefinition): GovernanceRow[] {
+  const row = (label: string, value: string | undefined): GovernanceRow => (value === undefined || value.trim() === '' ? { label } : { label, value });
+  const csv = d.output.csv;
+  const delivery = d.output.delivery;
+  return [
+    row('Title', d.title),
+    row('Id', d.id),
+    row('Version', String(d.version)),
+    row('Owner', `${d.owner.organisation} (${d.owner.contact})`),
+    row('Intended use', d.intendedUse),
+    row('Use case', USE_CASE[d.useCase]),
+    row('Care type', d.careType === 'direct' ? 'direct care' : 'indirect care (secondary use)'),
+    row('Legal basis: Article 6', d.legalBasis.article6),
+    row('Legal basis: Article 9', d.legalBasis.article9),
+    row('Legal basis: statement', d.legalBasis.statement),
+    row('Data provision notice', d.legalBasis.dataProvisionNotice ?? 'none (no statutory notice)'),
+    row('DPIA', d.dpia),
+    row('Risk of singling out', d.risk.singlingOut),
+    row('Risk of linkability', d.risk.linkability),
+    row('Last reviewed', d.review.lastReviewed),
+    row('Reviewer', d.review.reviewer),
+    row('Processing location', d.processingLocation === 'uk' ? 'United Kingdom' : 'outside the United Kingdom'),
+    row('Mode', d.mode === 'full' ? 'full: every qualifying row, each run' : 'delta: the rows changed since the last run (a full extract first, and whenever the definition changes)'),
+    row('Schedule', `${FREQUENCY[d.schedule.frequency]}${d.schedule.window ? `, between ${d.schedule.window.start} and ${d.schedule.window.end} (UK time)` : ', no run window'}`),
+    row(
+      'Output',
+      `${d.output.layout === 'single_zip' ? 'one ZIP of CSV files' : 'one ZIP with a folder of CSV files per practice'}; CSV delimited by ${JSON.stringify(csv.delimiter)}, quoted with ${JSON.stringify(csv.quote)}, ${csv.header ? 'with' : 'without'} a header row, ${csv.lineEnding.toUpperCase()} line endings`,
+    ),
+    row('Encryption', d.output.encryption ? `S/MIME (AES-256) to the certificate ${d.output.encryption.certificate}` : 'none in the definition (exdef run --encrypt-to can add it)'),
+    row('Delivery', delivery.kind === 'sftp' ? `SFTP to ${delivery.user}@${delivery.host}:${delivery.port}${delivery.directory}, host key ${delivery.hostKey}` : 'none: the provider hands the ZIP over'),
+    row(
+      'Exemptions',
+      d.exemptions.length === 0
+        ? 'none'
+        : d.exemptions
+            .map((e) => `${e.rule}${e.codeSet ? ` for ${e.codeSet}` : ''}${e.fields ? ` for ${e.fields.join(', ')}` : ''}: ${e.justification ?? '(no justification)'}; legal basis ${e.legalBasis ?? '(none)'}${e.expires ? `; expires ${e.expires}` : ''}`)
+            .join(' · '),
+    ),
+  ];
+}
+
+async function reportSql(plan: CompiledPlan): Promise<ReportSql> {
+  const specs = new Map(plan.parameters.map((p) => [p.name, p]));
+  const query = async (title: string, file: string, q: CompiledQuery): Promise<ReportQuery> => ({
+    title,
+    file,
+    sql: `${await layoutSql(q.sql)};`,
+    parameters: q.parameters.map((name, i) => {
+      const spec = specs.get(name)!;
+      return { ...spec, placeholder: `$${i + 1}`, shownValue: shownValue(spec) };
+    }),
+  });
+  const queries: ReportQuery[] = [await query('The population', 'population.sql', plan.population)];
+  for (const d of plan.datasets) {
+    queries.push(await query(`Dataset ${d.name}: ${plan.definition.mode === 'delta' ? 'full extract (first run, and every new baseline)' : 'full extract'}`, `${d.name}.sql`, d.full));
+    if (d.delta) queries.push(await query(`Dataset ${d.name}: delta (rows changed in the window, as upserts and deletions)`, `${d.name}.delta.sql`, d.delta));
+    if (d.disclosure.kAnonymity) {
+      queries.push(await query(`Dataset ${d.name}: k-anonymity (smallest group sharing ${d.disclosure.quasiIdentifiers.join(', ')})`, `${d.name}.k-anonymity.sql`, d.disclosure.kAnonymity));
+    }
+  }
+  const p = plan.guards.population;
+  const guards = [
+    `Population: ${p.registration === 'permanent' ? 'permanent registrations only' : 'every registration type'}; the deceased ${p.deceased === 'exclude' ? 'excluded' : 'included'}; PDS-sensitive patients never; Type 1 opt-outs ${p.type1OptOut ? 'respected' : 'overridden'}; National Data Opt-outs ${p.nationalDataOptOut ? 'respected' : 'not applied'}.`,
+    `Rows: soft-deleted and confidential rows excluded; sensitive sets excluded from every coded column: ${plan.guards.sensitiveSets.join(', ') || 'none'}${plan.guards.exemptedSets.length > 0 ? `; exempted: ${plan.guards.exemptedSets.join(', ')}` : ''}.`,
+    'The compiler checked every query for these guards before writing it; every value is a bound parameter ($n), never part of the SQL text.',
+  ];
+  return { compiled: true, guards, queries };
+}
+
+function shownValue(spec: ParameterSpec): string {
+  if (spec.source === 'key') return 'given at run time (never written anywhere)';
+  if (spec.source === 'run' || spec.source === 'state') return 'given at run time';
+  const value = spec.value;
+  if (Array.isArray(value)) return value.join(', ');
+  return String(value);
+}
