@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resources } from '../../src/resources.js';
+import { packageRoot, resources } from '../../src/resources.js';
 import { runCli } from '../support/cli.js';
 import { scratchDatabase, testEngines, type ScratchDatabase } from '../support/engines.js';
 
@@ -13,6 +13,14 @@ beforeAll(() => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const COMMANDS = ['db init', 'db seed', 'terminology import'];
+
+/** Every command the CLI has, from the manifest the build writes (oclif's own list). */
+function allCommands(): string[] {
+  const manifest = JSON.parse(readFileSync(join(packageRoot, 'oclif.manifest.json'), 'utf8')) as { commands: Record<string, unknown> };
+  return Object.keys(manifest.commands)
+    .map((id) => id.replace(/:/g, ' '))
+    .sort();
+}
 
 describe('exdef --help', () => {
   it('lists every command with a one-line summary', () => {
@@ -28,6 +36,16 @@ describe('exdef --help', () => {
     expect(stdout).toContain('EXAMPLES');
     expect(stdout).toMatch(new RegExp(`\\$ exdef ${command}`));
   });
+
+  it('every command has at least one example in its --help', () => {
+    const commands = allCommands();
+    expect(commands).toEqual(expect.arrayContaining(['compile', 'convert', 'db init', 'db seed', 'diff', 'explain', 'fmt', 'init', 'lint', 'rules', 'run', 'schema', 'terminology import']));
+    const without = commands.filter((command) => {
+      const { status, stdout } = runCli([...command.split(' '), '--help']);
+      return status !== 0 || !stdout.includes('EXAMPLES') || !new RegExp(`^\\s+\\$ exdef ${command}\\b`, 'm').test(stdout);
+    });
+    expect(without, 'commands whose --help has no example').toEqual([]);
+  }, 120_000);
 
   it('a bad flag is a one-line error and exit code 2', () => {
     const { status, stderr, stdout } = runCli(['db', 'seed', '--patiens', '10']);
