@@ -94,11 +94,11 @@ export function alwaysAppliedGuards(definition: ExtractDefinition, policy: Polic
     `Soft-deleted rows are never extracted${definition.mode === 'delta' ? ' (in a delta run, a row deleted since the last run is sent as a deletion with no values)' : ''}.`,
     'Items marked confidential from third parties are never extracted; an unknown confidentiality flag excludes the row.',
     guarded.length > 0
-      ? `Sensitive codes are excluded from every coded column of every table the queries read, whatever the filters ask for: ${listAnd(guarded.map((s) => s.title.toLowerCase()))}.`
+      ? `Sensitive codes are excluded from every coded column of every table the queries read, whatever the filters ask for: ${listAnd(guarded.map((s) => lowerFirst(s.title)))}.`
       : 'Every sensitive code set of the policy is exempted: no sensitive code is excluded.',
   ];
   if (exemptedSets.length > 0) {
-    guards.push(`Exempted from the sensitive-code exclusion by a valid exemption: ${listAnd(exemptedSets.map((s) => s.title.toLowerCase()))}.`);
+    guards.push(`Exempted from the sensitive-code exclusion by a valid exemption: ${listAnd(exemptedSets.map((s) => lowerFirst(s.title)))}.`);
   }
   return guards;
 }
@@ -109,4 +109,9 @@ function plural(noun: string): string {
 
 function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** "Gender reassignment" → "gender reassignment", but "HIV status" stays. */
+function lowerFirst(text: string): string {
+  return /^[A-Z][a-z]/.test(text) ? text.charAt(0).toLowerCase() + text.slice(1) : text;
 }

@@ -236,7 +236,7 @@ thead th { background: #eef1f3; }
 .verdict.warn { border-color: #a15c00; background: #fff4e0; }
 .verdict.good { border-color: #1e7d32; background: #e8f5e9; }
 .counts { font-weight: normal; }
-nav ol { display: flex; flex-wrap: wrap; gap: .3rem 1.2rem; padding-left: 1.2rem; margin: .5rem 0; }
+nav ol { display: flex; flex-wrap: wrap; gap: .3rem 1.4rem; list-style: none; padding: 0; margin: .5rem 0; }
 .badge { display: inline-block; padding: 0 .4rem; border-radius: .25rem; border: 1px solid; font-size: .82em; font-weight: 600; white-space: nowrap; }
 .sev-error { color: #fff; background: #b3261e; border-color: #b3261e; }
 .sev-warning { color: #4a2b00; background: #ffd58a; border-color: #a15c00; }
