@@ -89,7 +89,15 @@ export default class Run extends ExdefCommand {
     let phase: { work?: string; delivered: boolean } = { delivered: false };
     const interrupted = (signal: NodeJS.Signals) => {
       events.close();
-      if (phase.work) rmSync(phase.work, { recursive: true, force: true });
+      if (phase.work) {
+        // A write the thread pool had already started may add a file while the directory is being
+        // removed (ENOTEMPTY): retrying settles it, since no new write can start while this runs.
+        try {
+          rmSync(phase.work, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
+        } catch (error) {
+          process.stderr.write(`warning: the temporary directory ${phase.work} could not be removed (${(error as NodeJS.ErrnoException).code ?? 'error'}); the next run removes it\n`);
+        }
+      }
       if (!phase.delivered) logFailure(`interrupted (${signal})`);
       process.stderr.write(`error: interrupted (${signal})${phase.delivered ? ': the extract was delivered, but the delta state may not have advanced' : ': nothing was delivered and the delta state is unchanged'}\n`);
       process.exit(1);
