@@ -180,13 +180,14 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('exdef report in a headless browser', 
   async function printsWithinThePage(page: Page): Promise<void> {
     await page.emulateMedia({ media: 'print' });
     await page.setViewportSize({ width: A4_PRINTABLE_PX, height: 1000 });
-    const overflow = await page.evaluate(() => {
+    // Run in the page (a string: this file is type-checked without the DOM library).
+    const overflow = (await page.evaluate(`(() => {
       const width = document.documentElement.clientWidth;
       const wide = [...document.querySelectorAll('body *')]
         .filter((e) => e.getBoundingClientRect().right > width + 1)
-        .map((e) => `${e.tagName.toLowerCase()}.${e.className} (${Math.round(e.getBoundingClientRect().right)} px)`);
+        .map((e) => e.tagName.toLowerCase() + '.' + e.className + ' (' + Math.round(e.getBoundingClientRect().right) + ' px)');
       return { scroll: document.documentElement.scrollWidth, width, wide: wide.slice(0, 5) };
-    });
+    })()`)) as { scroll: number; width: number; wide: string[] };
     expect(overflow.wide).toEqual([]);
     expect(overflow.scroll).toBeLessThanOrEqual(overflow.width);
     expect(await page.locator('nav').isVisible()).toBe(false);
@@ -299,7 +300,7 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('exdef report in a headless browser', 
 
 /** [output name, classification word] of every field row on the page, in order. */
 async function fieldRows(page: Page): Promise<string[][]> {
-  return page.$$eval('tr.field', (rows) => rows.map((r) => [(r.children[0] as HTMLElement).innerText.trim(), (r.children[2] as HTMLElement).innerText.trim()]));
+  return (await page.evaluate(`[...document.querySelectorAll('tr.field')].map((r) => [r.children[0].innerText.trim(), r.children[2].innerText.trim()])`)) as string[][];
 }
 
 function expectedFieldRows(definition: ExtractDefinition): string[][] {
