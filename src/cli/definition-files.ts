@@ -16,7 +16,7 @@ export function definitionFiles(args: readonly string[]): string[] {
   const files: string[] = [];
   for (const arg of args) {
     if (existsSync(arg) && statSync(arg).isDirectory()) {
-      files.push(...walk(arg));
+      files.push(...walkFiles(arg, isDefinitionFile));
     } else if (!existsSync(arg) && /[*?[\]{}]/.test(arg)) {
       // tinyglobby is loaded only when a pattern is given (most runs name files or directories).
       const { globSync } = createRequire(import.meta.url)('tinyglobby') as typeof import('tinyglobby');
@@ -28,13 +28,14 @@ export function definitionFiles(args: readonly string[]): string[] {
   return [...new Set(files)];
 }
 
-function walk(dir: string): string[] {
+/** The files below a directory whose names are accepted, in name order; hidden entries and node_modules are skipped. */
+export function walkFiles(dir: string, accept: (name: string) => boolean): string[] {
   const found: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
     if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) found.push(...walk(path));
-    else if (isDefinitionFile(entry.name)) found.push(path);
+    if (entry.isDirectory()) found.push(...walkFiles(path, accept));
+    else if (accept(entry.name)) found.push(path);
   }
   return found;
 }

@@ -1,5 +1,6 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { walkFiles } from '../cli/definition-files.js';
 import { ExdefError } from '../failure.js';
 
 /** A test file and the definition files it tests (the same NAME in either syntax). */
@@ -45,7 +46,7 @@ export function testTargets(args: readonly string[], defaultDirectory = 'definit
       throw new ExdefError(`${arg}: no such file or directory`, { exitCode: 2, ...(args.length === 0 ? { hints: ['name the test files or directories to run (exdef test FILES...)'] } : {}) });
     }
     if (statSync(arg).isDirectory()) {
-      for (const file of walk(arg)) add(file, definitionsOfTest(file));
+      for (const file of walkFiles(arg, isTestFile)) add(file, definitionsOfTest(file));
     } else if (isTestFile(arg)) {
       add(arg, definitionsOfTest(arg));
     } else if (DEFINITION_SUFFIX.test(arg)) {
@@ -61,13 +62,3 @@ export function testTargets(args: readonly string[], defaultDirectory = 'definit
   return [...targets].map(([testFile, definitions]) => ({ testFile, definitionFiles: [...definitions].sort() }));
 }
 
-function walk(dir: string): string[] {
-  const found: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-    if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) found.push(...walk(path));
-    else if (isTestFile(entry.name)) found.push(path);
-  }
-  return found;
-}
