@@ -21,6 +21,7 @@ export const resources = {
   catalogueSchema: join(packageRoot, 'schema/catalogue.schema.json'),
   definitionSchema: join(packageRoot, 'schema/exdef.schema.json'),
   policySchema: join(packageRoot, 'schema/policy.schema.json'),
+  definitionTestSchema: join(packageRoot, 'schema/exdef-test.schema.json'),
   defaultPolicy: join(packageRoot, 'src/policy/default.policy.yaml'),
   sampleTerminology: join(packageRoot, 'src/terminology/sample'),
   definitions: join(packageRoot, 'definitions'),

@@ -55,7 +55,7 @@ function buildDefaultPolicy(): string {
 
 export async function buildAssets(): Promise<string[]> {
   mkdirSync(resources.compiledAssets, { recursive: true });
-  const validators = [buildValidator(resources.catalogueSchema), buildValidator(resources.definitionSchema), buildValidator(resources.policySchema)];
+  const validators = [buildValidator(resources.catalogueSchema), buildValidator(resources.definitionSchema), buildValidator(resources.policySchema), buildValidator(resources.definitionTestSchema)];
   return [...validators, buildReferenceCatalogue(), buildDefaultPolicy(), await buildSampleTerminology()];
 }
 

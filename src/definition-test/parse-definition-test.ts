@@ -3,8 +3,7 @@ import { isScalar } from 'yaml';
 import { defineCodes } from '../diagnostics/define-codes.js';
 import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { closestMatch } from '../diagnostics/suggest.js';
-import { join } from 'node:path';
-import { packageRoot } from '../resources.js';
+import { resources } from '../resources.js';
 import { parseIsoDate } from '../seed/calendar.js';
 import { validateYamlAgainstSchema } from '../source/schema-validation.js';
 import { sourceFile, spanOf, type Span } from '../source/source-file.js';
@@ -45,7 +44,7 @@ export const definitionTestCodes = defineCodes({
 });
 
 /** Where the test format's schema ships. */
-export const DEFINITION_TEST_SCHEMA = join(packageRoot, 'schema', 'exdef-test.schema.json');
+export const DEFINITION_TEST_SCHEMA = resources.definitionTestSchema;
 
 let schemaObject: object | undefined;
 
