@@ -17,14 +17,14 @@ export interface TestReport {
 
 export type TestReportFormat = 'stylish' | 'junit' | 'json';
 
-export function formatTestReport(report: TestReport, format: TestReportFormat, palette: Palette = plain): string {
+export function formatTestReport(report: TestReport, format: TestReportFormat, palette: Palette = plain, options: { verbose?: boolean } = {}): string {
   switch (format) {
     case 'json':
       return `${JSON.stringify({ summary: summary(report), results: report.results, unusable: report.unusable }, null, 2)}\n`;
     case 'junit':
       return formatTestJunit(report);
     default:
-      return formatTestStylish(report, palette);
+      return formatTestStylish(report, palette, options);
   }
 }
 
@@ -40,8 +40,8 @@ export function summary(report: TestReport): { tests: number; passed: number; fa
   };
 }
 
-/** For people: one line per test that passed; each failure with its place and its diff. */
-export function formatTestStylish(report: TestReport, p: Palette = plain): string {
+/** For people: one line per test that passed (each check with --verbose); each failure with its place and its diff. */
+export function formatTestStylish(report: TestReport, p: Palette = plain, options: { verbose?: boolean } = {}): string {
   const lines: string[] = [];
   for (const u of report.unusable) {
     lines.push(`${p.red('ERROR')} ${u.testFile}`);
@@ -52,6 +52,7 @@ export function formatTestStylish(report: TestReport, p: Palette = plain): strin
     const passed = r.checks.filter((c) => c.passed).length;
     if (r.status === 'passed') {
       lines.push(`${p.bold('PASS')} ${head} ${p.dim(`(${passed} check${passed === 1 ? '' : 's'}, ${r.seconds.toFixed(2)} s)`)}`);
+      if (options.verbose) for (const c of r.checks) lines.push(`  ${p.dim('✓')} ${c.name}  ${p.dim(formatPosition(c.span))}`);
       continue;
     }
     lines.push(`${p.red('FAIL')} ${head}`);
@@ -59,7 +60,11 @@ export function formatTestStylish(report: TestReport, p: Palette = plain): strin
       lines.push(`  the definition cannot be tested:`);
       lines.push(indent(renderDiagnostics(r.diagnostics, undefined, p).trimEnd(), '  '));
     }
-    for (const c of r.checks.filter((x) => !x.passed)) {
+    for (const c of r.checks.filter((x) => options.verbose || !x.passed)) {
+      if (c.passed) {
+        lines.push(`  ${p.dim('✓')} ${c.name}  ${p.dim(formatPosition(c.span))}`);
+        continue;
+      }
       lines.push(`  ${p.red('✗')} ${c.name}  ${p.dim(formatPosition(c.span))}`);
       if (c.message) lines.push(`      ${c.message}`);
       for (const d of c.detail ?? []) lines.push(`        ${d}`);

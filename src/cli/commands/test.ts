@@ -20,6 +20,7 @@ export default class Test extends ExdefCommand {
   static override examples = [
     { description: 'Run every companion test under definitions/', command: '<%= config.bin %> test' },
     { description: 'Test one definition (its companion test, against this syntax only)', command: '<%= config.bin %> test definitions/chis-immunisations.exdef' },
+    { description: 'Every expectation of one test, passed or failed', command: '<%= config.bin %> test definitions/diabetes-recall.test.yaml --verbose' },
     { description: 'JUnit XML for CI', command: '<%= config.bin %> test definitions/ --format junit -o reports/exdef-test.xml' },
   ];
   static override args = {
@@ -27,6 +28,7 @@ export default class Test extends ExdefCommand {
   };
   static override flags = {
     format: Flags.string({ description: 'Report format: stylish (for people), junit (JUnit XML for CI), json', options: [...FORMATS], default: 'stylish' }),
+    verbose: Flags.boolean({ char: 'v', description: 'List every expectation checked, passed ones too (stylish format)' }),
     output: Flags.string({ char: 'o', description: 'Write the report to this file instead of stdout', helpValue: 'FILE' }),
     policy: Flags.string({ description: "An organisation's policy file, applied on top of the IM1 policy", helpValue: 'FILE' }),
     terminology: Flags.string({ description: 'SNOMED CT RF2 snapshot directory: lint evaluates code sets in it and the test database holds it (default: the shipped sample)', helpValue: 'DIR' }),
@@ -65,11 +67,12 @@ export default class Test extends ExdefCommand {
     }
     const format = flags.format as TestReportFormat;
     if (flags.output) {
-      writeFileAtomically(flags.output, formatTestReport(report, format, plain));
+      const options = { verbose: flags.verbose };
+      writeFileAtomically(flags.output, formatTestReport(report, format, plain, options));
       // The file is for CI; a person watching still gets the summary.
-      if (format !== 'stylish') process.stderr.write(formatTestReport(report, 'stylish', paletteFor(process.stderr)));
+      if (format !== 'stylish') process.stderr.write(formatTestReport(report, 'stylish', paletteFor(process.stderr), options));
     } else {
-      process.stdout.write(formatTestReport(report, format, format === 'stylish' ? paletteFor(process.stdout) : plain));
+      process.stdout.write(formatTestReport(report, format, format === 'stylish' ? paletteFor(process.stdout) : plain, { verbose: flags.verbose }));
     }
     if (report.unusable.length > 0) this.exit(2);
     if (report.results.some((r) => r.status === 'failed')) this.exit(1);

@@ -64,5 +64,14 @@ describe('test reports', () => {
     expect(text).toContain('  the definition cannot be tested:');
     expect(text).toContain('ERROR definitions/bad.test.yaml');
     expect(text.trimEnd().split('\n').pop()).toBe('2 definition tests: 0 passed, 2 failed, 1 test file unusable (2 checks, 1 failed)');
+    expect(text).not.toContain('children: row { patient: alice }');
+  });
+
+  it('lists every expectation, passed ones too, with --verbose', () => {
+    const text = formatTestStylish(REPORT, undefined, { verbose: true });
+    expect(text).toContain('FAIL definitions/chis.test.yaml → definitions/chis.exdef\n  ✓ children: row { patient: alice }  definitions/chis.test.yaml:4:7\n  ✗ children: absent { patient: bob }');
+    const passing: TestReport = { results: [{ ...REPORT.results[0]!, status: 'passed', checks: [REPORT.results[0]!.checks[0]!] }], unusable: [] };
+    expect(formatTestStylish(passing, undefined, { verbose: true })).toMatch(/^PASS definitions\/chis\.test\.yaml → definitions\/chis\.exdef \(1 check, 0\.10 s\)\n {2}✓ children: row \{ patient: alice \} {2}definitions\/chis\.test\.yaml:4:7\n/);
+    expect(formatTestStylish(passing)).not.toContain('✓');
   });
 });
