@@ -43,7 +43,7 @@ describe('exdef init', () => {
     mkdirSync(dir);
     const made = runCli(['init', 'definitions/asthma-recall.exdef', '--use-case', 'direct_care_planning', ...FLAGS], { cwd: dir, env: {} });
     // The directory does not exist: a clear error, nothing written.
-    expect(made.status).toBe(1);
+    expect(made.status).toBe(2);
     expect(made.stderr.trim()).toBe('error: cannot write definitions/asthma-recall.exdef: no such directory');
     mkdirSync(join(dir, 'definitions'));
     const again = runCli(['init', 'definitions/asthma-recall.exdef', '--use-case', 'direct_care_planning', ...FLAGS], { cwd: dir });
@@ -55,12 +55,12 @@ describe('exdef init', () => {
     expect(runCli(['convert', join('definitions', 'asthma-recall.exdef'), '--to', 'yaml'], { cwd: dir }).status).toBe(0);
   });
 
-  it('never overwrites an existing file unless --force', () => {
+  it('never overwrites an existing file unless --force (exit 2)', () => {
     const dir = join(work, 'exists');
     mkdirSync(dir);
     writeFileSync(join(dir, 'mine.exdef.yaml'), 'precious\n');
     const refused = runCli(['init', 'mine.exdef.yaml', ...FLAGS], { cwd: dir });
-    expect(refused.status).toBe(1);
+    expect(refused.status).toBe(2);
     expect(refused.stderr.trim()).toBe('error: mine.exdef.yaml already exists; choose another FILE or --id, or give --force to overwrite it');
     expect(readFileSync(join(dir, 'mine.exdef.yaml'), 'utf8')).toBe('precious\n');
     expect(spawnSync('ls', ['-A', dir], { encoding: 'utf8' }).stdout.trim()).toBe('mine.exdef.yaml');
@@ -138,5 +138,39 @@ describe('exdef init', () => {
     expect(text).toMatch(/^ {2}OWNER 'O''Neill Audit Ltd'$/m);
     expect(text).toMatch(/^ {2}USE CASE targeted_reporting$/m);
     expect(text).toMatch(/^ {2}PRACTICES A81001, A81003;$/m);
+  }, 40_000);
+
+  it('on a terminal, takes answers pasted in one go', async () => {
+    if (spawnSync('script', ['--version']).status !== 0) {
+      if (process.env['CI'] === 'true') throw new Error('util-linux `script` is needed for the terminal test');
+      return;
+    }
+    const dir = join(work, 'paste');
+    mkdirSync(dir);
+    const child = spawn('script', ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(join(packageRoot, 'bin', 'run.js'))} init --syntax yaml`, '/dev/null'], {
+      cwd: dir,
+      env: { ...process.env, NO_COLOR: '1', TERM: 'dumb' },
+    });
+    let output = '';
+    let sent = false;
+    const done = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      if (!sent && /Identifier \(kebab-case[^:]*: /.test(output)) {
+        sent = true;
+        // Every answer at once, as a paste: the id, the default title, organisation, contact, use case, care type, practices.
+        child.stdin.write(['pasted-feed', '', 'Paste Org', 'paste@example.org', 'data_warehouse', '', 'A81002'].map((l) => `${l}\r`).join(''));
+      }
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const code = await done;
+    clearTimeout(timer);
+    expect(code, output).toBe(0);
+    const text = readFileSync(join(dir, 'pasted-feed.exdef.yaml'), 'utf8');
+    expect(text).toMatch(/^title: Pasted feed$/m);
+    expect(text).toMatch(/^ {2}organisation: Paste Org$/m);
+    expect(text).toMatch(/^use_case: data_warehouse$/m);
+    expect(text).toMatch(/^care_type: indirect$/m);
+    expect(text).toMatch(/^ {2}practices: \[A81002\]$/m);
   }, 40_000);
 });

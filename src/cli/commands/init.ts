@@ -14,7 +14,7 @@ export default class Init extends ExdefCommand {
   static override summary = 'Scaffold a new definition with every governance field and a commented example dataset';
   static override description = [
     'Writes a new definition, in YAML or the exdef language, with the values given as flags; on a terminal, asks for the ones not given. Everything only the author can write (the intended use, the legal basis, the DPIA, the risk statements, each justification) is left as a TODO placeholder, which `exdef lint` reports until it is replaced; the review date is left for the IG reviewer.',
-    'Without FILE the definition is written to ID.exdef.yaml (or ID.exdef) in the current directory. An existing file is never overwritten unless --force is given. Off a terminal (or with --no-input), --id, --organisation, --contact and --practice are required.',
+    'Without FILE the definition is written to ID.exdef.yaml (or ID.exdef) in the current directory. An existing file is never overwritten unless --force is given. Off a terminal (or with --no-input), --id, --organisation, --contact and --practice are required. Exit code 0 when the file is written, 2 when it is not (a usage error, an existing file, a directory that cannot be written).',
   ].join('\n');
   static override examples = [
     { description: 'Ask for everything on a terminal', command: '<%= config.bin %> init' },
@@ -73,7 +73,7 @@ export default class Init extends ExdefCommand {
     const file = args.file ?? `${answers.id}.${answers.syntax === 'exdef' ? 'exdef' : 'exdef.yaml'}`;
     const schemaPath = relative(dirname(file) === '' ? '.' : dirname(file), resources.definitionSchema).split(sep).join('/');
     const text = scaffold({ ...answers, schemaPath });
-    if (flags.force) writeFileAtomically(file, text);
+    if (flags.force) writeFileAtomically(file, text, { exitCode: 2 });
     else writeNew(file, text);
     const todos = text.split('\n').filter((line) => /(['"]|: )TODO:/.test(line)).length;
     process.stdout.write(
@@ -121,17 +121,40 @@ function titleOf(id: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-/** On a terminal: ask for each value not given, re-asking until it is valid; Enter takes the default shown. */
+/**
+ * On a terminal: ask for each value not given, re-asking until it is valid; Enter takes the
+ * default shown. Lines are queued as they arrive, so answers pasted in one go are all used.
+ */
 async function ask(given: Partial<Answers>, askSyntax: boolean): Promise<Answers> {
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  let closed = false;
-  rl.on('close', () => (closed = true));
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true });
+  const queued: string[] = [];
+  let waiting: ((line: string | undefined) => void) | undefined;
+  let ended = false;
+  rl.on('line', (line) => {
+    if (waiting) {
+      const resolve = waiting;
+      waiting = undefined;
+      resolve(line);
+    } else {
+      queued.push(line);
+    }
+  });
+  rl.on('close', () => {
+    ended = true;
+    waiting?.(undefined);
+  });
+  const nextLine = (prompt: string): Promise<string | undefined> => {
+    rl.setPrompt(prompt);
+    rl.prompt();
+    if (queued.length > 0) return Promise.resolve(queued.shift());
+    if (ended) return Promise.resolve(undefined);
+    return new Promise((resolve) => (waiting = resolve));
+  };
   const question = async (prompt: string, fallback: string | undefined, check: (v: string) => string | undefined): Promise<string> => {
     for (;;) {
-      if (closed) throw new ExdefError('input ended before every question was answered', { exitCode: 2 });
-      const answer = (await rl.question(`${prompt}${fallback !== undefined ? ` [${fallback}]` : ''}: `).catch(() => {
-        throw new ExdefError('input ended before every question was answered', { exitCode: 2 });
-      })).trim();
+      const line = await nextLine(`${prompt}${fallback !== undefined ? ` [${fallback}]` : ''}: `);
+      if (line === undefined) throw new ExdefError('input ended before every question was answered', { exitCode: 2 });
+      const answer = line.trim();
       const value = answer === '' && fallback !== undefined ? fallback : answer;
       const problem = check(value);
       if (!problem) return value;
@@ -146,9 +169,7 @@ async function ask(given: Partial<Answers>, askSyntax: boolean): Promise<Answers
     const contact = given.contact ?? (await question('Contact email', undefined, ANSWER_CHECKS.contact));
     const useCase = given.useCase ?? ((await question(`Use case (${USE_CASES.join(', ')})`, 'targeted_reporting', choice(USE_CASES))) as UseCase);
     const careType = given.careType ?? ((await question('Care type (direct, indirect)', careTypeOf(useCase), choice(CARE_TYPES))) as CareType);
-    const practices =
-      given.practices ??
-      splitList(await question('Practice ODS codes (separated by commas)', undefined, (v) => ANSWER_CHECKS.practices(splitList(v))));
+    const practices = given.practices ?? splitList(await question('Practice ODS codes (separated by commas)', undefined, (v) => ANSWER_CHECKS.practices(splitList(v))));
     const mode = given.mode ?? 'full';
     const syntax = given.syntax ?? (askSyntax ? ((await question('Syntax (yaml, exdef)', 'yaml', choice(['yaml', 'exdef'] as const))) as Syntax) : 'yaml');
     return { id, title, organisation, contact, useCase, careType, practices, mode, syntax };
@@ -169,8 +190,8 @@ function writeNew(path: string, text: string): void {
     linkSync(temporary, path);
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
-    if (e.code === 'EEXIST' && e.syscall === 'link') throw new ExdefError(`${path} already exists; choose another FILE or --id, or give --force to overwrite it`, { exitCode: 1 });
-    throw new ExdefError(`cannot write ${path}: ${e.code === 'ENOENT' ? 'no such directory' : e.code === 'EACCES' ? 'permission denied' : e.code === 'ENOSPC' ? 'the disk is full' : e.message}`, { exitCode: 1 });
+    if (e.code === 'EEXIST' && e.syscall === 'link') throw new ExdefError(`${path} already exists; choose another FILE or --id, or give --force to overwrite it`, { exitCode: 2 });
+    throw new ExdefError(`cannot write ${path}: ${e.code === 'ENOENT' ? 'no such directory' : e.code === 'EACCES' ? 'permission denied' : e.code === 'ENOSPC' ? 'the disk is full' : e.message}`, { exitCode: 2 });
   } finally {
     rmSync(temporary, { force: true });
   }
