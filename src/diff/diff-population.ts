@@ -9,7 +9,7 @@ type Choice = 'registration' | 'deceased' | 'type1OptOut' | 'nationalDataOptOut'
 
 /** Each population choice, its YAML key, and the value that admits more patients or more data. */
 const CHOICES: { key: Choice; path: string; wider: string; widened: string; narrowed: string }[] = [
-  { key: 'registration', path: 'population.registration', wider: 'all', widened: 'temporary registrations are included as well as permanent ones', narrowed: 'only permanent registrations are included' },
+  { key: 'registration', path: 'population.registration', wider: 'all', widened: 'every type of registration is included (temporary, emergency and immediately-necessary as well as permanent)', narrowed: 'only permanent registrations are included' },
   { key: 'deceased', path: 'population.deceased', wider: 'include', widened: 'deceased patients are included', narrowed: 'deceased patients are left out' },
   { key: 'type1OptOut', path: 'population.type1_opt_out', wider: 'override', widened: 'patients with a Type 1 opt-out are no longer left out', narrowed: 'Type 1 opt-outs are respected' },
   {

@@ -18,10 +18,10 @@ export interface PopulationChoice {
  * registered at A81001 or A81002, aged under 20 on the extract date; deceased patients,
  * PDS-sensitive patients and patients with a Type 1 opt-out are excluded."
  */
-export function describePopulation(definition: ExtractDefinition): string {
+export function describePopulation(definition: ExtractDefinition, catalogue: Catalogue): string {
   const p = definition.population;
   const registered = p.registration === 'permanent' ? 'currently and permanently registered' : 'currently registered (any type of registration)';
-  const filter = p.where ? `, ${describeCondition(p.where)}` : '';
+  const filter = p.where ? `, ${describeCondition(p.where, catalogue)}` : '';
   const excluded: string[] = [];
   if (p.deceased === 'exclude') excluded.push('deceased patients');
   excluded.push('PDS-sensitive patients');
@@ -41,7 +41,7 @@ export function describeDatasetRows(dataset: Dataset, catalogue: Catalogue): str
   const table = findTable(catalogue, dataset.table);
   const things = plural(dataset.table.replace(/_/g, ' '));
   const whose = dataset.table === catalogue.population.patient.table ? `${capitalise(things)} in the population` : table?.patientColumn !== undefined ? `${capitalise(things)} of patients in the population` : `${capitalise(things)} in scope (the practices of the definition)`;
-  return `${whose}${dataset.where ? `, ${describeCondition(dataset.where)}` : ''}.`;
+  return `${whose}${dataset.where ? `, ${describeCondition(dataset.where, catalogue)}` : ''}.`;
 }
 
 /** The registration, deceased, opt-out and opt-back-in choices, each with its justification. */
@@ -52,7 +52,7 @@ export function populationChoices(definition: ExtractDefinition): PopulationChoi
     withJustification(
       {
         topic: 'Registration',
-        choice: p.registration === 'permanent' ? 'permanent registrations only' : 'every type of registration (temporary residents and emergency registrations too)',
+        choice: p.registration === 'permanent' ? 'permanent registrations only' : 'every type of registration (temporary, emergency and immediately-necessary as well as permanent)',
         departsFromDefault: p.registration !== 'permanent',
       },
       p.registrationJustification,

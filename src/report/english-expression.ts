@@ -1,3 +1,4 @@
+import { findColumn, findTable, type Catalogue } from '../catalogue/catalogue.js';
 import { printEcl, printIrExpression } from '../diff/print-ir-expression.js';
 import type { Ecl, IrExpr } from '../ir/expression.js';
 
@@ -10,21 +11,71 @@ import type { Ecl, IrExpr } from '../ir/expression.js';
  *
  * A condition reads as a qualifier of the rows it filters: "patients aged under 20 on the
  * extract date", "observations coded as Diabetes mellitus (73211009) or any of its subtypes".
+ * An `or` inside an `and` (and an `and` inside an `or`) is put in brackets, so `(A or B) and C`
+ * and `A or (B and C)` never read alike. The catalogue says which columns can be empty: a
+ * negative test of one (`<>`, `not in`, `not between`, `not ...`) is false for an empty value in
+ * SQL, and the English says those rows are left out.
  */
-export function describeCondition(node: IrExpr): string {
-  if (node.kind === 'binary' && node.op === 'and') {
-    const parts = conjuncts(node).map(describeCondition);
-    // Parts that have commas or "and" of their own are kept apart with semicolons.
-    return parts.some((p) => /,| and /.test(p)) ? `${parts.slice(0, -1).join('; ')}; and ${parts.at(-1)}` : listAnd(parts);
-  }
-  if (node.kind === 'binary' && node.op === 'or') return `either ${listOr(disjuncts(node).map((d) => clause(d)))}`;
-  return clause(node);
+export function describeCondition(node: IrExpr, catalogue: Catalogue): string {
+  return render(reading(node, false, catalogue), false);
 }
 
-/** The conditions on the rows an exists() looks for, one after another: "coded as X, whose ...". */
-function describeQualifiers(node: IrExpr): string {
-  if (node.kind === 'binary' && node.op === 'and') return conjuncts(node).map(describeQualifiers).join(', ');
-  return describeCondition(node);
+/**
+ * A condition as the reader takes it in: one phrase, or all or any of several. `not` is pushed
+ * down to the phrases (De Morgan), which is exact in SQL's three-valued logic too:
+ * NOT (A AND B) is (NOT A) OR (NOT B) for every A and B, null included.
+ */
+type Reading = { kind: 'phrase'; text: string } | { kind: 'all' | 'any'; parts: Reading[] };
+
+function reading(node: IrExpr, negate: boolean, catalogue: Catalogue): Reading {
+  if (node.kind === 'not') return reading(node.operand, !negate, catalogue);
+  if (node.kind === 'binary' && (node.op === 'and' || node.op === 'or')) {
+    const kind = (node.op === 'and') !== negate ? 'all' : 'any';
+    const parts = [reading(node.left, negate, catalogue), reading(node.right, negate, catalogue)];
+    return { kind, parts: parts.flatMap((p) => (p.kind === kind ? p.parts : [p])) };
+  }
+  return { kind: 'phrase', text: clause(node, negate, catalogue) };
+}
+
+/** A nested group is bracketed: "(either A or B) and C", "either A or (B and C)". */
+function render(r: Reading, nested: boolean): string {
+  if (r.kind === 'phrase') return r.text;
+  const parts = r.parts.map((p) => render(p, true));
+  const text = r.kind === 'all' ? joinAll(parts) : `either ${joinAny(parts)}`;
+  return nested ? `(${text})` : text;
+}
+
+/** Parts that have commas or "and" of their own are kept apart with semicolons. */
+function joinAll(parts: string[]): string {
+  return parts.some((p) => /,| and /.test(unbracketed(p))) ? `${parts.slice(0, -1).join('; ')}; and ${parts.at(-1)}` : listAnd(parts);
+}
+
+/** Likewise for alternatives, which also keep apart parts with an "or" of their own ("or any of its subtypes"). */
+function joinAny(parts: string[]): string {
+  return parts.some((p) => /,| and | or /.test(unbracketed(p))) ? `${parts.slice(0, -1).join('; ')}; or ${parts.at(-1)}` : listOr(parts);
+}
+
+/** The text outside quoted values, code spans and brackets: the words that join at this level. */
+function unbracketed(text: string): string {
+  let out = text.replace(/‘[^’]*’/g, '‘’').replace(/`[^`]*`/g, '``');
+  for (let before = ''; before !== out; ) {
+    before = out;
+    out = out.replace(/\([^()]*\)/g, '');
+  }
+  return out;
+}
+
+/**
+ * The conditions on the rows an exists() looks for, one after another: "coded as X, whose ...".
+ * Alternatives are bracketed, and so is a part with commas of its own (an exists() inside).
+ */
+function qualifiers(node: IrExpr, catalogue: Catalogue): string {
+  const r = reading(node, false, catalogue);
+  if (r.kind !== 'all') return render(r, true);
+  return r.parts
+    .map((p) => render(p, true))
+    .map((text) => (/,/.test(unbracketed(text)) ? `(${text})` : text))
+    .join(', ');
 }
 
 /** A value (a field's derivation, an operand) as a noun phrase: "the month of effective date". */
@@ -73,58 +124,42 @@ export function describeCodeSet(ecl: Ecl): string {
 
 // ------------------------------------------------------------------------------------------
 
-function clause(node: IrExpr): string {
+/** One test, read as a qualifier: "whose sex is ‘female’", or its negation when `negate`. */
+function clause(node: IrExpr, negate: boolean, catalogue: Catalogue): string {
   switch (node.kind) {
-    case 'binary':
-      if (node.op === 'and' || node.op === 'or') return `(${describeCondition(node)})`;
-      return comparison(node) ?? code(node);
-    case 'between':
-      return betweenWords(node);
-    case 'inList':
-      return `whose ${describeValue(node.operand)} is ${node.negated ? 'none' : 'one'} of ${listOr(node.items.map(describeValue))}`;
-    case 'inCodeSet':
-      return codedAs(node);
-    case 'isNull':
-      return `whose ${describeValue(node.operand)} is ${node.negated ? '' : 'not '}recorded`;
-    case 'exists':
-      return existsWords(node, false);
-    case 'not':
-      return negated(node.operand);
-    case 'column':
-      if (node.type === 'boolean') return `whose ${columnWords(node)} is true`;
-      return code(node);
-    case 'literal':
-      return node.value === true ? 'all of them (the condition is always true)' : node.value === false ? 'none of them (the condition is never true)' : code(node);
-    default:
-      return code(node);
-  }
-}
-
-function negated(operand: IrExpr): string {
-  switch (operand.kind) {
-    case 'exists':
-      return existsWords(operand, true);
-    case 'inCodeSet':
-      return codedAs({ ...operand, negated: !operand.negated });
-    case 'inList':
-    case 'isNull':
-    case 'between':
-      return clause({ ...operand, negated: !operand.negated });
     case 'binary': {
-      const inverse = INVERSE[operand.op];
-      if (inverse) return clause({ ...operand, op: inverse });
-      if (operand.op === 'or') return listAnd(disjuncts(operand).map(negated));
-      return `not ${clause(operand)}`;
+      const op = negate ? INVERSE[node.op] : node.op;
+      if (op === undefined || !isComparisonOp(op)) return negate ? `not ${code(node)}` : code(node);
+      // not (x <= 140) drops an empty x just as x <> 'a' does; x = 'a' plainly needs an x.
+      return comparison({ ...node, op } as Comparison, (negate && op !== '=') || op === '<>', catalogue) ?? code(node);
     }
-    case 'column':
-      if (operand.type === 'boolean') return `whose ${columnWords(operand)} is not true`;
-      return `not ${code(operand)}`;
+    case 'between':
+      return betweenWords({ ...node, negated: node.negated !== negate }, catalogue);
+    case 'inList': {
+      const negated = node.negated !== negate;
+      const empty = negated ? emptyValues(catalogue, node.operand, node.items) : NO_EMPTY_VALUES;
+      return `whose ${describeValue(node.operand)} ${empty.recorded}is ${negated ? 'none' : 'one'} of ${listOr(node.items.map(describeValue))}${empty.leftOut}`;
+    }
+    case 'inCodeSet':
+      return codedAs({ ...node, negated: node.negated !== negate }, catalogue);
+    case 'isNull':
+      return `whose ${describeValue(node.operand)} is ${node.negated !== negate ? '' : 'not '}recorded`;
+    case 'exists':
+      return existsWords(node, negate, catalogue);
+    case 'column': {
+      if (node.type !== 'boolean') return negate ? `not ${code(node)}` : code(node);
+      if (!negate) return `whose ${columnWords(node)} is true`;
+      return `whose ${columnWords(node)} ${emptyValues(catalogue, node).recorded}is not true`;
+    }
+    case 'literal':
+      if (typeof node.value === 'boolean') return node.value !== negate ? 'all of them (the condition is always true)' : 'none of them (the condition is never true)';
+      return negate ? `not ${code(node)}` : code(node);
     default:
-      return `not ${clause(operand)}`;
+      return negate ? `not ${code(node)}` : code(node);
   }
 }
 
-const INVERSE: Partial<Record<Extract<IrExpr, { kind: 'binary' }>['op'], Extract<IrExpr, { kind: 'binary' }>['op']>> = {
+const INVERSE: Partial<Record<Binary['op'], Binary['op']>> = {
   '=': '<>',
   '<>': '=',
   '<': '>=',
@@ -136,18 +171,76 @@ const INVERSE: Partial<Record<Extract<IrExpr, { kind: 'binary' }>['op'], Extract
 type Binary = Extract<IrExpr, { kind: 'binary' }>;
 type Comparison = Binary & { op: '=' | '<>' | '<' | '<=' | '>' | '>=' };
 
-function comparison(node: Binary): string | undefined {
-  if (!['=', '<>', '<', '<=', '>', '>='].includes(node.op)) return undefined;
-  const c = node as Comparison;
-  // Constants on the left read better on the right: 20 > age → age < 20.
-  if (isConstant(c.left) && !isConstant(c.right)) return comparison({ ...c, left: c.right, right: c.left, op: MIRROR[c.op] });
-  const age = ageOf(c.left);
-  if (age && c.right.kind === 'literal') return `${age.subject} ${AGE_WORDS[c.op](describeValue(c.right))} on the extract date`;
-  const dates = isDateLike(c.left) || isDateLike(c.right);
-  if (dates) {
-    return `whose ${describeValue(c.left)} is ${DATE_WORDS[c.op]} ${describeValue(c.right)}`;
+function isComparisonOp(op: Binary['op']): op is Comparison['op'] {
+  return ['=', '<>', '<', '<=', '>', '>='].includes(op);
+}
+
+/**
+ * How a negative test's English says that SQL leaves out rows with an empty value: "whose value
+ * unit is recorded and is none of ...", or, when the empty value is not the subject's own column,
+ * "... (only where value numeric is recorded)". Nothing when no column read can be empty.
+ */
+interface EmptyValues {
+  /** Goes between "whose X " and "is ...". */
+  recorded: string;
+  /** Goes at the end of the phrase. */
+  leftOut: string;
+}
+
+const NO_EMPTY_VALUES: EmptyValues = { recorded: '', leftOut: '' };
+
+function emptyValues(catalogue: Catalogue, subject: IrExpr, others: readonly IrExpr[] = []): EmptyValues {
+  const own = subject.kind === 'column' && isNullable(catalogue, subject) ? columnWords(subject) : undefined;
+  const rest = [...new Set([subject, ...others].flatMap((e) => nullableColumns(catalogue, e)).map(columnWords))].filter((w) => w !== own);
+  return {
+    recorded: own !== undefined ? 'is recorded and ' : '',
+    leftOut: rest.length > 0 ? ` (only where ${listAnd(rest)} ${rest.length === 1 ? 'is' : 'are'} recorded)` : '',
+  };
+}
+
+/** The columns whose emptiness makes the value empty (coalesce() is empty only when every argument is). */
+function nullableColumns(catalogue: Catalogue, node: IrExpr): Extract<IrExpr, { kind: 'column' }>[] {
+  switch (node.kind) {
+    case 'column':
+      return isNullable(catalogue, node) ? [node] : [];
+    case 'call': {
+      const each = node.args.map((a) => nullableColumns(catalogue, a));
+      if (node.fn === 'coalesce') return each.every((c, i) => c.length > 0 || (node.args[i]!.kind === 'literal' && node.args[i]!.value === null)) ? each.flat() : [];
+      return each.flat();
+    }
+    case 'binary':
+      return [...nullableColumns(catalogue, node.left), ...nullableColumns(catalogue, node.right)];
+    case 'negate':
+      return nullableColumns(catalogue, node.operand);
+    default:
+      return [];
   }
-  return `whose ${describeValue(c.left)} ${VALUE_WORDS[c.op]} ${describeValue(c.right)}`;
+}
+
+function isNullable(catalogue: Catalogue, node: Extract<IrExpr, { kind: 'column' }>): boolean {
+  const table = findTable(catalogue, node.table);
+  return (table && findColumn(table, node.column)?.nullable) ?? false;
+}
+
+/** A comparison; `negative` when SQL's dropping of empty values is worth saying (see emptyValues). */
+function comparison(node: Comparison, negative: boolean, catalogue: Catalogue): string | undefined {
+  // Constants on the left read better on the right: 20 > age → age < 20.
+  if (isConstant(node.left) && !isConstant(node.right)) return comparison({ ...node, left: node.right, right: node.left, op: MIRROR[node.op] }, negative, catalogue);
+  const empty = negative ? emptyValues(catalogue, node.left, [node.right]) : NO_EMPTY_VALUES;
+  const age = ageOf(node.left);
+  if (age && node.right.kind === 'literal') return `${age.subject} ${AGE_WORDS[node.op](describeValue(node.right))} on the extract date${ageLeftOut(empty, node.left)}`;
+  if (isDateLike(node.left) || isDateLike(node.right)) {
+    return `whose ${describeValue(node.left)} ${empty.recorded}is ${DATE_WORDS[node.op]} ${describeValue(node.right)}${empty.leftOut}`;
+  }
+  return `whose ${describeValue(node.left)} ${empty.recorded}${VALUE_WORDS[node.op]} ${describeValue(node.right)}${empty.leftOut}`;
+}
+
+/** "aged ..." has no "whose X" to put "is recorded" in: an empty date of birth is said at the end. */
+function ageLeftOut(empty: EmptyValues, age: IrExpr): string {
+  if (empty.recorded === '') return empty.leftOut;
+  const dateOfBirth = age.kind === 'call' ? age.args[0] : undefined;
+  const words = dateOfBirth?.kind === 'column' ? columnWords(dateOfBirth) : describeValue(age);
+  return ` (only where ${words} is recorded)`;
 }
 
 const MIRROR: Record<Comparison['op'], Comparison['op']> = { '=': '=', '<>': '<>', '<': '>', '>': '<', '<=': '>=', '>=': '<=' };
@@ -171,14 +264,15 @@ const VALUE_WORDS: Record<Comparison['op'], string> = {
   '>=': 'is at least',
 };
 
-function betweenWords(node: Extract<IrExpr, { kind: 'between' }>): string {
+function betweenWords(node: Extract<IrExpr, { kind: 'between' }>, catalogue: Catalogue): string {
+  const empty = node.negated ? emptyValues(catalogue, node.operand, [node.low, node.high]) : NO_EMPTY_VALUES;
   const age = ageOf(node.operand);
   const low = describeValue(node.low);
   const high = describeValue(node.high);
-  if (age) return `${age.subject} ${node.negated ? 'under' : ''}${node.negated ? ` ${low} or over ${high}` : `${low} to ${high}`} on the extract date`;
+  if (age) return `${age.subject} ${node.negated ? `under ${low} or over ${high}` : `${low} to ${high}`} on the extract date${ageLeftOut(empty, node.operand)}`;
   const word = isDateLike(node.operand) ? 'from' : 'between';
   const joiner = word === 'from' ? 'to' : 'and';
-  return `whose ${describeValue(node.operand)} is ${node.negated ? 'not ' : ''}${word} ${low} ${joiner} ${high} (inclusive)`;
+  return `whose ${describeValue(node.operand)} ${empty.recorded}is ${node.negated ? 'not ' : ''}${word} ${low} ${joiner} ${high} (inclusive)${empty.leftOut}`;
 }
 
 /** age_years(date_of_birth): "aged"; age_years(other date): "whose age in years of other date is". */
@@ -189,18 +283,21 @@ function ageOf(node: IrExpr): { subject: string } | undefined {
   return { subject: `whose years since ${describeValue(arg)} are` };
 }
 
-function codedAs(node: Extract<IrExpr, { kind: 'inCodeSet' }>): string {
+function codedAs(node: Extract<IrExpr, { kind: 'inCodeSet' }>, catalogue: Catalogue): string {
   const set = describeCodeSet(node.codeSet);
   const operand = node.operand;
+  const empty = node.negated ? emptyValues(catalogue, operand) : NO_EMPTY_VALUES;
   // The table's own code: "coded as ..."; another coded column: "whose ethnicity code is ...".
-  if (operand.kind === 'column' && operand.path.length === 0 && operand.column === 'code') return `${node.negated ? 'not ' : ''}coded as ${set}`;
-  return `whose ${describeValue(operand)} is ${node.negated ? 'not ' : ''}${set}`;
+  if (operand.kind === 'column' && operand.path.length === 0 && operand.column === 'code') {
+    return `${node.negated ? 'not ' : ''}coded as ${set}${empty.recorded !== '' ? ' (only where code is recorded)' : empty.leftOut}`;
+  }
+  return `whose ${describeValue(operand)} ${empty.recorded}is ${node.negated ? 'not ' : ''}${set}${empty.leftOut}`;
 }
 
-function existsWords(node: Extract<IrExpr, { kind: 'exists' }>, negate: boolean): string {
+function existsWords(node: Extract<IrExpr, { kind: 'exists' }>, negate: boolean, catalogue: Catalogue): string {
   const thing = node.table.replace(/_/g, ' ');
   const via = node.relation.length > 1 ? ` (through ${node.relation.map((r) => r.relation).join('.')})` : '';
-  const where = node.where ? ` ${describeQualifiers(node.where)}` : '';
+  const where = node.where ? ` ${qualifiers(node.where, catalogue)}` : '';
   return negate ? `with no ${thing}${via}${where}` : `with ${article(thing)} ${thing}${via}${where}`;
 }
 
@@ -269,14 +366,6 @@ function concept(ecl: Extract<Ecl, { kind: 'concept' }>): string {
 
 function flattenEcl(ecl: Ecl, kind: 'or' | 'and'): Ecl[] {
   return ecl.kind === kind ? [...flattenEcl(ecl.left, kind), ...flattenEcl(ecl.right, kind)] : [ecl];
-}
-
-function conjuncts(node: IrExpr): IrExpr[] {
-  return node.kind === 'binary' && node.op === 'and' ? [...conjuncts(node.left), ...conjuncts(node.right)] : [node];
-}
-
-function disjuncts(node: IrExpr): IrExpr[] {
-  return node.kind === 'binary' && node.op === 'or' ? [...disjuncts(node.left), ...disjuncts(node.right)] : [node];
 }
 
 function isToday(node: IrExpr): boolean {

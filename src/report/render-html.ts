@@ -6,6 +6,7 @@ import {
   CLASSIFICATION_LEGEND,
   CLASSIFICATION_ORDER,
   classificationWord,
+  differentExtractWarning,
   expectedGroup,
   findingCounts,
   IDENTIFICATION_TEXT,
@@ -91,12 +92,16 @@ ${f.hints.map((h) => `<p class="hint">hint: ${escapeHtml(h)}</p>`).join('\n')}
 ${why}
 </article>`;
   });
-  return section('findings', SECTIONS.findings, `<p>${escapeHtml(findingCounts(r))}, in the order they appear in the file.</p>\n${cards.join('\n')}`);
+  return section('findings', SECTIONS.findings, `<p>${escapeHtml(findingCounts(r))}: errors first, then warnings, then notes, each in the order they appear in the file.</p>\n${cards.join('\n')}`);
 }
 
 function changes(r: ReviewReport): string {
   const c = r.diff!;
-  const parts = [`<p>Compared with <code>${escapeHtml(c.old?.file ?? '')}</code> (${escapeHtml(c.old?.id ?? '')} v${c.old?.version ?? ''}): ${escapeHtml(summaryLine(c))}.</p>`];
+  const different = differentExtractWarning(r);
+  const parts = [
+    ...(different ? [`<p class="verdict bad different-extract" role="alert"><strong>Warning:</strong> ${escapeHtml(different)}</p>`] : []),
+    `<p>Compared with <code>${escapeHtml(c.old?.file ?? '')}</code> (${escapeHtml(c.old?.id ?? '')} v${c.old?.version ?? ''}): ${escapeHtml(summaryLine(c))}.</p>`,
+  ];
   if (c.changes.length === 0) parts.push('<p class="clean">No change in meaning.</p>');
   for (const cls of CHANGE_CLASSES) {
     const group = c.changes.filter((x) => x.class === cls);

@@ -1,6 +1,6 @@
 import { CHANGE_CLASSES } from '../diff/change.js';
 import { summaryLine } from '../diff/render-diff.js';
-import { CHANGE_TITLE, CLASSIFICATION_LEGEND, CLASSIFICATION_ORDER, classificationWord, expectedGroup, findingCounts, IDENTIFICATION_TEXT, measuredText, SECTIONS, verdict } from './report-text.js';
+import { CHANGE_TITLE, CLASSIFICATION_LEGEND, CLASSIFICATION_ORDER, classificationWord, differentExtractWarning, expectedGroup, findingCounts, IDENTIFICATION_TEXT, measuredText, SECTIONS, verdict } from './report-text.js';
 import type { ReviewReport } from './review-report.js';
 
 /**
@@ -51,6 +51,7 @@ export function renderMarkdown(report: ReviewReport): string {
 
   out.push(`## ${SECTIONS.findings}`, '');
   if (r.findings.items.length === 0) out.push('No findings: the definition passes every rule of the policy, with no warnings and no notes.', '');
+  else out.push(`${findingCounts(r)}: errors first, then warnings, then notes, each in the order they appear in the file.`, '');
   const explained = new Set<string>();
   for (const f of r.findings.items) {
     out.push(`- **${f.severity}** ${code(f.code)}${f.location ? ` at ${code(f.location)}` : ''}: ${escapeMarkdown(f.message)}`);
@@ -67,7 +68,10 @@ export function renderMarkdown(report: ReviewReport): string {
 
   if (r.diff) {
     const c = r.diff;
-    out.push(`## ${SECTIONS.changes}`, '', `Compared with ${code(c.old?.file ?? '')} (${escapeMarkdown(c.old?.id ?? '')} v${c.old?.version ?? ''}): ${escapeMarkdown(summaryLine(c))}.`, '');
+    out.push(`## ${SECTIONS.changes}`, '');
+    const different = differentExtractWarning(r);
+    if (different) out.push(`> **⚠ Warning:** ${escapeMarkdown(different)}`, '');
+    out.push(`Compared with ${code(c.old?.file ?? '')} (${escapeMarkdown(c.old?.id ?? '')} v${c.old?.version ?? ''}): ${escapeMarkdown(summaryLine(c))}.`, '');
     for (const cls of CHANGE_CLASSES) {
       const group = c.changes.filter((x) => x.class === cls);
       if (group.length === 0) continue;

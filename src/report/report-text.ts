@@ -55,6 +55,17 @@ export function verdict(report: ReviewReport): string {
   return 'This definition lints clean: no errors and no warnings.';
 }
 
+/**
+ * When --previous names another extract (another id), the changes are between two extracts, not
+ * two versions of one: said first, before any change, so nobody approves a version history that
+ * is not one.
+ */
+export function differentExtractWarning(report: ReviewReport): string | undefined {
+  const previous = report.diff?.old?.id;
+  if (previous === undefined || previous === report.identity.id) return undefined;
+  return `A different extract was compared: the previous version given is ${previous}, this definition is ${report.identity.id}. The changes below are between two different extracts, not two versions of this one; compare it with the approved version of ${report.identity.id}.`;
+}
+
 /** The measured k of a dataset, in words, for a table cell. */
 export function measuredText(check: DisclosureCheck | undefined): string {
   if (!check) return 'not measured';

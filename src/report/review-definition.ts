@@ -12,7 +12,7 @@ export interface ReviewOptions {
   context: LintContext;
   /** The previously approved version, for the semantic diff. */
   previous?: string;
-  /** A database to measure k-anonymity on: a postgres:// URL, pglite:DIR or memory:. */
+  /** A database holding the reporting data to measure k-anonymity on: a postgres:// URL or pglite:DIR. */
   database?: string;
 }
 

@@ -116,7 +116,8 @@ export interface ReviewInput {
 export async function buildReviewReport(input: ReviewInput): Promise<ReviewReport> {
   const { compiled, context } = input;
   const definition = compiled.definition;
-  const diagnostics = sortDiagnostics(compiled.diagnostics);
+  // What stops the definition first, then what to weigh, then notes; each by place in the file.
+  const diagnostics = sortDiagnostics(compiled.diagnostics).sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]);
   const plan = compiled.plan && !hasErrors(compiled.diagnostics) ? compiled.plan : undefined;
   const report: ReviewReport = {
     today: context.today,
@@ -126,7 +127,7 @@ export async function buildReviewReport(input: ReviewInput): Promise<ReviewRepor
     findings: { counts: countBySeverity(diagnostics), items: diagnostics.map(reportFinding) },
     governance: governanceRows(definition),
     population: {
-      sentence: describePopulation(definition),
+      sentence: describePopulation(definition, context.catalogue),
       ...(definition.population.where ? { filter: printIrExpression(definition.population.where) } : {}),
       choices: populationChoices(definition),
       guards: alwaysAppliedGuards(definition, context.policy, context.today),
@@ -142,7 +143,7 @@ export async function buildReviewReport(input: ReviewInput): Promise<ReviewRepor
         name: field.name,
         source: printIrExpression(field.value),
         classification: field.sourceClassification,
-        transform: field.transform === 'computed' ? `computed: ${field.type === 'boolean' ? `true for those ${describeCondition(field.value)}` : describeValue(field.value)}` : describeTransform(field.transform),
+        transform: field.transform === 'computed' ? `computed: ${field.type === 'boolean' ? `true for those ${describeCondition(field.value, context.catalogue)}` : describeValue(field.value)}` : describeTransform(field.transform),
         justification: field.justification,
         ...(field.span ? { location: formatPosition(field.span) } : {}),
       })),
@@ -171,6 +172,8 @@ export async function buildReviewReport(input: ReviewInput): Promise<ReviewRepor
   if (input.previous) report.diff = changedComparison(input.previous.file, input.previous.definition, definition.source.file, definition);
   return report;
 }
+
+const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
 function reportFinding(d: Diagnostic): ReportFinding {
   const rule = RULES.find((r) => r.meta.id === d.code)?.meta;
@@ -233,7 +236,7 @@ function governanceRows(d: ExtractDefinition): GovernanceRow[] {
     row('Schedule', `${FREQUENCY[d.schedule.frequency]}${d.schedule.window ? `, between ${d.schedule.window.start} and ${d.schedule.window.end} (UK time)` : ', no run window'}`),
     row(
       'Output',
-      `${d.output.layout === 'single_zip' ? 'one ZIP of CSV files' : 'one ZIP with a folder of CSV files per practice'}; CSV delimited by ${JSON.stringify(csv.delimiter)}, quoted with ${JSON.stringify(csv.quote)}, ${csv.header ? 'with' : 'without'} a header row, ${csv.lineEnding.toUpperCase()} line endings`,
+      `${d.output.layout === 'single_zip' ? 'one ZIP of CSV files' : 'one ZIP with a folder of CSV files per practice'}; CSV fields separated by ${csvCharacter(csv.delimiter)} and quoted with ${csvCharacter(csv.quote)}, ${csv.header ? 'with' : 'without'} a header row, ${csv.lineEnding.toUpperCase()} line endings`,
     ),
     row('Encryption', d.output.encryption ? `S/MIME (AES-256) to the certificate ${d.output.encryption.certificate}` : 'none in the definition (exdef run --encrypt-to can add it)'),
     row('Delivery', delivery.kind === 'sftp' ? `SFTP to ${delivery.user}@${delivery.host}:${delivery.port}${delivery.directory}, host key ${delivery.hostKey}` : 'none: the provider hands the ZIP over'),
@@ -246,6 +249,15 @@ function governanceRows(d: ExtractDefinition): GovernanceRow[] {
             .join(' · '),
     ),
   ];
+}
+
+/** A CSV delimiter or quote as a reader names it, the character itself shown plainly: "a double quote (")". */
+function csvCharacter(c: string): string {
+  const named: Record<string, string> = { ',': 'a comma', '|': 'a pipe', ';': 'a semicolon', ':': 'a colon', '"': 'a double quote', "'": 'a single quote', '`': 'a backtick' };
+  if (c === '\t') return 'a tab';
+  if (c === ' ') return 'a space';
+  if (/^[\p{L}\p{N}\p{P}\p{S}]$/u.test(c)) return named[c] ? `${named[c]} (${c})` : `the character ${c}`;
+  return `the character U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
 async function reportSql(plan: CompiledPlan): Promise<ReportSql> {

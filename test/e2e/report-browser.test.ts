@@ -6,6 +6,8 @@
  * classification. A fixture with lint findings shows them before the governance; --previous shows
  * the diff; --database shows the smallest group measured on a seeded database, on PGlite and (when
  * EXDEF_TEST_DATABASE_URL is set) PostgreSQL, checked against a count the test makes itself.
+ * The refusals the command makes up front (an in-memory --database, an -o it cannot write) need
+ * no browser and always run.
  *
  * Under CI=true the browser must be there: a missing chromium fails, never skips.
  */
@@ -25,6 +27,7 @@ import { describePopulation } from '../../src/report/describe-population.js';
 import { renderHtml } from '../../src/report/render-html.js';
 import { reviewDefinitionFile } from '../../src/report/review-definition.js';
 import { bindParameters } from '../../src/sql/bind-parameters.js';
+import { runCli } from '../support/cli.js';
 import { compileFile, lintContext, shippedDefinitions, TODAY } from '../support/compile.js';
 import { scratchDatabase, testEngines, type EngineName, type ScratchDatabase } from '../support/engines.js';
 
@@ -195,14 +198,15 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('exdef report in a headless browser', 
 
   for (const file of files) {
     it(`${file}: loads clean, screenshots, prints, and shows what the reviewer decides on`, async () => {
-      const definition = lintDefinitionFile(file, await lintContext()).definition!;
+      const context = await lintContext();
+      const definition = lintDefinitionFile(file, context).definition!;
       const { page, problems } = await open(pages.get(file)!);
       try {
         const body = await page.innerText('body');
         expect(body).toContain(definition.title);
         expect(body).toContain(definition.legalBasis.article6!);
         expect(body).toContain(definition.legalBasis.article9!);
-        expect(await page.innerText('.population-sentence')).toBe(describePopulation(definition));
+        expect(await page.innerText('.population-sentence')).toBe(describePopulation(definition, context.catalogue));
         expect(await fieldRows(page)).toEqual(expectedFieldRows(definition));
         expect(await page.innerText('#findings')).toMatch(/disclosure-risk|No findings/);
         expect(await page.innerText('#sql')).toContain('population.sql');
@@ -295,6 +299,27 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('exdef report in a headless browser', 
     expect(results.size).toBe(testEngines().length);
     // The same seed gives the same data, so both engines measure the same k.
     expect(new Set(results.values()).size).toBe(1);
+  });
+});
+
+/** Refusals the command makes up front: one line on stderr, exit code 2, no stack trace; no browser needed. */
+describe('exdef report refuses', () => {
+  const oneLine = (stderr: string) => stderr.trim().split('\n');
+
+  it.each(['memory:', 'pglite:memory'])('--database %s: an in-memory database is empty, there is nothing to measure', (url) => {
+    const result = runCli(['report', PHM, '--database', url, '--today', TODAY]);
+    expect(result.status).toBe(2);
+    expect(oneLine(result.stderr)).toEqual([
+      `error: --database ${url} is an empty in-memory database with nothing to measure: give a PostgreSQL URL (postgres://user@host:port/db) or pglite:DIR holding the reporting data`,
+    ]);
+    expect(result.stdout).toBe('');
+  });
+
+  it('-o in a directory that does not exist: exit 2, as documented, with one line', () => {
+    const result = runCli(['report', PHM, '--today', TODAY, '-o', '/nonexistent/x.html']);
+    expect(result.status).toBe(2);
+    expect(oneLine(result.stderr)).toEqual(['error: cannot write /nonexistent/x.html: no such directory']);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 });
 

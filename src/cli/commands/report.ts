@@ -28,7 +28,7 @@ export default class Report extends ExdefCommand {
     format: Flags.string({ description: 'html (one self-contained page) or markdown', options: ['html', 'markdown'], default: 'html' }),
     previous: Flags.string({ description: 'The previously approved version: list what changed and whether it needs IG review', helpValue: 'FILE' }),
     database: Flags.string({
-      description: 'Measure k-anonymity on this database: postgres://user@host:port/db, pglite:DIR or memory:. Only when given (the report never opens the embedded default by itself)',
+      description: 'Measure k-anonymity on the reporting data in this database: postgres://user@host:port/db or pglite:DIR. Only when given (the report never opens the embedded default by itself)',
       helpValue: 'URL',
     }),
     today: Flags.string({ description: 'The date lint checks, exemptions and the measured extract are judged on (YYYY-MM-DD; default: today)', helpValue: 'DATE' }),
@@ -40,6 +40,10 @@ export default class Report extends ExdefCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Report);
     const today = todayFromFlag(flags.today);
+    // An in-memory database starts empty: there would be nothing to measure k-anonymity on.
+    if (flags.database === 'memory:' || flags.database === 'pglite:memory') {
+      throw new ExdefError(`--database ${flags.database} is an empty in-memory database with nothing to measure: give a PostgreSQL URL (postgres://user@host:port/db) or pglite:DIR holding the reporting data`, { exitCode: 2 });
+    }
     for (const [label, path] of [['', args.file], ['--previous ', flags.previous]] as const) {
       if (path === undefined) continue;
       if (!existsSync(path)) throw new ExdefError(`${label}${path}: no such file`, { exitCode: 2 });
@@ -68,7 +72,7 @@ export default class Report extends ExdefCommand {
       process.stdout.write(text);
       return;
     }
-    writeFileAtomically(flags.output, text);
+    writeFileAtomically(flags.output, text, { exitCode: 2 });
     const c = report.findings.counts;
     this.say(`wrote ${flags.output}: ${report.identity.id} version ${report.identity.version}, ${c.error} error${c.error === 1 ? '' : 's'}, ${c.warning} warning${c.warning === 1 ? '' : 's'}${report.diff ? `, ${report.diff.changes.length} change${report.diff.changes.length === 1 ? '' : 's'} since ${report.diff.old?.file}` : ''}`);
   }

@@ -207,6 +207,12 @@ describe('each kind of change, and its class', () => {
     for (const [e, kind, path] of narrowing) expect(triples(reverseOf(PHM, e))).toEqual([[kind, BASELINE, path]]);
   });
 
+  it('says registration: all takes in every other type of registration, not only temporary ones', () => {
+    const [change] = diffOf(PHM, ['registration: permanent', 'registration: all']).changes;
+    expect(change!.explanation).toContain('every type of registration is included (temporary, emergency and immediately-necessary as well as permanent)');
+    expect(change!.explanation).not.toContain('temporary registrations are included as well as permanent ones');
+  });
+
   it('reads a raw direct identifier replacing a pseudonym as a large increase', () => {
     const [change] = diffOf(PHM, ["value: pseudonym(nhs_number, 'phm-icb-key')", 'value: nhs_number']).changes;
     expect(change).toMatchObject({ before: "pseudonym(nhs_number, 'phm-icb-key')", after: 'nhs_number', dataset: 'people', field: 'person_key', changesFingerprint: true });

@@ -6,13 +6,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { referenceCatalogue } from '../../../src/catalogue/load-catalogue.js';
+import { openDatabase } from '../../../src/db/open-database.js';
 import type { ExtractDefinition } from '../../../src/ir/extract-definition.js';
 import { checkDefinitionText } from '../../../src/pipeline/check-definition.js';
 import { lintDefinitionFile } from '../../../src/pipeline/lint-definition.js';
 import { resources } from '../../../src/resources.js';
 import { alwaysAppliedGuards, describeDatasetRows, describePopulation, populationChoices } from '../../../src/report/describe-population.js';
 import { describeCondition, describeValue } from '../../../src/report/english-expression.js';
-import { lintContext, shippedDefinitions, TODAY } from '../../support/compile.js';
+import { compileText, lintContext, shippedDefinitions, TODAY } from '../../support/compile.js';
 
 const THREE_PRACTICES = 'Patients currently and permanently registered at A81001, A81002 or A81003; deceased patients, PDS-sensitive patients and patients with a Type 1 opt-out or a National Data Opt-out are excluded.';
 
@@ -80,7 +81,7 @@ describe('the shipped definitions in English', () => {
       const context = await lintContext();
       const definition = lintDefinitionFile(file, context).definition!;
       const expected = EXPECTED[file.replace(/^.*\//, '').replace(/\.exdef(\.yaml)?$/, '')]!;
-      expect(describePopulation(definition)).toBe(expected.population);
+      expect(describePopulation(definition, context.catalogue)).toBe(expected.population);
       expect(Object.fromEntries(definition.datasets.map((d) => [d.name, describeDatasetRows(d, context.catalogue)]))).toEqual(expected.datasets);
     });
   }
@@ -124,10 +125,114 @@ describe('expressions in English', () => {
   ];
   for (const [where, english] of cases) {
     it(where, () => {
-      expect(describeCondition(withPopulation(where).population.where!)).toBe(english);
+      expect(describeCondition(withPopulation(where).population.where!, referenceCatalogue())).toBe(english);
     });
   }
 
+});
+
+/**
+ * An `or` inside an `and` is bracketed, and so is an `and` inside an `or`: `(A or B) and C` must
+ * never read as `A or (B and C)` ("all women plus boys under 5"). `not` is pushed down to the
+ * tests it applies to (De Morgan), which is exact in SQL's three-valued logic.
+ */
+describe('grouping of and, or and not in English', () => {
+  const cases: [string, string][] = [
+    ["(sex = 'female' or sex = 'male') and age_years(date_of_birth) < 5", '(either whose sex is ‘female’ or whose sex is ‘male’) and aged under 5 on the extract date'],
+    ["sex = 'female' or (sex = 'male' and age_years(date_of_birth) < 5)", 'either whose sex is ‘female’ or (whose sex is ‘male’ and aged under 5 on the extract date)'],
+    [
+      "sex = 'female' and (exists(observations) or exists(referrals)) and age_years(date_of_birth) < 5",
+      'whose sex is ‘female’, (either with an observation or with a referral) and aged under 5 on the extract date',
+    ],
+    [
+      "(sex = 'female' or exists(observations)) and (exists(referrals) or age_years(date_of_birth) < 5)",
+      '(either whose sex is ‘female’ or with an observation) and (either with a referral or aged under 5 on the extract date)',
+    ],
+    ["not (sex = 'female' and age_years(date_of_birth) < 5)", 'either whose sex is not ‘female’; or aged 5 or over on the extract date'],
+    ["not (sex = 'female' or exists(referrals))", 'whose sex is not ‘female’ and with no referral'],
+    [
+      "sex = 'female' or (age_years(date_of_birth) < 5 and (exists(observations) or exists(referrals)))",
+      'either whose sex is ‘female’ or (aged under 5 on the extract date and (either with an observation or with a referral))',
+    ],
+    [
+      "(sex = 'female' and (age_years(date_of_birth) < 5 or not exists(referrals))) or exists(observations)",
+      'either (whose sex is ‘female’ and (either aged under 5 on the extract date or with no referral)) or with an observation',
+    ],
+    // Inside exists(): alternatives among the qualifiers are bracketed too.
+    [
+      "exists(observations where code in << 73211009 or value_numeric > 1) and sex = 'male'",
+      'with an observation (either coded as concept 73211009 or any of its subtypes; or whose value numeric is more than 1) and whose sex is ‘male’',
+    ],
+    [
+      "exists(observations where code in << 73211009 and (value_numeric > 1 or value_unit = 'x'))",
+      'with an observation coded as concept 73211009 or any of its subtypes, (either whose value numeric is more than 1 or whose value unit is ‘x’)',
+    ],
+    // An alternative with an "or" of its own is kept apart with a semicolon.
+    ['exists(observations where code in << 73211009) or exists(referrals)', 'either with an observation coded as concept 73211009 or any of its subtypes; or with a referral'],
+  ];
+  for (const [where, english] of cases) {
+    it(where, () => {
+      expect(describeCondition(withPopulation(where).population.where!, referenceCatalogue())).toBe(english);
+    });
+  }
+
+  it('reads (A or B) and C differently from A or (B and C)', () => {
+    const read = (where: string) => describeCondition(withPopulation(where).population.where!, referenceCatalogue());
+    expect(read("(sex = 'female' or sex = 'male') and age_years(date_of_birth) < 5")).not.toBe(read("sex = 'female' or (sex = 'male' and age_years(date_of_birth) < 5)"));
+  });
+});
+
+/**
+ * A negative test (`<>`, `not in`, `not between`, `not ...`) of a column the catalogue marks
+ * nullable is false for an empty value in SQL, so those rows are left out: the English says so.
+ * Columns that cannot be empty read as before.
+ */
+describe('empty values under a negative test', () => {
+  const cases: [string, string][] = [
+    ["exists(observations where value_unit not in ('mmHg', 'x'))", 'with an observation whose value unit is recorded and is none of ‘mmHg’ or ‘x’'],
+    ["exists(observations where not (value_unit in ('mmHg', 'x')))", 'with an observation whose value unit is recorded and is none of ‘mmHg’ or ‘x’'],
+    ['exists(observations where not (value_numeric <= 140))', 'with an observation whose value numeric is recorded and is more than 140'],
+    ['exists(observations where value_numeric not between 1 and 2)', 'with an observation whose value numeric is recorded and is not between 1 and 2 (inclusive)'],
+    ["exists(observations where value_unit <> 'mmHg')", 'with an observation whose value unit is recorded and is not ‘mmHg’'],
+    ["exists(observations where not (value_unit = 'mmHg' or value_numeric > 140))", 'with an observation whose value unit is recorded and is not ‘mmHg’, whose value numeric is recorded and is at most 140'],
+    ["exists(observations where lower(value_unit) not in ('mmhg'))", 'with an observation whose value unit in lower case is none of ‘mmhg’ (only where value unit is recorded)'],
+    ['ethnicity_code not in << 73211009', 'whose ethnicity code is recorded and is not concept 73211009 or any of its subtypes'],
+    // Positive tests need a value anyway, and sex can never be empty: nothing to add.
+    ["exists(observations where value_unit in ('mmHg', 'x'))", 'with an observation whose value unit is one of ‘mmHg’ or ‘x’'],
+    ['exists(observations where value_numeric > 140)', 'with an observation whose value numeric is more than 140'],
+    ["sex <> 'male'", 'whose sex is not ‘male’'],
+    ["not (sex in ('male'))", 'whose sex is none of ‘male’'],
+  ];
+  for (const [where, english] of cases) {
+    it(where, () => {
+      expect(describeCondition(withPopulation(where).population.where!, referenceCatalogue())).toBe(english);
+    });
+  }
+
+  it('describes what the SQL does: the compiler writes these tests as NOT IN, NOT BETWEEN, <> and NOT (...), none of which is true for an empty value', async () => {
+    const base = readFileSync(join(resources.definitions, 'phm-warehouse.exdef.yaml'), 'utf8');
+    const filter = "value_unit not in ('mmHg', 'x') or value_numeric not between 1 and 2 or value_unit <> 'mmHg' or not (value_numeric <= 140)";
+    const text = base.replace("where: code in << 75367002 |Blood pressure| and effective_date >= today() - interval '2 years'", `where: ${JSON.stringify(`code in << 75367002 and (${filter})`)}`);
+    const { plan } = compileText(text);
+    const sql = plan.datasets.find((d) => d.name === 'blood_pressure')!.full.sql;
+    expect(sql).toMatch(/"value_unit" NOT IN \(/);
+    expect(sql).toMatch(/"value_numeric" NOT BETWEEN /);
+    expect(sql).toMatch(/"value_unit" <> /);
+    expect(sql).toMatch(/\(NOT \([^()]*"value_numeric" <= /);
+    const db = await openDatabase({ engine: 'pglite' });
+    try {
+      const [row] = await db.query<Record<string, boolean | null>>(
+        "SELECT (NULL::text NOT IN ('mmHg', 'x')) AS not_in, (NULL::numeric NOT BETWEEN 1 AND 2) AS not_between, (NULL::text <> 'mmHg') AS not_equal, (NOT (NULL::numeric <= 140)) AS not_at_most",
+      );
+      // Null, not true: a WHERE keeps only rows for which the condition is true.
+      expect(row).toEqual({ not_in: null, not_between: null, not_equal: null, not_at_most: null });
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+describe('derived values and the population choices', () => {
   it('names what a derived value is', () => {
     const d = withPopulation("postcode_district(postcode) = 'LS1' and year(date_of_birth) = 1980 and age_band(date_of_birth, 10) = '20-29'");
     const parts: string[] = [];

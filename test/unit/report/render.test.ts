@@ -51,6 +51,35 @@ describe('a definition with lint findings', () => {
     expect(report.disclosure.notMeasured).toMatch(/lint errors/);
   });
 
+  it('orders the findings errors first, then warnings, then notes, each by its place in the file', async () => {
+    // A second error, further down the file than the note and the warning.
+    const file = join(work, 'two-errors.exdef.yaml');
+    writeFileSync(file, readFileSync(FIXTURE, 'utf8').replace('justification: Links each diagnosis to the person.', 'justification: needed'));
+    const report = await review(file);
+    const items = report.findings.items;
+    expect(items.map((f) => f.severity)).toEqual(['error', 'error', 'warning', 'info']);
+    const line = (f: (typeof items)[number]) => Number(/:(\d+):\d+$/.exec(f.location!)![1]);
+    expect(line(items[0]!)).toBeLessThan(line(items[1]!));
+    // The note is earliest in the file, yet comes last.
+    expect(line(items[3]!)).toBeLessThan(line(items[0]!));
+    const html = renderHtml(report);
+    expect(html.indexOf('<article class="finding error">')).toBeLessThan(html.indexOf('<article class="finding warning">'));
+    expect(html.indexOf('<article class="finding warning">')).toBeLessThan(html.indexOf('<article class="finding info">'));
+    expect(html).toContain('2 errors, 1 warning, 1 note: errors first, then warnings, then notes, each in the order they appear in the file.');
+    const md = renderMarkdown(report);
+    const mdFindings = md.slice(md.indexOf('## Findings'), md.indexOf('\n## ', md.indexOf('## Findings')));
+    expect(mdFindings.split('\n').filter((l) => l.startsWith('- **')).map((l) => /^- \*\*(\w+)\*\*/.exec(l)![1])).toEqual(['error', 'error', 'warning', 'info']);
+  });
+
+  it('shows the CSV quote and delimiter characters plainly, not escaped', async () => {
+    const report = await review(FIXTURE);
+    const output = report.governance.find((g) => g.label === 'Output')!.value!;
+    expect(output).toBe('one ZIP with a folder of CSV files per practice; CSV fields separated by a pipe (|) and quoted with a double quote ("), with a header row, LF line endings');
+    expect(renderHtml(report)).toContain('quoted with a double quote (&#34;)');
+    expect(renderMarkdown(report)).toContain('quoted with a double quote (")');
+    expect(renderHtml(report) + renderMarkdown(report)).not.toContain('\\"');
+  });
+
   it('escapes the hostile title and every other value in HTML', async () => {
     const html = renderHtml(await review(FIXTURE));
     expect(html).not.toContain('<script');
@@ -148,6 +177,22 @@ describe('the semantic diff against --previous', () => {
     const md = renderMarkdown(report);
     expect(md).toContain('### ⚠ Needs IG review (2)');
     expect(md).toMatch(/\| \*\*needs-ig-review\*\* \| `field-added` `datasets.children.fields.birth_month` \|/);
+  });
+
+  it('warns first, prominently, when --previous is a different extract', async () => {
+    const report = await review(join(resources.definitions, 'chis-immunisations.exdef.yaml'), join(resources.definitions, 'phm-warehouse.exdef.yaml'));
+    const warning =
+      'A different extract was compared: the previous version given is phm-warehouse, this definition is chis-immunisations. The changes below are between two different extracts, not two versions of this one; compare it with the approved version of chis-immunisations.';
+    const html = renderHtml(report);
+    const changes = html.slice(html.indexOf('<section id="changes">'));
+    expect(changes).toMatch(/^<section id="changes">\s*<h2>[^<]*<\/h2>\s*<p class="verdict bad different-extract" role="alert"><strong>Warning:<\/strong> /);
+    expect(changes).toContain(warning);
+    const md = renderMarkdown(report);
+    expect(md).toContain(`## Changes since the previous version\n\n> **⚠ Warning:** ${warning}\n\nCompared with`);
+    // The same extract, another version: no warning.
+    const same = await review(join(resources.definitions, 'chis-immunisations.exdef.yaml'), join(resources.definitions, 'chis-immunisations.exdef'));
+    expect(renderHtml(same)).not.toContain('different-extract');
+    expect(renderMarkdown(same)).not.toContain('A different extract was compared');
   });
 
   it('has no diff section without --previous', async () => {
