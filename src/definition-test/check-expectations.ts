@@ -1,7 +1,8 @@
+import type { ValueType } from '../ir/expression.js';
 import { formatPosition, type Span } from '../source/source-file.js';
 import type { DatasetExpectation, ExpectedValue, RowPattern } from './definition-test.js';
 
-/** A row the extract produced: its fields as text (null: an empty field), and its test patient when one of its fields identifies them. */
+/** A row the extract produced: its fields as text (null: SQL NULL, which the CSV writes as nothing; '' the empty text, written ""), and its test patient when one of its fields identifies them. */
 export interface ActualRow {
   values: Record<string, string | null>;
   patient?: string;
@@ -25,6 +26,8 @@ export interface DatasetRows {
   name: string;
   /** The output fields, in order (exdef's own columns, record_id and change_type, left out). */
   fields: string[];
+  /** Each field's type in the language: numeric fields are compared as numbers, the others as text. */
+  types: Record<string, ValueType>;
   rows: ActualRow[];
   /** Whether rows can be told apart by patient (a field holds an NHS number or a pseudonym of it). */
   identifiesPatients: boolean;
@@ -44,7 +47,7 @@ export function checkExpectations(expectation: DatasetExpectation, actual: Datas
   };
 
   // Each expected row needs a row of its own: a maximum matching, so the order patterns are written in does not matter.
-  const assignment = matchPatterns(expectation.rows, actual.rows);
+  const assignment = matchPatterns(expectation.rows, actual);
   expectation.rows.forEach((pattern, i) => {
     const name = `${dataset}: row ${describePattern(pattern)}`;
     const problem = unusable(pattern);
@@ -66,7 +69,7 @@ export function checkExpectations(expectation: DatasetExpectation, actual: Datas
       results.push({ dataset, kind: 'absent', name, span: pattern.span, passed: false, message: problem });
       continue;
     }
-    const found = actual.rows.filter((row) => matches(pattern, row));
+    const found = actual.rows.filter((row) => matches(pattern, row, actual.types));
     if (found.length === 0) {
       results.push({ dataset, kind: 'absent', name, span: pattern.span, passed: true });
       continue;
@@ -108,19 +111,24 @@ export function checkExpectations(expectation: DatasetExpectation, actual: Datas
 }
 
 /** Whether a row has every value the pattern asks for. */
-export function matches(pattern: RowPattern, row: ActualRow): boolean {
+export function matches(pattern: RowPattern, row: ActualRow, types: Readonly<Record<string, ValueType>>): boolean {
   if (pattern.patient !== undefined && row.patient !== pattern.patient) return false;
-  return Object.entries(pattern.fields).every(([field, expected]) => sameValue(expected, row.values[field] ?? null));
+  return Object.entries(pattern.fields).every(([field, expected]) => sameValue(expected, row.values[field] ?? null, types[field]));
 }
 
+/** The types whose values are compared as numbers. */
+const NUMERIC: ReadonlySet<ValueType> = new Set(['integer', 'numeric']);
+
 /**
- * An expected value against a field as the extract writes it: text equal, null for an empty
- * field, and numbers equal as decimals (`120.50` is `120.5`, `7` is `7.0`).
+ * An expected value against a field as the extract writes it. null is SQL NULL only and '' the
+ * empty text only, as the CSV tells them apart (nothing against ""). A numeric field is compared
+ * as a decimal (`120.50` is `120.5`, `7` is `7.0`); any other field as text, exactly, so a YAML
+ * number against a text field matches only its digits as written (7700900002 is not 07700900002).
  */
-export function sameValue(expected: ExpectedValue, actual: string | null): boolean {
-  if (expected === null) return actual === null || actual === '';
-  if (actual === null) return false;
+export function sameValue(expected: ExpectedValue, actual: string | null, type?: ValueType): boolean {
+  if (expected === null || actual === null) return expected === actual;
   if (expected === actual) return true;
+  if (type === undefined || !NUMERIC.has(type)) return false;
   const a = canonicalDecimal(expected);
   return a !== undefined && a === canonicalDecimal(actual);
 }
@@ -135,8 +143,8 @@ function canonicalDecimal(text: string): string | undefined {
 }
 
 /** Pattern i → the index of the row it is matched with (Kuhn's augmenting paths; tests are small). */
-function matchPatterns(patterns: readonly RowPattern[], rows: readonly ActualRow[]): (number | undefined)[] {
-  const candidates = patterns.map((p) => rows.flatMap((row, j) => (matches(p, row) ? [j] : [])));
+function matchPatterns(patterns: readonly RowPattern[], actual: DatasetRows): (number | undefined)[] {
+  const candidates = patterns.map((p) => actual.rows.flatMap((row, j) => (matches(p, row, actual.types) ? [j] : [])));
   const rowOwner = new Map<number, number>();
   const tryAssign = (i: number, seen: Set<number>): boolean => {
     for (const j of candidates[i]!) {
@@ -159,10 +167,10 @@ function matchPatterns(patterns: readonly RowPattern[], rows: readonly ActualRow
 /** Why an expected row was not found: the patient missing altogether, or the closest rows with each difference. */
 function missingRow(pattern: RowPattern, actual: DatasetRows, all: readonly RowPattern[]): { message: string; detail: string[] } {
   const detail = [`expected: ${describePattern(pattern)}`];
-  const matching = actual.rows.filter((row) => matches(pattern, row));
+  const matching = actual.rows.filter((row) => matches(pattern, row, actual.types));
   if (matching.length > 0) {
     // It matches rows, but other expected rows took them all.
-    const others = all.filter((p) => p !== pattern && matching.some((row) => matches(p, row))).length;
+    const others = all.filter((p) => p !== pattern && matching.some((row) => matches(p, row, actual.types))).length;
     return {
       message: `dataset ${actual.name} has ${matching.length} row${matching.length === 1 ? '' : 's'} like ${describePattern(pattern)}, and ${others + 1} expected rows need one each`,
       detail: [...detail, ...matching.map((row) => `found:    ${describeRow(row, actual.fields)}`)],
@@ -172,7 +180,7 @@ function missingRow(pattern: RowPattern, actual: DatasetRows, all: readonly RowP
     return { message: `${pattern.patient} is missing: dataset ${actual.name} has no row for ${pattern.patient}`, detail: [...detail, actual.rows.length === 0 ? 'the dataset has no rows' : `rows by patient: ${rowsByPatient(actual.rows)}`] };
   }
   const scored = actual.rows
-    .map((row) => ({ row, score: agreement(pattern, row) }))
+    .map((row) => ({ row, score: agreement(pattern, row, actual.types) }))
     .filter((s) => s.score > 0)
     .sort((a, b) => b.score - a.score)
     .slice(0, 3);
@@ -184,16 +192,16 @@ function missingRow(pattern: RowPattern, actual: DatasetRows, all: readonly RowP
     if (pattern.patient !== undefined && row.patient !== pattern.patient) detail.push(`            patient: expected ${pattern.patient}, got ${row.patient ?? '(none of the test patients)'}`);
     for (const [field, expected] of Object.entries(pattern.fields)) {
       const got = row.values[field] ?? null;
-      if (!sameValue(expected, got)) detail.push(`            ${field}: expected ${show(expected)}, got ${show(got)}`);
+      if (!sameValue(expected, got, actual.types[field])) detail.push(`            ${field}: expected ${show(expected)}, got ${show(got)}`);
     }
   }
   const who = pattern.patient ? `${pattern.patient}'s row` : 'the row';
   return { message: `${who} in ${actual.name} differs from ${describePattern(pattern)}`, detail };
 }
 
-function agreement(pattern: RowPattern, row: ActualRow): number {
+function agreement(pattern: RowPattern, row: ActualRow, types: Readonly<Record<string, ValueType>>): number {
   let score = pattern.patient !== undefined && row.patient === pattern.patient ? 2 : 0;
-  for (const [field, expected] of Object.entries(pattern.fields)) if (sameValue(expected, row.values[field] ?? null)) score++;
+  for (const [field, expected] of Object.entries(pattern.fields)) if (sameValue(expected, row.values[field] ?? null, types[field])) score++;
   return score;
 }
 
@@ -219,9 +227,10 @@ export function describeRow(row: ActualRow, fields: readonly string[]): string {
   return `{ ${parts.join(', ')} }`;
 }
 
+/** A value as a person reads it: null for SQL NULL, "" for the empty text, quotes wherever bare text would mislead. */
 function show(value: string | null): string {
-  if (value === null || value === '') return '(empty)';
-  return /^[\w.:@/+-]+$/.test(value) && value.length <= 80 ? value : JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (value === null) return 'null';
+  return /^[\w.:@/+-]+$/.test(value) && value !== 'null' && value.length <= 80 ? value : JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
 }
 
 export function checkLocation(check: CheckResult): string {

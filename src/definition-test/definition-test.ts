@@ -63,7 +63,7 @@ export interface TestRecord {
   deleted: boolean;
 }
 
-/** An expected value: text as written (numbers keep their digits), or null for an empty field. */
+/** An expected value: text as written (numbers keep their digits; '' the empty text), or null for a missing value (SQL NULL). */
 export type ExpectedValue = string | null;
 
 export interface RowPattern {

@@ -5,10 +5,12 @@ import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { closestMatch } from '../diagnostics/suggest.js';
 import { resources } from '../resources.js';
 import { parseIsoDate } from '../seed/calendar.js';
+import { isValidNhsNumber, nhsCheckDigit } from '../seed/nhs-number.js';
 import { validateYamlAgainstSchema } from '../source/schema-validation.js';
 import { sourceFile, spanOf, type Span } from '../source/source-file.js';
 import { nodeAtPath, parseYamlSource, spanAtPath, type YamlPath, type YamlSource } from '../source/yaml-source.js';
 import type { DatasetExpectation, DefinitionTest, ExpectedValue, RowPattern, TestPatient, TestRecord } from './definition-test.js';
+import { PATIENT_DEFAULTS } from './test-records.js';
 
 export const definitionTestCodes = defineCodes({
   'test-not-a-map': {
@@ -30,6 +32,30 @@ export const definitionTestCodes = defineCodes({
     severity: 'error',
     stage: 'schema',
     message: (p: { where: string; from: string; to: string }) => `${p.where} ends (${p.to}) before it starts (${p.from})`,
+  },
+  'test-bad-patient-name': {
+    severity: 'error',
+    stage: 'schema',
+    message: (p: { name: string }) =>
+      `\`${p.name}\` cannot be a patient name: a name starts with a letter and holds only letters, digits, \`-\` and \`_\` (no spaces or other signs)`,
+  },
+  'test-invalid-nhs-number': {
+    severity: 'error',
+    stage: 'schema',
+    message: (p: { patient: string; value: string }) =>
+      `\`${p.patient}\`'s NHS number ${p.value} is not a valid NHS number: its last digit is not the modulus-11 check digit of the first nine`,
+  },
+  'test-duplicate-nhs-number': {
+    severity: 'error',
+    stage: 'resolve',
+    message: (p: { patient: string; value: string; first: string }) =>
+      `\`${p.patient}\` has the NHS number ${p.value} of \`${p.first}\`: each test patient needs a number of their own, or rows of one would be credited to the other`,
+  },
+  'test-impossible-date': {
+    severity: 'error',
+    stage: 'schema',
+    message: (p: { what: string; date: string; relation: 'before' | 'after'; patient: string; event: 'birth' | 'death'; other: string; defaulted: boolean }) =>
+      `${p.what} (${p.date}) is ${p.relation} \`${p.patient}\`'s date of ${p.event} (${p.other}${p.defaulted ? ', the default' : ''})`,
   },
   'test-without-definition': {
     severity: 'error',
@@ -76,11 +102,37 @@ export function parseDefinitionTestText(path: string, text: string): { test?: De
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
     return { diagnostics: [...diagnostics, definitionTestCodes.make('test-not-a-map', {}, spanOf(file, 0, Math.min(text.length, 1)))] };
   }
-  diagnostics.push(...validateYamlAgainstSchema(source, definitionTestSchema()));
+  diagnostics.push(...badPatientNames(source, value as Record<string, unknown>, validateYamlAgainstSchema(source, definitionTestSchema())));
   if (hasErrors(diagnostics)) return { diagnostics };
   const reader = new TestReader(source, diagnostics);
   const test = reader.read(value as RawTest);
   return hasErrors(diagnostics) ? { diagnostics } : { test, diagnostics };
+}
+
+/** A patient's name, as the schema's propertyNames pattern requires it (the schema is the one source). */
+function patientNamePattern(): RegExp {
+  const schema = definitionTestSchema() as { properties: { patients: { propertyNames: { pattern: string } } } };
+  return new RegExp(schema.properties.patients.propertyNames.pattern);
+}
+
+/**
+ * The schema reports a patient name that breaks the pattern twice, at `patients` and in its own
+ * terms; each such name is reported once instead, at the name itself, saying what a name may hold.
+ */
+function badPatientNames(source: YamlSource, value: Record<string, unknown>, schemaDiagnostics: Diagnostic[]): Diagnostic[] {
+  const patients = value['patients'];
+  if (!patients || typeof patients !== 'object' || Array.isArray(patients)) return schemaDiagnostics;
+  const name = patientNamePattern();
+  const bad = Object.keys(patients).filter((n) => !name.test(n));
+  if (bad.length === 0) return schemaDiagnostics;
+  // With names in it, the map's only schema findings at its own key are the name pattern's.
+  const at = new Set([spanAtPath(source, ['patients'], 'key').start.offset, spanAtPath(source, ['patients']).start.offset]);
+  const kept = schemaDiagnostics.filter((d) => !(d.code === 'schema-invalid-value' && d.span && at.has(d.span.start.offset)));
+  const named = bad.map((n) => {
+    const suggestion = n.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^[^A-Za-z]+/, '').replace(/-+$/, '');
+    return definitionTestCodes.make('test-bad-patient-name', { name: n }, spanAtPath(source, ['patients', n], 'key'), suggestion ? [`e.g. ${suggestion}`] : undefined);
+  });
+  return [...kept, ...named];
 }
 
 // The shape the schema guarantees.
@@ -107,6 +159,7 @@ class TestReader {
     const test: DefinitionTest = { file: this.source.file.path, today, patients: [], expectations: [] };
     if (raw.practice !== undefined) test.practice = raw.practice;
     for (const [name, patient] of Object.entries(raw.patients)) test.patients.push(this.patient(name, patient));
+    this.distinctNhsNumbers(test.patients);
     const names = test.patients.map((p) => p.name);
     for (const [dataset, expectation] of Object.entries(raw.expect)) {
       const path: YamlPath = ['expect', dataset];
@@ -141,8 +194,18 @@ class TestReader {
       if (value !== undefined) patient[key] = value;
     };
     set('nhsNumber', text('nhs_number'));
+    if (patient.nhsNumber !== undefined && !isValidNhsNumber(patient.nhsNumber)) {
+      const check = nhsCheckDigit(patient.nhsNumber.slice(0, 9));
+      this.report('test-invalid-nhs-number', { patient: name, value: patient.nhsNumber }, [...path, 'nhs_number'], [
+        check === undefined ? `no check digit makes ${patient.nhsNumber.slice(0, 9)} valid: change the first nine digits` : `with these nine digits the check digit is ${check}: ${patient.nhsNumber.slice(0, 9)}${check}`,
+        'or leave nhs_number out: each patient gets a valid number from the 999 range reserved for test data',
+      ]);
+    }
     set('born', raw['born'] === undefined ? undefined : this.date(raw['born'] as string, [...path, 'born'], `\`${name}\`'s date of birth`));
     set('died', raw['died'] === undefined ? undefined : this.date(raw['died'] as string, [...path, 'died'], `\`${name}\`'s date of death`));
+    // Impossible data is a mistake in the test: a test that passes on it proves nothing.
+    const life = { patient: name, born: patient.born ?? PATIENT_DEFAULTS.born, defaulted: patient.born === undefined, died: patient.died };
+    if (isDate(life.born) && isDate(life.died) && life.died < life.born) this.impossible(life, 'the date of death', life.died, 'birth', [...path, 'died']);
     set('sex', text('sex'));
     set('givenName', text('given_name'));
     set('familyName', text('family_name'));
@@ -157,6 +220,9 @@ class TestReader {
         const from = r['from'] === undefined ? undefined : this.date(r['from'] as string, [...at, 'from'], 'a registration start');
         const to = r['to'] === undefined ? undefined : this.date(r['to'] as string, [...at, 'to'], 'a registration end');
         if (from && to && to < from) this.report('test-dates-reversed', { where: 'the registration', from, to }, [...at, 'to']);
+        else if (isDate(life.born) && isDate(from) && from < life.born) this.impossible(life, 'a registration start', from, 'birth', [...at, 'from']);
+        else if (isDate(life.born) && isDate(to) && to < life.born) this.impossible(life, 'a registration end', to, 'birth', [...at, 'to']);
+        else if (isDate(life.died) && isDate(from) && from > life.died) this.impossible(life, 'a registration start', from, 'death', [...at, 'from']);
         return {
           type: (r['type'] as string | undefined) ?? 'permanent',
           deleted: r['deleted'] === true,
@@ -175,9 +241,38 @@ class TestReader {
       patient.optOuts.push({ type: o['type'] as 'type1' | 'national_data_opt_out', from, ...(to === undefined ? {} : { to }) });
     }
     for (const list of RECORD_LISTS) {
-      for (const [i, r] of ((raw[list] as Record<string, Scalar>[] | undefined) ?? []).entries()) patient[list].push(this.record(r, [...path, list, i]));
+      for (const [i, r] of ((raw[list] as Record<string, Scalar>[] | undefined) ?? []).entries()) {
+        const record = this.record(r, [...path, list, i]);
+        patient[list].push(record);
+        // A record before birth is impossible; one after death is not (a death certificate, a late entry).
+        for (const key of ['date', 'at'] as const) {
+          const day = record.values[key]?.slice(0, 10);
+          if (day !== undefined && isDate(day) && isDate(life.born) && day < life.born) this.impossible(life, `the ${key === 'at' ? 'time' : 'date'} of a record in ${list}`, day, 'birth', [...path, list, i, key]);
+        }
+      }
     }
     return patient;
+  }
+
+  private impossible(life: { patient: string; born: string; defaulted: boolean; died?: string | undefined }, what: string, date: string, event: 'birth' | 'death', path: YamlPath): void {
+    const before = event === 'birth';
+    this.report(
+      'test-impossible-date',
+      { what, date, relation: before ? 'before' : 'after', patient: life.patient, event, other: before ? life.born : life.died!, defaulted: before && life.defaulted },
+      path,
+      before && life.defaulted ? [`give the patient a \`born\` date before it (the default date of birth is ${PATIENT_DEFAULTS.born})`] : undefined,
+    );
+  }
+
+  /** Explicit NHS numbers are each a patient's own: rows are credited to patients by them. */
+  private distinctNhsNumbers(patients: readonly TestPatient[]): void {
+    const first = new Map<string, string>();
+    for (const p of patients) {
+      if (p.nhsNumber === undefined) continue;
+      const earlier = first.get(p.nhsNumber);
+      if (earlier === undefined) first.set(p.nhsNumber, p.name);
+      else this.report('test-duplicate-nhs-number', { patient: p.name, value: p.nhsNumber, first: earlier }, ['patients', p.name, 'nhs_number'], ['leave nhs_number out and each patient gets a number of their own']);
+    }
   }
 
   private record(raw: Record<string, Scalar>, path: YamlPath): TestRecord {
@@ -255,6 +350,10 @@ class TestReader {
   ): void {
     this.diagnostics.push(definitionTestCodes.make(code, params as never, this.at(path), hints));
   }
+}
+
+function isDate(text: string | undefined): text is string {
+  return text !== undefined && parseIsoDate(text) !== undefined;
 }
 
 /** `73211009 |Diabetes mellitus|` → `73211009`. */

@@ -126,4 +126,109 @@ describe('exdef test', () => {
     expect(help.stdout).toContain('EXAMPLES');
     expect(help.stdout.match(/\$ exdef test/g)!.length).toBeGreaterThanOrEqual(2);
   });
+
+  it('refuses two test patients with the same NHS number (exit 2, at the second) instead of crediting one with the rows of the other', () => {
+    const dir = join(temporary, 'twins');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'twins.exdef.yaml'), readFileSync(join(DEFINITIONS, 'chis-immunisations.exdef.yaml'), 'utf8'));
+    const test = join(dir, 'twins.test.yaml');
+    writeFileSync(test, "today: 2026-11-20\npatients:\n  alice: { born: 2010-05-15, nhs_number: '9990000018' }\n  bob: { born: 2010-05-15, nhs_number: '9990000018', registered: [] }\nexpect:\n  children: { rows: [{ patient: bob }] }\n");
+    const result = runCli(['test', test]);
+    expect(result.status).toBe(2);
+    expect(result.stdout).toContain(`${test}:4:40`);
+    expect(result.stdout).toContain('`bob` has the NHS number 9990000018 of `alice`');
+  });
+
+  it('credits a row only through a field that holds the NHS number or its pseudonym, never a value that happens to equal one', () => {
+    // The mobile field comes first and alice's phone is bob's NHS number: her row is hers, not bob's.
+    const dir = copyWith('diabetes-recall', 'attribution', (text, file) => {
+      if (!file.endsWith('.yaml')) return text;
+      const mobile = '      - name: mobile\n        value: phone\n        justification: An SMS reminder follows the letter.\n';
+      expect(text).toContain(mobile);
+      return text.replace(mobile, '').replace('    fields:\n      - name: nhs_number\n', `    fields:\n${mobile}      - name: nhs_number\n`);
+    });
+    const test = join(dir, 'diabetes-recall.test.yaml');
+    writeFileSync(test, "today: 2026-11-20\npatients:\n  alice:\n    phone: '9990000026'\n    observations: [{ code: 44054006, date: 2019-04-01 }]\n  bob:\n    nhs_number: '9990000026'\nexpect:\n  due_for_review:\n    rows: [{ patient: alice }, { patient: bob }]\n");
+    const result = runCli(['test', join(dir, 'diabetes-recall.exdef.yaml'), '--format', 'json']);
+    expect(result.status).toBe(1);
+    const report = JSON.parse(result.stdout) as JsonReport;
+    expect(report.results[0]!.checks.map((c) => [c.name, c.passed])).toEqual([
+      ['due_for_review: row { patient: alice }', true],
+      ['due_for_review: row { patient: bob }', false],
+    ]);
+    expect(report.results[0]!.checks[1]!.message).toBe('bob is missing: dataset due_for_review has no row for bob');
+  });
+
+  it('runs the tests of a definition that lacks only its review date, noting it is not yet approvable; a real policy error still fails', () => {
+    const draft = copyWith('chis-immunisations', 'draft', (text, file) => {
+      const changed = file.endsWith('.yaml') ? text.replace('  last_reviewed: 2026-10-01\n', '') : text.replace('REVIEWED 2026-10-01 BY', 'REVIEWED BY');
+      expect(changed).not.toBe(text);
+      return changed;
+    });
+    const result = runCli(['test', draft]);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout.match(/^PASS /gm)).toHaveLength(2);
+    expect(result.stdout.match(/not yet approvable — 1 governance finding/g)).toHaveLength(2);
+    expect(result.stdout).toMatch(/chis-immunisations\.exdef\.yaml:\d+:\d+ the governance of this extract is missing the date of the last review \(review\.last_reviewed\) \[governance-complete\]/);
+    expect(result.stdout).toContain('2 definition tests: 2 passed, 2 not yet approvable');
+    // compile and run still refuse it.
+    const compile = runCli(['compile', join(draft, 'chis-immunisations.exdef.yaml')]);
+    expect(compile.status).not.toBe(0);
+    expect(compile.stdout + compile.stderr).toContain('governance-complete');
+
+    const freeText = copyWith('chis-immunisations', 'draft-free-text', (text, file) => {
+      if (!file.endsWith('.yaml')) return text;
+      const anchor = '      - name: vaccination_date\n';
+      expect(text).toContain(anchor);
+      return text.replace('  last_reviewed: 2026-10-01\n', '').replace(anchor, `      - name: comment\n        value: comment\n        justification: The comment explains why a dose was given late.\n${anchor}`);
+    });
+    const failed = runCli(['test', join(freeText, 'chis-immunisations.exdef.yaml')]);
+    expect(failed.status).toBe(1);
+    expect(failed.stdout).toContain('the definition cannot be tested:');
+    expect(failed.stdout).toContain('[no-free-text]');
+    expect(failed.stdout).toContain('not yet approvable');
+  });
+
+  it('matches a YAML number against a text field only as written: no leading zero implied', () => {
+    const dir = copyWith('diabetes-recall', 'leading-zero', (text) => text);
+    const test = join(dir, 'diabetes-recall.test.yaml');
+    const original = readFileSync(test, 'utf8');
+    expect(original).toContain("mobile: '07700900002'");
+    writeFileSync(test, original.replace("mobile: '07700900002'", 'mobile: 7700900002'));
+    const phone = runCli(['test', join(dir, 'diabetes-recall.exdef.yaml')]);
+    expect(phone.status).toBe(1);
+    expect(phone.stdout).toContain('mobile: expected 7700900002, got 07700900002');
+
+    const chis = copyWith('chis-immunisations', 'zero-padded-code', (text) => text);
+    const chisTest = join(chis, 'chis-immunisations.test.yaml');
+    const companion = readFileSync(chisTest, 'utf8');
+    expect(companion).toContain('vaccination_code: 86198006,');
+    writeFileSync(chisTest, companion.replace('vaccination_code: 86198006,', 'vaccination_code: 086198006,'));
+    const code = runCli(['test', join(chis, 'chis-immunisations.exdef.yaml')]);
+    expect(code.status).toBe(1);
+    expect(code.stdout).toContain('vaccination_code: expected 086198006, got 86198006');
+  });
+
+  it('tells an empty text from a missing value, in the data, the match and the diff', () => {
+    const dir = copyWith('diabetes-recall', 'empty', (text) => text);
+    const test = join(dir, 'diabetes-recall.test.yaml');
+    const write = (expectations: string) =>
+      writeFileSync(test, `today: 2026-11-20\npatients:\n  no-phone:\n    observations: [{ code: 44054006, date: 2019-04-01 }]\n  empty-phone:\n    phone: ''\n    observations: [{ code: 44054006, date: 2019-04-01 }]\nexpect:\n  due_for_review:\n${expectations}`);
+    write("    rows: [{ patient: no-phone, mobile: null }, { patient: empty-phone, mobile: '' }]\n    absent: [{ patient: no-phone, mobile: '' }, { patient: empty-phone, mobile: null }]\n");
+    const right = runCli(['test', join(dir, 'diabetes-recall.exdef.yaml')]);
+    expect(right.stdout).toContain('1 definition test: 1 passed (4 checks, 0 failed)');
+    expect(right.status).toBe(0);
+    write("    rows: [{ patient: no-phone, mobile: '' }, { patient: empty-phone, mobile: null }]\n");
+    const wrong = runCli(['test', join(dir, 'diabetes-recall.exdef.yaml')]);
+    expect(wrong.status).toBe(1);
+    expect(wrong.stdout).toContain('mobile: expected "", got null');
+    expect(wrong.stdout).toContain('mobile: expected null, got ""');
+  });
+
+  it('exits 2 when the report cannot be written (1 means a failed test)', () => {
+    const result = runCli(['test', join(DEFINITIONS, 'diabetes-recall.exdef.yaml'), '--format', 'junit', '-o', join(temporary, 'no-such-directory', 'report.xml')]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('no such directory');
+  });
 });

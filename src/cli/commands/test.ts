@@ -15,7 +15,7 @@ const FORMATS = ['stylish', 'junit', 'json'] as const;
 export default class Test extends ExdefCommand {
   static override summary = 'Run definition tests: described patients in, the rows each dataset must and must not produce checked';
   static override description =
-    'A definition NAME.exdef.yaml (or NAME.exdef) may have a companion test NAME.test.yaml: a few patients described in plain terms, the extract date (`today`), and per dataset the rows the extract must produce, the rows it must not, and optionally an exact count (docs/testing.md). Each test runs against every definition file of that NAME, in an in-memory database holding only its patients and the terminology: the definition is linted (errors fail the test), compiled and extracted exactly as `exdef run` would on that date, with fixed test pseudonym keys. FILES may be test files, definition files (their companion test is run) or directories; with none, every *.test.yaml under definitions/. Exit code 0 when every test passes, 1 when one fails, 2 for usage errors and test files that cannot be read.';
+    'A definition NAME.exdef.yaml (or NAME.exdef) may have a companion test NAME.test.yaml: a few patients described in plain terms, the extract date (`today`), and per dataset the rows the extract must produce, the rows it must not, and optionally an exact count (docs/testing.md). Each test runs against every definition file of that NAME, in an in-memory database holding only its patients and the terminology: the definition is linted (errors fail the test, except the governance paperwork — governance-complete, review-current — which is noted as not yet approvable), compiled and extracted exactly as `exdef run` would on that date, with fixed test pseudonym keys. FILES may be test files, definition files (their companion test is run) or directories; with none, every *.test.yaml under definitions/. Exit code 0 when every test passes, 1 when one fails, 2 for usage errors, test files that cannot be read and a report that cannot be written.';
   static override strict = false;
   static override examples = [
     { description: 'Run every companion test under definitions/', command: '<%= config.bin %> test' },
@@ -68,7 +68,8 @@ export default class Test extends ExdefCommand {
     const format = flags.format as TestReportFormat;
     if (flags.output) {
       const options = { verbose: flags.verbose };
-      writeFileAtomically(flags.output, formatTestReport(report, format, plain, options));
+      // Exit 1 means a failed test, so a report that cannot be written is a usage error.
+      writeFileAtomically(flags.output, formatTestReport(report, format, plain, options), { exitCode: 2 });
       // The file is for CI; a person watching still gets the summary.
       if (format !== 'stylish') process.stderr.write(formatTestReport(report, 'stylish', paletteFor(process.stderr), options));
     } else {

@@ -10,6 +10,7 @@ const expectation = (e: Partial<DatasetExpectation>): DatasetExpectation => ({ d
 const children: DatasetRows = {
   name: 'children',
   fields: ['nhs_number', 'birth_month', 'practice'],
+  types: { nhs_number: 'text', birth_month: 'date', practice: 'text' },
   identifiesPatients: true,
   rows: [
     { patient: 'alice', values: { nhs_number: '9990000018', birth_month: '2010-05-01', practice: 'A81001' } },
@@ -59,14 +60,56 @@ describe('checking expectations', () => {
     expect(checkExpectations(expectation({ rows: [pattern(undefined, { age: '16' })] }), children)[0]!.message).toBe('dataset children has no field `age` (its fields: nhs_number, birth_month, practice)');
   });
 
-  it('compares numbers as decimals, and null with an empty field', () => {
-    expect(sameValue('120.50', '120.5')).toBe(true);
-    expect(sameValue('7', '7.0')).toBe(true);
-    expect(sameValue('007', '7')).toBe(true);
-    expect(sameValue('7', '70')).toBe(false);
-    expect(sameValue('2010-05-01', '2010-05-01')).toBe(true);
-    expect(sameValue(null, '')).toBe(true);
-    expect(sameValue(null, 'x')).toBe(false);
-    expect(sameValue('x', null)).toBe(false);
+  it('compares numbers as decimals in numeric fields only: elsewhere as text, exactly', () => {
+    expect(sameValue('120.50', '120.5', 'numeric')).toBe(true);
+    expect(sameValue('7', '7.0', 'numeric')).toBe(true);
+    expect(sameValue('007', '7', 'integer')).toBe(true);
+    expect(sameValue('7', '70', 'integer')).toBe(false);
+    expect(sameValue('2010-05-01', '2010-05-01', 'date')).toBe(true);
+    // A YAML number against a text field: its digits as written, no leading zero implied.
+    expect(sameValue('7700900002', '07700900002', 'text')).toBe(false);
+    expect(sameValue('07700900002', '07700900002', 'text')).toBe(true);
+    expect(sameValue('123', '0123', 'code')).toBe(false);
+    expect(sameValue('120.5', '120.50', 'text')).toBe(false);
+  });
+
+  it('tells the empty text from null, as the CSV does ("" against nothing)', () => {
+    expect(sameValue(null, null, 'text')).toBe(true);
+    expect(sameValue('', '', 'text')).toBe(true);
+    expect(sameValue(null, '', 'text')).toBe(false);
+    expect(sameValue('', null, 'text')).toBe(false);
+    expect(sameValue(null, 'x', 'text')).toBe(false);
+    expect(sameValue('x', null, 'text')).toBe(false);
+  });
+
+  it('matches a leading zero, an empty text and a null only as they are, and shows them apart in the diff', () => {
+    const people: DatasetRows = {
+      name: 'people',
+      fields: ['nhs_number', 'mobile', 'email', 'code'],
+      types: { nhs_number: 'text', mobile: 'text', email: 'text', code: 'text' },
+      identifiesPatients: true,
+      rows: [
+        { patient: 'alice', values: { nhs_number: '9990000018', mobile: '07700900002', email: '', code: '007' } },
+        { patient: 'bob', values: { nhs_number: '9990000026', mobile: null, email: null, code: null } },
+      ],
+    };
+    const results = checkExpectations(
+      expectation({
+        dataset: 'people',
+        rows: [pattern('alice', { mobile: '7700900002' }), pattern('alice', { code: '7' }), pattern('bob', { mobile: '' }), pattern('alice', { email: null })],
+        absent: [pattern('bob', { email: '' })],
+      }),
+      people,
+    );
+    expect(results.map((r) => r.passed)).toEqual([false, false, false, false, true]);
+    expect(results[0]!.detail).toContain('            mobile: expected 7700900002, got 07700900002');
+    expect(results[2]!.detail).toContain('            mobile: expected "", got null');
+    expect(results[2]!.detail![1]).toBe('closest:  { patient: bob, nhs_number: 9990000026, mobile: null, email: null, code: null }');
+    expect(results[3]!.detail).toContain('            email: expected null, got ""');
+    const right = checkExpectations(
+      expectation({ dataset: 'people', rows: [pattern('alice', { mobile: '07700900002', email: '', code: '007' }), pattern('bob', { mobile: null, email: null })] }),
+      people,
+    );
+    expect(right.every((r) => r.passed)).toBe(true);
   });
 });

@@ -12,6 +12,7 @@ const REPORT: TestReport = {
       definitionFile: 'definitions/chis.exdef',
       status: 'failed',
       diagnostics: [],
+      notApprovable: [],
       checks: [
         { dataset: 'children', kind: 'row', name: 'children: row { patient: alice }', span: at, passed: true },
         {
@@ -32,6 +33,7 @@ const REPORT: TestReport = {
       definitionFile: 'definitions/chis.exdef.yaml',
       status: 'failed',
       diagnostics: [{ code: 'no-free-text', severity: 'error', stage: 'policy', message: 'free text is never extracted', span: spanOf(sourceFile('definitions/chis.exdef.yaml', 'x'), 0, 1) }],
+      notApprovable: [],
       checks: [],
       rows: {},
       seconds: 0.05,
@@ -73,5 +75,36 @@ describe('test reports', () => {
     const passing: TestReport = { results: [{ ...REPORT.results[0]!, status: 'passed', checks: [REPORT.results[0]!.checks[0]!] }], unusable: [] };
     expect(formatTestStylish(passing, undefined, { verbose: true })).toMatch(/^PASS definitions\/chis\.test\.yaml → definitions\/chis\.exdef \(1 check, 0\.10 s\)\n {2}✓ children: row \{ patient: alice \} {2}definitions\/chis\.test\.yaml:4:7\n/);
     expect(formatTestStylish(passing)).not.toContain('✓');
+  });
+
+  it('says "1 check", not "1 checks", everywhere', () => {
+    const one: TestReport = { results: [{ ...REPORT.results[0]!, checks: [REPORT.results[0]!.checks[1]!] }], unusable: [] };
+    const text = formatTestStylish(one);
+    expect(text).toContain('  0 of 1 check passed');
+    expect(text.trimEnd().split('\n').pop()).toBe('1 definition test: 0 passed, 1 failed (1 check, 1 failed)');
+  });
+
+  it('notes the governance paperwork a definition lacks once per definition, without failing it', () => {
+    const missing = {
+      code: 'governance-complete',
+      severity: 'error' as const,
+      stage: 'policy' as const,
+      message: 'the governance of this extract is missing the date of the last review (review.last_reviewed)',
+      span: spanOf(sourceFile('definitions/chis.exdef.yaml', 'a\nreview:\n'), 2, 8),
+    };
+    const passed: TestReport = { results: [{ ...REPORT.results[0]!, status: 'passed', checks: [REPORT.results[0]!.checks[0]!], notApprovable: [missing] }], unusable: [] };
+    const text = formatTestStylish(passed);
+    expect(text).toContain(
+      [
+        'PASS definitions/chis.test.yaml → definitions/chis.exdef (1 check, 0.10 s)',
+        '  note: not yet approvable — 1 governance finding, which `exdef compile` and `exdef run` refuse; the test ran regardless:',
+        '    definitions/chis.exdef.yaml:2:1 the governance of this extract is missing the date of the last review (review.last_reviewed) [governance-complete]',
+      ].join('\n'),
+    );
+    expect(text.match(/not yet approvable/g)).toHaveLength(2);
+    expect(text.trimEnd().split('\n').pop()).toBe('1 definition test: 1 passed, 1 not yet approvable (1 check, 0 failed)');
+    const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(formatTestJunit(passed));
+    expect(xml.testsuites.failures).toBe('0');
+    expect(xml.testsuites.testsuite['system-out']).toContain('definitions/chis.exdef.yaml:2:1 error the governance of this extract is missing');
   });
 });

@@ -69,4 +69,45 @@ describe('definition test files', () => {
     expect(problems(reversed)).toEqual([`${FILE}:8:42 test-dates-reversed: the registration ends (2019-12-31) before it starts (2020-01-01)`]);
     expect(problems('- just a list\n')).toEqual([`${FILE}:1:1 test-not-a-map: a definition test is a YAML map with today, patients and expect; this file holds something else`]);
   });
+
+  it('refuses two patients with the same NHS number, at the second, and a number whose check digit is wrong', () => {
+    const twins = VALID.replace('  alice:\n', "  alice:\n    nhs_number: '9990000018'\n").replace('  bob:\n', "  bob:\n    nhs_number: '9990000018'\n");
+    expect(problems(twins)).toEqual([
+      `${FILE}:9:17 test-duplicate-nhs-number: \`bob\` has the NHS number 9990000018 of \`alice\`: each test patient needs a number of their own, or rows of one would be credited to the other`,
+    ]);
+    const { diagnostics } = parseDefinitionTestText(FILE, VALID.replace('  bob:\n', "  bob:\n    nhs_number: '9990000019'\n"));
+    expect(diagnostics.map((d) => `${formatPosition(d.span!)} ${d.code}: ${d.message}`)).toEqual([
+      `${FILE}:8:17 test-invalid-nhs-number: \`bob\`'s NHS number 9990000019 is not a valid NHS number: its last digit is not the modulus-11 check digit of the first nine`,
+    ]);
+    expect(diagnostics[0]!.hints![0]).toBe('with these nine digits the check digit is 8: 9990000018');
+    // A valid number of one's own is fine.
+    expect(parseDefinitionTestText(FILE, VALID.replace('  bob:\n', "  bob:\n    nhs_number: '9990000018'\n")).diagnostics).toEqual([]);
+  });
+
+  it('reports a patient name with a space once, at the name, in plain words', () => {
+    expect(problems(VALID.replace('  bob:\n', '  Bob Smith:\n').replace('{ patient: bob }', '{ patient: alice }'))).toEqual([
+      `${FILE}:7:3 test-bad-patient-name: \`Bob Smith\` cannot be a patient name: a name starts with a letter and holds only letters, digits, \`-\` and \`_\` (no spaces or other signs)`,
+    ]);
+  });
+
+  it('refuses impossible dates: death or a registration before birth, a registration after death, a record before birth', () => {
+    expect(problems(VALID.replace('    born: 2008-03-01\n', '    born: 2008-03-01\n    died: 2008-02-28\n'))).toEqual([
+      `${FILE}:5:11 test-impossible-date: the date of death (2008-02-28) is before \`alice\`'s date of birth (2008-03-01)`,
+    ]);
+    expect(problems(VALID.replace('registered: []', 'registered: [{ from: 1979-12-31 }]'))).toEqual([
+      `${FILE}:8:26 test-impossible-date: a registration start (1979-12-31) is before \`bob\`'s date of birth (1980-01-01, the default)`,
+    ]);
+    expect(problems(VALID.replace('registered: []', 'registered: [{ to: 1979-12-31 }]'))).toEqual([
+      `${FILE}:8:24 test-impossible-date: a registration end (1979-12-31) is before \`bob\`'s date of birth (1980-01-01, the default)`,
+    ]);
+    expect(problems(VALID.replace('registered: []', 'died: 2020-01-01\n    registered: [{ from: 2021-01-01 }]'))).toEqual([
+      `${FILE}:9:26 test-impossible-date: a registration start (2021-01-01) is after \`bob\`'s date of death (2020-01-01)`,
+    ]);
+    expect(problems(VALID.replace('date: 2024-01-05', 'date: 2001-01-05'))).toEqual([
+      `${FILE}:6:72 test-impossible-date: the date of a record in observations (2001-01-05) is before \`alice\`'s date of birth (2008-03-01)`,
+    ]);
+    // Odd but possible: a death after the extract date, a record after death, a registration ending after death.
+    const odd = VALID.replace('registered: []', "died: 2027-01-01\n    registered: [{ from: 2000-01-01, to: 2027-02-01 }]\n    observations: [{ code: 73211009, date: 2027-01-10 }]");
+    expect(parseDefinitionTestText(FILE, odd).diagnostics).toEqual([]);
+  });
 });
