@@ -41,7 +41,7 @@ describe('docs/getting-started.md', () => {
     expect(shell[0]).toMatch(/npm ci && npm run build/);
     const verbs = shell.slice(1).map((s) => /^exdef (\w+)/.exec(s.trimStart())?.[1]);
     expect(verbs).toEqual(['init', 'lint', 'test', 'report', 'compile', 'run']);
-    expect(yaml).toHaveLength(2);
+    expect(yaml).toHaveLength(3);
   });
 
   it('works as written, from an empty directory to an extract', () => {
@@ -55,11 +55,13 @@ describe('docs/getting-started.md', () => {
     let n = 0;
     text = text.replace(/"TODO:[^"\n]*"/g, () => `"A statement the author wrote for the reviewer, number ${++n}."`);
     expect(n).toBeGreaterThanOrEqual(8);
-    text = text.replace('review:\n', 'review:\n  last_reviewed: 2026-11-20\n');
     writeFileSync(file, text);
 
+    // Lint: only the review date, which is the reviewer's, is left.
     const lint = sh(step('lint'));
-    expect(lint.status, lint.output).toBe(0);
+    expect(lint.status, lint.output).toBe(1);
+    expect(lint.output).toMatch(/✖ 1 file checked: 1 error/);
+    expect(lint.output).toMatch(/missing the date of the last review \(review\.last_reviewed\) \[governance-complete\]/);
 
     const testCommand = step('test');
     const testFile = /exdef test (\S+)/.exec(testCommand)![1]!;
@@ -71,6 +73,14 @@ describe('docs/getting-started.md', () => {
     const report = sh(step('report'));
     expect(report.status, report.output).toBe(0);
     expect(existsSync(join(work, /-o (\S+)/.exec(step('report'))![1]!))).toBe(true);
+
+    // Approved: the reviewer dates it as the page shows, and lint is clean.
+    const approval = /last_reviewed: (\S+)\n\s+reviewer: (.+)\n/.exec(yaml[2]!)!;
+    text = text.replace(/review:\n(?: {2}#[^\n]*\n)? {2}reviewer: [^\n]*\n/, `review:\n  last_reviewed: ${approval[1]}\n  reviewer: ${approval[2]}\n`);
+    expect(text).toContain(`last_reviewed: ${approval[1]}`);
+    writeFileSync(file, text);
+    const clean = sh(step('lint'));
+    expect(clean.status, clean.output).toBe(0);
 
     const compile = sh(step('compile'));
     expect(compile.status, compile.output).toBe(0);
