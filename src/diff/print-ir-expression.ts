@@ -1,4 +1,5 @@
-import type { Ecl, IrExpr } from '../ir/expression.js';
+import type { IrExpr } from '../ir/expression.js';
+import { printEclOperand, quote } from '../print/print-expression.js';
 
 /**
  * Canonical exdef text of a resolved expression, for people reading a diff: keywords in lower
@@ -38,29 +39,7 @@ export function printIrExpression(node: IrExpr): string {
     case 'inList':
       return `${operand(node.operand)} ${node.negated ? 'not ' : ''}in (${node.items.map(printIrExpression).join(', ')})`;
     case 'inCodeSet': {
-      const set = printEcl(node.codeSet);
-      const compound = node.codeSet.kind === 'or' || node.codeSet.kind === 'and' || node.codeSet.kind === 'minus';
-      return `${operand(node.operand)} ${node.negated ? 'not ' : ''}in ${compound ? `(${set})` : set}`;
-    }
-  }
-}
-
-/** ECL as written in exdef: `<< 73211009 |Diabetes mellitus| OR << 38341003`. */
-export function printEcl(ecl: Ecl): string {
-  switch (ecl.kind) {
-    case 'concept':
-      return ecl.term ? `${ecl.id} |${ecl.term}|` : ecl.id;
-    case 'descendantOrSelf':
-      return `<< ${eclFocus(ecl.operand)}`;
-    case 'descendant':
-      return `< ${eclFocus(ecl.operand)}`;
-    case 'memberOf':
-      return `^ ${eclFocus(ecl.operand)}`;
-    case 'or':
-    case 'and':
-    case 'minus': {
-      const left = ecl.left.kind === ecl.kind && ecl.kind !== 'minus' ? printEcl(ecl.left) : eclOperand(ecl.left);
-      return `${left} ${ecl.kind.toUpperCase()} ${eclOperand(ecl.right)}`;
+      return `${operand(node.operand)} ${node.negated ? 'not ' : ''}in ${printEclOperand(node.codeSet)}`;
     }
   }
 }
@@ -112,10 +91,6 @@ function printLiteral(node: Extract<IrExpr, { kind: 'literal' }>): string {
   }
 }
 
-function quote(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}
-
 /** An operand of a comparison-level construct: anything looser than + and - needs parentheses. */
 function operand(node: IrExpr): string {
   return wrap(node, precedence(node) <= PREC.comparison);
@@ -124,12 +99,4 @@ function operand(node: IrExpr): string {
 function wrap(node: IrExpr, parenthesise: boolean): string {
   const text = printIrExpression(node);
   return parenthesise ? `(${text})` : text;
-}
-
-function eclOperand(ecl: Ecl): string {
-  return ecl.kind === 'or' || ecl.kind === 'and' || ecl.kind === 'minus' ? `(${printEcl(ecl)})` : printEcl(ecl);
-}
-
-function eclFocus(ecl: Ecl): string {
-  return ecl.kind === 'concept' || ecl.kind === 'memberOf' ? printEcl(ecl) : `(${printEcl(ecl)})`;
 }

@@ -10,7 +10,8 @@ export function canonicalDefinition(definition: ExtractDefinition): unknown {
   return canonical(definition);
 }
 
-function canonical(value: unknown): unknown {
+/** The same rules for any part of a definition (src/diff/canonical-key.ts compares parts with it). */
+export function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};

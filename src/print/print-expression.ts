@@ -1,7 +1,8 @@
 import { reservedWords } from '../../grammar/tokens.js';
 import type { TokenType } from '../../grammar/chevrotain.js';
 import { And, Caret, DescendantOrSelf, EclMinus, exdefLexer, Integer, Less, LParen, Or, RParen, Term } from '../../grammar/tokens.js';
-import { PRECEDENCE, type EclAst, type ExprAst } from '../parse/expression-ast.js';
+import type { Ecl } from '../ir/expression.js';
+import { PRECEDENCE, type ExprAst } from '../parse/expression-ast.js';
 
 /**
  * The canonical text of an expression: keywords in lower case, ECL operators in capitals, one
@@ -49,7 +50,7 @@ export function printExpression(node: ExprAst): string {
     case 'between':
       return `${operand(node.operand)} ${node.negated ? 'not ' : ''}between ${operand(node.low)} and ${operand(node.high)}`;
     case 'in': {
-      const target = node.ecl ? printEclTarget(node.ecl) : `(${(node.list ?? []).map(printExpression).join(', ')})`;
+      const target = node.ecl ? printEclOperand(node.ecl) : `(${(node.list ?? []).map(printExpression).join(', ')})`;
       return `${operand(node.operand)} ${node.negated ? 'not ' : ''}in ${target}`;
     }
   }
@@ -162,12 +163,11 @@ export function quote(value: string): string {
 }
 
 /** A code set after IN: compound sets in parentheses, for readability. */
-function printEclTarget(ecl: EclAst): string {
-  const text = printEcl(ecl);
-  return ecl.kind === 'or' || ecl.kind === 'and' || ecl.kind === 'minus' ? `(${text})` : text;
-}
-
-export function printEcl(ecl: EclAst): string {
+/**
+ * ECL as written in exdef: `<< 73211009 |Diabetes mellitus| OR << 38341003`. Takes the parsed
+ * tree or the resolved one (the same shape; the IR's spans are optional).
+ */
+export function printEcl(ecl: Ecl): string {
   switch (ecl.kind) {
     case 'concept':
       return ecl.term ? `${ecl.id} |${ecl.term}|` : ecl.id;
@@ -182,18 +182,19 @@ export function printEcl(ecl: EclAst): string {
     case 'minus': {
       const word = ecl.kind.toUpperCase();
       // Left-nested chains of one operator print flat; anything else is parenthesised.
-      const left = ecl.left.kind === ecl.kind && ecl.kind !== 'minus' ? printEcl(ecl.left) : eclOperand(ecl.left);
-      return `${left} ${word} ${eclOperand(ecl.right)}`;
+      const left = ecl.left.kind === ecl.kind && ecl.kind !== 'minus' ? printEcl(ecl.left) : printEclOperand(ecl.left);
+      return `${left} ${word} ${printEclOperand(ecl.right)}`;
     }
   }
 }
 
-function eclOperand(ecl: EclAst): string {
+/** A code set as an operand: compound ones in parentheses. */
+export function printEclOperand(ecl: Ecl): string {
   return ecl.kind === 'or' || ecl.kind === 'and' || ecl.kind === 'minus' ? `(${printEcl(ecl)})` : printEcl(ecl);
 }
 
 /** The focus of <<, < or ^: a concept, a member-of, or a parenthesised expression. */
-function eclFocus(ecl: EclAst): string {
+function eclFocus(ecl: Ecl): string {
   if (ecl.kind === 'concept' || ecl.kind === 'memberOf') return printEcl(ecl);
   return `(${printEcl(ecl)})`;
 }

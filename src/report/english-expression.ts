@@ -1,5 +1,5 @@
 import { findColumn, findTable, type Catalogue } from '../catalogue/catalogue.js';
-import { printEcl, printIrExpression } from '../diff/print-ir-expression.js';
+import { printIrExpression } from '../diff/print-ir-expression.js';
 import type { Ecl, IrExpr } from '../ir/expression.js';
 
 /**
@@ -397,5 +397,3 @@ export function listOr(items: readonly string[]): string {
   return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`;
 }
 
-/** ECL as written, for the reference next to the words. */
-export { printEcl };

@@ -1,4 +1,3 @@
-import { linkSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Args, Flags } from '@oclif/core';
@@ -6,7 +5,7 @@ import { ExdefError } from '../../failure.js';
 import { ANSWER_CHECKS, CARE_TYPES, careTypeOf, MODES, scaffold, USE_CASES, type CareType, type ScaffoldAnswers, type Syntax, type UseCase } from '../../init/scaffold.js';
 import { resources } from '../../resources.js';
 import { ExdefCommand } from '../exdef-command.js';
-import { writeFileAtomically } from '../write-file.js';
+import { writeFileAtomically, writeNewFile } from '../write-file.js';
 
 type Answers = Omit<ScaffoldAnswers, 'schemaPath'>;
 
@@ -74,7 +73,7 @@ export default class Init extends ExdefCommand {
     const schemaPath = relative(dirname(file) === '' ? '.' : dirname(file), resources.definitionSchema).split(sep).join('/');
     const text = scaffold({ ...answers, schemaPath });
     if (flags.force) writeFileAtomically(file, text, { exitCode: 2 });
-    else writeNew(file, text);
+    else writeNewFile(file, text, { exitCode: 2, exists: 'already exists; choose another FILE or --id, or give --force to overwrite it' });
     const todos = text.split('\n').filter((line) => /(['"]|: )TODO:/.test(line)).length;
     process.stdout.write(
       [
@@ -180,19 +179,4 @@ async function ask(given: Partial<Answers>, askSyntax: boolean): Promise<Answers
 
 function splitList(value: string): string[] {
   return value.split(',').map((p) => p.trim()).filter((p) => p !== '');
-}
-
-/** Writes a file that must not exist yet: under a temporary name, then linked into place (which fails if it exists). */
-function writeNew(path: string, text: string): void {
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  try {
-    writeFileSync(temporary, text, { flag: 'wx' });
-    linkSync(temporary, path);
-  } catch (error) {
-    const e = error as NodeJS.ErrnoException;
-    if (e.code === 'EEXIST' && e.syscall === 'link') throw new ExdefError(`${path} already exists; choose another FILE or --id, or give --force to overwrite it`, { exitCode: 2 });
-    throw new ExdefError(`cannot write ${path}: ${e.code === 'ENOENT' ? 'no such directory' : e.code === 'EACCES' ? 'permission denied' : e.code === 'ENOSPC' ? 'the disk is full' : e.message}`, { exitCode: 2 });
-  } finally {
-    rmSync(temporary, { force: true });
-  }
 }
