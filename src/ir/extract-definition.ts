@@ -86,6 +86,9 @@ export interface Dataset {
 export interface Exemption {
   rule: string;
   codeSet?: string;
+  /** The datasets the exemption applies in (its scope): nowhere else. */
+  datasets?: string[];
+  /** Narrower scope: the fields (dataset.field, or field) it applies to. */
   fields?: string[];
   legalBasis?: string;
   justification?: string;

@@ -1,4 +1,4 @@
-import type { Exemption } from '../ir/extract-definition.js';
+import type { Exemption, ExtractDefinition } from '../ir/extract-definition.js';
 import type { Policy } from './policy.js';
 import { RULES } from './rules/index.js';
 
@@ -25,3 +25,25 @@ export function exemptionProblems(exemption: Exemption, policy: Policy, today: s
 export type ExemptionProblem = {
   kind: 'unknown-rule' | 'hard-rule' | 'no-legal-basis' | 'no-justification' | 'no-code-set' | 'unknown-code-set' | 'expired';
 };
+
+/** A sensitive set a valid exemption lets through, and where: only in these datasets (and, when named, fields). */
+export interface ReleasedSet {
+  set: string;
+  datasets: string[];
+  fields?: string[];
+}
+
+/**
+ * The sensitive sets the definition's valid exemptions release, each with its scope. The compiler
+ * lifts a set's guard only inside that scope; everywhere else (the population, other datasets) the
+ * set stays excluded.
+ */
+export function releasedSensitiveSets(definition: ExtractDefinition, policy: Policy, today: string): ReleasedSet[] {
+  return definition.exemptions
+    .filter((e) => e.rule === 'sensitive-codes' && e.codeSet !== undefined && exemptionProblems(e, policy, today).length === 0)
+    .map((e) => ({
+      set: e.codeSet!,
+      datasets: e.datasets ?? definition.datasets.map((d) => d.name),
+      ...(e.fields ? { fields: e.fields } : {}),
+    }));
+}
