@@ -206,8 +206,8 @@ function identifyingFields(dataset: Dataset, catalogue: Catalogue, patients: rea
     const value = field.value;
     if (isNhsNumber(value)) {
       identifying.push({ name: field.name, patients: new Map(patients.map((p) => [p.nhsNumber, p.name])) });
-    } else if (value.kind === 'call' && value.fn === 'pseudonym' && isNhsNumber(value.args[0]) && value.args[1]?.kind === 'literal' && typeof value.args[1].value === 'string') {
-      const key = testPseudonymKey(value.args[1].value);
+    } else if (value.kind === 'call' && value.fn === 'pseudonym' && isNhsNumber(value.args[0])) {
+      const key = testPseudonymKey(value.key);
       identifying.push({ name: field.name, patients: new Map(patients.map((p) => [createHmac('sha256', key).update(p.nhsNumber, 'utf8').digest('hex'), p.name])) });
     }
   }

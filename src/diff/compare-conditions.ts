@@ -1,4 +1,5 @@
 import type { Ecl, IrExpr } from '../ir/expression.js';
+import { chainOperands } from '../ir/walk.js';
 import { canonicalKey } from './canonical-key.js';
 
 /**
@@ -56,23 +57,17 @@ function removeCommon<T>(before: T[], after: T[]): [T[], T[]] {
   return [onlyBefore, remaining.map((r) => r.b)];
 }
 
-function conjuncts(e: IrExpr | undefined): IrExpr[] {
-  if (!e) return [];
-  if (e.kind === 'binary' && e.op === 'and') return [...conjuncts(e.left), ...conjuncts(e.right)];
-  return [e];
-}
+const isAnd = (e: IrExpr) => e.kind === 'binary' && e.op === 'and';
+const conjuncts = (e: IrExpr | undefined): IrExpr[] => (e ? chainOperands(e, isAnd) : []);
 
-function disjuncts(e: IrExpr): IrExpr[] {
-  if (e.kind === 'binary' && e.op === 'or') return [...disjuncts(e.left), ...disjuncts(e.right)];
-  return [e];
-}
+const isOr = (e: IrExpr) => e.kind === 'binary' && e.op === 'or';
+const disjuncts = (e: IrExpr): IrExpr[] => chainOperands(e, isOr);
 
 const same = (a: IrExpr, b: IrExpr) => canonicalKey(a) === canonicalKey(b);
 
 /** Two conditions that are not `and` chains. */
 function compareAtom(a: IrExpr, b: IrExpr): Relation {
   if (same(a, b)) return 'same';
-  const isOr = (e: IrExpr) => e.kind === 'binary' && e.op === 'or';
   if (isOr(a) || isOr(b)) return compareLists(disjuncts(a), disjuncts(b), (x, y) => compareConditions(x, y), 'wider');
   if (a.kind === 'not' && b.kind === 'not') return invert(compareConditions(a.operand, b.operand));
   if (a.kind === 'inCodeSet' && b.kind === 'inCodeSet' && same(a.operand, b.operand) && a.negated === b.negated) {

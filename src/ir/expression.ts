@@ -1,4 +1,5 @@
 import type { Classification, CodeSystem } from '../catalogue/catalogue.js';
+import { walkIr } from './walk.js';
 import type { Span } from '../source/source-file.js';
 
 /** The types of the expression language. `code` is a SNOMED CT (or dm+d) concept identifier. */
@@ -13,12 +14,39 @@ export interface ColumnRef {
   column: string;
   classification: Classification;
   codeSystem?: CodeSystem;
+  /** What the text of the column is, when the catalogue says (an NHS number, a postcode). */
+  format?: 'nhs_number' | 'postcode';
+  /**
+   * The column is a key of a patient's record (a primary key, or a reference to one, in a
+   * patient-linked table): an internal identifier, set by the catalogue, not by its name.
+   */
+  recordKey?: true;
 }
+
+/** The fixed function list of the expression language (src/resolve/functions.ts gives each its signature). */
+export type FunctionName = 'today' | 'year' | 'month' | 'age_years' | 'age_band' | 'postcode_district' | 'pseudonym' | 'coalesce' | 'lower' | 'upper' | 'round' | 'abs' | 'date_of';
+
+interface CallBase {
+  kind: 'call';
+  /** Every argument as written, literal parameters included (printers and SQL read them in order). */
+  args: IrExpr[];
+  type: ValueType;
+  span?: Span;
+}
+
+/**
+ * A function call. Functions with a literal parameter carry it parsed, once, beside the
+ * arguments: the age band width (5 when not written) and the pseudonym key name.
+ */
+export type CallExpr =
+  | (CallBase & { fn: 'age_band'; width: number })
+  | (CallBase & { fn: 'pseudonym'; key: string })
+  | (CallBase & { fn: Exclude<FunctionName, 'age_band' | 'pseudonym'> });
 
 export type IrExpr =
   | { kind: 'literal'; type: ValueType; value: string | boolean | null; span?: Span }
   | ({ kind: 'column'; type: ValueType; span?: Span } & ColumnRef)
-  | { kind: 'call'; fn: string; args: IrExpr[]; type: ValueType; span?: Span }
+  | CallExpr
   | { kind: 'not'; operand: IrExpr; type: 'boolean'; span?: Span }
   | { kind: 'negate'; operand: IrExpr; type: ValueType; span?: Span }
   | { kind: 'binary'; op: '=' | '<>' | '<' | '<=' | '>' | '>=' | '+' | '-' | '*' | '/' | 'and' | 'or'; left: IrExpr; right: IrExpr; type: ValueType; span?: Span }
@@ -27,6 +55,20 @@ export type IrExpr =
   | { kind: 'inCodeSet'; operand: IrExpr; codeSet: Ecl; negated: boolean; type: 'boolean'; span?: Span }
   | { kind: 'between'; operand: IrExpr; low: IrExpr; high: IrExpr; negated: boolean; type: 'boolean'; span?: Span }
   | { kind: 'exists'; relation: RelationStep[]; table: string; where?: IrExpr; type: 'boolean'; span?: Span };
+
+export type ColumnExpr = Extract<IrExpr, { kind: 'column' }>;
+
+/**
+ * What the resolver derives from what is written (a call's parsed literal parameter, the catalogue's
+ * facts about a column). Meaning comparisons and fingerprints leave them out: they add nothing the
+ * written expression and the catalogue do not already say (src/ir/fingerprint.ts).
+ */
+export function isDerivedKey(owner: object, key: string): boolean {
+  if ((owner as { kind?: unknown }).kind === 'call') return key === 'width' || key === 'key';
+  // Column nodes and the column references of a field's sources.
+  if ('column' in owner && 'classification' in owner) return key === 'format' || key === 'recordKey';
+  return false;
+}
 
 /** One step along a relation: the relation's name, the table it is declared on and where it leads. */
 export interface RelationStep {
@@ -42,82 +84,33 @@ export type Ecl =
   | { kind: 'descendantOrSelf' | 'descendant' | 'memberOf'; operand: Ecl; span?: Span }
   | { kind: 'or' | 'and' | 'minus'; left: Ecl; right: Ecl; span?: Span };
 
+/** The column as a reference (without its node's type and span). */
+export function columnRef(node: ColumnExpr, prefix: readonly string[] = []): ColumnRef {
+  return {
+    path: [...prefix, ...node.path],
+    table: node.table,
+    column: node.column,
+    classification: node.classification,
+    ...(node.codeSystem ? { codeSystem: node.codeSystem } : {}),
+    ...(node.format ? { format: node.format } : {}),
+    ...(node.recordKey ? { recordKey: node.recordKey } : {}),
+  };
+}
+
 /** Every column an expression reads, including inside exists(...) (with the relation path to it). */
 export function columnsRead(expression: IrExpr | undefined): ColumnRef[] {
   const found: ColumnRef[] = [];
-  const visit = (node: IrExpr, prefix: string[]) => {
-    switch (node.kind) {
-      case 'column':
-        found.push({ path: [...prefix, ...node.path], table: node.table, column: node.column, classification: node.classification, ...(node.codeSystem ? { codeSystem: node.codeSystem } : {}) });
-        return;
-      case 'call':
-        node.args.forEach((a) => visit(a, prefix));
-        return;
-      case 'not':
-      case 'negate':
-      case 'isNull':
-        visit(node.operand, prefix);
-        return;
-      case 'binary':
-        visit(node.left, prefix);
-        visit(node.right, prefix);
-        return;
-      case 'inList':
-        visit(node.operand, prefix);
-        node.items.forEach((i) => visit(i, prefix));
-        return;
-      case 'inCodeSet':
-        visit(node.operand, prefix);
-        return;
-      case 'between':
-        visit(node.operand, prefix);
-        visit(node.low, prefix);
-        visit(node.high, prefix);
-        return;
-      case 'exists':
-        if (node.where) visit(node.where, [...prefix, ...node.relation.map((r) => r.relation)]);
-        return;
-      case 'literal':
-        return;
-    }
-  };
-  if (expression) visit(expression, []);
+  walkIr(expression, (node, at) => {
+    if (node.kind === 'column') found.push(columnRef(node, at.relationPath));
+  });
   return found;
 }
 
 /** Every node of an expression, depth first (exists bodies included). */
 export function* walkExpression(expression: IrExpr | undefined): Generator<IrExpr> {
-  if (!expression) return;
-  yield expression;
-  switch (expression.kind) {
-    case 'call':
-      for (const a of expression.args) yield* walkExpression(a);
-      return;
-    case 'not':
-    case 'negate':
-    case 'isNull':
-      yield* walkExpression(expression.operand);
-      return;
-    case 'binary':
-      yield* walkExpression(expression.left);
-      yield* walkExpression(expression.right);
-      return;
-    case 'inList':
-      yield* walkExpression(expression.operand);
-      for (const i of expression.items) yield* walkExpression(i);
-      return;
-    case 'inCodeSet':
-      yield* walkExpression(expression.operand);
-      return;
-    case 'between':
-      yield* walkExpression(expression.operand);
-      yield* walkExpression(expression.low);
-      yield* walkExpression(expression.high);
-      return;
-    case 'exists':
-      yield* walkExpression(expression.where);
-      return;
-    default:
-      return;
-  }
+  const nodes: IrExpr[] = [];
+  walkIr(expression, (node) => {
+    nodes.push(node);
+  });
+  yield* nodes;
 }

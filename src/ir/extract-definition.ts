@@ -67,7 +67,10 @@ export interface Field {
   justification: string;
   /** The columns the value reads. */
   sources: ColumnRef[];
-  /** The outermost generalising or pseudonymising function, 'computed' for other derivations. */
+  /**
+   * The pseudonymising or generalising function when it is applied last and covers every column
+   * read (src/resolve/exposure.ts); 'none' for a bare column, 'computed' for other derivations.
+   */
   transform: Transform;
   /** The most identifying classification among the sources, before the transform. */
   sourceClassification: Classification;

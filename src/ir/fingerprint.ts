@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
+import { isDerivedKey } from './expression.js';
 import type { ExtractDefinition } from './extract-definition.js';
 
 /**
  * The meaning of a definition without where it was written: no spans, no source, no comments,
- * no ECL terms (they are comments too), keys sorted. Two definitions mean the same when these are
+ * no ECL terms (they are comments too), nothing the resolver derives from what is written
+ * (isDerivedKey), keys sorted. Two definitions mean the same when these are
  * equal (what converting between the syntaxes must preserve).
  */
 export function canonicalDefinition(definition: ExtractDefinition): unknown {
@@ -15,8 +17,9 @@ export function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
+    const kind = (value as { kind?: unknown }).kind;
     for (const k of Object.keys(value).sort()) {
-      if (k === 'span' || k === 'source' || (k === 'term' && (value as { kind?: string }).kind === 'concept')) continue;
+      if (k === 'span' || k === 'source' || (k === 'term' && kind === 'concept') || isDerivedKey(value, k)) continue;
       const v = canonical((value as Record<string, unknown>)[k]);
       if (v !== undefined) out[k] = v;
     }

@@ -1,4 +1,5 @@
-import type { ColumnRef, IrExpr } from '../ir/expression.js';
+import type { ColumnExpr, ColumnRef, IrExpr } from '../ir/expression.js';
+import { walkIr } from '../ir/walk.js';
 import type { ExtractDefinition, Field } from '../ir/extract-definition.js';
 
 /** Where an expression of a definition is: a field's value or a filter, and its JSON pointer. */
@@ -37,37 +38,10 @@ export function columnName(column: Pick<ColumnRef, 'path' | 'column'>): string {
  * Every column node of an expression with the relation path from the site's table (columns
  * inside exists(...) are reached through the tested relation).
  */
-export function* columnNodes(expression: IrExpr, prefix: string[] = []): Generator<{ node: Extract<IrExpr, { kind: 'column' }>; path: string[] }> {
-  switch (expression.kind) {
-    case 'column':
-      yield { node: expression, path: [...prefix, ...expression.path] };
-      return;
-    case 'call':
-      for (const a of expression.args) yield* columnNodes(a, prefix);
-      return;
-    case 'not':
-    case 'negate':
-    case 'isNull':
-    case 'inCodeSet':
-      yield* columnNodes(expression.operand, prefix);
-      return;
-    case 'binary':
-      yield* columnNodes(expression.left, prefix);
-      yield* columnNodes(expression.right, prefix);
-      return;
-    case 'inList':
-      yield* columnNodes(expression.operand, prefix);
-      for (const item of expression.items) yield* columnNodes(item, prefix);
-      return;
-    case 'between':
-      yield* columnNodes(expression.operand, prefix);
-      yield* columnNodes(expression.low, prefix);
-      yield* columnNodes(expression.high, prefix);
-      return;
-    case 'exists':
-      if (expression.where) yield* columnNodes(expression.where, [...prefix, ...expression.relation.map((r) => r.relation)]);
-      return;
-    case 'literal':
-      return;
-  }
+export function* columnNodes(expression: IrExpr, prefix: string[] = []): Generator<{ node: ColumnExpr; path: string[] }> {
+  const found: { node: ColumnExpr; path: string[] }[] = [];
+  walkIr(expression, (node, at) => {
+    if (node.kind === 'column') found.push({ node, path: [...prefix, ...at.relationPath, ...node.path] });
+  });
+  yield* found;
 }

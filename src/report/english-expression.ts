@@ -313,14 +313,12 @@ function callWords(node: Extract<IrExpr, { kind: 'call' }>): string {
     case 'age_years':
       return `the age in years on the extract date (from ${arg(0)})`;
     case 'age_band': {
-      const width = node.args[1]?.kind === 'literal' ? String(node.args[1].value) : '5';
-      return `the ${width}-year age band on the extract date (from ${arg(0)})`;
+      return `the ${node.width}-year age band on the extract date (from ${arg(0)})`;
     }
     case 'postcode_district':
       return `the postcode district of ${arg(0)}`;
     case 'pseudonym': {
-      const key = node.args[1]?.kind === 'literal' ? String(node.args[1].value) : '?';
-      return `a keyed pseudonym of ${arg(0)} (key ‘${key}’)`;
+      return `a keyed pseudonym of ${arg(0)} (key ‘${node.key}’)`;
     }
     case 'date_of':
       return `the date of ${arg(0)}`;

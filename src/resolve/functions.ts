@@ -1,4 +1,4 @@
-import type { ValueType } from '../ir/expression.js';
+import type { FunctionName, ValueType } from '../ir/expression.js';
 import type { Transform } from '../ir/extract-definition.js';
 
 /** One accepted argument list and the result it gives. */
@@ -14,7 +14,7 @@ export interface Signature {
 }
 
 export interface FunctionSpec {
-  name: string;
+  name: FunctionName;
   signature: Signature;
   /** How the function changes what a value reveals, for the policy. */
   transform: Transform;

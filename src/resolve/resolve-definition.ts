@@ -4,14 +4,14 @@ import { defineCodes } from '../diagnostics/define-codes.js';
 import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { didYouMean } from '../diagnostics/suggest.js';
 import { columnsRead, type IrExpr } from '../ir/expression.js';
-import { CLASSIFICATION_RANK, type Dataset, type ExtractDefinition, type Field, type Frequency, type Output, type Transform } from '../ir/extract-definition.js';
+import { CLASSIFICATION_RANK, type Dataset, type ExtractDefinition, type Field, type Frequency, type Output } from '../ir/extract-definition.js';
 import { pathOfPointer, pointer, type ParsedDefinition } from '../parse/definition-source.js';
 import { exdefClauseName } from '../parse/exdef-clause-names.js';
 import { resources } from '../resources.js';
 import { validateAgainstSchema, type RefusedValueReporter } from '../source/schema-validation.js';
 import type { Span } from '../source/source-file.js';
 import type { YamlPath } from '../source/yaml-source.js';
-import { GENERALISING } from './functions.js';
+import { transformOf } from './exposure.js';
 import { describeType, resolveCodes, resolveExpression, resolveJoin, type ResolveContext } from './resolve-expression.js';
 
 export const definitionCodes = defineCodes({
@@ -207,15 +207,6 @@ export function resolveDefinition(parsed: ParsedDefinition, catalogue: Catalogue
 
 function compact<T extends Record<string, unknown>>(record: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
   return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
-}
-
-/** The outermost generalising or pseudonymising function of a field's value. */
-function transformOf(value: IrExpr): Transform {
-  if (value.kind === 'column') return 'none';
-  if (value.kind === 'call') {
-    if (value.fn === 'pseudonym' || GENERALISING.has(value.fn as Transform)) return value.fn as Transform;
-  }
-  return 'computed';
 }
 
 /** Spans of every written value and key, by pointer, so later stages can point at them. */

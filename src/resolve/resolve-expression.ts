@@ -1,4 +1,5 @@
 import { findColumn, findRelation, findTable, type Catalogue, type CatalogueColumn, type CatalogueTable } from '../catalogue/catalogue.js';
+import { isRecordKey } from '../catalogue/record-keys.js';
 import { defineCodes } from '../diagnostics/define-codes.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { closestMatch, didYouMean, listOr } from '../diagnostics/suggest.js';
@@ -351,8 +352,18 @@ export function resolvePath(ctx: ResolveContext, root: CatalogueTable, segments:
     if (last) {
       const column = findColumn(table, name);
       if (column) {
-        const ref = { kind: 'column' as const, path, table: table.name, column: column.name, classification: column.classification, type: columnType(column), span };
-        return column.codeSystem ? { ...ref, codeSystem: column.codeSystem } : ref;
+        return {
+          kind: 'column' as const,
+          path,
+          table: table.name,
+          column: column.name,
+          classification: column.classification,
+          type: columnType(column),
+          span,
+          ...(column.codeSystem ? { codeSystem: column.codeSystem } : {}),
+          ...(column.format ? { format: column.format } : {}),
+          ...(isRecordKey(table, column) ? { recordKey: true as const } : {}),
+        };
       }
       const relation = findRelation(table, name);
       if (relation) {
@@ -516,8 +527,21 @@ function resolveCall(ctx: ResolveContext, table: CatalogueTable, node: Extract<E
     return undefined;
   }
   const type = sig.result === 'first' ? resolved[0]!.type : sig.result;
-  return { kind: 'call', fn: spec.name, args: resolved, type, span: node.span };
+  const base = { kind: 'call' as const, args: resolved, type, span: node.span };
+  // The literal parameters were checked above (literalProblem): parse them once, here.
+  const parameter = (i: number) => (resolved[i]?.kind === 'literal' ? resolved[i].value : undefined);
+  switch (spec.name) {
+    case 'age_band':
+      return { ...base, fn: spec.name, width: parameter(1) === undefined || parameter(1) === null ? DEFAULT_AGE_BAND_WIDTH : Number(parameter(1)) };
+    case 'pseudonym':
+      return { ...base, fn: spec.name, key: String(parameter(1)) };
+    default:
+      return { ...base, fn: spec.name };
+  }
 }
+
+/** The age band width when none is written (docs/language.md). */
+export const DEFAULT_AGE_BAND_WIDTH = 5;
 
 /** A pseudonym key name: it also names the environment variable EXDEF_KEY_<NAME> that may hold the key. */
 export const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;

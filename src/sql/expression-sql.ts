@@ -236,9 +236,7 @@ function callSql(expression: Extract<IrExpr, { kind: 'call' }>, scope: Scope): R
       // The outward code: the postcode without its inward code (a digit and two letters).
       return sql`NULLIF(regexp_replace(upper(regexp_replace(${arg(0)}, '\\s+', '', 'g')), '[0-9][A-Z]{2}$', ''), '')`;
     case 'pseudonym': {
-      const keyName = args[1]!;
-      if (keyName.kind !== 'literal' || typeof keyName.value !== 'string') throw new Error('internal: pseudonym key name is not a literal');
-      const key = pseudonymKey(ctx, keyName.value);
+      const key = pseudonymKey(ctx, expression.key);
       return sql`encode(hmac(convert_to((${arg(0)})::text, 'UTF8'), convert_to(${key}, 'UTF8'), 'sha256'), 'hex')`;
     }
     case 'coalesce':
@@ -252,7 +250,7 @@ function callSql(expression: Extract<IrExpr, { kind: 'call' }>, scope: Scope): R
     case 'round':
       return args.length > 1 ? sql`round((${arg(0)})::numeric, (${arg(1)})::integer)` : sql`round((${arg(0)})::numeric)`;
     default:
-      throw new Error(`internal: no SQL for function ${expression.fn}`);
+      throw new Error(`internal: no SQL for function ${(expression as { fn: string }).fn}`);
   }
 }
 
