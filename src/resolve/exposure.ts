@@ -35,14 +35,18 @@ export function exposures(expression: IrExpr | undefined): Exposure[] {
   return found;
 }
 
-function protectionOf(column: IrExpr, ancestors: readonly IrExpr[]): { protection: Protection; by?: Transform } {
+function protectionOf(column: ColumnExpr, ancestors: readonly IrExpr[]): { protection: Protection; by?: Transform } {
   if (ancestors.some((a) => a.kind === 'call' && a.fn === 'pseudonym')) return { protection: 'pseudonymised', by: 'pseudonym' };
   // The innermost generalising function counts, and only if nothing between it and the column can
   // spread the column's precision over the generalised unit.
-  let child = column;
+  let child: IrExpr = column;
   for (let i = ancestors.length - 1; i >= 0; i--) {
     const node = ancestors[i]!;
-    if (node.kind === 'call' && GENERALISING.has(node.fn as Transform)) return { protection: 'generalised', by: node.fn as Transform };
+    if (node.kind === 'call' && GENERALISING.has(node.fn as Transform)) {
+      // postcode_district() cuts a postcode; on any other text (an NHS number, a name) it changes nothing.
+      const fits = node.fn !== 'postcode_district' || (column.kind === 'column' && column.format === 'postcode');
+      return fits ? { protection: 'generalised', by: node.fn as Transform } : { protection: 'raw' };
+    }
     if (!keepsPrecision(node, child)) return { protection: 'raw' };
     child = node;
   }

@@ -13,10 +13,12 @@ testRule('direct-identifiers-need-basis', {
         '  article_9: 9(2)(h) management of health care systems\n',
         '  article_9: 9(2)(h) management of health care systems\n  data_provision_notice: DPN-2026-004 (Direction under section 254)\n',
       ),
+      // The other datasets still carry its pseudonym: a re-identification table (its own rule).
+      alsoTriggers: ['no-pseudonym-beside-raw'],
     },
   ],
   invalid: [
-    { name: 'the NHS number in a warehouse feed', text: variant(phm, "value: pseudonym(nhs_number, 'phm-icb-key')", 'value: ⟦nhs_number'), findings: [{ message: /^`people.person_key` exposes `nhs_number`, a direct identifier, but this is indirect care without a statutory basis/ }] },
+    { name: 'the NHS number in a warehouse feed', text: variant(phm, "value: pseudonym(nhs_number, 'phm-icb-key')", 'value: ⟦nhs_number'), alsoTriggers: ['no-pseudonym-beside-raw'], findings: [{ message: /^`people.person_key` exposes `nhs_number`, a direct identifier, but this is indirect care without a statutory basis/ }] },
     { name: 'a name through a relation', text: variant(phm, "value: pseudonym(patient.nhs_number, 'phm-icb-key')\n        justification: Links each diagnosis", 'value: ⟦lower(patient.family_name)\n        justification: Links each diagnosis'), findings: [{ message: /`patient.family_name`/ }] },
     {
       name: 'an address and a phone number',

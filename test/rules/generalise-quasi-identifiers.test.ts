@@ -15,7 +15,7 @@ testRule('generalise-quasi-identifiers', {
     {
       name: 'the date of death through a relation',
       text: variant(phm, "        value: month(effective_date)\n        justification: Duration", "        value: ⟦patient.date_of_death\n        justification: Duration"),
-      alsoTriggers: ['disclosure-risk'],
+      alsoTriggers: ['disclosure-risk', 'deceased-excluded'],
       findings: [{ severity: 'warning', message: /patient.date_of_death/ }],
     },
   ],

@@ -1,16 +1,18 @@
-import { findColumn, findTable } from '../../catalogue/catalogue.js';
-import { columnName } from '../expression-sites.js';
+import { exposures } from '../../resolve/exposure.js';
+import { columnName, expressionSites } from '../expression-sites.js';
 import type { RuleModule } from '../rule.js';
 
 export const generaliseQuasiIdentifiers: RuleModule = {
   meta: {
     id: 'generalise-quasi-identifiers',
     category: 'minimisation',
-    description: 'In indirect care, dates of birth and death and full postcodes are generalised: year, month or age band of a date; the district of a postcode.',
+    description:
+      'In indirect care, dates of birth and death and full postcodes are generalised: year, month or age band of a date; the district of a postcode. A value computed from one keeps its precision unless a generalising function is applied to the column itself.',
     rationale:
-      'Seed 002: consumers "must select the minimum data and fields required for the use case" and consider the risk of "singling out". A full date of birth with a full postcode identifies almost everyone; year of birth, age band and postcode district serve population analysis as well.',
+      'Seed 002: consumers "must select the minimum data and fields required for the use case" and consider the risk of "singling out". A full date of birth with a full postcode identifies almost everyone; year of birth, age band and postcode district serve population analysis as well. Arithmetic does not generalise: `date_of_birth + 1` or `coalesce(date_of_birth, date_of_death)` is still the full date, and arithmetic inside a generalising function can scale the date before it is cut (`year(d + (date_of_birth - d) * 365)` is the day of birth).',
     source: 'seed 002 (Minimisation of Data Egress; singling out)',
-    triggers: 'care_type is indirect and a field exposes a full date (date_of_birth, date_of_death) or a full postcode without year(), month(), age_years(), age_band() or postcode_district().',
+    triggers:
+      'care_type is indirect and a field reads a full date (date_of_birth, date_of_death) or a full postcode somewhere other than directly inside year(), month(), age_years(), age_band(), postcode_district() or pseudonym() (coalesce(), case changes and shifts by a constant are allowed in between).',
     defaultSeverity: 'warning',
     hard: false,
     messages: {
@@ -18,34 +20,35 @@ export const generaliseQuasiIdentifiers: RuleModule = {
       postcode: '`{field}` exposes the full postcode {column}: postcode_district({column}) locates by neighbourhood without singling out a household',
     },
     examples: {
-      failing: { yaml: 'datasets:\n  - name: people\n    from: patient\n    fields:\n      - name: date_of_birth\n        value: date_of_birth\n        justification: Age drives the risk models.' },
+      failing: { yaml: 'datasets:\n  - name: people\n    from: patient\n    fields:\n      - name: date_of_birth\n        value: date_of_birth + 0\n        justification: Age drives the risk models.' },
       passing: { yaml: 'datasets:\n  - name: people\n    from: patient\n    fields:\n      - name: birth_year\n        value: year(date_of_birth)\n        justification: Age drives the risk models.' },
     },
   },
   check({ definition, catalogue, report, spanAt }) {
     if (definition.careType !== 'indirect') return;
-    definition.datasets.forEach((dataset, i) => {
-      dataset.fields.forEach((field, j) => {
-        if (field.transform !== 'none' && field.transform !== 'computed') return;
-        for (const source of field.sources) {
-          if (source.classification !== 'quasi_identifier') continue;
-          const column = findTable(catalogue, source.table) && findColumn(findTable(catalogue, source.table)!, source.column);
-          if (!column) continue;
-          const span = spanAt(`/datasets/${i}/fields/${j}/value`);
-          const name = columnName(source);
-          const at = { ...(span ? { span } : {}), scope: { field: `${dataset.name}.${field.name}` } };
-          if (column.type === 'date') {
-            report({
-              messageId: 'date',
-              params: { field: `${dataset.name}.${field.name}`, column: name, suggestion: `year(${name}), month(${name}) or age_band(${name})` },
-              ...at,
-              hints: [`write value: year(${name}) (or month(...), age_band(...)) unless the exact date is needed, and say why in the justification`],
-            });
-          } else if (column.format === 'postcode') {
-            report({ messageId: 'postcode', params: { field: `${dataset.name}.${field.name}`, column: name }, ...at, hints: [`write value: postcode_district(${name})`] });
-          }
+    for (const site of expressionSites(definition, catalogue.population.patient.table)) {
+      if (site.role !== 'field') continue;
+      const field = `${site.dataset}.${site.field!.name}`;
+      const reported = new Set<string>();
+      for (const e of exposures(site.expression)) {
+        if (e.column.classification !== 'quasi_identifier' || e.protection !== 'raw') continue;
+        const name = columnName(e.column);
+        if (reported.has(name)) continue;
+        const span = spanAt(site.pointer);
+        const at = { ...(span ? { span } : {}), scope: { field } };
+        if (e.node.type === 'date' || e.node.type === 'timestamp') {
+          reported.add(name);
+          report({
+            messageId: 'date',
+            params: { field, column: name, suggestion: `year(${name}), month(${name}) or age_band(${name})` },
+            ...at,
+            hints: [`write value: year(${name}) (or month(...), age_band(...)) unless the exact date is needed, and say why in the justification`],
+          });
+        } else if (e.column.format === 'postcode') {
+          reported.add(name);
+          report({ messageId: 'postcode', params: { field, column: name }, ...at, hints: [`write value: postcode_district(${name})`] });
         }
-      });
-    });
+      }
+    }
   },
 };

@@ -15,8 +15,10 @@ import { nationalDataOptOut } from './national-data-opt-out.js';
 import { noControlColumns } from './no-control-columns.js';
 import { noDocuments } from './no-documents.js';
 import { noFreeText } from './no-free-text.js';
+import { noPseudonymBesideRaw } from './no-pseudonym-beside-raw.js';
 import { pdsSensitiveNever } from './pds-sensitive-never.js';
 import { processingInUk } from './processing-in-uk.js';
+import { recordKeysPseudonymised } from './record-keys-pseudonymised.js';
 import { registrationPermanent } from './registration-permanent.js';
 import { reviewCurrent } from './review-current.js';
 import { scheduleAtMostDaily } from './schedule-at-most-daily.js';
@@ -42,8 +44,10 @@ export const RULES: readonly RuleModule[] = [
   noControlColumns,
   noDocuments,
   noFreeText,
+  noPseudonymBesideRaw,
   pdsSensitiveNever,
   processingInUk,
+  recordKeysPseudonymised,
   registrationPermanent,
   reviewCurrent,
   scheduleAtMostDaily,

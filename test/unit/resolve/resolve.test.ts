@@ -41,7 +41,7 @@ describe('the resolved IR', () => {
       ['practice', 'none', 'administrative', 'text'],
     ]);
     expect(children!.fields[2]!.sources).toEqual([{ path: ['current_registration'], table: 'registration', column: 'practice_ods', classification: 'administrative' }]);
-    expect(immunisations!.fields[0]!.sources).toEqual([{ path: ['patient'], table: 'patient', column: 'nhs_number', classification: 'direct_identifier' }]);
+    expect(immunisations!.fields[0]!.sources).toEqual([{ path: ['patient'], table: 'patient', column: 'nhs_number', classification: 'direct_identifier', format: 'nhs_number' }]);
     expect(immunisations!.where).toMatchObject({ kind: 'inCodeSet', operand: { column: 'code', codeSystem: 'snomed' }, codeSet: { kind: 'descendantOrSelf', operand: { kind: 'concept', id: '33879002' } } });
   });
 
