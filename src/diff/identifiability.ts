@@ -104,19 +104,15 @@ export function compareFieldValues(before: Field, after: Field): FieldValueCompa
 /** Same columns, same transform: an age band's width or a pseudonym's key changed. */
 function sameTransform(before: Field, after: Field): FieldValueComparison | undefined {
   if (before.value.kind !== 'call' || after.value.kind !== 'call') return undefined;
-  if (before.transform === 'age_band') {
-    const width = (f: Field) => {
-      const arg = f.value.kind === 'call' ? f.value.args[1] : undefined;
-      return arg?.kind === 'literal' && typeof arg.value === 'string' ? Number(arg.value) : 5;
-    };
-    const [w0, w1] = [width(before), width(after)];
-    if (canonicalKey(before.value.args[0]) === canonicalKey(after.value.args[0]) && w0 !== w1 && Number.isFinite(w0) && Number.isFinite(w1)) {
+  if (before.value.fn === 'age_band' && after.value.fn === 'age_band') {
+    const [w0, w1] = [before.value.width, after.value.width];
+    if (canonicalKey(before.value.args[0]) === canonicalKey(after.value.args[0]) && w0 !== w1) {
       return w1 < w0
         ? { kind: 'transform-finer', grows: true, explanation: `narrower age bands: ${w1} years instead of ${w0}` }
         : { kind: 'transform-coarser', grows: false, explanation: `wider age bands: ${w1} years instead of ${w0}` };
     }
   }
-  if (before.transform === 'pseudonym' && canonicalKey(before.value.args[0]) === canonicalKey(after.value.args[0])) {
+  if (before.value.fn === 'pseudonym' && after.value.fn === 'pseudonym' && canonicalKey(before.value.args[0]) === canonicalKey(after.value.args[0])) {
     return {
       kind: 'pseudonym-key-changed',
       grows: true,

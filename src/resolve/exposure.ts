@@ -72,15 +72,15 @@ function readsColumn(expression: IrExpr): boolean {
 }
 
 /**
- * A field's transform: `none` for a bare column; the pseudonymising or generalising function
- * when it is the last thing applied and protects every column the value reads; otherwise
- * `computed` (the value keeps the precision of what it reads, as far as the policy knows).
+ * A field's transform: `none` for a bare column; the pseudonymising or generalising function when
+ * every column the value reads goes through it, the same one everywhere (`year(date_of_birth)`,
+ * `coalesce(year(date_of_birth), 0)` and `year(date_of_birth) * 1` let out a year and nothing
+ * more); otherwise `computed`, which the policy treats as the precision of what it reads.
  */
 export function transformOf(value: IrExpr): Transform {
   if (value.kind === 'column') return 'none';
-  if (value.kind === 'call' && (value.fn === 'pseudonym' || GENERALISING.has(value.fn as Transform))) {
-    const all = exposures(value);
-    if (all.every((e) => e.protection !== 'raw')) return value.fn as Transform;
-  }
+  const all = exposures(value);
+  const by = new Set(all.map((e) => (e.protection === 'raw' ? 'raw' : e.by)));
+  if (all.length > 0 && by.size === 1 && !by.has('raw')) return [...by][0] as Transform;
   return 'computed';
 }
