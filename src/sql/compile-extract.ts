@@ -1,10 +1,11 @@
-import type { SelectQueryBuilder } from 'kysely';
-import type { Catalogue } from '../catalogue/catalogue.js';
+import { createQueryId, type RootOperationNode, type SelectQueryBuilder } from 'kysely';
+import { codedColumns, tableOf, type Catalogue } from '../catalogue/catalogue.js';
 import type { ExtractDefinition } from '../ir/extract-definition.js';
 import { definitionDigest, fingerprint } from '../ir/fingerprint.js';
-import { exemptionProblems } from '../policy/exemptions.js';
-import type { Policy } from '../policy/policy.js';
-import { parameterNames } from './compiler-db.js';
+import { releasedSensitiveSets, type ReleasedSet } from '../policy/exemptions.js';
+import type { Policy, SensitiveCodeSet } from '../policy/policy.js';
+import { compilerKysely, parameterNames } from './compiler-db.js';
+import { codeSetKey, SENSITIVE_CODES } from './guards.js';
 import { deltaQuery, fullQuery, identification, kAnonymityQuery, outputColumns, quasiIdentifierFields, type OutputColumn } from './dataset-query.js';
 import { ParameterSet, type ParameterSpec } from './parameters.js';
 import { optOutsApplied, populationStateQuery } from './population.js';
@@ -62,10 +63,19 @@ export interface CompiledPlan {
   catalogue: string;
   policy: string;
   guards: {
-    /** The sensitive sets excluded from every coded column. */
+    /**
+     * The policy's sensitive sets: excluded from every coded column of every table at any depth
+     * (the population's filter, joins, exists() bodies), except where a release below applies.
+     */
     sensitiveSets: string[];
-    /** Sets a valid exemption lets through. */
+    /** Sets a valid exemption lets through somewhere (see released for where). */
     exemptedSets: string[];
+    /**
+     * Where each valid exemption lets its set through: in the named datasets only, on the coded
+     * columns (by dataset) of the dataset's own table that it covers; never in the population,
+     * another dataset, a join or an exists() body.
+     */
+    released: { set: string; datasets: string[]; columns: Record<string, string[]> }[];
     population: {
       registration: 'permanent' | 'all';
       deceased: 'exclude' | 'include';
@@ -84,19 +94,28 @@ export interface CompiledPlan {
 }
 
 /**
- * The context queries are built in and the guards every query must carry: the sensitive sets
- * are the policy's, minus those a valid exemption names.
+ * The context queries are built in and the guards every query must carry: every sensitive set of
+ * the policy on every coded column, but where a valid exemption releases a set (releases).
  */
-export function compilerContext(definition: ExtractDefinition, options: CompileOptions): { ctx: SqlContext; expectations: GuardExpectations; exemptedSets: string[] } {
-  const exemptedSets = definition.exemptions
-    .filter((e) => e.rule === 'sensitive-codes' && e.codeSet !== undefined && exemptionProblems(e, options.policy, options.today).length === 0)
-    .map((e) => e.codeSet!);
-  const guardedSets = options.policy.sensitiveCodeSets.filter((s) => !exemptedSets.includes(s.name));
+export function compilerContext(definition: ExtractDefinition, options: CompileOptions): { ctx: SqlContext; expectations: GuardExpectations; released: ReleasedSet[] } {
+  const released = releasedSensitiveSets(definition, options.policy, options.today);
+  const guardedSets = options.policy.sensitiveCodeSets;
+  const releases = releasesByDataset(options.catalogue, definition, released);
+  const codeSetCtes = new Map<string, { name: string; sets: SensitiveCodeSet[] }>();
+  for (const columns of releases.values()) {
+    for (const free of columns.values()) {
+      const sets = guardedSets.filter((s) => !free.includes(s.name));
+      const key = codeSetKey(sets);
+      if (sets.length > 0 && sets.length < guardedSets.length && !codeSetCtes.has(key)) codeSetCtes.set(key, { name: `${SENSITIVE_CODES}_${codeSetCtes.size + 1}`, sets });
+    }
+  }
   const ctx: SqlContext = {
     catalogue: options.catalogue,
     definition,
     params: new ParameterSet(),
     guardedSets,
+    releases,
+    codeSetCtes,
     terminology: terminologyTables(options.catalogue),
     alias: aliasMaker(),
     shared: {},
@@ -104,13 +123,47 @@ export function compilerContext(definition: ExtractDefinition, options: CompileO
   const expectations: GuardExpectations = {
     catalogue: options.catalogue,
     sensitiveSets: guardedSets.map((s) => s.name).sort(),
+    released: new Map(),
     population: {
       permanentOnly: definition.population.registration === 'permanent',
       excludeDeceased: definition.population.deceased === 'exclude',
       optOuts: optOutsApplied(ctx),
     },
   };
-  return { ctx, expectations, exemptedSets };
+  return { ctx, expectations, released };
+}
+
+/**
+ * Where each release applies: in the datasets it names, on the coded columns of the dataset's own
+ * table (those the named fields read, when it names fields). Joins, exists() bodies, other
+ * datasets and the population keep every set excluded.
+ */
+export function releasesByDataset(catalogue: Catalogue, definition: ExtractDefinition, released: readonly ReleasedSet[]): Map<string, Map<string, string[]>> {
+  const byDataset = new Map<string, Map<string, string[]>>();
+  for (const dataset of definition.datasets) {
+    const coded = codedColumns(tableOf(catalogue, dataset.table)).map((c) => c.name);
+    const columns = new Map<string, string[]>();
+    for (const release of released) {
+      if (!release.datasets.includes(dataset.name)) continue;
+      let on = coded;
+      if (release.fields !== undefined) {
+        const named = dataset.fields.filter((f) => release.fields!.includes(f.name) || release.fields!.includes(`${dataset.name}.${f.name}`));
+        on = coded.filter((c) => named.some((f) => f.sources.some((s) => s.path.length === 0 && s.column === c)));
+      }
+      for (const c of on) columns.set(c, [...(columns.get(c) ?? []), release.set].sort());
+    }
+    if (columns.size > 0) byDataset.set(dataset.name, columns);
+  }
+  return byDataset;
+}
+
+/**
+ * Verifies a query tree and compiles that very tree to text: what is checked is what is emitted.
+ */
+export function compileVerified(node: RootOperationNode, expectations: GuardExpectations, what: string): CompiledQuery {
+  verifyGuards(node, expectations, what);
+  const compiled = compilerKysely().getExecutor().compileQuery(node, createQueryId());
+  return { sql: compiled.sql, parameters: parameterNames(compiled) };
 }
 
 /**
@@ -119,18 +172,14 @@ export function compilerContext(definition: ExtractDefinition, options: CompileO
  * carry every guard the policy requires before it is compiled to text.
  */
 export function compileExtract(definition: ExtractDefinition, options: CompileOptions): CompiledPlan {
-  const { ctx, expectations, exemptedSets } = compilerContext(definition, options);
+  const { ctx, expectations, released } = compilerContext(definition, options);
   const params = ctx.params;
   const applied = expectations.population.optOuts;
-  const compile = (query: SelectQueryBuilder<any, any, any>, what: string): CompiledQuery => {
-    const node = query.toOperationNode();
-    verifyGuards(node, expectations, what);
-    const compiled = query.compile();
-    return { sql: compiled.sql, parameters: parameterNames(compiled) };
-  };
-
-  const population = compile(populationStateQuery({ ...ctx, alias: aliasMaker() }), 'the population');
+  const population = compileVerified(populationStateQuery({ ...ctx, alias: aliasMaker() }).toOperationNode(), expectations, 'the population');
   const datasets: CompiledDataset[] = definition.datasets.map((dataset) => {
+    // Releases apply in this dataset's own table only: the verifier expects exactly them.
+    const expected: GuardExpectations = { ...expectations, released: ctx.releases.get(dataset.name) ?? new Map() };
+    const compile = (query: SelectQueryBuilder<any, any, any>, what: string) => compileVerified(query.toOperationNode(), expected, what);
     const compiled: CompiledDataset = {
       name: dataset.name,
       table: dataset.table,
@@ -161,7 +210,16 @@ export function compileExtract(definition: ExtractDefinition, options: CompileOp
     policy: options.policy.name,
     guards: {
       sensitiveSets: expectations.sensitiveSets,
-      exemptedSets: [...new Set(exemptedSets)].sort(),
+      exemptedSets: [...new Set(released.map((r) => r.set))].sort(),
+      released: released.map((r) => ({
+        set: r.set,
+        datasets: [...r.datasets].sort(),
+        columns: Object.fromEntries(
+          [...ctx.releases.entries()]
+            .filter(([name]) => r.datasets.includes(name))
+            .map(([name, columns]) => [name, [...columns.entries()].filter(([, sets]) => sets.includes(r.set)).map(([c]) => c).sort()]),
+        ),
+      })),
       population: {
         registration: definition.population.registration,
         deceased: definition.population.deceased,

@@ -5,9 +5,9 @@ import type { Dataset, Field } from '../ir/extract-definition.js';
 import { CompileError } from './compile-error.js';
 import { compilerKysely } from './compiler-db.js';
 import { applyJoins, expressionSql, relationConditions, Scope } from './expression-sql.js';
-import { markNode, registerGuard, rowGuards } from './guards.js';
+import { markNode, POPULATION, registerGuard, scanGuards } from './guards.js';
 import { RUN_PARAMETERS } from './parameters.js';
-import { POPULATION, practicesParameter, withPopulation } from './population.js';
+import { withPopulation } from './population.js';
 import { aliasMaker, type SqlContext } from './sql-context.js';
 import { column, identifier, tableAs } from './sql-names.js';
 
@@ -127,8 +127,9 @@ function keyIn(pk: string[], keys: string[], cte: string): RawBuilder<boolean> {
 }
 
 /**
- * The select of a dataset: FROM its table as t, joined to the population (or limited to the
- * practices in scope), the relations its expressions follow, the row guards of t and the filter.
+ * The select of a dataset: FROM its table as t, joined to the population (a table with patients),
+ * the relations its expressions follow, the scan guards of t (practice scope and row guards,
+ * with the sensitive sets an exemption in scope releases on its coded columns) and the filter.
  * `delete` selects the rows that do not qualify (no guards can hold for them) and outputs their
  * record id only.
  */
@@ -145,11 +146,11 @@ function datasetSelect(ctx: SqlContext, dataset: Dataset, from: { selectFrom: (t
   let query = from.selectFrom(tableAs(root, 't'));
   let practice: RawBuilder<any>;
   if (root.patientColumn) {
+    // The population join is the patient scope of the dataset's own table (and gives its practice).
     const on = registerGuard({ kind: 'population-join', alias: 't' }, sql`${column('p', 'patient_id')} = ${column('t', root.patientColumn)}`);
     query = query.innerJoin(`${POPULATION} as p`, (jb) => jb.on(on));
     practice = column('p', 'practice');
   } else if (root.practiceColumn) {
-    query = query.where(registerGuard({ kind: 'practice-scope', alias: 't' }, sql`${column('t', root.practiceColumn)} = ANY(${practicesParameter(ctx)})`));
     practice = column('t', root.practiceColumn);
   } else {
     throw new CompileError(
@@ -159,14 +160,15 @@ function datasetSelect(ctx: SqlContext, dataset: Dataset, from: { selectFrom: (t
     );
   }
   query = applyJoins(query, scope);
-  const guards = rowGuards(ctx, root, 't');
+  // Only here, on the dataset's own table, may an exemption in scope release a sensitive set.
+  const guards = scanGuards(ctx, root, 't', { membership: false, released: ctx.releases.get(dataset.name) ?? new Map() });
   if (kind !== 'delete') {
     for (const guard of guards) query = query.where(guard);
     if (filter) query = query.where(filter);
   } else {
-    // A changed row that does not qualify now: soft-deleted, now confidential or sensitive, or no
-    // longer matching the filter. Whether the recipient ever had it is not known here, so a
-    // deletion may name a row it never had: an opaque id it ignores.
+    // A changed row that does not qualify now: soft-deleted, now confidential or sensitive, held at
+    // a practice out of scope, or no longer matching the filter. Whether the recipient ever had it
+    // is not known here, so a deletion may name a row it never had: an opaque id it ignores.
     const qualifies = [...guards, ...(filter ? [sql`COALESCE(${filter}, FALSE)`] : [])];
     query = query.where(qualifies.length > 0 ? sql<boolean>`NOT (${sql.join(qualifies, sql` AND `)})` : sql<boolean>`FALSE`);
   }

@@ -5,7 +5,7 @@ import { formatPosition } from '../source/source-file.js';
 import { CompileError } from './compile-error.js';
 import { compilerKysely } from './compiler-db.js';
 import { eclPredicate } from './ecl-sql.js';
-import { rowGuards } from './guards.js';
+import { scanGuards } from './guards.js';
 import { RUN_PARAMETERS, type ParameterType } from './parameters.js';
 import { populationRegistrationMember } from './population.js';
 import type { SqlContext } from './sql-context.js';
@@ -86,12 +86,12 @@ export function dependencyKey(steps: readonly RelationStep[]): string {
   return steps.map((s) => `${s.from}.${s.relation}`).join('/');
 }
 
-/** Adds a scope's joins to a query: LEFT JOIN, relation columns equal, the joined table's row guards. */
+/** Adds a scope's joins to a query: LEFT JOIN, relation columns equal, the joined table's scan guards. */
 export function applyJoins<Q extends AnySelect>(query: Q, scope: Scope): Q {
   let q: AnySelect = query;
   for (const join of scope.joins) {
     const conditions = relationConditions(scope.ctx, join.relation, join.fromAlias, join.alias);
-    const guards = rowGuards(scope.ctx, join.table, join.alias);
+    const guards = scanGuards(scope.ctx, join.table, join.alias);
     q = q.leftJoin(tableAs(join.table, join.alias), (jb) => [...conditions, ...guards].reduce((j, c) => j.on(c), jb));
   }
   return q as Q;
@@ -276,7 +276,8 @@ export function keyVariable(name: string): string {
 
 /**
  * exists(relation where ...): a correlated subquery over the related rows, each table in it with
- * its row guards, so a sensitive, confidential or deleted row never makes a condition true.
+ * its scan guards, so a row of a patient outside the population, held at a practice out of scope,
+ * sensitive, confidential or deleted never makes a condition true.
  */
 function existsSql(expression: Extract<IrExpr, { kind: 'exists' }>, scope: Scope): RawBuilder<any> {
   const ctx = scope.ctx;
@@ -293,7 +294,7 @@ function existsSql(expression: Extract<IrExpr, { kind: 'exists' }>, scope: Scope
     }
     const target = tableOf(ctx.catalogue, relation.to);
     const next = ctx.alias('e');
-    const conditions = [...relationConditions(ctx, relation, alias, next), ...rowGuards(ctx, target, next)];
+    const conditions = [...relationConditions(ctx, relation, alias, next), ...scanGuards(ctx, target, next)];
     if (!query) query = conditions.reduce((q, c) => q.where(c), db.selectFrom(tableAs(target, next)).select(sql`1`.as('found')) as AnySelect);
     else query = query.innerJoin(tableAs(target, next), (jb) => conditions.reduce((j, c) => j.on(c), jb));
     steps.push(step);

@@ -1,5 +1,6 @@
 import { sql, type OperationNode, type RawBuilder } from 'kysely';
 import { codedColumns, type CatalogueTable } from '../catalogue/catalogue.js';
+import type { SensitiveCodeSet } from '../policy/policy.js';
 import type { SqlContext } from './sql-context.js';
 import { eclSet } from './ecl-sql.js';
 import { column } from './sql-names.js';
@@ -8,20 +9,21 @@ import { column } from './sql-names.js';
  * What a guard enforces. The compiler registers every guard node it builds here, so that
  * verify-guards.ts can find them in the finished query tree by identity, not by reading SQL.
  *
- * Row guards (on every reference to a table that has the column):
+ * Scan guards (on every reference to a catalogue table that has the column, at any depth):
+ * - `patient-scope`: rows belong to a patient in the population (in the population filter: to an
+ *   eligible patient or the one being tested);
+ * - `practice-scope`: rows are held at a practice in scope;
  * - `tombstone`: soft-deleted rows are not extracted;
  * - `confidential`: items marked confidential from third parties are not extracted;
  * - `sensitive-codes`: a row whose coded column holds a code of a sensitive set is not extracted.
- * Scope guards:
- * - `population-join`: a dataset's rows belong to a patient in the population;
- * - `practice-scope`: rows of a table without patients belong to a practice in scope.
- * Population guards (in the population query): `patient-tombstone`, `pds-sensitive`,
+ * - `population-join`: a dataset's own table inner joined to the population (its patient scope).
+ * Population guards (in the population and eligible queries): `patient-tombstone`, `pds-sensitive`,
  * `deceased`, `registration-tombstone`, `registration-current`, `registration-practice`,
  * `registration-permanent`, `opt-out-flag` (the selected flag) and `not-opted-out`.
  * Structural marks: `keys-only` (a delta candidate query that outputs keys, never data),
  * `delete-branch` (delta deletions: a record id and nothing else), `null-field`, `record-id`,
  * `change-type`, `practice-routing`, and the selects themselves: `population-base`,
- * `population-state`, `dataset-root` (a dataset's rows) and `delta-output` (upserts and deletions);
+ * `population-eligible`, `population-state`, `dataset-root` (a dataset's rows) and `delta-output` (upserts and deletions);
  * `sensitive-code-set` marks the CTE holding the concepts of the sensitive sets.
  */
 export type GuardKind =
@@ -29,6 +31,7 @@ export type GuardKind =
   | 'confidential'
   | 'sensitive-codes'
   | 'population-join'
+  | 'patient-scope'
   | 'practice-scope'
   | 'patient-tombstone'
   | 'pds-sensitive'
@@ -46,6 +49,7 @@ export type GuardKind =
   | 'change-type'
   | 'practice-routing'
   | 'population-base'
+  | 'population-eligible'
   | 'population-state'
   | 'dataset-root'
   | 'delta-output'
@@ -60,7 +64,11 @@ export interface GuardInfo {
   column?: string;
   /** The sensitive sets excluded (sorted), for sensitive-codes. */
   sets?: string[];
-  /** For opt-out-flag: which opt-outs the flag covers. */
+  /** For sensitive-codes: the CTE of the sets it reads. */
+  cte?: string;
+  /** For patient-scope: whose rows the scan may read. */
+  set?: PatientSet;
+  /** For opt-out-flag and the eligible set's not-opted-out: which opt-outs are covered. */
   optOuts?: { type1: boolean; nationalDataOptOut: boolean };
 }
 
@@ -81,46 +89,121 @@ export function guardOf(node: OperationNode): GuardInfo | undefined {
 }
 
 /**
+ * Which patients a scan may read rows of: `population` (dataset queries: the population CTE), or
+ * `eligible` (inside the population's own filter: the patients passing every hard exclusion, or
+ * the patient being tested).
+ */
+export type PatientSet = 'population' | 'eligible';
+
+/** The CTE holding the population's members, and the one of the eligible patients (population.ts). */
+export const POPULATION = 'population';
+export const POPULATION_ELIGIBLE = 'population_eligible';
+
+/**
+ * Every guard of a scan of `table` as `alias`, whichever route reached it (a dataset's table, a
+ * to-one join, an exists() body at any depth, the population filter): this is the one place
+ * membership is decided.
+ *
+ * - `patient-scope`: a table with a patient column gives only rows of patients in the population
+ *   (in the population filter: of eligible patients, or of the patient being tested);
+ * - `practice-scope`: a table with a practice column gives only rows held at a practice in scope,
+ *   whichever patient they belong to;
+ * - the row guards: tombstone, confidential, and per coded column the sensitive sets (all the
+ *   policy's, minus those `released` lets through on that column).
+ *
+ * `membership: false` leaves out the patient scope, for the dataset's own table that is inner
+ * joined to the population instead (`population-join`, which the verifier takes in its place).
+ */
+export function scanGuards(
+  ctx: SqlContext,
+  table: CatalogueTable,
+  alias: string,
+  options: { membership?: boolean; released?: ReadonlyMap<string, readonly string[]> } = {},
+): RawBuilder<any>[] {
+  const guards: RawBuilder<any>[] = [];
+  if (table.patientColumn && options.membership !== false) guards.push(patientScope(ctx, table, alias));
+  if (table.practiceColumn) guards.push(practiceScope(ctx, table, alias));
+  guards.push(...rowGuards(ctx, table, alias, options.released));
+  return guards;
+}
+
+function patientScope(ctx: SqlContext, table: CatalogueTable, alias: string): RawBuilder<any> {
+  const own = column(alias, table.patientColumn!);
+  const membership = ctx.membership;
+  if (!membership) {
+    return registerGuard({ kind: 'patient-scope', alias, set: 'population' }, sql`${own} IN (SELECT ${sql.ref('patient_id')} FROM ${sql.table(POPULATION)})`);
+  }
+  return registerGuard(
+    { kind: 'patient-scope', alias, set: 'eligible' },
+    sql`(${own} = ${membership.tested} OR ${own} IN (SELECT ${sql.ref('patient_id')} FROM ${sql.table(POPULATION_ELIGIBLE)}))`,
+  );
+}
+
+function practiceScope(ctx: SqlContext, table: CatalogueTable, alias: string): RawBuilder<any> {
+  return registerGuard({ kind: 'practice-scope', alias }, sql`${column(alias, table.practiceColumn!)} = ANY(${practicesParameter(ctx)})`);
+}
+
+export function practicesParameter(ctx: SqlContext): RawBuilder<any> {
+  return ctx.params.use({
+    name: 'practices',
+    type: 'text[]',
+    source: 'population',
+    meaning: 'the practices in scope (ODS codes)',
+    value: [...ctx.definition.population.practices],
+  });
+}
+
+/**
  * The row guards of a reference to `table` as `alias`: tombstone (when the catalogue names one),
  * confidential (when it has a confidential column), and one sensitive-codes guard per coded
- * column covering every sensitive set not validly exempted.
+ * column covering every sensitive set of the policy but those `released` names for that column.
  */
-export function rowGuards(ctx: SqlContext, table: CatalogueTable, alias: string): RawBuilder<any>[] {
+function rowGuards(ctx: SqlContext, table: CatalogueTable, alias: string, released?: ReadonlyMap<string, readonly string[]>): RawBuilder<any>[] {
   const guards: RawBuilder<any>[] = [];
-  // Fault injection for the tests of guard verification (test/e2e/cli-compile.test.ts): leaving a
-  // guard out must make the compiler refuse its own output. It cannot produce unguarded SQL.
-  const omitted = process.env['EXDEF_FAULT_OMIT_GUARD'];
-  const push = (guard: RawBuilder<any>) => {
-    if (guardOf(guard.toOperationNode())?.kind !== omitted) guards.push(guard);
-  };
-  if (table.tombstone) push(registerGuard({ kind: 'tombstone', alias }, sql`${column(alias, table.tombstone)} IS NULL`));
-  if (table.confidentialColumn) push(registerGuard({ kind: 'confidential', alias }, sql`${column(alias, table.confidentialColumn)} IS FALSE`));
-  if (ctx.guardedSets.length > 0) {
-    for (const coded of codedColumns(table)) {
-      push(
-        registerGuard(
-          { kind: 'sensitive-codes', alias, column: coded.name, sets: ctx.guardedSets.map((s) => s.name).sort() },
-          sql`NOT COALESCE(${column(alias, coded.name)} IN (SELECT ${sql.ref(SENSITIVE_CODES_COLUMN)} FROM ${sql.table(SENSITIVE_CODES)}), FALSE)`,
-        ),
-      );
-    }
+  if (table.tombstone) guards.push(registerGuard({ kind: 'tombstone', alias }, sql`${column(alias, table.tombstone)} IS NULL`));
+  if (table.confidentialColumn) guards.push(registerGuard({ kind: 'confidential', alias }, sql`${column(alias, table.confidentialColumn)} IS FALSE`));
+  for (const coded of codedColumns(table)) {
+    const free = released?.get(coded.name) ?? [];
+    const sets = ctx.guardedSets.filter((s) => !free.includes(s.name));
+    if (sets.length === 0) continue;
+    const cte = sensitiveCodesName(ctx, sets);
+    guards.push(
+      registerGuard(
+        { kind: 'sensitive-codes', alias, column: coded.name, sets: sets.map((s) => s.name).sort(), cte },
+        sql`NOT COALESCE(${column(alias, coded.name)} IN (SELECT ${sql.ref(SENSITIVE_CODES_COLUMN)} FROM ${sql.table(cte)}), FALSE)`,
+      ),
+    );
   }
   return guards;
 }
 
-/** The CTE every query carries: the concepts of the sensitive sets the row guards exclude. */
+/** The CTE of every sensitive set of the policy; narrower ones (a release in scope) are named after it. */
 export const SENSITIVE_CODES = 'sensitive_codes';
 const SENSITIVE_CODES_COLUMN = 'code';
 
 /**
- * `SELECT code FROM (<set 1> UNION <set 2> ...)`: every concept of every sensitive set not validly
- * exempted, evaluated in the terminology tables once per statement. Undefined when every set is
- * exempted (then there is nothing to exclude).
+ * The name of the CTE holding exactly `sets`: `sensitive_codes` for all the policy's sets, else
+ * `sensitive_codes_<n>`, one the context made for a release (every query declares them all; an
+ * unreferenced CTE is not evaluated).
  */
-export function sensitiveCodesQuery(ctx: SqlContext): RawBuilder<any> | undefined {
-  if (ctx.guardedSets.length === 0) return undefined;
-  const sets = ctx.guardedSets.map((set) => eclSet(ctx, set.ecl, { source: 'policy', label: `policy set ${set.name}` }));
-  const query = sql`(SELECT ${column('z', SENSITIVE_CODES_COLUMN)} FROM (${sql.join(sets, sql` UNION `)}) AS ${sql.raw(`z(${SENSITIVE_CODES_COLUMN})`)})`;
-  markNode({ kind: 'sensitive-code-set', sets: ctx.guardedSets.map((s) => s.name).sort() }, query.toOperationNode());
+function sensitiveCodesName(ctx: SqlContext, sets: readonly SensitiveCodeSet[]): string {
+  if (sets.length === ctx.guardedSets.length) return SENSITIVE_CODES;
+  const known = ctx.codeSetCtes.get(codeSetKey(sets));
+  if (!known) throw new Error(`internal: no CTE for the sensitive sets ${codeSetKey(sets)}`);
+  return known.name;
+}
+
+export function codeSetKey(sets: readonly SensitiveCodeSet[]): string {
+  return sets.map((s) => s.name).sort().join(',');
+}
+
+/**
+ * `SELECT code FROM (<set 1> UNION <set 2> ...)`: every concept of `sets`, evaluated in the
+ * terminology tables once per statement.
+ */
+export function sensitiveCodesQuery(ctx: SqlContext, sets: readonly SensitiveCodeSet[]): RawBuilder<any> {
+  const parts = sets.map((set) => eclSet(ctx, set.ecl, { source: 'policy', label: `policy set ${set.name}` }));
+  const query = sql`(SELECT ${column('z', SENSITIVE_CODES_COLUMN)} FROM (${sql.join(parts, sql` UNION `)}) AS ${sql.raw(`z(${SENSITIVE_CODES_COLUMN})`)})`;
+  markNode({ kind: 'sensitive-code-set', sets: sets.map((s) => s.name).sort() }, query.toOperationNode());
   return query;
 }

@@ -2,7 +2,7 @@ import { sql, type QueryCreator, type RawBuilder, type SelectQueryBuilder } from
 import { tableOf, type CatalogueTable } from '../catalogue/catalogue.js';
 import { compilerKysely } from './compiler-db.js';
 import { applyJoins, expressionSql, Scope, snapshotDate } from './expression-sql.js';
-import { markNode, registerGuard, SENSITIVE_CODES, sensitiveCodesQuery } from './guards.js';
+import { markNode, POPULATION, POPULATION_ELIGIBLE, practicesParameter, registerGuard, SENSITIVE_CODES, sensitiveCodesQuery } from './guards.js';
 import { aliasMaker, type SqlContext } from './sql-context.js';
 import { column, identifier, tableAs } from './sql-names.js';
 
@@ -10,33 +10,53 @@ type AnySelect = SelectQueryBuilder<any, any, any>;
 
 /** The names of the population's CTEs, and the columns every query can use. */
 export const POPULATION_BASE = 'population_base';
-export const POPULATION = 'population';
+export { POPULATION, POPULATION_ELIGIBLE };
 
 /**
- * The population, in one place, used by every dataset query:
+ * The population, in one place, used by every dataset query. D is the extract date (--today), N
+ * the snapshot's own date (see `snapshotToday`); exclusions are those in force in the snapshot,
+ * so a D in the past narrows the population and never brings back who has since left:
  *
- * `population_base`: one row per patient currently registered on the snapshot date at a practice
- * in scope (a registration with start <= D and no end or end >= D, the end date being its last
- * day; permanent only unless the definition takes all types), not soft-deleted, never
- * PDS-sensitive, alive on D unless the deceased are included (a death on or before D counts), and
- * matching the definition's own filter; with `opted_out`: a Type 1 opt-out (unless overridden) or
- * a National Data Opt-out (when it applies) in force at any time on D. A patient with two current
- * registrations is counted once, at the permanent one, then the earliest, then the lowest key.
+ * `population_eligible`: the patients passing every hard exclusion: registered at a practice in
+ * scope by a registration that started on or before D and has not ended before GREATEST(D, N)
+ * (the end date being its last day; permanent only unless the definition takes all types), not
+ * soft-deleted, never PDS-sensitive, without a recorded death unless the deceased are included,
+ * and without an applied opt-out (a Type 1 opt-out unless overridden, a National Data Opt-out
+ * when it applies) in force at any time from the start of D to the end of GREATEST(D, N).
  *
- * `population`: the patients of the base who are not opted out. Datasets join it.
+ * `population_base`: the same patients and those left out only for an opt-out (flagged
+ * `opted_out`), matching the definition's own filter, whose scans read rows of eligible patients
+ * (or of the patient being tested) only: the filter cannot tell anything of an excluded patient.
+ * A patient with two current registrations is counted once, at the permanent one, then the
+ * earliest, then the lowest key.
+ *
+ * `population`: the patients of the base who are not opted out. Every scan of a patient-linked
+ * table in a dataset query reads rows of its members only (guards.ts, scanGuards).
  */
 export function withPopulation(ctx: SqlContext): QueryCreator<any> {
   // Built once per definition, with aliases of their own (a CTE is a scope of its own in SQL).
-  type Shared = { base: AnySelect; members: AnySelect; sensitive: RawBuilder<any> | undefined };
+  type Shared = { eligible: AnySelect; base: AnySelect; members: AnySelect; codeSets: [string, RawBuilder<any>][] };
   if (!ctx.shared.population) {
     const own: SqlContext = { ...ctx, alias: aliasMaker() };
     delete own.dependencies;
-    ctx.shared.population = { base: populationBase(own), members: populationMembers(own), sensitive: sensitiveCodesQuery(own) } satisfies Shared;
+    delete own.membership;
+    const codeSets: [string, RawBuilder<any>][] = [];
+    if (own.guardedSets.length > 0) codeSets.push([SENSITIVE_CODES, sensitiveCodesQuery(own, own.guardedSets)]);
+    for (const { name, sets } of own.codeSetCtes.values()) codeSets.push([name, sensitiveCodesQuery(own, sets)]);
+    ctx.shared.population = {
+      codeSets,
+      eligible: populationSelect(own, 'eligible'),
+      base: populationSelect(own, 'base'),
+      members: populationMembers(own),
+    } satisfies Shared;
   }
   const shared = ctx.shared.population as Shared;
   let db: QueryCreator<any> = compilerKysely();
-  if (shared.sensitive) db = db.with(SENSITIVE_CODES, () => shared.sensitive!);
-  return db.with(POPULATION_BASE, () => shared.base).with(POPULATION, () => shared.members);
+  for (const [name, query] of shared.codeSets) db = db.with(name, () => query);
+  return db
+    .with(POPULATION_ELIGIBLE, () => shared.eligible)
+    .with(POPULATION_BASE, () => shared.base)
+    .with(POPULATION, () => shared.members);
 }
 
 /** The columns of the population CTE that hold the chosen registration's key. */
@@ -45,12 +65,32 @@ export function registrationKeyColumns(ctx: SqlContext): string[] {
   return registration.primaryKey.map((_, i) => `registration_key_${i + 1}`);
 }
 
-function populationBase(ctx: SqlContext): AnySelect {
+/**
+ * The snapshot's own date, N: the UTC date of the snapshot transaction's start (`now()` is the
+ * transaction's start time). It is read inside the snapshot rather than bound as a parameter so
+ * that nothing a caller gives (--today, a stale value) can pair old data with an old date: the
+ * exclusions are always judged on the state the snapshot holds.
+ */
+export function snapshotToday(): RawBuilder<any> {
+  return sql`(now() AT TIME ZONE 'UTC')::date`;
+}
+
+/** The later of D (the extract date) and N (the snapshot's date): exclusions in force up to it count. */
+function inForceUntil(ctx: SqlContext): RawBuilder<any> {
+  return sql`GREATEST(${snapshotDate(ctx)}, ${snapshotToday()})`;
+}
+
+/**
+ * The patient and their registration under every hard exclusion: `eligible` selects the patients
+ * not opted out; `base` adds the definition's filter and the opt-out flag.
+ */
+function populationSelect(ctx: SqlContext, which: 'eligible' | 'base'): AnySelect {
   const db = compilerKysely();
   const model = ctx.catalogue.population;
   const patient = tableOf(ctx.catalogue, model.patient.table);
   const registration = tableOf(ctx.catalogue, model.registration.table);
   const D = snapshotDate(ctx);
+  const until = inForceUntil(ctx);
   const practices = practicesParameter(ctx);
   const permanent = ctx.params.use({
     name: 'registration_type_permanent',
@@ -68,7 +108,7 @@ function populationBase(ctx: SqlContext): AnySelect {
   registrationConditions.push(
     registerGuard(
       { kind: 'registration-current', alias: r },
-      sql`${column(r, model.registration.start)} <= ${D} AND (${column(r, model.registration.end)} IS NULL OR ${column(r, model.registration.end)} >= ${D})`,
+      sql`${column(r, model.registration.start)} <= ${D} AND (${column(r, model.registration.end)} IS NULL OR ${column(r, model.registration.end)} >= ${until})`,
     ),
     registerGuard({ kind: 'registration-practice', alias: r }, sql`${column(r, model.registration.practice)} = ANY(${practices})`),
   );
@@ -80,27 +120,38 @@ function populationBase(ctx: SqlContext): AnySelect {
   if (patient.tombstone) patientConditions.push(registerGuard({ kind: 'patient-tombstone', alias: pt }, sql`${column(pt, patient.tombstone)} IS NULL`));
   patientConditions.push(registerGuard({ kind: 'pds-sensitive', alias: pt }, sql`${column(pt, model.patient.pdsSensitive)} IS FALSE`));
   if (population.deceased === 'exclude') {
-    patientConditions.push(
-      registerGuard({ kind: 'deceased', alias: pt }, sql`(${column(pt, model.patient.dateOfDeath)} IS NULL OR ${column(pt, model.patient.dateOfDeath)} > ${D})`),
-    );
+    // Any recorded death: a death is never undone by a date, and a death dated after the snapshot
+    // is an error in the record that no extract date should turn into a living patient.
+    patientConditions.push(registerGuard({ kind: 'deceased', alias: pt }, sql`${column(pt, model.patient.dateOfDeath)} IS NULL`));
   }
 
-  const scope = new Scope(ctx, patient, pt, {
+  let query = db
+    .selectFrom(tableAs(patient, pt))
+    .innerJoin(tableAs(registration, r), (jb) => registrationConditions.reduce((j, c) => j.on(c), jb)) as AnySelect;
+  const flag = optedOutFlag(ctx, pt);
+
+  if (which === 'eligible') {
+    for (const condition of patientConditions) query = query.where(condition);
+    const notOptedOut = sql<boolean>`NOT ${flag}`;
+    markNode({ kind: 'not-opted-out', alias: pt, optOuts: optOutsApplied(ctx) }, notOptedOut.toOperationNode());
+    query = query.where(notOptedOut).select(column(pt, model.patient.key).as('patient_id'));
+    markNode({ kind: 'population-eligible' }, query.toOperationNode());
+    return query;
+  }
+
+  // The filter's scans read rows of eligible patients or of the patient being tested.
+  const filterCtx: SqlContext = { ...ctx, membership: { tested: column(pt, model.patient.key) } };
+  const scope = new Scope(filterCtx, patient, pt, {
     label: 'population WHERE',
     path: [],
     populationRegistration: r,
     inPopulation: true,
   });
   const filter = population.where ? expressionSql(population.where, scope) : undefined;
-
-  let query = db
-    .selectFrom(tableAs(patient, pt))
-    .innerJoin(tableAs(registration, r), (jb) => registrationConditions.reduce((j, c) => j.on(c), jb)) as AnySelect;
   query = applyJoins(query, scope);
   for (const condition of patientConditions) query = query.where(condition);
   if (filter) query = query.where(filter);
 
-  const flag = optedOutFlag(ctx, pt);
   const keys = registrationKeyColumns(ctx);
   query = query
     .distinctOn(`${pt}.${model.patient.key}`)
@@ -134,14 +185,13 @@ export function optOutsApplied(ctx: SqlContext): { type1: boolean; nationalDataO
   return { type1: population.type1OptOut === 'respect', nationalDataOptOut: population.nationalDataOptOut === 'respect' };
 }
 
-/** True when an applied opt-out is in force at any time on the snapshot date (UTC). */
+/** True when an applied opt-out is in force at any time from the start of D to the end of GREATEST(D, N) (UTC). */
 function optedOutFlag(ctx: SqlContext, patientAlias: string): RawBuilder<any> {
   const model = ctx.catalogue.population;
   const optOut = tableOf(ctx.catalogue, model.optOut.table);
   const applied = optOutsApplied(ctx);
-  const D = snapshotDate(ctx);
-  const dayStart = sql`(${D}::timestamp AT TIME ZONE 'UTC')`;
-  const dayEnd = sql`((${D} + 1)::timestamp AT TIME ZONE 'UTC')`;
+  const dayStart = sql`(${snapshotDate(ctx)}::timestamp AT TIME ZONE 'UTC')`;
+  const dayEnd = sql`((${inForceUntil(ctx)} + 1)::timestamp AT TIME ZONE 'UTC')`;
   const inForce = (type: 'type1' | 'national_data_opt_out'): RawBuilder<any> => {
     const o = ctx.alias('o');
     const value = ctx.params.use({
@@ -161,16 +211,6 @@ function optedOutFlag(ctx: SqlContext, patientAlias: string): RawBuilder<any> {
 
 function rawTable(table: CatalogueTable): RawBuilder<any> {
   return sql.table(`${identifier(table.schema)}.${identifier(table.name)}`);
-}
-
-export function practicesParameter(ctx: SqlContext): RawBuilder<any> {
-  return ctx.params.use({
-    name: 'practices',
-    type: 'text[]',
-    source: 'population',
-    meaning: 'the practices in scope (ODS codes)',
-    value: [...ctx.definition.population.practices],
-  });
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { RawBuilder } from 'kysely';
 import { findColumn, findTable, type Catalogue, type CatalogueTable } from '../catalogue/catalogue.js';
 import type { RelationStep } from '../ir/expression.js';
 import type { ExtractDefinition } from '../ir/extract-definition.js';
@@ -19,8 +20,23 @@ export interface SqlContext {
   catalogue: Catalogue;
   definition: ExtractDefinition;
   params: ParameterSet;
-  /** The sensitive sets excluded from every coded column: the policy's, minus valid exemptions. */
+  /**
+   * The policy's sensitive sets: excluded from every coded column at any depth, except where a
+   * valid exemption releases one (`releases`).
+   */
   guardedSets: readonly SensitiveCodeSet[];
+  /**
+   * By dataset, the coded columns of the dataset's own table on which valid exemptions release
+   * sets (column -> set names): nowhere else, not in its joins or exists() bodies.
+   */
+  releases: ReadonlyMap<string, ReadonlyMap<string, readonly string[]>>;
+  /** The CTEs of narrower lists of sets that releases call for, by their sorted set names. */
+  codeSetCtes: ReadonlyMap<string, { name: string; sets: readonly SensitiveCodeSet[] }>;
+  /**
+   * Inside the population's own filter: the patient being tested. Scans there read rows of that
+   * patient or of eligible patients; elsewhere, of the population's members.
+   */
+  membership?: { tested: RawBuilder<any> };
   terminology: TerminologyTables;
   /** Makes the aliases of one query: t, p, j1, j2, e1, ... */
   alias(prefix: string): string;

@@ -1,12 +1,17 @@
 import type { OperationNode } from 'kysely';
 import { codedColumns, type Catalogue, type CatalogueTable } from '../catalogue/catalogue.js';
-import { guardOf, type GuardInfo, type GuardKind } from './guards.js';
+import { guardOf, POPULATION_ELIGIBLE, type GuardInfo, type GuardKind, type PatientSet } from './guards.js';
 
-/** What the policy requires of every query of one definition. */
+/** What the policy requires of one query of a definition. */
 export interface GuardExpectations {
   catalogue: Catalogue;
-  /** The sensitive sets every coded column must exclude (sorted). */
+  /** The sensitive sets every coded column must exclude (sorted), at any depth. */
   sensitiveSets: string[];
+  /**
+   * In a dataset's queries, the sets released on coded columns of the dataset's own table (column
+   * -> set names): there, and only there (alias t of the dataset select), they need not be excluded.
+   */
+  released: ReadonlyMap<string, readonly string[]>;
   population: {
     permanentOnly: boolean;
     excludeDeceased: boolean;
@@ -28,6 +33,7 @@ const GUARD_KINDS: ReadonlySet<GuardKind> = new Set([
   'confidential',
   'sensitive-codes',
   'population-join',
+  'patient-scope',
   'practice-scope',
   'patient-tombstone',
   'pds-sensitive',
@@ -50,12 +56,16 @@ const VERIFIED = new WeakMap<GuardExpectations, WeakSet<object>>();
  * guard the policy requires is missing (defence in depth against a bug in the compiler):
  *
  * - every reference to a catalogue table, in any select at any depth (exists() bodies, joins,
- *   CTEs), carries that table's row guards as top-level conjuncts of its WHERE (the FROM table)
- *   or its ON (a joined table): tombstone, confidential, and the sensitive sets on each coded column;
- * - the population query carries every population guard the definition calls for, and the
- *   population CTE excludes the opted out;
+ *   CTEs), carries that table's scan guards as top-level conjuncts of its WHERE (the FROM table)
+ *   or its ON (a joined table): the patient scope (rows of population members; inside the
+ *   population's filter, of eligible patients or the one tested), the practice scope, tombstone,
+ *   confidential, and the sensitive sets on each coded column (each read from a CTE that holds
+ *   exactly those sets; a set is released only on the dataset's own table where expected);
+ * - the population and eligible selects carry every population guard the definition calls for,
+ *   and the population CTE and the eligible set exclude the opted out;
  * - the query's output comes from a dataset select joined to the population (or limited to the
  *   practices in scope), or from a deletion branch that outputs record ids only;
+ * - no select but the root has a WITH (a CTE name means one thing in the whole query);
  * - selects that skip row guards output keys only (delta candidates), and no guarded table is
  *   named anywhere but in a FROM or JOIN.
  */
@@ -69,11 +79,12 @@ export function verifyGuards(root: OperationNode, expectations: GuardExpectation
   if (!verified) VERIFIED.set(expectations, (verified = new WeakSet()));
   const done = verified;
   checkRoot(root as Node, fail);
-  checkCtes(root as Node, expectations, fail);
+  const codeSets = checkCtes(root as Node, expectations, fail);
+  const check: Check = { expectations, codeSets, fail };
 
-  const visit = (value: unknown): void => {
+  const visit = (value: unknown, set: PatientSet): void => {
     if (Array.isArray(value)) {
-      for (const v of value) visit(v);
+      for (const v of value) visit(v, set);
       return;
     }
     if (!value || typeof value !== 'object') return;
@@ -82,28 +93,38 @@ export function verifyGuards(root: OperationNode, expectations: GuardExpectation
     if (info && GUARD_KINDS.has(info.kind)) return;
     if (node.kind === 'SelectQueryNode') {
       if (done.has(node)) return;
+      if (node !== root && node['with']) fail('a nested select has a WITH of its own');
       if (info?.kind === 'keys-only') {
         checkKeysOnly(node, expectations, fail);
-        visit(node['setOperations']);
+        visit(node['setOperations'], set);
         return;
       }
-      checkSelect(node, expectations, accounted, fail);
+      // Inside the population's own selects, scans may read eligible patients (not yet the population).
+      const inner: PatientSet = info?.kind === 'population-base' || info?.kind === 'population-eligible' ? 'eligible' : set;
+      checkSelect(node, check, inner, accounted);
       for (const key of Object.keys(node)) {
-        if (key !== 'kind') visit(node[key]);
+        if (key !== 'kind') visit(node[key], inner);
       }
       done.add(node);
       return;
     }
     if (node.kind === 'TableNode' && !accounted.has(node)) {
       const table = catalogueTable(expectations.catalogue, node);
-      if (table && requiredRowGuards(table, 'x', expectations).length > 0) fail(`table ${table.schema}.${table.name} is read outside a FROM or JOIN, where its guards cannot be checked`);
+      if (table && requiredScanGuards(table, 'x', check, 'population', false).length > 0) fail(`table ${table.schema}.${table.name} is read outside a FROM or JOIN, where its guards cannot be checked`);
     }
     for (const key of Object.keys(node)) {
       if (key === 'kind') continue;
-      visit(node[key]);
+      visit(node[key], set);
     }
   };
-  visit(root);
+  visit(root, 'population');
+}
+
+interface Check {
+  expectations: GuardExpectations;
+  /** The sensitive-code CTEs of the query, by name: the sets each holds. */
+  codeSets: Map<string, string[]>;
+  fail: (problem: string) => never;
 }
 
 /** The output: a dataset select, the delta's UNION ALL of dataset and deletion selects, or the population. */
@@ -128,54 +149,65 @@ function checkRoot(root: Node, fail: (problem: string) => never): void {
   fail('the query is not one the compiler makes (a dataset, a delta or the population)');
 }
 
-/** population_base must be the marked population select; population must exclude the opted out. */
-function checkCtes(root: Node, expectations: GuardExpectations, fail: (problem: string) => never): void {
+/**
+ * population_eligible, population_base and population must be the compiler's; every
+ * sensitive-code CTE is marked with the sets it holds (returned by name), sensitive_codes with all.
+ */
+function checkCtes(root: Node, expectations: GuardExpectations, fail: (problem: string) => never): Map<string, string[]> {
   const ctes = (root['with']?.expressions ?? []) as Node[];
   const byName = new Map(ctes.map((c) => [c['name']?.table?.table?.identifier?.name as string, c['expression'] as Node]));
+  if (byName.size !== ctes.length) fail('two CTEs have the same name');
+  const eligible = byName.get(POPULATION_ELIGIBLE);
   const base = byName.get('population_base');
   const population = byName.get('population');
-  if (!base || !population) fail('the population CTEs are missing');
-  if (expectations.sensitiveSets.length > 0) {
-    const codes = byName.get('sensitive_codes');
-    const info = codes ? guardOf(codes) : undefined;
-    if (info?.kind !== 'sensitive-code-set' || JSON.stringify(info.sets) !== JSON.stringify(expectations.sensitiveSets)) {
-      fail(`the sensitive_codes CTE does not hold exactly the sets ${expectations.sensitiveSets.join(', ')}`);
-    }
+  if (!eligible || !base || !population) fail('the population CTEs are missing');
+  const codeSets = new Map<string, string[]>();
+  for (const [name, expression] of byName) {
+    const info = guardOf(expression);
+    if (info?.kind === 'sensitive-code-set') codeSets.set(name, info.sets ?? []);
   }
+  if (expectations.sensitiveSets.length > 0 && JSON.stringify(codeSets.get('sensitive_codes')) !== JSON.stringify(expectations.sensitiveSets)) {
+    fail(`the sensitive_codes CTE does not hold exactly the sets ${expectations.sensitiveSets.join(', ')}`);
+  }
+  if (guardOf(eligible!)?.kind !== 'population-eligible') fail('population_eligible is not the eligible patients\' select');
   if (guardOf(base!)?.kind !== 'population-base') fail('population_base is not the population select');
   if (!conjuncts(population!['where']).some((c) => guardOf(c)?.kind === 'not-opted-out')) fail('the population CTE does not exclude opted-out patients');
+  return codeSets;
 }
 
-function checkSelect(select: Node, expectations: GuardExpectations, accounted: WeakSet<object>, fail: (problem: string) => never): void {
+type Reference = { table: CatalogueTable; alias: string; place: Node[]; isFrom: boolean; node: Node };
+
+function checkSelect(select: Node, check: Check, set: PatientSet, accounted: WeakSet<object>): void {
+  const { fail } = check;
   const mark = guardOf(select)?.kind;
   const where = conjuncts(select['where']);
-  const references: { table: CatalogueTable; alias: string; place: Node[]; isFrom: boolean; node: Node }[] = [];
+  const references: Reference[] = [];
   for (const from of (select['from']?.froms ?? []) as Node[]) {
-    const ref = tableReference(expectations.catalogue, from);
+    const ref = tableReference(check.expectations.catalogue, from);
     if (ref) references.push({ ...ref, place: where, isFrom: true });
   }
   for (const join of (select['joins'] ?? []) as Node[]) {
-    const ref = tableReference(expectations.catalogue, join['table'] as Node);
+    const ref = tableReference(check.expectations.catalogue, join['table'] as Node);
     if (!ref) continue;
     const on = conjuncts(join['on']);
     references.push({ ...ref, place: join['joinType'] === 'InnerJoin' ? [...on, ...where] : on, isFrom: false });
   }
   for (const ref of references) accounted.add(ref.node);
 
-  if (mark === 'population-base') {
-    checkPopulationBase(select, references, expectations, fail);
-    return;
-  }
+  let own: Reference[] = [];
+  if (mark === 'population-base' || mark === 'population-eligible') own = checkPopulationSelect(select, mark, references, check);
+  let root: Reference | undefined;
   if (mark === 'dataset-root' || mark === 'delete-branch') {
-    const root = references.find((r) => r.isFrom && r.alias === 't');
-    if (!root) fail('a dataset select does not read its table as t');
-    const joins = (select['joins'] ?? []) as Node[];
-    const populationJoin = joins.some(
-      (j) => j['joinType'] === 'InnerJoin' && conjuncts(j['on']).some((c) => matches(guardOf(c), { kind: 'population-join', alias: 't' })),
-    );
-    const practiceScope = where.some((c) => matches(guardOf(c), { kind: 'practice-scope', alias: 't' }));
-    if (root!.table.patientColumn ? !populationJoin : !practiceScope) {
-      fail(`dataset table ${root!.table.name} is not ${root!.table.patientColumn ? 'joined to the population' : 'limited to the practices in scope'}`);
+    root = references.find((r) => r.isFrom && r.alias === 't');
+    if (!root) return fail('a dataset select does not read its table as t');
+    if (root.table.patientColumn) {
+      const joins = (select['joins'] ?? []) as Node[];
+      const populationJoin = joins.some(
+        (j) => j['joinType'] === 'InnerJoin' && conjuncts(j['on']).some((c) => matches(guardOf(c), { kind: 'population-join', alias: 't' })),
+      );
+      if (!populationJoin) fail(`dataset table ${root.table.name} is not joined to the population`);
+    } else if (!root.table.practiceColumn) {
+      fail(`dataset table ${root.table.name} has neither patients nor practices to limit it to`);
     }
   }
   if (mark === 'delete-branch') {
@@ -188,26 +220,31 @@ function checkSelect(select: Node, expectations: GuardExpectations, accounted: W
     }
   }
   for (const ref of references) {
+    if (own.includes(ref)) continue; // the population's own patient and registration: its guards are checked above
     if (mark === 'delete-branch' && ref.isFrom) continue; // its rows are those the guards refuse: they output no data
-    for (const required of requiredRowGuards(ref.table, ref.alias, expectations)) {
-      if (!ref.place.some((c) => matches(guardOf(c), required))) {
-        fail(`${describe(required)} is missing on ${ref.table.name} (as ${ref.alias})`);
+    const isRoot = ref === root;
+    for (const required of requiredScanGuards(ref.table, ref.alias, check, set, isRoot)) {
+      const found = ref.place.map((c) => guardOf(c)).find((g) => matches(g, required));
+      if (!found) fail(`${describe(required)} is missing on ${ref.table.name} (as ${ref.alias})`);
+      if (found!.kind === 'sensitive-codes' && JSON.stringify(check.codeSets.get(found!.cte ?? '')) !== JSON.stringify(found!.sets)) {
+        fail(`the sensitive-codes guard on ${ref.alias}.${found!.column} reads ${found!.cte}, which does not hold exactly the sets ${found!.sets?.join(', ')}`);
       }
     }
   }
 }
 
-function checkPopulationBase(
-  select: Node,
-  references: { table: CatalogueTable; alias: string; place: Node[]; isFrom: boolean }[],
-  expectations: GuardExpectations,
-  fail: (problem: string) => never,
-): void {
+/**
+ * The population's own selects: the patient (FROM) and the registration that puts them in it
+ * (JOIN) under every population guard; the eligible set also excludes the opted out, the base
+ * flags them. Returns those two references (other tables, in the filter, are checked as scans).
+ */
+function checkPopulationSelect(select: Node, mark: 'population-base' | 'population-eligible', references: Reference[], check: Check): Reference[] {
+  const { expectations, fail } = check;
   const model = expectations.catalogue.population;
   const patient = references.find((r) => r.isFrom && r.table.name === model.patient.table);
   const registration = references.find((r) => !r.isFrom && r.table.name === model.registration.table && r.place.some((c) => guardOf(c)?.kind === 'registration-current'));
   if (!patient || !registration) return fail('the population does not read the patient and their registration');
-  const need = (ref: typeof patient, kind: GuardKind) => {
+  const need = (ref: Reference, kind: GuardKind) => {
     if (!ref.place.some((c) => matches(guardOf(c), { kind, alias: ref.alias }))) fail(`the population has no ${kind} guard`);
   };
   if (patient.table.tombstone) need(patient, 'patient-tombstone');
@@ -217,16 +254,16 @@ function checkPopulationBase(
   need(registration, 'registration-current');
   need(registration, 'registration-practice');
   if (expectations.population.permanentOnly) need(registration, 'registration-permanent');
-  const flag = ((select['selections'] ?? []) as Node[]).map((s) => guardOf(s['selection']?.node as Node)).find((g) => g?.kind === 'opt-out-flag');
   const wanted = expectations.population.optOuts;
-  if (!flag || flag.optOuts?.type1 !== wanted.type1 || flag.optOuts?.nationalDataOptOut !== wanted.nationalDataOptOut) fail('the population does not flag the opted out as the definition requires');
-  // Tables the population filter reads are checked like any other.
-  for (const ref of references) {
-    if (ref === patient || ref === registration) continue;
-    for (const required of requiredRowGuards(ref.table, ref.alias, expectations)) {
-      if (!ref.place.some((c) => matches(guardOf(c), required))) fail(`${describe(required)} is missing on ${ref.table.name} (as ${ref.alias})`);
-    }
+  const covers = (g: GuardInfo | undefined) => g?.optOuts?.type1 === wanted.type1 && g?.optOuts?.nationalDataOptOut === wanted.nationalDataOptOut;
+  if (mark === 'population-base') {
+    const flag = ((select['selections'] ?? []) as Node[]).map((s) => guardOf(s['selection']?.node as Node)).find((g) => g?.kind === 'opt-out-flag');
+    if (!flag || !covers(flag)) fail('the population does not flag the opted out as the definition requires');
+  } else {
+    const excluded = conjuncts(select['where']).map((c) => guardOf(c)).find((g) => g?.kind === 'not-opted-out' && g.alias === patient.alias);
+    if (!excluded || !covers(excluded)) fail('the eligible patients do not exclude the opted out as the definition requires');
   }
+  return [patient, registration];
 }
 
 /** A delta candidate select: it may skip row guards because it outputs only keys of its FROM table. */
@@ -244,12 +281,21 @@ function checkKeysOnly(select: Node, expectations: GuardExpectations, fail: (pro
   }
 }
 
-function requiredRowGuards(table: CatalogueTable, alias: string, expectations: GuardExpectations): GuardInfo[] {
+/**
+ * The guards a scan of `table` as `alias` must carry: patient scope (`set`; the dataset's own
+ * table has the population join instead), practice scope, tombstone, confidential, and per coded
+ * column the sensitive sets (less those released there, on the dataset's own table only).
+ */
+function requiredScanGuards(table: CatalogueTable, alias: string, check: Check, set: PatientSet, isDatasetRoot: boolean): GuardInfo[] {
   const required: GuardInfo[] = [];
+  if (table.patientColumn && !isDatasetRoot) required.push({ kind: 'patient-scope', alias, set });
+  if (table.practiceColumn) required.push({ kind: 'practice-scope', alias });
   if (table.tombstone) required.push({ kind: 'tombstone', alias });
   if (table.confidentialColumn) required.push({ kind: 'confidential', alias });
-  if (expectations.sensitiveSets.length > 0) {
-    for (const coded of codedColumns(table)) required.push({ kind: 'sensitive-codes', alias, column: coded.name, sets: expectations.sensitiveSets });
+  for (const coded of codedColumns(table)) {
+    const free = isDatasetRoot ? (check.expectations.released.get(coded.name) ?? []) : [];
+    const sets = check.expectations.sensitiveSets.filter((s) => !free.includes(s));
+    if (sets.length > 0) required.push({ kind: 'sensitive-codes', alias, column: coded.name, sets });
   }
   return required;
 }
@@ -258,11 +304,14 @@ function matches(found: GuardInfo | undefined, required: GuardInfo): boolean {
   if (!found || found.kind !== required.kind || found.alias !== required.alias) return false;
   if (required.column !== undefined && found.column !== required.column) return false;
   if (required.sets !== undefined && JSON.stringify(found.sets) !== JSON.stringify(required.sets)) return false;
+  if (required.set !== undefined && found.set !== required.set) return false;
   return true;
 }
 
 function describe(guard: GuardInfo): string {
-  return guard.kind === 'sensitive-codes' ? `the sensitive-codes guard on ${guard.column} (${guard.sets?.join(', ')})` : `the ${guard.kind} guard`;
+  if (guard.kind === 'sensitive-codes') return `the sensitive-codes guard on ${guard.column} (${guard.sets?.join(', ')})`;
+  if (guard.kind === 'patient-scope') return `the patient-scope guard (${guard.set === 'eligible' ? 'eligible patients' : 'population members'})`;
+  return `the ${guard.kind} guard`;
 }
 
 /** The AND-ed conditions of a WHERE or ON, through parentheses. */

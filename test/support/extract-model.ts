@@ -82,6 +82,7 @@ export interface ReferralRow {
 export interface ConsultationRow {
   consultation_id: string;
   patient_id: string;
+  practice_ods: string;
   consultation_date: string;
   confidential: boolean;
   deleted_at: string | null;
@@ -131,7 +132,7 @@ export async function loadSnapshot(db: Database): Promise<Snapshot> {
               ${INSTANT('deleted_at')} FROM reporting.referral`,
     ),
     q<ConsultationRow>(
-      `SELECT consultation_id::text, patient_id::text, ${DATE('consultation_date')}, confidential, ${INSTANT('deleted_at')} FROM reporting.consultation`,
+      `SELECT consultation_id::text, patient_id::text, practice_ods, ${DATE('consultation_date')}, confidential, ${INSTANT('deleted_at')} FROM reporting.consultation`,
     ),
     q<{ ancestor_id: string; descendant_id: string }>('SELECT ancestor_id::text, descendant_id::text FROM terminology.closure'),
     q<{ refset_id: string; referenced_component_id: string; active: boolean }>(
@@ -306,10 +307,21 @@ export class ExtractModel {
   readonly observationsOf: Map<string, ObservationRow[]>;
   readonly referralsOf: Map<string, ReferralRow[]>;
 
+  /**
+   * N, the snapshot's own date (the UTC date the snapshot was taken, here: now), and the later of
+   * D and N: exclusions (deregistration, opt-outs) in force up to it count, so an extract dated in
+   * the past never brings back a patient who has since left or opted out.
+   */
+  readonly snapshotToday: string;
+  readonly inForceUntil: string;
+
   constructor(
     readonly snapshot: Snapshot,
     readonly snapshotDate: string,
+    snapshotToday: string = new Date().toISOString().slice(0, 10),
   ) {
+    this.snapshotToday = snapshotToday;
+    this.inForceUntil = snapshotDate > snapshotToday ? snapshotDate : snapshotToday;
     this.terminology = new Terminology(snapshot);
     this.sets = this.terminology.sensitiveSets();
     this.patients = new Map(snapshot.patients.map((p) => [p.patient_id, p]));
@@ -320,16 +332,21 @@ export class ExtractModel {
     this.referralsOf = byPatient(snapshot.referrals);
   }
 
-  /** A registration row is current on D: not deleted, started on or before D, ends on or after D (end_date is its last day). */
+  /**
+   * A registration row counts: not deleted, started on or before D, and not ended before the
+   * later of D and N (end_date is its last day).
+   */
   isCurrent(r: RegistrationRow): boolean {
-    const d = this.snapshotDate;
-    return r.deleted_at === null && r.start_date <= d && (r.end_date === null || r.end_date >= d);
+    return r.deleted_at === null && r.start_date <= this.snapshotDate && (r.end_date === null || r.end_date >= this.inForceUntil);
   }
 
-  /** An opt-out of the type is in force at any time on D: from < D+1 00:00Z and (to null or to > D 00:00Z). */
+  /**
+   * An opt-out of the type is in force at any time from the start of D to the end of the later of
+   * D and N: from < (that day + 1) 00:00Z and (to null or to > D 00:00Z).
+   */
   optOutInForce(patientId: string, type: 'type1' | 'national_data_opt_out'): boolean {
     const dayStart = startOfDay(this.snapshotDate);
-    const nextDayStart = startOfDay(addDays(this.snapshotDate, 1));
+    const nextDayStart = startOfDay(addDays(this.inForceUntil, 1));
     return (this.optOutsOf.get(patientId) ?? []).some(
       (o) => o.opt_out_type === type && Date.parse(o.effective_from) < nextDayStart && (o.effective_to === null || Date.parse(o.effective_to) > dayStart),
     );
@@ -350,13 +367,13 @@ export class ExtractModel {
       );
   }
 
-  /** The population on D, by patient_id. */
-  population(rules: PopulationRules): Map<string, Member> {
-    const members = new Map<string, Member>();
-    const d = this.snapshotDate;
+  /** The population on D, by patient_id (with the practices in scope, which every row must be held at). */
+  population(rules: PopulationRules): Population {
+    const members = new Population(rules.practices);
     for (const patient of this.snapshot.patients) {
       if (patient.deleted_at !== null || patient.pds_sensitive) continue;
-      if (rules.deceased === 'exclude' && patient.date_of_death !== null && patient.date_of_death <= d) continue;
+      // Any recorded death excludes: a death is never undone by an earlier extract date.
+      if (rules.deceased === 'exclude' && patient.date_of_death !== null) continue;
       if (rules.type1OptOut === 'respect' && this.optOutInForce(patient.patient_id, 'type1')) continue;
       if (rules.nationalDataOptOut === 'respect' && this.optOutInForce(patient.patient_id, 'national_data_opt_out')) continue;
       if (rules.where && !rules.where(patient)) continue;
@@ -399,43 +416,60 @@ export class ExtractModel {
     }
   }
 
-  /** The rows of a table that belong to a member and pass the guards (before the dataset's own filter). */
-  guardedPatients(population: ReadonlyMap<string, Member>, blocked: ReadonlySet<string>): PatientRow[] {
+  /**
+   * The rows of a table that belong to a member, are held at a practice in scope and pass the
+   * guards (before the dataset's own filter).
+   */
+  guardedPatients(population: Population, blocked: ReadonlySet<string>): PatientRow[] {
     return [...population.values()].map((m) => m.patient).filter((p) => this.passes('patient', p, blocked));
   }
 
-  guardedObservations(population: ReadonlyMap<string, Member>, blocked: ReadonlySet<string>): ObservationRow[] {
-    return this.snapshot.observations.filter((o) => population.has(o.patient_id) && this.passes('observation', o, blocked));
+  guardedObservations(population: Population, blocked: ReadonlySet<string>): ObservationRow[] {
+    return this.snapshot.observations.filter((o) => population.holds(o) && this.passes('observation', o, blocked));
   }
 
-  guardedMedicationIssues(population: ReadonlyMap<string, Member>, blocked: ReadonlySet<string>): MedicationIssueRow[] {
-    return this.snapshot.medicationIssues.filter((m) => population.has(m.patient_id) && this.passes('medication_issue', m, blocked));
+  guardedMedicationIssues(population: Population, blocked: ReadonlySet<string>): MedicationIssueRow[] {
+    return this.snapshot.medicationIssues.filter((m) => population.holds(m) && this.passes('medication_issue', m, blocked));
   }
 
-  guardedReferrals(population: ReadonlyMap<string, Member>, blocked: ReadonlySet<string>): ReferralRow[] {
-    return this.snapshot.referrals.filter((r) => population.has(r.patient_id) && this.passes('referral', r, blocked));
+  guardedReferrals(population: Population, blocked: ReadonlySet<string>): ReferralRow[] {
+    return this.snapshot.referrals.filter((r) => population.holds(r) && this.passes('referral', r, blocked));
   }
 
-  /** exists(observations where ...): a guarded observation of the patient matches. */
-  existsObservation(patientId: string, blocked: ReadonlySet<string>, where: (o: ObservationRow) => boolean): boolean {
-    return (this.observationsOf.get(patientId) ?? []).some((o) => this.passes('observation', o, blocked) && where(o));
+  /** exists(observations where ...): a guarded observation of the patient, held in scope, matches. */
+  existsObservation(population: Population, patientId: string, blocked: ReadonlySet<string>, where: (o: ObservationRow) => boolean): boolean {
+    return (this.observationsOf.get(patientId) ?? []).some((o) => population.holds(o) && this.passes('observation', o, blocked) && where(o));
   }
 
-  /** exists(referrals where ...): a guarded referral of the patient matches. */
-  existsReferral(patientId: string, blocked: ReadonlySet<string>, where: (r: ReferralRow) => boolean): boolean {
-    return (this.referralsOf.get(patientId) ?? []).some((r) => this.passes('referral', r, blocked) && where(r));
+  /** exists(referrals where ...): a guarded referral of the patient, held in scope, matches. */
+  existsReferral(population: Population, patientId: string, blocked: ReadonlySet<string>, where: (r: ReferralRow) => boolean): boolean {
+    return (this.referralsOf.get(patientId) ?? []).some((r) => population.holds(r) && this.passes('referral', r, blocked) && where(r));
   }
 
-  /** A to-one relation read in a field: the related patient only if it passes its own guards. */
-  relatedPatient(patientId: string, blocked: ReadonlySet<string>): PatientRow | undefined {
+  /** A to-one relation read in a field: the related patient only if a member passing its own guards. */
+  relatedPatient(population: Population, patientId: string, blocked: ReadonlySet<string>): PatientRow | undefined {
     const p = this.patients.get(patientId);
-    return p && this.passes('patient', p, blocked) ? p : undefined;
+    return p && population.has(patientId) && this.passes('patient', p, blocked) ? p : undefined;
   }
 
-  /** A to-one relation read in a field: the related consultation only if it passes its own guards. */
-  relatedConsultation(consultationId: string | null, blocked: ReadonlySet<string>): ConsultationRow | undefined {
+  /** A to-one relation read in a field: the related consultation only if held in scope and passing its own guards. */
+  relatedConsultation(population: Population, consultationId: string | null, blocked: ReadonlySet<string>): ConsultationRow | undefined {
     const c = consultationId === null ? undefined : this.consultations.get(consultationId);
-    return c && this.passes('consultation', c, blocked) ? c : undefined;
+    return c && population.holds(c) && this.passes('consultation', c, blocked) ? c : undefined;
+  }
+}
+
+/**
+ * The members of a population by patient_id, and the practices in scope: a row may be read only
+ * when its patient is a member and (for a table with a practice) it is held at one of them.
+ */
+export class Population extends Map<string, Member> {
+  constructor(readonly practices: readonly string[]) {
+    super();
+  }
+
+  holds(row: { patient_id: string; practice_ods?: string }): boolean {
+    return this.has(row.patient_id) && (row.practice_ods === undefined || this.practices.includes(row.practice_ods));
   }
 }
 
