@@ -57,7 +57,9 @@ const VERIFIED = new WeakMap<GuardExpectations, WeakSet<object>>();
  * - the query's output comes from a dataset select joined to the population (or limited to the
  *   practices in scope), or from a deletion branch that outputs record ids only;
  * - selects that skip row guards output keys only (delta candidates), and no guarded table is
- *   named anywhere but in a FROM or JOIN.
+ *   named anywhere but in a FROM or JOIN;
+ * - no select at any depth reads a table classified control or document, except the population's
+ *   own opt-out test (marked opt-out-flag).
  */
 export function verifyGuards(root: OperationNode, expectations: GuardExpectations, what: string): void {
   const fail = (problem: string): never => {
@@ -70,6 +72,7 @@ export function verifyGuards(root: OperationNode, expectations: GuardExpectation
   const done = verified;
   checkRoot(root as Node, fail);
   checkCtes(root as Node, expectations, fail);
+  checkNoProtectedTables(root as Node, expectations.catalogue, fail);
 
   const visit = (value: unknown): void => {
     if (Array.isArray(value)) {
@@ -101,6 +104,32 @@ export function verifyGuards(root: OperationNode, expectations: GuardExpectation
     for (const key of Object.keys(node)) {
       if (key === 'kind') continue;
       visit(node[key]);
+    }
+  };
+  visit(root);
+}
+
+/**
+ * Control and document tables are out whole (catalogue `class`): the only reference to one that a
+ * query may hold is inside the population's opt-out test, whose result is a flag, never a row.
+ */
+function checkNoProtectedTables(root: Node, catalogue: Catalogue, fail: (problem: string) => never): void {
+  const seen = new WeakSet<object>();
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const v of value) visit(v);
+      return;
+    }
+    if (!value || typeof value !== 'object' || seen.has(value)) return;
+    seen.add(value);
+    const node = value as Node;
+    if (guardOf(node)?.kind === 'opt-out-flag') return;
+    if (node.kind === 'TableNode') {
+      const table = catalogueTable(catalogue, node);
+      if (table?.classification) fail(`table ${table.schema}.${table.name} is a ${table.classification} table, which no query may read`);
+    }
+    for (const key of Object.keys(node)) {
+      if (key !== 'kind') visit(node[key]);
     }
   };
   visit(root);
