@@ -16,6 +16,14 @@ export type Classification = (typeof CLASSIFICATIONS)[number];
 
 export type CodeSystem = 'snomed' | 'dmd';
 
+/**
+ * A class for a whole table, beside its columns' classes: a `control` table holds the policy's own
+ * records (opt-outs), a `document` table documents. Their rows are out whole: a definition can
+ * neither select, join, count nor test them, whatever the class of the columns it names.
+ */
+export const TABLE_CLASSIFICATIONS = ['control', 'document'] as const;
+export type TableClassification = (typeof TABLE_CLASSIFICATIONS)[number];
+
 export interface CatalogueColumn {
   name: string;
   type: ColumnType;
@@ -48,6 +56,8 @@ export interface CatalogueTable {
   name: string;
   schema: string;
   description: string;
+  /** Set when the table as a whole is protected (see TableClassification). */
+  classification?: TableClassification;
   selectable: boolean;
   primaryKey: string[];
   changeTracking?: string;

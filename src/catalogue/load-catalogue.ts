@@ -16,6 +16,7 @@ import {
   type CatalogueTable,
   type Classification,
   type ColumnType,
+  type TableClassification,
 } from './catalogue.js';
 
 export const catalogueCodes = defineCodes({
@@ -86,6 +87,7 @@ interface RawRelation {
 interface RawTable {
   schema: string;
   description: string;
+  class?: TableClassification;
   selectable?: boolean;
   primary_key: string[];
   change_tracking?: string;
@@ -207,6 +209,7 @@ function buildCatalogue(path: string, raw: RawCatalogue, source: YamlSource): Ca
       relations,
       span: spanAtPath(source, ['tables', name], 'key'),
     };
+    if (t.class !== undefined) table.classification = t.class;
     if (t.change_tracking !== undefined) table.changeTracking = t.change_tracking;
     if (t.tombstone !== undefined) table.tombstone = t.tombstone;
     if (t.patient_column !== undefined) table.patientColumn = t.patient_column;

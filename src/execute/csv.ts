@@ -140,7 +140,7 @@ export class CsvFormatter {
  * quote (a doubled quote toggles twice), whichever chunk each half lands in. Byte search is safe
  * in UTF-8: every byte of a multi-byte character is ≥ 0x80, and the quote is ASCII.
  */
-class RecordScanner {
+export class RecordScanner {
   inQuotes = false;
   #chunk: Buffer = Buffer.alloc(0);
   // The next quote and LF at or after the last position asked about; -1 when there is none.

@@ -8,6 +8,7 @@ import type { CompiledQuery } from '../sql/compile-extract.js';
 import type { OutputColumn } from '../sql/dataset-query.js';
 import { setConfigStatement, withSettingParameters } from './copy-sql.js';
 import { copyOptionsSql, CsvFormatter, crlfTransform, RecordRouter, type CsvDialect } from './csv.js';
+import { deltaRecordFilter, type DeltaRecords } from './delta-records.js';
 
 /** One CSV file of the extract, as the manifest lists it. */
 export interface WrittenFile {
@@ -35,6 +36,11 @@ export interface DatasetJob {
   practices?: readonly string[];
   /** Called with rows written so far (approximately, as bytes arrive), for progress. */
   onRows?: (rows: number) => void;
+  /**
+   * A delta definition's output (record_id and change_type last): deletions of rows the recipient
+   * does not hold are left out, and what is written is recorded here for the state.
+   */
+  delta?: DeltaRecords;
 }
 
 /** Rows fetched per round trip on PGlite. */
@@ -45,16 +51,24 @@ const CURSOR_BATCH = 5000;
  * (the values bound as transaction settings, see copy-sql.ts), on PGlite through a cursor and a
  * formatter that writes exactly the bytes COPY would. Line endings are converted after, so both
  * paths share everything downstream; per-practice layout routes each record to its practice's
- * file by the query's first column. Every file is hashed as it is written.
+ * file by the query's first column. Every file is hashed as it is written. A delta's records pass
+ * the delta filter first (delta-records.ts).
  */
 export async function writeDataset(job: DatasetJob): Promise<WrittenFile[]> {
   const source = job.engine === 'postgres' ? await copySource(job) : cursorSource(job);
-  const counted = source.stream.pipe(newlineCounter(job.onRows));
-  source.stream.on('error', (error) => counted.destroy(error));
+  let stream: Readable = source.stream;
+  if (job.delta) {
+    const filtered = source.stream.pipe(deltaRecordFilter(job.dialect, job.delta));
+    source.stream.on('error', (error) => filtered.destroy(error));
+    stream = filtered;
+  }
+  const counted = stream.pipe(newlineCounter(job.onRows));
+  stream.on('error', (error) => counted.destroy(error));
   if (!job.practices) {
     const path = `${job.dataset}.csv`;
     const file = await writeFile(counted, join(job.directory, path), job.dialect);
-    return [{ path, dataset: job.dataset, rows: source.rows(), ...file }];
+    // The rows written: in a delta, without the deletions the filter left out.
+    return [{ path, dataset: job.dataset, rows: job.delta ? job.delta.written : source.rows(), ...file }];
   }
   return routeByPractice(job, counted);
 }

@@ -2,13 +2,15 @@ import { randomBytes } from 'node:crypto';
 import type { Database, Session } from '../db/database.js';
 import { ExdefError } from '../failure.js';
 import type { PopulationRow, PopulationState } from '../sql/population-change.js';
+import { RECORD_ID_BYTES, RecordIdSet } from './record-id-set.js';
 
 /**
  * What the executor remembers between runs of a definition, in a schema of its own in the
  * reporting database (created when missing): when it last ran successfully, with which
  * fingerprint, up to where its delta window reached, the key that makes record ids opaque, and
- * (for delta definitions) the population it extracted. State advances only after a run's output
- * is complete and in place.
+ * (for delta definitions) the population it extracted and the record ids the recipient holds,
+ * per dataset. State advances only after a run's output is complete and in place, all of it in
+ * one transaction.
  */
 export const STATE_SCHEMA = 'exdef_state';
 
@@ -48,16 +50,29 @@ const DDL = [
      opted_out boolean NOT NULL,
      PRIMARY KEY (definition_id, patient_id)
    )`,
+  // The record ids the recipient holds (record-id-set.ts): sorted 16-byte ids, in chunks of
+  // HELD_CHUNK_IDS so no single value grows without bound. Every dataset of a delta definition has
+  // at least chunk 0 (empty when it holds nothing), so "no rows" means "not known".
+  `CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.held_record_ids (
+     definition_id text NOT NULL REFERENCES ${STATE_SCHEMA}.extract_state (definition_id) ON DELETE CASCADE,
+     dataset text NOT NULL,
+     chunk integer NOT NULL,
+     ids bytea NOT NULL,
+     PRIMARY KEY (definition_id, dataset, chunk)
+   )`,
 ];
+
+/** Ids per stored chunk: 1 MiB. */
+const HELD_CHUNK_IDS = 65_536;
 
 /** Creates the state schema when missing; a database where exdef may not create it is a clear error. */
 export async function ensureStateSchema(db: Database): Promise<void> {
   try {
     const [present] = await db.query<{ n: string }>(
-      "SELECT count(*)::text AS n FROM information_schema.tables WHERE table_schema = $1 AND table_name IN ('extract_state', 'population_member')",
+      "SELECT count(*)::text AS n FROM information_schema.tables WHERE table_schema = $1 AND table_name IN ('extract_state', 'population_member', 'held_record_ids')",
       [STATE_SCHEMA],
     );
-    if (present?.n === '2') return;
+    if (present?.n === '3') return;
     for (const statement of DDL) await db.exec(statement);
   } catch (error) {
     throw new ExdefError(`cannot create the executor's state schema ${STATE_SCHEMA} in ${db.target}: ${(error as Error).message}`, {
@@ -102,6 +117,25 @@ export async function readPopulationState(db: Database, definitionId: string): P
   };
 }
 
+/**
+ * The record ids the recipient holds after the last successful run, by dataset. A dataset without
+ * any stored chunk is missing from the map: its holdings are not known (a state made before exdef
+ * kept them), and the caller starts again with a full extract rather than guess.
+ */
+export async function readHeldRecords(db: Database, definitionId: string): Promise<Map<string, RecordIdSet>> {
+  const rows = await db.query<{ dataset: string; ids: Uint8Array }>(
+    `SELECT dataset, ids FROM ${STATE_SCHEMA}.held_record_ids WHERE definition_id = $1 ORDER BY dataset, chunk`,
+    [definitionId],
+  );
+  const chunks = new Map<string, Buffer[]>();
+  for (const row of rows) {
+    const list = chunks.get(row.dataset) ?? [];
+    list.push(Buffer.from(row.ids.buffer, row.ids.byteOffset, row.ids.byteLength));
+    chunks.set(row.dataset, list);
+  }
+  return new Map([...chunks].map(([dataset, list]) => [dataset, RecordIdSet.fromSorted(list.length === 1 ? list[0]! : Buffer.concat(list))]));
+}
+
 /** A fresh record key: 32 random bytes as hex. */
 export function newRecordKey(): string {
   return randomBytes(32).toString('hex');
@@ -109,9 +143,14 @@ export function newRecordKey(): string {
 
 /**
  * Records a successful run, in one transaction: the state row, and for a delta definition the
- * population it extracted (replacing the previous one).
+ * population it extracted and the record ids the recipient now holds (replacing the previous ones).
  */
-export async function writeState(db: Database, state: ExtractState, population: readonly PopulationRow[] | undefined): Promise<void> {
+export async function writeState(
+  db: Database,
+  state: ExtractState,
+  population: readonly PopulationRow[] | undefined,
+  held?: ReadonlyMap<string, RecordIdSet>,
+): Promise<void> {
   await db.withSession(async (session: Session) => {
     await session.exec('BEGIN');
     try {
@@ -128,6 +167,18 @@ export async function writeState(db: Database, state: ExtractState, population: 
           { schema: STATE_SCHEMA, table: 'population_member', columns: ['definition_id', 'patient_id', 'practice', 'opted_out'] },
           batches(state.definitionId, population),
         );
+      }
+      await session.query(`DELETE FROM ${STATE_SCHEMA}.held_record_ids WHERE definition_id = $1`, [state.definitionId]);
+      for (const [dataset, set] of held ?? []) {
+        const step = HELD_CHUNK_IDS * RECORD_ID_BYTES;
+        for (let chunk = 0, at = 0; chunk === 0 || at < set.ids.length; chunk++, at += step) {
+          await session.query(`INSERT INTO ${STATE_SCHEMA}.held_record_ids (definition_id, dataset, chunk, ids) VALUES ($1, $2, $3::integer, decode($4, 'hex'))`, [
+            state.definitionId,
+            dataset,
+            String(chunk),
+            set.ids.subarray(at, at + step).toString('hex'),
+          ]);
+        }
       }
       await session.exec('COMMIT');
     } catch (error) {

@@ -14,8 +14,10 @@ import type { CompiledPlan } from '../sql/compile-extract.js';
 import { enteredPatients, type PopulationRow } from '../sql/population-change.js';
 import { csvDialectProblem, type CsvDialect } from './csv.js';
 import { writeDataset, type WrittenFile } from './dataset-writer.js';
+import { deltaRecords, type DeltaRecords } from './delta-records.js';
 import { certificateProblem, checkOpenssl, encryptSmime } from './encrypt.js';
-import { ensureStateSchema, newRecordKey, readPopulationState, readState, writeState, type ExtractState } from './extract-state.js';
+import { ensureStateSchema, newRecordKey, readHeldRecords, readPopulationState, readState, writeState, type ExtractState } from './extract-state.js';
+import { RecordIdSet } from './record-id-set.js';
 import { writeLogFile } from './log-file.js';
 import { runFailure } from './run-failure.js';
 import { loadPseudonymKeys } from './pseudonym-keys.js';
@@ -206,8 +208,13 @@ export async function runExtract(o: RunOptions): Promise<RunResult> {
     await checkTables(o.db, o.catalogue);
     await ensureStateSchema(o.db);
     const state = await readState(o.db, definition.id);
-    const decision = decideMode(o, definition, plan, state);
+    let decision = decideMode(o, definition, plan, state);
     if (state && !o.force && !o.practices) checkSchedule(definition.schedule.frequency, state, o.extractDate);
+    // What the recipient holds, by dataset: a delta sends a delete marker only for one of these.
+    const held = decision.mode === 'delta' ? await readHeldRecords(o.db, definition.id) : new Map<string, RecordIdSet>();
+    if (decision.mode === 'delta' && plan.datasets.some((d) => !held.has(d.name))) {
+      decision = { mode: 'full', reason: 'the state does not record which rows the recipient holds (it was saved by an earlier exdef): a full extract starts again' };
+    }
     if (definition.output.delivery.kind === 'sftp') {
       warn(`the definition delivers by SFTP to ${definition.output.delivery.host}: exdef run writes the extract to ${out}; the transfer is your delivery job's (with the host key the definition names)`);
     }
@@ -230,6 +237,11 @@ export async function runExtract(o: RunOptions): Promise<RunResult> {
     const windowEnd = decision.mode === 'delta' && state && mark.windowEnd < state.windowEnd ? state.windowEnd : mark.windowEnd;
     const window = decision.mode === 'delta' && state ? { start: state.windowEnd, end: windowEnd } : null;
 
+    // A delta definition's datasets pass the delta filter: in a full run every row is an upsert
+    // and the recipient's holdings become exactly what was sent.
+    const records = new Map<string, DeltaRecords>(
+      definition.mode === 'delta' ? plan.datasets.map((d) => [d.name, deltaRecords(decision.mode === 'delta' ? held.get(d.name)! : RecordIdSet.empty())]) : [],
+    );
     const datasetCount = plan.datasets.length;
     const sessions = o.db.engine === 'postgres' ? Math.max(1, Math.min(o.concurrency, datasetCount)) : 1;
     const settings = { statementTimeoutSeconds: o.statementTimeoutSeconds };
@@ -270,7 +282,7 @@ export async function runExtract(o: RunOptions): Promise<RunResult> {
           });
         }
 
-        const files = await extractDatasets(o.db.engine, [leader!, ...joined], plan, values, dialect, work!, practices, events);
+        const files = await extractDatasets(o.db.engine, [leader!, ...joined], plan, values, dialect, work!, practices, events, records);
         for (const session of [leader!, ...joined]) await endSnapshot(session);
         return { snapshot, population, files, disclosure };
       } catch (error) {
@@ -352,6 +364,9 @@ export async function runExtract(o: RunOptions): Promise<RunResult> {
             runs: (state?.runs ?? 0) + 1,
           },
           definition.mode === 'delta' ? extracted.population : undefined,
+          new Map(
+            [...records].map(([dataset, r]) => [dataset, decision.mode === 'delta' ? r.held.apply(r.sent, r.withdrawn) : RecordIdSet.of(r.sent)]),
+          ),
         );
       } catch (error) {
         result.stateError = `the extract is complete, but its state could not be saved (${(error as Error).message}): the next run repeats this one`;
@@ -546,6 +561,7 @@ async function extractDatasets(
   work: string,
   practices: string[],
   events: RunEvents,
+  records: ReadonlyMap<string, DeltaRecords>,
 ): Promise<WrittenFile[]> {
   const queue = [...plan.datasets];
   const results = new Map<string, WrittenFile[]>();
@@ -568,6 +584,7 @@ async function extractDatasets(
         directory: work,
         ...(plan.definition.layout === 'per_practice' ? { practices } : {}),
         onRows: (rows) => events.datasetRows(dataset.name, rows),
+        ...(records.has(dataset.name) ? { delta: records.get(dataset.name)! } : {}),
       });
       results.set(dataset.name, files);
       events.datasetFinished(dataset.name, files, (Date.now() - t0) / 1000);

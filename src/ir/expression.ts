@@ -76,6 +76,8 @@ export interface RelationStep {
   from: string;
   to: string;
   cardinality: 'one' | 'many';
+  /** Where the relation path is written (exists(...)), so a finding can point at it. */
+  span?: Span;
 }
 
 /** An ECL code set, resolved: concept ids checked for form; terms kept for people, not meaning. */

@@ -41,6 +41,12 @@ export const resolveCodes = defineCodes({
     stage: 'resolve',
     message: (p: { name: string; table: string }) => `JOIN follows a relation to one row; \`${p.name}\` leads to many \`${p.table}\` rows: test it with exists(${p.name} where ...) instead`,
   },
+  'join-to-protected-table': {
+    severity: 'error',
+    stage: 'resolve',
+    message: (p: { name: string; table: string; classification: string }) =>
+      `JOIN \`${p.name}\` leads to \`${p.table}\`, a ${p.classification} table, whose rows a definition can never read (rule no-${p.classification === 'control' ? 'control-tables' : 'documents'})`,
+  },
   'unknown-table': {
     severity: 'error',
     stage: 'resolve',
@@ -432,6 +438,12 @@ export function resolveJoin(ctx: ResolveContext, root: CatalogueTable, segments:
     }
     const next = findTable(ctx.catalogue, relation.to);
     if (!next) return undefined;
+    // A join reads no column by itself, but it is a route to the table all the same: refused here,
+    // as the policy's table rules refuse every other route (the IR keeps no joins for them to see).
+    if (next.classification) {
+      ctx.diagnostics.push(resolveCodes.make('join-to-protected-table', { name, table: next.name, classification: next.classification }, span));
+      return undefined;
+    }
     table = next;
   }
   return table;
@@ -465,7 +477,7 @@ function resolveExists(ctx: ResolveContext, root: CatalogueTable, node: Extract<
       );
       return undefined;
     }
-    steps.push({ relation: relation.name, from: table.name, to: relation.to, cardinality: relation.cardinality });
+    steps.push({ relation: relation.name, from: table.name, to: relation.to, cardinality: relation.cardinality, span: node.pathSpan });
     const next = findTable(ctx.catalogue, relation.to);
     if (!next) return undefined;
     table = next;

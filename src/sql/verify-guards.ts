@@ -67,7 +67,9 @@ const VERIFIED = new WeakMap<GuardExpectations, WeakSet<object>>();
  *   practices in scope), or from a deletion branch that outputs record ids only;
  * - no select but the root has a WITH (a CTE name means one thing in the whole query);
  * - selects that skip row guards output keys only (delta candidates), and no guarded table is
- *   named anywhere but in a FROM or JOIN.
+ *   named anywhere but in a FROM or JOIN;
+ * - no select at any depth reads a table classified control or document, except the population's
+ *   own opt-out test (marked opt-out-flag).
  */
 export function verifyGuards(root: OperationNode, expectations: GuardExpectations, what: string): void {
   const fail = (problem: string): never => {
@@ -80,6 +82,7 @@ export function verifyGuards(root: OperationNode, expectations: GuardExpectation
   const done = verified;
   checkRoot(root as Node, fail);
   const codeSets = checkCtes(root as Node, expectations, fail);
+  checkNoProtectedTables(root as Node, expectations.catalogue, fail);
   const check: Check = { expectations, codeSets, fail };
 
   const visit = (value: unknown, set: PatientSet): void => {
@@ -125,6 +128,32 @@ interface Check {
   /** The sensitive-code CTEs of the query, by name: the sets each holds. */
   codeSets: Map<string, string[]>;
   fail: (problem: string) => never;
+}
+
+/**
+ * Control and document tables are out whole (catalogue `class`): the only reference to one that a
+ * query may hold is inside the population's opt-out test, whose result is a flag, never a row.
+ */
+function checkNoProtectedTables(root: Node, catalogue: Catalogue, fail: (problem: string) => never): void {
+  const seen = new WeakSet<object>();
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const v of value) visit(v);
+      return;
+    }
+    if (!value || typeof value !== 'object' || seen.has(value)) return;
+    seen.add(value);
+    const node = value as Node;
+    if (guardOf(node)?.kind === 'opt-out-flag') return;
+    if (node.kind === 'TableNode') {
+      const table = catalogueTable(catalogue, node);
+      if (table?.classification) fail(`table ${table.schema}.${table.name} is a ${table.classification} table, which no query may read`);
+    }
+    for (const key of Object.keys(node)) {
+      if (key !== 'kind') visit(node[key]);
+    }
+  };
+  visit(root);
 }
 
 /** The output: a dataset select, the delta's UNION ALL of dataset and deletion selects, or the population. */

@@ -13,6 +13,7 @@ import { justificationNotRepeated } from './justification-not-repeated.js';
 import { knownConcepts } from './known-concepts.js';
 import { nationalDataOptOut } from './national-data-opt-out.js';
 import { noControlColumns } from './no-control-columns.js';
+import { noControlTables } from './no-control-tables.js';
 import { noDocuments } from './no-documents.js';
 import { noFreeText } from './no-free-text.js';
 import { noPseudonymBesideRaw } from './no-pseudonym-beside-raw.js';
@@ -42,6 +43,7 @@ export const RULES: readonly RuleModule[] = [
   knownConcepts,
   nationalDataOptOut,
   noControlColumns,
+  noControlTables,
   noDocuments,
   noFreeText,
   noPseudonymBesideRaw,

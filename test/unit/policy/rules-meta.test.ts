@@ -17,7 +17,7 @@ beforeAll(async () => {
 
 describe('rule meta', () => {
   it('covers every policy item of DESIGN.md with the hard rules it names', () => {
-    expect(RULES.filter((r) => r.meta.hard).map((r) => r.meta.id).sort()).toEqual(['confidential-never', 'no-control-columns', 'no-documents', 'no-free-text', 'pds-sensitive-never']);
+    expect(RULES.filter((r) => r.meta.hard).map((r) => r.meta.id).sort()).toEqual(['confidential-never', 'no-control-columns', 'no-control-tables', 'no-documents', 'no-free-text', 'pds-sensitive-never']);
     expect(RULES.length).toBeGreaterThanOrEqual(20);
   });
 
