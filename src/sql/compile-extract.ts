@@ -2,7 +2,7 @@ import type { SelectQueryBuilder } from 'kysely';
 import type { Catalogue } from '../catalogue/catalogue.js';
 import type { ExtractDefinition } from '../ir/extract-definition.js';
 import { definitionDigest, fingerprint } from '../ir/fingerprint.js';
-import { exemptionProblems } from '../policy/exemptions.js';
+import { releasedSensitiveSets } from '../policy/exemptions.js';
 import type { Policy } from '../policy/policy.js';
 import { parameterNames } from './compiler-db.js';
 import { deltaQuery, fullQuery, identification, kAnonymityQuery, outputColumns, quasiIdentifierFields, type OutputColumn } from './dataset-query.js';
@@ -88,9 +88,7 @@ export interface CompiledPlan {
  * are the policy's, minus those a valid exemption names.
  */
 export function compilerContext(definition: ExtractDefinition, options: CompileOptions): { ctx: SqlContext; expectations: GuardExpectations; exemptedSets: string[] } {
-  const exemptedSets = definition.exemptions
-    .filter((e) => e.rule === 'sensitive-codes' && e.codeSet !== undefined && exemptionProblems(e, options.policy, options.today).length === 0)
-    .map((e) => e.codeSet!);
+  const exemptedSets = releasedSensitiveSets(definition, options.policy, options.today).map((r) => r.set);
   const guardedSets = options.policy.sensitiveCodeSets.filter((s) => !exemptedSets.includes(s.name));
   const ctx: SqlContext = {
     catalogue: options.catalogue,
