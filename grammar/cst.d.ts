@@ -112,6 +112,7 @@ export type LegalBasisClauseCstChildren = {
   StringLiteral?: (IToken)[];
   Statement?: IToken[];
   Notice?: IToken[];
+  Approval?: IToken[];
 };
 
 export interface PopulationStatementCstNode extends CstNode {
@@ -334,10 +335,13 @@ export type ExemptionClauseCstChildren = {
   name?: NameCstNode[];
   Fields?: IToken[];
   pathList?: PathListCstNode[];
+  In?: IToken[];
+  nameList?: NameListCstNode[];
   Legal?: IToken[];
   Basis?: IToken[];
-  StringLiteral?: (IToken)[];
+  legalBasisClause?: LegalBasisClauseCstNode[];
   Justification?: IToken[];
+  StringLiteral?: IToken[];
   Expires?: IToken[];
   DateLiteral?: IToken[];
 };

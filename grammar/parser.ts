@@ -101,6 +101,8 @@ export class ExdefParser extends CstParser {
       { ALT: () => { this.CONSUME(t.Article); this.CONSUME(t.Integer); this.CONSUME(t.StringLiteral); } },
       { ALT: () => { this.CONSUME(t.Statement); this.CONSUME2(t.StringLiteral); } },
       { ALT: () => { this.CONSUME(t.Notice); this.CONSUME3(t.StringLiteral); } },
+      // An exemption's approval (s251 support); the definition's legal basis has none (a schema error there).
+      { ALT: () => { this.CONSUME(t.Approval); this.CONSUME4(t.StringLiteral); } },
     ]);
   });
 
@@ -252,7 +254,11 @@ export class ExdefParser extends CstParser {
     this.SUBRULE(this.name);
   });
 
-  /** EXEMPTION FROM rule-id FOR SET name LEGAL BASIS '...' JUSTIFICATION '...' EXPIRES 2027-01-01; */
+  /**
+   * EXEMPTION FROM rule-id FOR SET name IN dataset, ... FOR FIELDS dataset.field, ...
+   *   LEGAL BASIS ARTICLE 6 '...' ARTICLE 9 '...' NOTICE '...' | APPROVAL '...'
+   *   JUSTIFICATION '...' EXPIRES 2027-01-01;
+   */
   public exemptionStatement = this.RULE('exemptionStatement', () => {
     this.CONSUME(t.Exemption);
     this.CONSUME(t.From);
@@ -265,7 +271,8 @@ export class ExdefParser extends CstParser {
     this.OR([
       { ALT: () => { this.CONSUME(t.For); this.CONSUME(t.Set); this.SUBRULE(this.name); } },
       { ALT: () => { this.CONSUME2(t.For); this.CONSUME(t.Fields); this.SUBRULE(this.pathList); } },
-      { ALT: () => { this.CONSUME(t.Legal); this.CONSUME(t.Basis); this.CONSUME(t.StringLiteral); } },
+      { ALT: () => { this.CONSUME(t.In); this.SUBRULE(this.nameList); } },
+      { ALT: () => { this.CONSUME(t.Legal); this.CONSUME(t.Basis); this.AT_LEAST_ONE(() => this.SUBRULE(this.legalBasisClause)); } },
       { ALT: () => { this.CONSUME(t.Justification); this.CONSUME2(t.StringLiteral); } },
       { ALT: () => { this.CONSUME(t.Expires); this.CONSUME(t.DateLiteral); } },
     ]);

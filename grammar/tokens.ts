@@ -64,6 +64,7 @@ export const Basis = keyword('Basis', 'basis', true);
 export const Article = keyword('Article', 'article', true);
 export const Statement = keyword('Statement', 'statement', true);
 export const Notice = keyword('Notice', 'notice', true);
+export const Approval = keyword('Approval', 'approval', true);
 export const Dpia = keyword('Dpia', 'dpia', true);
 export const Singling = keyword('Singling', 'singling', true);
 export const Out = keyword('Out', 'out', true);
@@ -149,7 +150,7 @@ export const Semicolon = createToken({ name: 'Semicolon', pattern: /;/ });
 
 const reserved = [And, Or, Not, In, Is, Null, Between, Exists, Where, True, False, Interval, EclMinus, Select, From, Join, As, Justify];
 const soft = [
-  Exdef, Extract, Version, Title, Owner, Contact, Governance, Use, Case, Care, Intended, Legal, Basis, Article, Statement, Notice, Dpia,
+  Exdef, Extract, Version, Title, Owner, Contact, Governance, Use, Case, Care, Intended, Legal, Basis, Article, Statement, Notice, Approval, Dpia,
   Singling, Out, Linkability, Reviewed, By, Processing, Population, Registration, Justified, Deceased, Type1, National, Opt, Back, On, Off,
   Practices, Mode, Schedule, Window, Output, Csv, Delimiter, Quote, Header, Line, Ending, Layout, Encrypt, To, Deliver, None, Sftp, Host,
   Port, User, Directory, Key, Dataset, Exemption, For, Set, Fields, Justification, Expires, Description, DateKeyword,

@@ -84,6 +84,8 @@ export const CHANGE_KINDS = [
   'exemption-removed',
   'exemption-fields-added',
   'exemption-fields-removed',
+  'exemption-datasets-added',
+  'exemption-datasets-removed',
   'exemption-expiry-changed',
   'exemption-text-changed',
   // whole files (exdef diff --base)

@@ -77,6 +77,40 @@ export function diffExemptions(before: ExtractDefinition, after: ExtractDefiniti
         apply: setFields,
       });
     }
+    // The datasets are the exemption's scope: a new one releases what the exemption admits there too.
+    const db = eb.datasets ?? [];
+    const da = ea.datasets ?? [];
+    const addedDatasets = da.filter((x) => !db.includes(x));
+    const removedDatasets = db.filter((x) => !da.includes(x));
+    const setDatasets = (d: ExtractDefinition) => setOptional(inClone(d, key), 'datasets', ea.datasets && [...ea.datasets]);
+    if (addedDatasets.length > 0) {
+      changes.push({
+        kind: 'exemption-datasets-added',
+        path: `${path}.datasets`,
+        ...values(db.join(', ') || '(none)', da.join(', ') || '(none)'),
+        explanation: `the exemption now also applies in ${addedDatasets.join(', ')}`,
+        review: true,
+        apply: setDatasets,
+      });
+    } else if (removedDatasets.length > 0) {
+      changes.push({
+        kind: 'exemption-datasets-removed',
+        path: `${path}.datasets`,
+        ...values(db.join(', ') || '(none)', da.join(', ') || '(none)'),
+        explanation: `the exemption no longer applies in ${removedDatasets.join(', ')}`,
+        review: false,
+        apply: setDatasets,
+      });
+    } else if (db.join('\n') !== da.join('\n')) {
+      changes.push({
+        kind: 'exemption-text-changed',
+        path: `${path}.datasets`,
+        ...values(db.join(', '), da.join(', ')),
+        explanation: 'the same datasets, listed in another order',
+        review: false,
+        apply: setDatasets,
+      });
+    }
     if (eb.expires !== ea.expires) {
       const longer = ea.expires === undefined || (eb.expires !== undefined && ea.expires > eb.expires);
       changes.push({
@@ -88,10 +122,18 @@ export function diffExemptions(before: ExtractDefinition, after: ExtractDefiniti
         apply: (d) => setOptional(inClone(d, key), 'expires', ea.expires),
       });
     }
-    for (const [prop, yaml] of [
-      ['legalBasis', 'legal_basis'],
-      ['justification', 'justification'],
-    ] as const) {
+    if (JSON.stringify(eb.legalBasis ?? null) !== JSON.stringify(ea.legalBasis ?? null)) {
+      // Another condition or another notice is what a reviewer signs off: a change of basis is reviewed.
+      changes.push({
+        kind: 'exemption-text-changed',
+        path: `${path}.legal_basis`,
+        ...values(describeBasis(eb.legalBasis), describeBasis(ea.legalBasis)),
+        explanation: `the exemption's legal basis is ${eb.legalBasis === undefined ? 'added' : ea.legalBasis === undefined ? 'removed' : 'changed'}: the reviewer must check it`,
+        review: true,
+        apply: (d) => setOptional(inClone(d, key), 'legalBasis', ea.legalBasis && { ...ea.legalBasis }),
+      });
+    }
+    for (const [prop, yaml] of [['justification', 'justification']] as const) {
       if (eb[prop] === ea[prop]) continue;
       changes.push({
         kind: 'exemption-text-changed',
@@ -120,9 +162,15 @@ export function diffExemptions(before: ExtractDefinition, after: ExtractDefiniti
 function describe(e: Exemption): string {
   const parts = [`rule ${e.rule}`];
   if (e.codeSet) parts.push(`code set ${e.codeSet}`);
+  if (e.datasets) parts.push(`datasets ${e.datasets.join(', ')}`);
   if (e.fields) parts.push(`fields ${e.fields.join(', ')}`);
   if (e.expires) parts.push(`until ${e.expires}`);
   return parts.join(', ');
+}
+
+function describeBasis(basis: Exemption['legalBasis']): string | undefined {
+  if (!basis) return undefined;
+  return [basis.article6, basis.article9, basis.notice && `notice ${basis.notice}`, basis.approval && `approval ${basis.approval}`].filter(Boolean).join('; ');
 }
 
 function listOrAll(fields: string[]): string {

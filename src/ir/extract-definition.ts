@@ -91,12 +91,25 @@ export interface Exemption {
   codeSet?: string;
   /** The datasets the exemption applies in (its scope): nowhere else. */
   datasets?: string[];
-  /** Narrower scope: the fields (dataset.field, or field) it applies to. */
+  /** Narrower scope: the fields (dataset.field) it applies to, within those datasets. */
   fields?: string[];
-  legalBasis?: string;
+  legalBasis?: ExemptionLegalBasis;
   justification?: string;
   expires?: string;
   span?: Span;
+}
+
+/**
+ * What allows an exemption: a UK GDPR Article 6 and Article 9 condition (from the closed lists of
+ * src/policy/legal-basis.ts) and the reference of the instrument that sets the rule aside — a
+ * statutory notice (a data provision notice, a COPI notice, a direction) or an approval (s251
+ * support from the CAG, or similar).
+ */
+export interface ExemptionLegalBasis {
+  article6?: string;
+  article9?: string;
+  notice?: string;
+  approval?: string;
 }
 
 export interface DefinitionSource {

@@ -42,7 +42,7 @@ export function dataDefinition(definition: ExtractDefinition): unknown {
     population: Object.fromEntries(Object.entries(definition.population).filter(([key]) => !key.endsWith('Justification'))),
     mode: definition.mode,
     datasets: definition.datasets.map((d) => ({ name: d.name, table: d.table, where: d.where, fields: d.fields.map((f) => ({ name: f.name, value: f.value })) })),
-    exemptions: definition.exemptions.map((e) => ({ rule: e.rule, codeSet: e.codeSet, fields: e.fields })),
+    exemptions: definition.exemptions.map((e) => ({ rule: e.rule, codeSet: e.codeSet, datasets: e.datasets, fields: e.fields })),
   });
 }
 

@@ -94,8 +94,11 @@ export function exdefClauseName(path: YamlPath, document: Record<string, unknown
   }
   if (path[0] === 'exemptions' && typeof path[1] === 'number') {
     const exemption = `EXEMPTION ${path[1] + 1}`;
-    const names: Record<string, string> = { rule: 'EXEMPTION FROM', code_set: 'FOR SET', fields: 'FOR FIELDS', legal_basis: 'LEGAL BASIS', justification: 'JUSTIFICATION', expires: 'EXPIRES' };
+    const names: Record<string, string> = { rule: 'EXEMPTION FROM', code_set: 'FOR SET', datasets: 'IN', fields: 'FOR FIELDS', legal_basis: 'LEGAL BASIS', justification: 'JUSTIFICATION', expires: 'EXPIRES' };
+    const basis: Record<string, string> = { article_6: 'ARTICLE 6', article_9: 'ARTICLE 9', notice: 'NOTICE', approval: 'APPROVAL', statement: 'STATEMENT' };
     const key = path[2];
+    if (key === 'legal_basis' && path[3] !== undefined) return `\`LEGAL BASIS ${basis[String(path[3])] ?? String(path[3])}\` of ${exemption}`;
+    if ((key === 'datasets' || key === 'fields') && typeof path[3] === 'number') return `item ${path[3] + 1} of \`${names[key]}\` of ${exemption}`;
     return key === undefined ? exemption : `\`${names[String(key)] ?? String(key)}\` of ${exemption}`;
   }
   const key = path.filter((p) => typeof p === 'string').join('.');

@@ -6,6 +6,7 @@ import type {
   ExtractStatementCstNode,
   GovernanceStatementCstNode,
   KebabNameCstNode,
+  LegalBasisClauseCstNode,
   NameCstNode,
   OutputStatementCstNode,
   PopulationStatementCstNode,
@@ -173,22 +174,7 @@ class DocumentBuilder {
         if (date) this.set(['review', 'last_reviewed'], date.image, k.Reviewed, date);
         if (str && k.By) this.set(['review', 'reviewer'], stringValue(str), k.By, str);
       } else if (k.Processing && k.name) this.set(['processing_location'], nameText(k.name[0]!), k.Processing, nodeSpan(this.ctx, k.name[0]!));
-      else if (k.Legal) {
-        for (const part of k.legalBasisClause ?? []) {
-          const p = part.children;
-          const text = p.StringLiteral?.[0];
-          if (!text) continue;
-          if (p.Article && p.Integer?.[0]) {
-            const article = p.Integer[0].image;
-            if (article !== '6' && article !== '9') {
-              this.ctx.diagnostics.push(exdefCodes.make('unknown-article', { article }, tokenSpan(this.ctx, p.Integer[0])));
-              continue;
-            }
-            this.set(['legal_basis', `article_${article}`], stringValue(text), [...p.Article, p.Integer[0]], text);
-          } else if (p.Statement) this.set(['legal_basis', 'statement'], stringValue(text), p.Statement, text);
-          else if (p.Notice) this.set(['legal_basis', 'data_provision_notice'], stringValue(text), p.Notice, text);
-        }
-      }
+      else if (k.Legal) this.legalBasis(['legal_basis'], k.legalBasisClause ?? [], 'data_provision_notice');
     }
   }
 
@@ -332,10 +318,43 @@ class DocumentBuilder {
       const k = clause.children;
       const str = k.StringLiteral?.[0];
       if (k.Set && k.name) this.set([...base, 'code_set'], nameText(k.name[0]!), [...(k.For ?? []), ...k.Set], nodeSpan(this.ctx, k.name[0]!));
-      else if (k.Fields && k.pathList) this.set([...base, 'fields'], k.pathList[0]!.children.path.map((path) => pathSegments(path).join('.')), [...(k.For ?? []), ...k.Fields], nodeSpan(this.ctx, k.pathList[0]!));
-      else if (k.Legal && str) this.set([...base, 'legal_basis'], stringValue(str), [...k.Legal, ...(k.Basis ?? [])], str);
+      else if (k.Fields && k.pathList) {
+        this.set([...base, 'fields'], k.pathList[0]!.children.path.map((path) => pathSegments(path).join('.')), [...(k.For ?? []), ...k.Fields], nodeSpan(this.ctx, k.pathList[0]!));
+        k.pathList[0]!.children.path.forEach((path, j) => this.locate([...base, 'fields', j], undefined, nodeSpan(this.ctx, path)));
+      }
+      else if (k.In && k.nameList) {
+        this.set([...base, 'datasets'], k.nameList[0]!.children.name.map(nameText), k.In, nodeSpan(this.ctx, k.nameList[0]!));
+        k.nameList[0]!.children.name.forEach((name, j) => this.locate([...base, 'datasets', j], undefined, nodeSpan(this.ctx, name)));
+      } else if (k.Legal) {
+        this.locate([...base, 'legal_basis'], [...k.Legal, ...(k.Basis ?? [])]);
+        this.legalBasis([...base, 'legal_basis'], k.legalBasisClause ?? [], 'notice');
+      }
       else if (k.Justification && str) this.set([...base, 'justification'], stringValue(str), k.Justification, str);
       else if (k.Expires && k.DateLiteral?.[0]) this.set([...base, 'expires'], k.DateLiteral[0].image, k.Expires, k.DateLiteral[0]);
+    }
+  }
+
+  /**
+   * LEGAL BASIS ARTICLE 6 '...' ARTICLE 9 '...' STATEMENT '...' NOTICE '...' APPROVAL '...', under
+   * `path`: the definition's (whose NOTICE is its data_provision_notice) or an exemption's (notice).
+   * A clause that does not belong there (STATEMENT in an exemption, APPROVAL in the governance) is
+   * kept, for the schema to refuse at its place.
+   */
+  private legalBasis(path: YamlPath, clauses: LegalBasisClauseCstNode[], noticeKey: string): void {
+    for (const part of clauses) {
+      const p = part.children;
+      const text = p.StringLiteral?.[0];
+      if (!text) continue;
+      if (p.Article && p.Integer?.[0]) {
+        const article = p.Integer[0].image;
+        if (article !== '6' && article !== '9') {
+          this.ctx.diagnostics.push(exdefCodes.make('unknown-article', { article }, tokenSpan(this.ctx, p.Integer[0])));
+          continue;
+        }
+        this.set([...path, `article_${article}`], stringValue(text), [...p.Article, p.Integer[0]], text);
+      } else if (p.Statement) this.set([...path, 'statement'], stringValue(text), p.Statement, text);
+      else if (p.Notice) this.set([...path, noticeKey], stringValue(text), p.Notice, text);
+      else if (p.Approval) this.set([...path, 'approval'], stringValue(text), p.Approval, text);
     }
   }
 

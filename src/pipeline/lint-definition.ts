@@ -19,6 +19,7 @@ export interface LintContext {
 export const ruleCatalogue = {
   ids: RULES.map((r) => r.meta.id),
   isHard: (id: string) => RULES.some((r) => r.meta.id === id && r.meta.hard),
+  category: (id: string) => RULES.find((r) => r.meta.id === id)?.meta.category,
 };
 
 /**

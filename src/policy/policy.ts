@@ -29,6 +29,22 @@ export const policyCodes = defineCodes({
     stage: 'policy',
     message: (p: { rule: string; suggestion: string }) => `\`${p.rule}\` is not a rule${p.suggestion}`,
   },
+  'policy-exemptable-forbidden': {
+    severity: 'error',
+    stage: 'policy',
+    message: (p: { rule: string; why: string }) => `\`${p.rule}\` cannot be made exemptable: ${p.why}`,
+  },
+  'policy-exemptable-widened': {
+    severity: 'error',
+    stage: 'policy',
+    message: (p: { what: string }) => `an organisation's policy can only narrow what exemptions may touch: ${p.what}`,
+  },
+  'policy-exemptable-code-sets': {
+    severity: 'error',
+    stage: 'policy',
+    message: (p: { rule: string; set?: string }) =>
+      p.set === undefined ? `code_sets applies to sensitive-codes only, not \`${p.rule}\`` : `\`${p.set}\` is not a sensitive code set of the policy`,
+  },
   'policy-redefines-set': {
     severity: 'error',
     stage: 'policy',
@@ -55,6 +71,19 @@ export interface Thresholds {
   overnightEnd: string;
   justificationMinLength: number;
   justificationMaxRepeats: number;
+  /** The furthest an exemption's expiry may lie ahead of today, in months. */
+  exemptionMaxMonths: number;
+}
+
+/**
+ * A rule a definition's exemption may waive, and what the exemption needs for it: the reference of
+ * a statutory notice only (`notice`), or of a notice or an approval such as s251 support (`any`).
+ */
+export interface ExemptableRule {
+  rule: string;
+  reference: 'notice' | 'any';
+  /** For sensitive-codes: the sets that may be exempted (every sensitive set when absent). */
+  codeSets?: string[];
 }
 
 /** The policy lint applies: the default one, extended by an organisation's file when given. */
@@ -63,6 +92,8 @@ export interface Policy {
   files: string[];
   sensitiveCodeSets: SensitiveCodeSet[];
   severity: Record<string, Severity | 'off'>;
+  /** The only rules an exemption may waive (the policy's choice, never the definition's). */
+  exemptable: ExemptableRule[];
   thresholds: Thresholds;
   boilerplate: string[];
 }
@@ -72,6 +103,7 @@ interface RawPolicy {
   name?: string;
   sensitive_code_sets?: Record<string, { title: string; source?: string; ecl: string | number }>;
   severity?: Record<string, Severity | 'off'>;
+  exemptable?: Record<string, { reference: 'notice' | 'any'; code_sets?: string[] }>;
   thresholds?: {
     review_months?: number;
     k_anonymity?: number;
@@ -80,6 +112,7 @@ interface RawPolicy {
     overnight_end?: string;
     justification_min_length?: number;
     justification_max_repeats?: number;
+    exemption_max_months?: number;
   };
   boilerplate_justifications?: string[];
 }
@@ -88,6 +121,37 @@ interface RawPolicy {
 export interface RuleCatalogue {
   ids: readonly string[];
   isHard(id: string): boolean;
+  /** The rule's category (rule.ts RuleCategory). */
+  category(id: string): string | undefined;
+}
+
+/**
+ * Rules no exemption may touch, whatever a policy file says: what a reviewer relies on to judge
+ * the extract at all (governance, use case, schedule, justifications, identifiers) and the rule
+ * that judges exemptions themselves. Hard rules are refused as well.
+ */
+const NEVER_EXEMPTABLE_CATEGORIES: Record<string, string> = {
+  governance: 'governance paperwork is what a reviewer relies on',
+  'use-case': 'the use case decides what the extract may be for',
+  schedule: 'the schedule is part of the contract',
+  exemptions: 'the rule that judges exemptions cannot be exempted',
+  minimisation: 'justifications and identifiers are what data minimisation stands on',
+  hard: 'it is a hard rule',
+};
+const NEVER_EXEMPTABLE_RULES: Record<string, string> = {
+  'justification-meaningful': 'justifications are what data minimisation stands on',
+  'justification-not-repeated': 'justifications are what data minimisation stands on',
+  'direct-identifiers-need-basis': 'a direct identifier needs a statutory basis in the definition, not an exemption',
+  'generalise-quasi-identifiers': 'identifiers are what data minimisation stands on',
+  'disclosure-risk': 'the risk of singling out is measured, not waived',
+  'exemption-valid': 'the rule that judges exemptions cannot be exempted',
+};
+
+/** Why a rule can never be exempted, or undefined when a policy may allow it. */
+export function neverExemptable(rule: string, rules: RuleCatalogue): string | undefined {
+  if (rules.isHard(rule)) return 'it is a hard rule';
+  const category = rules.category(rule);
+  return NEVER_EXEMPTABLE_RULES[rule] ?? (category !== undefined ? NEVER_EXEMPTABLE_CATEGORIES[category] : undefined) ?? (/identif|pseudonym|justif|governance|schedule|use-case|exemption/.test(rule) ? 'it guards identifiers, justifications, governance, schedule, use case or exemptions' : undefined);
 }
 
 let schemaObject: object | undefined;
@@ -98,28 +162,77 @@ function policySchema(): object {
 
 /**
  * Loads the default policy and, when `extension` names a file, applies it on top. A malformed
- * file, an unknown rule, a hard rule lowered or a default set redefined is an error with its place.
+ * file, an unknown rule, a hard rule lowered, a default set redefined, or an `exemptable` that
+ * names a rule no exemption may touch or widens the default's is an error with its place.
  */
 export function loadPolicy(rules: RuleCatalogue, extension?: string): { policy?: Policy; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
-  const base = prebuiltDefaultPolicy() ?? readPolicyFile(resources.defaultPolicy, 'default.policy.yaml', rules, diagnostics, true);
+  const read = prebuiltDefaultPolicy() ?? readPolicyFile(resources.defaultPolicy, 'default.policy.yaml', rules, diagnostics, true);
+  const base: Policy | undefined = read && { ...withoutReadDetails(read), exemptable: read.exemptable ?? [] };
   if (!base) {
     throw new Error(`internal: the default policy does not load: ${diagnostics.map((d) => d.message).join('; ')}`);
   }
   if (!extension) return { policy: base, diagnostics };
   const extra = readPolicyFile(extension, extension, rules, diagnostics, false);
   if (!extra || hasErrors(diagnostics)) return { diagnostics };
-  return {
-    policy: {
-      name: extra.name || base.name,
-      files: [...base.files, ...extra.files],
-      sensitiveCodeSets: [...base.sensitiveCodeSets, ...extra.sensitiveCodeSets],
-      severity: { ...base.severity, ...extra.severity },
-      thresholds: { ...base.thresholds, ...extra.explicitThresholds },
-      boilerplate: [...base.boilerplate, ...extra.boilerplate],
-    },
-    diagnostics,
+  const policy: Policy = {
+    name: extra.name || base.name,
+    files: [...base.files, ...extra.files],
+    sensitiveCodeSets: [...base.sensitiveCodeSets, ...extra.sensitiveCodeSets],
+    severity: { ...base.severity, ...extra.severity },
+    exemptable: extra.exemptable ? narrowExemptable(base.exemptable, extra, diagnostics) : base.exemptable,
+    thresholds: { ...base.thresholds, ...extra.explicitThresholds },
+    boilerplate: [...base.boilerplate, ...extra.boilerplate],
   };
+  checkExemptableSets(policy, extra, diagnostics);
+  return hasErrors(diagnostics) ? { diagnostics } : { policy, diagnostics };
+}
+
+/**
+ * What an organisation's `exemptable` leaves of the default: only rules the default allows, each
+ * needing at least what the default needs (a notice stays a notice) and, for sensitive-codes, at
+ * most the sets the default allows. Anything wider is an error at its place.
+ */
+function narrowExemptable(base: ExemptableRule[], extra: ReadPolicy, diagnostics: Diagnostic[]): ExemptableRule[] {
+  const narrowed: ExemptableRule[] = [];
+  for (const entry of extra.exemptable ?? []) {
+    const allowed = base.find((b) => b.rule === entry.rule);
+    const at = extra.spanOf(['exemptable', entry.rule], 'key');
+    if (!allowed) {
+      diagnostics.push(policyCodes.make('policy-exemptable-widened', { what: `the default policy does not let an exemption waive \`${entry.rule}\` (only ${base.map((b) => b.rule).join(', ')})` }, at));
+      continue;
+    }
+    if (allowed.reference === 'notice' && entry.reference !== 'notice') {
+      diagnostics.push(policyCodes.make('policy-exemptable-widened', { what: `an exemption from \`${entry.rule}\` needs a statutory notice (reference: notice)` }, extra.spanOf(['exemptable', entry.rule, 'reference'])));
+      continue;
+    }
+    if (allowed.codeSets && entry.codeSets) {
+      const wider = entry.codeSets.filter((s) => !allowed.codeSets!.includes(s));
+      if (wider.length > 0) {
+        diagnostics.push(policyCodes.make('policy-exemptable-widened', { what: `the default policy does not let an exemption release ${wider.join(', ')}` }, extra.spanOf(['exemptable', entry.rule, 'code_sets'])));
+        continue;
+      }
+    }
+    narrowed.push({ ...entry, ...(allowed.codeSets && !entry.codeSets ? { codeSets: allowed.codeSets } : {}) });
+  }
+  return narrowed;
+}
+
+/** A policy as read, without what only loading needs. */
+function withoutReadDetails(read: ReadPolicy | Policy): Omit<Policy, 'exemptable'> & { exemptable?: ExemptableRule[] } {
+  const { explicitThresholds: _t, spanOf: _s, ...policy } = read as ReadPolicy;
+  return policy;
+}
+
+/** Every set an `exemptable` entry names is one of the (combined) policy's sensitive sets. */
+function checkExemptableSets(policy: Pick<Policy, 'sensitiveCodeSets'>, file: Pick<ReadPolicy, 'exemptable' | 'spanOf'>, diagnostics: Diagnostic[]): void {
+  for (const entry of file.exemptable ?? []) {
+    entry.codeSets?.forEach((set, i) => {
+      if (!policy.sensitiveCodeSets.some((s) => s.name === set)) {
+        diagnostics.push(policyCodes.make('policy-exemptable-code-sets', { rule: entry.rule, set }, file.spanOf(['exemptable', entry.rule, 'code_sets', i])));
+      }
+    });
+  }
 }
 
 /** The default policy as the build checked it, when it was made from this very file. */
@@ -135,13 +248,20 @@ export function defaultPolicy(rules: RuleCatalogue): Policy {
   return defaultCache;
 }
 
+/** One policy file as read: `exemptable` is absent when the file does not say. */
+type ReadPolicy = Omit<Policy, 'exemptable'> & {
+  exemptable?: ExemptableRule[];
+  explicitThresholds: Partial<Thresholds>;
+  spanOf(path: (string | number)[], prefer?: 'key' | 'value'): Span | undefined;
+};
+
 function readPolicyFile(
   path: string,
   shownAs: string,
   rules: RuleCatalogue,
   diagnostics: Diagnostic[],
   builtIn: boolean,
-): (Policy & { explicitThresholds: Partial<Thresholds> }) | undefined {
+): ReadPolicy | undefined {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -168,6 +288,19 @@ function readPolicyFile(
       diagnostics.push(policyCodes.make('policy-hard-rule-lowered', { rule, severity: level === 'off' ? 'off' : `a${level === 'info' ? 'n' : ''} ${level}` }, spanAtPath(source, ['severity', rule])));
     } else {
       severity[rule] = level;
+    }
+  }
+
+  let exemptable: ExemptableRule[] | undefined;
+  if (raw.exemptable) {
+    exemptable = [];
+    for (const [rule, entry] of Object.entries(raw.exemptable)) {
+      const at = spanAtPath(source, ['exemptable', rule], 'key');
+      const never = rules.ids.includes(rule) ? neverExemptable(rule, rules) : undefined;
+      if (!rules.ids.includes(rule)) diagnostics.push(policyCodes.make('policy-unknown-rule', { rule, suggestion: didYouMean(rule, rules.ids) }, at));
+      else if (never) diagnostics.push(policyCodes.make('policy-exemptable-forbidden', { rule, why: never }, at));
+      else if (entry.code_sets && rule !== 'sensitive-codes') diagnostics.push(policyCodes.make('policy-exemptable-code-sets', { rule }, spanAtPath(source, ['exemptable', rule, 'code_sets'], 'key')));
+      else exemptable.push({ rule, reference: entry.reference, ...(entry.code_sets ? { codeSets: [...entry.code_sets] } : {}) });
     }
   }
 
@@ -204,15 +337,20 @@ function readPolicyFile(
   if (t.overnight_end !== undefined) explicitThresholds.overnightEnd = t.overnight_end;
   if (t.justification_min_length !== undefined) explicitThresholds.justificationMinLength = t.justification_min_length;
   if (t.justification_max_repeats !== undefined) explicitThresholds.justificationMaxRepeats = t.justification_max_repeats;
-  return {
+  if (t.exemption_max_months !== undefined) explicitThresholds.exemptionMaxMonths = t.exemption_max_months;
+  const read: ReadPolicy = {
     name: raw.name ?? '',
     files: [shownAs],
     sensitiveCodeSets: sets,
     severity,
+    ...(exemptable ? { exemptable } : {}),
+    spanOf: (path, prefer) => spanAtPath(source, path, prefer),
     thresholds: { ...DEFAULT_THRESHOLDS, ...explicitThresholds },
     explicitThresholds,
     boilerplate: raw.boilerplate_justifications ?? [],
   };
+  if (builtIn) checkExemptableSets(read, read, diagnostics);
+  return hasErrors(diagnostics.slice(before)) ? undefined : read;
 }
 
 const BUILT_IN_SET_NAMES = new Set(['gender_reassignment', 'sexuality', 'hiv_sti', 'termination_of_pregnancy', 'assisted_fertilisation']);
@@ -226,4 +364,5 @@ const DEFAULT_THRESHOLDS: Thresholds = {
   overnightEnd: '07:00',
   justificationMinLength: 15,
   justificationMaxRepeats: 2,
+  exemptionMaxMonths: 36,
 };

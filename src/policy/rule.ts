@@ -52,8 +52,12 @@ export interface Finding {
   params: Record<string, string | number>;
   span?: Span;
   hints?: string[];
-  /** What an exemption must name to cover this finding (a code set, a dataset.field). */
-  scope?: { codeSet?: string; field?: string };
+  /**
+   * Where the finding is, for exemptions: the code set it is about, and the dataset or the
+   * dataset.field it is in (absent outside datasets, e.g. the population filter). When a rule
+   * gives neither dataset nor field, the place is found from the span.
+   */
+  scope?: { codeSet?: string; dataset?: string; field?: string };
   /** Severity of this finding when the rule reports some findings as information only. */
   severity?: Severity;
 }

@@ -189,8 +189,19 @@ export function printExdef(definition: PrintableDefinition): string {
     emitComments(`/exemptions/${k}`);
     const lines = [`EXEMPTION FROM ${printKebab(str(exemption['rule']) ?? '')}`];
     if (str(exemption['code_set']) !== undefined) lines.push(`  FOR SET ${printName(str(exemption['code_set'])!)}`);
+    if (Array.isArray(exemption['datasets'])) lines.push(`  IN ${(exemption['datasets'] as unknown[]).map((d) => printName(String(d))).join(', ')}`);
     if (Array.isArray(exemption['fields'])) lines.push(`  FOR FIELDS ${(exemption['fields'] as unknown[]).map((f) => printFieldReference(String(f))).join(', ')}`);
-    if (str(exemption['legal_basis']) !== undefined) lines.push(`  LEGAL BASIS ${quote(str(exemption['legal_basis'])!)}`);
+    const basis = obj(exemption['legal_basis']);
+    const basisParts: string[] = [];
+    for (const [key, clause] of [
+      ['article_6', 'ARTICLE 6'],
+      ['article_9', 'ARTICLE 9'],
+      ['notice', 'NOTICE'],
+      ['approval', 'APPROVAL'],
+    ] as const) {
+      if (str(basis[key]) !== undefined) basisParts.push(`    ${clause} ${quote(str(basis[key])!)}`);
+    }
+    if (basisParts.length > 0) lines.push('  LEGAL BASIS', ...basisParts);
     if (str(exemption['justification']) !== undefined) lines.push(`  JUSTIFICATION ${quote(str(exemption['justification'])!)}`);
     if (str(exemption['expires']) !== undefined) lines.push(`  EXPIRES ${exemption['expires']}`);
     out.push(`${lines.join('\n')};`, '');

@@ -1,6 +1,6 @@
 import { findTable, type Catalogue } from '../catalogue/catalogue.js';
 import type { Dataset, ExtractDefinition } from '../ir/extract-definition.js';
-import { exemptionProblems } from '../policy/exemptions.js';
+import { releasedSensitiveSets } from '../policy/exemptions.js';
 import type { Policy } from '../policy/policy.js';
 import { describeCondition, listAnd, listOr } from './english-expression.js';
 
@@ -83,11 +83,8 @@ export function populationChoices(definition: ExtractDefinition): PopulationChoi
  * src/sql/guards.ts and src/sql/population.ts): a reviewer need not look for them in the filters.
  */
 export function alwaysAppliedGuards(definition: ExtractDefinition, policy: Policy, today: string): string[] {
-  const exempted = new Set(
-    definition.exemptions.filter((e) => e.rule === 'sensitive-codes' && e.codeSet !== undefined && exemptionProblems(e, policy, today).length === 0).map((e) => e.codeSet!),
-  );
-  const guarded = policy.sensitiveCodeSets.filter((s) => !exempted.has(s.name));
-  const exemptedSets = policy.sensitiveCodeSets.filter((s) => exempted.has(s.name));
+  const released = releasedSensitiveSets(definition, policy, today);
+  const guarded = policy.sensitiveCodeSets.filter((s) => !released.some((r) => r.set === s.name));
   const guards = [
     'Only a registration current on the extract date counts: patients who have left, and registrations that ended, never do.',
     'PDS-sensitive patients are never extracted (a hard rule: no exemption can lift it).',
@@ -95,10 +92,13 @@ export function alwaysAppliedGuards(definition: ExtractDefinition, policy: Polic
     'Items marked confidential from third parties are never extracted; an unknown confidentiality flag excludes the row.',
     guarded.length > 0
       ? `Sensitive codes are excluded from every coded column of every table the queries read, whatever the filters ask for: ${listAnd(guarded.map((s) => lowerFirst(s.title)))}.`
-      : 'Every sensitive code set of the policy is exempted: no sensitive code is excluded.',
+      : 'Every sensitive code set of the policy is released by an exemption somewhere in the extract; outside each exemption\'s scope it is excluded.',
   ];
-  if (exemptedSets.length > 0) {
-    guards.push(`Exempted from the sensitive-code exclusion by a valid exemption: ${listAnd(exemptedSets.map((s) => lowerFirst(s.title)))}.`);
+  for (const r of released) {
+    const title = policy.sensitiveCodeSets.find((s) => s.name === r.set)?.title ?? r.set;
+    guards.push(
+      `${title} codes are released by a valid exemption only in ${listAnd(r.datasets)}${r.fields ? ` (fields ${listAnd(r.fields)})` : ''}; everywhere else, the population included, they are excluded.`,
+    );
   }
   return guards;
 }

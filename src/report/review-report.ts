@@ -3,7 +3,7 @@ import { countBySeverity, hasErrors, sortDiagnostics, type Diagnostic, type Seve
 import { changedComparison, type FileComparison } from '../diff/file-comparison.js';
 import { describeTransform } from '../diff/identifiability.js';
 import { printIrExpression } from '../diff/print-ir-expression.js';
-import type { ExtractDefinition } from '../ir/extract-definition.js';
+import type { Exemption, ExtractDefinition } from '../ir/extract-definition.js';
 import { definitionDigest, fingerprint } from '../ir/fingerprint.js';
 import type { CompiledDefinition } from '../pipeline/compile-definition.js';
 import type { LintContext } from '../pipeline/lint-definition.js';
@@ -245,7 +245,10 @@ function governanceRows(d: ExtractDefinition): GovernanceRow[] {
       d.exemptions.length === 0
         ? 'none'
         : d.exemptions
-            .map((e) => `${e.rule}${e.codeSet ? ` for ${e.codeSet}` : ''}${e.fields ? ` for ${e.fields.join(', ')}` : ''}: ${e.justification ?? '(no justification)'}; legal basis ${e.legalBasis ?? '(none)'}${e.expires ? `; expires ${e.expires}` : ''}`)
+            .map(
+              (e) =>
+                `${e.rule}${e.codeSet ? ` for ${e.codeSet}` : ''}${e.datasets ? ` in ${e.datasets.join(', ')}` : ' (no datasets named)'}${e.fields ? `, fields ${e.fields.join(', ')}` : ''}: ${e.justification ?? '(no justification)'}; legal basis ${describeExemptionBasis(e.legalBasis)}${e.expires ? `; expires ${e.expires}` : '; no expiry'}`,
+            )
             .join(' · '),
     ),
   ];
@@ -294,4 +297,14 @@ function shownValue(spec: ParameterSpec): string {
   const value = spec.value;
   if (Array.isArray(value)) return value.join(', ');
   return String(value);
+}
+
+/** An exemption's legal basis in one line: its Article 6 and 9 conditions and its notice or approval. */
+function describeExemptionBasis(basis: Exemption['legalBasis']): string {
+  if (!basis) return '(none)';
+  const parts = [basis.article6 ?? '(no Article 6 condition)', basis.article9 ?? '(no Article 9 condition)'];
+  if (basis.notice) parts.push(`statutory notice ${basis.notice}`);
+  if (basis.approval) parts.push(`approval ${basis.approval}`);
+  if (!basis.notice && !basis.approval) parts.push('(no notice or approval)');
+  return parts.join(', ');
 }

@@ -190,7 +190,11 @@ export function resolveDefinition(parsed: ParsedDefinition, catalogue: Catalogue
     datasets,
     exemptions: (doc.exemptions ?? []).map((e, i) => ({
       rule: e.rule,
-      ...compact({ codeSet: e.code_set, legalBasis: e.legal_basis, justification: e.justification, expires: e.expires }),
+      ...compact({ codeSet: e.code_set, justification: e.justification, expires: e.expires }),
+      ...(e.legal_basis
+        ? { legalBasis: compact({ article6: e.legal_basis.article_6, article9: e.legal_basis.article_9, notice: e.legal_basis.notice, approval: e.legal_basis.approval }) }
+        : {}),
+      ...(e.datasets ? { datasets: [...e.datasets] } : {}),
       ...(e.fields ? { fields: [...e.fields] } : {}),
       span: parsed.locate(['exemptions', i]),
     })),
@@ -280,5 +284,13 @@ interface RawDefinition {
     delivery?: 'none' | { sftp: { host: string; port?: number; user: string; directory: string; host_key: string } };
   };
   datasets: { name: string; description?: string; from: string; where?: string; fields: { name: string; value: string; justification: string }[] }[];
-  exemptions?: { rule: string; code_set?: string; fields?: string[]; legal_basis?: string; justification?: string; expires?: string }[];
+  exemptions?: {
+    rule: string;
+    code_set?: string;
+    datasets?: string[];
+    fields?: string[];
+    legal_basis?: { article_6?: string; article_9?: string; notice?: string; approval?: string };
+    justification?: string;
+    expires?: string;
+  }[];
 }

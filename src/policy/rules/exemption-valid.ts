@@ -1,54 +1,98 @@
 import { listOr } from '../../diagnostics/suggest.js';
 import { exemptionProblems } from '../exemptions.js';
+import { conditionsHint } from '../legal-basis.js';
 import type { RuleModule } from '../rule.js';
-import { RULES } from './index.js';
 
 export const exemptionValid: RuleModule = {
   meta: {
     id: 'exemption-valid',
     category: 'exemptions',
-    description: 'An exemption names a rule that can be exempted, a legal basis and a justification (and, from sensitive-codes, one of the policy\'s code sets); otherwise it exempts nothing.',
+    description:
+      "An exemption waives only a rule the policy lets exemptions waive, with a real legal basis (an Article 6 and an Article 9 condition from the closed lists and the reference of a notice or approval), a justification, an expiry that has not passed and a scope (the datasets, and fields, where it applies); otherwise it exempts nothing.",
     rationale:
-      'Seed 002 allows sensitive information only "with a clear legal basis" and "an explicit justification". Hard rules — free text, documents, control columns, PDS-sensitive patients, confidential items — have no such route: "there is no mechanism to ensure this type of legal information is not exported" (DESIGN.md: no exemption or policy file can lift them).',
+      'Seed 002 allows sensitive information only "with a clear legal basis" and "an explicit justification", and Type 1 opt-outs to be overridden only where "there is a statutory data provision notice which overrides this". The policy file, not the definition, says which rules an exemption may touch (`exemptable`; the IM1 policy: the sensitive code sets, and the Type 1 override under a statutory notice). Hard rules — free text, documents, control columns, PDS-sensitive patients, confidential items — have no such route (DESIGN.md: no exemption or policy file can lift them), and neither do governance, use case, schedule, justification, identifier or exemption rules. A legal basis lasts as long as its notice or approval: an exemption expires, and it applies only where it says.',
     source: 'seed 002; DESIGN.md (Policy: hard rules; exemptions)',
-    triggers: 'An exemption names an unknown rule or a hard rule, lacks legal_basis or justification, names no or an unknown code_set for sensitive-codes, or has expired.',
+    triggers:
+      'An exemption names an unknown rule, a hard rule or a rule the policy does not list under exemptable; names no, an unknown or a not exemptable code_set for sensitive-codes; lacks legal_basis, cites an Article 6 or 9 condition not in the lists, or no notice or approval reference (a notice for type1-opt-out), or a placeholder reference (n/a, TBC, -, ...); lacks a meaningful justification; has no expiry, has expired or expires further ahead than the policy allows; or names no datasets, a dataset or field that does not exist, or (from type1-opt-out) not every dataset.',
     defaultSeverity: 'error',
     hard: false,
     messages: {
       'unknown-rule': 'the exemption names `{rule}`, which is not a rule',
       'hard-rule': '`{rule}` is a hard rule: no exemption can lift it',
-      'no-legal-basis': 'the exemption from `{rule}` gives no legal basis (legal_basis)',
-      'no-justification': 'the exemption from `{rule}` gives no justification',
+      'not-exemptable': 'the policy does not let an exemption waive `{rule}`: {why}',
       'no-code-set': 'an exemption from sensitive-codes must name the code set it admits (code_set: one of {sets})',
       'unknown-code-set': '`{set}` is not a sensitive code set of the policy (one of {sets})',
+      'code-set-not-exemptable': 'the policy does not let an exemption release `{set}` (only {exemptableSets})',
+      'code-set-other-rule': 'code_set belongs to an exemption from sensitive-codes, not from `{rule}`',
+      'no-legal-basis': 'the exemption from `{rule}` gives no legal basis (legal_basis: article_6, article_9 and a notice or approval)',
+      'no-article-6': 'the legal basis of the exemption from `{rule}` gives no UK GDPR Article 6 condition (legal_basis.article_6)',
+      'no-article-9': 'the legal basis of the exemption from `{rule}` gives no UK GDPR Article 9 condition (legal_basis.article_9)',
+      'unknown-article-6': '`{text}` is not a UK GDPR Article 6(1) condition',
+      'unknown-article-9': '`{text}` is not a UK GDPR Article 9(2) condition',
+      'no-reference': 'the legal basis of the exemption from `{rule}` cites no notice or approval (legal_basis.notice or legal_basis.approval)',
+      'needs-notice': 'an exemption from `{rule}` is valid only under a statutory notice (legal_basis.notice); an approval is not enough',
+      'placeholder-reference': '`{text}` is not the reference of a notice or approval: a reference identifies the document',
+      'invisible-text': 'the {what} holds characters a reader cannot see (zero-width or control characters)',
+      'no-justification': 'the exemption from `{rule}` gives no justification',
+      'placeholder-justification': 'the justification of the exemption from `{rule}` says nothing about why it is needed',
+      'no-expiry': 'the exemption from `{rule}` has no expiry date (expires): it lasts only as long as its legal basis',
       expired: 'the exemption from `{rule}` expired on {expires}',
+      'expiry-too-far': 'the exemption from `{rule}` expires on {expires}, more than {months} months ahead: set an expiry by {latest}',
+      'no-datasets': 'the exemption from `{rule}` names no datasets (datasets): it applies only where it says',
+      'unknown-dataset': '`{name}` is not a dataset of this definition',
+      'unknown-field': '`{name}` is not a field of this definition (write dataset.field)',
+      'field-outside-scope': '`{name}` is a field of `{dataset}`, which the exemption does not name in datasets',
+      'population-wide': 'the Type 1 override changes the population, which every dataset reads: the exemption must name every dataset (missing: {missing})',
+      'fields-not-allowed': 'an exemption from `{rule}` applies to the whole population: it cannot be limited to fields',
     },
     examples: {
-      failing: { yaml: 'exemptions:\n  - rule: no-free-text\n    legal_basis: Consent of the patient.\n    justification: The comment holds the reading context.', note: 'no-free-text is a hard rule.' },
+      failing: {
+        yaml: "exemptions:\n  - rule: governance-complete\n    datasets: [readings]\n    legal_basis:\n      article_6: 6(1)(e) public task\n      article_9: 9(2)(h) management of health care systems\n      approval: n/a\n    justification: The DPIA is still being written by the ICB.\n    expires: 2027-03-31",
+        note: 'The policy does not let an exemption waive governance-complete, and n/a is not the reference of an approval.',
+      },
       passing: {
-        yaml: 'exemptions:\n  - rule: sensitive-codes\n    code_set: hiv_sti\n    legal_basis: Health Service (Control of Patient Information) Regulations 2002, regulation 3 (communicable disease).\n    justification: The sexual health service needs HIV status to plan its clinics.',
+        yaml: "exemptions:\n  - rule: sensitive-codes\n    code_set: hiv_sti\n    datasets: [readings]\n    legal_basis:\n      article_6: 6(1)(e) public task\n      article_9: 9(2)(i) public health\n      approval: CAG 21/CAG/0123 (s251 support)\n    justification: The sexual health service needs HIV status to plan its clinics.\n    expires: 2027-03-31",
       },
     },
   },
   check({ definition, policy, today, report, spanAt }) {
     const sets = listOr(policy.sensitiveCodeSets.map((s) => s.name));
     definition.exemptions.forEach((exemption, i) => {
-      for (const problem of exemptionProblems(exemption, policy, today)) {
-        const key = problem.kind === 'no-code-set' || problem.kind === 'unknown-code-set' ? 'code_set' : problem.kind === 'expired' ? 'expires' : problem.kind === 'no-legal-basis' ? 'legal_basis' : problem.kind === 'no-justification' ? 'justification' : 'rule';
-        // A missing key is reported at the rule the exemption names.
-        const written = definition.source.spans[`/exemptions/${i}/${key}`];
-        const span = written ?? spanAt(`/exemptions/${i}/rule`);
-        const hints =
-          problem.kind === 'unknown-rule' || problem.kind === 'hard-rule'
-            ? [`rules that can be exempted: ${RULES.filter((r) => !r.meta.hard).map((r) => r.meta.id).join(', ')}`]
-            : undefined;
+      for (const problem of exemptionProblems(exemption, definition, policy, today)) {
+        // A missing part is reported at the key of what should hold it (legal_basis:, datasets:).
+        const span = spanAt(`/exemptions/${i}/${problem.at}`, CONTAINERS.has(problem.at) ? 'key' : 'value');
+        const allowed = policy.exemptable.find((e) => e.rule === exemption.rule);
         report({
           messageId: problem.kind,
-          params: { rule: exemption.rule, set: exemption.codeSet ?? '', sets, expires: exemption.expires ?? '' },
+          params: {
+            rule: exemption.rule,
+            set: exemption.codeSet ?? '',
+            sets,
+            exemptableSets: listOr(allowed?.codeSets ?? policy.sensitiveCodeSets.map((s) => s.name)),
+            expires: exemption.expires ?? '',
+            ...problem.params,
+          },
           ...(span ? { span } : {}),
-          ...(hints ? { hints } : {}),
+          ...(HINTS[problem.kind] ? { hints: HINTS[problem.kind]!(policy.exemptable.map((e) => `${e.rule} (${e.reference === 'notice' ? 'under a statutory notice' : 'under a notice or an approval'})`)) } : {}),
         });
       }
     });
   },
+};
+
+const CONTAINERS = new Set(['legal_basis', 'datasets', 'fields']);
+
+const HINTS: Partial<Record<string, (exemptable: string[]) => string[]>> = {
+  'unknown-rule': (e) => [`rules the policy lets exemptions waive: ${e.join(', ') || 'none'}`],
+  'hard-rule': (e) => [`rules the policy lets exemptions waive: ${e.join(', ') || 'none'}`],
+  'not-exemptable': (e) => [`rules the policy lets exemptions waive: ${e.join(', ') || 'none'}`],
+  'no-article-6': () => [conditionsHint(6)],
+  'unknown-article-6': () => [conditionsHint(6)],
+  'no-article-9': () => [conditionsHint(9)],
+  'unknown-article-9': () => [conditionsHint(9)],
+  'no-reference': () => ['cite the statutory notice (legal_basis.notice, e.g. a data provision notice) or the approval (legal_basis.approval, e.g. CAG 21/CAG/0123 for s251 support)'],
+  'needs-notice': () => ['cite the statutory notice in legal_basis.notice (e.g. the data provision notice and its reference)'],
+  'placeholder-reference': () => ['write the reference the document is known by, e.g. CAG 21/CAG/0123 or DPN 2024-017'],
+  'no-expiry': () => ['add expires: YYYY-MM-DD, no later than the expiry of the notice or approval'],
+  'no-datasets': () => ['add datasets: [the datasets it applies in]'],
 };

@@ -1,0 +1,55 @@
+/**
+ * Whether an exemption's texts say something: the reference of its notice or approval, and its
+ * justification. A minimal local check, to be replaced by the general meaningful-text check
+ * (src/policy/meaningful-text.ts) when it lands: the exemption rule calls only the two functions
+ * below, so the switch is made here.
+ */
+
+/** Characters a reader cannot see: format characters (zero-width space, joiners, bidi marks) and controls. */
+const INVISIBLE = /[\p{Cf}\p{Cc}\u2028\u2029\u3164\u115F\u1160\uFFA0]/u;
+
+/** True when a text holds a character a reviewer would not see (a zero-width space, a control). */
+export function hasInvisibleCharacters(text: string): boolean {
+  // Line breaks and tabs are visible layout in a folded YAML or exdef string.
+  return INVISIBLE.test(text.replace(/[\n\r\t]/g, ' '));
+}
+
+/** Words that stand in for a reference or a reason without being one. */
+const PLACEHOLDER_WORDS = new Set([
+  'n', 'a', 'na', 'none', 'nil', 'null', 'nothing', 'tbc', 'tbd', 'tba', 'todo', 'fixme', 'pending', 'unknown', 'awaiting', 'to', 'follow',
+  'follows', 'later', 'see', 'above', 'below', 'dpia', 'not', 'applicable', 'required', 'needed', 'ref', 'reference', 'no', 'number',
+  'xxx', 'xx', 'x', 'test', 'dummy', 'example', 'placeholder', 'same', 'as', 'various', 'approved', 'approval', 'yes', 'ok', 'notice',
+  'statutory', 'legal', 'basis', 'exemption', 'exempt', 'the', 'per', 'agreed', 'applied', 'for', 'in', 'progress', 'lorem', 'ipsum',
+]);
+
+/** The words of a text (letters only, lower case); single letters are not words here. */
+function words(text: string): string[] {
+  return (text.toLowerCase().match(/\p{L}+/gu) ?? []).filter((w) => w.length > 1);
+}
+
+/**
+ * Why a reference (of a notice, an s251 approval, ...) is not one, or undefined when it may be:
+ * a reference identifies a document, so it has a number and a word that is not a placeholder
+ * (`CAG 21/CAG/0123`, `DPN 2024-017`); `n/a`, `TBC`, `-`, `s251`, `see DPIA` and `ref 000` are not.
+ */
+export function referenceProblem(text: string): 'invisible' | 'placeholder' | undefined {
+  if (hasInvisibleCharacters(text)) return 'invisible';
+  const visible = text.replace(/\s+/g, '');
+  if (visible.length < 6) return 'placeholder';
+  const digits = visible.replace(/\D/g, '');
+  if (digits.length === 0 || /^(\d)\1*$/.test(digits)) return 'placeholder';
+  if (words(text).every((w) => PLACEHOLDER_WORDS.has(w))) return 'placeholder';
+  return undefined;
+}
+
+/**
+ * Why a justification is not one, or undefined: shorter than the policy's minimum once spaces and
+ * punctuation are set aside, or made only of placeholder words, or holding invisible characters.
+ */
+export function justificationProblem(text: string, minLength: number): 'invisible' | 'placeholder' | undefined {
+  if (hasInvisibleCharacters(text)) return 'invisible';
+  const letters = text.replace(/[^\p{L}\p{N}]/gu, '');
+  if (letters.length < minLength) return 'placeholder';
+  if (words(text).every((w) => PLACEHOLDER_WORDS.has(w))) return 'placeholder';
+  return undefined;
+}
