@@ -55,6 +55,12 @@ export interface Thresholds {
   overnightEnd: string;
   justificationMinLength: number;
   justificationMaxRepeats: number;
+  /**
+   * A code set that meets sensitive concepts must keep at least this many other (active,
+   * non-sensitive) concepts, and at least as many as the sensitive ones it holds; otherwise what it
+   * asks for is the sensitive codes (`<< X MINUS << Y` leaving a sliver).
+   */
+  codeSetMinRemaining: number;
 }
 
 /** The policy lint applies: the default one, extended by an organisation's file when given. */
@@ -80,6 +86,7 @@ interface RawPolicy {
     overnight_end?: string;
     justification_min_length?: number;
     justification_max_repeats?: number;
+    code_set_min_remaining?: number;
   };
   boilerplate_justifications?: string[];
 }
@@ -204,6 +211,7 @@ function readPolicyFile(
   if (t.overnight_end !== undefined) explicitThresholds.overnightEnd = t.overnight_end;
   if (t.justification_min_length !== undefined) explicitThresholds.justificationMinLength = t.justification_min_length;
   if (t.justification_max_repeats !== undefined) explicitThresholds.justificationMaxRepeats = t.justification_max_repeats;
+  if (t.code_set_min_remaining !== undefined) explicitThresholds.codeSetMinRemaining = t.code_set_min_remaining;
   return {
     name: raw.name ?? '',
     files: [shownAs],
@@ -226,4 +234,5 @@ const DEFAULT_THRESHOLDS: Thresholds = {
   overnightEnd: '07:00',
   justificationMinLength: 15,
   justificationMaxRepeats: 2,
+  codeSetMinRemaining: 5,
 };
