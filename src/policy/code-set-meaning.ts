@@ -76,8 +76,10 @@ interface Formula {
 interface ColumnTests {
   column: string;
   leaves: ConceptLeaf[];
+  /** The code set (or value) part of each test, and each whole test. */
   spans: Span[];
-  tests: number;
+  tests: Span[];
+  count: number;
 }
 
 const UNKNOWN: Bounds = { sel: EVERYTHING, must: NOTHING };
@@ -98,10 +100,11 @@ function analyseUnit(unit: Unit, index: CodeSetIndex, enqueue: (unit: Unit) => v
     };
     const record = (operand: IrExpr, selection: ConceptSelection, span: Span | undefined) => {
       const key = printIrExpression(operand);
-      const entry = tested.get(key) ?? { column: key, leaves: [], spans: [], tests: 0 };
+      const entry = tested.get(key) ?? { column: key, leaves: [], spans: [], tests: [], count: 0 };
       entry.leaves.push(...leaves);
       if (span) entry.spans.push(span);
-      entry.tests++;
+      if (node.span) entry.tests.push(node.span);
+      entry.count++;
       tested.set(key, entry);
       return { operand, selection, ...(span ? { span } : {}) };
     };
@@ -217,14 +220,14 @@ function analyseUnit(unit: Unit, index: CodeSetIndex, enqueue: (unit: Unit) => v
   for (const [key, bounds] of root.columns) {
     const tests = tested.get(key)!;
     for (const reading of unit.readings) {
-      const span = tests.tests === 1 ? tests.spans[0] : cover(tests.spans);
+      const span = tests.count === 1 ? tests.spans[0] : cover(tests.tests);
       results.push({
         column: tests.column,
         rows: unit.rows,
         reading: reading === 1 ? 'selected' : 'excluded',
         selection: reading === 1 ? bounds.sel : complement(bounds.must),
         leaves: tests.leaves,
-        tests: tests.tests,
+        tests: tests.count,
         ...(span ? { span } : {}),
       });
     }
