@@ -113,7 +113,15 @@ function analyseUnit(unit: Unit, index: CodeSetIndex, enqueue: (unit: Unit) => v
     const conceptLeaf = (e: IrExpr, id: string) => leafSelection(newLeaf({ kind: 'concept', concept: id, ...(e.span ? { span: e.span } : {}) }), [id]);
     const range = (low: string | undefined, high: string | undefined, span: Span | undefined) => {
       const leaf = newLeaf({ kind: 'range', ...(low !== undefined ? { low } : {}), ...(high !== undefined ? { high } : {}), ...(span ? { span } : {}) });
-      return leafSelection(leaf, index.between(low === undefined ? undefined : BigInt(low), high === undefined ? undefined : BigInt(high)));
+      // Read symmetric whatever SQL does with reversed bounds: lint may be stricter than the run, never looser.
+      const [a, b] = [low === undefined ? undefined : BigInt(low), high === undefined ? undefined : BigInt(high)];
+      const inside = new Set(a !== undefined && b !== undefined && a > b ? index.between(b, a) : index.between(a, b));
+      // Ids have no order of meaning, so a range is a list written short, and so is what it leaves
+      // out: under a complement the concepts outside it are selected for the range's sake.
+      const selection = leafSelection(leaf, inside);
+      const listed = new Map(selection.listed);
+      for (const c of index.between(undefined, undefined)) if (!inside.has(c)) listed.set(c, { selected: false, why: new Set([leaf.id]) });
+      return { rest: false, listed };
     };
     switch (node.kind) {
       case 'inCodeSet': {

@@ -101,8 +101,12 @@ testRule('sensitive-codes', {
     // slivers
     { name: 'a broad set that is mostly sensitive', text: ltc('code in ⟦<< 40733004 |Infectious disease|'), findings: [mostly('hiv_sti')] },
     { name: 'MINUS leaves a sliver', text: ltc('code in (⟦<< 64572001 MINUS (<< 126877002 OR << 13645005 OR << 195967001 OR << 363346000 OR << 414916001 OR << 49601007 OR ⟦93461009))'), findings: [mostly('hiv_sti'), noEffect] },
-    { name: 'the sliver through and/not', text: ltc('⟦code in << 64572001 and not code in (<< 126877002 OR << 13645005 OR << 195967001 OR << 363346000 OR << 414916001 OR << 49601007 OR ⟦<< 93461009)'), findings: [mostly('hiv_sti'), noEffect] },
-    { name: 'everything outside the hierarchy except Infectious disease', text: ltc('code not in (⟦<< 138875005 MINUS << 40733004)'), findings: [mostly('hiv_sti')] },
+    { name: 'the sliver through and/not', text: ltc('code in ⟦<< 64572001 and not code in (<< 126877002 OR << 13645005 OR << 195967001 OR << 363346000 OR << 414916001 OR << 49601007 OR ⟦<< 93461009)'), findings: [mostly('hiv_sti'), noEffect] },
+    { name: 'everything outside the hierarchy except Infectious disease', text: ltc('code not in (<< 138875005 MINUS ⟦<< 40733004)'), findings: [mostly('hiv_sti')] },
+    { name: 'a sliver padded with an honest set in an OR', text: ltc('code in (⟦<< 40733004 OR << 73211009 |Diabetes mellitus|)'), findings: [mostly('hiv_sti')] },
+    { name: 'a sliver as the AND of two broad sets', text: ltc('code in (⟦<< 64572001 AND << 40733004)'), findings: [mostly('hiv_sti')] },
+    { name: 'the gap between two ranges', text: ltc('not (⟦code between 100005 and 86405105 or ⟦code between 86406106 and 999900281000000109)'), findings: [asks('hiv_sti'), asks('hiv_sti')] },
+    { name: 'a range written backwards', text: ltc('⟦code between 86406106 and 86405105'), findings: [asks('hiv_sti')] },
     // the exdef language
     { name: 'exdef: an OR inside MINUS', text: exdef(`code in ((<< 73211009 OR ⟦^ ${HIV_REFSET}) MINUS << 44054006)`), syntax: 'exdef', findings: [asks('hiv_sti')] },
     { name: 'exdef: double negation', text: exdef('not (code not in ⟦<< 118199002)'), syntax: 'exdef', findings: [asks('sexuality')] },

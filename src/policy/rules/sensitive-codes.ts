@@ -82,6 +82,35 @@ function judge(selection: CodeColumnSelection, index: CodeSetIndex, known: Sensi
   if (asks.size > 0 || unattributed.size === 0) return judged;
 
   const active = (c: string) => index.concept(c).active;
+  const sensitiveOf = (concepts: Iterable<string>) => new Map([...concepts].flatMap((c) => (known.setsOf.has(c) ? [[c, known.setsOf.get(c)!] as const] : [])));
+  const tooFew = (remaining: number, sensitive: number) => remaining < Math.max(minimum, sensitive);
+  const mostly = (sensitive: Map<string, string[]>, remaining: number, span: Span | undefined): Judged[] =>
+    [...new Set([...sensitive.values()].flat())].map((set) => ({
+      messageId: 'mostly' as const,
+      set,
+      count: [...sensitive.values()].filter((s) => s.includes(set)).length,
+      remaining,
+      ...(span ? { span } : {}),
+    }));
+
+  // Each written part on its own: `<< 40733004 OR << 73211009` pads a sliver with an honest set.
+  const reached = new Map<number, string[]>();
+  for (const [concept, entry] of listed) if (entry.selected) for (const id of entry.why) reached.set(id, [...(reached.get(id) ?? []), concept]);
+  const slivers = new Map<string, { leaves: ConceptLeaf[]; sensitive: Map<string, string[]>; remaining: number }>();
+  for (const [id, concepts] of reached) {
+    const sensitive = sensitiveOf(concepts);
+    const remaining = concepts.filter((c) => !known.setsOf.has(c) && active(c)).length;
+    if (sensitive.size === 0 || !tooFew(remaining, sensitive.size)) continue;
+    // Parts that reach the same concepts (both sides of an AND) are one finding, over both.
+    const key = [...concepts].sort().join(' ');
+    const group = slivers.get(key) ?? { leaves: [], sensitive, remaining };
+    group.leaves.push(leaves.get(id)!);
+    slivers.set(key, group);
+  }
+  for (const group of slivers.values()) judged.push(...mostly(group.sensitive, group.remaining, coverOf(group.leaves.flatMap((l) => (l.span ? [l.span] : [])))));
+  if (slivers.size > 0) return judged;
+
+  // The set as a whole: a complement or a combination of tests can leave a sliver no part holds.
   const sensitive = [...unattributed.keys()].filter(active).length;
   let remaining: number;
   if (rest) {
@@ -90,14 +119,20 @@ function judge(selection: CodeColumnSelection, index: CodeSetIndex, known: Sensi
   } else {
     remaining = [...listed].filter(([c, entry]) => entry.selected && !known.setsOf.has(c) && active(c)).length;
   }
-  const sets = [...new Set([...unattributed.values()].flat())];
-  const at = selection.span ? { span: selection.span } : {};
-  if (remaining < Math.max(minimum, sensitive)) {
-    for (const set of sets) judged.push({ messageId: 'mostly', set, count: [...unattributed.values()].filter((s) => s.includes(set)).length, remaining, ...at });
-  } else if (!rest) {
-    judged.push({ messageId: 'broad', sets, count: unattributed.size, ...at });
-  }
+  if (tooFew(remaining, sensitive)) judged.push(...mostly(unattributed, remaining, selection.span));
+  else if (!rest) judged.push({ messageId: 'broad', sets: [...new Set([...unattributed.values()].flat())], count: unattributed.size, ...(selection.span ? { span: selection.span } : {}) });
   return judged;
+}
+
+/** The smallest span holding all of them (parts of one expression). */
+function coverOf(spans: Span[]): Span | undefined {
+  if (spans.length === 0) return undefined;
+  let { start, end } = spans[0]!;
+  for (const s of spans) {
+    if (s.start.offset < start.offset) start = s.start;
+    if (s.end.offset > end.offset) end = s.end;
+  }
+  return { file: spans[0]!.file, start, end };
 }
 
 const RANK: Record<Judged['messageId'], number> = { asks: 3, mostly: 2, negated: 1, broad: 0 };
@@ -115,6 +150,7 @@ export const sensitiveCodes: RuleModule = {
       "Lint reads every test of a code column (observation and referral `code`, medication_issue `dmd_code`, in the population filter, dataset filters, fields and exists(...) at any depth) as the set of concepts it selects in the loaded terminology: ECL at any depth (<<, <, ^ with parenthesised operands, AND, OR, MINUS), `in (...)` lists, `=` and `<>`, `between` (a range selects every known concept id in it), combined through and, or, not, `not in`, `<>`, `= false` and double negation, as the rows are finally wanted. An error when a concept or range the definition wrote (a sensitive concept, a policy refset or hierarchy root, or any range) puts a sensitive concept in the selected set, or when the set holds sensitive concepts and, without them, keeps fewer than thresholds.code_set_min_remaining (5) active concepts or fewer than the sensitive ones it holds (`<< X MINUS << Y` leaving a sliver). A field shows its test both ways, so it is read both ways. Information when a broad set merely contains sensitive descendants. A warning when a written sensitive part only keeps sensitive codes out, as it has no effect.",
     defaultSeverity: 'error',
     hard: false,
+    optionSchema: { type: 'object', properties: { code_set_min_remaining: { type: 'integer', minimum: 1 } } },
     messages: {
       asks: 'this code set asks for {title} codes (sensitive set `{set}`), which are never extracted without an exemption naming the set and its legal basis',
       mostly:
