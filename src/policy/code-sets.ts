@@ -20,6 +20,17 @@ export interface CodeSetIndex {
   description: string;
   evaluate(ecl: Ecl): ReadonlySet<string>;
   concept(id: string): { known: boolean; active: boolean; fsn?: string };
+  /** The concepts below a concept in the is-a hierarchy (not itself); empty for an unknown id. */
+  descendants(id: string): ReadonlySet<string>;
+  /** The active members of a simple reference set; empty when the id is no refset. */
+  members(refset: string): ReadonlySet<string>;
+  /**
+   * The known concepts whose ids lie in a numeric range (bounds included, either may be open):
+   * what `code between a and b` selects. Ids are numbers to SQL, so the range is numeric.
+   */
+  between(low: bigint | undefined, high: bigint | undefined): string[];
+  /** How many active concepts the terminology holds (what "everything except" leaves). */
+  activeConcepts: number;
   sensitive: readonly ResolvedSensitiveSet[];
 }
 
@@ -88,9 +99,30 @@ export function buildCodeSetIndex(terminology: Terminology, sets: readonly Sensi
       }
     }
   };
+  // Sorted once, on first use: only a range on a code column needs it.
+  let numeric: { id: string; value: bigint }[] | undefined;
+  const between = (low: bigint | undefined, high: bigint | undefined): string[] => {
+    numeric ??= terminology.ids.map((id) => ({ id, value: BigInt(id) })).sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
+    let lo = 0;
+    let hi = numeric.length;
+    if (low !== undefined) {
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (numeric[mid]!.value < low) lo = mid + 1;
+        else hi = mid;
+      }
+    }
+    const found: string[] = [];
+    for (let i = lo; i < numeric.length && (high === undefined || numeric[i]!.value <= high); i++) found.push(numeric[i]!.id);
+    return found;
+  };
   return {
     description,
     evaluate,
+    descendants,
+    members,
+    between,
+    activeConcepts: terminology.active.filter(Boolean).length,
     concept(id) {
       const i = index.get(id);
       if (i === undefined) return { known: false, active: false };

@@ -73,6 +73,12 @@ export interface Thresholds {
   justificationMaxRepeats: number;
   /** The furthest an exemption's expiry may lie ahead of today, in months. */
   exemptionMaxMonths: number;
+  /**
+   * A code set that meets sensitive concepts must keep at least this many other (active,
+   * non-sensitive) concepts, and at least as many as the sensitive ones it holds; otherwise what it
+   * asks for is the sensitive codes (`<< X MINUS << Y` leaving a sliver).
+   */
+  codeSetMinRemaining: number;
 }
 
 /**
@@ -113,6 +119,7 @@ interface RawPolicy {
     justification_min_length?: number;
     justification_max_repeats?: number;
     exemption_max_months?: number;
+    code_set_min_remaining?: number;
   };
   boilerplate_justifications?: string[];
 }
@@ -338,6 +345,7 @@ function readPolicyFile(
   if (t.justification_min_length !== undefined) explicitThresholds.justificationMinLength = t.justification_min_length;
   if (t.justification_max_repeats !== undefined) explicitThresholds.justificationMaxRepeats = t.justification_max_repeats;
   if (t.exemption_max_months !== undefined) explicitThresholds.exemptionMaxMonths = t.exemption_max_months;
+  if (t.code_set_min_remaining !== undefined) explicitThresholds.codeSetMinRemaining = t.code_set_min_remaining;
   const read: ReadPolicy = {
     name: raw.name ?? '',
     files: [shownAs],
@@ -365,4 +373,5 @@ const DEFAULT_THRESHOLDS: Thresholds = {
   justificationMinLength: 15,
   justificationMaxRepeats: 2,
   exemptionMaxMonths: 36,
+  codeSetMinRemaining: 5,
 };

@@ -1,66 +1,141 @@
-import type { Ecl, IrExpr } from '../../ir/expression.js';
+import type { Ecl } from '../../ir/expression.js';
 import type { Span } from '../../source/source-file.js';
 import type { CodeSetIndex } from '../code-sets.js';
+import { codeSetMeaning, type CodeColumnSelection } from '../code-set-meaning.js';
+import type { ConceptLeaf } from '../concept-selection.js';
 import { expressionSites } from '../expression-sites.js';
+import type { Policy } from '../policy.js';
 import type { Finding, RuleModule } from '../rule.js';
 
-/** The OR-branches of a code set: a sensitive set hidden inside an OR is still asked for. */
-function disjuncts(ecl: Ecl): Ecl[] {
-  return ecl.kind === 'or' ? [...disjuncts(ecl.left), ...disjuncts(ecl.right)] : [ecl];
+/** Which sensitive sets each concept is in, and the concepts the policy's sets are written with. */
+interface Sensitivity {
+  setsOf: Map<string, string[]>;
+  /** Concept ids written in the sensitive sets' ECL (refsets, hierarchy roots): naming one names the set. */
+  written: Set<string>;
 }
 
-/** The code sets an expression tests, each with whether it selects them (positive) or avoids them. */
-function* testedCodeSets(expression: IrExpr, positive = true): Generator<{ ecl: Ecl; positive: boolean; span?: Span }> {
-  switch (expression.kind) {
-    case 'inCodeSet':
-      for (const d of disjuncts(expression.codeSet)) yield { ecl: d, positive: positive !== expression.negated, ...(d.span ? { span: d.span } : {}) };
-      return;
-    case 'inList':
-      if (expression.operand.type !== 'code') return;
-      for (const item of expression.items) {
-        if (item.kind === 'literal') yield { ecl: { kind: 'concept', id: String(item.value) }, positive: positive !== expression.negated, ...(item.span ? { span: item.span } : {}) };
-      }
-      return;
-    case 'binary':
-      if ((expression.op === '=' || expression.op === '<>') && (expression.left.type === 'code' || expression.right.type === 'code')) {
-        const literal = expression.left.kind === 'literal' ? expression.left : expression.right.kind === 'literal' ? expression.right : undefined;
-        if (literal) yield { ecl: { kind: 'concept', id: String(literal.value) }, positive: positive === (expression.op === '='), ...(literal.span ? { span: literal.span } : {}) };
-        return;
-      }
-      yield* testedCodeSets(expression.left, positive);
-      yield* testedCodeSets(expression.right, positive);
-      return;
-    case 'not':
-      yield* testedCodeSets(expression.operand, !positive);
-      return;
-    case 'exists':
-      if (expression.where) yield* testedCodeSets(expression.where, positive);
-      return;
-    case 'call':
-      for (const a of expression.args) yield* testedCodeSets(a, positive);
-      return;
-    default:
-      return;
-  }
-}
-
-/** Which sensitive sets a set of concepts lies inside, or meets. */
-export function sensitiveOverlap(concepts: ReadonlySet<string>, index: CodeSetIndex): { inside: string[]; meets: { name: string; count: number }[] } {
-  const meets: { name: string; count: number }[] = [];
-  const covered = new Set<string>();
-  for (const { set, concepts: sensitive } of index.sensitive) {
-    let count = 0;
-    for (const c of concepts) {
-      if (sensitive.has(c)) {
-        count++;
-        covered.add(c);
-      }
+function sensitivity(index: CodeSetIndex): Sensitivity {
+  const setsOf = new Map<string, string[]>();
+  const written = new Set<string>();
+  const walk = (ecl: Ecl): void => {
+    if (ecl.kind === 'concept') written.add(ecl.id);
+    else if ('operand' in ecl) walk(ecl.operand);
+    else {
+      walk(ecl.left);
+      walk(ecl.right);
     }
-    if (count > 0) meets.push({ name: set.name, count });
+  };
+  for (const { set, concepts } of index.sensitive) {
+    walk(set.ecl);
+    for (const c of concepts) setsOf.set(c, [...(setsOf.get(c) ?? []), set.name]);
   }
-  const inside = concepts.size > 0 && covered.size === concepts.size ? meets.map((m) => m.name) : [];
-  return { inside, meets };
+  return { setsOf, written };
 }
+
+/** One finding before it is reported: what, where and which set (findings are merged by place and set). */
+interface Judged {
+  messageId: 'asks' | 'mostly' | 'negated' | 'broad';
+  set?: string;
+  sets?: string[];
+  count?: number;
+  remaining?: number;
+  span?: Span;
+}
+
+/**
+ * The decision on one selection of a code column: the set asks for sensitive concepts when a
+ * concept or range the definition wrote puts a sensitive concept in it (whatever else surrounds
+ * it), or when it holds sensitive concepts and too few others (the policy's
+ * code_set_min_remaining, and at least as many as the sensitive ones); a written sensitive part
+ * that only keeps sensitive concepts out has no effect; a broad set that holds some is information.
+ */
+function judge(selection: CodeColumnSelection, index: CodeSetIndex, known: Sensitivity, minimum: number): Judged[] {
+  const leaves = new Map(selection.leaves.map((l) => [l.id, l]));
+  const names = (leaf: ConceptLeaf | undefined): boolean =>
+    leaf !== undefined && (leaf.kind === 'range' || known.setsOf.has(leaf.concept!) || known.written.has(leaf.concept!));
+  const asks = new Map<number, Set<string>>();
+  const unattributed = new Map<string, string[]>();
+  const { listed, rest } = selection.selection;
+  for (const [concept, entry] of listed) {
+    const sets = known.setsOf.get(concept);
+    if (!entry.selected || !sets) continue;
+    const namers = [...entry.why].filter((id) => names(leaves.get(id)));
+    if (namers.length === 0) unattributed.set(concept, sets);
+    for (const id of namers) asks.set(id, new Set([...(asks.get(id) ?? []), ...sets]));
+  }
+  // After a complement every concept not written is selected, for no reason of the definition's.
+  if (rest) for (const [concept, sets] of known.setsOf) if (!listed.has(concept)) unattributed.set(concept, sets);
+
+  const judged: Judged[] = [];
+  for (const [id, sets] of asks) {
+    const leaf = leaves.get(id)!;
+    for (const set of sets) judged.push({ messageId: 'asks', set, ...(leaf.span ? { span: leaf.span } : {}) });
+  }
+  // Keeping some of a set out of a selection that asks for the set anyway is part of the ask, not an exclusion.
+  const asked = new Set([...asks.values()].flatMap((sets) => [...sets]));
+  for (const leaf of selection.leaves) {
+    if (!names(leaf) || asks.has(leaf.id)) continue;
+    const keptOut = [...listed].filter(([, entry]) => !entry.selected && entry.why.has(leaf.id)).map(([concept]) => known.setsOf.get(concept));
+    if (keptOut.length === 0 || keptOut.some((sets) => sets === undefined)) continue;
+    for (const set of new Set(keptOut.flat() as string[])) if (!asked.has(set)) judged.push({ messageId: 'negated', set, ...(leaf.span ? { span: leaf.span } : {}) });
+  }
+  if (asks.size > 0 || unattributed.size === 0) return judged;
+
+  const active = (c: string) => index.concept(c).active;
+  const sensitiveOf = (concepts: Iterable<string>) => new Map([...concepts].flatMap((c) => (known.setsOf.has(c) ? [[c, known.setsOf.get(c)!] as const] : [])));
+  const tooFew = (remaining: number, sensitive: number) => remaining < Math.max(minimum, sensitive);
+  const mostly = (sensitive: Map<string, string[]>, remaining: number, span: Span | undefined): Judged[] =>
+    [...new Set([...sensitive.values()].flat())].map((set) => ({
+      messageId: 'mostly' as const,
+      set,
+      count: [...sensitive.values()].filter((s) => s.includes(set)).length,
+      remaining,
+      ...(span ? { span } : {}),
+    }));
+
+  // Each written part on its own: `<< 40733004 OR << 73211009` pads a sliver with an honest set.
+  const reached = new Map<number, string[]>();
+  for (const [concept, entry] of listed) if (entry.selected) for (const id of entry.why) reached.set(id, [...(reached.get(id) ?? []), concept]);
+  const slivers = new Map<string, { leaves: ConceptLeaf[]; sensitive: Map<string, string[]>; remaining: number }>();
+  for (const [id, concepts] of reached) {
+    const sensitive = sensitiveOf(concepts);
+    const remaining = concepts.filter((c) => !known.setsOf.has(c) && active(c)).length;
+    if (sensitive.size === 0 || !tooFew(remaining, sensitive.size)) continue;
+    // Parts that reach the same concepts (both sides of an AND) are one finding, over both.
+    const key = [...concepts].sort().join(' ');
+    const group = slivers.get(key) ?? { leaves: [], sensitive, remaining };
+    group.leaves.push(leaves.get(id)!);
+    slivers.set(key, group);
+  }
+  for (const group of slivers.values()) judged.push(...mostly(group.sensitive, group.remaining, coverOf(group.leaves.flatMap((l) => (l.span ? [l.span] : [])))));
+  if (slivers.size > 0) return judged;
+
+  // The set as a whole: a complement or a combination of tests can leave a sliver no part holds.
+  const sensitive = [...unattributed.keys()].filter(active).length;
+  let remaining: number;
+  if (rest) {
+    const out = [...listed].filter(([c, entry]) => !entry.selected && active(c)).length;
+    remaining = index.activeConcepts - out - sensitive;
+  } else {
+    remaining = [...listed].filter(([c, entry]) => entry.selected && !known.setsOf.has(c) && active(c)).length;
+  }
+  if (tooFew(remaining, sensitive)) judged.push(...mostly(unattributed, remaining, selection.span));
+  else if (!rest) judged.push({ messageId: 'broad', sets: [...new Set([...unattributed.values()].flat())], count: unattributed.size, ...(selection.span ? { span: selection.span } : {}) });
+  return judged;
+}
+
+/** The smallest span holding all of them (parts of one expression). */
+function coverOf(spans: Span[]): Span | undefined {
+  if (spans.length === 0) return undefined;
+  let { start, end } = spans[0]!;
+  for (const s of spans) {
+    if (s.start.offset < start.offset) start = s.start;
+    if (s.end.offset > end.offset) end = s.end;
+  }
+  return { file: spans[0]!.file, start, end };
+}
+
+const RANK: Record<Judged['messageId'], number> = { asks: 3, mostly: 2, negated: 1, broad: 0 };
 
 export const sensitiveCodes: RuleModule = {
   meta: {
@@ -69,14 +144,17 @@ export const sensitiveCodes: RuleModule = {
     description:
       "A definition does not ask for the policy's sensitive codes (gender reassignment, sexuality, HIV/STI, termination of pregnancy, assisted fertilisation) unless an exemption names the set and a legal basis; they are excluded at run time whatever the filter says.",
     rationale:
-      'Seed 002: "Unless there is a clear legal basis, the following information is not available via bulk extracts": gender reassignment (refsets 999004351000000109, 1955851000000101), sexuality (descendants of 118199002, 365957000, 118200004, 171023003), HIV status (refset 999004381000000103) and the RCGP sensitive dataset (termination of pregnancy, assisted fertilisation). "Without an explicit justification, no sensitive medical records will be included (e.g. codes on RCGP exclusion lists)" (NHS Act 2006 s251). The sets are data, in the policy file.',
+      'Seed 002: "Unless there is a clear legal basis, the following information is not available via bulk extracts": gender reassignment (refsets 999004351000000109, 1955851000000101), sexuality (descendants of 118199002, 365957000, 118200004, 171023003), HIV status (refset 999004381000000103) and the RCGP sensitive dataset (termination of pregnancy, assisted fertilisation). "Without an explicit justification, no sensitive medical records will be included (e.g. codes on RCGP exclusion lists)" (NHS Act 2006 s251). The sets are data, in the policy file. A set is judged by what it selects, not how it is written: hiding a sensitive set inside an OR under MINUS, in the operand of ^ or <<, behind a double negation or in a range of ids selects the same concepts. A broad set whose non-sensitive part is a sliver (fewer than code_set_min_remaining concepts, or fewer than the sensitive ones) is a sensitive set in disguise.',
     source: 'seed 002 (sensitive medical records; information not available via bulk extracts)',
     triggers:
-      'A field or filter tests a code set (<<, <, ^, =, in (...), a branch of an OR, a set thinned with MINUS) that lies inside a sensitive set: an error. A broad set that merely contains sensitive concepts: information. A filter that excludes sensitive codes: a warning, as it has no effect.',
+      "Lint reads every test of a code column (observation and referral `code`, medication_issue `dmd_code`, in the population filter, dataset filters, fields and exists(...) at any depth) as the set of concepts it selects in the loaded terminology: ECL at any depth (<<, <, ^ with parenthesised operands, AND, OR, MINUS), `in (...)` lists, `=` and `<>`, `between` (a range selects every known concept id in it), combined through and, or, not, `not in`, `<>`, `= false` and double negation, as the rows are finally wanted. An error when a concept or range the definition wrote (a sensitive concept, a policy refset or hierarchy root, or any range) puts a sensitive concept in the selected set, or when the set holds sensitive concepts and, without them, keeps fewer than thresholds.code_set_min_remaining (5) active concepts or fewer than the sensitive ones it holds (`<< X MINUS << Y` leaving a sliver). A field shows its test both ways, so it is read both ways. Information when a broad set merely contains sensitive descendants. A warning when a written sensitive part only keeps sensitive codes out, as it has no effect.",
     defaultSeverity: 'error',
     hard: false,
+    optionSchema: { type: 'object', properties: { code_set_min_remaining: { type: 'integer', minimum: 1 } } },
     messages: {
       asks: 'this code set asks for {title} codes (sensitive set `{set}`), which are never extracted without an exemption naming the set and its legal basis',
+      mostly:
+        'this code set holds {count} {title} concept{plural} (sensitive set `{set}`) and only {remaining} {others} besides sensitive ones: what it asks for is the sensitive codes, which are never extracted without an exemption naming the set and its legal basis',
       broad: '{count} concept{plural} of this code set {verb} sensitive ({sets}) and will be excluded at run time',
       negated: 'excluding {title} codes (sensitive set `{set}`) has no effect: they are removed at run time whatever a filter says, so this filter excludes nobody because of them',
     },
@@ -93,33 +171,49 @@ export const sensitiveCodes: RuleModule = {
   check({ definition, codeSets, report, policy }) {
     // "Sexuality" reads as "sexuality" mid-sentence; "HIV status" keeps its capitals.
     const titles = new Map(policy.sensitiveCodeSets.map((s) => [s.name, /^[A-Z][a-z]/.test(s.title) ? s.title[0]!.toLowerCase() + s.title.slice(1) : s.title]));
+    const known = sensitivity(codeSets);
+    const minimum = policy.thresholds.codeSetMinRemaining;
     for (const site of expressionSites(definition)) {
-      for (const tested of testedCodeSets(site.expression)) {
-        const concepts = codeSets.evaluate(tested.ecl);
-        const { inside, meets } = sensitiveOverlap(concepts, codeSets);
-        const at: Partial<Finding> = tested.span ? { span: tested.span } : {};
-        if (inside.length > 0) {
-          for (const set of inside) {
-            report({
-              messageId: tested.positive ? 'asks' : 'negated',
-              params: { set, title: titles.get(set) ?? set },
-              ...at,
-              ...(tested.positive ? { scope: { codeSet: set } } : { severity: 'warning' as const }),
-              hints: tested.positive
-                ? [`remove these codes, or add an exemption: { rule: sensitive-codes, code_set: ${set}, legal_basis: ..., justification: ... }`]
-                : ['remove the condition: exdef keeps sensitive codes out of every extract on its own'],
-            });
-          }
-        } else if (meets.length > 0 && tested.positive) {
-          const count = meets.reduce((n, m) => n + m.count, 0);
-          report({
-            messageId: 'broad',
-            params: { count, plural: count === 1 ? '' : 's', verb: count === 1 ? 'is' : 'are', sets: meets.map((m) => m.name).join(', ') },
-            ...at,
-            severity: 'info',
-          });
+      // A field is read both ways, and one written part can be judged from several readings: keep
+      // the strongest finding for each place and set.
+      const found = new Map<string, Judged>();
+      for (const selection of codeSetMeaning(site.expression, codeSets, site.role)) {
+        for (const j of judge(selection, codeSets, known, minimum)) {
+          const key = `${j.span?.start.offset ?? ''}:${j.span?.end.offset ?? ''}|${j.set ?? ''}`;
+          const before = found.get(key);
+          if (!before || RANK[j.messageId] > RANK[before.messageId]) found.set(key, j);
         }
       }
+      const inOrder = [...found.values()].sort((a, b) => (a.span?.start.offset ?? -1) - (b.span?.start.offset ?? -1));
+      for (const j of inOrder) report(finding(j, titles));
     }
   },
 };
+
+function finding(j: Judged, titles: Map<string, string>): Finding {
+  const at: Partial<Finding> = j.span ? { span: j.span } : {};
+  const set = j.set ?? '';
+  const title = titles.get(set) ?? set;
+  const exemption = `remove these codes, or add an exemption: { rule: sensitive-codes, code_set: ${set}, legal_basis: ..., justification: ... }`;
+  switch (j.messageId) {
+    case 'asks':
+      return { messageId: 'asks', params: { set, title }, ...at, scope: { codeSet: set }, hints: [exemption] };
+    case 'mostly': {
+      const count = j.count ?? 0;
+      const remaining = j.remaining ?? 0;
+      return {
+        messageId: 'mostly',
+        params: { set, title, count, plural: count === 1 ? '' : 's', remaining, others: remaining === 1 ? 'other concept' : 'other concepts' },
+        ...at,
+        scope: { codeSet: set },
+        hints: [exemption, 'a broad set keeps at least thresholds.code_set_min_remaining other concepts, and as many as the sensitive ones it holds'],
+      };
+    }
+    case 'negated':
+      return { messageId: 'negated', params: { set, title }, ...at, severity: 'warning', hints: ['remove the condition: exdef keeps sensitive codes out of every extract on its own'] };
+    case 'broad': {
+      const count = j.count ?? 0;
+      return { messageId: 'broad', params: { count, plural: count === 1 ? '' : 's', verb: count === 1 ? 'is' : 'are', sets: (j.sets ?? []).join(', ') }, ...at, severity: 'info' };
+    }
+  }
+}

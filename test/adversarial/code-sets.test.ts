@@ -1,0 +1,118 @@
+/**
+ * Adversarial corpus, code sets by meaning (issue 11, item 5): definitions written to ask for
+ * sensitive codes while looking as if they do not. Each must be refused by sensitive-codes at the
+ * written sensitive part (or the whole set when no part can be blamed); the clean ones are honest
+ * work that must stay clean. Sample terminology facts used: 86406008 HIV infection (child
+ * 62479008 AIDS) and 165816005 HIV positive are in the hiv_sti refset 999004381000000103, as is
+ * 999900221000000108 (emtricitabine/tenofovir, a dm+d product); 40733004 Infectious disease has
+ * only STI children; 118199002 heads the sexuality hierarchy; 714812005 is termination of
+ * pregnancy; 64572001 Disease holds six sensitive concepts among 25.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resources } from '../../src/resources.js';
+import { base, testRule, variant } from '../support/rule-tester.js';
+
+const phm = base.indirect();
+const phmExdef = readFileSync(join(resources.definitions, 'phm-warehouse.exdef'), 'utf8');
+const HIV_REFSET = '999004381000000103';
+
+/** phm-warehouse with the long_term_conditions filter replaced (observation rows). */
+const ltc = (where: string) => variant(phm, /    where: >-\n      code in \(<< 73211009[^\n]*\n[^\n]*\n/, `    where: ${where}\n`);
+/** phm-warehouse with a population filter. */
+const population = (where: string) => variant(phm, '  practices: [A81001, A81002, A81003]\n', `  practices: [A81001, A81002, A81003]\n  where: ${where}\n`);
+/** phm-warehouse with one more field on long_term_conditions. */
+const field = (value: string) =>
+  variant(phm, '        value: code\n        justification: Identifies the long-term condition.\n', `        value: code\n        justification: Identifies the long-term condition.\n      - name: flag\n        value: ${value}\n        justification: Marks the rows the clinical team follows up.\n`);
+/** phm-warehouse whose long_term_conditions dataset is replaced by one over `table`. */
+const dataset = (table: 'medication_issue' | 'referral', where: string) => {
+  const [code, date] = table === 'medication_issue' ? ['dmd_code', 'issue_date'] : ['code', 'referral_date'];
+  return variant(
+    phm,
+    /  - name: long_term_conditions\n[\s\S]*?(?=  - name: blood_pressure)/,
+    `  - name: ${table === 'medication_issue' ? 'medicines' : 'referrals'}\n    from: ${table}\n    where: ${where}\n    fields:\n      - name: person_key\n        value: pseudonym(patient.nhs_number, 'phm-icb-key')\n        justification: Links each row to the person.\n      - name: item_code\n        value: ${code}\n        justification: Identifies what was issued or why the patient was referred.\n      - name: item_month\n        value: month(${date})\n        justification: The month is precise enough to follow the pathway over time.\n\n`,
+  );
+};
+/** The exdef-language phm-warehouse with the long_term_conditions WHERE replaced. */
+const exdef = (where: string) => variant(phmExdef, /WHERE code in \(<< 73211009[^\n]*\n/, `WHERE ${where};\n`);
+
+const asks = (set: string) => ({ message: new RegExp(`asks for .* \\(sensitive set \`${set}\`\\)`) });
+const mostly = (set: string) => ({ message: new RegExp(`concepts? \\(sensitive set \`${set}\`\\) and only \\d+ other`) });
+const noEffect = { severity: 'warning' as const, message: /has no effect/ };
+
+testRule('sensitive-codes', {
+  valid: [
+    { name: 'a broad set (Disease): information only', text: ltc('code in << 64572001 |Disease|') },
+    { name: 'a diabetes set', text: ltc('code in << 73211009 |Diabetes mellitus|') },
+    { name: 'a diabetes set with its children listed and a range of diabetes ids', text: ltc('code in (73211009, 44054006, 46635009) or code = 313436004') },
+    { name: 'Disease minus diabetes: still broad', text: ltc('code in (<< 64572001 MINUS << 73211009)') },
+    { name: 'diabetes patients in the population, through exists', text: population('exists(observations where code in << 73211009)') },
+    { name: 'a medicines dataset of metformin and ramipril', text: dataset('medication_issue', 'dmd_code in (999900151000000109, 999900161000000107)') },
+    { name: 'a referral dataset for a cancer reason', text: dataset('referral', 'code in << 363346000 |Malignant neoplastic disease|') },
+    { name: 'a field flagging diabetes', text: field('code in << 73211009') },
+    { name: 'every code except diabetes (a complement names nothing sensitive)', text: ltc('code not in << 73211009') },
+    { name: 'the exdef syntax, shipped filter', text: exdef('code in << 73211009 |Diabetes mellitus|'), syntax: 'exdef' },
+    {
+      name: 'a valid exemption for the set asked for',
+      text: variant(
+        ltc(`code in (<< 73211009 OR ^ ${HIV_REFSET})`),
+        'datasets:\n',
+        'exemptions:\n  - rule: sensitive-codes\n    code_set: hiv_sti\n    legal_basis: Health Service (Control of Patient Information) Regulations 2002, regulation 3.\n    justification: Communicable disease surveillance by the health protection team.\ndatasets:\n',
+      ),
+    },
+  ],
+  invalid: [
+    // ECL at any depth
+    { name: 'an OR inside MINUS', text: ltc(`code in ((<< 73211009 OR ⟦^ ${HIV_REFSET}) MINUS << 44054006)`), findings: [asks('hiv_sti')] },
+    { name: 'an OR inside AND', text: ltc(`code in ((<< 73211009 OR ⟦<< 86406008) AND << 64572001)`), findings: [asks('hiv_sti')] },
+    { name: 'a refset in the operand of <<', text: ltc(`code in ⟦<< (^ ${HIV_REFSET})`), findings: [asks('hiv_sti')] },
+    { name: 'an OR in the operand of ^', text: ltc(`code in ^ (⟦${HIV_REFSET} OR 999900021000000103)`), findings: [asks('hiv_sti')] },
+    { name: 'an OR in the operand of <', text: ltc('code in < (73211009 OR ⟦118199002)'), findings: [asks('sexuality')] },
+    { name: 'a broad set AND a sensitive refset', text: ltc(`code in (<< 64572001 AND ⟦^ ${HIV_REFSET})`), findings: [asks('hiv_sti')] },
+    { name: 'a sensitive concept under a broad one is still named', text: ltc('code in (<< 64572001 OR ⟦<< 86406008)'), findings: [asks('hiv_sti')] },
+    { name: 'MINUS of a MINUS brings the set back', text: ltc('code in (<< 40733004 MINUS (<< 64572001 MINUS ⟦<< 86406008))'), findings: [asks('hiv_sti')] },
+    // boolean structure
+    { name: 'double negation with not', text: ltc(`not (code not in ⟦^ ${HIV_REFSET})`), findings: [asks('hiv_sti')] },
+    { name: 'not not', text: ltc(`not not code in ⟦^ ${HIV_REFSET}`), findings: [asks('hiv_sti')] },
+    { name: '<> inside not', text: ltc('not (code <> ⟦86406008)'), findings: [asks('hiv_sti')] },
+    { name: 'not in with not, beside an honest test', text: ltc('code in << 73211009 or not (code not in ⟦<< 118199002)'), findings: [asks('sexuality')] },
+    { name: 'a test compared with false', text: ltc('(code <> ⟦714812005) = false'), findings: [asks('termination_of_pregnancy')] },
+    { name: 'coalesce of a negated test, negated', text: ltc(`not coalesce(code not in ⟦^ ${HIV_REFSET}, true)`), findings: [asks('hiv_sti')] },
+    { name: 'the complement of everything except HIV', text: ltc(`code not in (<< 138875005 MINUS ⟦^ ${HIV_REFSET})`), findings: [asks('hiv_sti')] },
+    { name: 'an OR with an unrelated condition does not hide it', text: ltc(`code in ⟦^ ${HIV_REFSET} or effective_date >= today() - interval '1 year'`), findings: [asks('hiv_sti')] },
+    // literal comparisons and ranges
+    { name: 'a range around one HIV id', text: ltc('⟦code between 86405105 and 86406106'), findings: [asks('hiv_sti')] },
+    { name: 'a range, negated twice', text: ltc('not (⟦code not between 714811100 and 714812108)'), findings: [asks('termination_of_pregnancy')] },
+    { name: 'an in-list with the sensitive id among honest ones', text: ltc('code in (73211009, 44054006, ⟦165816005)'), findings: [asks('hiv_sti')] },
+    { name: 'a not-in list under not', text: ltc('not (code not in (73211009, ⟦52637005))'), findings: [asks('assisted_fertilisation')] },
+    { name: 'the id on the left of =', text: ltc('⟦86406008 = code'), findings: [asks('hiv_sti')] },
+    { name: 'coalesce around the code column', text: ltc('coalesce(code, 73211009) = ⟦86406008'), findings: [asks('hiv_sti')] },
+    // medication and referral codes
+    { name: 'dmd_code of medication_issue by id', text: dataset('medication_issue', 'dmd_code = ⟦999900221000000108'), findings: [asks('hiv_sti')] },
+    { name: 'dmd_code of medication_issue by refset', text: dataset('medication_issue', `dmd_code in ⟦^ ${HIV_REFSET}`), findings: [asks('hiv_sti')] },
+    { name: 'dmd_code by a range', text: dataset('medication_issue', '⟦dmd_code between 999900211000000102 and 999900221000000108'), findings: [asks('hiv_sti')] },
+    { name: 'a referral code, hidden in an OR under MINUS', text: dataset('referral', '(code in ((<< 363346000 OR ⟦<< 714812005) MINUS 254837009))'), findings: [asks('termination_of_pregnancy')] },
+    // exists, population, fields
+    { name: 'inside exists in the population filter, nested', text: population(`exists(observations where not (code not in ⟦^ ${HIV_REFSET}))`), findings: [asks('hiv_sti')] },
+    { name: 'not exists of everything but HIV', text: population(`not exists(observations where code not in ⟦^ ${HIV_REFSET})`), findings: [asks('hiv_sti')] },
+    { name: 'exists over medication issues in the population filter', text: population('exists(medication_issues where dmd_code = ⟦999900221000000108)'), findings: [asks('hiv_sti')] },
+    { name: 'a field that flags HIV by <>', text: field('code <> ⟦86406008'), findings: [asks('hiv_sti')] },
+    { name: 'a field with exists inside coalesce', text: field('coalesce(exists(patient.observations where code in ⟦<< 118199002), false)'), findings: [asks('sexuality')] },
+    // slivers
+    { name: 'a broad set that is mostly sensitive', text: ltc('code in ⟦<< 40733004 |Infectious disease|'), findings: [mostly('hiv_sti')] },
+    { name: 'MINUS leaves a sliver', text: ltc('code in (⟦<< 64572001 MINUS (<< 126877002 OR << 13645005 OR << 195967001 OR << 363346000 OR << 414916001 OR << 49601007 OR ⟦93461009))'), findings: [mostly('hiv_sti'), noEffect] },
+    { name: 'the sliver through and/not', text: ltc('code in ⟦<< 64572001 and not code in (<< 126877002 OR << 13645005 OR << 195967001 OR << 363346000 OR << 414916001 OR << 49601007 OR ⟦<< 93461009)'), findings: [mostly('hiv_sti'), noEffect] },
+    { name: 'everything outside the hierarchy except Infectious disease', text: ltc('code not in (<< 138875005 MINUS ⟦<< 40733004)'), findings: [mostly('hiv_sti')] },
+    { name: 'a sliver padded with an honest set in an OR', text: ltc('code in (⟦<< 40733004 OR << 73211009 |Diabetes mellitus|)'), findings: [mostly('hiv_sti')] },
+    { name: 'a sliver as the AND of two broad sets', text: ltc('code in (⟦<< 64572001 AND << 40733004)'), findings: [mostly('hiv_sti')] },
+    { name: 'the gap between two ranges', text: ltc('not (⟦code between 100005 and 86405105 or ⟦code between 86406106 and 999900281000000109)'), findings: [asks('hiv_sti'), asks('hiv_sti')] },
+    { name: 'a range written backwards', text: ltc('⟦code between 86406106 and 86405105'), findings: [asks('hiv_sti')] },
+    // the exdef language
+    { name: 'exdef: an OR inside MINUS', text: exdef(`code in ((<< 73211009 OR ⟦^ ${HIV_REFSET}) MINUS << 44054006)`), syntax: 'exdef', findings: [asks('hiv_sti')] },
+    { name: 'exdef: double negation', text: exdef('not (code not in ⟦<< 118199002)'), syntax: 'exdef', findings: [asks('sexuality')] },
+    { name: 'exdef: a range', text: exdef('⟦code between 86405105 and 86406106'), syntax: 'exdef', findings: [asks('hiv_sti')] },
+    { name: 'exdef: a sliver', text: exdef('code in ⟦<< 40733004'), syntax: 'exdef', findings: [mostly('hiv_sti')] },
+    // warnings where a test only keeps sensitive codes out
+    { name: 'not in a sensitive refset has no effect', text: ltc(`code in << 73211009 and code not in ⟦^ ${HIV_REFSET}`), findings: [noEffect] },
+  ],
+});

@@ -1,0 +1,163 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { findTable } from '../../../src/catalogue/catalogue.js';
+import { referenceCatalogue } from '../../../src/catalogue/load-catalogue.js';
+import type { Diagnostic } from '../../../src/diagnostics/diagnostic.js';
+import type { IrExpr } from '../../../src/ir/expression.js';
+import { parseExpressionText } from '../../../src/parse/parse-expression.js';
+import { ruleCatalogue } from '../../../src/pipeline/lint-definition.js';
+import { codeSetMeaning, type CodeColumnSelection } from '../../../src/policy/code-set-meaning.js';
+import { loadCodeSetIndex, type CodeSetIndex } from '../../../src/policy/code-sets.js';
+import { complement, entryOf, intersect, leafSelection, NOTHING, subtract, unite, type ConceptLeaf } from '../../../src/policy/concept-selection.js';
+import { loadPolicy } from '../../../src/policy/policy.js';
+import { resolveExpression } from '../../../src/resolve/resolve-expression.js';
+import { sourceFile, spanOf } from '../../../src/source/source-file.js';
+
+/**
+ * The evaluator behind sensitive-codes: what each code column test selects, read through the
+ * boolean structure, with the written parts (leaves) that put each concept in or kept it out.
+ * Facts of the sample terminology: 86406008 HIV infection has one child, 62479008 AIDS; the
+ * hiv_sti refset 999004381000000103 holds both, 165816005, three STIs and one dm+d product.
+ */
+
+const catalogue = referenceCatalogue();
+let index: CodeSetIndex;
+beforeAll(async () => {
+  index = (await loadCodeSetIndex(loadPolicy(ruleCatalogue).policy!.sensitiveCodeSets)).index!;
+});
+
+function resolve(text: string, table = 'observation'): IrExpr {
+  const file = sourceFile('t', text);
+  const { expression, diagnostics } = parseExpressionText(text, (s, e) => spanOf(file, s, e + 1));
+  const problems: Diagnostic[] = [...diagnostics];
+  const resolved = expression ? resolveExpression({ catalogue, diagnostics: problems }, findTable(catalogue, table)!, expression) : undefined;
+  expect(problems.map((d) => d.message), text).toEqual([]);
+  return resolved!;
+}
+
+function meaning(text: string, role: 'filter' | 'field' = 'filter', table = 'observation'): CodeColumnSelection[] {
+  return codeSetMeaning(resolve(text, table), index, role);
+}
+
+/** The concepts selected (sorted), or `all but ...` after a complement. */
+function selected(s: CodeColumnSelection): string {
+  const listed = [...s.selection.listed].filter(([, e]) => e.selected === !s.selection.rest).map(([c]) => c).sort();
+  return s.selection.rest ? `all but ${listed.join(' ')}` : listed.join(' ');
+}
+
+/** The text of each leaf that put a concept in. */
+function why(text: string, s: CodeColumnSelection, concept: string): string[] {
+  const leaves = new Map(s.leaves.map((l) => [l.id, l]));
+  return [...entryOf(s.selection, concept).why].map((id) => {
+    const leaf = leaves.get(id)!;
+    return text.slice(leaf.span!.start.offset, leaf.span!.end.offset);
+  });
+}
+
+const HIV = '62479008 86406008';
+
+describe('the selection algebra', () => {
+  const leaf = (id: number): ConceptLeaf => ({ id, kind: 'concept', concept: String(id) });
+  const a = leafSelection(leaf(1), ['x', 'y']);
+  const b = leafSelection(leaf(2), ['y', 'z']);
+
+  it('unites, intersects and subtracts pointwise, keeping the reasons that decide each concept', () => {
+    expect([...unite(a, b).listed].filter(([, e]) => e.selected).map(([c]) => c).sort()).toEqual(['x', 'y', 'z']);
+    expect([...entryOf(unite(a, b), 'y').why].sort()).toEqual([1, 2]);
+    expect([...intersect(a, b).listed].filter(([, e]) => e.selected).map(([c]) => c)).toEqual(['y']);
+    const minus = subtract(a, b);
+    expect(entryOf(minus, 'x')).toEqual({ selected: true, why: new Set([1]) });
+    // y is out because b took it out: the reason is b's leaf.
+    expect(entryOf(minus, 'y')).toEqual({ selected: false, why: new Set([2]) });
+  });
+
+  it('a complement selects what was not listed, and turns reasons to be out into reasons to be in', () => {
+    const c = complement(subtract(a, b));
+    expect(entryOf(c, 'y')).toEqual({ selected: true, why: new Set([2]) });
+    expect(entryOf(c, 'anything').selected).toBe(true);
+    expect(entryOf(complement(c), 'anything').selected).toBe(false);
+    expect(entryOf(NOTHING, 'x').selected).toBe(false);
+  });
+});
+
+describe('code set meaning', () => {
+  it('evaluates ECL at any depth: a refset in the operand of <<, an OR inside MINUS', () => {
+    const [s] = meaning('code in << (^ 999004381000000103)');
+    expect(selected(s!)).toBe('105629000 15628003 165816005 62479008 76272004 86406008 999900221000000108');
+    const text = 'code in ((<< 73211009 OR << 86406008) MINUS 62479008)';
+    const [m] = meaning(text);
+    expect(selected(m!)).toBe('313436004 44054006 46635009 73211009 86406008');
+    expect(why(text, m!, '86406008')).toEqual(['<< 86406008']);
+    // AIDS is out, because of the concept written after MINUS.
+    expect(entryOf(m!.selection, '62479008').selected).toBe(false);
+    expect(why(text, m!, '62479008')).toEqual(['62479008']);
+  });
+
+  it('a concept reached through a refset or the hierarchy carries the concept written, with its operator', () => {
+    const text = 'code in ^ (999004381000000103 OR 999900021000000103)';
+    const [s] = meaning(text);
+    expect(why(text, s!, '165816005')).toEqual(['999004381000000103']);
+    expect(why(text, s!, '73211009')).toEqual(['999900021000000103']);
+    const nested = 'code in < (73211009 OR 118199002)';
+    expect(why(nested, meaning(nested)[0]!, '38628009')).toEqual(['118199002']);
+  });
+
+  it('AND keeps the reasons of both sides', () => {
+    const text = 'code in (<< 64572001 AND ^ 999004381000000103)';
+    const [s] = meaning(text);
+    expect(selected(s!)).toBe('105629000 15628003 62479008 76272004 86406008');
+    expect(why(text, s!, '86406008').sort()).toEqual(['<< 64572001', '^ 999004381000000103']);
+  });
+
+  it('reads not, not in, <> and double negation as the rows are finally wanted', () => {
+    expect(selected(meaning('code not in << 86406008')[0]!)).toBe(`all but ${HIV}`);
+    expect(selected(meaning('not (code not in << 86406008)')[0]!)).toBe(HIV);
+    expect(selected(meaning('not not code in << 86406008')[0]!)).toBe(HIV);
+    expect(selected(meaning('not (code <> 86406008)')[0]!)).toBe('86406008');
+    expect(selected(meaning('(code <> 86406008) = false')[0]!)).toBe('86406008');
+    expect(selected(meaning('(code in << 86406008) <> true')[0]!)).toBe(`all but ${HIV}`);
+    // The reason survives both complements: the concept written.
+    const text = 'not (code not in << 86406008)';
+    expect(why(text, meaning(text)[0]!, '62479008')).toEqual(['<< 86406008']);
+  });
+
+  it('combines the tests of one column through and/or, other conditions left open', () => {
+    const [s] = meaning('code in << 64572001 and not code in (<< 126877002 OR << 13645005 OR << 195967001 OR << 363346000 OR << 414916001 OR << 49601007 OR << 93461009)');
+    expect(selected(s!)).toBe('105629000 15628003 40733004 62479008 64572001 76272004 86406008');
+    expect(s!.tests).toBe(2);
+    // An OR with a condition on another column lets every code through; the HIV ones still for their leaf.
+    const text = "code in << 86406008 or effective_date >= date '2026-01-01'";
+    const [o] = meaning(text);
+    expect(o!.selection.rest).toBe(true);
+    expect(why(text, o!, '62479008')).toEqual(['<< 86406008']);
+  });
+
+  it('reads ranges and lists of ids on code columns, on medication and referral tables too', () => {
+    const [r] = meaning('code between 86405105 and 86406106');
+    expect(selected(r!)).toBe('86406008');
+    expect(r!.leaves[0]!.kind).toBe('range');
+    expect(selected(meaning('code not between 86405105 and 86406106')[0]!)).toBe('all but 86406008');
+    expect(selected(meaning('dmd_code in (999900151000000109, 999900221000000108)', 'filter', 'medication_issue')[0]!)).toBe('999900151000000109 999900221000000108');
+    const [ref] = meaning('code = 714812005', 'filter', 'referral');
+    expect(ref!.column).toBe('code');
+    expect(selected(ref!)).toBe('714812005');
+    expect(selected(meaning('86406008 = coalesce(code, 73211009)')[0]!)).toBe('86406008');
+  });
+
+  it('looks inside exists(...) at any depth, with the polarity it has there', () => {
+    const found = meaning('not exists(observations where code not in << 86406008)', 'filter', 'patient');
+    expect(found.map((s) => [s.rows.join('.'), s.reading, selected(s)])).toEqual([['observations', 'excluded', HIV]]);
+    const deeper = meaning('exists(consultations where exists(observations where code in << 86406008))', 'filter', 'patient');
+    expect(deeper.map((s) => [s.rows.join('.'), selected(s)])).toEqual([['consultations.observations', HIV]]);
+  });
+
+  it('reads a field both ways, and a boolean in an opaque place (is null, coalesce) both ways', () => {
+    expect(meaning('code <> 86406008', 'field').map(selected)).toEqual(['all but 86406008', '86406008']);
+    expect(meaning('(code in << 86406008) is null').map(selected)).toEqual([HIV, `all but ${HIV}`]);
+    expect(meaning('coalesce(code in << 86406008, false)', 'field').map(selected)).toEqual([HIV, `all but ${HIV}`]);
+  });
+
+  it('leaves a test that names no concept alone', () => {
+    expect(meaning('code = patient.ethnicity_code')).toEqual([]);
+    expect(meaning("effective_date >= date '2026-01-01'")).toEqual([]);
+  });
+});
