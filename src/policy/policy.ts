@@ -55,6 +55,13 @@ export interface Thresholds {
   overnightEnd: string;
   justificationMinLength: number;
   justificationMaxRepeats: number;
+  /** Distinct real words a justification needs (meaningful-text.ts). */
+  justificationMinWords: number;
+  /** Intended use, legal basis statement and risk statements: at least this long and this many distinct words. */
+  statementMinLength: number;
+  statementMinWords: number;
+  /** Two texts whose content words overlap at least this much (Jaccard, 0 to 1) are one text. */
+  nearDuplicateSimilarity: number;
 }
 
 /** The policy lint applies: the default one, extended by an organisation's file when given. */
@@ -65,6 +72,8 @@ export interface Policy {
   severity: Record<string, Severity | 'off'>;
   thresholds: Thresholds;
   boilerplate: string[];
+  /** Words that say nothing specific on their own (need, analysis, reporting, ...): a text of only these is a stock phrase. */
+  genericWords: string[];
 }
 
 interface RawPolicy {
@@ -80,8 +89,13 @@ interface RawPolicy {
     overnight_end?: string;
     justification_min_length?: number;
     justification_max_repeats?: number;
+    justification_min_words?: number;
+    statement_min_length?: number;
+    statement_min_words?: number;
+    near_duplicate_similarity?: number;
   };
   boilerplate_justifications?: string[];
+  generic_words?: string[];
 }
 
 /** What the policy needs to know of the rules, to check overrides (the rules module provides it). */
@@ -117,6 +131,7 @@ export function loadPolicy(rules: RuleCatalogue, extension?: string): { policy?:
       severity: { ...base.severity, ...extra.severity },
       thresholds: { ...base.thresholds, ...extra.explicitThresholds },
       boilerplate: [...base.boilerplate, ...extra.boilerplate],
+      genericWords: [...base.genericWords, ...extra.genericWords],
     },
     diagnostics,
   };
@@ -204,6 +219,10 @@ function readPolicyFile(
   if (t.overnight_end !== undefined) explicitThresholds.overnightEnd = t.overnight_end;
   if (t.justification_min_length !== undefined) explicitThresholds.justificationMinLength = t.justification_min_length;
   if (t.justification_max_repeats !== undefined) explicitThresholds.justificationMaxRepeats = t.justification_max_repeats;
+  if (t.justification_min_words !== undefined) explicitThresholds.justificationMinWords = t.justification_min_words;
+  if (t.statement_min_length !== undefined) explicitThresholds.statementMinLength = t.statement_min_length;
+  if (t.statement_min_words !== undefined) explicitThresholds.statementMinWords = t.statement_min_words;
+  if (t.near_duplicate_similarity !== undefined) explicitThresholds.nearDuplicateSimilarity = t.near_duplicate_similarity;
   return {
     name: raw.name ?? '',
     files: [shownAs],
@@ -212,6 +231,7 @@ function readPolicyFile(
     thresholds: { ...DEFAULT_THRESHOLDS, ...explicitThresholds },
     explicitThresholds,
     boilerplate: raw.boilerplate_justifications ?? [],
+    genericWords: raw.generic_words ?? [],
   };
 }
 
@@ -226,4 +246,8 @@ const DEFAULT_THRESHOLDS: Thresholds = {
   overnightEnd: '07:00',
   justificationMinLength: 15,
   justificationMaxRepeats: 2,
+  justificationMinWords: 3,
+  statementMinLength: 30,
+  statementMinWords: 5,
+  nearDuplicateSimilarity: 0.6,
 };
