@@ -91,13 +91,13 @@ export function yamlStructureProblems(file: SourceFile, document: Document.Parse
     const n = node as Node;
     if (n.anchor) {
       const earlier = anchors.get(n.anchor);
-      if (earlier && earlier !== n) problems.push(yamlStructureCodes.make('yaml-anchor-redefined', { name: n.anchor, line: lineOf(earlier) }, span(n)));
+      if (earlier && earlier !== n) problems.push(yamlStructureCodes.make('yaml-anchor-redefined', { name: n.anchor, line: lineOf(earlier) }, propertySpan(file, n, '&')));
       anchors.set(n.anchor, n);
     }
     if (n.tag && (isScalar(n) || isMap(n) || isSeq(n))) {
       const tag = n.tag.replace(/^tag:yaml\.org,2002:/, '!!');
       const hint = tag === '!!str' ? ["quote the value instead: '...'"] : ['remove the tag'];
-      problems.push(yamlStructureCodes.make('yaml-tag', { tag }, tagSpan(file, n), hint));
+      problems.push(yamlStructureCodes.make('yaml-tag', { tag }, propertySpan(file, n, '!'), hint));
     }
     open.add(n);
     let size = 1;
@@ -108,7 +108,7 @@ export function yamlStructureProblems(file: SourceFile, document: Document.Parse
         const key = item.key as Node | null;
         if (key && !isScalar(key)) problems.push(yamlStructureCodes.make('yaml-complex-key', {}, span(key)));
         else if (key) {
-          if (key.tag) problems.push(yamlStructureCodes.make('yaml-tag', { tag: key.tag.replace(/^tag:yaml\.org,2002:/, '!!') }, tagSpan(file, key), ['remove the tag']));
+          if (key.tag) problems.push(yamlStructureCodes.make('yaml-tag', { tag: key.tag.replace(/^tag:yaml\.org,2002:/, '!!') }, propertySpan(file, key, '!'), ['remove the tag']));
           const name = typeof key.value === 'symbol' ? '<<' : String(key.value);
           const first = seen.get(name);
           if (first) {
@@ -133,8 +133,8 @@ export function yamlStructureProblems(file: SourceFile, document: Document.Parse
   return problems;
 }
 
-/** Where a node's tag is written: the `!...` token before its value (an anchor may come between). */
-function tagSpan(file: SourceFile, node: Node): ReturnType<typeof spanOf> {
+/** Where a node's tag (`!...`) or anchor (`&...`) is written: one of the two tokens before its value. */
+function propertySpan(file: SourceFile, node: Node, sigil: '!' | '&'): ReturnType<typeof spanOf> {
   const text = file.text;
   const start = node.range?.[0] ?? 0;
   let end = start;
@@ -144,8 +144,8 @@ function tagSpan(file: SourceFile, node: Node): ReturnType<typeof spanOf> {
     let k = j;
     while (k >= 0 && !/\s/.test(text[k]!)) k--;
     const token = text.slice(k + 1, j + 1);
-    if (token.startsWith('!')) return spanOf(file, k + 1, j + 1);
-    if (!token.startsWith('&')) break;
+    if (token.startsWith(sigil)) return spanOf(file, k + 1, j + 1);
+    if (!token.startsWith('&') && !token.startsWith('!')) break;
     end = k + 1;
   }
   return spanOf(file, start, node.range?.[1] ?? start);
