@@ -120,6 +120,11 @@ export interface DefinitionSource {
   spans: Record<string, Span>;
   /** Spans of the keys (YAML) or keywords (exdef), by JSON pointer. */
   keySpans: Record<string, Span>;
+  /**
+   * Spans of the hidden and look-alike characters in text values (hidden-characters.ts), by
+   * pointer and index (`/intended_use#12`), so a rule can point at the very character.
+   */
+  characterSpans?: Record<string, Span>;
   /** Comments by JSON pointer, kept for conversion. */
   comments: Record<string, string[]>;
 }

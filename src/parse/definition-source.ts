@@ -18,6 +18,8 @@ export interface ParsedDefinition {
   document: Record<string, unknown> | undefined;
   /** Where the value (or, with 'key', the key or keyword) at a path is written. */
   locate(path: YamlPath, prefer?: 'value' | 'key'): Span;
+  /** Where character `index` of the text value at a path is written (escapes and folding stepped over). */
+  locateCharacter?(path: YamlPath, index: number): Span | undefined;
   /** Parsed expressions by JSON pointer (/population/where, /datasets/0/fields/1/value, ...). */
   expressions: Map<string, ExprAst>;
   /** Comments written before a part of the definition, by JSON pointer ('' for the file's head). */

@@ -102,6 +102,14 @@ export function parseExdef(file: SourceFile): ParsedDefinition {
       }
       return fileStart;
     },
+    locateCharacter(path: YamlPath, index: number): Span | undefined {
+      // A string literal: the value's characters follow the opening quote, '' standing for one '.
+      const value = locations.get(pointer(path))?.value;
+      if (!value || file.text[value.start.offset] !== "'") return undefined;
+      let at = value.start.offset + 1;
+      for (let i = 0; i < index && at < value.end.offset; i++) at += file.text.startsWith("''", at) ? 2 : 1;
+      return spanOf(file, at, at + 1);
+    },
     expressions: builder.expressions,
     comments: builder.comments,
     joins: builder.joins,

@@ -51,6 +51,14 @@ export function parseYamlDefinition(file: SourceFile): ParsedDefinition {
     syntax: 'yaml',
     document,
     locate: (path: YamlPath, prefer: 'value' | 'key' = 'value') => spanAtPath(source, path, prefer),
+    locateCharacter: (path: YamlPath, index: number) => {
+      const { node } = nodeAtPath(source.document, path);
+      if (!node || !isScalar(node) || typeof node.value !== 'string') return undefined;
+      const offsets = scalarOffsets(file.text, node, node.value);
+      const start = offsets[Math.min(index, node.value.length)] ?? 0;
+      const next = offsets[index + 1] ?? start + 1;
+      return spanOf(file, start, next > start ? next : start + 1);
+    },
     expressions,
     comments,
     diagnostics,

@@ -79,6 +79,13 @@ export interface Thresholds {
    * asks for is the sensitive codes (`<< X MINUS << Y` leaving a sliver).
    */
   codeSetMinRemaining: number;
+  /** Distinct real words a justification needs (meaningful-text.ts). */
+  justificationMinWords: number;
+  /** Intended use, legal basis statement and risk statements: at least this long and this many distinct words. */
+  statementMinLength: number;
+  statementMinWords: number;
+  /** Two texts whose content words overlap at least this much (Jaccard, 0 to 1) are one text. */
+  nearDuplicateSimilarity: number;
 }
 
 /**
@@ -102,6 +109,8 @@ export interface Policy {
   exemptable: ExemptableRule[];
   thresholds: Thresholds;
   boilerplate: string[];
+  /** Words that say nothing specific on their own (need, analysis, reporting, ...): a text of only these is a stock phrase. */
+  genericWords: string[];
 }
 
 interface RawPolicy {
@@ -120,8 +129,13 @@ interface RawPolicy {
     justification_max_repeats?: number;
     exemption_max_months?: number;
     code_set_min_remaining?: number;
+    justification_min_words?: number;
+    statement_min_length?: number;
+    statement_min_words?: number;
+    near_duplicate_similarity?: number;
   };
   boilerplate_justifications?: string[];
+  generic_words?: string[];
 }
 
 /** What the policy needs to know of the rules, to check overrides (the rules module provides it). */
@@ -190,6 +204,7 @@ export function loadPolicy(rules: RuleCatalogue, extension?: string): { policy?:
     exemptable: extra.exemptable ? narrowExemptable(base.exemptable, extra, diagnostics) : base.exemptable,
     thresholds: { ...base.thresholds, ...extra.explicitThresholds },
     boilerplate: [...base.boilerplate, ...extra.boilerplate],
+    genericWords: [...base.genericWords, ...extra.genericWords],
   };
   checkExemptableSets(policy, extra, diagnostics);
   return hasErrors(diagnostics) ? { diagnostics } : { policy, diagnostics };
@@ -346,6 +361,10 @@ function readPolicyFile(
   if (t.justification_max_repeats !== undefined) explicitThresholds.justificationMaxRepeats = t.justification_max_repeats;
   if (t.exemption_max_months !== undefined) explicitThresholds.exemptionMaxMonths = t.exemption_max_months;
   if (t.code_set_min_remaining !== undefined) explicitThresholds.codeSetMinRemaining = t.code_set_min_remaining;
+  if (t.justification_min_words !== undefined) explicitThresholds.justificationMinWords = t.justification_min_words;
+  if (t.statement_min_length !== undefined) explicitThresholds.statementMinLength = t.statement_min_length;
+  if (t.statement_min_words !== undefined) explicitThresholds.statementMinWords = t.statement_min_words;
+  if (t.near_duplicate_similarity !== undefined) explicitThresholds.nearDuplicateSimilarity = t.near_duplicate_similarity;
   const read: ReadPolicy = {
     name: raw.name ?? '',
     files: [shownAs],
@@ -356,6 +375,7 @@ function readPolicyFile(
     thresholds: { ...DEFAULT_THRESHOLDS, ...explicitThresholds },
     explicitThresholds,
     boilerplate: raw.boilerplate_justifications ?? [],
+    genericWords: raw.generic_words ?? [],
   };
   if (builtIn) checkExemptableSets(read, read, diagnostics);
   return hasErrors(diagnostics.slice(before)) ? undefined : read;
@@ -374,4 +394,8 @@ const DEFAULT_THRESHOLDS: Thresholds = {
   justificationMaxRepeats: 2,
   exemptionMaxMonths: 36,
   codeSetMinRemaining: 5,
+  justificationMinWords: 3,
+  statementMinLength: 30,
+  statementMinWords: 5,
+  nearDuplicateSimilarity: 0.6,
 };

@@ -8,6 +8,7 @@ import { CLASSIFICATION_RANK, type Dataset, type ExtractDefinition, type Field, 
 import { pathOfPointer, pointer, type ParsedDefinition } from '../parse/definition-source.js';
 import { exdefClauseName } from '../parse/exdef-clause-names.js';
 import { resources } from '../resources.js';
+import { hiddenCharacters } from '../source/hidden-characters.js';
 import { validateAgainstSchema, type RefusedValueReporter } from '../source/schema-validation.js';
 import type { Span } from '../source/source-file.js';
 import type { YamlPath } from '../source/yaml-source.js';
@@ -217,10 +218,17 @@ function compact<T extends Record<string, unknown>>(record: T): { [K in keyof T]
 function sourceOf(parsed: ParsedDefinition, catalogue: Catalogue): ExtractDefinition['source'] {
   const spans: Record<string, Span> = {};
   const keySpans: Record<string, Span> = {};
+  const characterSpans: Record<string, Span> = {};
   const visit = (value: unknown, path: YamlPath) => {
     const at = pointer(path);
     spans[at] = parsed.locate(path, 'value');
     if (path.length > 0) keySpans[at] = parsed.locate(path, 'key');
+    if (typeof value === 'string' && parsed.locateCharacter) {
+      for (const hidden of hiddenCharacters(value)) {
+        const span = parsed.locateCharacter(path, hidden.index);
+        if (span) characterSpans[`${at}#${hidden.index}`] = span;
+      }
+    }
     if (Array.isArray(value)) value.forEach((v, i) => visit(v, [...path, i]));
     else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) visit(v, [...path, k]);
   };
@@ -231,6 +239,7 @@ function sourceOf(parsed: ParsedDefinition, catalogue: Catalogue): ExtractDefini
     catalogue: catalogue.name,
     spans,
     keySpans,
+    ...(Object.keys(characterSpans).length > 0 ? { characterSpans } : {}),
     comments: Object.fromEntries(parsed.comments),
   };
 }

@@ -7,6 +7,7 @@ import { resources } from '../resources.js';
 import { defineCodes } from '../diagnostics/define-codes.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { closestMatch, listOr } from '../diagnostics/suggest.js';
+import { hiddenCharacters, lookAlikeSkeleton, showHidden } from './hidden-characters.js';
 import type { Span } from './source-file.js';
 import { spanAtPath, type YamlPath, type YamlSource } from './yaml-source.js';
 
@@ -16,6 +17,12 @@ export const schemaCodes = defineCodes({
     stage: 'schema',
     message: (p: { key: string; where: string; suggestion?: string }) =>
       `unknown key \`${p.key}\`${p.where ? ` in ${p.where}` : ''}${p.suggestion ? `; did you mean \`${p.suggestion}\`?` : ''}`,
+  },
+  'schema-look-alike-key': {
+    severity: 'error',
+    stage: 'schema',
+    message: (p: { key: string; intended: string; why: string; where: string }) =>
+      `the key \`${p.key}\`${p.where ? ` in ${p.where}` : ''} looks like \`${p.intended}\` but is not: ${p.why}`,
   },
   'schema-missing-key': {
     severity: 'error',
@@ -165,10 +172,16 @@ function describe(locate: Locate, error: ErrorObject, name: NamePath, refused?: 
     case 'additionalProperties': {
       const key = String(params['additionalProperty']);
       const allowed = Object.keys((error.parentSchema as { properties?: object })?.properties ?? {});
-      const suggestion = closestMatch(key, allowed);
+      const intended = allowed.find((a) => keyFolded(a) === keyFolded(key));
+      if (intended !== undefined) {
+        return schemaCodes.make('schema-look-alike-key', { key: showHidden(key), intended, why: lookAlikeReason(key, intended), where: name(path) }, locate([...path, key], 'key'), [
+          `write the key as \`${intended}\` (retype it: copying can carry hidden or look-alike characters)`,
+        ]);
+      }
+      const suggestion = closestMatch(showHidden(key), allowed);
       return schemaCodes.make(
         'schema-unknown-key',
-        suggestion ? { key, where: name(path), suggestion } : { key, where: name(path) },
+        suggestion ? { key: showHidden(key), where: name(path), suggestion } : { key: showHidden(key), where: name(path) },
         locate([...path, key], 'key'),
         allowed.length > 0 && !suggestion ? [`allowed keys here: ${allowed.join(', ')}`] : undefined,
       );
@@ -256,6 +269,25 @@ function describe(locate: Locate, error: ErrorObject, name: NamePath, refused?: 
     default:
       return schemaCodes.make('schema-invalid-value', { where, expected: `valid (${error.message ?? error.keyword})` }, locate(path));
   }
+}
+
+/** A key as a reader sees it, case aside: two keys that fold alike look the same on screen. */
+function keyFolded(key: string): string {
+  return lookAlikeSkeleton(key).toLowerCase();
+}
+
+/** Why a key that looks like `intended` is another key. */
+function lookAlikeReason(key: string, intended: string): string {
+  const hidden = hiddenCharacters(key);
+  const invisible = hidden.find((h) => h.kind !== 'look-alike');
+  if (invisible) return `it has a ${invisible.name} in it`;
+  if (key.trim() !== key) return 'it has a space before or after it';
+  const lookAlike = hidden.find((h) => h.kind === 'look-alike');
+  if (lookAlike) return `it has a ${lookAlike.name}`;
+  if (key.normalize('NFKC') !== key) return 'it is written with full-width or other compatibility characters';
+  if (/\s/.test(key) && !/\s/.test(intended)) return 'it has a space in it';
+  if (key.toLowerCase() === intended.toLowerCase()) return 'keys are case-sensitive';
+  return 'it is written with other characters';
 }
 
 function article(type: string): string {

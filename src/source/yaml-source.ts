@@ -1,7 +1,8 @@
-import { isMap, isPair, isScalar, isSeq, LineCounter, Parser, parseDocument, type CST, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, Parser, parseDocument, type CST, type Document, type Node, type Pair } from 'yaml';
 import { defineCodes } from '../diagnostics/define-codes.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { spanOf, type SourceFile, type Span } from './source-file.js';
+import { MAX_EXPANDED_NODES, yamlStructureProblems } from './yaml-structure.js';
 
 export const yamlCodes = defineCodes({
   'yaml-syntax': {
@@ -48,7 +49,10 @@ export function parseYamlSource(file: SourceFile): YamlSource {
     keepSourceTokens: false,
     lineCounter: new LineCounter(),
     prettyErrors: false,
-    uniqueKeys: true,
+    // Duplicate keys are reported by yamlStructureProblems, with the first key's line.
+    uniqueKeys: false,
+    // Merge keys (`<<: *defaults`) as YAML 1.1 defines them, which every YAML user expects.
+    merge: true,
     strict: true,
     // Dates stay strings: the schema and the resolver decide what a date is.
     schema: 'core',
@@ -60,14 +64,18 @@ export function parseYamlSource(file: SourceFile): YamlSource {
     );
   }
   for (const warning of document.warnings) {
+    // An unknown tag is an error of its own (yaml-tag).
+    if (warning.code === 'TAG_RESOLVE_FAILED') continue;
     diagnostics.push(
       yamlCodes.make('yaml-warning', { reason: firstLine(warning.message) }, spanOf(file, warning.pos[0], warning.pos[1])),
     );
   }
+  if (document.errors.length === 0) diagnostics.push(...yamlStructureProblems(file, document));
   let value: unknown = undefined;
-  if (document.errors.length === 0) {
+  if (document.errors.length === 0 && !diagnostics.some((d) => d.severity === 'error')) {
     try {
-      value = document.toJS({ maxAliasCount: 100 });
+      // Aliases are bounded by yamlStructureProblems; yaml's own guard stays as a backstop.
+      value = document.toJS({ maxAliasCount: MAX_EXPANDED_NODES });
     } catch (error) {
       diagnostics.push(yamlCodes.make('yaml-syntax', { reason: firstLine(String((error as Error).message)) }, spanOf(file, 0, 0)));
     }
@@ -124,31 +132,62 @@ function firstLine(message: string): string {
   return line.replace(/ at line \d+, column \d+:?$/, '');
 }
 
-/** The node at `path`, and the key node that names it when it is a map entry. */
-export function nodeAtPath(document: Document.Parsed, path: YamlPath): { node?: Node; key?: Node; depth: number } {
-  let current: unknown = document.contents;
+/**
+ * The node at `path`, and the key node that names it when it is a map entry. Aliases are followed
+ * and merge keys (`<<: *defaults`) looked into, as YAML reads them; `written` is the alias itself
+ * when the value at `path` is written as one (where the value is used, for positions).
+ */
+export function nodeAtPath(document: Document.Parsed, path: YamlPath): { node?: Node; key?: Node; written?: Node; depth: number } {
+  const resolve = (value: unknown): unknown => (isAlias(value) ? value.resolve(document) : value);
+  let current: unknown = resolve(document.contents);
+  let written: unknown = document.contents;
   let key: Node | undefined;
   let depth = 0;
   for (const segment of path) {
     if (isMap(current)) {
-      const pair = current.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment));
+      const pair = pairIn(current.items as Pair[], String(segment), resolve);
       if (!pair) break;
       key = pair.key as Node;
-      current = pair.value;
+      written = pair.value;
+      current = resolve(pair.value);
     } else if (isSeq(current) && typeof segment === 'number') {
       const item = current.items[segment];
       if (item === undefined) break;
       key = undefined;
-      current = item;
+      written = item;
+      current = resolve(item);
     } else {
       break;
     }
     depth++;
   }
-  const result: { node?: Node; key?: Node; depth: number } = { depth };
+  const result: { node?: Node; key?: Node; written?: Node; depth: number } = { depth };
   if (current && typeof current === 'object' && 'range' in (current as Node)) result.node = current as Node;
+  if (written && isAlias(written)) result.written = written as Node;
   if (key) result.key = key;
   return result;
+}
+
+/** The pair for `name` in a map's items: written there, or else merged in by `<<` (first source wins). */
+function pairIn(items: Pair[], name: string, resolve: (value: unknown) => unknown, depth = 0): Pair | undefined {
+  const own = items.find((item) => isPair(item) && isScalar(item.key) && !isMergeKey(item.key) && String(item.key.value) === name);
+  if (own || depth > 20) return own;
+  for (const item of items) {
+    if (!isPair(item) || !isScalar(item.key) || !isMergeKey(item.key)) continue;
+    const value = resolve(item.value);
+    const sources = isSeq(value) ? value.items.map(resolve) : [value];
+    for (const source of sources) {
+      if (!isMap(source)) continue;
+      const found = pairIn(source.items as Pair[], name, resolve, depth + 1);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+/** A merge key: yaml gives it a symbol value (a quoted '<<' is an ordinary key). */
+export function isMergeKey(key: { source?: string; value?: unknown }): boolean {
+  return key.source === '<<' && typeof key.value === 'symbol';
 }
 
 /**
@@ -156,8 +195,9 @@ export function nodeAtPath(document: Document.Parsed, path: YamlPath): { node?: 
  * exist in full, the deepest node that does exist is used, so a diagnostic always has a place.
  */
 export function spanAtPath(source: { file: SourceFile; document: Document.Parsed }, path: YamlPath, prefer: 'value' | 'key' = 'value'): Span {
-  const { node, key } = nodeAtPath(source.document, path);
-  const target = prefer === 'key' && key ? key : node ?? key;
+  const { node, key, written } = nodeAtPath(source.document, path);
+  // A value written as an alias is shown where it is used, not where its anchor is.
+  const target = prefer === 'key' && key ? key : written ?? node ?? key;
   const range = target?.range;
   if (!range) return spanOf(source.file, 0, 0);
   // A block map or sequence's range runs to the next sibling; anchor on its first line instead.

@@ -1,6 +1,7 @@
 import { columnsRead } from '../../ir/expression.js';
 import { walkIr } from '../../ir/walk.js';
 import { columnName, expressionSites } from '../expression-sites.js';
+import { problemSpan, quoteText, textProblems } from '../meaningful-text.js';
 import type { RuleModule } from '../rule.js';
 
 export const deceasedExcluded: RuleModule = {
@@ -11,10 +12,11 @@ export const deceasedExcluded: RuleModule = {
     rationale:
       'Seed 002: the extract definition must say whether deceased patients are included; DESIGN.md: "deceased excluded unless justified". A deceased patient has no direct care to plan. With `deceased: exclude` every date of death in the population is empty, so a field or filter that reads it either says nothing or reaches patients the population left out: either way the definition contradicts itself, and the reviewer cannot tell which was meant.',
     source: 'seed 002 (Data Extract Definition); DESIGN.md (Policy 6)',
-    triggers: 'population.deceased is include without a deceased_justification; or deceased is exclude and a field or filter (anywhere, through relations and exists) reads the date of death.',
+    triggers: 'population.deceased is include without a deceased_justification, or with one that says nothing (a placeholder, a stock phrase, hidden characters, too few words: the same check as justification-meaningful); or deceased is exclude and a field or filter (anywhere, through relations and exists) reads the date of death.',
     defaultSeverity: 'error',
     hard: false,
     messages: {
+      meaningless: 'deceased_justification ("{text}") does not justify including deceased patients: {detail}',
       unjustified: 'deceased: include needs a reason (deceased_justification)',
       deathField: '`{field}` reads `{column}`, the date of death, but the population excludes deceased patients (deceased: exclude)',
       deathFilter: 'the filter of {where} reads `{column}`, the date of death, but the population excludes deceased patients (deceased: exclude)',
@@ -26,12 +28,19 @@ export const deceasedExcluded: RuleModule = {
       },
     },
   },
-  check({ definition, catalogue, report, spanAt }) {
+  check({ definition, catalogue, policy, report, spanAt }) {
     const p = definition.population;
     if (p.deceased === 'include') {
       if (!p.deceasedJustification?.trim()) {
         const span = spanAt('/population/deceased');
         report({ messageId: 'unjustified', params: {}, ...(span ? { span } : {}), hints: ['add population.deceased_justification, or use deceased: exclude'] });
+      } else {
+        // A justification that says nothing is no justification (meaningful-text.ts).
+        const problem = textProblems(p.deceasedJustification, 'justification', policy)[0];
+        if (problem) {
+          const span = problemSpan(definition, '/population/deceased_justification', problem, spanAt);
+          report({ messageId: 'meaningless', params: { text: quoteText(p.deceasedJustification), detail: problem.detail }, ...(span ? { span } : {}), hints: ['say why this population needs it, in words a reviewer can check'] });
+        }
       }
       return;
     }
@@ -51,6 +60,14 @@ export const deceasedExcluded: RuleModule = {
         const span = node.span ?? spanAt(site.pointer);
         report({ messageId: 'deathFilter', params: { where, column: columnName({ path: [...at.relationPath, ...node.path], column: node.column }) }, ...(span ? { span } : {}), hints });
       });
+    }
+    if (p.deceased === 'include' && p.deceasedJustification?.trim()) {
+      // A justification that says nothing is no justification (meaningful-text.ts).
+      const problem = textProblems(p.deceasedJustification, 'justification', policy)[0];
+      if (problem) {
+        const span = problemSpan(definition, '/population/deceased_justification', problem, spanAt);
+        report({ messageId: 'meaningless', params: { text: quoteText(p.deceasedJustification), detail: problem.detail }, ...(span ? { span } : {}), hints: ['say why this population needs it, in words a reviewer can check'] });
+      }
     }
   },
 };

@@ -1,18 +1,34 @@
+import { problemSpan, quoteText, textProblems, textSimilarity, type TextKind } from '../meaningful-text.js';
 import type { RuleModule } from '../rule.js';
-import { isPlaceholder } from './justification-meaningful.js';
 
 type Definition = import('../../ir/extract-definition.js').ExtractDefinition;
 
-const REQUIRED: { pointer: string; what: string; present: (d: Definition) => boolean; text?: (d: Definition) => string | undefined }[] = [
-  { pointer: '/intended_use', what: 'the intended use of the data (intended_use)', present: (d) => !!d.intendedUse?.trim(), text: (d) => d.intendedUse },
-  { pointer: '/legal_basis/article_6', what: 'the UK GDPR Article 6 lawful basis (legal_basis.article_6)', present: (d) => !!d.legalBasis.article6?.trim(), text: (d) => d.legalBasis.article6 },
-  { pointer: '/legal_basis/article_9', what: 'the UK GDPR Article 9 condition for health data (legal_basis.article_9)', present: (d) => !!d.legalBasis.article9?.trim(), text: (d) => d.legalBasis.article9 },
-  { pointer: '/legal_basis/statement', what: 'a statement of the legal basis and purpose (legal_basis.statement)', present: (d) => !!d.legalBasis.statement?.trim(), text: (d) => d.legalBasis.statement },
-  { pointer: '/dpia', what: 'the DPIA reference (dpia)', present: (d) => !!d.dpia?.trim(), text: (d) => d.dpia },
-  { pointer: '/risk/singling_out', what: 'a statement on the risk of singling out (risk.singling_out)', present: (d) => !!d.risk.singlingOut?.trim(), text: (d) => d.risk.singlingOut },
-  { pointer: '/risk/linkability', what: 'a statement on the risk of linkability (risk.linkability)', present: (d) => !!d.risk.linkability?.trim(), text: (d) => d.risk.linkability },
+const REQUIRED: { pointer: string; what: string; present: (d: Definition) => boolean; text?: (d: Definition) => string | undefined; kind?: TextKind }[] = [
+  { pointer: '/intended_use', what: 'the intended use of the data (intended_use)', present: (d) => !!d.intendedUse?.trim(), text: (d) => d.intendedUse, kind: 'statement' },
+  { pointer: '/legal_basis/article_6', what: 'the UK GDPR Article 6 lawful basis (legal_basis.article_6)', present: (d) => !!d.legalBasis.article6?.trim(), text: (d) => d.legalBasis.article6, kind: 'reference' },
+  { pointer: '/legal_basis/article_9', what: 'the UK GDPR Article 9 condition for health data (legal_basis.article_9)', present: (d) => !!d.legalBasis.article9?.trim(), text: (d) => d.legalBasis.article9, kind: 'reference' },
+  { pointer: '/legal_basis/statement', what: 'a statement of the legal basis and purpose (legal_basis.statement)', present: (d) => !!d.legalBasis.statement?.trim(), text: (d) => d.legalBasis.statement, kind: 'statement' },
+  { pointer: '/dpia', what: 'the DPIA reference (dpia)', present: (d) => !!d.dpia?.trim(), text: (d) => d.dpia, kind: 'reference' },
+  { pointer: '/risk/singling_out', what: 'a statement on the risk of singling out (risk.singling_out)', present: (d) => !!d.risk.singlingOut?.trim(), text: (d) => d.risk.singlingOut, kind: 'statement' },
+  { pointer: '/risk/linkability', what: 'a statement on the risk of linkability (risk.linkability)', present: (d) => !!d.risk.linkability?.trim(), text: (d) => d.risk.linkability, kind: 'statement' },
   { pointer: '/review/last_reviewed', what: 'the date of the last review (review.last_reviewed)', present: (d) => !!d.review.lastReviewed },
-  { pointer: '/review/reviewer', what: 'who reviewed it (review.reviewer)', present: (d) => !!d.review.reviewer?.trim(), text: (d) => d.review.reviewer },
+  { pointer: '/review/reviewer', what: 'who reviewed it (review.reviewer)', present: (d) => !!d.review.reviewer?.trim(), text: (d) => d.review.reviewer, kind: 'name' },
+  {
+    pointer: '/legal_basis/data_provision_notice',
+    what: 'the statutory data provision notice (legal_basis.data_provision_notice)',
+    present: () => true,
+    text: (d) => d.legalBasis.dataProvisionNotice,
+    kind: 'reference',
+  },
+];
+
+/** Statements that each say a different thing: one pasted into another says nothing new. */
+const DISTINCT: [string, string][] = [
+  ['/risk/singling_out', '/risk/linkability'],
+  ['/intended_use', '/risk/singling_out'],
+  ['/intended_use', '/risk/linkability'],
+  ['/legal_basis/statement', '/risk/singling_out'],
+  ['/legal_basis/statement', '/risk/linkability'],
 ];
 
 export const governanceComplete: RuleModule = {
@@ -23,10 +39,20 @@ export const governanceComplete: RuleModule = {
     rationale:
       'Seed 002, "Data Protection Obligations": all consumers must "provide a definition of the intended use of the data", "outline the legal basis for extraction", "provide a DPIA", and "give special consideration to, and provide a statement on the risk of a) singling out b) linkability". Extracts are reviewed every 3 months (IM1 contractual standard im1_bulk_001).',
     source: 'seed 002 (Data Protection Obligations; Anonymisation & Minimisation)',
-    triggers: 'Any of intended_use, legal_basis.article_6, legal_basis.article_9, legal_basis.statement, dpia, risk.singling_out, risk.linkability, review.last_reviewed or review.reviewer is missing or blank, or is still a placeholder (text starting TODO, TBD or FIXME, or a whole <...> slot, as `exdef init` writes them).',
+    triggers:
+      'Any of intended_use, legal_basis.article_6, legal_basis.article_9, legal_basis.statement, dpia, risk.singling_out, risk.linkability, review.last_reviewed or review.reviewer is missing or blank; or, as a reader sees it (hidden characters removed, look-alike letters folded), is a placeholder (n/a, TBC, none, "-", TODO..., a <...> or [insert ...] slot), hides zero-width, invisible or bidirectional-control characters, is a stock phrase, lorem ipsum or keyboard mashing; or a statement (intended use, legal basis statement, risk statements) is shorter than statement_min_length (30) characters, has fewer than statement_min_words (5) distinct real words or repeats itself; or a reference (dpia, the Article 6 and 9 conditions, data_provision_notice) names no document (no number and fewer than three words); or a risk statement is a near copy (near_duplicate_similarity) of the other risk statement, the intended use or the legal basis statement.',
     defaultSeverity: 'error',
     hard: false,
-    messages: { missing: 'the governance of this extract is missing {what}', placeholder: 'the governance of this extract has a placeholder for {what}: "{text}"' },
+    messages: {
+      missing: 'the governance of this extract is missing {what}',
+      placeholder: 'the governance of this extract has a placeholder for {what}: "{text}"',
+      meaningless: 'the governance of this extract does not state {what}: "{text}" {detail}',
+      duplicate: 'the governance of this extract repeats {other} as {what}: each states a different thing',
+    },
+    optionSchema: {
+      type: 'object',
+      properties: { statement_min_length: { type: 'integer' }, statement_min_words: { type: 'integer' }, near_duplicate_similarity: { type: 'number' } },
+    },
     examples: {
       failing: { yaml: 'risk:\n  singling_out: Year of birth and district only; groups are large.', note: 'No linkability statement.' },
       passing: {
@@ -34,18 +60,35 @@ export const governanceComplete: RuleModule = {
       },
     },
   },
-  check({ definition, report, spanAt }) {
+  check({ definition, policy, report, spanAt }) {
     for (const item of REQUIRED) {
       const text = item.text?.(definition);
-      if (item.present(definition) && text !== undefined && isPlaceholder(text)) {
-        const span = definition.source.spans[item.pointer];
-        report({ messageId: 'placeholder', params: { what: item.what, text: text.trim() }, ...(span ? { span } : {}), hints: [`replace the placeholder with the real ${item.pointer.slice(1).replace('/', '.')}`] });
+      const problem = text !== undefined && item.kind ? textProblems(text, item.kind, policy)[0] : undefined;
+      const written = item.pointer.slice(1).replace('/', '.');
+      if (problem && problem.kind !== 'blank') {
+        const span = problemSpan(definition, item.pointer, problem, (p) => definition.source.spans[p]);
+        const placeholder = problem.kind === 'placeholder';
+        report({
+          messageId: placeholder ? 'placeholder' : 'meaningless',
+          params: { what: item.what, text: quoteText(text!), detail: `(${problem.detail})` },
+          ...(span ? { span } : {}),
+          hints: [problem.kind === 'hidden' ? 'retype the text without the hidden characters' : placeholder ? `replace the placeholder with the real ${written}` : `write the real ${written}: what a reviewer can check`],
+        });
         continue;
       }
-      if (item.present(definition)) continue;
+      if (item.present(definition) && problem?.kind !== 'blank') continue;
       // Where the value is (blank), else where its block is, else the governance block's first key.
       const span = definition.source.spans[item.pointer] ?? definition.source.keySpans[item.pointer.split('/').slice(0, 2).join('/')] ?? spanAt('/use_case', 'key');
-      report({ messageId: 'missing', params: { what: item.what }, ...(span ? { span } : {}), hints: [`add ${item.pointer.slice(1).replace('/', '.')} to the definition`] });
+      report({ messageId: 'missing', params: { what: item.what }, ...(span ? { span } : {}), hints: [`add ${written} to the definition`] });
+    }
+    const texts = new Map(REQUIRED.filter((r) => r.kind === 'statement').map((r) => [r.pointer, { what: r.what, text: r.text?.(definition)?.trim() }]));
+    for (const [first, second] of DISTINCT) {
+      const a = texts.get(first);
+      const b = texts.get(second);
+      if (!a?.text || !b?.text) continue;
+      if (textSimilarity(a.text, b.text) < policy.thresholds.nearDuplicateSimilarity) continue;
+      const span = definition.source.spans[second];
+      report({ messageId: 'duplicate', params: { what: b.what, other: a.what }, ...(span ? { span } : {}), hints: [`write ${second.slice(1).replace('/', '.')} for what it asks`] });
     }
   },
 };

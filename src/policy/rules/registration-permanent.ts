@@ -1,3 +1,4 @@
+import { problemSpan, quoteText, textProblems } from '../meaningful-text.js';
 import type { RuleModule } from '../rule.js';
 
 export const registrationPermanent: RuleModule = {
@@ -8,10 +9,13 @@ export const registrationPermanent: RuleModule = {
     rationale:
       'Seed 002: "Data will only be shared for permanently registered patients at a GP Practice unless there is an explicit reason which overrides this (for example, a payment related extract that includes all procedures done) - this must be defined in the data extract definition with clear justification." Patients who are not currently registered are never extracted (seed 000).',
     source: 'seed 002 (Patient Consent); seed 000 (Included Patient Records)',
-    triggers: 'population.registration is all without a registration_justification.',
+    triggers: 'population.registration is all without a registration_justification. A justification given for it that says nothing — a placeholder (n/a, TBC, "-"), a stock phrase, hidden or look-alike characters, lorem ipsum or keyboard mashing, repeated words, or too few words (the same check as justification-meaningful) — counts as none and is reported where it is written.',
     defaultSeverity: 'error',
     hard: false,
-    messages: { unjustified: 'registration: all extracts temporary and emergency registrations too, which needs an explicit reason (registration_justification)' },
+    messages: {
+      meaningless: 'registration_justification ("{text}") does not justify extracting all registrations: {detail}',
+      unjustified: 'registration: all extracts temporary and emergency registrations too, which needs an explicit reason (registration_justification)',
+    },
     examples: {
       failing: { yaml: 'population:\n  registration: all\n  deceased: exclude\n  type1_opt_out: respect\n  practices: [A81001, A81002, A81003]' },
       passing: {
@@ -19,11 +23,19 @@ export const registrationPermanent: RuleModule = {
       },
     },
   },
-  check({ definition, report, spanAt }) {
+  check({ definition, policy, report, spanAt }) {
     const p = definition.population;
     if (p.registration === 'all' && !p.registrationJustification?.trim()) {
       const span = spanAt('/population/registration');
       report({ messageId: 'unjustified', params: {}, ...(span ? { span } : {}), hints: ['add population.registration_justification, or use registration: permanent'] });
+    }
+    if (p.registration === 'all' && p.registrationJustification?.trim()) {
+      // A justification that says nothing is no justification (meaningful-text.ts).
+      const problem = textProblems(p.registrationJustification, 'justification', policy)[0];
+      if (problem) {
+        const span = problemSpan(definition, '/population/registration_justification', problem, spanAt);
+        report({ messageId: 'meaningless', params: { text: quoteText(p.registrationJustification), detail: problem.detail }, ...(span ? { span } : {}), hints: ['say why this population needs it, in words a reviewer can check'] });
+      }
     }
   },
 };

@@ -1,3 +1,4 @@
+import { problemSpan, quoteText, textProblems } from '../meaningful-text.js';
 import type { RuleModule } from '../rule.js';
 
 export const type1OptOut: RuleModule = {
@@ -8,10 +9,11 @@ export const type1OptOut: RuleModule = {
     rationale:
       'Seed 002, "Patient Consent & Type 1 Opt-out": "Patients with Type 1 opt-out will not be included in the extract unless the use case is direct care OR there is a statutory data provision notice which overrides this."',
     source: 'seed 002 (Patient Consent & Type 1 Opt-out)',
-    triggers: 'population.type1_opt_out is override and either care_type is indirect with no legal_basis.data_provision_notice, or there is no type1_opt_out_justification.',
+    triggers: 'population.type1_opt_out is override and either care_type is indirect with no legal_basis.data_provision_notice, or there is no type1_opt_out_justification. A justification given for it that says nothing — a placeholder (n/a, TBC, "-"), a stock phrase, hidden or look-alike characters, lorem ipsum or keyboard mashing, repeated words, or too few words (the same check as justification-meaningful) — counts as none and is reported where it is written.',
     defaultSeverity: 'error',
     hard: false,
     messages: {
+      meaningless: 'type1_opt_out_justification ("{text}") does not justify overriding Type 1 opt-outs: {detail}',
       notAllowed: 'Type 1 opt-outs can be overridden only for direct care or under a statutory data provision notice; this is indirect care without one',
       unjustified: 'overriding Type 1 opt-outs needs a justification (type1_opt_out_justification)',
     },
@@ -20,7 +22,7 @@ export const type1OptOut: RuleModule = {
       passing: { yaml: 'population:\n  registration: permanent\n  deceased: exclude\n  type1_opt_out: respect\n  practices: [A81001, A81002, A81003]' },
     },
   },
-  check({ definition, report, spanAt }) {
+  check({ definition, policy, report, spanAt }) {
     const p = definition.population;
     if (p.type1OptOut !== 'override') return;
     const span = spanAt('/population/type1_opt_out');
@@ -29,5 +31,13 @@ export const type1OptOut: RuleModule = {
       report({ messageId: 'notAllowed', params: {}, ...at, hints: ['use type1_opt_out: respect, or cite the notice in legal_basis.data_provision_notice'] });
     }
     if (!p.type1OptOutJustification?.trim()) report({ messageId: 'unjustified', params: {}, ...at, hints: ['add population.type1_opt_out_justification'] });
+    if (p.type1OptOut === 'override' && p.type1OptOutJustification?.trim()) {
+      // A justification that says nothing is no justification (meaningful-text.ts).
+      const problem = textProblems(p.type1OptOutJustification, 'justification', policy)[0];
+      if (problem) {
+        const span = problemSpan(definition, '/population/type1_opt_out_justification', problem, spanAt);
+        report({ messageId: 'meaningless', params: { text: quoteText(p.type1OptOutJustification), detail: problem.detail }, ...(span ? { span } : {}), hints: ['say why this population needs it, in words a reviewer can check'] });
+      }
+    }
   },
 };
