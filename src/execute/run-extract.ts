@@ -5,6 +5,7 @@ import type { Catalogue } from '../catalogue/catalogue.js';
 import type { Database, Session } from '../db/database.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { hasErrors } from '../diagnostics/diagnostic.js';
+import { disclosureChecks, linkedDisclosureChecks, type DisclosureCheck, type LinkedDisclosureCheck } from '../disclosure/disclosure-checks.js';
 import { ExdefError, isExdefError } from '../failure.js';
 import type { ExtractDefinition, Frequency } from '../ir/extract-definition.js';
 import { compileDefinitionFile } from '../pipeline/compile-definition.js';
@@ -65,17 +66,7 @@ export interface RunOptions {
   onPhase?: (phase: { work?: string; delivered: boolean }) => void;
 }
 
-export interface DisclosureCheck {
-  dataset: string;
-  identification: 'identified' | 'pseudonymised' | 'de-identified';
-  quasiIdentifiers: string[];
-  /** The smallest group of patients sharing one combination of the quasi-identifiers (null: no rows). */
-  k: number | null;
-  groups: number;
-  threshold: number;
-  outcome: 'pass' | 'fail' | 'warn' | 'not applicable';
-  note: string;
-}
+export type { DisclosureCheck, LinkedDisclosureCheck } from '../disclosure/disclosure-checks.js';
 
 export interface Manifest {
   manifest: 1;
@@ -92,6 +83,8 @@ export interface Manifest {
   population: { patients: number };
   files: (Omit<WrittenFile, 'practice'> & { practice?: string; columns: { name: string; type: string }[] })[];
   disclosure: DisclosureCheck[];
+  /** Datasets linked by a linkage key, measured as one table (the mosaic effect). */
+  linkedDisclosure: LinkedDisclosureCheck[];
 }
 
 export interface RunResult {
@@ -110,6 +103,7 @@ export interface RunResult {
   rows: number;
   bytes: number;
   disclosure: DisclosureCheck[];
+  linkedDisclosure: LinkedDisclosureCheck[];
   seconds: number;
   warnings: string[];
   /** Set when the output is in place but the delta state could not be saved. */
@@ -273,18 +267,22 @@ export async function runExtract(o: RunOptions): Promise<RunResult> {
         for (const check of disclosure) {
           if (check.outcome === 'warn') warn(check.note);
         }
-        const failed = disclosure.filter((c) => c.outcome === 'fail');
+        const linkedDisclosure = await linkedDisclosureChecks(leader!, plan, definition, values, policy.thresholds.kAnonymity);
+        const failed = [...disclosure, ...linkedDisclosure].filter((c) => c.outcome === 'fail');
         if (failed.length > 0) {
           throw new ExdefError(failed.map((c) => c.note).join('; '), {
             exitCode: 1,
             step: 'disclosure check',
-            hints: ['generalise the quasi-identifiers (year(), age_band(), postcode_district()), drop one, or widen the population'],
+            hints: [
+              'generalise the quasi-identifiers (year(), age_band(), postcode_district()), drop one, or widen the population',
+              ...(failed.some((c) => 'datasets' in c) ? ['or stop linking the datasets: a pseudonym key of its own per dataset (or none) where they need not be joined'] : []),
+            ],
           });
         }
 
         const files = await extractDatasets(o.db.engine, [leader!, ...joined], plan, values, dialect, work!, practices, events, records);
         for (const session of [leader!, ...joined]) await endSnapshot(session);
-        return { snapshot, population, files, disclosure };
+        return { snapshot, population, files, disclosure, linkedDisclosure };
       } catch (error) {
         for (const session of [leader!, ...joined]) await abandonSnapshot(session);
         throw error;
@@ -311,6 +309,7 @@ export async function runExtract(o: RunOptions): Promise<RunResult> {
         return { ...f, columns: dataset.columns.filter((c) => c.role !== 'practice').map((c) => ({ name: c.name, type: c.role === 'field' ? c.type : 'text' })) };
       }),
       disclosure: extracted.disclosure,
+      linkedDisclosure: extracted.linkedDisclosure,
     };
     events.step('packaging');
     const name = `${definition.id}_${extracted.snapshot.time.slice(0, 19).replace(/[-:]/g, '')}Z_${decision.mode}.zip`;
@@ -346,6 +345,7 @@ export async function runExtract(o: RunOptions): Promise<RunResult> {
       rows: extracted.files.reduce((n, f) => n + f.rows, 0),
       bytes: statSync(output).size,
       disclosure: extracted.disclosure,
+      linkedDisclosure: extracted.linkedDisclosure,
       seconds: (now().getTime() - started.getTime()) / 1000,
       warnings,
     };
@@ -504,51 +504,6 @@ function outsideRunWindow(definition: ExtractDefinition, at: Date): string | und
   const time = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit', hour12: false }).format(at);
   const inside = window.start <= window.end ? time >= window.start && time < window.end : time >= window.start || time < window.end;
   return inside ? undefined : `this run starts at ${time} UK time, outside the definition's window ${window.start}-${window.end}`;
-}
-
-/**
- * k-anonymity on the data, before anything is written. A de-identified dataset (no direct
- * identifier, no pseudonym) below the policy's threshold fails the run: it would single people
- * out. A pseudonymised or identified dataset is personal data by design — its safeguards are the
- * legal basis, the DPIA and the linkability statement — so its k is measured, recorded and, when
- * below the threshold in indirect care, warned about. Direct care identifies patients on purpose.
- */
-export async function disclosureChecks(session: Session, plan: CompiledPlan, definition: ExtractDefinition, values: RunValues, threshold: number): Promise<DisclosureCheck[]> {
-  const checks: DisclosureCheck[] = [];
-  for (const dataset of plan.datasets) {
-    const d = dataset.disclosure;
-    const check: DisclosureCheck = { dataset: dataset.name, identification: d.identification, quasiIdentifiers: d.quasiIdentifiers, k: null, groups: 0, threshold, outcome: 'not applicable', note: '' };
-    if (!d.kAnonymity) {
-      check.note = `dataset ${dataset.name} has no quasi-identifiers`;
-      checks.push(check);
-      continue;
-    }
-    if (d.identification === 'identified') {
-      // A direct identifier makes every group a single patient: there is nothing to measure.
-      check.note = `dataset ${dataset.name} identifies patients by design (${definition.careType} care): k-anonymity does not apply`;
-      checks.push(check);
-      continue;
-    }
-    const [row] = await session.query<{ k: string | null; groups: string }>(d.kAnonymity.sql, bindParameters(plan, d.kAnonymity, values));
-    check.k = row?.k === null || row?.k === undefined ? null : Number(row.k);
-    check.groups = Number(row?.groups ?? 0);
-    const combination = d.quasiIdentifiers.join(' + ');
-    if (check.k === null || check.k >= threshold) {
-      check.outcome = 'pass';
-      check.note = check.k === null ? `dataset ${dataset.name} has no rows` : `dataset ${dataset.name}: at least ${check.k} patients share each combination of ${combination}`;
-    } else if (definition.careType === 'direct') {
-      check.outcome = 'pass';
-      check.note = `dataset ${dataset.name} identifies patients by design (direct care): smallest group ${check.k}`;
-    } else if (d.identification === 'de-identified') {
-      check.outcome = 'fail';
-      check.note = `dataset ${dataset.name}: ${check.k} patient${check.k === 1 ? '' : 's'} alone share a combination of ${combination}, below the policy's k of ${threshold}: they could be singled out`;
-    } else {
-      check.outcome = 'warn';
-      check.note = `dataset ${dataset.name} (${d.identification}): the smallest group sharing ${combination} has ${check.k} patient${check.k === 1 ? '' : 's'}, below ${threshold}; the data are personal data under the definition's legal basis and DPIA`;
-    }
-    checks.push(check);
-  }
-  return checks;
 }
 
 /** Every dataset to CSV, up to one per session at a time, all in the one snapshot. */

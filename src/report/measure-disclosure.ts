@@ -1,7 +1,7 @@
 import type { Catalogue } from '../catalogue/catalogue.js';
 import type { Database } from '../db/database.js';
 import { existingTables } from '../db/reporting-schema.js';
-import { disclosureChecks, type DisclosureCheck } from '../execute/run-extract.js';
+import { disclosureChecks, linkedDisclosureChecks, type DisclosureCheck, type LinkedDisclosureCheck } from '../disclosure/disclosure-checks.js';
 import { ExdefError, isExdefError } from '../failure.js';
 import type { ExtractDefinition } from '../ir/extract-definition.js';
 import type { CompiledPlan } from '../sql/compile-extract.js';
@@ -12,12 +12,14 @@ export interface MeasuredDisclosure {
   target: string;
   extractDate: string;
   checks: DisclosureCheck[];
+  /** Datasets linked by a linkage key, measured as one table (the mosaic effect). */
+  linked: LinkedDisclosureCheck[];
 }
 
 /**
  * Measures k-anonymity on the data exactly as `exdef run` does before it writes anything: each
  * dataset's compiled k-anonymity query (the plan's, with its parameters bound for the extract
- * date), in one read-only repeatable-read transaction, judged against the policy's threshold.
+ * date), and each group of linked datasets' combined query, in one read-only repeatable-read transaction, judged against the policy's threshold.
  * A database without the catalogue's tables, or one that refuses a query, is an ExdefError
  * (exit 2): the report is not written with a measurement it could not make.
  */
@@ -31,10 +33,14 @@ export async function measureDisclosure(db: Database, options: { plan: CompiledP
       hints: ['create and fill it with `exdef db init` and `exdef db seed`, or give the catalogue that describes it with --catalogue'],
     });
   }
-  const checks = await db.withSession(async (session) => {
+  const measured = await db.withSession(async (session) => {
     await session.exec('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     try {
-      return await disclosureChecks(session, options.plan, options.definition, { snapshotDate: options.extractDate }, options.threshold);
+      const values = { snapshotDate: options.extractDate };
+      return {
+        datasets: await disclosureChecks(session, options.plan, options.definition, values, options.threshold),
+        linked: await linkedDisclosureChecks(session, options.plan, options.definition, values, options.threshold),
+      };
     } catch (error) {
       if (isExdefError(error)) throw error;
       const message = ((error as Error).message ?? String(error)).split('\n')[0];
@@ -43,5 +49,5 @@ export async function measureDisclosure(db: Database, options: { plan: CompiledP
       await session.exec('ROLLBACK').catch(() => undefined);
     }
   });
-  return { target: db.target, extractDate: options.extractDate, checks };
+  return { target: db.target, extractDate: options.extractDate, checks: measured.datasets, linked: measured.linked };
 }

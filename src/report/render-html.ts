@@ -181,8 +181,17 @@ function disclosure(r: ReviewReport): string {
     const k = measured ? `<span class="measured outcome-${check?.outcome.replace(' ', '-') ?? 'none'}">${escapeHtml(measuredText(check))}</span>` : '<span class="none">not measured</span>';
     return `<tr><td><code>${escapeHtml(x.dataset)}</code></td><td>${escapeHtml(x.identification)}</td><td>${identifiers}</td><td>${score}</td><td>${k}</td></tr>`;
   });
+  // Linked datasets (the mosaic effect): one row per group, scored and measured as the one table they make.
+  for (const x of d.linked) {
+    const s = x.score;
+    const check = measured?.linked.find((c) => c.datasets.join('+') === x.datasets.join('+'));
+    const identifiers = s.identifiers.map((q) => `${escapeHtml(q.field)}: ${escapeHtml(q.column)} (${escapeHtml(q.granularity)}, ${q.bits.toFixed(1)} bits)`).join(' + ');
+    const score = `<span class="badge risk-${s.level.replace(' ', '-')}">${escapeHtml(s.level)} risk</span> ${s.bits.toFixed(1)} bits: about ${escapeHtml(expectedGroup(s.expectedGroupSize))} of ${s.population.toLocaleString('en-GB')} patients share each combination`;
+    const k = measured ? `<span class="measured outcome-${check?.outcome.replace(' ', '-') ?? 'none'}">${escapeHtml(measuredText(check))}</span>` : '<span class="none">not measured</span>';
+    rows.push(`<tr><td>${x.datasets.map((n) => `<code>${escapeHtml(n)}</code>`).join(' + ')}</td><td>linked, one table to the recipient: ${escapeHtml(x.links.join('; '))}</td><td>${identifiers}</td><td>${score}</td><td>${k}</td></tr>`);
+  }
   const source = measured
-    ? `<p>Measured on <code>${escapeHtml(measured.target)}</code> for the extract date ${escapeHtml(measured.extractDate)}, with the same k-anonymity query <code>exdef run</code> runs before anything leaves: the smallest number of patients sharing one combination of the dataset's quasi-identifiers, over every row a full extract would give. A de-identified dataset below the threshold fails the run; a pseudonymised one is warned about; an identified one is not measured (it identifies people by design).</p>`
+    ? `<p>Measured on <code>${escapeHtml(measured.target)}</code> for the extract date ${escapeHtml(measured.extractDate)}, with the same k-anonymity query <code>exdef run</code> runs before anything leaves: the smallest number of patients sharing one combination of the dataset's quasi-identifiers, over every row a full extract would give. A de-identified dataset below the threshold fails the run; a pseudonymised one is warned about; an identified one is not measured (it identifies people by design). Datasets linked by the same pseudonym are measured together, each patient by the combination of all their quasi-identifier values across them: below the threshold, the run fails.</p>`
     : `<p class="none">${escapeHtml(d.notMeasured)}</p>`;
   return section(
     'disclosure',

@@ -140,7 +140,15 @@ export function renderMarkdown(report: ReviewReport): string {
               : 'no quasi-identifiers'
             : `**${s.level} risk**, ${s.bits.toFixed(1)} bits: about ${expectedGroup(s.expectedGroupSize)} of ${s.population.toLocaleString('en-GB')} patients share each combination`;
         return [code(x.dataset), x.identification, identifiers, score, dr.measured ? escapeMarkdown(measuredText(dr.measured.checks.find((c) => c.dataset === x.dataset))) : 'not measured'];
-      }),
+      }).concat(
+        dr.linked.map((x) => {
+          const s = x.score;
+          const identifiers = escapeMarkdown(s.identifiers.map((q) => `${q.field}: ${q.column} (${q.granularity}, ${q.bits.toFixed(1)} bits)`).join(' + '));
+          const score = `**${s.level} risk**, ${s.bits.toFixed(1)} bits: about ${expectedGroup(s.expectedGroupSize)} of ${s.population.toLocaleString('en-GB')} patients share each combination`;
+          const check = dr.measured?.linked.find((c) => c.datasets.join('+') === x.datasets.join('+'));
+          return [x.datasets.map(code).join(' + '), escapeMarkdown(`linked, one table to the recipient: ${x.links.join('; ')}`), identifiers, score, dr.measured ? escapeMarkdown(measuredText(check)) : 'not measured'];
+        }),
+      ),
     ),
     '',
   );

@@ -1,6 +1,6 @@
 import type { Classification } from '../catalogue/catalogue.js';
 import type { ChangeClass } from '../diff/change.js';
-import type { DisclosureCheck } from '../execute/run-extract.js';
+import type { DisclosureCheck, LinkedDisclosureCheck } from '../disclosure/disclosure-checks.js';
 import type { ReviewReport } from './review-report.js';
 
 /**
@@ -67,7 +67,7 @@ export function differentExtractWarning(report: ReviewReport): string | undefine
 }
 
 /** The measured k of a dataset, in words, for a table cell. */
-export function measuredText(check: DisclosureCheck | undefined): string {
+export function measuredText(check: DisclosureCheck | LinkedDisclosureCheck | undefined): string {
   if (!check) return 'not measured';
   if (check.outcome === 'not applicable') return `not applicable: ${check.note}`;
   if (check.k === null) return 'no rows on that date';

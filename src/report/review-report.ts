@@ -5,13 +5,14 @@ import { describeTransform } from '../diff/identifiability.js';
 import { printIrExpression } from '../diff/print-ir-expression.js';
 import type { Exemption, ExtractDefinition } from '../ir/extract-definition.js';
 import { definitionDigest, fingerprint } from '../ir/fingerprint.js';
+import { linkedGroups, measuredMembers } from '../disclosure/linked-datasets.js';
+import { identification, quasiIdentifierFields } from '../disclosure/quasi-identifiers.js';
+import { combinedDisclosureScore, disclosureScore, type DisclosureScore } from '../disclosure/static-score.js';
 import type { CompiledDefinition } from '../pipeline/compile-definition.js';
 import type { LintContext } from '../pipeline/lint-definition.js';
-import { disclosureScore } from '../policy/rules/disclosure-risk.js';
 import { RULES } from '../policy/rules/index.js';
 import { formatPosition } from '../source/source-file.js';
 import type { CompiledPlan, CompiledQuery } from '../sql/compile-extract.js';
-import { identification, quasiIdentifierFields } from '../sql/dataset-query.js';
 import type { ParameterSpec } from '../sql/parameters.js';
 import { layoutSql } from '../sql/render-sql.js';
 import { alwaysAppliedGuards, describeDatasetRows, describePopulation, populationChoices, type PopulationChoice } from './describe-population.js';
@@ -77,6 +78,8 @@ export interface ReportDataset {
   fields: ReportField[];
 }
 
+export type ReportScore = Pick<DisclosureScore, 'level' | 'bits' | 'expectedGroupSize' | 'population' | 'identifiers' | 'directIdentifiers'>;
+
 export interface ReportDisclosure {
   threshold: number;
   assumedListSize: number;
@@ -85,8 +88,13 @@ export interface ReportDisclosure {
     identification: 'identified' | 'pseudonymised' | 'de-identified';
     quasiIdentifiers: string[];
     /** The static score (the disclosure-risk rule's). */
-    score: { level: string; bits: number; expectedGroupSize: number; population: number; identifiers: { field: string; column: string; granularity: string; bits: number }[]; directIdentifiers: string[] };
+    score: ReportScore;
   }[];
+  /**
+   * Datasets linked by a linkage key (the mosaic effect): the static score of their combined
+   * quasi-identifiers; the measurement is in measured.linked.
+   */
+  linked: { datasets: string[]; links: string[]; score: ReportScore }[];
   /** Measured on a database (--database); absent when none was given or the plan could not be compiled. */
   measured?: MeasuredDisclosure;
   /** Why nothing was measured. */
@@ -138,7 +146,7 @@ export async function buildReviewReport(input: ReviewInput): Promise<ReviewRepor
       ...(dataset.description !== undefined ? { description: dataset.description } : {}),
       rows: describeDatasetRows(dataset, context.catalogue),
       ...(dataset.where ? { filter: printIrExpression(dataset.where) } : {}),
-      identification: identification(dataset),
+      identification: identification(context.catalogue, dataset),
       fields: dataset.fields.map((field) => ({
         name: field.name,
         source: printIrExpression(field.value),
@@ -155,10 +163,16 @@ export async function buildReviewReport(input: ReviewInput): Promise<ReviewRepor
         const s = disclosureScore(dataset, definition, context.catalogue, context.policy.thresholds.assumedListSize, context.policy.thresholds.kAnonymity);
         return {
           dataset: dataset.name,
-          identification: identification(dataset),
-          quasiIdentifiers: quasiIdentifierFields(dataset).map((f) => f.name),
+          identification: identification(context.catalogue, dataset),
+          quasiIdentifiers: quasiIdentifierFields(context.catalogue, dataset).map((f) => f.name),
           score: { level: s.level, bits: s.bits, expectedGroupSize: s.expectedGroupSize, population: s.population, identifiers: s.identifiers, directIdentifiers: s.directIdentifiers },
         };
+      }),
+      linked: linkedGroups(definition, context.catalogue).flatMap((group) => {
+        const members = measuredMembers(context.catalogue, group);
+        if (members.length < 2) return [];
+        const s = combinedDisclosureScore(members, definition, context.catalogue, context.policy.thresholds.assumedListSize, context.policy.thresholds.kAnonymity);
+        return [{ datasets: members.map((d) => d.name), links: group.links.map((l) => l.description), score: { level: s.level, bits: s.bits, expectedGroupSize: s.expectedGroupSize, population: s.population, identifiers: s.identifiers, directIdentifiers: s.directIdentifiers } }];
       }),
       ...(input.measured ? { measured: input.measured } : {}),
       notMeasured: input.measured
@@ -281,6 +295,11 @@ async function reportSql(plan: CompiledPlan): Promise<ReportSql> {
     if (d.disclosure.kAnonymity) {
       queries.push(await query(`Dataset ${d.name}: k-anonymity (smallest group sharing ${d.disclosure.quasiIdentifiers.join(', ')})`, `${d.name}.k-anonymity.sql`, d.disclosure.kAnonymity));
     }
+  }
+  for (const [i, linked] of (plan.linkedDisclosure ?? []).entries()) {
+    queries.push(
+      await query(`Linked datasets ${linked.datasets.join(' + ')}: k-anonymity of the combination (smallest group of patients sharing ${linked.quasiIdentifiers.join(', ')})`, `linked-${i + 1}.k-anonymity.sql`, linked.kAnonymity),
+    );
   }
   const p = plan.guards.population;
   const guards = [

@@ -6,7 +6,11 @@ import { releasedSensitiveSets, type ReleasedSet } from '../policy/exemptions.js
 import type { Policy, SensitiveCodeSet } from '../policy/policy.js';
 import { compilerKysely, parameterNames } from './compiler-db.js';
 import { codeSetKey, SENSITIVE_CODES } from './guards.js';
-import { deltaQuery, fullQuery, identification, kAnonymityQuery, outputColumns, quasiIdentifierFields, type OutputColumn } from './dataset-query.js';
+import type { CompiledLinkedDisclosure } from '../disclosure/disclosure-checks.js';
+import { kAnonymityQuery, linkedKAnonymityQuery } from '../disclosure/k-anonymity-query.js';
+import { linkedGroups, measuredMembers } from '../disclosure/linked-datasets.js';
+import { identification, quasiIdentifierFields } from '../disclosure/quasi-identifiers.js';
+import { deltaQuery, fullQuery, outputColumns, type OutputColumn } from './dataset-query.js';
 import { ParameterSet, type ParameterSpec } from './parameters.js';
 import { optOutsApplied, populationStateQuery } from './population.js';
 import { aliasMaker, terminologyTables, type SqlContext } from './sql-context.js';
@@ -91,6 +95,8 @@ export interface CompiledPlan {
   /** Who is in the population, with their practice and opt-out: counts and delta state. */
   population: CompiledQuery;
   datasets: CompiledDataset[];
+  /** Datasets linked by a linkage key, measured as one table (src/disclosure/linked-datasets.ts). */
+  linkedDisclosure: CompiledLinkedDisclosure[];
 }
 
 /**
@@ -185,13 +191,26 @@ export function compileExtract(definition: ExtractDefinition, options: CompileOp
       table: dataset.table,
       columns: outputColumns(ctx, dataset),
       full: compile(fullQuery(ctx, dataset), `dataset ${dataset.name}`),
-      disclosure: { identification: identification(dataset), quasiIdentifiers: quasiIdentifierFields(dataset).map((f) => f.name) },
+      disclosure: { identification: identification(options.catalogue, dataset), quasiIdentifiers: quasiIdentifierFields(options.catalogue, dataset).map((f) => f.name) },
     };
     const k = kAnonymityQuery(ctx, dataset);
     if (k) compiled.disclosure.kAnonymity = compile(k, `dataset ${dataset.name} (k-anonymity)`);
     if (dataset.description !== undefined) compiled.description = dataset.description;
     if (definition.mode === 'delta') compiled.delta = compile(deltaQuery(ctx, dataset), `dataset ${dataset.name} (delta)`);
     return compiled;
+  });
+  const linkedDisclosure = linkedGroups(definition, options.catalogue, { patientLinksOnly: true }).flatMap((group): CompiledLinkedDisclosure[] => {
+    const members = measuredMembers(options.catalogue, group).filter((d) => tableOf(options.catalogue, d.table).patientColumn !== undefined);
+    if (members.length < 2) return [];
+    const names = members.map((d) => d.name);
+    return [
+      {
+        datasets: names,
+        links: group.links.map((l) => l.description),
+        quasiIdentifiers: members.flatMap((d) => quasiIdentifierFields(options.catalogue, d).map((f) => `${d.name}.${f.name}`)),
+        kAnonymity: compileVerified(linkedKAnonymityQuery(ctx, members).toOperationNode(), expectations, `linked datasets ${names.join(' + ')} (k-anonymity)`),
+      },
+    ];
   });
   const parameters = params.list();
   return {
@@ -232,5 +251,6 @@ export function compileExtract(definition: ExtractDefinition, options: CompileOp
     keys: parameters.filter((p) => p.source === 'key').map((p) => p.name.slice('key_'.length)),
     population,
     datasets,
+    linkedDisclosure,
   };
 }

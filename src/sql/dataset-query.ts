@@ -1,7 +1,7 @@
 import { sql, type RawBuilder, type SelectQueryBuilder } from 'kysely';
 import { findRelation, tableOf, type CatalogueTable } from '../catalogue/catalogue.js';
 import type { RelationStep, ValueType } from '../ir/expression.js';
-import type { Dataset, Field } from '../ir/extract-definition.js';
+import type { Dataset } from '../ir/extract-definition.js';
 import { CompileError } from './compile-error.js';
 import { compilerKysely } from './compiler-db.js';
 import { applyJoins, expressionSql, relationConditions, Scope } from './expression-sql.js';
@@ -26,7 +26,7 @@ export interface OutputColumn {
 export const PRACTICE_COLUMN = '__practice';
 
 /** Builds a fresh context for one query (its own aliases); parameters are shared by the plan. */
-function queryContext(base: SqlContext, dependencies?: Map<string, RelationStep[]>): SqlContext {
+export function queryContext(base: SqlContext, dependencies?: Map<string, RelationStep[]>): SqlContext {
   const ctx: SqlContext = { ...base, alias: aliasMaker() };
   if (dependencies) ctx.dependencies = dependencies;
   else delete ctx.dependencies;
@@ -126,14 +126,19 @@ function keyIn(pk: string[], keys: string[], cte: string): RawBuilder<boolean> {
   return sql<boolean>`(${sql.join(pk.map((k) => column('t', k)))}) IN (SELECT ${sql.join(keys.map((k) => sql.ref(k)))} FROM ${sql.table(cte)})`;
 }
 
+/** The column of a `disclosure` select that holds the row's patient (src/disclosure measures k on it). */
+export const PATIENT_COLUMN = '__patient';
+
 /**
  * The select of a dataset: FROM its table as t, joined to the population (a table with patients),
  * the relations its expressions follow, the scan guards of t (practice scope and row guards,
  * with the sensitive sets an exemption in scope releases on its coded columns) and the filter.
  * `delete` selects the rows that do not qualify (no guards can hold for them) and outputs their
- * record id only.
+ * record id only. `disclosure` selects the rows an upsert would, as the patient (PATIENT_COLUMN,
+ * NULL for a table without patients) and the fields as text, nothing else: what src/disclosure
+ * measures k-anonymity on.
  */
-function datasetSelect(ctx: SqlContext, dataset: Dataset, from: { selectFrom: (t: string) => AnySelect }, kind: 'upsert' | 'delete' | 'groups'): AnySelect {
+export function datasetSelect(ctx: SqlContext, dataset: Dataset, from: { selectFrom: (t: string) => AnySelect }, kind: 'upsert' | 'delete' | 'disclosure'): AnySelect {
   const root = tableOf(ctx.catalogue, dataset.table);
   const scope = new Scope(ctx, root, 't', { label: `dataset ${dataset.name}`, path: [], inPopulation: false });
   const fields = dataset.fields.map((field) => {
@@ -173,11 +178,9 @@ function datasetSelect(ctx: SqlContext, dataset: Dataset, from: { selectFrom: (t
     query = query.where(qualifies.length > 0 ? sql<boolean>`NOT (${sql.join(qualifies, sql` AND `)})` : sql<boolean>`FALSE`);
   }
 
-  if (kind === 'groups') {
-    // The size of each group of rows sharing the values of the quasi-identifiers: distinct patients.
-    const groupBy = quasiIdentifierFields(dataset).map((f) => fields.find((x) => x.field === f)!.value);
-    const size = root.patientColumn ? sql`count(DISTINCT ${column('p', 'patient_id')})` : sql`count(*)`;
-    return groupBy.reduce((q, g) => q.groupBy(g), query.select(size.as('n')));
+  if (kind === 'disclosure') {
+    const patient = root.patientColumn ? column('p', 'patient_id') : sql`NULL::bigint`;
+    return query.select([patient.as(PATIENT_COLUMN), ...fields.map(({ field, value }) => outputText(value, field.type).as(identifier(field.name)))]);
   }
   const selections: ReturnType<RawBuilder<any>['as']>[] = [];
   if (ctx.definition.output.layout === 'per_practice') {
@@ -201,38 +204,6 @@ function datasetSelect(ctx: SqlContext, dataset: Dataset, from: { selectFrom: (t
     selections.push(recordId.as('record_id'), changeType.as('change_type'));
   }
   return query.select(selections);
-}
-
-/**
- * The fields that let a row be singled out by combination: those read from a quasi-identifier or
- * a direct identifier, generalised or not, but not pseudonyms (a linkage key is unique by design).
- */
-export function quasiIdentifierFields(dataset: Dataset): Field[] {
-  return dataset.fields.filter((f) => (f.sourceClassification === 'quasi_identifier' || f.sourceClassification === 'direct_identifier') && f.transform !== 'pseudonym');
-}
-
-/** How a dataset presents people: named (a direct identifier), by pseudonym, or neither. */
-export function identification(dataset: Dataset): 'identified' | 'pseudonymised' | 'de-identified' {
-  if (dataset.fields.some((f) => f.sourceClassification === 'direct_identifier' && f.transform !== 'pseudonym')) return 'identified';
-  if (dataset.fields.some((f) => f.transform === 'pseudonym')) return 'pseudonymised';
-  return 'de-identified';
-}
-
-/**
- * k-anonymity on the data: the smallest number of patients (rows, for a table without patients)
- * sharing one combination of the dataset's quasi-identifier values, over every row the full
- * extract would give, by SQL (no row leaves the database). Undefined without quasi-identifiers.
- */
-export function kAnonymityQuery(base: SqlContext, dataset: Dataset): AnySelect | undefined {
-  if (quasiIdentifierFields(dataset).length === 0) return undefined;
-  const ctx = queryContext(base);
-  const groups = datasetSelect(ctx, dataset, compilerKysely(), 'groups');
-  markNode({ kind: 'dataset-root' }, groups.toOperationNode());
-  const query = withPopulation(ctx)
-    .selectFrom(groups.as('g'))
-    .select([sql`min(${sql.ref('g.n')})`.as('k'), sql`count(*)`.as('groups')]) as AnySelect;
-  markNode({ kind: 'k-anonymity' }, query.toOperationNode());
-  return query;
 }
 
 /**

@@ -161,8 +161,7 @@ function checkRoot(root: Node, fail: (problem: string) => never): void {
   const mark = guardOf(root)?.kind;
   if (mark === 'dataset-root' || mark === 'population-state') return;
   if (mark === 'k-anonymity') {
-    const derived = root['from']?.froms?.[0]?.node as Node | undefined;
-    if (!derived || guardOf(derived)?.kind !== 'dataset-root') fail('the k-anonymity query does not read a dataset select');
+    if (!readsDatasetSelects(root)) fail('the k-anonymity query does not read dataset selects only');
     return;
   }
   if (mark === 'delta-output') {
@@ -176,6 +175,21 @@ function checkRoot(root: Node, fail: (problem: string) => never): void {
     return;
   }
   fail('the query is not one the compiler makes (a dataset, a delta or the population)');
+}
+
+/**
+ * A k-anonymity query (src/disclosure) aggregates, through selects over derived tables and
+ * UNION ALLs of them, rows of dataset selects and nothing else: no table, no join at any step.
+ */
+function readsDatasetSelects(select: Node): boolean {
+  const froms = (select['from']?.froms ?? []) as Node[];
+  if (froms.length === 0 || (select['joins'] ?? []).length > 0) return false;
+  return froms.every((from) => {
+    const derived = from['kind'] === 'AliasNode' ? (from['node'] as Node) : undefined;
+    if (!derived || derived['kind'] !== 'SelectQueryNode') return false;
+    const branches = [derived, ...((derived['setOperations'] ?? []) as Node[]).map((s) => s['expression'] as Node)];
+    return branches.every((b) => guardOf(b)?.kind === 'dataset-root' || (guardOf(b) === undefined && b['kind'] === 'SelectQueryNode' && readsDatasetSelects(b)));
+  });
 }
 
 /**

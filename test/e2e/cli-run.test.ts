@@ -98,8 +98,8 @@ async function compiled(file: string): Promise<Compiled> {
 // ---------------------------------------------------------------------------------------------
 // Checking a delivery
 
-const SUMMARY_KEYS = ['status', 'definition', 'mode', 'reason', 'extractDate', 'snapshot', 'window', 'output', 'log', 'encrypted', 'files', 'rows', 'bytes', 'disclosure', 'seconds', 'warnings'];
-const MANIFEST_KEYS = ['manifest', 'generator', 'definition', 'extractDate', 'snapshot', 'mode', 'reason', 'window', 'practices', 'layout', 'csv', 'population', 'files', 'disclosure'].sort();
+const SUMMARY_KEYS = ['status', 'definition', 'mode', 'reason', 'extractDate', 'snapshot', 'window', 'output', 'log', 'encrypted', 'files', 'rows', 'bytes', 'disclosure', 'linkedDisclosure', 'seconds', 'warnings'];
+const MANIFEST_KEYS = ['manifest', 'generator', 'definition', 'extractDate', 'snapshot', 'mode', 'reason', 'window', 'practices', 'layout', 'csv', 'population', 'files', 'disclosure', 'linkedDisclosure'].sort();
 const DISCLOSURE_KEYS = ['dataset', 'identification', 'quasiIdentifiers', 'k', 'groups', 'threshold', 'outcome', 'note'].sort();
 
 interface Delivery {
@@ -149,6 +149,8 @@ function checkPackage(zip: string, summary: RunResult, c: Compiled, practices: r
   expect(summary.files).toEqual(manifest.files.map(({ columns: _columns, ...file }) => file));
   expect(summary.rows).toBe(manifest.files.reduce((n, f) => n + f.rows, 0));
   expect(summary.disclosure).toEqual(manifest.disclosure);
+  expect(summary.linkedDisclosure).toEqual(manifest.linkedDisclosure);
+  expect(manifest.linkedDisclosure.map((d) => d.datasets)).toEqual(c.plan.linkedDisclosure.map((d) => d.datasets));
   for (const check of manifest.disclosure) expect(Object.keys(check).sort()).toEqual(DISCLOSURE_KEYS);
   expect(manifest.disclosure.map((d) => d.dataset)).toEqual(c.plan.datasets.map((d) => d.name));
   return { manifest, csv };

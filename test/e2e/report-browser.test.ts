@@ -233,7 +233,7 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('exdef report in a headless browser', 
       expect(main).toContain('Every field has a justification that says why that field is needed');
       expect(await page.innerText('h1')).toBe('<script>alert(1)</script> Warehouse & "friends" <img src=https://example.invalid/x.png onerror=alert(2)>');
       expect(await page.locator('script, img').count()).toBe(0);
-      expect(await page.innerText('.verdict')).toContain('1 lint error');
+      expect(await page.innerText('.verdict')).toContain('2 lint errors');
       expect(await page.innerText('#sql')).toContain('never compiled');
       await screenshotIsAPicture(page, 'fixture');
       await printsWithinThePage(page);

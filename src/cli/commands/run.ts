@@ -214,6 +214,7 @@ function summary(r: RunResult): string {
     `${r.status.toLowerCase()}: ${r.definition.id} version ${r.definition.version}, ${r.mode} extract for ${r.extractDate} (${r.reason})`,
     `  ${r.files.length} file${r.files.length === 1 ? '' : 's'}, ${r.rows.toLocaleString('en-GB')} rows, snapshot ${r.snapshot}${r.window ? `, changes in (${r.window.start}, ${r.window.end}]` : ''}`,
     ...r.disclosure.filter((d) => d.k !== null).map((d) => `  k-anonymity of ${d.dataset}: ${d.k} (${d.quasiIdentifiers.join(' + ')}; threshold ${d.threshold})`),
+    ...r.linkedDisclosure.filter((d) => d.k !== null).map((d) => `  k-anonymity of linked ${d.datasets.join(' + ')}: ${d.k} (${d.quasiIdentifiers.join(' + ')}; threshold ${d.threshold})`),
     `  output: ${r.output}${r.encrypted ? ' (S/MIME, AES-256)' : ''}`,
     `  log:    ${r.log}`,
   ];

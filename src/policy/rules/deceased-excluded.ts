@@ -61,13 +61,5 @@ export const deceasedExcluded: RuleModule = {
         report({ messageId: 'deathFilter', params: { where, column: columnName({ path: [...at.relationPath, ...node.path], column: node.column }) }, ...(span ? { span } : {}), hints });
       });
     }
-    if (p.deceased === 'include' && p.deceasedJustification?.trim()) {
-      // A justification that says nothing is no justification (meaningful-text.ts).
-      const problem = textProblems(p.deceasedJustification, 'justification', policy)[0];
-      if (problem) {
-        const span = problemSpan(definition, '/population/deceased_justification', problem, spanAt);
-        report({ messageId: 'meaningless', params: { text: quoteText(p.deceasedJustification), detail: problem.detail }, ...(span ? { span } : {}), hints: ['say why this population needs it, in words a reviewer can check'] });
-      }
-    }
   },
 };

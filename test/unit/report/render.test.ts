@@ -32,7 +32,8 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe('a definition with lint findings', () => {
   it('shows every finding first, with its rule, place and explanation, and no SQL', async () => {
     const report = await review(FIXTURE);
-    expect(report.findings.counts).toEqual({ error: 1, warning: 1, info: 1 });
+    // people shows year(date_of_birth) and the full date_of_birth: the full date counts (it singles people out).
+    expect(report.findings.counts).toEqual({ error: 2, warning: 1, info: 0 });
     const html = renderHtml(report);
     const main = html.slice(html.indexOf('<main>'));
     expect(main.indexOf('<section id="findings">')).toBeGreaterThan(0);
@@ -45,16 +46,21 @@ describe('a definition with lint findings', () => {
     // The rule's explanation (its meta), quoted from the policy.
     expect(html).toContain('Every field has a justification that says why that field is needed');
     expect(html).toContain('Minimisation of Data Egress');
-    expect(html).toContain('This definition has 1 lint error: as written it cannot be compiled or run.');
+    expect(html).toContain('This definition has 2 lint errors: as written it cannot be compiled or run.');
     expect(report.sql.compiled).toBe(false);
     expect(html).toContain('a definition with errors is never compiled, so there is no SQL to show');
     expect(report.disclosure.notMeasured).toMatch(/lint errors/);
   });
 
   it('orders the findings errors first, then warnings, then notes, each by its place in the file', async () => {
-    // A second error, further down the file than the note and the warning.
+    // A second error, further down the file than the note and the warning; people generalised (its
+    // score a note), and blood_pressure's pseudonym keyed as people's but of another identifier (a warning).
     const file = join(work, 'two-errors.exdef.yaml');
-    writeFileSync(file, readFileSync(FIXTURE, 'utf8').replace('justification: Links each diagnosis to the person.', 'justification: needed'));
+    const text = readFileSync(FIXTURE, 'utf8')
+      .replace('justification: Links each diagnosis to the person.', 'justification: needed')
+      .replace('value: date_of_birth\n', 'value: age_band(date_of_birth)\n');
+    const bloodPressure = text.indexOf('- name: blood_pressure');
+    writeFileSync(file, text.slice(0, bloodPressure) + text.slice(bloodPressure).replace("pseudonym(patient.nhs_number, 'phm-icb-key')", "pseudonym(patient_id, 'phm-icb-key')"));
     const report = await review(file);
     const items = report.findings.items;
     expect(items.map((f) => f.severity)).toEqual(['error', 'error', 'warning', 'info']);

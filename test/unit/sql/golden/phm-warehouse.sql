@@ -326,38 +326,48 @@ SELECT
 FROM
   (
     SELECT
-      count(DISTINCT "p"."patient_id") AS "n"
+      count(DISTINCT "r"."__patient") AS "n"
     FROM
-      "reporting"."patient" AS "t"
-      INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
-    WHERE
-      "t"."deleted_at" IS NULL
-      AND NOT COALESCE(
-        "t"."ethnicity_code" IN (
-          SELECT
-            "code"
-          FROM
-            "sensitive_codes"
-        ),
-        FALSE
-      )
-    GROUP BY
       (
-        EXTRACT(
-          YEAR
-          FROM
-            "t"."date_of_birth"::timestamp
-        )
-      )::integer,
-      "t"."sex",
-      NULLIF(
-        regexp_replace(
-          upper(regexp_replace("t"."postcode", '\s+', '', 'g')),
-          '[0-9][A-Z]{2}$',
-          ''
-        ),
-        ''
-      )
+        SELECT
+          "p"."patient_id" AS "__patient",
+          (
+            (
+              EXTRACT(
+                YEAR
+                FROM
+                  "t"."date_of_birth"::timestamp
+              )
+            )::integer
+          )::text AS "q1",
+          "t"."sex" AS "q2",
+          NULLIF(
+            regexp_replace(
+              upper(regexp_replace("t"."postcode", '\s+', '', 'g')),
+              '[0-9][A-Z]{2}$',
+              ''
+            ),
+            ''
+          ) AS "q3"
+        FROM
+          "reporting"."patient" AS "t"
+          INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
+        WHERE
+          "t"."deleted_at" IS NULL
+          AND NOT COALESCE(
+            "t"."ethnicity_code" IN (
+              SELECT
+                "code"
+              FROM
+                "sensitive_codes"
+            ),
+            FALSE
+          )
+      ) AS "r"
+    GROUP BY
+      "r"."q1",
+      "r"."q2",
+      "r"."q3"
   ) AS "g";
 
 -- exdef compiled SQL for phm-warehouse version 1 (definitions/phm-warehouse.exdef.yaml). Do not edit: recompile with exdef compile.

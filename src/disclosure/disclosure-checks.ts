@@ -1,0 +1,126 @@
+import type { Session } from '../db/database.js';
+import type { ExtractDefinition } from '../ir/extract-definition.js';
+import { bindParameters, type RunValues } from '../sql/bind-parameters.js';
+import type { CompiledPlan, CompiledQuery } from '../sql/compile-extract.js';
+import type { Identification } from './quasi-identifiers.js';
+
+export interface DisclosureCheck {
+  dataset: string;
+  identification: Identification;
+  quasiIdentifiers: string[];
+  /** The smallest group of patients sharing one combination of the quasi-identifiers (null: no rows). */
+  k: number | null;
+  groups: number;
+  threshold: number;
+  outcome: 'pass' | 'fail' | 'warn' | 'not applicable';
+  note: string;
+}
+
+/** The measurement of datasets linked by a linkage key, as the one table they make (the mosaic effect). */
+export interface LinkedDisclosureCheck {
+  datasets: string[];
+  /** What links them. */
+  links: string[];
+  /** dataset.field of every quasi-identifier combined. */
+  quasiIdentifiers: string[];
+  /** The smallest group of patients sharing one combined signature (null: no rows). */
+  k: number | null;
+  groups: number;
+  threshold: number;
+  outcome: 'pass' | 'fail' | 'not applicable';
+  note: string;
+}
+
+/** How the plan carries a linked group: its datasets, links, combined quasi-identifiers and query. */
+export interface CompiledLinkedDisclosure {
+  datasets: string[];
+  links: string[];
+  quasiIdentifiers: string[];
+  kAnonymity: CompiledQuery;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+async function measure(session: Session, plan: CompiledPlan, query: CompiledQuery, values: RunValues): Promise<{ k: number | null; groups: number }> {
+  const [row] = await session.query<{ k: string | null; groups: string }>(query.sql, bindParameters(plan, query, values));
+  return { k: row?.k === null || row?.k === undefined ? null : Number(row.k), groups: Number(row?.groups ?? 0) };
+}
+
+/**
+ * k-anonymity on the data, before anything is written, for each dataset. A de-identified dataset
+ * (no direct identifier, no linkage key) below the policy's threshold fails the run: it would
+ * single people out. A pseudonymised or identified dataset is personal data by design — its
+ * safeguards are the legal basis, the DPIA and the linkability statement — so its k is measured,
+ * recorded and, when below the threshold in indirect care, warned about. Direct care identifies
+ * patients on purpose.
+ */
+export async function disclosureChecks(session: Session, plan: CompiledPlan, definition: ExtractDefinition, values: RunValues, threshold: number): Promise<DisclosureCheck[]> {
+  const checks: DisclosureCheck[] = [];
+  for (const dataset of plan.datasets) {
+    const d = dataset.disclosure;
+    const check: DisclosureCheck = { dataset: dataset.name, identification: d.identification, quasiIdentifiers: d.quasiIdentifiers, k: null, groups: 0, threshold, outcome: 'not applicable', note: '' };
+    if (!d.kAnonymity) {
+      check.note = `dataset ${dataset.name} has no quasi-identifiers`;
+      checks.push(check);
+      continue;
+    }
+    if (d.identification === 'identified') {
+      // A direct identifier makes every group a single patient: there is nothing to measure.
+      check.note = `dataset ${dataset.name} identifies patients by design (${definition.careType} care): k-anonymity does not apply`;
+      checks.push(check);
+      continue;
+    }
+    Object.assign(check, await measure(session, plan, d.kAnonymity, values));
+    const combination = d.quasiIdentifiers.join(' + ');
+    if (check.k === null || check.k >= threshold) {
+      check.outcome = 'pass';
+      check.note = check.k === null ? `dataset ${dataset.name} has no rows` : `dataset ${dataset.name}: at least ${check.k} patients share each combination of ${combination}`;
+    } else if (definition.careType === 'direct') {
+      check.outcome = 'pass';
+      check.note = `dataset ${dataset.name} identifies patients by design (direct care): smallest group ${check.k}`;
+    } else if (d.identification === 'de-identified') {
+      check.outcome = 'fail';
+      check.note = `dataset ${dataset.name}: ${plural(check.k, 'patient')} alone share a combination of ${combination}, below the policy's k of ${threshold}: they could be singled out`;
+    } else {
+      check.outcome = 'warn';
+      check.note = `dataset ${dataset.name} (${d.identification}): the smallest group sharing ${combination} has ${plural(check.k, 'patient')}, below ${threshold}; the data are personal data under the definition's legal basis and DPIA`;
+    }
+    checks.push(check);
+  }
+  return checks;
+}
+
+/**
+ * k-anonymity of each group of linked datasets, measured on their combined quasi-identifiers. In
+ * indirect care a combination below the threshold fails the run, whether or not each dataset
+ * alone passes: the recipient joins them on the linkage key, and the join singles people out
+ * (the pseudonym that makes each dataset "pseudonymised" is exactly what makes the join). A group
+ * with a dataset that identifies patients by design is not measured (every group is one patient).
+ */
+export async function linkedDisclosureChecks(session: Session, plan: CompiledPlan, definition: ExtractDefinition, values: RunValues, threshold: number): Promise<LinkedDisclosureCheck[]> {
+  const checks: LinkedDisclosureCheck[] = [];
+  for (const linked of plan.linkedDisclosure ?? []) {
+    const names = linked.datasets.join(' + ');
+    const check: LinkedDisclosureCheck = { datasets: linked.datasets, links: linked.links, quasiIdentifiers: linked.quasiIdentifiers, k: null, groups: 0, threshold, outcome: 'not applicable', note: '' };
+    const identified = linked.datasets.filter((name) => plan.datasets.find((d) => d.name === name)?.disclosure.identification === 'identified');
+    if (identified.length > 0) {
+      check.note = `linked datasets ${names}: ${identified.join(', ')} identif${identified.length === 1 ? 'ies' : 'y'} patients by design (${definition.careType} care): k-anonymity does not apply`;
+      checks.push(check);
+      continue;
+    }
+    Object.assign(check, await measure(session, plan, linked.kAnonymity, values));
+    const combination = linked.quasiIdentifiers.join(' + ');
+    if (check.k === null || check.k >= threshold) {
+      check.outcome = 'pass';
+      check.note = check.k === null ? `linked datasets ${names} have no rows` : `linked datasets ${names} (${linked.links.join('; ')}): at least ${check.k} patients share each combination of ${combination}`;
+    } else if (definition.careType === 'direct') {
+      check.outcome = 'pass';
+      check.note = `linked datasets ${names} identify patients by design (direct care): smallest group ${check.k}`;
+    } else {
+      check.outcome = 'fail';
+      check.note = `datasets ${names} are linked (${linked.links.join('; ')}): joined, ${plural(check.k, 'patient')} alone share a combination of ${combination}, below the policy's k of ${threshold}: they could be singled out`;
+    }
+    checks.push(check);
+  }
+  return checks;
+}

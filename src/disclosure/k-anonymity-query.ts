@@ -1,0 +1,87 @@
+import { sql, type SelectQueryBuilder } from 'kysely';
+import { tableOf, type Catalogue } from '../catalogue/catalogue.js';
+import type { Dataset, Field } from '../ir/extract-definition.js';
+import { compilerKysely } from '../sql/compiler-db.js';
+import { datasetSelect, PATIENT_COLUMN, queryContext } from '../sql/dataset-query.js';
+import { markNode } from '../sql/guards.js';
+import { withPopulation } from '../sql/population.js';
+import type { SqlContext } from '../sql/sql-context.js';
+import { measuredValue, quasiIdentifierFields } from './quasi-identifiers.js';
+
+type AnySelect = SelectQueryBuilder<any, any, any>;
+
+/**
+ * The rows a full extract of the dataset gives, as the patient and the dataset's quasi-identifiers
+ * (q1, q2, ... as the CSV shows them; a pseudonymised one by its argument, which splits people the
+ * same way and needs no key), under the dataset's population, guards and filter.
+ */
+function quasiIdentifierRows(ctx: SqlContext, catalogue: Catalogue, dataset: Dataset): { rows: AnySelect; columns: string[] } {
+  const measured: Field[] = quasiIdentifierFields(catalogue, dataset).map((field, i) => {
+    const value = measuredValue(field);
+    return { ...field, name: `q${i + 1}`, value, type: value.type };
+  });
+  const rows = datasetSelect(ctx, { ...dataset, fields: measured }, compilerKysely(), 'disclosure');
+  markNode({ kind: 'dataset-root' }, rows.toOperationNode());
+  return { rows, columns: measured.map((f) => f.name) };
+}
+
+/** min(n) AS k, count(*) AS groups over the group sizes: the k-anonymity query's output. */
+function smallestGroup(ctx: SqlContext, sizes: AnySelect): AnySelect {
+  const query = withPopulation(ctx)
+    .selectFrom(sizes.as('g'))
+    .select([sql`min(${sql.ref('g.n')})`.as('k'), sql`count(*)`.as('groups')]) as AnySelect;
+  markNode({ kind: 'k-anonymity' }, query.toOperationNode());
+  return query;
+}
+
+/**
+ * k-anonymity of one dataset on the data: the smallest number of patients (rows, for a table
+ * without patients) sharing one combination of its quasi-identifiers, over every row the full
+ * extract would give, by SQL (no row leaves the database). Columns k and groups; undefined
+ * without quasi-identifiers.
+ */
+export function kAnonymityQuery(base: SqlContext, dataset: Dataset): AnySelect | undefined {
+  if (quasiIdentifierFields(base.catalogue, dataset).length === 0) return undefined;
+  const ctx = queryContext(base);
+  const { rows, columns } = quasiIdentifierRows(ctx, base.catalogue, dataset);
+  const patients = tableOf(base.catalogue, dataset.table).patientColumn !== undefined;
+  const size = patients ? sql`count(DISTINCT ${sql.ref(`r.${PATIENT_COLUMN}`)})` : sql`count(*)`;
+  const sizes = columns.reduce((q, c) => q.groupBy(sql.ref(`r.${c}`)), compilerKysely().selectFrom(rows.as('r')).select(size.as('n')) as AnySelect);
+  return smallestGroup(ctx, sizes);
+}
+
+/**
+ * k-anonymity of datasets linked by a linkage key (the mosaic effect), measured as the attacker
+ * who joins them sees it: each patient's signature is, per dataset, the set of the quasi-identifier
+ * combinations of their rows (string_agg of DISTINCT tuples, in order), put together across the
+ * datasets (a patient missing from one has no part for it, which also tells them apart); k is the
+ * smallest number of patients sharing one signature. Every dataset must be of a table with
+ * patients and show quasi-identifiers (see measuredMembers).
+ */
+export function linkedKAnonymityQuery(base: SqlContext, datasets: Dataset[]): AnySelect {
+  const ctx = queryContext(base);
+  const parts = datasets.map((dataset, i) => {
+    if (tableOf(base.catalogue, dataset.table).patientColumn === undefined) throw new Error(`internal: dataset ${dataset.name} has no patients to link`);
+    const { rows, columns } = quasiIdentifierRows(ctx, base.catalogue, dataset);
+    // Each row's combination as a JSON array of its texts: one unambiguous text per combination.
+    // (The part's number is the compiler's own integer, written as SQL, never a value of the definition.)
+    const tuple = sql`json_build_array(${sql.join(columns.map((c) => sql.ref(`r.${c}`)))})::text`;
+    const tuples = compilerKysely()
+      .selectFrom(rows.as('r'))
+      .select([sql.ref(`r.${PATIENT_COLUMN}`).as('patient'), tuple.as('tuple')]) as AnySelect;
+    return compilerKysely()
+      .selectFrom(tuples.as('x'))
+      .select([sql.ref('x.patient').as('patient'), sql`${sql.raw(String(i + 1))}::text || ':' || string_agg(DISTINCT ${sql.ref('x.tuple')}, ',' ORDER BY ${sql.ref('x.tuple')})`.as('part')])
+      .groupBy(sql.ref('x.patient')) as AnySelect;
+  });
+  const all = parts.slice(1).reduce((u, p) => u.unionAll(p), parts[0]!);
+  const signatures = compilerKysely()
+    .selectFrom(all.as('u'))
+    .select([sql`string_agg(${sql.ref('u.part')}, '|' ORDER BY ${sql.ref('u.part')})`.as('signature')])
+    .groupBy(sql.ref('u.patient')) as AnySelect;
+  const sizes = compilerKysely()
+    .selectFrom(signatures.as('s'))
+    .select(sql`count(*)`.as('n'))
+    .groupBy(sql.ref('s.signature')) as AnySelect;
+  return smallestGroup(ctx, sizes);
+}

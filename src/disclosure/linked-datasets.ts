@@ -1,0 +1,130 @@
+import { tableOf, type Catalogue } from '../catalogue/catalogue.js';
+import type { Dataset, ExtractDefinition } from '../ir/extract-definition.js';
+import { linkageKeys, quasiIdentifierFields, type LinkageKey } from './quasi-identifiers.js';
+
+/**
+ * The mosaic effect: datasets that carry the same linkage key are one table to whoever receives
+ * them, however the definition splits them. Two datasets are linked when they carry
+ *
+ * - a pseudonym made with the same key (as the run finds it: `My-Key` and `my_key` are one key)
+ *   over the same source (the patient's key under any name counts as one source: a pseudonym of
+ *   observation.patient_id equals one of patient.patient_id), or
+ * - the raw patient key, or
+ * - in delta mode, record ids of the same table (the record id is a keyed hash of the row's key
+ *   under the one record key of the definition: equal rows, equal ids).
+ *
+ * Linking is transitive: people ~ observations ~ medications is one table of three.
+ */
+
+/** Why two datasets are linked: what they carry in common. */
+export interface Link {
+  /** A readable account: `pseudonym(…, 'phm-icb-key') in people.person_key and observations.person_key`. */
+  description: string;
+  /** The value stands for one patient: the run joins the datasets on the patient. */
+  patient: boolean;
+}
+
+/** Datasets an attacker can join into one table, in the definition's order, with what links them. */
+export interface LinkedGroup {
+  datasets: Dataset[];
+  /** Indexes of the datasets in the definition. */
+  indexes: number[];
+  links: Link[];
+}
+
+/** One way a dataset can be joined to others. */
+interface Carried {
+  identity: string;
+  patient: boolean;
+  label: string;
+}
+
+function carried(catalogue: Catalogue, definition: ExtractDefinition, dataset: Dataset): Carried[] {
+  const found: Carried[] = linkageKeys(catalogue, dataset).map((k: LinkageKey) =>
+    k.key !== undefined
+      ? { identity: `pseudonym ${k.key} of ${k.source}`, patient: k.patient, label: `a pseudonym of ${k.source} keyed '${k.keyName}'` }
+      : { identity: `raw ${k.source}`, patient: k.patient, label: `the raw ${k.source} key` },
+  );
+  if (definition.mode === 'delta') {
+    const table = tableOf(catalogue, dataset.table);
+    found.push({ identity: `record id of ${table.name}`, patient: table.patientColumn !== undefined, label: `record ids of ${table.name} rows` });
+  }
+  return found;
+}
+
+/**
+ * The groups of two or more linked datasets. With `patientLinksOnly`, only links that stand for
+ * a patient count (those the run can measure by joining on the patient).
+ */
+export function linkedGroups(definition: ExtractDefinition, catalogue: Catalogue, options: { patientLinksOnly?: boolean } = {}): LinkedGroup[] {
+  const datasets = definition.datasets;
+  const parent = datasets.map((_, i) => i);
+  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
+  const byIdentity = new Map<string, { carried: Carried; members: number[] }>();
+  datasets.forEach((dataset, i) => {
+    for (const c of carried(catalogue, definition, dataset)) {
+      if (options.patientLinksOnly && !c.patient) continue;
+      const entry = byIdentity.get(c.identity) ?? { carried: c, members: [] };
+      if (!entry.members.includes(i)) entry.members.push(i);
+      byIdentity.set(c.identity, entry);
+    }
+  });
+  for (const { members } of byIdentity.values()) {
+    for (const m of members.slice(1)) parent[find(m)] = find(members[0]!);
+  }
+  const groups = new Map<number, number[]>();
+  datasets.forEach((_, i) => groups.set(find(i), [...(groups.get(find(i)) ?? []), i]));
+  return [...groups.values()]
+    .filter((indexes) => indexes.length > 1)
+    .map((indexes) => ({
+      datasets: indexes.map((i) => datasets[i]!),
+      indexes,
+      links: [...byIdentity.values()]
+        .filter((e) => e.members.length > 1 && indexes.includes(e.members[0]!))
+        .map((e) => ({ description: `${e.carried.label} in ${e.members.map((m) => datasets[m]!.name).join(', ')}`, patient: e.carried.patient })),
+    }));
+}
+
+/** The linked datasets of a group that show quasi-identifiers: the ones whose combination is measured. */
+export function measuredMembers(catalogue: Catalogue, group: LinkedGroup): Dataset[] {
+  return group.datasets.filter((d) => quasiIdentifierFields(catalogue, d).length > 0);
+}
+
+/** A pseudonym key used over different sources in different datasets. */
+export interface SharedKey {
+  keyName: string;
+  /** The first dataset and source the key is used with. */
+  first: { dataset: string; source: string };
+  /** The later use over another source. */
+  dataset: number;
+  field: number;
+  source: string;
+}
+
+/**
+ * One pseudonym key over different sources (nhs_number in one dataset, the patient key in
+ * another): the pseudonyms do not join as they are, but one key for two identifiers means that
+ * whoever holds or learns a mapping for one can make it for the other; keys should be one per
+ * purpose. Reported at each later use over a source not seen with that key before.
+ */
+export function sharedKeys(definition: ExtractDefinition, catalogue: Catalogue): SharedKey[] {
+  const seen = new Map<string, { dataset: string; source: string; sources: Set<string> }>();
+  const found: SharedKey[] = [];
+  definition.datasets.forEach((dataset, d) => {
+    for (const k of linkageKeys(catalogue, dataset)) {
+      if (k.key === undefined) continue;
+      const first = seen.get(k.key);
+      if (!first) {
+        seen.set(k.key, { dataset: dataset.name, source: k.source, sources: new Set([k.source]) });
+        continue;
+      }
+      if (first.sources.has(k.source) || first.dataset === dataset.name) {
+        first.sources.add(k.source);
+        continue;
+      }
+      first.sources.add(k.source);
+      found.push({ keyName: k.keyName ?? '', first: { dataset: first.dataset, source: first.source }, dataset: d, field: dataset.fields.indexOf(k.field), source: k.source });
+    }
+  });
+  return found;
+}

@@ -1,0 +1,138 @@
+import { findColumn, findTable, type Catalogue, type CatalogueColumn } from '../catalogue/catalogue.js';
+import type { ColumnRef } from '../ir/expression.js';
+import type { Dataset, ExtractDefinition, Field, Transform } from '../ir/extract-definition.js';
+import { directIdentifierFields, quasiIdentifierFields } from './quasi-identifiers.js';
+
+/** One quasi-identifying column of a dataset (or of linked datasets) and how much it narrows down who a row is. */
+export interface QuasiIdentifierScore {
+  /** The field that shows it most precisely (dataset.field when several datasets are combined). */
+  field: string;
+  /** The column as the field reads it (with its relation path). */
+  column: string;
+  /** How the field shows it (full, year, month, age band, district...). */
+  granularity: string;
+  /** Bits of identifying information: each bit halves the group a row could belong to. */
+  bits: number;
+}
+
+export interface DisclosureScore {
+  /** The dataset, or the linked datasets joined with ` + `. */
+  dataset: string;
+  identifiers: QuasiIdentifierScore[];
+  directIdentifiers: string[];
+  bits: number;
+  population: number;
+  /** Patients expected to share one combination of the quasi-identifiers. */
+  expectedGroupSize: number;
+  level: 'low' | 'medium' | 'high' | 'very high';
+}
+
+const log2 = Math.log2;
+const GENERALISING: ReadonlySet<string> = new Set(['year', 'month', 'age_years', 'age_band', 'postcode_district']);
+
+/**
+ * How a field shows its columns: its transform, except that a pseudonym shows what it hashes (a
+ * pseudonym of year(date_of_birth) splits people by year; of the full date, by day).
+ */
+function shownAs(field: Field): { transform: Transform; width?: number } {
+  let value = field.value;
+  let transform = field.transform;
+  if (transform === 'pseudonym' && value.kind === 'call') {
+    value = value.args[0]!;
+    transform = value.kind === 'call' && GENERALISING.has(value.fn) ? (value.fn as Transform) : value.kind === 'column' ? 'none' : 'computed';
+  }
+  if (transform === 'age_band' && value.kind === 'call') {
+    const width = value.args[1]?.kind === 'literal' ? Number(value.args[1].value) : 5;
+    return { transform, width: Number.isFinite(width) && width >= 1 ? width : 1 };
+  }
+  return { transform };
+}
+
+/**
+ * Bits of identifying information of one quasi-identifying column as a field shows it: a full
+ * date of birth is one day in some 33,000 (15 bits); its month one in 1,100; its year one in 90.
+ * Anything the score does not know is scored as the column itself (never as nothing).
+ */
+function score(field: Field, column: CatalogueColumn): { granularity: string; bits: number } {
+  const { transform: t, width } = shownAs(field);
+  if (column.type === 'date' || column.type === 'timestamptz') {
+    if (t === 'month') return { granularity: 'month', bits: log2(90 * 12) };
+    if (t === 'year' || t === 'age_years') return { granularity: t === 'year' ? 'year' : 'age in years', bits: log2(90) };
+    if (t === 'age_band') return { granularity: `${width ?? 5}-year age band`, bits: log2(95 / Math.max(1, width ?? 5)) };
+    return { granularity: 'full date', bits: log2(90 * 365.25) };
+  }
+  if (column.format === 'postcode') {
+    // A practice's patients live in some 2,000 postcodes and a handful of districts.
+    if (t === 'postcode_district') return { granularity: 'postcode district', bits: log2(5) };
+    return { granularity: 'full postcode', bits: 11 };
+  }
+  // A handful of categories where one or two dominate (sex): about one bit.
+  if (column.values) return { granularity: 'category', bits: column.values.length <= 4 ? 1 : Math.min(log2(column.values.length), 3) };
+  if (column.name.startsWith('ethnic')) return { granularity: 'category', bits: 2 };
+  return { granularity: 'value', bits: 3 };
+}
+
+function columnLabel(source: ColumnRef): string {
+  return [...source.path, source.column].join('.');
+}
+
+/**
+ * The quasi-identifying columns the fields show, each once, at its most precise: a column shown
+ * twice (year(date_of_birth) and date_of_birth) counts as the more precise of the two, whichever
+ * field comes first. `label` names the field (dataset.field when datasets are combined).
+ */
+function scoreColumns(fields: { field: Field; label: string }[], catalogue: Catalogue): QuasiIdentifierScore[] {
+  const best = new Map<string, QuasiIdentifierScore>();
+  for (const { field, label } of fields) {
+    for (const source of field.sources) {
+      if (source.classification !== 'quasi_identifier') continue;
+      const table = findTable(catalogue, source.table);
+      const column = table && findColumn(table, source.column);
+      if (!column) continue;
+      const key = `${source.table}.${source.column}`;
+      const scored = { field: label, column: columnLabel(source), ...score(field, column) };
+      const previous = best.get(key);
+      if (!previous || scored.bits > previous.bits) best.set(key, scored);
+    }
+  }
+  return [...best.values()];
+}
+
+function assess(dataset: string, identifiers: QuasiIdentifierScore[], direct: string[], definition: ExtractDefinition, assumedListSize: number, k: number): DisclosureScore {
+  const bits = identifiers.reduce((sum, q) => sum + q.bits, 0);
+  const population = definition.population.practices.length * assumedListSize;
+  const expectedGroupSize = population / 2 ** bits;
+  const level = expectedGroupSize < 1 ? 'very high' : expectedGroupSize < k ? 'high' : expectedGroupSize < k * 10 ? 'medium' : 'low';
+  return { dataset, identifiers, directIdentifiers: direct, bits, population, expectedGroupSize, level };
+}
+
+/** The static disclosure-risk score of a dataset (the disclosure-risk rule's, also shown by `exdef report`). */
+export function disclosureScore(dataset: Dataset, definition: ExtractDefinition, catalogue: Catalogue, assumedListSize: number, k: number): DisclosureScore {
+  const identifiers = scoreColumns(quasiIdentifierFields(catalogue, dataset).map((field) => ({ field, label: field.name })), catalogue);
+  const direct = directIdentifierFields(dataset).flatMap((field) =>
+    field.sources.filter((s) => s.classification === 'direct_identifier').map((s) => (field.name === s.column && s.path.length === 0 ? field.name : `${field.name} (${columnLabel(s)})`)),
+  );
+  return assess(dataset.name, identifiers, [...new Set(direct)], definition, assumedListSize, k);
+}
+
+/**
+ * The static score of datasets linked by a linkage key, as the one table an attacker joins them
+ * into: the union of their quasi-identifiers, each column at its most precise.
+ */
+export function combinedDisclosureScore(datasets: Dataset[], definition: ExtractDefinition, catalogue: Catalogue, assumedListSize: number, k: number): DisclosureScore {
+  const fields = datasets.flatMap((dataset) => quasiIdentifierFields(catalogue, dataset).map((field) => ({ field, label: `${dataset.name}.${field.name}` })));
+  return assess(datasets.map((d) => d.name).join(' + '), scoreColumns(fields, catalogue), [], definition, assumedListSize, k);
+}
+
+/**
+ * The score as a sum: `date_of_birth (full date, 15.0 bits) + sex (category, 1.0 bits)`; for
+ * linked datasets each column with the dataset field that shows it: `people.born: date_of_birth (...)`.
+ */
+export function explainScore(s: DisclosureScore, withFields = false): string {
+  return s.identifiers.map((q) => `${withFields ? `${q.field}: ` : ''}${q.column} (${q.granularity}, ${q.bits.toFixed(1)} bits)`).join(' + ');
+}
+
+/** The expected group size as the messages show it. */
+export function groupText(expected: number): string {
+  return expected >= 10 ? Math.round(expected).toLocaleString('en-GB') : expected.toPrecision(2);
+}

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { referenceCatalogue } from '../../../src/catalogue/load-catalogue.js';
+import { linkedGroups, measuredMembers, sharedKeys } from '../../../src/disclosure/linked-datasets.js';
+import { resolved } from './definitions.js';
+
+const catalogue = referenceCatalogue();
+const names = (groups: ReturnType<typeof linkedGroups>) => groups.map((g) => g.datasets.map((d) => d.name));
+
+describe('linked datasets (the mosaic effect)', () => {
+  it('links datasets by the same key over the same source, the key compared as the run finds it', () => {
+    const { definition } = resolved({
+      a: ['patient', [['k', "pseudonym(nhs_number, 'shared-key')"], ['s', 'sex']]],
+      b: ['observation', [['k', "pseudonym(patient.nhs_number, 'SHARED_KEY')"], ['c', 'code']]],
+      c: ['patient', [['k', "pseudonym(nhs_number, 'other-key')"], ['s', 'sex']]],
+      d: ['patient', [['s', 'sex']]],
+    });
+    const groups = linkedGroups(definition, catalogue);
+    expect(names(groups)).toEqual([['a', 'b']]);
+    expect(groups[0]!.links).toEqual([{ description: "a pseudonym of patient.nhs_number keyed 'shared-key' in a, b", patient: true }]);
+    // b shows no quasi-identifier: nothing to combine.
+    expect(measuredMembers(catalogue, groups[0]!).map((d) => d.name)).toEqual(['a']);
+  });
+
+  it('is transitive, and links by the patient key under any name and by the raw key', () => {
+    const { definition } = resolved({
+      a: ['patient', [['k1', "pseudonym(nhs_number, 'k1')"], ['s', 'sex']]],
+      bridge: ['patient', [['k1', "pseudonym(nhs_number, 'k1')"], ['k2', "pseudonym(patient_id, 'k2')"]]],
+      c: ['observation', [['k2', "pseudonym(patient_id, 'k2')"], ['y', 'year(patient.date_of_birth)']]],
+      raw1: ['observation', [['p', 'patient_id'], ['c', 'code']]],
+      raw2: ['referral', [['p', 'patient_id'], ['c', 'code']]],
+    });
+    expect(names(linkedGroups(definition, catalogue))).toEqual([['a', 'bridge', 'c'], ['raw1', 'raw2']]);
+  });
+
+  it('links datasets of one table by their record ids in delta mode only', () => {
+    const datasets = { a: ['patient', [['s', 'sex']]], b: ['patient', [['y', 'year(date_of_birth)']]], c: ['observation', [['x', 'code']]] } as const;
+    const copy = JSON.parse(JSON.stringify(datasets));
+    expect(names(linkedGroups(resolved(copy).definition, catalogue))).toEqual([]);
+    const delta = resolved(copy, { mode: 'delta' }).definition;
+    expect(names(linkedGroups(delta, catalogue))).toEqual([['a', 'b']]);
+    expect(linkedGroups(delta, catalogue)[0]!.links[0]!.description).toBe('record ids of patient rows in a, b');
+  });
+
+  it('reports one key over different identifiers at its later use', () => {
+    const { definition } = resolved({
+      a: ['patient', [['k', "pseudonym(nhs_number, 'the-key')"]]],
+      b: ['observation', [['c', 'code'], ['k', "pseudonym(patient_id, 'The_Key')"]]],
+      c: ['observation', [['k', "pseudonym(patient.nhs_number, 'the-key')"]]],
+    });
+    expect(sharedKeys(definition, catalogue)).toEqual([{ keyName: 'The_Key', first: { dataset: 'a', source: 'patient.nhs_number' }, dataset: 1, field: 1, source: 'patient' }]);
+  });
+});

@@ -1,0 +1,176 @@
+/**
+ * The mosaic effect at run time, on both engines: two datasets that each pass k-anonymity alone
+ * but, linked by the same pseudonym, single a patient out. The run refuses before anything is
+ * written and names the datasets it combined; the report measures the same combination; datasets
+ * that are not linked (different keys, or no pseudonym) are not combined and the run completes.
+ */
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { referenceCatalogue } from '../../../src/catalogue/load-catalogue.js';
+import { runExtract, type RunResult } from '../../../src/execute/run-extract.js';
+import { isExdefError } from '../../../src/failure.js';
+import { measureDisclosure } from '../../../src/report/measure-disclosure.js';
+import { seedDatabase } from '../../../src/seed/seed-database.js';
+import { bindParameters } from '../../../src/sql/bind-parameters.js';
+import { compileText, TODAY } from '../../support/compile.js';
+import { scratchDatabase, testEngines, type ScratchDatabase } from '../../support/engines.js';
+
+const KEY = 'k'.repeat(40);
+
+function definition(people: string, births: string): string {
+  return `exdef: 1
+id: mosaic-probe
+title: Mosaic probe
+version: 1
+owner: { organisation: Test ICB, contact: ig@example-icb.nhs.uk }
+use_case: data_warehouse
+care_type: indirect
+intended_use: Population health planning of long-term conditions across the ICB's practices.
+legal_basis:
+  article_6: 6(1)(e) public task
+  article_9: 9(2)(h) management of health care systems
+  statement: Indirect care under the ICB's population health management programme.
+dpia: DPIA-2026-099
+risk:
+  singling_out: Sex and year of birth only, each in its own dataset.
+  linkability: The test decides whether the datasets share a pseudonym key.
+review: { last_reviewed: 2026-09-15, reviewer: ICB Data Protection Officer }
+population:
+  registration: permanent
+  deceased: exclude
+  type1_opt_out: respect
+  on_opt_back_in: no_backfill
+  practices: [A81001, A81002, A81003]
+mode: full
+schedule: { frequency: weekly }
+output: { csv: { delimiter: ',', quote: '"', header: true, line_ending: lf }, layout: single_zip }
+datasets:
+  - name: people
+    from: patient
+    fields:
+${people}      - name: sex
+        value: sex
+        justification: Prevalence and risk models differ by sex.
+  - name: births
+    from: patient
+    fields:
+${births}      - name: birth_year
+        value: year(date_of_birth)
+        justification: Age is the main driver of risk stratification.
+`;
+}
+
+const key = (name: string, relation = '') => `      - name: person_key
+        value: pseudonym(${relation}nhs_number, '${name}')
+        justification: Links the records of a person without revealing who they are.
+`;
+
+const LINKED = definition(key('mosaic-key'), key('mosaic-key'));
+/** The same key written another way: the run reads both from EXDEF_KEY_MOSAIC_KEY, so they are one key. */
+const LINKED_BY_SPELLING = definition(key('mosaic-key'), key('MOSAIC_KEY'));
+const OTHER_KEYS = definition(key('mosaic-key'), key('other-key'));
+const NO_PSEUDONYM = definition('', '');
+
+const noEvents = { warn: () => undefined, step: () => undefined, datasetStarted: () => undefined, datasetRows: () => undefined, datasetFinished: () => undefined };
+
+for (const engine of testEngines()) {
+  describe(`the mosaic effect on ${engine}`, () => {
+    let s: ScratchDatabase;
+    let work: string;
+    let population: string[];
+
+    beforeAll(async () => {
+      work = mkdtempSync(join(tmpdir(), 'exdef-mosaic-'));
+      s = await scratchDatabase(engine);
+      await seedDatabase(s.db, referenceCatalogue(), { practices: 3, patients: 120, seed: 7, asOf: TODAY });
+      // Who the definition extracts, then their sex and year of birth set so that each alone
+      // leaves groups of 10 or more, but together one man born in 1970 stands alone.
+      const { plan } = compileText(LINKED);
+      const rows = await s.db.query<{ patient_id: string; opted_out: boolean }>(plan.population.sql, bindParameters(plan, plan.population, { snapshotDate: TODAY }));
+      population = rows.filter((r) => !r.opted_out).map((r) => String(r.patient_id)).sort((a, b) => Number(a) - Number(b));
+      expect(population.length).toBeGreaterThanOrEqual(40);
+      const born1970 = population.slice(0, 12);
+      await s.db.query(
+        `UPDATE reporting.patient SET
+           sex = CASE WHEN patient_id = $1::bigint THEN 'male' WHEN patient_id = ANY($2::bigint[]) THEN 'female' WHEN patient_id % 2 = 0 THEN 'male' ELSE 'female' END,
+           date_of_birth = CASE WHEN patient_id = ANY($3::bigint[]) THEN DATE '1970-06-15' ELSE DATE '1960-03-01' END`,
+        [born1970[0]!, `{${born1970.slice(1).join(',')}}`, `{${born1970.join(',')}}`],
+      );
+    });
+    afterAll(async () => {
+      await s?.drop();
+      rmSync(work, { recursive: true, force: true });
+    });
+
+    const run = async (name: string, text: string): Promise<{ result?: RunResult; error?: unknown; out: string }> => {
+      const file = join(work, `${name}.exdef.yaml`);
+      writeFileSync(file, text);
+      const out = join(work, `out-${name}`);
+      try {
+        const result = await runExtract({
+          file,
+          db: s.db,
+          catalogue: referenceCatalogue(),
+          out,
+          extractDate: TODAY,
+          full: true,
+          force: true,
+          env: { EXDEF_KEY_MOSAIC_KEY: KEY, EXDEF_KEY_OTHER_KEY: KEY.replace(/k/g, 'o') },
+          concurrency: 1,
+          statementTimeoutSeconds: 120,
+          lateWriterMarginSeconds: 0,
+          events: noEvents,
+        });
+        return { result, out };
+      } catch (error) {
+        return { error, out };
+      }
+    };
+
+    for (const [what, text] of [
+      ['the same key', LINKED],
+      ['the same key spelt differently', LINKED_BY_SPELLING],
+    ] as const) {
+      it(`refuses datasets linked by ${what} whose combination singles a patient out, though each alone passes`, async () => {
+        const { result, error, out } = await run(what.replace(/ /g, '-'), text);
+        expect(result).toBeUndefined();
+        expect(isExdefError(error), String(error)).toBe(true);
+        const e = error as Error & { step?: string };
+        expect(e.step).toBe('disclosure check');
+        expect(e.message).toMatch(/^datasets people \+ births are linked \(a pseudonym of patient\.nhs_number keyed '[^']+' in people, births\): joined, 1 patient alone share a combination of people\.sex \+ births\.birth_year, below the policy's k of 10/);
+        // Nothing was delivered: only the FAILED log.
+        expect(readdirSync(out).filter((f) => f !== 'logs')).toEqual([]);
+      });
+    }
+
+    it('measures the combination for the report as the run does', async () => {
+      const { plan, definition: def } = compileText(LINKED);
+      expect(plan.linkedDisclosure.map((l) => l.datasets)).toEqual([['people', 'births']]);
+      const measured = await measureDisclosure(s.db, { plan, definition: def, catalogue: referenceCatalogue(), extractDate: TODAY, threshold: 10 });
+      // Each alone passes: at least 10 patients share a sex, and a year of birth.
+      expect(measured.checks.map((c) => [c.dataset, c.outcome, (c.k ?? 0) >= 10])).toEqual([
+        ['people', 'pass', true],
+        ['births', 'pass', true],
+      ]);
+      expect(measured.linked).toHaveLength(1);
+      expect(measured.linked[0]).toMatchObject({ datasets: ['people', 'births'], quasiIdentifiers: ['people.sex', 'births.birth_year'], k: 1, groups: 4, outcome: 'fail' });
+    });
+
+    for (const [what, text] of [
+      ['pseudonyms made with different keys', OTHER_KEYS],
+      ['no pseudonym', NO_PSEUDONYM],
+    ] as const) {
+      it(`does not combine datasets with ${what}: the run completes`, async () => {
+        const { plan } = compileText(text);
+        expect(plan.linkedDisclosure).toEqual([]);
+        const { result, error } = await run(what.replace(/ /g, '-'), text);
+        expect(error).toBeUndefined();
+        expect(result!.linkedDisclosure).toEqual([]);
+        expect(result!.disclosure.map((c) => c.outcome)).toEqual(['pass', 'pass']);
+        expect(existsSync(result!.output)).toBe(true);
+      });
+    }
+  });
+}
