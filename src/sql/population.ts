@@ -129,6 +129,8 @@ function populationSelect(ctx: SqlContext, which: 'eligible' | 'base'): AnySelec
     .selectFrom(tableAs(patient, pt))
     .innerJoin(tableAs(registration, r), (jb) => registrationConditions.reduce((j, c) => j.on(c), jb)) as AnySelect;
   const flag = optedOutFlag(ctx, pt);
+  // The only read of the opt-out (control) table any query holds: a flag, never a row.
+  markNode({ kind: 'opt-out-flag', optOuts: optOutsApplied(ctx) }, flag.toOperationNode());
 
   if (which === 'eligible') {
     for (const condition of patientConditions) query = query.where(condition);
@@ -165,7 +167,6 @@ function populationSelect(ctx: SqlContext, which: 'eligible' | 'base'): AnySelec
     .orderBy(sql`(${column(r, model.registration.type)} = ${permanent})`, 'desc')
     .orderBy(sql`${column(r, model.registration.start)}`);
   for (const key of registration.primaryKey) query = query.orderBy(sql`${column(r, key)}`);
-  markNode({ kind: 'opt-out-flag', optOuts: optOutsApplied(ctx) }, flag.toOperationNode());
   markNode({ kind: 'population-base' }, query.toOperationNode());
   return query;
 }
