@@ -8,7 +8,8 @@
  * only STI children; 118199002 heads the sexuality hierarchy; 714812005 is termination of
  * pregnancy; 64572001 Disease holds six sensitive concepts among 25.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resources } from '../../src/resources.js';
 import { base, testRule, variant } from '../support/rule-tester.js';
@@ -36,6 +37,16 @@ const dataset = (table: 'medication_issue' | 'referral', where: string) => {
 /** The exdef-language phm-warehouse with the long_term_conditions WHERE replaced. */
 const exdef = (where: string) => variant(phmExdef, /WHERE code in \(<< 73211009[^\n]*\n/, `WHERE ${where};\n`);
 
+/** An organisation's policy file on top of the default one. */
+function policyFile(name: string, text: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'exdef-code-sets-')), name);
+  writeFileSync(path, text);
+  return path;
+}
+const smokingPolicy = policyFile('smoking.yaml', 'policy: 1\nsensitive_code_sets:\n  smoking:\n    title: Smoking\n    ecl: (<< 365980008 MINUS << 266919005) OR (<< 404684003 AND << 8517006)\n');
+const findingsPolicy = policyFile('findings.yaml', 'policy: 1\nsensitive_code_sets:\n  findings_not_diseases:\n    title: Findings other than diseases\n    ecl: << 404684003 MINUS << 64572001\n');
+const strictPolicy = policyFile('strict.yaml', 'policy: 1\nthresholds:\n  code_set_min_remaining: 30\n');
+
 const asks = (set: string) => ({ message: new RegExp(`asks for .* \\(sensitive set \`${set}\`\\)`) });
 const mostly = (set: string) => ({ message: new RegExp(`concepts? \\(sensitive set \`${set}\`\\) and only \\d+ other`) });
 const noEffect = { severity: 'warning' as const, message: /has no effect/ };
@@ -51,6 +62,16 @@ testRule('sensitive-codes', {
     { name: 'a referral dataset for a cancer reason', text: dataset('referral', 'code in << 363346000 |Malignant neoplastic disease|') },
     { name: 'a field flagging diabetes', text: field('code in << 73211009') },
     { name: 'every code except diabetes (a complement names nothing sensitive)', text: ltc('code not in << 73211009') },
+    {
+      name: "an organisation's set: what its MINUS removes is not named by it",
+      text: ltc('code in (<< 266919005 |Never smoked| OR << 73211009 |Diabetes mellitus|)'),
+      policyFile: smokingPolicy,
+    },
+    {
+      name: "a concept an organisation's set takes out with MINUS does not name the set",
+      text: ltc('code in << 64572001 |Disease|'),
+      policyFile: findingsPolicy,
+    },
     { name: 'the exdef syntax, shipped filter', text: exdef('code in << 73211009 |Diabetes mellitus|'), syntax: 'exdef' },
     {
       name: 'a valid exemption for the set asked for',
@@ -107,6 +128,15 @@ testRule('sensitive-codes', {
     { name: 'a sliver as the AND of two broad sets', text: ltc('code in (⟦<< 64572001 AND << 40733004)'), findings: [mostly('hiv_sti')] },
     { name: 'the gap between two ranges', text: ltc('not (⟦code between 100005 and 86405105 or ⟦code between 86406106 and 999900281000000109)'), findings: [asks('hiv_sti'), asks('hiv_sti')] },
     { name: 'a range written backwards', text: ltc('⟦code between 86406106 and 86405105'), findings: [asks('hiv_sti')] },
+    // an organisation's policy
+    { name: "an organisation's set, by a concept inside it", text: ltc('code in ⟦<< 77176002 |Smoker|'), policyFile: smokingPolicy, findings: [asks('smoking')] },
+    { name: "an organisation's set, by the root it is written with", text: ltc('code in (⟦<< 365980008 MINUS << 77176002)'), policyFile: smokingPolicy, findings: [asks('smoking')] },
+    {
+      name: 'a stricter code_set_min_remaining makes Disease a sliver',
+      text: ltc('code in ⟦⟦<< 64572001'),
+      policyFile: strictPolicy,
+      findings: [mostly('gender_reassignment'), mostly('hiv_sti')],
+    },
     // the exdef language
     { name: 'exdef: an OR inside MINUS', text: exdef(`code in ((<< 73211009 OR ⟦^ ${HIV_REFSET}) MINUS << 44054006)`), syntax: 'exdef', findings: [asks('hiv_sti')] },
     { name: 'exdef: double negation', text: exdef('not (code not in ⟦<< 118199002)'), syntax: 'exdef', findings: [asks('sexuality')] },

@@ -4,7 +4,6 @@ import type { CodeSetIndex } from '../code-sets.js';
 import { codeSetMeaning, type CodeColumnSelection } from '../code-set-meaning.js';
 import type { ConceptLeaf } from '../concept-selection.js';
 import { expressionSites } from '../expression-sites.js';
-import type { Policy } from '../policy.js';
 import type { Finding, RuleModule } from '../rule.js';
 
 /** Which sensitive sets each concept is in, and the concepts the policy's sets are written with. */
@@ -17,13 +16,14 @@ interface Sensitivity {
 function sensitivity(index: CodeSetIndex): Sensitivity {
   const setsOf = new Map<string, string[]>();
   const written = new Set<string>();
+  // Only what a set is made of: not what MINUS takes out of it, nor either side of an AND that only narrows it.
   const walk = (ecl: Ecl): void => {
     if (ecl.kind === 'concept') written.add(ecl.id);
     else if ('operand' in ecl) walk(ecl.operand);
-    else {
+    else if (ecl.kind === 'or') {
       walk(ecl.left);
       walk(ecl.right);
-    }
+    } else if (ecl.kind === 'minus') walk(ecl.left);
   };
   for (const { set, concepts } of index.sensitive) {
     walk(set.ecl);
