@@ -119,6 +119,9 @@ testRule('sensitive-codes', {
     { name: 'exists over medication issues in the population filter', text: population('exists(medication_issues where dmd_code = ⟦999900221000000108)'), findings: [asks('hiv_sti')] },
     { name: 'a field that flags HIV by <>', text: field('code <> ⟦86406008'), findings: [asks('hiv_sti')] },
     { name: 'a field with exists inside coalesce', text: field('coalesce(exists(patient.observations where code in ⟦<< 118199002), false)'), findings: [asks('sexuality')] },
+    { name: 'other observations of the same consultation', text: ltc(`exists(consultation.observations where code in ⟦^ ${HIV_REFSET})`), findings: [asks('hiv_sti')] },
+    { name: 'exists within exists in the population filter', text: population('exists(consultations where exists(observations where code in ⟦<< 86406008))'), findings: [asks('hiv_sti')] },
+    { name: 'a test under is not null (read both ways)', text: ltc(`(code not in ⟦^ ${HIV_REFSET}) is not null`), findings: [asks('hiv_sti')] },
     // slivers
     { name: 'a broad set that is mostly sensitive', text: ltc('code in ⟦<< 40733004 |Infectious disease|'), findings: [mostly('hiv_sti')] },
     { name: 'MINUS leaves a sliver', text: ltc('code in (⟦<< 64572001 MINUS (<< 126877002 OR << 13645005 OR << 195967001 OR << 363346000 OR << 414916001 OR << 49601007 OR ⟦93461009))'), findings: [mostly('hiv_sti'), noEffect] },
@@ -142,6 +145,12 @@ testRule('sensitive-codes', {
     { name: 'exdef: double negation', text: exdef('not (code not in ⟦<< 118199002)'), syntax: 'exdef', findings: [asks('sexuality')] },
     { name: 'exdef: a range', text: exdef('⟦code between 86405105 and 86406106'), syntax: 'exdef', findings: [asks('hiv_sti')] },
     { name: 'exdef: a sliver', text: exdef('code in ⟦<< 40733004'), syntax: 'exdef', findings: [mostly('hiv_sti')] },
+    {
+      name: 'exdef: a field that flags the HIV concept',
+      text: variant(exdef('code in << 73211009'), "  code AS condition_code\n    JUSTIFY 'Identifies the long-term condition.',\n", "  code AS condition_code\n    JUSTIFY 'Identifies the long-term condition.',\n  code <> ⟦86406008 AS flag\n    JUSTIFY 'Marks the rows the clinical team follows up.',\n"),
+      syntax: 'exdef',
+      findings: [asks('hiv_sti')],
+    },
     // warnings where a test only keeps sensitive codes out
     { name: 'not in a sensitive refset has no effect', text: ltc(`code in << 73211009 and code not in ⟦^ ${HIV_REFSET}`), findings: [noEffect] },
   ],

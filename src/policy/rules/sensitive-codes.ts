@@ -160,8 +160,8 @@ export const sensitiveCodes: RuleModule = {
     },
     examples: {
       failing: {
-        yaml: "datasets:\n  - name: readings\n    from: observation\n    where: code in (<< 73211009 |Diabetes mellitus| OR ^ 999004381000000103)\n    fields:\n      - name: condition_code\n        value: code\n        justification: Identifies the condition recorded.",
-        note: 'The HIV/STI refset is hidden inside an OR.',
+        yaml: "datasets:\n  - name: readings\n    from: observation\n    where: not (code not in ((<< 73211009 |Diabetes mellitus| OR ^ 999004381000000103) MINUS << 44054006))\n    fields:\n      - name: condition_code\n        value: code\n        justification: Identifies the condition recorded.",
+        note: 'The HIV/STI refset is hidden inside an OR under MINUS, behind a double negation: lint reads the set by the concepts it selects, and reports the refset written.',
       },
       passing: {
         yaml: "datasets:\n  - name: readings\n    from: observation\n    where: code in << 73211009 |Diabetes mellitus|\n    fields:\n      - name: condition_code\n        value: code\n        justification: Identifies the condition recorded.",
