@@ -74,6 +74,14 @@ testRule('sensitive-codes', {
     },
     { name: 'the exdef syntax, shipped filter', text: exdef('code in << 73211009 |Diabetes mellitus|'), syntax: 'exdef' },
     {
+      name: 'a valid exemption covers a mostly-sensitive set too',
+      text: variant(
+        ltc('code in << 40733004 |Infectious disease|'),
+        'datasets:\n',
+        'exemptions:\n  - rule: sensitive-codes\n    code_set: hiv_sti\n    legal_basis: Health Service (Control of Patient Information) Regulations 2002, regulation 3.\n    justification: Communicable disease surveillance by the health protection team.\ndatasets:\n',
+      ),
+    },
+    {
       name: 'a valid exemption for the set asked for',
       text: variant(
         ltc(`code in (<< 73211009 OR ^ ${HIV_REFSET})`),
