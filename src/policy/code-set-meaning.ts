@@ -257,7 +257,8 @@ function combine(a: Formula, b: Formula, and: boolean): Formula {
   return { columns, other: both(a.other, b.other) };
 }
 
-function flip(op: '=' | '<>' | '<' | '<=' | '>' | '>=' | string): string {
+/** The comparison read from the other side: `86406008 < code` is `code > 86406008`. */
+function flip(op: string): string {
   return op === '<' ? '>' : op === '>' ? '<' : op === '<=' ? '>=' : op === '>=' ? '<=' : op;
 }
 

@@ -154,6 +154,8 @@ describe('code set meaning', () => {
     expect(meaning('code <> 86406008', 'field').map(selected)).toEqual(['all but 86406008', '86406008']);
     expect(meaning('(code in << 86406008) is null').map(selected)).toEqual([HIV, `all but ${HIV}`]);
     expect(meaning('coalesce(code in << 86406008, false)', 'field').map(selected)).toEqual([HIV, `all but ${HIV}`]);
+    // Two tests compared with each other: neither side's polarity is known, so each is read both ways.
+    expect(meaning('(code in << 86406008) = (code in << 46635009)').map(selected)).toEqual([HIV, `all but ${HIV}`, '46635009', 'all but 46635009']);
   });
 
   it('leaves a test that names no concept alone', () => {
