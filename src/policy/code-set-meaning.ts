@@ -190,7 +190,8 @@ function analyseUnit(unit: Unit, index: CodeSetIndex, enqueue: (unit: Unit) => v
       case 'not':
         return negate(formula(node.operand, (-pol) as Reading));
       case 'binary': {
-        if (node.op === 'and' || node.op === 'or') return combine(formula(node.left, pol), formula(node.right, pol), node.op === 'and');
+        if (node.op === 'and') return conjuncts(node).map((c) => formula(c, pol)).reduce((a, b) => combine(a, b, true));
+        if (node.op === 'or') return combine(formula(node.left, pol), formula(node.right, pol), false);
         if ((node.op === '=' || node.op === '<>') && node.left.type === 'boolean' && node.right.type === 'boolean') {
           // `(test) = false`, `(test) <> true`: a negation written as a comparison.
           const literal = node.left.kind === 'literal' ? node.left : node.right.kind === 'literal' ? node.right : undefined;
@@ -241,6 +242,36 @@ function analyseUnit(unit: Unit, index: CodeSetIndex, enqueue: (unit: Unit) => v
     }
   }
   return results;
+}
+
+/**
+ * The parts of an AND chain, where `exists(r where P) and not exists(r where Q)` over the same
+ * relations is read as `exists(r where P and not Q) and not exists(r where Q)` (the same
+ * meaning: every row of r fails Q, so the row found fails it too). The rows looked for are then
+ * known to be those of P left after Q, which is how a sliver is chosen by elimination.
+ */
+function conjuncts(node: IrExpr): IrExpr[] {
+  const parts: IrExpr[] = [];
+  const flatten = (n: IrExpr): void => {
+    if (n.kind === 'binary' && n.op === 'and') {
+      flatten(n.left);
+      flatten(n.right);
+    } else parts.push(n);
+  };
+  flatten(node);
+  const path = (n: Extract<IrExpr, { kind: 'exists' }>) => n.relation.map((r) => r.relation).join('.');
+  const excluded = new Map<string, IrExpr[]>();
+  for (const part of parts) {
+    if (part.kind === 'not' && part.operand.kind === 'exists' && part.operand.where) {
+      excluded.set(path(part.operand), [...(excluded.get(path(part.operand)) ?? []), part.operand.where]);
+    }
+  }
+  return parts.map((part) => {
+    const others = part.kind === 'exists' && part.where ? excluded.get(path(part)) : undefined;
+    if (part.kind !== 'exists' || !part.where || !others) return part;
+    const rest = others.reduce((a, b): IrExpr => ({ kind: 'binary', op: 'or', left: a, right: b, type: 'boolean' }));
+    return { ...part, where: { kind: 'binary', op: 'and', left: part.where, right: { kind: 'not', operand: rest, type: 'boolean' }, type: 'boolean' } };
+  });
 }
 
 function negate(f: Formula): Formula {

@@ -148,6 +148,11 @@ testRule('sensitive-codes', {
       policyFile: strictPolicy,
       findings: [mostly('gender_reassignment'), mostly('hiv_sti')],
     },
+    {
+      name: 'a sliver chosen by elimination across two exists',
+      text: population('exists(observations where code in ⟦<< 64572001) and not exists(observations where code in (<< 126877002 OR << 13645005 OR << 195967001 OR << 363346000 OR << 414916001 OR << 49601007 OR ⟦<< 93461009))'),
+      findings: [mostly('hiv_sti'), noEffect],
+    },
     // the exdef language
     { name: 'exdef: an OR inside MINUS', text: exdef(`code in ((<< 73211009 OR ⟦^ ${HIV_REFSET}) MINUS << 44054006)`), syntax: 'exdef', findings: [asks('hiv_sti')] },
     { name: 'exdef: double negation', text: exdef('not (code not in ⟦<< 118199002)'), syntax: 'exdef', findings: [asks('sexuality')] },
