@@ -147,6 +147,12 @@ describe('code set meaning', () => {
   it('looks inside exists(...) at any depth, with the polarity it has there', () => {
     const found = meaning('not exists(observations where code not in << 86406008)', 'filter', 'patient');
     expect(found.map((s) => [s.rows.join('.'), s.reading, selected(s)])).toEqual([['observations', 'excluded', HIV]]);
+    // Beside a not exists over the same relation, the rows looked for are those its test leaves.
+    const eliminated = meaning('exists(observations where code in << 40733004) and not exists(observations where code in << 86406008)', 'filter', 'patient');
+    expect(eliminated.map((s) => [s.reading, selected(s)])).toEqual([
+      ['selected', '105629000 15628003 40733004 76272004'],
+      ['excluded', `all but ${HIV}`],
+    ]);
     const deeper = meaning('exists(consultations where exists(observations where code in << 86406008))', 'filter', 'patient');
     expect(deeper.map((s) => [s.rows.join('.'), selected(s)])).toEqual([['consultations.observations', HIV]]);
   });
