@@ -25,6 +25,9 @@ const population = (where: string) => variant(phm, '  practices: [A81001, A81002
 /** phm-warehouse with one more field on long_term_conditions. */
 const field = (value: string) =>
   variant(phm, '        value: code\n        justification: Identifies the long-term condition.\n', `        value: code\n        justification: Identifies the long-term condition.\n      - name: flag\n        value: ${value}\n        justification: Marks the rows the clinical team follows up.\n`);
+/** phm-warehouse with one more field on the people dataset (patient rows). */
+const personField = (value: string) =>
+  variant(phm, '        value: sex\n        justification: Prevalence and risk models differ by sex.\n', `        value: sex\n        justification: Prevalence and risk models differ by sex.\n      - name: flag\n        value: ${value}\n        justification: Marks the people the clinical team follows up.\n`);
 /** phm-warehouse whose long_term_conditions dataset is replaced by one over `table`. */
 const dataset = (table: 'medication_issue' | 'referral', where: string) => {
   const [code, date] = table === 'medication_issue' ? ['dmd_code', 'issue_date'] : ['code', 'referral_date'];
@@ -61,6 +64,7 @@ testRule('sensitive-codes', {
     { name: 'a medicines dataset of metformin and ramipril', text: dataset('medication_issue', 'dmd_code in (999900151000000109, 999900161000000107)') },
     { name: 'a referral dataset for a cancer reason', text: dataset('referral', 'code in << 363346000 |Malignant neoplastic disease|') },
     { name: 'a field flagging diabetes', text: field('code in << 73211009') },
+    { name: 'a people field: has diabetes other than type 2', text: personField('exists(observations where code in << 73211009 and code not in << 44054006)') },
     { name: 'every code except diabetes (a complement names nothing sensitive)', text: ltc('code not in << 73211009') },
     {
       name: "an organisation's set: what its MINUS removes is not named by it",
@@ -130,6 +134,8 @@ testRule('sensitive-codes', {
     { name: 'other observations of the same consultation', text: ltc(`exists(consultation.observations where code in ⟦^ ${HIV_REFSET})`), findings: [asks('hiv_sti')] },
     { name: 'exists within exists in the population filter', text: population('exists(consultations where exists(observations where code in ⟦<< 86406008))'), findings: [asks('hiv_sti')] },
     { name: 'a test under is not null (read both ways)', text: ltc(`(code not in ⟦^ ${HIV_REFSET}) is not null`), findings: [asks('hiv_sti')] },
+    { name: 'a field of the people dataset that is an exists', text: personField('exists(observations where code in ⟦<< 165816005)'), findings: [asks('hiv_sti')] },
+    { name: 'a field of the people dataset that is a not exists of the rest', text: personField(`not exists(observations where code not in ⟦^ ${HIV_REFSET})`), findings: [asks('hiv_sti')] },
     // slivers
     { name: 'a broad set that is mostly sensitive', text: ltc('code in ⟦<< 40733004 |Infectious disease|'), findings: [mostly('hiv_sti')] },
     { name: 'MINUS leaves a sliver', text: ltc('code in (⟦<< 64572001 MINUS (<< 126877002 OR << 13645005 OR << 195967001 OR << 363346000 OR << 414916001 OR << 49601007 OR ⟦93461009))'), findings: [mostly('hiv_sti'), noEffect] },
