@@ -229,7 +229,7 @@ function analyseUnit(unit: Unit, index: CodeSetIndex, enqueue: (unit: Unit) => v
   for (const [key, bounds] of root.columns) {
     const tests = tested.get(key)!;
     for (const reading of unit.readings) {
-      const span = tests.count === 1 ? tests.spans[0] : cover(tests.tests);
+      const span = tests.count === 1 ? tests.spans[0] : coverSpans(tests.tests);
       results.push({
         column: tests.column,
         rows: unit.rows,
@@ -315,7 +315,7 @@ function children(node: IrExpr): IrExpr[] {
 }
 
 /** The smallest span holding all of them (they are in one expression, so in one file). */
-function cover(spans: Span[]): Span | undefined {
+export function coverSpans(spans: Span[]): Span | undefined {
   if (spans.length === 0) return undefined;
   let start = spans[0]!.start;
   let end = spans[0]!.end;

@@ -1,7 +1,7 @@
 import type { Ecl } from '../../ir/expression.js';
 import type { Span } from '../../source/source-file.js';
 import type { CodeSetIndex } from '../code-sets.js';
-import { codeSetMeaning, type CodeColumnSelection } from '../code-set-meaning.js';
+import { codeSetMeaning, coverSpans, type CodeColumnSelection } from '../code-set-meaning.js';
 import type { ConceptLeaf } from '../concept-selection.js';
 import { expressionSites } from '../expression-sites.js';
 import type { Finding, RuleModule } from '../rule.js';
@@ -61,7 +61,11 @@ function judge(selection: CodeColumnSelection, index: CodeSetIndex, known: Sensi
     if (!entry.selected || !sets) continue;
     const namers = [...entry.why].filter((id) => names(leaves.get(id)));
     if (namers.length === 0) unattributed.set(concept, sets);
-    for (const id of namers) asks.set(id, new Set([...(asks.get(id) ?? []), ...sets]));
+    for (const id of namers) {
+      const named = asks.get(id) ?? new Set<string>();
+      for (const set of sets) named.add(set);
+      asks.set(id, named);
+    }
   }
   // After a complement every concept not written is selected, for no reason of the definition's.
   if (rest) for (const [concept, sets] of known.setsOf) if (!listed.has(concept)) unattributed.set(concept, sets);
@@ -95,7 +99,14 @@ function judge(selection: CodeColumnSelection, index: CodeSetIndex, known: Sensi
 
   // Each written part on its own: `<< 40733004 OR << 73211009` pads a sliver with an honest set.
   const reached = new Map<number, string[]>();
-  for (const [concept, entry] of listed) if (entry.selected) for (const id of entry.why) reached.set(id, [...(reached.get(id) ?? []), concept]);
+  for (const [concept, entry] of listed) {
+    if (!entry.selected) continue;
+    for (const id of entry.why) {
+      const list = reached.get(id);
+      if (list) list.push(concept);
+      else reached.set(id, [concept]);
+    }
+  }
   const slivers = new Map<string, { leaves: ConceptLeaf[]; sensitive: Map<string, string[]>; remaining: number }>();
   for (const [id, concepts] of reached) {
     const sensitive = sensitiveOf(concepts);
@@ -107,7 +118,7 @@ function judge(selection: CodeColumnSelection, index: CodeSetIndex, known: Sensi
     group.leaves.push(leaves.get(id)!);
     slivers.set(key, group);
   }
-  for (const group of slivers.values()) judged.push(...mostly(group.sensitive, group.remaining, coverOf(group.leaves.flatMap((l) => (l.span ? [l.span] : [])))));
+  for (const group of slivers.values()) judged.push(...mostly(group.sensitive, group.remaining, coverSpans(group.leaves.flatMap((l) => (l.span ? [l.span] : [])))));
   if (slivers.size > 0) return judged;
 
   // The set as a whole: a complement or a combination of tests can leave a sliver no part holds.
@@ -122,17 +133,6 @@ function judge(selection: CodeColumnSelection, index: CodeSetIndex, known: Sensi
   if (tooFew(remaining, sensitive)) judged.push(...mostly(unattributed, remaining, selection.span));
   else if (!rest) judged.push({ messageId: 'broad', sets: [...new Set([...unattributed.values()].flat())], count: unattributed.size, ...(selection.span ? { span: selection.span } : {}) });
   return judged;
-}
-
-/** The smallest span holding all of them (parts of one expression). */
-function coverOf(spans: Span[]): Span | undefined {
-  if (spans.length === 0) return undefined;
-  let { start, end } = spans[0]!;
-  for (const s of spans) {
-    if (s.start.offset < start.offset) start = s.start;
-    if (s.end.offset > end.offset) end = s.end;
-  }
-  return { file: spans[0]!.file, start, end };
 }
 
 const RANK: Record<Judged['messageId'], number> = { asks: 3, mostly: 2, negated: 1, broad: 0 };
