@@ -37,6 +37,8 @@ const dataset = (table: 'medication_issue' | 'referral', where: string) => {
     `  - name: ${table === 'medication_issue' ? 'medicines' : 'referrals'}\n    from: ${table}\n    where: ${where}\n    fields:\n      - name: person_key\n        value: pseudonym(patient.nhs_number, 'phm-icb-key')\n        justification: Links each row to the person.\n      - name: item_code\n        value: ${code}\n        justification: Identifies what was issued or why the patient was referred.\n      - name: item_month\n        value: month(${date})\n        justification: The month is precise enough to follow the pathway over time.\n\n`,
   );
 };
+/** The exdef-language phm-warehouse with a population filter. */
+const exdefPopulation = (where: string) => variant(phmExdef, '  PRACTICES A81001, A81002, A81003;\n', `  PRACTICES A81001, A81002, A81003\n  WHERE ${where};\n`);
 /** The exdef-language phm-warehouse with the long_term_conditions WHERE replaced. */
 const exdef = (where: string) => variant(phmExdef, /WHERE code in \(<< 73211009[^\n]*\n/, `WHERE ${where};\n`);
 
@@ -76,6 +78,7 @@ testRule('sensitive-codes', {
       text: ltc('code in << 64572001 |Disease|'),
       policyFile: findingsPolicy,
     },
+    { name: 'exdef: diabetes patients in the population', text: exdefPopulation('exists(observations where code in << 73211009)'), syntax: 'exdef' },
     { name: 'the exdef syntax, shipped filter', text: exdef('code in << 73211009 |Diabetes mellitus|'), syntax: 'exdef' },
     {
       name: 'a valid exemption covers a mostly-sensitive set too',
@@ -164,6 +167,8 @@ testRule('sensitive-codes', {
     { name: 'exdef: double negation', text: exdef('not (code not in ⟦<< 118199002)'), syntax: 'exdef', findings: [asks('sexuality')] },
     { name: 'exdef: a range', text: exdef('⟦code between 86405105 and 86406106'), syntax: 'exdef', findings: [asks('hiv_sti')] },
     { name: 'exdef: a sliver', text: exdef('code in ⟦<< 40733004'), syntax: 'exdef', findings: [mostly('hiv_sti')] },
+    { name: 'exdef: not exists of everything but HIV in the population', text: exdefPopulation(`not exists(observations where code not in ⟦^ ${HIV_REFSET})`), syntax: 'exdef', findings: [asks('hiv_sti')] },
+    { name: 'exdef: a sliver chosen by elimination in the population', text: exdefPopulation('exists(observations where code in ⟦<< 64572001) and not exists(observations where code in (<< 126877002 OR << 13645005 OR << 195967001 OR << 363346000 OR << 414916001 OR << 49601007 OR ⟦<< 93461009))'), syntax: 'exdef', findings: [mostly('hiv_sti'), noEffect] },
     {
       name: 'exdef: a field that flags the HIV concept',
       text: variant(exdef('code in << 73211009'), "  code AS condition_code\n    JUSTIFY 'Identifies the long-term condition.',\n", "  code AS condition_code\n    JUSTIFY 'Identifies the long-term condition.',\n  code <> ⟦86406008 AS flag\n    JUSTIFY 'Marks the rows the clinical team follows up.',\n"),
