@@ -190,7 +190,8 @@ function analyseUnit(unit: Unit, index: CodeSetIndex, enqueue: (unit: Unit) => v
       case 'not':
         return negate(formula(node.operand, (-pol) as Reading));
       case 'binary': {
-        if (node.op === 'and' || node.op === 'or') return combine(formula(node.left, pol), formula(node.right, pol), node.op === 'and');
+        if (node.op === 'and') return conjuncts(node).map((c) => formula(c, pol)).reduce((a, b) => combine(a, b, true));
+        if (node.op === 'or') return combine(formula(node.left, pol), formula(node.right, pol), false);
         if ((node.op === '=' || node.op === '<>') && node.left.type === 'boolean' && node.right.type === 'boolean') {
           // `(test) = false`, `(test) <> true`: a negation written as a comparison.
           const literal = node.left.kind === 'literal' ? node.left : node.right.kind === 'literal' ? node.right : undefined;
@@ -228,7 +229,7 @@ function analyseUnit(unit: Unit, index: CodeSetIndex, enqueue: (unit: Unit) => v
   for (const [key, bounds] of root.columns) {
     const tests = tested.get(key)!;
     for (const reading of unit.readings) {
-      const span = tests.count === 1 ? tests.spans[0] : cover(tests.tests);
+      const span = tests.count === 1 ? tests.spans[0] : coverSpans(tests.tests);
       results.push({
         column: tests.column,
         rows: unit.rows,
@@ -241,6 +242,36 @@ function analyseUnit(unit: Unit, index: CodeSetIndex, enqueue: (unit: Unit) => v
     }
   }
   return results;
+}
+
+/**
+ * The parts of an AND chain, where `exists(r where P) and not exists(r where Q)` over the same
+ * relations is read as `exists(r where P and not Q) and not exists(r where Q)` (the same
+ * meaning: every row of r fails Q, so the row found fails it too). The rows looked for are then
+ * known to be those of P left after Q, which is how a sliver is chosen by elimination.
+ */
+function conjuncts(node: IrExpr): IrExpr[] {
+  const parts: IrExpr[] = [];
+  const flatten = (n: IrExpr): void => {
+    if (n.kind === 'binary' && n.op === 'and') {
+      flatten(n.left);
+      flatten(n.right);
+    } else parts.push(n);
+  };
+  flatten(node);
+  const path = (n: Extract<IrExpr, { kind: 'exists' }>) => n.relation.map((r) => r.relation).join('.');
+  const excluded = new Map<string, IrExpr[]>();
+  for (const part of parts) {
+    if (part.kind === 'not' && part.operand.kind === 'exists' && part.operand.where) {
+      excluded.set(path(part.operand), [...(excluded.get(path(part.operand)) ?? []), part.operand.where]);
+    }
+  }
+  return parts.map((part) => {
+    const others = part.kind === 'exists' && part.where ? excluded.get(path(part)) : undefined;
+    if (part.kind !== 'exists' || !part.where || !others) return part;
+    const rest = others.reduce((a, b): IrExpr => ({ kind: 'binary', op: 'or', left: a, right: b, type: 'boolean' }));
+    return { ...part, where: { kind: 'binary', op: 'and', left: part.where, right: { kind: 'not', operand: rest, type: 'boolean' }, type: 'boolean' } };
+  });
 }
 
 function negate(f: Formula): Formula {
@@ -257,7 +288,8 @@ function combine(a: Formula, b: Formula, and: boolean): Formula {
   return { columns, other: both(a.other, b.other) };
 }
 
-function flip(op: '=' | '<>' | '<' | '<=' | '>' | '>=' | string): string {
+/** The comparison read from the other side: `86406008 < code` is `code > 86406008`. */
+function flip(op: string): string {
   return op === '<' ? '>' : op === '>' ? '<' : op === '<=' ? '>=' : op === '>=' ? '<=' : op;
 }
 
@@ -283,7 +315,7 @@ function children(node: IrExpr): IrExpr[] {
 }
 
 /** The smallest span holding all of them (they are in one expression, so in one file). */
-function cover(spans: Span[]): Span | undefined {
+export function coverSpans(spans: Span[]): Span | undefined {
   if (spans.length === 0) return undefined;
   let start = spans[0]!.start;
   let end = spans[0]!.end;

@@ -8,7 +8,8 @@
  * only STI children; 118199002 heads the sexuality hierarchy; 714812005 is termination of
  * pregnancy; 64572001 Disease holds six sensitive concepts among 25.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resources } from '../../src/resources.js';
 import { base, testRule, variant } from '../support/rule-tester.js';
@@ -24,6 +25,9 @@ const population = (where: string) => variant(phm, '  practices: [A81001, A81002
 /** phm-warehouse with one more field on long_term_conditions. */
 const field = (value: string) =>
   variant(phm, '        value: code\n        justification: Identifies the long-term condition.\n', `        value: code\n        justification: Identifies the long-term condition.\n      - name: flag\n        value: ${value}\n        justification: Marks the rows the clinical team follows up.\n`);
+/** phm-warehouse with one more field on the people dataset (patient rows). */
+const personField = (value: string) =>
+  variant(phm, '        value: sex\n        justification: Prevalence and risk models differ by sex.\n', `        value: sex\n        justification: Prevalence and risk models differ by sex.\n      - name: flag\n        value: ${value}\n        justification: Marks the people the clinical team follows up.\n`);
 /** phm-warehouse whose long_term_conditions dataset is replaced by one over `table`. */
 const dataset = (table: 'medication_issue' | 'referral', where: string) => {
   const [code, date] = table === 'medication_issue' ? ['dmd_code', 'issue_date'] : ['code', 'referral_date'];
@@ -33,8 +37,20 @@ const dataset = (table: 'medication_issue' | 'referral', where: string) => {
     `  - name: ${table === 'medication_issue' ? 'medicines' : 'referrals'}\n    from: ${table}\n    where: ${where}\n    fields:\n      - name: person_key\n        value: pseudonym(patient.nhs_number, 'phm-icb-key')\n        justification: Links each row to the person.\n      - name: item_code\n        value: ${code}\n        justification: Identifies what was issued or why the patient was referred.\n      - name: item_month\n        value: month(${date})\n        justification: The month is precise enough to follow the pathway over time.\n\n`,
   );
 };
+/** The exdef-language phm-warehouse with a population filter. */
+const exdefPopulation = (where: string) => variant(phmExdef, '  PRACTICES A81001, A81002, A81003;\n', `  PRACTICES A81001, A81002, A81003\n  WHERE ${where};\n`);
 /** The exdef-language phm-warehouse with the long_term_conditions WHERE replaced. */
 const exdef = (where: string) => variant(phmExdef, /WHERE code in \(<< 73211009[^\n]*\n/, `WHERE ${where};\n`);
+
+/** An organisation's policy file on top of the default one. */
+function policyFile(name: string, text: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'exdef-code-sets-')), name);
+  writeFileSync(path, text);
+  return path;
+}
+const smokingPolicy = policyFile('smoking.yaml', 'policy: 1\nsensitive_code_sets:\n  smoking:\n    title: Smoking\n    ecl: (<< 365980008 MINUS << 266919005) OR (<< 404684003 AND << 8517006)\n');
+const findingsPolicy = policyFile('findings.yaml', 'policy: 1\nsensitive_code_sets:\n  findings_not_diseases:\n    title: Findings other than diseases\n    ecl: << 404684003 MINUS << 64572001\n');
+const strictPolicy = policyFile('strict.yaml', 'policy: 1\nthresholds:\n  code_set_min_remaining: 30\n');
 
 const asks = (set: string) => ({ message: new RegExp(`asks for .* \\(sensitive set \`${set}\`\\)`) });
 const mostly = (set: string) => ({ message: new RegExp(`concepts? \\(sensitive set \`${set}\`\\) and only \\d+ other`) });
@@ -50,8 +66,28 @@ testRule('sensitive-codes', {
     { name: 'a medicines dataset of metformin and ramipril', text: dataset('medication_issue', 'dmd_code in (999900151000000109, 999900161000000107)') },
     { name: 'a referral dataset for a cancer reason', text: dataset('referral', 'code in << 363346000 |Malignant neoplastic disease|') },
     { name: 'a field flagging diabetes', text: field('code in << 73211009') },
+    { name: 'a people field: has diabetes other than type 2', text: personField('exists(observations where code in << 73211009 and code not in << 44054006)') },
     { name: 'every code except diabetes (a complement names nothing sensitive)', text: ltc('code not in << 73211009') },
+    {
+      name: "an organisation's set: what its MINUS removes is not named by it",
+      text: ltc('code in (<< 266919005 |Never smoked| OR << 73211009 |Diabetes mellitus|)'),
+      policyFile: smokingPolicy,
+    },
+    {
+      name: "a concept an organisation's set takes out with MINUS does not name the set",
+      text: ltc('code in << 64572001 |Disease|'),
+      policyFile: findingsPolicy,
+    },
+    { name: 'exdef: diabetes patients in the population', text: exdefPopulation('exists(observations where code in << 73211009)'), syntax: 'exdef' },
     { name: 'the exdef syntax, shipped filter', text: exdef('code in << 73211009 |Diabetes mellitus|'), syntax: 'exdef' },
+    {
+      name: 'a valid exemption covers a mostly-sensitive set too',
+      text: variant(
+        ltc('code in << 40733004 |Infectious disease|'),
+        'datasets:\n',
+        'exemptions:\n  - rule: sensitive-codes\n    code_set: hiv_sti\n    legal_basis: Health Service (Control of Patient Information) Regulations 2002, regulation 3.\n    justification: Communicable disease surveillance by the health protection team.\ndatasets:\n',
+      ),
+    },
     {
       name: 'a valid exemption for the set asked for',
       text: variant(
@@ -98,6 +134,11 @@ testRule('sensitive-codes', {
     { name: 'exists over medication issues in the population filter', text: population('exists(medication_issues where dmd_code = ⟦999900221000000108)'), findings: [asks('hiv_sti')] },
     { name: 'a field that flags HIV by <>', text: field('code <> ⟦86406008'), findings: [asks('hiv_sti')] },
     { name: 'a field with exists inside coalesce', text: field('coalesce(exists(patient.observations where code in ⟦<< 118199002), false)'), findings: [asks('sexuality')] },
+    { name: 'other observations of the same consultation', text: ltc(`exists(consultation.observations where code in ⟦^ ${HIV_REFSET})`), findings: [asks('hiv_sti')] },
+    { name: 'exists within exists in the population filter', text: population('exists(consultations where exists(observations where code in ⟦<< 86406008))'), findings: [asks('hiv_sti')] },
+    { name: 'a test under is not null (read both ways)', text: ltc(`(code not in ⟦^ ${HIV_REFSET}) is not null`), findings: [asks('hiv_sti')] },
+    { name: 'a field of the people dataset that is an exists', text: personField('exists(observations where code in ⟦<< 165816005)'), findings: [asks('hiv_sti')] },
+    { name: 'a field of the people dataset that is a not exists of the rest', text: personField(`not exists(observations where code not in ⟦^ ${HIV_REFSET})`), findings: [asks('hiv_sti')] },
     // slivers
     { name: 'a broad set that is mostly sensitive', text: ltc('code in ⟦<< 40733004 |Infectious disease|'), findings: [mostly('hiv_sti')] },
     { name: 'MINUS leaves a sliver', text: ltc('code in (⟦<< 64572001 MINUS (<< 126877002 OR << 13645005 OR << 195967001 OR << 363346000 OR << 414916001 OR << 49601007 OR ⟦93461009))'), findings: [mostly('hiv_sti'), noEffect] },
@@ -107,11 +148,33 @@ testRule('sensitive-codes', {
     { name: 'a sliver as the AND of two broad sets', text: ltc('code in (⟦<< 64572001 AND << 40733004)'), findings: [mostly('hiv_sti')] },
     { name: 'the gap between two ranges', text: ltc('not (⟦code between 100005 and 86405105 or ⟦code between 86406106 and 999900281000000109)'), findings: [asks('hiv_sti'), asks('hiv_sti')] },
     { name: 'a range written backwards', text: ltc('⟦code between 86406106 and 86405105'), findings: [asks('hiv_sti')] },
+    // an organisation's policy
+    { name: "an organisation's set, by a concept inside it", text: ltc('code in ⟦<< 77176002 |Smoker|'), policyFile: smokingPolicy, findings: [asks('smoking')] },
+    { name: "an organisation's set, by the root it is written with", text: ltc('code in (⟦<< 365980008 MINUS << 77176002)'), policyFile: smokingPolicy, findings: [asks('smoking')] },
+    {
+      name: 'a stricter code_set_min_remaining makes Disease a sliver',
+      text: ltc('code in ⟦⟦<< 64572001'),
+      policyFile: strictPolicy,
+      findings: [mostly('gender_reassignment'), mostly('hiv_sti')],
+    },
+    {
+      name: 'a sliver chosen by elimination across two exists',
+      text: population('exists(observations where code in ⟦<< 64572001) and not exists(observations where code in (<< 126877002 OR << 13645005 OR << 195967001 OR << 363346000 OR << 414916001 OR << 49601007 OR ⟦<< 93461009))'),
+      findings: [mostly('hiv_sti'), noEffect],
+    },
     // the exdef language
     { name: 'exdef: an OR inside MINUS', text: exdef(`code in ((<< 73211009 OR ⟦^ ${HIV_REFSET}) MINUS << 44054006)`), syntax: 'exdef', findings: [asks('hiv_sti')] },
     { name: 'exdef: double negation', text: exdef('not (code not in ⟦<< 118199002)'), syntax: 'exdef', findings: [asks('sexuality')] },
     { name: 'exdef: a range', text: exdef('⟦code between 86405105 and 86406106'), syntax: 'exdef', findings: [asks('hiv_sti')] },
     { name: 'exdef: a sliver', text: exdef('code in ⟦<< 40733004'), syntax: 'exdef', findings: [mostly('hiv_sti')] },
+    { name: 'exdef: not exists of everything but HIV in the population', text: exdefPopulation(`not exists(observations where code not in ⟦^ ${HIV_REFSET})`), syntax: 'exdef', findings: [asks('hiv_sti')] },
+    { name: 'exdef: a sliver chosen by elimination in the population', text: exdefPopulation('exists(observations where code in ⟦<< 64572001) and not exists(observations where code in (<< 126877002 OR << 13645005 OR << 195967001 OR << 363346000 OR << 414916001 OR << 49601007 OR ⟦<< 93461009))'), syntax: 'exdef', findings: [mostly('hiv_sti'), noEffect] },
+    {
+      name: 'exdef: a field that flags the HIV concept',
+      text: variant(exdef('code in << 73211009'), "  code AS condition_code\n    JUSTIFY 'Identifies the long-term condition.',\n", "  code AS condition_code\n    JUSTIFY 'Identifies the long-term condition.',\n  code <> ⟦86406008 AS flag\n    JUSTIFY 'Marks the rows the clinical team follows up.',\n"),
+      syntax: 'exdef',
+      findings: [asks('hiv_sti')],
+    },
     // warnings where a test only keeps sensitive codes out
     { name: 'not in a sensitive refset has no effect', text: ltc(`code in << 73211009 and code not in ⟦^ ${HIV_REFSET}`), findings: [noEffect] },
   ],

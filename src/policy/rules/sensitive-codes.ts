@@ -1,10 +1,9 @@
 import type { Ecl } from '../../ir/expression.js';
 import type { Span } from '../../source/source-file.js';
 import type { CodeSetIndex } from '../code-sets.js';
-import { codeSetMeaning, type CodeColumnSelection } from '../code-set-meaning.js';
+import { codeSetMeaning, coverSpans, type CodeColumnSelection } from '../code-set-meaning.js';
 import type { ConceptLeaf } from '../concept-selection.js';
 import { expressionSites } from '../expression-sites.js';
-import type { Policy } from '../policy.js';
 import type { Finding, RuleModule } from '../rule.js';
 
 /** Which sensitive sets each concept is in, and the concepts the policy's sets are written with. */
@@ -17,13 +16,14 @@ interface Sensitivity {
 function sensitivity(index: CodeSetIndex): Sensitivity {
   const setsOf = new Map<string, string[]>();
   const written = new Set<string>();
+  // Only what a set is made of: not what MINUS takes out of it, nor either side of an AND that only narrows it.
   const walk = (ecl: Ecl): void => {
     if (ecl.kind === 'concept') written.add(ecl.id);
     else if ('operand' in ecl) walk(ecl.operand);
-    else {
+    else if (ecl.kind === 'or') {
       walk(ecl.left);
       walk(ecl.right);
-    }
+    } else if (ecl.kind === 'minus') walk(ecl.left);
   };
   for (const { set, concepts } of index.sensitive) {
     walk(set.ecl);
@@ -61,7 +61,11 @@ function judge(selection: CodeColumnSelection, index: CodeSetIndex, known: Sensi
     if (!entry.selected || !sets) continue;
     const namers = [...entry.why].filter((id) => names(leaves.get(id)));
     if (namers.length === 0) unattributed.set(concept, sets);
-    for (const id of namers) asks.set(id, new Set([...(asks.get(id) ?? []), ...sets]));
+    for (const id of namers) {
+      const named = asks.get(id) ?? new Set<string>();
+      for (const set of sets) named.add(set);
+      asks.set(id, named);
+    }
   }
   // After a complement every concept not written is selected, for no reason of the definition's.
   if (rest) for (const [concept, sets] of known.setsOf) if (!listed.has(concept)) unattributed.set(concept, sets);
@@ -95,7 +99,14 @@ function judge(selection: CodeColumnSelection, index: CodeSetIndex, known: Sensi
 
   // Each written part on its own: `<< 40733004 OR << 73211009` pads a sliver with an honest set.
   const reached = new Map<number, string[]>();
-  for (const [concept, entry] of listed) if (entry.selected) for (const id of entry.why) reached.set(id, [...(reached.get(id) ?? []), concept]);
+  for (const [concept, entry] of listed) {
+    if (!entry.selected) continue;
+    for (const id of entry.why) {
+      const list = reached.get(id);
+      if (list) list.push(concept);
+      else reached.set(id, [concept]);
+    }
+  }
   const slivers = new Map<string, { leaves: ConceptLeaf[]; sensitive: Map<string, string[]>; remaining: number }>();
   for (const [id, concepts] of reached) {
     const sensitive = sensitiveOf(concepts);
@@ -107,7 +118,7 @@ function judge(selection: CodeColumnSelection, index: CodeSetIndex, known: Sensi
     group.leaves.push(leaves.get(id)!);
     slivers.set(key, group);
   }
-  for (const group of slivers.values()) judged.push(...mostly(group.sensitive, group.remaining, coverOf(group.leaves.flatMap((l) => (l.span ? [l.span] : [])))));
+  for (const group of slivers.values()) judged.push(...mostly(group.sensitive, group.remaining, coverSpans(group.leaves.flatMap((l) => (l.span ? [l.span] : [])))));
   if (slivers.size > 0) return judged;
 
   // The set as a whole: a complement or a combination of tests can leave a sliver no part holds.
@@ -124,17 +135,6 @@ function judge(selection: CodeColumnSelection, index: CodeSetIndex, known: Sensi
   return judged;
 }
 
-/** The smallest span holding all of them (parts of one expression). */
-function coverOf(spans: Span[]): Span | undefined {
-  if (spans.length === 0) return undefined;
-  let { start, end } = spans[0]!;
-  for (const s of spans) {
-    if (s.start.offset < start.offset) start = s.start;
-    if (s.end.offset > end.offset) end = s.end;
-  }
-  return { file: spans[0]!.file, start, end };
-}
-
 const RANK: Record<Judged['messageId'], number> = { asks: 3, mostly: 2, negated: 1, broad: 0 };
 
 export const sensitiveCodes: RuleModule = {
@@ -147,7 +147,7 @@ export const sensitiveCodes: RuleModule = {
       'Seed 002: "Unless there is a clear legal basis, the following information is not available via bulk extracts": gender reassignment (refsets 999004351000000109, 1955851000000101), sexuality (descendants of 118199002, 365957000, 118200004, 171023003), HIV status (refset 999004381000000103) and the RCGP sensitive dataset (termination of pregnancy, assisted fertilisation). "Without an explicit justification, no sensitive medical records will be included (e.g. codes on RCGP exclusion lists)" (NHS Act 2006 s251). The sets are data, in the policy file. A set is judged by what it selects, not how it is written: hiding a sensitive set inside an OR under MINUS, in the operand of ^ or <<, behind a double negation or in a range of ids selects the same concepts. A broad set whose non-sensitive part is a sliver (fewer than code_set_min_remaining concepts, or fewer than the sensitive ones) is a sensitive set in disguise.',
     source: 'seed 002 (sensitive medical records; information not available via bulk extracts)',
     triggers:
-      "Lint reads every test of a code column (observation and referral `code`, medication_issue `dmd_code`, in the population filter, dataset filters, fields and exists(...) at any depth) as the set of concepts it selects in the loaded terminology: ECL at any depth (<<, <, ^ with parenthesised operands, AND, OR, MINUS), `in (...)` lists, `=` and `<>`, `between` (a range selects every known concept id in it), combined through and, or, not, `not in`, `<>`, `= false` and double negation, as the rows are finally wanted. An error when a concept or range the definition wrote (a sensitive concept, a policy refset or hierarchy root, or any range) puts a sensitive concept in the selected set, or when the set holds sensitive concepts and, without them, keeps fewer than thresholds.code_set_min_remaining (5) active concepts or fewer than the sensitive ones it holds (`<< X MINUS << Y` leaving a sliver). A field shows its test both ways, so it is read both ways. Information when a broad set merely contains sensitive descendants. A warning when a written sensitive part only keeps sensitive codes out, as it has no effect.",
+      "Lint reads every test of a code column (observation and referral `code`, medication_issue `dmd_code`, in the population filter, dataset filters, fields and exists(...) at any depth) as the set of concepts it selects in the loaded terminology: ECL at any depth (<<, <, ^ with parenthesised operands, AND, OR, MINUS), `in (...)` lists, `=` and `<>`, `between` (a range selects every known concept id in it), combined through and, or, not, `not in`, `<>`, `= false` and double negation, as the rows are finally wanted (`exists(r where P) and not exists(r where Q)` looks for rows of P left after Q). An error when a concept or range the definition wrote (a sensitive concept, a policy refset or hierarchy root, or any range) puts a sensitive concept in the selected set, or when the set holds sensitive concepts and, without them, keeps fewer than thresholds.code_set_min_remaining (5) active concepts or fewer than the sensitive ones it holds (`<< X MINUS << Y` leaving a sliver). A field shows its test both ways, so it is read both ways. Information when a broad set merely contains sensitive descendants. A warning when a written sensitive part only keeps sensitive codes out, as it has no effect.",
     defaultSeverity: 'error',
     hard: false,
     optionSchema: { type: 'object', properties: { code_set_min_remaining: { type: 'integer', minimum: 1 } } },
@@ -160,8 +160,8 @@ export const sensitiveCodes: RuleModule = {
     },
     examples: {
       failing: {
-        yaml: "datasets:\n  - name: readings\n    from: observation\n    where: code in (<< 73211009 |Diabetes mellitus| OR ^ 999004381000000103)\n    fields:\n      - name: condition_code\n        value: code\n        justification: Identifies the condition recorded.",
-        note: 'The HIV/STI refset is hidden inside an OR.',
+        yaml: "datasets:\n  - name: readings\n    from: observation\n    where: not (code not in ((<< 73211009 |Diabetes mellitus| OR ^ 999004381000000103) MINUS << 44054006))\n    fields:\n      - name: condition_code\n        value: code\n        justification: Identifies the condition recorded.",
+        note: 'The HIV/STI refset is hidden inside an OR under MINUS, behind a double negation: lint reads the set by the concepts it selects, and reports the refset written.',
       },
       passing: {
         yaml: "datasets:\n  - name: readings\n    from: observation\n    where: code in << 73211009 |Diabetes mellitus|\n    fields:\n      - name: condition_code\n        value: code\n        justification: Identifies the condition recorded.",

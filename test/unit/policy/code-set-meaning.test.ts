@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findTable } from '../../../src/catalogue/catalogue.js';
 import { referenceCatalogue } from '../../../src/catalogue/load-catalogue.js';
@@ -146,6 +147,12 @@ describe('code set meaning', () => {
   it('looks inside exists(...) at any depth, with the polarity it has there', () => {
     const found = meaning('not exists(observations where code not in << 86406008)', 'filter', 'patient');
     expect(found.map((s) => [s.rows.join('.'), s.reading, selected(s)])).toEqual([['observations', 'excluded', HIV]]);
+    // Beside a not exists over the same relation, the rows looked for are those its test leaves.
+    const eliminated = meaning('exists(observations where code in << 40733004) and not exists(observations where code in << 86406008)', 'filter', 'patient');
+    expect(eliminated.map((s) => [s.reading, selected(s)])).toEqual([
+      ['selected', '105629000 15628003 40733004 76272004'],
+      ['excluded', `all but ${HIV}`],
+    ]);
     const deeper = meaning('exists(consultations where exists(observations where code in << 86406008))', 'filter', 'patient');
     expect(deeper.map((s) => [s.rows.join('.'), selected(s)])).toEqual([['consultations.observations', HIV]]);
   });
@@ -154,10 +161,83 @@ describe('code set meaning', () => {
     expect(meaning('code <> 86406008', 'field').map(selected)).toEqual(['all but 86406008', '86406008']);
     expect(meaning('(code in << 86406008) is null').map(selected)).toEqual([HIV, `all but ${HIV}`]);
     expect(meaning('coalesce(code in << 86406008, false)', 'field').map(selected)).toEqual([HIV, `all but ${HIV}`]);
+    // Two tests compared with each other: neither side's polarity is known, so each is read both ways.
+    expect(meaning('(code in << 86406008) = (code in << 46635009)').map(selected)).toEqual([HIV, `all but ${HIV}`, '46635009', 'all but 46635009']);
   });
 
   it('leaves a test that names no concept alone', () => {
     expect(meaning('code = patient.ethnicity_code')).toEqual([]);
     expect(meaning("effective_date >= date '2026-01-01'")).toEqual([]);
+  });
+});
+
+describe('against a brute-force reading of the filter', () => {
+  /** Atoms over the code column, and one condition on another column (u). */
+  const ATOMS = [
+    'code in << 64572001',
+    'code in << 86406008',
+    'code in ^ 999004381000000103',
+    'code in (<< 40733004 MINUS 86406008)',
+    'code = 73211009',
+    'code <> 62479008',
+    'code in (73211009, 165816005)',
+    'code between 62470007 and 86406106',
+    "effective_date >= date '2026-01-01'",
+  ];
+  const formula: fc.Arbitrary<string> = fc.letrec<{ f: string }>((tie) => ({
+    f: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      fc.constantFrom(...ATOMS),
+      tie('f').map((a) => `not (${a})`),
+      tie('f').map((a) => `(${a}) = false`),
+      fc.tuple(tie('f'), tie('f')).map(([a, b]) => `(${a}) and (${b})`),
+      fc.tuple(tie('f'), tie('f')).map(([a, b]) => `(${a}) or (${b})`),
+    ),
+  })).f;
+
+  /** Whether the filter holds for a row with this code and this truth of the other condition. */
+  function holds(node: IrExpr, code: string, other: boolean): boolean {
+    switch (node.kind) {
+      case 'not':
+        return !holds(node.operand, code, other);
+      case 'literal':
+        return node.value === true;
+      case 'inCodeSet':
+        return index.evaluate(node.codeSet).has(code) !== node.negated;
+      case 'inList':
+        return node.items.some((i) => i.kind === 'literal' && i.value === code) !== node.negated;
+      case 'between': {
+        const [v, lo, hi] = [BigInt(code), BigInt(String((node.low as { value: string }).value)), BigInt(String((node.high as { value: string }).value))];
+        return (v >= lo && v <= hi) !== node.negated;
+      }
+      case 'binary':
+        if (node.op === 'and') return holds(node.left, code, other) && holds(node.right, code, other);
+        if (node.op === 'or') return holds(node.left, code, other) || holds(node.right, code, other);
+        if (node.left.type === 'boolean') return (holds(node.left, code, other) === holds(node.right, code, other)) === (node.op === '=');
+        if (node.left.kind === 'column' && node.left.column === 'effective_date') return other;
+        return (String((node.right as { value: string }).value) === code) === (node.op === '=');
+      default:
+        throw new Error(`unexpected ${node.kind}`);
+    }
+  }
+
+  it('selects every concept a row can have and pass the filter (exactly, when nothing else is tested)', () => {
+    const concepts = index.between(undefined, undefined);
+    fc.assert(
+      fc.property(formula, (text) => {
+        const expression = resolve(text);
+        const [s] = codeSetMeaning(expression, index, 'filter');
+        const usesOther = text.includes('effective_date');
+        if (!s) return; // only the other condition
+        for (const code of concepts) {
+          const truly = holds(expression, code, false) || holds(expression, code, true);
+          const ours = entryOf(s.selection, code).selected;
+          // Other conditions are left open, so the reading may select more, never less.
+          if (truly) expect(ours, `${text}: ${code}`).toBe(true);
+          else if (!usesOther) expect(ours, `${text}: ${code}`).toBe(false);
+        }
+      }),
+      { numRuns: 150 },
+    );
   });
 });
