@@ -64,11 +64,12 @@ export function linkedKAnonymityQuery(base: SqlContext, datasets: Dataset[]): An
     if (tableOf(base.catalogue, dataset.table).patientColumn === undefined) throw new Error(`internal: dataset ${dataset.name} has no patients to link`);
     const { rows, columns } = quasiIdentifierRows(ctx, base.catalogue, dataset);
     // Each row's combination as a JSON array of its texts: one unambiguous text per combination.
-    // (The part's number is the compiler's own integer, written as SQL, never a value of the definition.)
     const tuple = sql`json_build_array(${sql.join(columns.map((c) => sql.ref(`r.${c}`)))})::text`;
     const tuples = compilerKysely()
       .selectFrom(rows.as('r'))
       .select([sql.ref(`r.${PATIENT_COLUMN}`).as('patient'), tuple.as('tuple')]) as AnySelect;
+    // Per patient: `<n>:` and their combinations in order; n is the compiler's own integer, written
+    // as SQL (never a value of the definition), so that a part tells which dataset it is of.
     return compilerKysely()
       .selectFrom(tuples.as('x'))
       .select([sql.ref('x.patient').as('patient'), sql`${sql.raw(String(i + 1))}::text || ':' || string_agg(DISTINCT ${sql.ref('x.tuple')}, ',' ORDER BY ${sql.ref('x.tuple')})`.as('part')])

@@ -89,10 +89,14 @@ export function directIdentifierFields(dataset: Dataset): Field[] {
   return dataset.fields.filter((f) => f.transform !== 'pseudonym' && f.sources.some((s) => s.classification === 'direct_identifier'));
 }
 
-/** How a dataset presents people: named (a direct identifier), by a linkage key, or neither. */
+/**
+ * How a dataset presents people: named (a direct identifier), by a linkage key, or neither. Only a
+ * linkage key makes a dataset pseudonymised: a pseudonym of a quasi-identifier (or of sex) names
+ * nobody, so it cannot turn the failure of a de-identified dataset below k into a warning.
+ */
 export function identification(catalogue: Catalogue, dataset: Dataset): Identification {
   if (directIdentifierFields(dataset).length > 0) return 'identified';
-  if (dataset.fields.some((f) => f.transform === 'pseudonym' || linkageKey(catalogue, f) !== undefined)) return 'pseudonymised';
+  if (dataset.fields.some((f) => linkageKey(catalogue, f) !== undefined)) return 'pseudonymised';
   return 'de-identified';
 }
 

@@ -29,12 +29,14 @@ const WHY: Record<string, string> = {
   code: 'Identifies the condition recorded',
   month: 'Recency of the record matters; the month is precise enough',
   patient_ref: 'Joins the rows of one patient in the warehouse',
+  contact_key: 'Joins the contact records of one person',
+  any_sex: 'Sex as recorded, with gaps filled for the models',
 };
 
 function why(field: string, dataset: string): string {
   const text = WHY[field];
   if (!text) throw new Error(`no justification for ${field}`);
-  return `${text} (in ${dataset.replace('⟦', '')}).`;
+  return `${text} (in ${dataset.replaceAll('⟦', '')}).`;
 }
 
 /** The shipped indirect-care definition with its datasets replaced (and optionally its mode). */
@@ -91,6 +93,16 @@ testRule('disclosure-risk', {
         { name: 'people', from: 'patient', fields: [key(), ['age', 'age_band(date_of_birth, 10)'], sex] },
         { name: 'conditions', from: 'observation', fields: [key('phm-icb-key', 'patient.nhs_number'), ['code', 'code'], ['month', 'month(effective_date)']] },
       ]),
+    },
+    {
+      name: 'delta mode: record ids of different tables do not join datasets (month and sex | postcode of readings)',
+      text: definition(
+        [
+          { name: 'people', from: 'patient', fields: [month, sex] },
+          { name: 'readings', from: 'observation', fields: [['home', 'patient.postcode'], ['code', 'code']] },
+        ],
+        'delta',
+      ),
     },
   ],
   invalid: [
@@ -187,6 +199,51 @@ testRule('disclosure-risk', {
         { name: '⟦areas', from: 'patient', fields: [key(), ['district', 'postcode_district(postcode)']] },
       ]),
       findings: [{ severity: 'warning', message: SMALL }],
+    },
+    {
+      name: 'linked by the raw patient key instead of a pseudonym',
+      text: definition([
+        { name: 'people', from: 'patient', fields: [['patient_ref', 'patient_id'], month, sex] },
+        { name: '⟦readings', from: 'observation', fields: [['patient_ref', 'patient_id'], ['home', 'patient.postcode']] },
+      ]),
+      // The raw key is itself refused where record keys must be pseudonymised (another rule).
+      alsoTriggers: ['record-keys-pseudonymised'],
+      findings: [{ message: /linked \(the raw patient key in people, readings\) and, joined, single people out/ }],
+    },
+    {
+      name: 'delta mode: two observation datasets joined by the record ids of the same rows',
+      text: definition(
+        [
+          { name: 'conditions', from: 'observation', fields: [['code', 'code'], ['birth_month', 'month(patient.date_of_birth)'], ['sex', 'patient.sex']] },
+          { name: '⟦readings', from: 'observation', fields: [['home', 'patient.postcode']] },
+        ],
+        'delta',
+      ),
+      findings: [{ message: /linked \(record ids of observation rows in conditions, readings\) and, joined, single people out/ }],
+    },
+    {
+      name: 'ethnicity and district moved to a second linked dataset',
+      text: definition([
+        { name: 'people', from: 'patient', fields: [key(), month, sex] },
+        { name: '⟦origins', from: 'patient', fields: [key(), ['ethnicity', 'ethnicity_code'], ['district', 'postcode_district(postcode)']] },
+      ]),
+      findings: [{ message: /people\.birth_month: .* \+ origins\.ethnicity: ethnicity_code \(category, 2\.0 bits\) \+ origins\.district: postcode \(postcode district, 2\.3 bits\) = 15\.4 bits, so about 0\.5\d of 24,000/ }],
+    },
+    {
+      name: 'sex disguised by coalesce() beside the postcode: small groups alone, singling out when joined',
+      text: definition([
+        { name: 'people', from: 'patient', fields: [key(), month] },
+        { name: '⟦⟦addresses', from: 'patient', fields: [key(), ['any_sex', "coalesce(sex, 'unknown')"], home] },
+      ]),
+      findings: [{ severity: 'warning', message: /^dataset `addresses` leaves small groups: sex \(category, 1\.0 bits\) \+ postcode/ }, { message: SINGLES_OUT }],
+    },
+    {
+      name: 'linked by a pseudonym of another direct identifier (the email address)',
+      text: definition([
+        { name: 'people', from: 'patient', fields: [['contact_key', "pseudonym(email, 'contact-key')"], month, sex] },
+        { name: '⟦addresses', from: 'patient', fields: [['contact_key', "pseudonym(email, 'contact-key')"], home] },
+      ]),
+      findings: [{ message: /linked \(a pseudonym of patient\.email keyed 'contact-key' in people, addresses\)/ }],
     },
     {
       name: 'a postcode hidden in a pseudonym: it splits people exactly as the postcode does',

@@ -48,8 +48,10 @@ describe('quasi-identifiers and linkage keys: one definition', () => {
       raw_key: ['observation', [['patient', 'patient_id'], ['code', 'code']]],
       plain: ['patient', [['sex', 'sex']]],
       computed: ['patient', [['nhs', 'coalesce(nhs_number, given_name)']]],
+      decoy: ['patient', [['decoy', "pseudonym(sex, 'k')"], ['born', 'date_of_birth']]],
     });
-    expect(definition.datasets.map((d) => identification(catalogue, d))).toEqual(['identified', 'pseudonymised', 'pseudonymised', 'de-identified', 'identified']);
+    // A pseudonym of a quasi-identifier names nobody: the dataset stays de-identified (below k, the run fails).
+    expect(definition.datasets.map((d) => identification(catalogue, d))).toEqual(['identified', 'pseudonymised', 'pseudonymised', 'de-identified', 'identified', 'de-identified']);
   });
 
   it('counts quasi-identifiers read through relations and inside computations', () => {
