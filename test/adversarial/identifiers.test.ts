@@ -122,6 +122,8 @@ testRule('generalise-quasi-identifiers', {
     { name: 'clean: year of birth times one stays a year', text: variant(phm, 'value: year(date_of_birth)', 'value: year(date_of_birth) * 1') },
     { name: 'clean: a generalised value in coalesce', text: variant(phm, 'value: year(date_of_birth)', 'value: coalesce(year(date_of_birth), 0)') },
     { name: 'clean: postcode district of the upper-cased postcode', text: variant(phm, 'value: postcode_district(postcode)', 'value: postcode_district(upper(postcode))') },
+    { name: 'clean: a birth date range in a filter', text: peopleWhere("date_of_birth < 2000-01-01") },
+    { name: 'clean: a postcode district in a filter', text: peopleWhere("postcode_district(postcode) = 'LS1'") },
   ],
   invalid: [
     { name: 'date of birth plus one', text: variant(phm, 'value: year(date_of_birth)', 'value: ⟦date_of_birth + 1'), alsoTriggers: ['disclosure-risk'], findings: [{ severity: 'warning', message: /full date_of_birth/ }] },
@@ -135,6 +137,9 @@ testRule('generalise-quasi-identifiers', {
     { name: 'the date mixed into its own age', text: variant(phm, 'value: year(date_of_birth)', 'value: ⟦age_years(date_of_birth + (date_of_birth - today()))'), alsoTriggers: ['disclosure-risk'], findings: [{ severity: 'warning' }] },
     { name: 'the district with the full postcode as a fallback', text: variant(phm, 'value: postcode_district(postcode)', 'value: ⟦coalesce(postcode_district(postcode), postcode)'), alsoTriggers: ['disclosure-risk'], findings: [{ severity: 'warning', message: /full postcode postcode/ }] },
     { name: 'the postcode in lower case', text: variant(phm, 'value: postcode_district(postcode)', 'value: ⟦lower(postcode)'), alsoTriggers: ['disclosure-risk'], findings: [{ severity: 'warning' }] },
+    { name: 'one household picked out by its full postcode', text: peopleWhere("⟦postcode = 'LS1 4AP'"), findings: [{ severity: 'warning', message: /^the filter of dataset `people` picks patients by their exact postcode/ }] },
+    { name: 'one person picked out by date of birth and postcode', text: populationWhere("⟦date_of_birth = 1980-05-12 and upper(⟦postcode) in ('LS1 4AP')"), findings: [{ severity: 'warning', message: /date_of_birth/ }, { severity: 'warning', message: /postcode/ }] },
+    { name: 'an exact birth date through a relation', text: readingsWhere("code in << 75367002 and ⟦patient.date_of_birth + 0 = date '1980-05-13'"), findings: [{ severity: 'warning', message: /patient.date_of_birth/ }] },
     { name: 'exdef syntax: arithmetic on the date of birth', ...exdef('year(date_of_birth) AS birth_year', '⟦date_of_birth + 0 AS birth_year'), alsoTriggers: ['disclosure-risk'], findings: [{ severity: 'warning' }] },
   ],
 });
