@@ -77,7 +77,8 @@ testRule('record-keys-pseudonymised', {
     { name: 'a record key hidden in arithmetic', text: peopleField('⟦patient_id + 0'), findings: [{ message: /`patient_id`/ }] },
     { name: 'a record key hidden in coalesce', text: conditionField('⟦coalesce(consultation_id, 0)'), findings: [{ message: /`consultation_id`/ }] },
     { name: 'a key two relations away', text: conditionField('⟦consultation.consultation_id'), findings: [{ message: /`consultation.consultation_id`/ }] },
-    { name: 'one patient picked out by key', text: peopleWhere('⟦patient_id = 1042'), findings: [{ message: /^the filter of dataset `people` picks records out by their key `patient_id`/ }] },
+    { name: 'one patient picked out by key', text: peopleWhere('⟦patient_id = 1042'), findings: [{ message: /^the filter of dataset `people` compares the record key `patient_id`/ }] },
+    { name: 'a key compared with a constant disguised as a column expression', text: peopleWhere('⟦patient_id = 1042 + 0 * year(date_of_birth)'), findings: [{ message: /`patient_id`/ }] },
     { name: 'records picked out by a list of keys', text: readingsWhere('⟦observation_id in (1, 2, 3)'), findings: [{ message: /`observation_id`/ }] },
     { name: 'a range of keys in the population', text: populationWhere('⟦patient_id between 1000 and 1001'), findings: [{ message: /the population.*`patient_id`/ }] },
     { name: 'a pseudonymised key compared with a constant', text: peopleWhere("pseudonym(⟦patient_id, 'phm-icb-key') = 'ab12'"), findings: [{ message: /`patient_id`/ }] },
@@ -140,6 +141,7 @@ testRule('generalise-quasi-identifiers', {
     { name: 'one household picked out by its full postcode', text: peopleWhere("⟦postcode = 'LS1 4AP'"), findings: [{ severity: 'warning', message: /^the filter of dataset `people` picks patients by their exact postcode/ }] },
     { name: 'one person picked out by date of birth and postcode', text: populationWhere("⟦date_of_birth = 1980-05-12 and upper(⟦postcode) in ('LS1 4AP')"), findings: [{ severity: 'warning', message: /date_of_birth/ }, { severity: 'warning', message: /postcode/ }] },
     { name: 'an exact birth date through a relation', text: readingsWhere("code in << 75367002 and ⟦patient.date_of_birth + 0 = date '1980-05-13'"), findings: [{ severity: 'warning', message: /patient.date_of_birth/ }] },
+    { name: 'an exact birth date disguised as a column expression', text: peopleWhere("⟦date_of_birth = date '1980-05-12' + 0 * year(date_of_birth)"), findings: [{ severity: 'warning', message: /date_of_birth/ }] },
     { name: 'exdef syntax: arithmetic on the date of birth', ...exdef('year(date_of_birth) AS birth_year', '⟦date_of_birth + 0 AS birth_year'), alsoTriggers: ['disclosure-risk'], findings: [{ severity: 'warning' }] },
   ],
 });

@@ -14,7 +14,7 @@ export const generaliseQuasiIdentifiers: RuleModule = {
       'Seed 002: consumers "must select the minimum data and fields required for the use case" and consider the risk of "singling out". A full date of birth with a full postcode identifies almost everyone; year of birth, age band and postcode district serve population analysis as well. Arithmetic does not generalise: `date_of_birth + 1` or `coalesce(date_of_birth, date_of_death)` is still the full date, and arithmetic inside a generalising function can scale the date before it is cut (`year(d + (date_of_birth - d) * 365)` is the day of birth).',
     source: 'seed 002 (Minimisation of Data Egress; singling out)',
     triggers:
-      'care_type is indirect and a field reads a full date (date_of_birth, date_of_death) or a full postcode somewhere other than directly inside year(), month(), age_years(), age_band(), postcode_district() or pseudonym() (coalesce(), case changes and shifts by a constant are allowed in between); or a filter tests one for equality with constants (`postcode = \'LS1 4AP\'`, `date_of_birth in (...)`).',
+      'care_type is indirect and a field reads a full date (date_of_birth, date_of_death) or a full postcode somewhere other than directly inside year(), month(), age_years(), age_band(), postcode_district() or pseudonym() (coalesce(), case changes and shifts by a constant are allowed in between); or a filter tests one for equality (`postcode = \'LS1 4AP\'`, `date_of_birth in (...)`).',
     defaultSeverity: 'warning',
     hard: false,
     messages: {
@@ -70,17 +70,18 @@ export const generaliseQuasiIdentifiers: RuleModule = {
 /** A full date or postcode, read as it is. */
 const precise = (e: Exposure) => e.column.classification === 'quasi_identifier' && e.protection === 'raw' && (e.node.type === 'date' || e.node.type === 'timestamp' || e.column.format === 'postcode');
 
-/** Full dates and postcodes that a filter holds equal to constants (ranges are left alone). */
+/**
+ * Full dates and postcodes that a filter tests for equality (`=`, `in`), whatever the other side:
+ * `date_of_birth = date '1980-05-12' + 0 * sex_code` picks one day as surely as a constant does.
+ * Ranges are left alone (an age cohort is a range of birth dates).
+ */
 function exactMatches(expression: IrExpr): Exposure[] {
   const found: Exposure[] = [];
-  const constant = (e: IrExpr) => exposures(e).length === 0;
   walkIr(expression, (node) => {
-    if (node.kind === 'binary' && node.op === '=') {
-      if (constant(node.right)) found.push(...exposures(node.left).filter(precise));
-      else if (constant(node.left)) found.push(...exposures(node.right).filter(precise));
-    } else if (node.kind === 'inList' && !node.negated && node.items.every(constant)) {
-      found.push(...exposures(node.operand).filter(precise));
-    }
+    if (node.kind === 'binary' && node.op === '=') found.push(...exposures(node.left).filter(precise), ...exposures(node.right).filter(precise));
+    else if (node.kind === 'inList' && !node.negated) found.push(...exposures(node).filter(precise));
+    else return undefined;
+    return 'skip';
   });
   return found;
 }
