@@ -2,7 +2,10 @@ import type { IrExpr } from './expression.js';
 
 /** Where the walk is when it visits a node. */
 export interface WalkPlace {
-  /** The nodes from the root down to the node's parent, outermost first. */
+  /**
+   * The nodes from the root down to the node's parent, outermost first. The walk's own stack:
+   * read it during the visit, copy it to keep it.
+   */
   ancestors: readonly IrExpr[];
   /**
    * Relation names from the expression's table to the node's scope: the relations of each
@@ -47,7 +50,7 @@ export function childrenOf(node: IrExpr): IrExpr[] {
 export function walkIr(expression: IrExpr | undefined, visit: (node: IrExpr, place: WalkPlace) => WalkControl): void {
   const ancestors: IrExpr[] = [];
   const step = (node: IrExpr, relationPath: readonly string[]) => {
-    if (visit(node, { ancestors: [...ancestors], relationPath }) === 'skip') return;
+    if (visit(node, { ancestors, relationPath }) === 'skip') return;
     const inner = node.kind === 'exists' ? [...relationPath, ...node.relation.map((r) => r.relation)] : relationPath;
     ancestors.push(node);
     for (const child of childrenOf(node)) step(child, inner);

@@ -9,7 +9,8 @@ import { GENERALISING } from './functions.js';
  *   the value cannot be recovered without the key);
  * - `generalised`: only through a generalising function (year, month, age, age band, postcode
  *   district) whose argument is the column itself, unchanged but for coalesce(), date_of() or a
- *   shift by a value that reads no column. Arithmetic that mixes the column into its own argument
+ *   shift by a value that reads no column, and that fits the column (postcode_district() of anything
+ *   but a postcode changes nothing). Arithmetic that mixes the column into its own argument
  *   (`year(d0 + (date_of_birth - d1) * 365)`) scales precision back in, so it is not generalised;
  * - `raw`: anything else. Arithmetic, coalesce() and case changes keep a value's precision
  *   (`date_of_birth + 0` is still a date of birth; `lower(given_name)` is still a name).

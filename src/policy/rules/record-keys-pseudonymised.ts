@@ -14,12 +14,12 @@ export const recordKeysPseudonymised: RuleModule = {
       'Seed 002: "The consumer will only be granted access to data fields that have a clear legal basis for disclosure" and must consider "singling out" and linkability. A record key is an identifier: it is the same in every extract and in the supplier\'s own system, so whoever holds it can single the patient out and join any other release that carries it. A keyed pseudonym links the rows of one feed without that; a filter such as `patient_id = 1042` picks one patient out by key.',
     source: 'seed 002 (Minimisation of Data Egress; singling out; linkability)',
     triggers:
-      'care_type is indirect and a field reads a column the catalogue makes a record key (a system column that is the primary key of a patient-linked table or refers to a key) other than through pseudonym(), or a filter compares a record key with a constant.',
+      'care_type is indirect and a field reads a column the catalogue makes a record key (a system column that is the primary key of a patient-linked table or refers to a key) other than through pseudonym(), or a filter compares a record key (or its pseudonym) with anything.',
     defaultSeverity: 'error',
     hard: false,
     messages: {
       field: '`{field}` exposes the record key `{column}`: in indirect care an internal key is an identifier, so it leaves only as a keyed pseudonym',
-      filter: 'the filter of {where} picks records out by their key `{column}`: in indirect care a filter does not single out patients or records by an internal identifier',
+      filter: 'the filter of {where} compares the record key `{column}`: in indirect care a filter does not pick patients or records out by an internal identifier',
     },
     examples: {
       failing: { yaml: 'datasets:\n  - name: people\n    from: patient\n    fields:\n      - name: patient_key\n        value: patient_id\n        justification: Links the warehouse records of a person.' },
@@ -44,7 +44,7 @@ export const recordKeysPseudonymised: RuleModule = {
         });
         continue;
       }
-      for (const node of keysComparedWithConstants(site.expression)) {
+      for (const node of keysCompared(site.expression)) {
         const span = node.span ?? spanAt(site.pointer);
         report({
           messageId: 'filter',
@@ -59,21 +59,25 @@ export const recordKeysPseudonymised: RuleModule = {
 
 type KeyColumn = Extract<IrExpr, { kind: 'column' }>;
 
-/** Record-key columns that a comparison, list or range holds against values that read no column. */
-function keysComparedWithConstants(expression: IrExpr): KeyColumn[] {
+/**
+ * Record-key columns that a comparison, list or range tests. Whatever the other side is
+ * (`patient_id = 1042`, `patient_id = 1042 + 0 * observation_id`), a key compared with anything
+ * but itself only ever picks records out by who they are; `is null` is left alone.
+ */
+function keysCompared(expression: IrExpr): KeyColumn[] {
   const found: KeyColumn[] = [];
   // A pseudonym of a key compared with a constant singles out as well as the key.
   const keysIn = (e: IrExpr) => exposures(e).filter((x) => x.column.recordKey).map((x) => x.node);
-  const constant = (e: IrExpr) => exposures(e).length === 0;
   walkIr(expression, (node) => {
     if (node.kind === 'binary' && ['=', '<>', '<', '<=', '>', '>='].includes(node.op)) {
-      if (constant(node.right)) found.push(...keysIn(node.left));
-      else if (constant(node.left)) found.push(...keysIn(node.right));
-    } else if (node.kind === 'inList' && node.items.every(constant)) {
-      found.push(...keysIn(node.operand));
-    } else if (node.kind === 'between' && constant(node.low) && constant(node.high)) {
-      found.push(...keysIn(node.operand));
+      found.push(...keysIn(node.left), ...keysIn(node.right));
+      return 'skip';
     }
+    if (node.kind === 'inList' || node.kind === 'between') {
+      found.push(...keysIn(node));
+      return 'skip';
+    }
+    return undefined;
   });
   return found;
 }
