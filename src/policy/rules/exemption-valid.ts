@@ -47,11 +47,11 @@ export const exemptionValid: RuleModule = {
     },
     examples: {
       failing: {
-        yaml: "exemptions:\n  - rule: governance-complete\n    datasets: [readings]\n    legal_basis:\n      article_6: 6(1)(e) public task\n      article_9: 9(2)(h) management of health care systems\n      approval: n/a\n    justification: The DPIA is still being written by the ICB.\n    expires: 2027-03-31",
+        yaml: "exemptions:\n  - rule: governance-complete\n    datasets: [people]\n    legal_basis:\n      article_6: 6(1)(e) public task\n      article_9: 9(2)(h) management of health care systems\n      approval: n/a\n    justification: The DPIA is still being written by the ICB.\n    expires: 2027-03-31",
         note: 'The policy does not let an exemption waive governance-complete, and n/a is not the reference of an approval.',
       },
       passing: {
-        yaml: "exemptions:\n  - rule: sensitive-codes\n    code_set: hiv_sti\n    datasets: [readings]\n    legal_basis:\n      article_6: 6(1)(e) public task\n      article_9: 9(2)(i) public health\n      approval: CAG 21/CAG/0123 (s251 support)\n    justification: The sexual health service needs HIV status to plan its clinics.\n    expires: 2027-03-31",
+        yaml: "exemptions:\n  - rule: sensitive-codes\n    code_set: hiv_sti\n    datasets: [blood_pressure]\n    legal_basis:\n      article_6: 6(1)(e) public task\n      article_9: 9(2)(i) public health\n      approval: CAG 21/CAG/0123 (s251 support)\n    justification: The sexual health service needs HIV status to plan its clinics.\n    expires: 2027-03-31",
       },
     },
   },

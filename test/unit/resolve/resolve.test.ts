@@ -103,7 +103,9 @@ describe('the fingerprint', () => {
       changed('deceased: exclude', 'deceased: include\n  deceased_justification: Mortality analysis of the cohort.'),
       changed('mode: full', 'mode: delta'),
       changed('      - name: sex\n        value: sex', '      - name: gender\n        value: sex'),
-      changed('datasets:\n', 'exemptions:\n  - rule: sensitive-codes\n    code_set: hiv_sti\n    legal_basis: x\n    justification: y\ndatasets:\n'),
+      changed('datasets:\n', 'exemptions:\n  - rule: sensitive-codes\n    code_set: hiv_sti\n    datasets: [blood_pressure]\n    justification: y\ndatasets:\n'),
+      // The scope is part of the meaning: the same exemption in another dataset releases other rows.
+      changed('datasets:\n', 'exemptions:\n  - rule: sensitive-codes\n    code_set: hiv_sti\n    datasets: [long_term_conditions]\n    justification: y\ndatasets:\n'),
     ];
     for (const variant of variants) expect(variant).not.toBe(base);
     expect(new Set(variants).size).toBe(variants.length);
