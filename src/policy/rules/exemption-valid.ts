@@ -58,9 +58,15 @@ export const exemptionValid: RuleModule = {
   check({ definition, policy, today, report, spanAt }) {
     const sets = listOr(policy.sensitiveCodeSets.map((s) => s.name));
     definition.exemptions.forEach((exemption, i) => {
-      for (const problem of exemptionProblems(exemption, definition, policy, today)) {
-        // A missing part is reported at the key of what should hold it (legal_basis:, datasets:).
-        const span = spanAt(`/exemptions/${i}/${problem.at}`, CONTAINERS.has(problem.at) ? 'key' : 'value');
+      // In the order they are written, whichever syntax.
+      const located = exemptionProblems(exemption, definition, policy, today)
+        .map((problem) => ({
+          problem,
+          // A missing part is reported at the key of what should hold it (legal_basis:, datasets:).
+          span: spanAt(`/exemptions/${i}/${problem.at}`, CONTAINERS.has(problem.at) ? 'key' : 'value'),
+        }))
+        .sort((a, b) => (a.span?.start.offset ?? 0) - (b.span?.start.offset ?? 0));
+      for (const { problem, span } of located) {
         const allowed = policy.exemptable.find((e) => e.rule === exemption.rule);
         report({
           messageId: problem.kind,
