@@ -75,6 +75,7 @@ testRule('exemption-valid', {
     { name: 'expired (on lint\'s today)', text: withExemptions(phm, exemptionYaml({ expires: '⟦2026-11-20' })), findings: [{ message: /expired on 2026-11-20/ }] },
     { name: 'expired long ago', text: withExemptions(phm, exemptionYaml({ expires: '⟦2001-01-01' })), findings: [{ message: /expired on 2001-01-01/ }] },
     { name: 'no expiry', text: withExemptions(phm, exemptionYaml({ rule: '⟦sensitive-codes', expires: undefined })), findings: [{ message: /has no expiry date/ }] },
+    { name: 'an expiry on a day that does not exist', text: withExemptions(phm, exemptionYaml({ expires: '⟦2027-02-30' })), findings: [{ message: /^2027-02-30 is not a date that exists$/ }] },
     { name: 'an expiry that is no expiry (9999-12-31)', text: withExemptions(phm, exemptionYaml({ expires: '⟦9999-12-31' })), findings: [{ message: /expires on 9999-12-31, more than 36 months ahead: set an expiry by 2029-11-21/ }] },
     // Scope.
     { name: 'no datasets: everywhere', text: withExemptions(phm, exemptionYaml({ rule: '⟦sensitive-codes', datasets: undefined })), findings: [{ message: /names no datasets/ }] },

@@ -37,6 +37,7 @@ export const exemptionValid: RuleModule = {
       'placeholder-justification': 'the justification of the exemption from `{rule}` says nothing about why it is needed',
       'no-expiry': 'the exemption from `{rule}` has no expiry date (expires): it lasts only as long as its legal basis',
       expired: 'the exemption from `{rule}` expired on {expires}',
+      'invalid-expiry': '{expires} is not a date that exists',
       'expiry-too-far': 'the exemption from `{rule}` expires on {expires}, more than {months} months ahead: set an expiry by {latest}',
       'no-datasets': 'the exemption from `{rule}` names no datasets (datasets): it applies only where it says',
       'unknown-dataset': '`{name}` is not a dataset of this definition',
