@@ -112,6 +112,17 @@ describe('the fingerprint', () => {
   });
 });
 
+describe('an exemption in the old shape', () => {
+  it('a legal basis written as text is refused at its place, with the shape to write', () => {
+    const text = read('phm-warehouse.exdef.yaml').replace('\ndatasets:\n', '\nexemptions:\n  - rule: sensitive-codes\n    code_set: hiv_sti\n    legal_basis: n/a\ndatasets:\n');
+    const errors = checkDefinitionText('e.exdef.yaml', text, { catalogue }).diagnostics.filter((d) => d.severity === 'error');
+    expect(errors.map((d) => [d.code, d.message, `${d.span?.start.line}:${d.span?.start.column}`])).toEqual([
+      ['schema-invalid-value', '`exemptions[0].legal_basis` must be a map (found the text "n/a")', '54:18'],
+    ]);
+    expect(errors[0]!.hints).toEqual([expect.stringMatching(/^write the legal basis as a map: article_6/)]);
+  });
+});
+
 describe('values the SQL could not take are refused at resolve time', () => {
   const text = read('phm-warehouse.exdef.yaml');
   /** The error diagnostics of phm-warehouse with one edit, as code and line:col. */
