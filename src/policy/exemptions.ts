@@ -45,6 +45,7 @@ export function exemptionProblems(exemption: Exemption, definition: ExtractDefin
   }
 
   if (exemption.expires === undefined) add('no-expiry', 'rule');
+  else if (!isCalendarDate(exemption.expires)) add('invalid-expiry', 'expires');
   else if (exemption.expires < today) add('expired', 'expires');
   else {
     const latest = addMonths(today, policy.thresholds.exemptionMaxMonths);
@@ -123,6 +124,7 @@ export type ExemptionProblemKind =
   | 'placeholder-justification'
   | 'no-expiry'
   | 'expired'
+  | 'invalid-expiry'
   | 'expiry-too-far'
   | 'no-datasets'
   | 'unknown-dataset'
@@ -146,6 +148,13 @@ const RULE_CATALOGUE: RuleCatalogue = {
   isHard: (id) => RULES.some((r) => r.meta.id === id && r.meta.hard),
   category: (id) => RULES.find((r) => r.meta.id === id)?.meta.category,
 };
+
+/** Whether YYYY-MM-DD names a day that exists (not 2027-02-30). */
+function isCalendarDate(text: string): boolean {
+  const [y, m, d] = text.split('-').map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(y, m - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+}
 
 /** YYYY-MM-DD `months` months after `date` (the last day of the month when it is shorter). */
 function addMonths(date: string, months: number): string {

@@ -38,7 +38,7 @@ export const schemaCodes = defineCodes({
 });
 
 /** Extra schema keywords exdef understands (JSON Schema tools ignore them). */
-export const EXTRA_KEYWORDS = ['x-pattern-message', 'x-order', 'x-refused'];
+export const EXTRA_KEYWORDS = ['x-pattern-message', 'x-order', 'x-refused', 'x-type-hint'];
 
 /** The options every exdef schema is compiled with, at build time and at run time alike. */
 export const AJV_OPTIONS = { allErrors: true, strict: true, allowUnionTypes: true, verbose: true, code: { source: true } } as const;
@@ -211,10 +211,13 @@ function describe(locate: Locate, error: ErrorObject, name: NamePath, refused?: 
       return schemaCodes.make('schema-invalid-value', { where, expected: `\`${String(params['allowedValue'])}\`` }, locate(path));
     case 'type': {
       const expected = String(params['type']).split(',');
+      // A shape that changed (an exemption's legal basis was once text) says what to write now.
+      const hint = (error.parentSchema as Record<string, unknown> | undefined)?.['x-type-hint'];
       return schemaCodes.make(
         'schema-invalid-value',
         { where, expected: `${listOr(expected.map(article))} (found ${describeValue(error.data)})` },
         locate(path),
+        typeof hint === 'string' ? [hint] : undefined,
       );
     }
     case 'pattern': {

@@ -1,3 +1,4 @@
+import { exemptionYaml } from '../support/exemption-yaml.js';
 import { base, testRule, variant } from '../support/rule-tester.js';
 
 const phm = base.indirect();
@@ -17,7 +18,7 @@ testRule('sensitive-codes', {
       text: variant(
         ltc('code in ^ 999004381000000103'),
         'datasets:\n',
-        'exemptions:\n  - rule: sensitive-codes\n    code_set: hiv_sti\n    legal_basis: Health Service (Control of Patient Information) Regulations 2002, regulation 3.\n    justification: Communicable disease surveillance by the health protection team.\ndatasets:\n',
+        `exemptions:\n${exemptionYaml({ datasets: '[long_term_conditions]', justification: 'Communicable disease surveillance by the health protection team.' })}datasets:\n`,
       ),
     },
   ],
@@ -51,7 +52,7 @@ testRule('sensitive-codes', {
       text: variant(
         ltc('code in ⟦^ 999004361000000107'),
         'datasets:\n',
-        'exemptions:\n  - rule: sensitive-codes\n    code_set: hiv_sti\n    legal_basis: Health Service (Control of Patient Information) Regulations 2002.\n    justification: Communicable disease surveillance.\ndatasets:\n',
+        `exemptions:\n${exemptionYaml({ datasets: '[long_term_conditions]', justification: 'Communicable disease surveillance.' })}datasets:\n`,
       ),
       findings: [{ message: /termination_of_pregnancy/ }],
     },

@@ -33,7 +33,7 @@ export default class Explain extends ExdefCommand {
     const out = [
       `${m.id} — ${m.description}`,
       '',
-      `Severity: ${m.hard ? 'error, always (a hard rule: no policy file or exemption can lift it)' : `${m.defaultSeverity} by default (a policy file can change it; an exemption can lift it)`}`,
+      `Severity: ${m.hard ? 'error, always (a hard rule: no policy file or exemption can lift it)' : `${m.defaultSeverity} by default (a policy file can change it; ${context?.policy.exemptable.some((e) => e.rule === m.id) ? 'a valid exemption can lift it' : 'the policy lets no exemption lift it'})`}`,
       `Category: ${m.category}`,
       `Source:   ${m.source}`,
       '',

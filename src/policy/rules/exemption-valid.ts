@@ -37,6 +37,7 @@ export const exemptionValid: RuleModule = {
       'placeholder-justification': 'the justification of the exemption from `{rule}` says nothing about why it is needed',
       'no-expiry': 'the exemption from `{rule}` has no expiry date (expires): it lasts only as long as its legal basis',
       expired: 'the exemption from `{rule}` expired on {expires}',
+      'invalid-expiry': '{expires} is not a date that exists',
       'expiry-too-far': 'the exemption from `{rule}` expires on {expires}, more than {months} months ahead: set an expiry by {latest}',
       'no-datasets': 'the exemption from `{rule}` names no datasets (datasets): it applies only where it says',
       'unknown-dataset': '`{name}` is not a dataset of this definition',
@@ -47,20 +48,26 @@ export const exemptionValid: RuleModule = {
     },
     examples: {
       failing: {
-        yaml: "exemptions:\n  - rule: governance-complete\n    datasets: [readings]\n    legal_basis:\n      article_6: 6(1)(e) public task\n      article_9: 9(2)(h) management of health care systems\n      approval: n/a\n    justification: The DPIA is still being written by the ICB.\n    expires: 2027-03-31",
+        yaml: "exemptions:\n  - rule: governance-complete\n    datasets: [people]\n    legal_basis:\n      article_6: 6(1)(e) public task\n      article_9: 9(2)(h) management of health care systems\n      approval: n/a\n    justification: The DPIA is still being written by the ICB.\n    expires: 2027-03-31",
         note: 'The policy does not let an exemption waive governance-complete, and n/a is not the reference of an approval.',
       },
       passing: {
-        yaml: "exemptions:\n  - rule: sensitive-codes\n    code_set: hiv_sti\n    datasets: [readings]\n    legal_basis:\n      article_6: 6(1)(e) public task\n      article_9: 9(2)(i) public health\n      approval: CAG 21/CAG/0123 (s251 support)\n    justification: The sexual health service needs HIV status to plan its clinics.\n    expires: 2027-03-31",
+        yaml: "exemptions:\n  - rule: sensitive-codes\n    code_set: hiv_sti\n    datasets: [blood_pressure]\n    legal_basis:\n      article_6: 6(1)(e) public task\n      article_9: 9(2)(i) public health\n      approval: CAG 21/CAG/0123 (s251 support)\n    justification: The sexual health service needs HIV status to plan its clinics.\n    expires: 2027-03-31",
       },
     },
   },
   check({ definition, policy, today, report, spanAt }) {
     const sets = listOr(policy.sensitiveCodeSets.map((s) => s.name));
     definition.exemptions.forEach((exemption, i) => {
-      for (const problem of exemptionProblems(exemption, definition, policy, today)) {
-        // A missing part is reported at the key of what should hold it (legal_basis:, datasets:).
-        const span = spanAt(`/exemptions/${i}/${problem.at}`, CONTAINERS.has(problem.at) ? 'key' : 'value');
+      // In the order they are written, whichever syntax.
+      const located = exemptionProblems(exemption, definition, policy, today)
+        .map((problem) => ({
+          problem,
+          // A missing part is reported at the key of what should hold it (legal_basis:, datasets:).
+          span: spanAt(`/exemptions/${i}/${problem.at}`, CONTAINERS.has(problem.at) ? 'key' : 'value'),
+        }))
+        .sort((a, b) => (a.span?.start.offset ?? 0) - (b.span?.start.offset ?? 0));
+      for (const { problem, span } of located) {
         const allowed = policy.exemptable.find((e) => e.rule === exemption.rule);
         report({
           messageId: problem.kind,

@@ -9,7 +9,8 @@ export const type1OptOut: RuleModule = {
     rationale:
       'Seed 002, "Patient Consent & Type 1 Opt-out": "Patients with Type 1 opt-out will not be included in the extract unless the use case is direct care OR there is a statutory data provision notice which overrides this."',
     source: 'seed 002 (Patient Consent & Type 1 Opt-out)',
-    triggers: 'population.type1_opt_out is override and either care_type is indirect with no legal_basis.data_provision_notice, or there is no type1_opt_out_justification. A justification given for it that says nothing — a placeholder (n/a, TBC, "-"), a stock phrase, hidden or look-alike characters, lorem ipsum or keyboard mashing, repeated words, or too few words (the same check as justification-meaningful) — counts as none and is reported where it is written.',
+    triggers:
+      'population.type1_opt_out is override and either care_type is indirect with no legal_basis.data_provision_notice, or there is no type1_opt_out_justification. The first can also be met by a valid exemption from type1-opt-out, which the policy allows only under a statutory notice (legal_basis.notice) and only naming every dataset; no exemption stands in for the justification. A justification that says nothing — a placeholder (n/a, TBC, "-"), a stock phrase, hidden or look-alike characters, lorem ipsum or keyboard mashing, repeated words, or too few words (the same check as justification-meaningful) — counts as none and is reported where it is written.',
     defaultSeverity: 'error',
     hard: false,
     messages: {
@@ -28,7 +29,12 @@ export const type1OptOut: RuleModule = {
     const span = spanAt('/population/type1_opt_out');
     const at = span ? { span } : {};
     if (definition.careType === 'indirect' && !definition.legalBasis.dataProvisionNotice) {
-      report({ messageId: 'notAllowed', params: {}, ...at, hints: ['use type1_opt_out: respect, or cite the notice in legal_basis.data_provision_notice'] });
+      report({
+        messageId: 'notAllowed',
+        params: {},
+        ...at,
+        hints: ['use type1_opt_out: respect, or cite the notice in legal_basis.data_provision_notice (or in an exemption from type1-opt-out: legal_basis.notice, every dataset, an expiry)'],
+      });
     }
     if (!p.type1OptOutJustification?.trim()) report({ messageId: 'unjustified', params: {}, ...at, hints: ['add population.type1_opt_out_justification'] });
     if (p.type1OptOut === 'override' && p.type1OptOutJustification?.trim()) {

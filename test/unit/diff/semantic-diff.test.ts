@@ -52,7 +52,8 @@ const NEW_FIELD: Edit = [
 const SEX_FIELD = '      - name: sex\n        value: sex\n        justification: Prevalence and risk models differ by sex.\n';
 const BP_WHERE = "code in << 75367002 |Blood pressure| and effective_date >= today() - interval '2 years'";
 const LTC_ECL = 'OR << 195967001 |Asthma|)';
-const EXEMPTION = '\nexemptions:\n  - rule: sensitive-codes\n    code_set: hiv_sti\n    legal_basis: DPN-2026-001\n    justification: HIV care pathways are planned with the warehouse.\n    expires: 2027-06-30\n';
+const EXEMPTION =
+  '\nexemptions:\n  - rule: sensitive-codes\n    code_set: hiv_sti\n    datasets: [long_term_conditions]\n    legal_basis:\n      article_6: 6(1)(e) public task\n      article_9: 9(2)(i) public health\n      notice: DPN-2026-001\n    justification: HIV care pathways are planned with the warehouse.\n    expires: 2027-06-30\n';
 
 /** [what, base definition, edits, the changes expected as (kind, class, path)]. */
 const cases: [string, string, Edit[], [ChangeKind, ChangeClass, string][]][] = [
@@ -233,6 +234,15 @@ describe('each kind of change, and its class', () => {
     expect(triples(diffOf(exempt, ['expires: 2027-06-30', 'expires: 2028-06-30']))).toEqual([['exemption-expiry-changed', REVIEW, 'exemptions.sensitive-codes[hiv_sti].expires']]);
     expect(triples(diffOf(exempt, ['expires: 2027-06-30', 'expires: 2027-01-31']))).toEqual([['exemption-expiry-changed', NONE, 'exemptions.sensitive-codes[hiv_sti].expires']]);
     expect(triples(diffOf(exempt, ['HIV care pathways are planned', 'HIV services are planned']))).toEqual([['exemption-text-changed', NONE, 'exemptions.sensitive-codes[hiv_sti].justification']]);
+    // The scope: another dataset releases the set there too; one dataset fewer only narrows it.
+    expect(triples(diffOf(exempt, ['datasets: [long_term_conditions]', 'datasets: [long_term_conditions, blood_pressure]']))).toEqual([
+      ['exemption-datasets-added', REVIEW, 'exemptions.sensitive-codes[hiv_sti].datasets'],
+    ]);
+    expect(triples(reverseOf(exempt, ['datasets: [long_term_conditions]', 'datasets: [long_term_conditions, blood_pressure]']))).toEqual([
+      ['exemption-datasets-removed', BASELINE, 'exemptions.sensitive-codes[hiv_sti].datasets'],
+    ]);
+    // Another legal basis is what the reviewer signs off.
+    expect(triples(diffOf(exempt, ['notice: DPN-2026-001', 'approval: CAG 21/CAG/0123']))).toEqual([['exemption-text-changed', REVIEW, 'exemptions.sensitive-codes[hiv_sti].legal_basis']]);
   });
 
   it('classes encryption and delivery removed as needing review', () => {

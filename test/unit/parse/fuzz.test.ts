@@ -85,7 +85,7 @@ const KEYWORDS = (
   'exdef extract version title owner contact governance use case care intended legal basis article statement notice dpia singling out ' +
   'linkability reviewed by processing population registration justified deceased type1 national opt back on off practices mode schedule ' +
   'window output csv delimiter quote header line ending layout encrypt to deliver none sftp host port user directory key dataset exemption ' +
-  'for set fields justification expires description date'
+  'for set fields justification expires description date approval'
 ).split(' ');
 
 const NAMES = [

@@ -640,8 +640,12 @@ const exemptionArb = fc.record(
   {
     rule: kebabId,
     code_set: fc.oneof(fc.constantFrom('hiv_sti', 'gender_reassignment', 'termination_of_pregnancy', 'select', 'Key'), hostile),
+    datasets: fc.array(fc.oneof(fc.constantFrom('people', 'blood_pressure', 'select', 'Key', 'in'), hostile), { minLength: 1, maxLength: 3 }),
     fields: fc.array(fc.oneof(fc.constantFrom('people.person_key', 'nhs_number', 'from', 'a.b.c'), hostile), { minLength: 1, maxLength: 3 }),
-    legal_basis: hostile,
+    // The structured legal basis: conditions, a notice, an approval (any text: validity is lint's business).
+    legal_basis: fc
+      .record({ article_6: fc.oneof(fc.constantFrom('6(1)(e) public task', '6(1)(z)'), hostile), article_9: hostile, notice: hostile, approval: hostile }, { requiredKeys: [] })
+      .filter((basis) => Object.keys(basis).length > 0),
     justification: hostile,
     expires: dateText,
   },
@@ -836,7 +840,12 @@ function statedStrings(doc: Record<string, unknown>): { at: string; value: strin
   });
   ((doc['exemptions'] ?? []) as Record<string, unknown>[]).forEach((exemption, k) => {
     add(`/exemptions/${k}/code_set`, exemption['code_set'], (d) => d.exemptions[k]?.codeSet);
-    add(`/exemptions/${k}/legal_basis`, exemption['legal_basis'], (d) => d.exemptions[k]?.legalBasis);
+    const basis = o(exemption['legal_basis']);
+    add(`/exemptions/${k}/legal_basis/article_6`, basis['article_6'], (d) => d.exemptions[k]?.legalBasis?.article6);
+    add(`/exemptions/${k}/legal_basis/article_9`, basis['article_9'], (d) => d.exemptions[k]?.legalBasis?.article9);
+    add(`/exemptions/${k}/legal_basis/notice`, basis['notice'], (d) => d.exemptions[k]?.legalBasis?.notice);
+    add(`/exemptions/${k}/legal_basis/approval`, basis['approval'], (d) => d.exemptions[k]?.legalBasis?.approval);
+    ((exemption['datasets'] ?? []) as unknown[]).forEach((n, m) => add(`/exemptions/${k}/datasets/${m}`, n, (d) => d.exemptions[k]?.datasets?.[m]));
     add(`/exemptions/${k}/justification`, exemption['justification'], (d) => d.exemptions[k]?.justification);
     add(`/exemptions/${k}/expires`, exemption['expires'], (d) => d.exemptions[k]?.expires);
     ((exemption['fields'] ?? []) as unknown[]).forEach((f, m) => add(`/exemptions/${k}/fields/${m}`, f, (d) => d.exemptions[k]?.fields?.[m]));

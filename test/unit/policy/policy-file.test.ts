@@ -8,6 +8,7 @@ import { lintDefinitionText, prepareLint, ruleCatalogue } from '../../../src/pip
 import { loadPolicy } from '../../../src/policy/policy.js';
 import { resources } from '../../../src/resources.js';
 import { at, marked } from '../../support/span-markers.js';
+import { exemptionYaml, VALID_BASIS, withExemptions } from '../../support/exemption-yaml.js';
 import { base, TODAY, variant } from '../../support/rule-tester.js';
 
 let dir: string;
@@ -89,7 +90,7 @@ describe('hard rules cannot be lifted', () => {
         '        justification: Blood pressure control is a core measure of hypertension care.\n      - name: note\n        value: comment\n        justification: The reading context matters for the measure.\n',
       ),
       'datasets:\n',
-      'exemptions:\n  - rule: no-free-text\n    legal_basis: Consent of the patient.\n    justification: The comment holds the context.\ndatasets:\n',
+      `exemptions:\n${exemptionYaml({ rule: 'no-free-text', code_set: undefined, justification: 'The comment holds the context of the reading.' })}datasets:\n`,
     );
     const errors = lintDefinitionText('x.exdef.yaml', text, context!).diagnostics.filter((d) => d.severity === 'error');
     expect(errors.map((d) => [d.code, d.message])).toEqual([
@@ -103,11 +104,65 @@ describe('hard rules cannot be lifted', () => {
     const text = variant(
       variant(base.indirect(), "    where: code in << 75367002 |Blood pressure| and effective_date >= today() - interval '2 years'", '    where: code in << 86406008'),
       'datasets:\n',
-      'exemptions:\n  - rule: sensitive-codes\n    code_set: hiv_sti\n    legal_basis: Health Service (Control of Patient Information) Regulations 2002, regulation 3.\n    justification: Surveillance of communicable disease.\ndatasets:\n',
+      `exemptions:\n${exemptionYaml({ justification: 'Surveillance of communicable disease.' })}datasets:\n`,
     );
     const findings = lintDefinitionText('x.exdef.yaml', text, context!).diagnostics.filter((d) => d.code === 'sensitive-codes');
     expect(findings.map((d) => d.severity)).toEqual(['info']);
     expect(findings[0]!.message).toMatch(/— exempted: Surveillance of communicable disease\.$/);
+  });
+});
+
+describe('what exemptions may waive is the policy\'s to say (exemptable)', () => {
+  it('the default policy allows only the sensitive code sets, and the Type 1 override under a notice', () => {
+    expect(loadPolicy(ruleCatalogue).policy!.exemptable).toEqual([
+      { rule: 'sensitive-codes', reference: 'any' },
+      { rule: 'type1-opt-out', reference: 'notice' },
+    ]);
+  });
+
+  it('an organisation cannot make a governance, use case, schedule, justification, identifier, exemption or hard rule exemptable', () => {
+    const rules = ['governance-complete', 'supported-use-case', 'schedule-at-most-daily', 'justification-meaningful', 'direct-identifiers-need-basis', 'exemption-valid', 'no-free-text', 'review-current'];
+    const { path, starts } = policyFile('forbidden.yaml', `policy: 1\nexemptable:\n${rules.map((r) => `  ⟦${r}:\n    reference: notice\n`).join('')}`);
+    const { policy, diagnostics } = loadPolicy(ruleCatalogue, path);
+    expect(policy).toBeUndefined();
+    expect(diagnostics.map((d) => [d.code, at(d)])).toEqual(starts.map((s) => ['policy-exemptable-forbidden', s]));
+    expect(diagnostics[0]!.message).toBe('`governance-complete` cannot be made exemptable: governance paperwork is what a reviewer relies on');
+  });
+
+  it('an organisation can narrow it, not widen it: a rule the default does not allow, a notice relaxed, more code sets', () => {
+    const { path, starts } = policyFile(
+      'widen.yaml',
+      'policy: 1\nexemptable:\n  ⟦registration-permanent:\n    reference: any\n  type1-opt-out:\n    reference: ⟦any\n  sensitive-codes:\n    reference: any\n    code_sets: [hiv_sti, ⟦hiv]\n',
+    );
+    const { policy, diagnostics } = loadPolicy(ruleCatalogue, path);
+    expect(policy).toBeUndefined();
+    expect(diagnostics.map((d) => [d.code, at(d)])).toEqual([
+      ['policy-exemptable-widened', starts[0]],
+      ['policy-exemptable-widened', starts[1]],
+      ['policy-exemptable-code-sets', starts[2]],
+    ]);
+  });
+
+  it('code_sets belongs to sensitive-codes only', () => {
+    const { path, starts } = policyFile('sets.yaml', 'policy: 1\nexemptable:\n  type1-opt-out:\n    reference: notice\n    ⟦code_sets: [hiv_sti]\n');
+    expect(loadPolicy(ruleCatalogue, path).diagnostics.map((d) => [d.code, at(d)])).toEqual([['policy-exemptable-code-sets', starts[0]]]);
+  });
+
+  it('a narrowed policy makes an exemption it no longer allows invalid, and the finding stays an error', async () => {
+    const { path } = policyFile('narrow.yaml', 'policy: 1\nexemptable:\n  sensitive-codes:\n    reference: notice\n    code_sets: [sexuality]\n');
+    const prepared = await prepareLint({ catalogue: referenceCatalogue(), today: TODAY, policyFile: path });
+    expect(prepared.diagnostics).toEqual([]);
+    expect(prepared.context!.policy.exemptable).toEqual([{ rule: 'sensitive-codes', reference: 'notice', codeSets: ['sexuality'] }]);
+    const text = withExemptions(
+      variant(base.indirect(), "    where: code in << 75367002 |Blood pressure| and effective_date >= today() - interval '2 years'", '    where: code in << 86406008'),
+      exemptionYaml({ legal_basis: { ...VALID_BASIS } }),
+    );
+    const errors = lintDefinitionText('x.exdef.yaml', text, prepared.context!).diagnostics.filter((d) => d.severity === 'error');
+    expect(errors.map((d) => [d.code, d.message])).toEqual([
+      ['exemption-valid', 'the policy does not let an exemption release `hiv_sti` (only sexuality)'],
+      ['exemption-valid', 'an exemption from `sensitive-codes` is valid only under a statutory notice (legal_basis.notice); an approval is not enough'],
+      ['sensitive-codes', expect.stringMatching(/asks for HIV status/)],
+    ]);
   });
 });
 

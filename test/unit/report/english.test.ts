@@ -14,6 +14,7 @@ import { resources } from '../../../src/resources.js';
 import { alwaysAppliedGuards, describeDatasetRows, describePopulation, populationChoices } from '../../../src/report/describe-population.js';
 import { describeCondition, describeValue } from '../../../src/report/english-expression.js';
 import { compileText, lintContext, shippedDefinitions, TODAY } from '../../support/compile.js';
+import { exemptionYaml, withExemptions } from '../../support/exemption-yaml.js';
 
 const THREE_PRACTICES = 'Patients currently and permanently registered at A81001, A81002 or A81003; deceased patients, PDS-sensitive patients and patients with a Type 1 opt-out or a National Data Opt-out are excluded.';
 
@@ -259,5 +260,16 @@ describe('derived values and the population choices', () => {
     expect(guards).toContain('PDS-sensitive patients are never extracted (a hard rule: no exemption can lift it).');
     expect(guards.join('\n')).toMatch(/Soft-deleted rows are never extracted\./);
     expect(guards.join('\n')).toContain('whatever the filters ask for: gender reassignment, sexuality, HIV status and sexually transmitted disease, termination of pregnancy and assisted fertilisation.');
+  });
+
+  it('names where a valid exemption releases a sensitive set, and that it stays excluded everywhere else', async () => {
+    const text = withExemptions(readFileSync(join(resources.definitions, 'phm-warehouse.exdef.yaml'), 'utf8'), exemptionYaml({ fields: '[blood_pressure.reading_code]' }), exemptionYaml({ code_set: 'sexuality', expires: '2020-01-01' }));
+    const d = checkDefinitionText('x.exdef.yaml', text, { catalogue: referenceCatalogue() }).definition!;
+    const guards = alwaysAppliedGuards(d, (await lintContext()).policy, TODAY);
+    expect(guards.join('\n')).toContain('whatever the filters ask for: gender reassignment, sexuality, termination of pregnancy and assisted fertilisation.');
+    // The expired sexuality exemption releases nothing; the HIV/STI one only where it says.
+    expect(guards.filter((g) => g.includes('released'))).toEqual([
+      'HIV status and sexually transmitted disease codes are released by a valid exemption only in blood_pressure (fields blood_pressure.reading_code); everywhere else, the population included, they are excluded.',
+    ]);
   });
 });

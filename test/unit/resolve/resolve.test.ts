@@ -103,10 +103,23 @@ describe('the fingerprint', () => {
       changed('deceased: exclude', 'deceased: include\n  deceased_justification: Mortality analysis of the cohort.'),
       changed('mode: full', 'mode: delta'),
       changed('      - name: sex\n        value: sex', '      - name: gender\n        value: sex'),
-      changed('datasets:\n', 'exemptions:\n  - rule: sensitive-codes\n    code_set: hiv_sti\n    legal_basis: x\n    justification: y\ndatasets:\n'),
+      changed('datasets:\n', 'exemptions:\n  - rule: sensitive-codes\n    code_set: hiv_sti\n    datasets: [blood_pressure]\n    justification: y\ndatasets:\n'),
+      // The scope is part of the meaning: the same exemption in another dataset releases other rows.
+      changed('datasets:\n', 'exemptions:\n  - rule: sensitive-codes\n    code_set: hiv_sti\n    datasets: [long_term_conditions]\n    justification: y\ndatasets:\n'),
     ];
     for (const variant of variants) expect(variant).not.toBe(base);
     expect(new Set(variants).size).toBe(variants.length);
+  });
+});
+
+describe('an exemption in the old shape', () => {
+  it('a legal basis written as text is refused at its place, with the shape to write', () => {
+    const text = read('phm-warehouse.exdef.yaml').replace('\ndatasets:\n', '\nexemptions:\n  - rule: sensitive-codes\n    code_set: hiv_sti\n    legal_basis: n/a\ndatasets:\n');
+    const errors = checkDefinitionText('e.exdef.yaml', text, { catalogue }).diagnostics.filter((d) => d.severity === 'error');
+    expect(errors.map((d) => [d.code, d.message, `${d.span?.start.line}:${d.span?.start.column}`])).toEqual([
+      ['schema-invalid-value', '`exemptions[0].legal_basis` must be a map (found the text "n/a")', '54:18'],
+    ]);
+    expect(errors[0]!.hints).toEqual([expect.stringMatching(/^write the legal basis as a map: article_6/)]);
   });
 });
 
