@@ -194,7 +194,7 @@ function finding(j: Judged, titles: Map<string, string>): Finding {
   const at: Partial<Finding> = j.span ? { span: j.span } : {};
   const set = j.set ?? '';
   const title = titles.get(set) ?? set;
-  const exemption = `remove these codes, or add an exemption: { rule: sensitive-codes, code_set: ${set}, legal_basis: ..., justification: ... }`;
+  const exemption = `remove these codes, or add an exemption the policy allows: { rule: sensitive-codes, code_set: ${set}, datasets: [...], legal_basis: { article_6: ..., article_9: ..., notice or approval: ... }, justification: ..., expires: YYYY-MM-DD }`;
   switch (j.messageId) {
     case 'asks':
       return { messageId: 'asks', params: { set, title }, ...at, scope: { codeSet: set }, hints: [exemption] };
