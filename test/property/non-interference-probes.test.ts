@@ -15,7 +15,8 @@ import { referenceCatalogue } from '../../src/catalogue/load-catalogue.js';
 import { seedDatabase } from '../../src/seed/seed-database.js';
 import { shippedDefinitions } from '../support/compile.js';
 import { scratchDatabase, testEngines, type ScratchDatabase } from '../support/engines.js';
-import { seededFacts } from '../support/non-interference/excluded-data.js';
+import { addIncludedPatient, seededFacts, type SeededFacts } from '../support/non-interference/excluded-data.js';
+import { deliver, differences } from '../support/non-interference/differential-run.js';
 import { checkNonInterference, describeVerdict, type Verdict } from '../support/non-interference/non-interference.js';
 import { PROBES, SEED_AS_OF } from '../support/non-interference/probes.js';
 
@@ -37,11 +38,12 @@ for (const engine of testEngines()) {
     let s: ScratchDatabase | undefined;
     let work: string;
     const verdicts = new Map<string, Verdict>();
+    let facts: SeededFacts;
 
     beforeAll(async () => {
       s = await scratchDatabase(engine);
       await seedDatabase(s.db, referenceCatalogue(), { practices: 4, patients: 120, seed: 11, asOf: SEED_AS_OF });
-      const facts = await seededFacts(s.db, SEED_AS_OF);
+      facts = await seededFacts(s.db, SEED_AS_OF);
       work = mkdtempSync(join(tmpdir(), 'exdef-ni-probes-'));
       const byToday = new Map<string, { name: string; file: string }[]>();
       const add = (today: string, name: string, file: string) => byToday.set(today, [...(byToday.get(today) ?? []), { name, file }]);
@@ -67,6 +69,25 @@ for (const engine of testEngines()) {
         expect(verdict.kind, describeVerdict(file, verdict)).toBe('held');
       });
     }
+
+    it('control: a patient added to the population changes the delivery (the comparison can see a leak)', async () => {
+      const file = join(work, 'observations-at-other-practices.exdef.yaml');
+      const side = { db: s!.db, catalogue: referenceCatalogue(), file, today: SEED_AS_OF, keyNames: [] };
+      const before = await deliver(side, 'probe-observations-at-other-practices');
+      expect(before.kind).toBe('delivered');
+      const added = await addIncludedPatient(s!.db, facts, 'A81001');
+      let after;
+      try {
+        after = await deliver(side, 'probe-observations-at-other-practices');
+      } finally {
+        await added.remove();
+      }
+      const found = differences(before, after);
+      expect(found.some((d) => d.startsWith('people.csv:')), found.join('\n')).toBe(true);
+      expect(found.some((d) => d.startsWith('manifest.json:')), found.join('\n')).toBe(true);
+      // And taking the patient away again restores the delivery byte for byte.
+      expect(differences(before, await deliver(side, 'probe-observations-at-other-practices'))).toEqual([]);
+    });
 
     for (const probe of PROBES) {
       it(`probe ${probe.name} (${probe.route}): refused, or identical with and without excluded data`, () => {

@@ -39,7 +39,7 @@ const TARGET = LONG_RUNS > 0 ? LONG_RUNS : MIN_CLEAN;
 const PER_TEST = LONG_RUNS > 0 ? 40 : 10;
 const TESTS = Math.ceil(TARGET / PER_TEST);
 /** Normal mode: no new batch is started after this long per engine (the count is checked at the end). */
-const BUDGET_MS = LONG_RUNS > 0 ? Number.POSITIVE_INFINITY : 150_000;
+const BUDGET_MS = LONG_RUNS > 0 ? Number.POSITIVE_INFINITY : 200_000;
 const TEST_TIMEOUT = LONG_RUNS > 0 ? 3_600_000 : 240_000;
 const SEED = Number(process.env['EXDEF_NONINTERFERENCE_SEED'] ?? (LONG_RUNS > 0 ? Date.now() % 1_000_000 : 1121));
 /** Definitions per batch: they share population options, so excluded data is added once for them. */

@@ -301,7 +301,7 @@ export function batchArbitrary(settings: GeneratorSettings, size: number): fc.Ar
         mode: d.chance(0.2) ? 'delta' : 'full',
         layout: d.chance(0.2) ? 'per_practice' : 'single_zip',
         reviewed,
-        datasets: Array.from({ length: d.int(1, 3) }, (_, i) => drawer.dataset(i)),
+        datasets: Array.from({ length: d.weighted([[1, 3], [2, 3], [3, 1]]) }, (_, i) => drawer.dataset(i)),
       };
       return { id, text: definitionYaml(definition) };
     });

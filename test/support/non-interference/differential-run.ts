@@ -9,10 +9,10 @@
  * A run the executor refuses or that fails (a disclosure check below k, say) is an outcome too:
  * its message is compared, since excluded data must not decide whether an extract is delivered.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inflateRawSync } from 'node:zlib';
 import type { Catalogue } from '../../../src/catalogue/catalogue.js';
 import type { Database } from '../../../src/db/database.js';
 import { runExtract, type RunEvents } from '../../../src/execute/run-extract.js';
@@ -80,14 +80,34 @@ async function clearState(db: Database, definitionId: string): Promise<void> {
   await db.query('DELETE FROM exdef_state.extract_state WHERE definition_id = $1', [definitionId]);
 }
 
+/**
+ * The members of a ZIP (as yazl writes them: no ZIP64 at these sizes), read in this process from
+ * its central directory — spawning `unzip` per member would cost more than the run itself.
+ */
 function readZip(zip: string): Map<string, string> {
-  const names = execFileSync('unzip', ['-Z1', zip], { encoding: 'utf8' }).split('\n').filter((n) => n && !n.endsWith('/'));
-  const files = new Map<string, string>();
-  for (const name of names.sort()) {
-    const text = execFileSync('unzip', ['-p', zip, name], { encoding: 'latin1', maxBuffer: 256 * 1024 * 1024 });
-    files.set(name, name.endsWith('manifest.json') ? normaliseManifest(text) : text);
+  const bytes = readFileSync(zip);
+  const end = bytes.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  if (end < 0) throw new Error(`${zip}: no end of central directory`);
+  const count = bytes.readUInt16LE(end + 10);
+  let at = bytes.readUInt32LE(end + 16);
+  const members: [string, string][] = [];
+  for (let i = 0; i < count; i++) {
+    if (bytes.readUInt32LE(at) !== 0x02014b50) throw new Error(`${zip}: bad central directory entry ${i}`);
+    const method = bytes.readUInt16LE(at + 10);
+    const compressed = bytes.readUInt32LE(at + 20);
+    const nameLength = bytes.readUInt16LE(at + 28);
+    const extraLength = bytes.readUInt16LE(at + 30);
+    const commentLength = bytes.readUInt16LE(at + 32);
+    const local = bytes.readUInt32LE(at + 42);
+    const name = bytes.toString('utf8', at + 46, at + 46 + nameLength);
+    at += 46 + nameLength + extraLength + commentLength;
+    if (name.endsWith('/')) continue;
+    const start = local + 30 + bytes.readUInt16LE(local + 26) + bytes.readUInt16LE(local + 28);
+    const data = bytes.subarray(start, start + compressed);
+    const content = (method === 8 ? inflateRawSync(data) : data).toString('latin1');
+    members.push([name, name.endsWith('manifest.json') ? normaliseManifest(content) : content]);
   }
-  return files;
+  return new Map(members.sort(([a], [b]) => a.localeCompare(b)));
 }
 
 /** The manifest without `snapshot`, the only field that differs between two runs on equal data (the clock). */

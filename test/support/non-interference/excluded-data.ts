@@ -289,6 +289,8 @@ export async function addExcludedData(db: Database, o: AddOptions): Promise<Adde
   const batch = await Batch.open(db);
   const { facts, profile, today } = o;
   const asOf = facts.asOf;
+  const earliest = today < asOf ? today : asOf;
+  const latest = today > asOf ? today : asOf;
   const inScope = profile.practices.filter((p) => facts.practices.includes(p));
   const home = inScope[0] ?? facts.practices[0]!;
   const outOfScope = [FOREIGN_PRACTICE, ...facts.practices.filter((p) => !profile.practices.includes(p))];
@@ -376,8 +378,9 @@ export async function addExcludedData(db: Database, o: AddOptions): Promise<Adde
           break;
         case 'opt-out-rows':
           // Control rows that exclude no one: opted back in before the extract date, or not yet in force.
-          batch.add('opt_out', { ...patient, opt_out_type: i % 2 === 0 ? 'type1' : 'national_data_opt_out', effective_from: `${addDays(asOf, -300)}T08:00:00Z`, effective_to: `${addDays(asOf, -100)}T08:00:00Z` });
-          batch.add('opt_out', { ...patient, opt_out_type: i % 2 === 0 ? 'national_data_opt_out' : 'type1', effective_from: `${addDays(asOf, 60)}T08:00:00Z`, effective_to: null });
+          // (before the earlier of --today and the state's date, or after both).
+          batch.add('opt_out', { ...patient, opt_out_type: i % 2 === 0 ? 'type1' : 'national_data_opt_out', effective_from: `${addDays(earliest, -900)}T08:00:00Z`, effective_to: `${addDays(earliest, -800)}T08:00:00Z` });
+          batch.add('opt_out', { ...patient, opt_out_type: i % 2 === 0 ? 'national_data_opt_out' : 'type1', effective_from: `${addDays(latest, 60)}T08:00:00Z`, effective_to: null });
           break;
         default:
           break;
@@ -436,4 +439,26 @@ async function changeFreeText(db: Database, round: number, patients: readonly st
   await db.exec(`UPDATE reporting.referral SET notes = ${text('referral_id')} WHERE ${of}`);
   await db.exec(`UPDATE reporting.medication_issue SET dosage_text = ${text('medication_issue_id')} WHERE ${of}`);
   await db.exec(`UPDATE reporting.document SET title = 'changed ' || ${round} || ' ' || md5(document_id::text), content = convert_to(md5(document_id::text || '${round}'), 'UTF8') WHERE ${of}`);
+}
+
+/**
+ * The control of the experiment: a patient who is in every population at `practice` (permanent,
+ * alive, not opted out, not sensitive) with a whole record. Adding them must change a delivery,
+ * or the comparison could not see a leak either.
+ */
+export async function addIncludedPatient(db: Database, facts: SeededFacts, practice: string): Promise<AddedData> {
+  const batch = await Batch.open(db);
+  excludedPatient(batch, facts.asOf, { registrations: [{ practice_ods: practice }], practice });
+  const remove = async () => {
+    for (const table of [...TABLES_IN_INSERT_ORDER].reverse()) {
+      if (table !== 'practice') await db.exec(`DELETE FROM reporting.${table} WHERE ${KEY[table]} >= ${batch.base.get(table)!}`);
+    }
+  };
+  try {
+    await batch.write(db);
+  } catch (error) {
+    await remove();
+    throw error;
+  }
+  return { rows: Object.fromEntries([...batch.rows].map(([t, r]) => [t, r.length])), remove };
 }

@@ -56,6 +56,8 @@ export const PROBES: Probe[] = [
           f('has_temporary', "exists(registrations where registration_type = 'temporary')"),
           f('has_left', "exists(registrations where end_reason = 'left')"),
           f('has_breast_referral', "exists(registrations where exists(patient.referrals where urgency = 'two_week_wait'))"),
+          // Every excluded patient this test adds is called Excluded, and no seeded patient is.
+          f('has_excluded', "exists(registrations where patient.given_name = 'Excluded')"),
         ],
       },
     ],
@@ -123,7 +125,7 @@ export const PROBES: Probe[] = [
     ],
   }),
   probe('population-filter-via-practice', 'the population filter reaching other patients through practice.registrations', {
-    population: { where: `exists(current_registration.practice.registrations where exists(patient.observations where code in ${DIABETES}))` },
+    population: { where: "exists(current_registration.practice.registrations where patient.given_name = 'Excluded' and exists(patient.observations))" },
     datasets: [{ name: 'people', from: 'patient', fields: [f('nhs_number', 'nhs_number')] }],
   }),
   probe('population-filter-via-registrations', 'the population filter over the patient\'s own registrations, which include those at other practices', {
