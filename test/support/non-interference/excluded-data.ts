@@ -94,7 +94,8 @@ export interface SeededFacts {
   practices: string[];
   /**
    * Existing patients with a current permanent registration, and its practice: the ones whose
-   * own rows are most likely extracted, so rows added beside theirs test the row guards.
+   * own rows are most likely extracted, so rows added beside theirs test the row guards. Spread
+   * over ages (sampled in order of birth), so that age-filtered populations have some too.
    */
   members: { patientId: string; practice: string }[];
   /** The date the seeded state is as of: deaths, departures and opt-outs are dated before it. */
@@ -102,14 +103,14 @@ export interface SeededFacts {
 }
 
 /** Facts about the seeded database the excluded rows are written around (read once per database). */
-export async function seededFacts(db: Database, asOf: string, sample = 12): Promise<SeededFacts> {
+export async function seededFacts(db: Database, asOf: string, sample = 16): Promise<SeededFacts> {
   const practices = (await db.query<{ ods: string }>('SELECT ods_code AS ods FROM reporting.practice ORDER BY 1')).map((r) => r.ods);
   const members = await db.query<{ patient_id: string; practice: string }>(
     `SELECT p.patient_id::text AS patient_id, min(r.practice_ods) AS practice
        FROM reporting.patient p JOIN reporting.registration r ON r.patient_id = p.patient_id
       WHERE p.deleted_at IS NULL AND NOT p.pds_sensitive AND p.date_of_death IS NULL
         AND r.deleted_at IS NULL AND r.registration_type = 'permanent' AND r.start_date <= $1::date AND (r.end_date IS NULL OR r.end_date >= $1::date)
-      GROUP BY p.patient_id ORDER BY p.patient_id`,
+      GROUP BY p.patient_id, p.date_of_birth ORDER BY p.date_of_birth, p.patient_id`,
     [asOf],
   );
   const step = Math.max(1, Math.floor(members.length / sample));
@@ -236,10 +237,12 @@ function clinicalRecord(batch: Batch, patientId: string, practice: string, asOf:
   }
   batch.add('referral', { patient_id: patientId, practice_ods: practice, code: CODES.breastCancer, referral_date: addDays(asOf, -20), target_service: 'Breast surgery', urgency: 'two_week_wait', notes: 'Excluded referral notes', confidential: false, deleted_at: null, ...extra });
   batch.add('referral', { patient_id: patientId, practice_ods: practice, code: CODES.hypertension, referral_date: addDays(asOf, -400), target_service: 'Cardiology', urgency: 'routine', notes: null, confidential: false, deleted_at: null, ...extra });
+  batch.add('document', { patient_id: patientId, practice_ods: practice, document_date: addDays(asOf, -15), title: 'Excluded letter', content: LETTER, confidential: false, deleted_at: null, ...extra });
+  // Appointments have no confidential column: a "confidential" record has none (they would be included data).
+  if (extra['confidential'] === true) return;
   for (const [i, status] of ['attended', 'did_not_attend', 'booked'].entries()) {
     batch.add('appointment', { patient_id: patientId, practice_ods: practice, starts_at: `${addDays(asOf, i === 2 ? 7 : -(3 + 90 * i))}T09:30:00Z`, duration_minutes: 10, status, slot_type: 'GP face to face', clinician_role: 'GP', deleted_at: extra['deleted_at'] ?? null });
   }
-  batch.add('document', { patient_id: patientId, practice_ods: practice, document_date: addDays(asOf, -15), title: 'Excluded letter', content: LETTER, confidential: false, deleted_at: null, ...extra });
 }
 
 interface PatientOptions {
