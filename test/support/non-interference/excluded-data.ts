@@ -103,7 +103,7 @@ export interface SeededFacts {
 }
 
 /** Facts about the seeded database the excluded rows are written around (read once per database). */
-export async function seededFacts(db: Database, asOf: string, sample = 16): Promise<SeededFacts> {
+export async function seededFacts(db: Database, asOf: string, sample = 32): Promise<SeededFacts> {
   const practices = (await db.query<{ ods: string }>('SELECT ods_code AS ods FROM reporting.practice ORDER BY 1')).map((r) => r.ods);
   const members = await db.query<{ patient_id: string; practice: string }>(
     `SELECT p.patient_id::text AS patient_id, min(r.practice_ods) AS practice
