@@ -4,9 +4,13 @@
  * and near copies — across every kind of text a reviewer relies on. Each bypass asserts the rule
  * and the position; the clean cases are honest texts that must stay clean.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resources } from '../../src/resources.js';
 import { base, testRule, variant } from '../support/rule-tester.js';
 
 const phm = base.indirect();
+const phmExdef = readFileSync(join(resources.definitions, 'phm-warehouse.exdef'), 'utf8');
 const chis = base.direct();
 const SEX = 'justification: Prevalence and risk models differ by sex.';
 /** The warehouse feed with the justification of people.sex replaced (`text` may hold a ⟦ marker). */
@@ -50,6 +54,13 @@ testRule('justification-meaningful', {
     { name: 'keyboard mashing among real words', text: sex('⟦Prevalence qwerty models zxcvb differ.'), findings: [{ message: /"qwerty" is keyboard mashing/ }] },
     { name: 'one word repeated to reach the length', text: sex('⟦sex sex sex sex sex sex sex sex'), findings: [{ message: /repeats the same words/ }] },
     { name: 'a short phrase repeated', text: sex('⟦Age band risk. Age band risk. Age band risk.'), findings: [{ message: /repeats the same words/ }] },
+    {
+      name: "in the exdef language: a zero-width joiner after a doubled quote, at the character",
+      syntax: 'exdef',
+      text: variant(phmExdef, "JUSTIFY 'Links a person''s records across datasets without revealing who they are.'", "JUSTIFY 'Links a person''s records ⟦\u200dacross datasets without revealing who they are.'"),
+      findings: [{ message: /zero-width joiner \(U\+200D\) at character 26/ }],
+    },
+    { name: 'in the exdef language: a stock phrase', syntax: 'exdef', text: variant(phmExdef, "JUSTIFY 'Prevalence and risk models differ by sex.'", "JUSTIFY ⟦'Data required for reporting purposes.'"), findings: [{ message: /stock phrase/ }] },
     { name: 'one word written twice', text: sex('⟦Prevalence, prevalence!'), findings: [{ message: /says too little: it has too few distinct words to say why \(1; at least 3\)/ }] },
   ],
 });
