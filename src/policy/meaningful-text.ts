@@ -75,13 +75,15 @@ const LOREM = new Set(
   'lorem ipsum dolor amet consectetur consectetuer adipiscing adipisicing elit eiusmod tempor incididunt labore dolore aliqua veniam nostrud exercitation ullamco laboris nisi aliquip commodo consequat duis aute irure reprehenderit voluptate velit esse cillum fugiat nulla pariatur excepteur sint occaecat cupidatat proident sunt culpa officia deserunt mollit laborum'.split(' '),
 );
 
-const KEYBOARD_ROWS = ['qwertyuiop', 'asdfghjkl', 'zxcvbnm', '1234567890'];
+const KEYBOARD_ROWS = ['qwertyuiop', 'asdfghjkl', 'zxcvbnm'];
 
 /** A run along a keyboard row ("asdf", "lkjh"), one letter repeated ("aaaa"), or a long word with no vowel ("sdfghk"). */
 function isKeyboardMash(word: string): boolean {
+  // Numbers are references and values ("DPIA-2026-031", "000123"), never mashing.
+  if (!/^[a-z]+$/.test(word)) return false;
   if (/^(.)\1{2,}$/.test(word)) return true;
   if (word.length >= 3 && KEYBOARD_ROWS.some((row) => row.includes(word) || [...row].reverse().join('').includes(word))) return true;
-  return word.length >= 5 && /^[a-z]+$/.test(word) && !/[aeiouy]/.test(word);
+  return word.length >= 5 && !/[aeiouy]/.test(word);
 }
 
 /** The words of a text as a reader sees them, lower case, with where each starts in the skeleton. */
@@ -152,15 +154,7 @@ export function textProblems(text: string, kind: TextKind, policy: Policy, optio
   }
   const words = textWords(text);
   const content = contentWords(text);
-  const key = stockKey(text);
-  // A reference's number is what makes it specific ("DPIA-2026-031"), however generic its words.
-  const numbered = kind === 'reference' && words.some((w) => /\d/.test(w));
-  if (policy.boilerplate.some((phrase) => stockKey(phrase) === key) || (key !== '' && kind !== 'name' && !numbered && allGeneric(key, policy, options))) {
-    problems.push({ kind: 'stock', detail: 'it is a stock phrase that says nothing specific' });
-    return problems;
-  }
-  if (kind === 'name') return problems;
-
+  const distinct = new Set(content.filter((w) => w.length >= 2));
   const lorem = new Set(words.filter((w) => LOREM.has(w)));
   if (lorem.size >= 2) {
     problems.push({ kind: 'filler', detail: `it is lorem ipsum filler (${[...lorem].slice(0, 3).join(', ')})` });
@@ -171,8 +165,19 @@ export function textProblems(text: string, kind: TextKind, policy: Policy, optio
     problems.push({ kind: 'filler', detail: `"${mashed[0]}" is keyboard mashing, not a word` });
     return problems;
   }
+  if (kind !== 'name' && kind !== 'reference' && (repeatsItself(words) || (content.length >= 6 && distinct.size / content.length < 0.5))) {
+    problems.push({ kind: 'repetitive', detail: 'it repeats the same words to look longer' });
+    return problems;
+  }
+  const key = stockKey(text);
+  // A reference's number is what makes it specific ("DPIA-2026-031"), however generic its words.
+  const numbered = kind === 'reference' && words.some((w) => /\d/.test(w));
+  if (policy.boilerplate.some((phrase) => stockKey(phrase) === key) || (key !== '' && kind !== 'name' && !numbered && allGeneric(key, policy, options))) {
+    problems.push({ kind: 'stock', detail: 'it is a stock phrase that says nothing specific' });
+    return problems;
+  }
+  if (kind === 'name') return problems;
 
-  const distinct = new Set(content.filter((w) => w.length >= 2));
   if (kind === 'reference') {
     // A reference is short by nature, but it must point somewhere: an identifier with a number,
     // or a name of a few words ("Health Service (Control of Patient Information) Regulations").
@@ -182,10 +187,6 @@ export function textProblems(text: string, kind: TextKind, policy: Policy, optio
   const visibleLength = skeleton.length;
   const minLength = kind === 'statement' ? policy.thresholds.statementMinLength : policy.thresholds.justificationMinLength;
   const minWords = kind === 'statement' ? policy.thresholds.statementMinWords : policy.thresholds.justificationMinWords;
-  if (repeatsItself(words) || (content.length >= 6 && distinct.size / content.length < 0.5)) {
-    problems.push({ kind: 'repetitive', detail: 'it repeats the same words to look longer' });
-    return problems;
-  }
   if (visibleLength < minLength) {
     problems.push({ kind: 'short', detail: `it is too short to say why (${visibleLength} characters; at least ${minLength})` });
     return problems;

@@ -43,6 +43,11 @@ export const yamlStructureCodes = defineCodes({
     stage: 'source',
     message: (p: { name: string; line: number }) => `the anchor \`&${p.name}\` is already defined on line ${p.line}; an alias would silently take the later one, so give each anchor its own name`,
   },
+  'yaml-merge-not-a-map': {
+    severity: 'error',
+    stage: 'source',
+    message: () => 'a merge key (`<<`) takes a map, an alias of a map, or a list of them',
+  },
   'yaml-alias-expansion': {
     severity: 'error',
     stage: 'source',
@@ -118,6 +123,13 @@ export function yamlStructureProblems(file: SourceFile, document: Document.Parse
               ]),
             );
           } else seen.set(name, key);
+          if (name === '<<') {
+            const value = item.value as Node | null;
+            const resolved = (v: unknown) => (isAlias(v) ? v.resolve(document) : v);
+            const sources = isSeq(value) ? value.items : [value];
+            const wrong = sources.find((source) => !isMap(resolved(source)));
+            if (wrong !== undefined) problems.push(yamlStructureCodes.make('yaml-merge-not-a-map', {}, span((wrong ?? key) as Node)));
+          }
         }
         size += 1 + walk(item.value);
       }

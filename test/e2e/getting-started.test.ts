@@ -53,7 +53,22 @@ describe('docs/getting-started.md', () => {
     let text = readFileSync(file, 'utf8');
     text = `${text.slice(0, text.indexOf('datasets:'))}${yaml[0]}`;
     let n = 0;
-    text = text.replace(/"TODO:[^"\n]*"/g, () => `"A statement the author wrote for the reviewer, number ${++n}."`);
+    // Each a real text about its own subject: one sentence with a number changed would be a near copy.
+    const written = [
+      'Call and recall of adults due a long-term condition review at the practice.',
+      '6(1)(e) public task',
+      '9(2)(h) management of health care systems',
+      'The practice, as data controller, commissions this review programme under its contract.',
+      'DPIA-2026-101',
+      'Year bands and districts only; the smallest group is expected to hold dozens of people.',
+      'Nothing else is joined: the recipient deletes each cycle after its invitations are sent.',
+      'Caldicott Guardian of the practice',
+      'Invitation letters are matched to the patient record by this number.',
+      'Clinics are booked by age, because recall intervals differ for older adults.',
+      'Surgery staff follow up missed appointments by telephone within a week.',
+      'Pharmacy colleagues check repeat medication during the same visit.',
+    ];
+    text = text.replace(/"TODO:[^"\n]*"/g, () => `"${written[n++] ?? `Specific text ${n} the author wrote.`}"`);
     expect(n).toBeGreaterThanOrEqual(8);
     writeFileSync(file, text);
 

@@ -20,7 +20,7 @@ export const justificationMeaningful: RuleModule = {
       short: 'the justification of `{field}` ("{text}") is too short to say why the field is needed',
       hidden: 'the justification of `{field}` ("{text}") {detail}: the file says something other than what a reviewer sees',
       filler: 'the justification of `{field}` ("{text}") is not written in words: {detail}',
-      'few-words': 'the justification of `{field}` ("{text}") {detail}',
+      'few-words': 'the justification of `{field}` ("{text}") says too little: {detail}',
       repetitive: 'the justification of `{field}` ("{text}") repeats the same words to look longer',
     },
     optionSchema: {

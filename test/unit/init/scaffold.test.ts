@@ -27,10 +27,30 @@ const answers = (over: Partial<ScaffoldAnswers> = {}): ScaffoldAnswers => ({
 const file = (a: ScaffoldAnswers) => `${a.id}.${a.syntax === 'exdef' ? 'exdef' : 'exdef.yaml'}`;
 const lint = (a: ScaffoldAnswers, text = scaffold(a)) => lintDefinitionText(file(a), text, context);
 
+/**
+ * What an author writes in place of each placeholder, in order: real sentences, each about its own
+ * subject (the same sentence with a number changed would be a near copy: justification-not-repeated
+ * and governance-complete refuse those), a DPIA reference and a review date.
+ */
+const AUTHOR_TEXTS = [
+  'Call and recall of adults due a long-term condition review at the practice.',
+  '6(1)(e) public task',
+  '9(2)(h) management of health care systems',
+  'The practice, as data controller, commissions this review programme under its contract.',
+  'DPIA-2026-101',
+  'Year bands and districts only; the smallest group is expected to hold dozens of people.',
+  'Nothing else is joined: the recipient deletes each cycle after its invitations are sent.',
+  'Caldicott Guardian of the practice',
+  'Invitation letters are matched to the patient record by this number.',
+  'Clinics are booked by age, because recall intervals differ for older adults.',
+  'Surgery staff follow up missed appointments by telephone within a week.',
+  'Pharmacy colleagues check repeat medication during the same visit.',
+];
+
 /** What an author writes in place of each placeholder: real sentences, a DPIA reference, a review date. */
 function filledIn(text: string, syntax: 'yaml' | 'exdef'): string {
   let n = 0;
-  const real = () => `A specific statement number ${++n} written by the author for the reviewer.`;
+  const real = () => AUTHOR_TEXTS[n++]!;
   const out = text.replace(/(["'])TODO:[^"'\n]*\1/g, (_m, q: string) => `${q}${real()}${q}`);
   return syntax === 'yaml' ? out.replace('review:\n', `review:\n  last_reviewed: ${TODAY}\n`) : out.replace('REVIEWED BY', `REVIEWED ${TODAY} BY`);
 }

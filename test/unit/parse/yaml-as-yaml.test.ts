@@ -104,6 +104,11 @@ describe('what a definition never needs is a clear error at its place', () => {
     expect(errors.map((e) => [e.code, at(e)])).toEqual([['yaml-tag', starts[0]]]);
   });
 
+  it('a merge key whose value is not a map', () => {
+    const { errors, starts } = check(variant(phm, 'risk:\n', 'risk:\n  <<: ⟦*icb\n').replace('owner:\n', 'owner:\n').replace('use_case: data_warehouse', 'use_case: data_warehouse').replace('title: Population', 'title: &icb Population'));
+    expect(errors.map((e) => [e.code, at(e)])).toEqual([['yaml-merge-not-a-map', starts[0]]]);
+  });
+
   it('a key that is a list', () => {
     const { errors, starts } = check(variant(phm, 'dpia: DPIA-2026-031', '? ⟦[dpia]\n: DPIA-2026-031'));
     expect(errors.map((e) => [e.code, at(e)])).toEqual([['yaml-complex-key', starts[0]]]);
