@@ -36,11 +36,11 @@ export function exemptionProblems(exemption: Exemption, definition: ExtractDefin
     else if (allowed?.codeSets && !allowed.codeSets.includes(exemption.codeSet)) add('code-set-not-exemptable', 'code_set');
   } else if (exemption.codeSet !== undefined) add('code-set-other-rule', 'code_set');
 
-  legalBasisProblems(exemption, allowed?.reference ?? 'any', add);
+  legalBasisProblems(exemption, allowed?.reference ?? 'any', policy, add);
 
   if (exemption.justification === undefined || !exemption.justification.trim()) add('no-justification', 'rule');
   else {
-    const problem = justificationProblem(exemption.justification, policy.thresholds.justificationMinLength);
+    const problem = justificationProblem(exemption.justification, policy);
     if (problem) add(problem === 'invisible' ? 'invisible-text' : 'placeholder-justification', 'justification', { what: 'justification' });
   }
 
@@ -56,7 +56,7 @@ export function exemptionProblems(exemption: Exemption, definition: ExtractDefin
   return problems;
 }
 
-function legalBasisProblems(exemption: Exemption, reference: 'notice' | 'any', add: (kind: ExemptionProblemKind, at: string, params?: Record<string, string>) => void): void {
+function legalBasisProblems(exemption: Exemption, reference: 'notice' | 'any', policy: Policy, add: (kind: ExemptionProblemKind, at: string, params?: Record<string, string>) => void): void {
   const basis = exemption.legalBasis;
   if (!basis) {
     add('no-legal-basis', 'rule');
@@ -77,7 +77,7 @@ function legalBasisProblems(exemption: Exemption, reference: 'notice' | 'any', a
   else if (reference === 'notice' && basis.notice === undefined) add('needs-notice', 'legal_basis/approval');
   for (const [key, text] of cited) {
     if (reference === 'notice' && key !== 'notice') continue;
-    const problem = referenceProblem(text);
+    const problem = referenceProblem(text, policy);
     if (problem) add(problem === 'invisible' ? 'invisible-text' : 'placeholder-reference', `legal_basis/${key}`, { text, what: key === 'notice' ? 'notice reference' : 'approval reference' });
   }
 }

@@ -1,8 +1,10 @@
+import { textProblems } from './meaningful-text.js';
+import type { Policy } from './policy.js';
+
 /**
  * Whether an exemption's texts say something: the reference of its notice or approval, and its
- * justification. A minimal local check, to be replaced by the general meaningful-text check
- * (src/policy/meaningful-text.ts) when it lands: the exemption rule calls only the two functions
- * below, so the switch is made here.
+ * justification. Both go through the one meaningful-text check (meaningful-text.ts) that every
+ * text a reviewer relies on goes through; a reference must also name a document (it has a number).
  */
 
 /** Characters a reader cannot see: format characters (zero-width space, joiners, bidi marks) and controls. */
@@ -32,8 +34,10 @@ function words(text: string): string[] {
  * a reference identifies a document, so it has a number and a word that is not a placeholder
  * (`CAG 21/CAG/0123`, `DPN 2024-017`); `n/a`, `TBC`, `-`, `s251`, `see DPIA` and `ref 000` are not.
  */
-export function referenceProblem(text: string): 'invisible' | 'placeholder' | undefined {
+export function referenceProblem(text: string, policy: Policy): 'invisible' | 'placeholder' | undefined {
   if (hasInvisibleCharacters(text)) return 'invisible';
+  const general = textProblems(text, 'reference', policy)[0];
+  if (general) return general.kind === 'hidden' ? 'invisible' : 'placeholder';
   const visible = text.replace(/\s+/g, '');
   if (visible.length < 6) return 'placeholder';
   const digits = visible.replace(/\D/g, '');
@@ -46,8 +50,11 @@ export function referenceProblem(text: string): 'invisible' | 'placeholder' | un
  * Why a justification is not one, or undefined: shorter than the policy's minimum once spaces and
  * punctuation are set aside, or made only of placeholder words, or holding invisible characters.
  */
-export function justificationProblem(text: string, minLength: number): 'invisible' | 'placeholder' | undefined {
+export function justificationProblem(text: string, policy: Policy): 'invisible' | 'placeholder' | undefined {
   if (hasInvisibleCharacters(text)) return 'invisible';
+  const general = textProblems(text, 'justification', policy)[0];
+  if (general) return general.kind === 'hidden' ? 'invisible' : 'placeholder';
+  const minLength = policy.thresholds.justificationMinLength;
   const letters = text.replace(/[^\p{L}\p{N}]/gu, '');
   if (letters.length < minLength) return 'placeholder';
   if (words(text).every((w) => PLACEHOLDER_WORDS.has(w))) return 'placeholder';

@@ -205,7 +205,7 @@ testRule('direct-identifiers-need-basis', {
     {
       name: 'an NHS number in indirect care, with a field-scoped exemption from direct-identifiers-need-basis',
       text: withExemptions(variant(phm, "value: pseudonym(nhs_number, 'phm-icb-key')", 'value: ⟦nhs_number'), from('direct-identifiers-need-basis', { fields: '[people.person_key]' })),
-      alsoTriggers: ['exemption-valid'],
+      alsoTriggers: ['exemption-valid', 'no-pseudonym-beside-raw'],
       findings: [{ message: /exposes `nhs_number`, a direct identifier/ }],
     },
   ],

@@ -4,7 +4,7 @@ import { textProblems, textSimilarity } from '../../../src/policy/meaningful-tex
 import { defaultPolicy } from '../../../src/policy/policy.js';
 import { RULES } from '../../../src/policy/rules/index.js';
 
-const policy = defaultPolicy({ ids: RULES.map((r) => r.meta.id), isHard: (id) => RULES.find((r) => r.meta.id === id)?.meta.hard ?? false });
+const policy = defaultPolicy({ ids: RULES.map((r) => r.meta.id), isHard: (id) => RULES.find((r) => r.meta.id === id)?.meta.hard ?? false, category: (id) => RULES.find((r) => r.meta.id === id)?.meta.category });
 const first = (text: string, kind: Parameters<typeof textProblems>[1]) => textProblems(text, kind, policy)[0]?.kind;
 
 describe('textProblems: one check for every text a reviewer relies on', () => {
