@@ -180,4 +180,16 @@ describe.each(testEngines())('exdef run: delta deletions only for rows sent, on 
     const asObject = (x: AppliedExtract) => Object.fromEntries([...x].map(([dataset, rows]) => [dataset, Object.fromEntries([...rows].sort(([p], [q]) => p.localeCompare(q)))]));
     expect(asObject(held!)).toEqual(asObject(full));
   }, 600_000);
+
+  it('a state that does not record the holdings (an earlier exdef) starts again in full, never with a guess', async () => {
+    await sql('DELETE FROM exdef_state.held_record_ids WHERE definition_id = $1', [ID]);
+    today = addDays(today, 1);
+    const summary = run();
+    expect(summary.mode).toBe('full');
+    expect(summary.reason).toMatch(/does not record which rows the recipient holds/);
+    held = applyExtract(undefined, readExtract(summary.output));
+    expect(await target.use(heldInState)).toEqual(heldByRecipient(held));
+    today = addDays(today, 1);
+    expect(run().mode, 'then deltas again').toBe('delta');
+  }, 300_000);
 });
