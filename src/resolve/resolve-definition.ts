@@ -96,7 +96,8 @@ export function resolveDefinition(parsed: ParsedDefinition, catalogue: Catalogue
     datasetNames.add(d.name);
     const table = findTable(catalogue, d.from);
     if (!table) {
-      const names = catalogue.tables.filter((t) => t.selectable).map((t) => t.name);
+      // Control and document tables are never suggested: no definition may read them.
+      const names = catalogue.tables.filter((t) => t.selectable && !t.classification).map((t) => t.name);
       diagnostics.push(resolveCodes.make('unknown-table', { name: d.from, suggestion: didYouMean(d.from, names) }, parsed.locate([...base, 'from']), [`tables: ${names.join(', ')}`]));
       return;
     }

@@ -279,13 +279,14 @@ describe.each(testEngines())('exdef run: deltas on %s', (engine: EngineName) => 
       const code = VACCINES.find((v) => v !== imm.code)!;
       await c.updateObservation(imm.id, 'code', code);
       const added = await c.observation(recoded!.id, recoded!.practice, '86198006', '2026-11-20');
-      // Not an immunisation: a changed row that does not qualify is sent as a deletion, which the
-      // recipient ignores (docs/sql.md: "a deletion may name a row it never had").
+      // Not an immunisation: a changed row that does not qualify, which the recipient never had, so
+      // no deletion names it (a deletion goes out only for a row the recipient was sent).
       const asthma = await c.observation(softDeleted!.id, softDeleted!.practice, ASTHMA, '2026-11-20');
       return { code, added, asthma };
     });
     const d1 = delivered(run({ today: nextDay() }));
-    expectDelta(d1, [child(renamed!.id), ...renamed!.imms.map((i) => obs(i.id)), obs(recoded!.imms[0]!.id), obs(step1.added), gone(step1.asthma)]);
+    expectDelta(d1, [child(renamed!.id), ...renamed!.imms.map((i) => obs(i.id)), obs(recoded!.imms[0]!.id), obs(step1.added)]);
+    expect(changeList(d1), 'no trace of the asthma row the recipient never had').not.toContain(gone(step1.asthma));
     expect(rowById(d1, 'children', renamed!.id)!['nhs_number'], 'the new NHS number').toBe(newNhs);
     for (const imm of renamed!.imms) expect(rowById(d1, 'immunisations', imm.id)!['nhs_number'], 'observations re-sent with the new NHS number').toBe(newNhs);
     expect(rowById(d1, 'immunisations', recoded!.imms[0]!.id)!['vaccination_code']).toBe(step1.code);
@@ -333,7 +334,8 @@ describe.each(testEngines())('exdef run: deltas on %s', (engine: EngineName) => 
       return { asthma: await c.observation(renamed!.id, renamed!.practice, ASTHMA, '2026-11-24') };
     });
     const d4 = delivered(run({ today: nextDay() }));
-    expectDelta(d4, [child(movesPractice!.id), gone(leavesFilter!.imms[0]!.id), gone(step4.asthma)]);
+    // The new asthma row was never sent: no deletion for it.
+    expectDelta(d4, [child(movesPractice!.id), gone(leavesFilter!.imms[0]!.id)]);
     expect(rowById(d4, 'children', movesPractice!.id)!['practice']).toBe(otherPractice(movesPractice!.practice));
 
     // ----------------------------------------------------------------- 2026-11-26: a new patient with history recorded earlier, a new immunisation

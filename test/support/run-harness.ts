@@ -100,7 +100,9 @@ export async function stateRows(db: Database): Promise<string> {
   if (present?.n !== '2') return '(no state schema)';
   const states = await db.query('SELECT * FROM exdef_state.extract_state ORDER BY definition_id');
   const members = await db.query('SELECT * FROM exdef_state.population_member ORDER BY definition_id, patient_id');
-  return JSON.stringify({ states, members }, null, 1);
+  const [heldTable] = await db.query<{ n: string }>("SELECT count(*)::text AS n FROM information_schema.tables WHERE table_schema = 'exdef_state' AND table_name = 'held_record_ids'");
+  const held = heldTable?.n === '1' ? await db.query("SELECT definition_id, dataset, chunk, encode(ids, 'hex') AS ids FROM exdef_state.held_record_ids ORDER BY definition_id, dataset, chunk") : [];
+  return JSON.stringify({ states, members, held }, null, 1);
 }
 
 export interface ExtractState {

@@ -107,6 +107,19 @@ describe('the delta filter', () => {
     });
   }
 
+  it('passes each record on as soon as it is complete (a header is on disk before the query answers)', async () => {
+    const dialect = DIALECTS[0]!;
+    const filter = deltaRecordFilter(dialect, deltaRecords(RecordIdSet.empty()));
+    const seen: string[] = [];
+    filter.on('data', (chunk: Buffer) => seen.push(chunk.toString()));
+    filter.write('code,record_id,change_type\n1,');
+    await new Promise((r) => setImmediate(r));
+    expect(seen).toEqual(['code,record_id,change_type\n']);
+    filter.end(`${rid(1)},upsert\n`);
+    await new Promise((r) => filter.on('end', r));
+    expect(seen.join('')).toBe(`code,record_id,change_type\n1,${rid(1)},upsert\n`);
+  });
+
   it('refuses a record that does not end in a record id and a change type (a compiler bug)', async () => {
     const dialect = DIALECTS[0]!;
     await expect(filtered(`a,b\n1,${rid(1)},changed\n`, { ...dialect, header: true }, RecordIdSet.empty(), 5)).rejects.toThrow(/does not end in a record id/);
