@@ -390,7 +390,7 @@ describe.each(testEngines())('exdef run: deltas on %s', (engine: EngineName) => 
     const backfilled = backfillDelta.datasets;
     expect(rowsOf(backfillDelta, optsBackIn!.nhs), 'backfill: every row of the child who opted back in').toEqual(rowsOf(reference, optsBackIn!.nhs));
     expect([...backfilled.values()].flat().filter((r) => r['nhs_number'] === optsBackIn!.nhs).every((r) => r['change_type'] === 'upsert')).toBe(true);
-  });
+  }, 300_000);
 
   it.skipIf(engine === 'pglite')(
     `a row committed late by a long transaction is in the next delta, never lost or repeated${engine === 'pglite' ? ' (skipped on PGlite: one connection, so no transaction can be open beside the run)' : ''}`,
