@@ -15,10 +15,10 @@
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
---   $12 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
---   $13 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $10 snapshot_date date given at run time: the extract date of the run (UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $11 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
+--   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
 --   $14 literal_1 bigint = 20: population WHERE: 20 [definitions/chis-immunisations.exdef.yaml:38:37]
 --   $15 record_key text given at run time: the key that makes record ids opaque: made at each full baseline and kept with the delta state
 
@@ -68,6 +68,45 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $13::text
+            AND "o1"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      )
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -78,14 +117,18 @@ WITH
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o1"
+            "reporting"."opt_out" AS "o2"
           WHERE
-            "o1"."patient_id" = "pt"."patient_id"
-            AND "o1"."opt_out_type" = $10::text
-            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $13::text
+            AND "o2"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o1"."effective_to" IS NULL
-              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
       ) AS "opted_out"
@@ -93,27 +136,24 @@ WITH
       "reporting"."patient" AS "pt"
       INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
       AND "r"."deleted_at" IS NULL
-      AND "r"."start_date" <= $11::date
+      AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $11::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
-      AND "r"."practice_ods" = ANY ($12::TEXT[])
-      AND "r"."registration_type" = $13::text
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $11::date
-      )
+      AND "pt"."date_of_death" IS NULL
       AND (
         (
           EXTRACT(
             YEAR
             FROM
               age (
-                $11::date::timestamp,
+                $10::date::timestamp,
                 "pt"."date_of_birth"::timestamp
               )
           )
@@ -121,7 +161,7 @@ WITH
       )
     ORDER BY
       "pt"."patient_id",
-      ("r"."registration_type" = $13::text) DESC,
+      ("r"."registration_type" = $12::text) DESC,
       "r"."start_date",
       "r"."registration_id"
   ),
@@ -166,6 +206,13 @@ FROM
     FROM
       "population"
   )
+  AND "j1"."patient_id" IN (
+    SELECT
+      "patient_id"
+    FROM
+      "population"
+  )
+  AND "j1"."practice_ods" = ANY ($11::TEXT[])
   AND "j1"."deleted_at" IS NULL
 WHERE
   "t"."deleted_at" IS NULL
@@ -198,10 +245,10 @@ ORDER BY
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
---   $12 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
---   $13 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $10 snapshot_date date given at run time: the extract date of the run (UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $11 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
+--   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
 --   $14 literal_1 bigint = 20: population WHERE: 20 [definitions/chis-immunisations.exdef.yaml:38:37]
 --   $15 window_start timestamptz given at run time: start of the delta window (exclusive): the end of the window of the last successful run
 --   $16 window_end timestamptz given at run time: end of the delta window (inclusive): no transaction still running in the snapshot started before it
@@ -254,6 +301,45 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $13::text
+            AND "o1"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      )
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -264,14 +350,18 @@ WITH
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o1"
+            "reporting"."opt_out" AS "o2"
           WHERE
-            "o1"."patient_id" = "pt"."patient_id"
-            AND "o1"."opt_out_type" = $10::text
-            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $13::text
+            AND "o2"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o1"."effective_to" IS NULL
-              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
       ) AS "opted_out"
@@ -279,27 +369,24 @@ WITH
       "reporting"."patient" AS "pt"
       INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
       AND "r"."deleted_at" IS NULL
-      AND "r"."start_date" <= $11::date
+      AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $11::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
-      AND "r"."practice_ods" = ANY ($12::TEXT[])
-      AND "r"."registration_type" = $13::text
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $11::date
-      )
+      AND "pt"."date_of_death" IS NULL
       AND (
         (
           EXTRACT(
             YEAR
             FROM
               age (
-                $11::date::timestamp,
+                $10::date::timestamp,
                 "pt"."date_of_birth"::timestamp
               )
           )
@@ -307,7 +394,7 @@ WITH
       )
     ORDER BY
       "pt"."patient_id",
-      ("r"."registration_type" = $13::text) DESC,
+      ("r"."registration_type" = $12::text) DESC,
       "r"."start_date",
       "r"."registration_id"
   ),
@@ -387,6 +474,13 @@ FROM
         FROM
           "population"
       )
+      AND "j1"."patient_id" IN (
+        SELECT
+          "patient_id"
+        FROM
+          "population"
+      )
+      AND "j1"."practice_ods" = ANY ($11::TEXT[])
       AND "j1"."deleted_at" IS NULL
     WHERE
       "t"."deleted_at" IS NULL
@@ -434,6 +528,13 @@ FROM
         FROM
           "population"
       )
+      AND "j2"."patient_id" IN (
+        SELECT
+          "patient_id"
+        FROM
+          "population"
+      )
+      AND "j2"."practice_ods" = ANY ($11::TEXT[])
       AND "j2"."deleted_at" IS NULL
     WHERE
       NOT (
@@ -477,10 +578,10 @@ ORDER BY
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
---   $12 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
---   $13 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $10 snapshot_date date given at run time: the extract date of the run (UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $11 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
+--   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
 --   $14 literal_1 bigint = 20: population WHERE: 20 [definitions/chis-immunisations.exdef.yaml:38:37]
 
 WITH
@@ -529,6 +630,45 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $13::text
+            AND "o1"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      )
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -539,14 +679,18 @@ WITH
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o1"
+            "reporting"."opt_out" AS "o2"
           WHERE
-            "o1"."patient_id" = "pt"."patient_id"
-            AND "o1"."opt_out_type" = $10::text
-            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $13::text
+            AND "o2"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o1"."effective_to" IS NULL
-              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
       ) AS "opted_out"
@@ -554,27 +698,24 @@ WITH
       "reporting"."patient" AS "pt"
       INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
       AND "r"."deleted_at" IS NULL
-      AND "r"."start_date" <= $11::date
+      AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $11::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
-      AND "r"."practice_ods" = ANY ($12::TEXT[])
-      AND "r"."registration_type" = $13::text
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $11::date
-      )
+      AND "pt"."date_of_death" IS NULL
       AND (
         (
           EXTRACT(
             YEAR
             FROM
               age (
-                $11::date::timestamp,
+                $10::date::timestamp,
                 "pt"."date_of_birth"::timestamp
               )
           )
@@ -582,7 +723,7 @@ WITH
       )
     ORDER BY
       "pt"."patient_id",
-      ("r"."registration_type" = $13::text) DESC,
+      ("r"."registration_type" = $12::text) DESC,
       "r"."start_date",
       "r"."registration_id"
   ),
@@ -613,6 +754,13 @@ FROM
         FROM
           "population"
       )
+      AND "j1"."patient_id" IN (
+        SELECT
+          "patient_id"
+        FROM
+          "population"
+      )
+      AND "j1"."practice_ods" = ANY ($11::TEXT[])
       AND "j1"."deleted_at" IS NULL
     WHERE
       "t"."deleted_at" IS NULL
@@ -649,10 +797,10 @@ FROM
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
---   $12 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
---   $13 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $10 snapshot_date date given at run time: the extract date of the run (UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $11 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
+--   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
 --   $14 literal_1 bigint = 20: population WHERE: 20 [definitions/chis-immunisations.exdef.yaml:38:37]
 --   $15 record_key text given at run time: the key that makes record ids opaque: made at each full baseline and kept with the delta state
 --   $16 concept_33879002 bigint = 33879002: SNOMED CT concept 33879002 |Administration of vaccine to produce active immunity| (dataset immunisations, WHERE)
@@ -703,6 +851,45 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $13::text
+            AND "o1"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      )
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -713,14 +900,18 @@ WITH
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o1"
+            "reporting"."opt_out" AS "o2"
           WHERE
-            "o1"."patient_id" = "pt"."patient_id"
-            AND "o1"."opt_out_type" = $10::text
-            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $13::text
+            AND "o2"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o1"."effective_to" IS NULL
-              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
       ) AS "opted_out"
@@ -728,27 +919,24 @@ WITH
       "reporting"."patient" AS "pt"
       INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
       AND "r"."deleted_at" IS NULL
-      AND "r"."start_date" <= $11::date
+      AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $11::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
-      AND "r"."practice_ods" = ANY ($12::TEXT[])
-      AND "r"."registration_type" = $13::text
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $11::date
-      )
+      AND "pt"."date_of_death" IS NULL
       AND (
         (
           EXTRACT(
             YEAR
             FROM
               age (
-                $11::date::timestamp,
+                $10::date::timestamp,
                 "pt"."date_of_birth"::timestamp
               )
           )
@@ -756,7 +944,7 @@ WITH
       )
     ORDER BY
       "pt"."patient_id",
-      ("r"."registration_type" = $13::text) DESC,
+      ("r"."registration_type" = $12::text) DESC,
       "r"."start_date",
       "r"."registration_id"
   ),
@@ -790,6 +978,12 @@ FROM
   "reporting"."observation" AS "t"
   INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
   LEFT JOIN "reporting"."patient" AS "j1" ON "j1"."patient_id" = "t"."patient_id"
+  AND "j1"."patient_id" IN (
+    SELECT
+      "patient_id"
+    FROM
+      "population"
+  )
   AND "j1"."deleted_at" IS NULL
   AND NOT COALESCE(
     "j1"."ethnicity_code" IN (
@@ -801,7 +995,8 @@ FROM
     FALSE
   )
 WHERE
-  "t"."deleted_at" IS NULL
+  "t"."practice_ods" = ANY ($11::TEXT[])
+  AND "t"."deleted_at" IS NULL
   AND "t"."confidential" IS FALSE
   AND NOT COALESCE(
     "t"."code" IN (
@@ -842,10 +1037,10 @@ ORDER BY
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
---   $12 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
---   $13 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $10 snapshot_date date given at run time: the extract date of the run (UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $11 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
+--   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
 --   $14 literal_1 bigint = 20: population WHERE: 20 [definitions/chis-immunisations.exdef.yaml:38:37]
 --   $15 window_start timestamptz given at run time: start of the delta window (exclusive): the end of the window of the last successful run
 --   $16 window_end timestamptz given at run time: end of the delta window (inclusive): no transaction still running in the snapshot started before it
@@ -899,6 +1094,45 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $13::text
+            AND "o1"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      )
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -909,14 +1143,18 @@ WITH
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o1"
+            "reporting"."opt_out" AS "o2"
           WHERE
-            "o1"."patient_id" = "pt"."patient_id"
-            AND "o1"."opt_out_type" = $10::text
-            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $13::text
+            AND "o2"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o1"."effective_to" IS NULL
-              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
       ) AS "opted_out"
@@ -924,27 +1162,24 @@ WITH
       "reporting"."patient" AS "pt"
       INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
       AND "r"."deleted_at" IS NULL
-      AND "r"."start_date" <= $11::date
+      AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $11::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
-      AND "r"."practice_ods" = ANY ($12::TEXT[])
-      AND "r"."registration_type" = $13::text
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $11::date
-      )
+      AND "pt"."date_of_death" IS NULL
       AND (
         (
           EXTRACT(
             YEAR
             FROM
               age (
-                $11::date::timestamp,
+                $10::date::timestamp,
                 "pt"."date_of_birth"::timestamp
               )
           )
@@ -952,7 +1187,7 @@ WITH
       )
     ORDER BY
       "pt"."patient_id",
-      ("r"."registration_type" = $13::text) DESC,
+      ("r"."registration_type" = $12::text) DESC,
       "r"."start_date",
       "r"."registration_id"
   ),
@@ -1021,6 +1256,12 @@ FROM
       "reporting"."observation" AS "t"
       INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
       LEFT JOIN "reporting"."patient" AS "j1" ON "j1"."patient_id" = "t"."patient_id"
+      AND "j1"."patient_id" IN (
+        SELECT
+          "patient_id"
+        FROM
+          "population"
+      )
       AND "j1"."deleted_at" IS NULL
       AND NOT COALESCE(
         "j1"."ethnicity_code" IN (
@@ -1032,7 +1273,8 @@ FROM
         FALSE
       )
     WHERE
-      "t"."deleted_at" IS NULL
+      "t"."practice_ods" = ANY ($11::TEXT[])
+      AND "t"."deleted_at" IS NULL
       AND "t"."confidential" IS FALSE
       AND NOT COALESCE(
         "t"."code" IN (
@@ -1082,6 +1324,12 @@ FROM
       "reporting"."observation" AS "t"
       INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
       LEFT JOIN "reporting"."patient" AS "j2" ON "j2"."patient_id" = "t"."patient_id"
+      AND "j2"."patient_id" IN (
+        SELECT
+          "patient_id"
+        FROM
+          "population"
+      )
       AND "j2"."deleted_at" IS NULL
       AND NOT COALESCE(
         "j2"."ethnicity_code" IN (
@@ -1094,7 +1342,8 @@ FROM
       )
     WHERE
       NOT (
-        "t"."deleted_at" IS NULL
+        "t"."practice_ods" = ANY ($11::TEXT[])
+        AND "t"."deleted_at" IS NULL
         AND "t"."confidential" IS FALSE
         AND NOT COALESCE(
           "t"."code" IN (
@@ -1148,10 +1397,10 @@ ORDER BY
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
---   $12 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
---   $13 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $10 snapshot_date date given at run time: the extract date of the run (UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $11 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
+--   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
 --   $14 literal_1 bigint = 20: population WHERE: 20 [definitions/chis-immunisations.exdef.yaml:38:37]
 --   $15 concept_33879002 bigint = 33879002: SNOMED CT concept 33879002 |Administration of vaccine to produce active immunity| (dataset immunisations, WHERE)
 
@@ -1201,6 +1450,45 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $13::text
+            AND "o1"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      )
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -1211,14 +1499,18 @@ WITH
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o1"
+            "reporting"."opt_out" AS "o2"
           WHERE
-            "o1"."patient_id" = "pt"."patient_id"
-            AND "o1"."opt_out_type" = $10::text
-            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $13::text
+            AND "o2"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o1"."effective_to" IS NULL
-              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
       ) AS "opted_out"
@@ -1226,27 +1518,24 @@ WITH
       "reporting"."patient" AS "pt"
       INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
       AND "r"."deleted_at" IS NULL
-      AND "r"."start_date" <= $11::date
+      AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $11::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
-      AND "r"."practice_ods" = ANY ($12::TEXT[])
-      AND "r"."registration_type" = $13::text
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $11::date
-      )
+      AND "pt"."date_of_death" IS NULL
       AND (
         (
           EXTRACT(
             YEAR
             FROM
               age (
-                $11::date::timestamp,
+                $10::date::timestamp,
                 "pt"."date_of_birth"::timestamp
               )
           )
@@ -1254,7 +1543,7 @@ WITH
       )
     ORDER BY
       "pt"."patient_id",
-      ("r"."registration_type" = $13::text) DESC,
+      ("r"."registration_type" = $12::text) DESC,
       "r"."start_date",
       "r"."registration_id"
   ),
@@ -1279,6 +1568,12 @@ FROM
       "reporting"."observation" AS "t"
       INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
       LEFT JOIN "reporting"."patient" AS "j1" ON "j1"."patient_id" = "t"."patient_id"
+      AND "j1"."patient_id" IN (
+        SELECT
+          "patient_id"
+        FROM
+          "population"
+      )
       AND "j1"."deleted_at" IS NULL
       AND NOT COALESCE(
         "j1"."ethnicity_code" IN (
@@ -1290,7 +1585,8 @@ FROM
         FALSE
       )
     WHERE
-      "t"."deleted_at" IS NULL
+      "t"."practice_ods" = ANY ($11::TEXT[])
+      AND "t"."deleted_at" IS NULL
       AND "t"."confidential" IS FALSE
       AND NOT COALESCE(
         "t"."code" IN (
@@ -1331,10 +1627,10 @@ FROM
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
---   $12 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
---   $13 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $10 snapshot_date date given at run time: the extract date of the run (UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $11 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
+--   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
 --   $14 literal_1 bigint = 20: population WHERE: 20 [definitions/chis-immunisations.exdef.yaml:38:37]
 
 WITH
@@ -1383,6 +1679,45 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $13::text
+            AND "o1"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      )
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -1393,14 +1728,18 @@ WITH
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o1"
+            "reporting"."opt_out" AS "o2"
           WHERE
-            "o1"."patient_id" = "pt"."patient_id"
-            AND "o1"."opt_out_type" = $10::text
-            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $13::text
+            AND "o2"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o1"."effective_to" IS NULL
-              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
       ) AS "opted_out"
@@ -1408,27 +1747,24 @@ WITH
       "reporting"."patient" AS "pt"
       INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
       AND "r"."deleted_at" IS NULL
-      AND "r"."start_date" <= $11::date
+      AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $11::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
-      AND "r"."practice_ods" = ANY ($12::TEXT[])
-      AND "r"."registration_type" = $13::text
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $11::date
-      )
+      AND "pt"."date_of_death" IS NULL
       AND (
         (
           EXTRACT(
             YEAR
             FROM
               age (
-                $11::date::timestamp,
+                $10::date::timestamp,
                 "pt"."date_of_birth"::timestamp
               )
           )
@@ -1436,7 +1772,7 @@ WITH
       )
     ORDER BY
       "pt"."patient_id",
-      ("r"."registration_type" = $13::text) DESC,
+      ("r"."registration_type" = $12::text) DESC,
       "r"."start_date",
       "r"."registration_id"
   ),
@@ -1461,44 +1797,6 @@ ORDER BY
 
 -- parameters of the plan (plan.json):
 -- [
---   {
---     "name": "snapshot_date",
---     "type": "date",
---     "source": "run",
---     "meaning": "the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it"
---   },
---   {
---     "name": "practices",
---     "type": "text[]",
---     "source": "population",
---     "meaning": "the practices in scope (ODS codes)",
---     "value": [
---       "A81001",
---       "A81002"
---     ]
---   },
---   {
---     "name": "registration_type_permanent",
---     "type": "text",
---     "source": "catalogue",
---     "meaning": "the registration type that means a permanent registration (registration.registration_type)",
---     "value": "permanent"
---   },
---   {
---     "name": "literal_1",
---     "type": "bigint",
---     "source": "definition",
---     "meaning": "population WHERE: 20",
---     "value": "20",
---     "at": "definitions/chis-immunisations.exdef.yaml:38:37"
---   },
---   {
---     "name": "opt_out_type1",
---     "type": "text",
---     "source": "catalogue",
---     "meaning": "the opt_out.opt_out_type value of a Type 1 opt-out",
---     "value": "type1"
---   },
 --   {
 --     "name": "concept_999004351000000109",
 --     "type": "bigint",
@@ -1561,6 +1859,44 @@ ORDER BY
 --     "source": "policy",
 --     "meaning": "SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)",
 --     "value": "999004371000000100"
+--   },
+--   {
+--     "name": "snapshot_date",
+--     "type": "date",
+--     "source": "run",
+--     "meaning": "the extract date of the run (UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date"
+--   },
+--   {
+--     "name": "practices",
+--     "type": "text[]",
+--     "source": "population",
+--     "meaning": "the practices in scope (ODS codes)",
+--     "value": [
+--       "A81001",
+--       "A81002"
+--     ]
+--   },
+--   {
+--     "name": "registration_type_permanent",
+--     "type": "text",
+--     "source": "catalogue",
+--     "meaning": "the registration type that means a permanent registration (registration.registration_type)",
+--     "value": "permanent"
+--   },
+--   {
+--     "name": "opt_out_type1",
+--     "type": "text",
+--     "source": "catalogue",
+--     "meaning": "the opt_out.opt_out_type value of a Type 1 opt-out",
+--     "value": "type1"
+--   },
+--   {
+--     "name": "literal_1",
+--     "type": "bigint",
+--     "source": "definition",
+--     "meaning": "population WHERE: 20",
+--     "value": "20",
+--     "at": "definitions/chis-immunisations.exdef.yaml:38:37"
 --   },
 --   {
 --     "name": "record_key",

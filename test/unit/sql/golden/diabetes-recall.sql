@@ -15,7 +15,7 @@
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
+--   $10 snapshot_date date given at run time: the extract date of the run (UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
 --   $11 practices text[] = {A81001}: the practices in scope (ODS codes)
 --   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
 --   $13 concept_73211009 bigint = 73211009: SNOMED CT concept 73211009 |Diabetes mellitus| (dataset due_for_review, WHERE, exists(observations))
@@ -68,6 +68,25 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT FALSE
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -81,16 +100,13 @@ WITH
       AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $10::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
       AND "r"."practice_ods" = ANY ($11::TEXT[])
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $10::date
-      )
+      AND "pt"."date_of_death" IS NULL
     ORDER BY
       "pt"."patient_id",
       ("r"."registration_type" = $12::text) DESC,
@@ -137,6 +153,13 @@ WHERE
           "reporting"."observation" AS "e1"
         WHERE
           "e1"."patient_id" = "t"."patient_id"
+          AND "e1"."patient_id" IN (
+            SELECT
+              "patient_id"
+            FROM
+              "population"
+          )
+          AND "e1"."practice_ods" = ANY ($11::TEXT[])
           AND "e1"."deleted_at" IS NULL
           AND "e1"."confidential" IS FALSE
           AND NOT COALESCE(
@@ -169,6 +192,13 @@ WHERE
             "reporting"."observation" AS "e2"
           WHERE
             "e2"."patient_id" = "t"."patient_id"
+            AND "e2"."patient_id" IN (
+              SELECT
+                "patient_id"
+              FROM
+                "population"
+            )
+            AND "e2"."practice_ods" = ANY ($11::TEXT[])
             AND "e2"."deleted_at" IS NULL
             AND "e2"."confidential" IS FALSE
             AND NOT COALESCE(
@@ -218,7 +248,7 @@ ORDER BY
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
+--   $10 snapshot_date date given at run time: the extract date of the run (UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
 --   $11 practices text[] = {A81001}: the practices in scope (ODS codes)
 --   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
 --   $13 concept_73211009 bigint = 73211009: SNOMED CT concept 73211009 |Diabetes mellitus| (dataset due_for_review, WHERE, exists(observations))
@@ -271,6 +301,25 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT FALSE
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -284,16 +333,13 @@ WITH
       AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $10::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
       AND "r"."practice_ods" = ANY ($11::TEXT[])
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $10::date
-      )
+      AND "pt"."date_of_death" IS NULL
     ORDER BY
       "pt"."patient_id",
       ("r"."registration_type" = $12::text) DESC,
@@ -340,6 +386,13 @@ FROM
               "reporting"."observation" AS "e1"
             WHERE
               "e1"."patient_id" = "t"."patient_id"
+              AND "e1"."patient_id" IN (
+                SELECT
+                  "patient_id"
+                FROM
+                  "population"
+              )
+              AND "e1"."practice_ods" = ANY ($11::TEXT[])
               AND "e1"."deleted_at" IS NULL
               AND "e1"."confidential" IS FALSE
               AND NOT COALESCE(
@@ -372,6 +425,13 @@ FROM
                 "reporting"."observation" AS "e2"
               WHERE
                 "e2"."patient_id" = "t"."patient_id"
+                AND "e2"."patient_id" IN (
+                  SELECT
+                    "patient_id"
+                  FROM
+                    "population"
+                )
+                AND "e2"."practice_ods" = ANY ($11::TEXT[])
                 AND "e2"."deleted_at" IS NULL
                 AND "e2"."confidential" IS FALSE
                 AND NOT COALESCE(
@@ -427,7 +487,7 @@ FROM
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
+--   $10 snapshot_date date given at run time: the extract date of the run (UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
 --   $11 practices text[] = {A81001}: the practices in scope (ODS codes)
 --   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
 
@@ -477,6 +537,25 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT FALSE
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -490,16 +569,13 @@ WITH
       AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $10::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
       AND "r"."practice_ods" = ANY ($11::TEXT[])
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $10::date
-      )
+      AND "pt"."date_of_death" IS NULL
     ORDER BY
       "pt"."patient_id",
       ("r"."registration_type" = $12::text) DESC,
@@ -527,28 +603,6 @@ ORDER BY
 
 -- parameters of the plan (plan.json):
 -- [
---   {
---     "name": "snapshot_date",
---     "type": "date",
---     "source": "run",
---     "meaning": "the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it"
---   },
---   {
---     "name": "practices",
---     "type": "text[]",
---     "source": "population",
---     "meaning": "the practices in scope (ODS codes)",
---     "value": [
---       "A81001"
---     ]
---   },
---   {
---     "name": "registration_type_permanent",
---     "type": "text",
---     "source": "catalogue",
---     "meaning": "the registration type that means a permanent registration (registration.registration_type)",
---     "value": "permanent"
---   },
 --   {
 --     "name": "concept_999004351000000109",
 --     "type": "bigint",
@@ -611,6 +665,28 @@ ORDER BY
 --     "source": "policy",
 --     "meaning": "SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)",
 --     "value": "999004371000000100"
+--   },
+--   {
+--     "name": "snapshot_date",
+--     "type": "date",
+--     "source": "run",
+--     "meaning": "the extract date of the run (UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date"
+--   },
+--   {
+--     "name": "practices",
+--     "type": "text[]",
+--     "source": "population",
+--     "meaning": "the practices in scope (ODS codes)",
+--     "value": [
+--       "A81001"
+--     ]
+--   },
+--   {
+--     "name": "registration_type_permanent",
+--     "type": "text",
+--     "source": "catalogue",
+--     "meaning": "the registration type that means a permanent registration (registration.registration_type)",
+--     "value": "permanent"
 --   },
 --   {
 --     "name": "concept_73211009",
