@@ -124,7 +124,7 @@ export function snapshotDate(ctx: SqlContext): RawBuilder<any> {
     name: RUN_PARAMETERS.snapshotDate,
     type: 'date',
     source: 'run',
-    meaning: 'the extract date of the run (UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot\'s own date',
+    meaning: 'the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot\'s own date',
   });
 }
 
