@@ -15,7 +15,7 @@
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 snapshot_date date given at run time: the extract date of the run (UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
 --   $11 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
 --   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
 --   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
@@ -245,7 +245,7 @@ ORDER BY
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 snapshot_date date given at run time: the extract date of the run (UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
 --   $11 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
 --   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
 --   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
@@ -578,7 +578,7 @@ ORDER BY
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 snapshot_date date given at run time: the extract date of the run (UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
 --   $11 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
 --   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
 --   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
@@ -797,7 +797,7 @@ FROM
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 snapshot_date date given at run time: the extract date of the run (UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
 --   $11 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
 --   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
 --   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
@@ -1037,7 +1037,7 @@ ORDER BY
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 snapshot_date date given at run time: the extract date of the run (UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
 --   $11 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
 --   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
 --   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
@@ -1397,7 +1397,7 @@ ORDER BY
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 snapshot_date date given at run time: the extract date of the run (UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
 --   $11 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
 --   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
 --   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
@@ -1627,7 +1627,7 @@ FROM
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 snapshot_date date given at run time: the extract date of the run (UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
 --   $11 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
 --   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
 --   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
@@ -1864,7 +1864,7 @@ ORDER BY
 --     "name": "snapshot_date",
 --     "type": "date",
 --     "source": "run",
---     "meaning": "the extract date of the run (UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date"
+--     "meaning": "the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date"
 --   },
 --   {
 --     "name": "practices",
