@@ -422,6 +422,13 @@ WITH
     FROM
       "reporting"."patient" AS "d0"
       INNER JOIN "reporting"."registration" AS "d1" ON "d1"."patient_id" = "d0"."patient_id"
+      AND "d1"."patient_id" IN (
+        SELECT
+          "patient_id"
+        FROM
+          "population"
+      )
+      AND "d1"."practice_ods" = ANY ($11::TEXT[])
     WHERE
       "d1"."updated_at" > $15::timestamptz
       AND "d1"."updated_at" <= $16::timestamptz
@@ -1215,6 +1222,12 @@ WITH
     FROM
       "reporting"."observation" AS "d0"
       INNER JOIN "reporting"."patient" AS "d1" ON "d1"."patient_id" = "d0"."patient_id"
+      AND "d1"."patient_id" IN (
+        SELECT
+          "patient_id"
+        FROM
+          "population"
+      )
     WHERE
       "d1"."updated_at" > $15::timestamptz
       AND "d1"."updated_at" <= $16::timestamptz
