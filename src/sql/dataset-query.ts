@@ -5,7 +5,7 @@ import type { Dataset } from '../ir/extract-definition.js';
 import { CompileError } from './compile-error.js';
 import { compilerKysely } from './compiler-db.js';
 import { applyJoins, expressionSql, relationConditions, Scope } from './expression-sql.js';
-import { markNode, POPULATION, registerGuard, scanGuards } from './guards.js';
+import { markNode, POPULATION, registerGuard, scanGuards, scopeGuards } from './guards.js';
 import { RUN_PARAMETERS } from './parameters.js';
 import { withPopulation } from './population.js';
 import { aliasMaker, type SqlContext } from './sql-context.js';
@@ -244,8 +244,14 @@ function changedRows(ctx: SqlContext, root: CatalogueTable, steps: RelationStep[
     if (!relation) throw new Error(`internal: ${table.name} has no relation ${step.relation}`);
     const target = tableOf(ctx.catalogue, relation.to);
     const next = `d${i + 1}`;
-    // Every registration of the patient, not only the population's: a superset is safe here.
-    const conditions = relation.on.map((pair) => sql<boolean>`${column(next, pair.to)} = ${column(alias, pair.from)}`);
+    // Every registration of the patient, not only the population's: a superset is safe here. But
+    // only rows of population members held at practices in scope: a change to a row of an
+    // excluded patient, or held elsewhere, must not make a row be sent again (it would tell the
+    // recipient that something it may not see has changed).
+    const conditions = [
+      ...relation.on.map((pair) => sql<boolean>`${column(next, pair.to)} = ${column(alias, pair.from)}`),
+      ...scopeGuards(ctx, target, next),
+    ];
     query = query.innerJoin(tableAs(target, next), (jb) => conditions.reduce((j, c) => j.on(c), jb));
     table = target;
     alias = next;

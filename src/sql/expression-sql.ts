@@ -115,13 +115,16 @@ const PARAMETER_TYPE: Record<Exclude<ValueType, 'null' | 'binary'>, ParameterTyp
   code: 'bigint',
 };
 
-/** The snapshot date: today() and every age are judged on it. */
+/**
+ * The extract date D (--today, else the snapshot's date): today() and every age are judged on it.
+ * The population's exclusions are judged on the snapshot itself as well (population.ts).
+ */
 export function snapshotDate(ctx: SqlContext): RawBuilder<any> {
   return ctx.params.use({
     name: RUN_PARAMETERS.snapshotDate,
     type: 'date',
     source: 'run',
-    meaning: 'the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it',
+    meaning: 'the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot\'s own date',
   });
 }
 

@@ -127,6 +127,14 @@ export function scanGuards(
   return guards;
 }
 
+/** The patient and practice scope of a scan, without the row guards (delta change detection). */
+export function scopeGuards(ctx: SqlContext, table: CatalogueTable, alias: string): RawBuilder<any>[] {
+  const guards: RawBuilder<any>[] = [];
+  if (table.patientColumn) guards.push(patientScope(ctx, table, alias));
+  if (table.practiceColumn) guards.push(practiceScope(ctx, table, alias));
+  return guards;
+}
+
 function patientScope(ctx: SqlContext, table: CatalogueTable, alias: string): RawBuilder<any> {
   const own = column(alias, table.patientColumn!);
   const membership = ctx.membership;

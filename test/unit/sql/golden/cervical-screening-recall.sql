@@ -15,7 +15,7 @@
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
 --   $11 practices text[] = {A81002}: the practices in scope (ODS codes)
 --   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
 --   $13 literal_1 text = 'female': population WHERE: 'female' [definitions/cervical-screening-recall.exdef.yaml:44:16]
@@ -70,6 +70,26 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT FALSE
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -83,17 +103,14 @@ WITH
       AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $10::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
       AND "r"."practice_ods" = ANY ($11::TEXT[])
       AND "r"."registration_type" = $12::text
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $10::date
-      )
+      AND "pt"."date_of_death" IS NULL
       AND (
         ("pt"."sex" = $13::text)
         AND (
@@ -142,6 +159,13 @@ SELECT
             "reporting"."observation" AS "e1"
           WHERE
             "e1"."patient_id" = "t"."patient_id"
+            AND "e1"."patient_id" IN (
+              SELECT
+                "patient_id"
+              FROM
+                "population"
+            )
+            AND "e1"."practice_ods" = ANY ($11::TEXT[])
             AND "e1"."deleted_at" IS NULL
             AND "e1"."confidential" IS FALSE
             AND NOT COALESCE(
@@ -173,6 +197,13 @@ SELECT
             "reporting"."observation" AS "e1"
           WHERE
             "e1"."patient_id" = "t"."patient_id"
+            AND "e1"."patient_id" IN (
+              SELECT
+                "patient_id"
+              FROM
+                "population"
+            )
+            AND "e1"."practice_ods" = ANY ($11::TEXT[])
             AND "e1"."deleted_at" IS NULL
             AND "e1"."confidential" IS FALSE
             AND NOT COALESCE(
@@ -221,6 +252,13 @@ WHERE
           "reporting"."observation" AS "e2"
         WHERE
           "e2"."patient_id" = "t"."patient_id"
+          AND "e2"."patient_id" IN (
+            SELECT
+              "patient_id"
+            FROM
+              "population"
+          )
+          AND "e2"."practice_ods" = ANY ($11::TEXT[])
           AND "e2"."deleted_at" IS NULL
           AND "e2"."confidential" IS FALSE
           AND NOT COALESCE(
@@ -269,7 +307,7 @@ ORDER BY
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
 --   $11 practices text[] = {A81002}: the practices in scope (ODS codes)
 --   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
 --   $13 literal_1 text = 'female': population WHERE: 'female' [definitions/cervical-screening-recall.exdef.yaml:44:16]
@@ -324,6 +362,26 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT FALSE
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -337,17 +395,14 @@ WITH
       AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $10::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
       AND "r"."practice_ods" = ANY ($11::TEXT[])
       AND "r"."registration_type" = $12::text
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $10::date
-      )
+      AND "pt"."date_of_death" IS NULL
       AND (
         ("pt"."sex" = $13::text)
         AND (
@@ -385,77 +440,73 @@ SELECT
 FROM
   (
     SELECT
-      count(DISTINCT "r"."__patient") AS "n"
+      count(DISTINCT "p"."patient_id") AS "n"
     FROM
-      (
-        SELECT
-          "p"."patient_id" AS "__patient",
-          "t"."nhs_number" AS "q1",
-          "t"."given_name" AS "q2",
-          "t"."family_name" AS "q3",
-          "t"."address_line" AS "q4",
-          "t"."postcode" AS "q5",
-          "t"."phone" AS "q6"
-        FROM
-          "reporting"."patient" AS "t"
-          INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
-        WHERE
-          "t"."deleted_at" IS NULL
-          AND NOT COALESCE(
-            "t"."ethnicity_code" IN (
-              SELECT
-                "code"
-              FROM
-                "sensitive_codes"
-            ),
-            FALSE
-          )
-          AND (
-            NOT (
-              EXISTS (
+      "reporting"."patient" AS "t"
+      INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
+    WHERE
+      "t"."deleted_at" IS NULL
+      AND NOT COALESCE(
+        "t"."ethnicity_code" IN (
+          SELECT
+            "code"
+          FROM
+            "sensitive_codes"
+        ),
+        FALSE
+      )
+      AND (
+        NOT (
+          EXISTS (
+            SELECT
+              1 AS "found"
+            FROM
+              "reporting"."observation" AS "e2"
+            WHERE
+              "e2"."patient_id" = "t"."patient_id"
+              AND "e2"."patient_id" IN (
                 SELECT
-                  1 AS "found"
+                  "patient_id"
                 FROM
-                  "reporting"."observation" AS "e1"
-                WHERE
-                  "e1"."patient_id" = "t"."patient_id"
-                  AND "e1"."deleted_at" IS NULL
-                  AND "e1"."confidential" IS FALSE
-                  AND NOT COALESCE(
-                    "e1"."code" IN (
-                      SELECT
-                        "code"
-                      FROM
-                        "sensitive_codes"
-                    ),
-                    FALSE
-                  )
-                  AND (
-                    (
-                      "e1"."code" IN (
-                        SELECT
-                          "c1"."descendant_id"
-                        FROM
-                          "terminology"."closure" AS "c1"
-                        WHERE
-                          "c1"."ancestor_id" IN ($16::bigint)
-                      )
-                    )
-                    AND (
-                      "e1"."effective_date" > (($10::date - $17::interval))::date
-                    )
-                  )
+                  "population"
               )
-            )
+              AND "e2"."practice_ods" = ANY ($11::TEXT[])
+              AND "e2"."deleted_at" IS NULL
+              AND "e2"."confidential" IS FALSE
+              AND NOT COALESCE(
+                "e2"."code" IN (
+                  SELECT
+                    "code"
+                  FROM
+                    "sensitive_codes"
+                ),
+                FALSE
+              )
+              AND (
+                (
+                  "e2"."code" IN (
+                    SELECT
+                      "c2"."descendant_id"
+                    FROM
+                      "terminology"."closure" AS "c2"
+                    WHERE
+                      "c2"."ancestor_id" IN ($16::bigint)
+                  )
+                )
+                AND (
+                  "e2"."effective_date" > (($10::date - $17::interval))::date
+                )
+              )
           )
-      ) AS "r"
+        )
+      )
     GROUP BY
-      "r"."q1",
-      "r"."q2",
-      "r"."q3",
-      "r"."q4",
-      "r"."q5",
-      "r"."q6"
+      "t"."nhs_number",
+      "t"."given_name",
+      "t"."family_name",
+      "t"."address_line",
+      "t"."postcode",
+      "t"."phone"
   ) AS "g";
 
 -- exdef compiled SQL for cervical-screening-recall version 1 (definitions/cervical-screening-recall.exdef.yaml). Do not edit: recompile with exdef compile.
@@ -474,7 +525,7 @@ FROM
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
 --   $11 practices text[] = {A81002}: the practices in scope (ODS codes)
 --   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
 --   $13 literal_1 text = 'female': population WHERE: 'female' [definitions/cervical-screening-recall.exdef.yaml:44:16]
@@ -527,6 +578,26 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT FALSE
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -540,17 +611,14 @@ WITH
       AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $10::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
       AND "r"."practice_ods" = ANY ($11::TEXT[])
       AND "r"."registration_type" = $12::text
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $10::date
-      )
+      AND "pt"."date_of_death" IS NULL
       AND (
         ("pt"."sex" = $13::text)
         AND (
@@ -593,52 +661,6 @@ ORDER BY
 
 -- parameters of the plan (plan.json):
 -- [
---   {
---     "name": "snapshot_date",
---     "type": "date",
---     "source": "run",
---     "meaning": "the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it"
---   },
---   {
---     "name": "practices",
---     "type": "text[]",
---     "source": "population",
---     "meaning": "the practices in scope (ODS codes)",
---     "value": [
---       "A81002"
---     ]
---   },
---   {
---     "name": "registration_type_permanent",
---     "type": "text",
---     "source": "catalogue",
---     "meaning": "the registration type that means a permanent registration (registration.registration_type)",
---     "value": "permanent"
---   },
---   {
---     "name": "literal_1",
---     "type": "text",
---     "source": "definition",
---     "meaning": "population WHERE: 'female'",
---     "value": "female",
---     "at": "definitions/cervical-screening-recall.exdef.yaml:44:16"
---   },
---   {
---     "name": "literal_2",
---     "type": "bigint",
---     "source": "definition",
---     "meaning": "population WHERE: 25",
---     "value": "25",
---     "at": "definitions/cervical-screening-recall.exdef.yaml:44:62"
---   },
---   {
---     "name": "literal_3",
---     "type": "bigint",
---     "source": "definition",
---     "meaning": "population WHERE: 64",
---     "value": "64",
---     "at": "definitions/cervical-screening-recall.exdef.yaml:44:69"
---   },
 --   {
 --     "name": "concept_999004351000000109",
 --     "type": "bigint",
@@ -701,6 +723,52 @@ ORDER BY
 --     "source": "policy",
 --     "meaning": "SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)",
 --     "value": "999004371000000100"
+--   },
+--   {
+--     "name": "snapshot_date",
+--     "type": "date",
+--     "source": "run",
+--     "meaning": "the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date"
+--   },
+--   {
+--     "name": "practices",
+--     "type": "text[]",
+--     "source": "population",
+--     "meaning": "the practices in scope (ODS codes)",
+--     "value": [
+--       "A81002"
+--     ]
+--   },
+--   {
+--     "name": "registration_type_permanent",
+--     "type": "text",
+--     "source": "catalogue",
+--     "meaning": "the registration type that means a permanent registration (registration.registration_type)",
+--     "value": "permanent"
+--   },
+--   {
+--     "name": "literal_1",
+--     "type": "text",
+--     "source": "definition",
+--     "meaning": "population WHERE: 'female'",
+--     "value": "female",
+--     "at": "definitions/cervical-screening-recall.exdef.yaml:44:16"
+--   },
+--   {
+--     "name": "literal_2",
+--     "type": "bigint",
+--     "source": "definition",
+--     "meaning": "population WHERE: 25",
+--     "value": "25",
+--     "at": "definitions/cervical-screening-recall.exdef.yaml:44:62"
+--   },
+--   {
+--     "name": "literal_3",
+--     "type": "bigint",
+--     "source": "definition",
+--     "meaning": "population WHERE: 64",
+--     "value": "64",
+--     "at": "definitions/cervical-screening-recall.exdef.yaml:44:69"
 --   },
 --   {
 --     "name": "concept_171149006",

@@ -15,10 +15,10 @@
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
---   $12 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
---   $13 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $11 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
+--   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
 --   $14 literal_1 bigint = 20: population WHERE: 20 [definitions/chis-immunisations.exdef.yaml:38:37]
 --   $15 record_key text given at run time: the key that makes record ids opaque: made at each full baseline and kept with the delta state
 
@@ -68,6 +68,45 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $13::text
+            AND "o1"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      )
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -78,14 +117,18 @@ WITH
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o1"
+            "reporting"."opt_out" AS "o2"
           WHERE
-            "o1"."patient_id" = "pt"."patient_id"
-            AND "o1"."opt_out_type" = $10::text
-            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $13::text
+            AND "o2"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o1"."effective_to" IS NULL
-              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
       ) AS "opted_out"
@@ -93,27 +136,24 @@ WITH
       "reporting"."patient" AS "pt"
       INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
       AND "r"."deleted_at" IS NULL
-      AND "r"."start_date" <= $11::date
+      AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $11::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
-      AND "r"."practice_ods" = ANY ($12::TEXT[])
-      AND "r"."registration_type" = $13::text
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $11::date
-      )
+      AND "pt"."date_of_death" IS NULL
       AND (
         (
           EXTRACT(
             YEAR
             FROM
               age (
-                $11::date::timestamp,
+                $10::date::timestamp,
                 "pt"."date_of_birth"::timestamp
               )
           )
@@ -121,7 +161,7 @@ WITH
       )
     ORDER BY
       "pt"."patient_id",
-      ("r"."registration_type" = $13::text) DESC,
+      ("r"."registration_type" = $12::text) DESC,
       "r"."start_date",
       "r"."registration_id"
   ),
@@ -166,6 +206,13 @@ FROM
     FROM
       "population"
   )
+  AND "j1"."patient_id" IN (
+    SELECT
+      "patient_id"
+    FROM
+      "population"
+  )
+  AND "j1"."practice_ods" = ANY ($11::TEXT[])
   AND "j1"."deleted_at" IS NULL
 WHERE
   "t"."deleted_at" IS NULL
@@ -198,10 +245,10 @@ ORDER BY
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
---   $12 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
---   $13 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $11 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
+--   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
 --   $14 literal_1 bigint = 20: population WHERE: 20 [definitions/chis-immunisations.exdef.yaml:38:37]
 --   $15 window_start timestamptz given at run time: start of the delta window (exclusive): the end of the window of the last successful run
 --   $16 window_end timestamptz given at run time: end of the delta window (inclusive): no transaction still running in the snapshot started before it
@@ -254,6 +301,45 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $13::text
+            AND "o1"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      )
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -264,14 +350,18 @@ WITH
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o1"
+            "reporting"."opt_out" AS "o2"
           WHERE
-            "o1"."patient_id" = "pt"."patient_id"
-            AND "o1"."opt_out_type" = $10::text
-            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $13::text
+            AND "o2"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o1"."effective_to" IS NULL
-              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
       ) AS "opted_out"
@@ -279,27 +369,24 @@ WITH
       "reporting"."patient" AS "pt"
       INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
       AND "r"."deleted_at" IS NULL
-      AND "r"."start_date" <= $11::date
+      AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $11::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
-      AND "r"."practice_ods" = ANY ($12::TEXT[])
-      AND "r"."registration_type" = $13::text
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $11::date
-      )
+      AND "pt"."date_of_death" IS NULL
       AND (
         (
           EXTRACT(
             YEAR
             FROM
               age (
-                $11::date::timestamp,
+                $10::date::timestamp,
                 "pt"."date_of_birth"::timestamp
               )
           )
@@ -307,7 +394,7 @@ WITH
       )
     ORDER BY
       "pt"."patient_id",
-      ("r"."registration_type" = $13::text) DESC,
+      ("r"."registration_type" = $12::text) DESC,
       "r"."start_date",
       "r"."registration_id"
   ),
@@ -335,6 +422,13 @@ WITH
     FROM
       "reporting"."patient" AS "d0"
       INNER JOIN "reporting"."registration" AS "d1" ON "d1"."patient_id" = "d0"."patient_id"
+      AND "d1"."patient_id" IN (
+        SELECT
+          "patient_id"
+        FROM
+          "population"
+      )
+      AND "d1"."practice_ods" = ANY ($11::TEXT[])
     WHERE
       "d1"."updated_at" > $15::timestamptz
       AND "d1"."updated_at" <= $16::timestamptz
@@ -387,6 +481,13 @@ FROM
         FROM
           "population"
       )
+      AND "j1"."patient_id" IN (
+        SELECT
+          "patient_id"
+        FROM
+          "population"
+      )
+      AND "j1"."practice_ods" = ANY ($11::TEXT[])
       AND "j1"."deleted_at" IS NULL
     WHERE
       "t"."deleted_at" IS NULL
@@ -434,6 +535,13 @@ FROM
         FROM
           "population"
       )
+      AND "j2"."patient_id" IN (
+        SELECT
+          "patient_id"
+        FROM
+          "population"
+      )
+      AND "j2"."practice_ods" = ANY ($11::TEXT[])
       AND "j2"."deleted_at" IS NULL
     WHERE
       NOT (
@@ -477,10 +585,10 @@ ORDER BY
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
---   $12 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
---   $13 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $11 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
+--   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
 --   $14 literal_1 bigint = 20: population WHERE: 20 [definitions/chis-immunisations.exdef.yaml:38:37]
 
 WITH
@@ -529,6 +637,45 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $13::text
+            AND "o1"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      )
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -539,14 +686,18 @@ WITH
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o1"
+            "reporting"."opt_out" AS "o2"
           WHERE
-            "o1"."patient_id" = "pt"."patient_id"
-            AND "o1"."opt_out_type" = $10::text
-            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $13::text
+            AND "o2"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o1"."effective_to" IS NULL
-              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
       ) AS "opted_out"
@@ -554,27 +705,24 @@ WITH
       "reporting"."patient" AS "pt"
       INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
       AND "r"."deleted_at" IS NULL
-      AND "r"."start_date" <= $11::date
+      AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $11::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
-      AND "r"."practice_ods" = ANY ($12::TEXT[])
-      AND "r"."registration_type" = $13::text
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $11::date
-      )
+      AND "pt"."date_of_death" IS NULL
       AND (
         (
           EXTRACT(
             YEAR
             FROM
               age (
-                $11::date::timestamp,
+                $10::date::timestamp,
                 "pt"."date_of_birth"::timestamp
               )
           )
@@ -582,7 +730,7 @@ WITH
       )
     ORDER BY
       "pt"."patient_id",
-      ("r"."registration_type" = $13::text) DESC,
+      ("r"."registration_type" = $12::text) DESC,
       "r"."start_date",
       "r"."registration_id"
   ),
@@ -602,36 +750,41 @@ SELECT
 FROM
   (
     SELECT
-      count(DISTINCT "r"."__patient") AS "n"
+      count(DISTINCT "p"."patient_id") AS "n"
     FROM
-      (
+      "reporting"."patient" AS "t"
+      INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
+      LEFT JOIN "reporting"."registration" AS "j1" ON "j1"."patient_id" = "t"."patient_id"
+      AND ("j1"."registration_id") IN (
         SELECT
-          "p"."patient_id" AS "__patient",
-          "t"."nhs_number" AS "q1",
-          to_char(
-            (
-              date_trunc('month', "t"."date_of_birth"::timestamp)
-            )::date,
-            'YYYY-MM-DD'
-          ) AS "q2"
+          "registration_key_1"
         FROM
-          "reporting"."patient" AS "t"
-          INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
-        WHERE
-          "t"."deleted_at" IS NULL
-          AND NOT COALESCE(
-            "t"."ethnicity_code" IN (
-              SELECT
-                "code"
-              FROM
-                "sensitive_codes"
-            ),
-            FALSE
-          )
-      ) AS "r"
+          "population"
+      )
+      AND "j1"."patient_id" IN (
+        SELECT
+          "patient_id"
+        FROM
+          "population"
+      )
+      AND "j1"."practice_ods" = ANY ($11::TEXT[])
+      AND "j1"."deleted_at" IS NULL
+    WHERE
+      "t"."deleted_at" IS NULL
+      AND NOT COALESCE(
+        "t"."ethnicity_code" IN (
+          SELECT
+            "code"
+          FROM
+            "sensitive_codes"
+        ),
+        FALSE
+      )
     GROUP BY
-      "r"."q1",
-      "r"."q2"
+      "t"."nhs_number",
+      (
+        date_trunc('month', "t"."date_of_birth"::timestamp)
+      )::date
   ) AS "g";
 
 -- exdef compiled SQL for chis-immunisations version 3 (definitions/chis-immunisations.exdef.yaml). Do not edit: recompile with exdef compile.
@@ -651,10 +804,10 @@ FROM
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
---   $12 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
---   $13 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $11 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
+--   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
 --   $14 literal_1 bigint = 20: population WHERE: 20 [definitions/chis-immunisations.exdef.yaml:38:37]
 --   $15 record_key text given at run time: the key that makes record ids opaque: made at each full baseline and kept with the delta state
 --   $16 concept_33879002 bigint = 33879002: SNOMED CT concept 33879002 |Administration of vaccine to produce active immunity| (dataset immunisations, WHERE)
@@ -705,6 +858,45 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $13::text
+            AND "o1"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      )
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -715,14 +907,18 @@ WITH
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o1"
+            "reporting"."opt_out" AS "o2"
           WHERE
-            "o1"."patient_id" = "pt"."patient_id"
-            AND "o1"."opt_out_type" = $10::text
-            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $13::text
+            AND "o2"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o1"."effective_to" IS NULL
-              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
       ) AS "opted_out"
@@ -730,27 +926,24 @@ WITH
       "reporting"."patient" AS "pt"
       INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
       AND "r"."deleted_at" IS NULL
-      AND "r"."start_date" <= $11::date
+      AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $11::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
-      AND "r"."practice_ods" = ANY ($12::TEXT[])
-      AND "r"."registration_type" = $13::text
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $11::date
-      )
+      AND "pt"."date_of_death" IS NULL
       AND (
         (
           EXTRACT(
             YEAR
             FROM
               age (
-                $11::date::timestamp,
+                $10::date::timestamp,
                 "pt"."date_of_birth"::timestamp
               )
           )
@@ -758,7 +951,7 @@ WITH
       )
     ORDER BY
       "pt"."patient_id",
-      ("r"."registration_type" = $13::text) DESC,
+      ("r"."registration_type" = $12::text) DESC,
       "r"."start_date",
       "r"."registration_id"
   ),
@@ -792,6 +985,12 @@ FROM
   "reporting"."observation" AS "t"
   INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
   LEFT JOIN "reporting"."patient" AS "j1" ON "j1"."patient_id" = "t"."patient_id"
+  AND "j1"."patient_id" IN (
+    SELECT
+      "patient_id"
+    FROM
+      "population"
+  )
   AND "j1"."deleted_at" IS NULL
   AND NOT COALESCE(
     "j1"."ethnicity_code" IN (
@@ -803,7 +1002,8 @@ FROM
     FALSE
   )
 WHERE
-  "t"."deleted_at" IS NULL
+  "t"."practice_ods" = ANY ($11::TEXT[])
+  AND "t"."deleted_at" IS NULL
   AND "t"."confidential" IS FALSE
   AND NOT COALESCE(
     "t"."code" IN (
@@ -844,10 +1044,10 @@ ORDER BY
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
---   $12 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
---   $13 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $11 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
+--   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
 --   $14 literal_1 bigint = 20: population WHERE: 20 [definitions/chis-immunisations.exdef.yaml:38:37]
 --   $15 window_start timestamptz given at run time: start of the delta window (exclusive): the end of the window of the last successful run
 --   $16 window_end timestamptz given at run time: end of the delta window (inclusive): no transaction still running in the snapshot started before it
@@ -901,6 +1101,45 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $13::text
+            AND "o1"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      )
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -911,14 +1150,18 @@ WITH
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o1"
+            "reporting"."opt_out" AS "o2"
           WHERE
-            "o1"."patient_id" = "pt"."patient_id"
-            AND "o1"."opt_out_type" = $10::text
-            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $13::text
+            AND "o2"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o1"."effective_to" IS NULL
-              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
       ) AS "opted_out"
@@ -926,27 +1169,24 @@ WITH
       "reporting"."patient" AS "pt"
       INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
       AND "r"."deleted_at" IS NULL
-      AND "r"."start_date" <= $11::date
+      AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $11::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
-      AND "r"."practice_ods" = ANY ($12::TEXT[])
-      AND "r"."registration_type" = $13::text
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $11::date
-      )
+      AND "pt"."date_of_death" IS NULL
       AND (
         (
           EXTRACT(
             YEAR
             FROM
               age (
-                $11::date::timestamp,
+                $10::date::timestamp,
                 "pt"."date_of_birth"::timestamp
               )
           )
@@ -954,7 +1194,7 @@ WITH
       )
     ORDER BY
       "pt"."patient_id",
-      ("r"."registration_type" = $13::text) DESC,
+      ("r"."registration_type" = $12::text) DESC,
       "r"."start_date",
       "r"."registration_id"
   ),
@@ -982,6 +1222,12 @@ WITH
     FROM
       "reporting"."observation" AS "d0"
       INNER JOIN "reporting"."patient" AS "d1" ON "d1"."patient_id" = "d0"."patient_id"
+      AND "d1"."patient_id" IN (
+        SELECT
+          "patient_id"
+        FROM
+          "population"
+      )
     WHERE
       "d1"."updated_at" > $15::timestamptz
       AND "d1"."updated_at" <= $16::timestamptz
@@ -1023,6 +1269,12 @@ FROM
       "reporting"."observation" AS "t"
       INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
       LEFT JOIN "reporting"."patient" AS "j1" ON "j1"."patient_id" = "t"."patient_id"
+      AND "j1"."patient_id" IN (
+        SELECT
+          "patient_id"
+        FROM
+          "population"
+      )
       AND "j1"."deleted_at" IS NULL
       AND NOT COALESCE(
         "j1"."ethnicity_code" IN (
@@ -1034,7 +1286,8 @@ FROM
         FALSE
       )
     WHERE
-      "t"."deleted_at" IS NULL
+      "t"."practice_ods" = ANY ($11::TEXT[])
+      AND "t"."deleted_at" IS NULL
       AND "t"."confidential" IS FALSE
       AND NOT COALESCE(
         "t"."code" IN (
@@ -1084,6 +1337,12 @@ FROM
       "reporting"."observation" AS "t"
       INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
       LEFT JOIN "reporting"."patient" AS "j2" ON "j2"."patient_id" = "t"."patient_id"
+      AND "j2"."patient_id" IN (
+        SELECT
+          "patient_id"
+        FROM
+          "population"
+      )
       AND "j2"."deleted_at" IS NULL
       AND NOT COALESCE(
         "j2"."ethnicity_code" IN (
@@ -1096,7 +1355,8 @@ FROM
       )
     WHERE
       NOT (
-        "t"."deleted_at" IS NULL
+        "t"."practice_ods" = ANY ($11::TEXT[])
+        AND "t"."deleted_at" IS NULL
         AND "t"."confidential" IS FALSE
         AND NOT COALESCE(
           "t"."code" IN (
@@ -1150,10 +1410,10 @@ ORDER BY
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
---   $12 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
---   $13 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $11 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
+--   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
 --   $14 literal_1 bigint = 20: population WHERE: 20 [definitions/chis-immunisations.exdef.yaml:38:37]
 --   $15 concept_33879002 bigint = 33879002: SNOMED CT concept 33879002 |Administration of vaccine to produce active immunity| (dataset immunisations, WHERE)
 
@@ -1203,6 +1463,45 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $13::text
+            AND "o1"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      )
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -1213,14 +1512,18 @@ WITH
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o1"
+            "reporting"."opt_out" AS "o2"
           WHERE
-            "o1"."patient_id" = "pt"."patient_id"
-            AND "o1"."opt_out_type" = $10::text
-            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $13::text
+            AND "o2"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o1"."effective_to" IS NULL
-              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
       ) AS "opted_out"
@@ -1228,27 +1531,24 @@ WITH
       "reporting"."patient" AS "pt"
       INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
       AND "r"."deleted_at" IS NULL
-      AND "r"."start_date" <= $11::date
+      AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $11::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
-      AND "r"."practice_ods" = ANY ($12::TEXT[])
-      AND "r"."registration_type" = $13::text
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $11::date
-      )
+      AND "pt"."date_of_death" IS NULL
       AND (
         (
           EXTRACT(
             YEAR
             FROM
               age (
-                $11::date::timestamp,
+                $10::date::timestamp,
                 "pt"."date_of_birth"::timestamp
               )
           )
@@ -1256,7 +1556,7 @@ WITH
       )
     ORDER BY
       "pt"."patient_id",
-      ("r"."registration_type" = $13::text) DESC,
+      ("r"."registration_type" = $12::text) DESC,
       "r"."start_date",
       "r"."registration_id"
   ),
@@ -1276,51 +1576,52 @@ SELECT
 FROM
   (
     SELECT
-      count(DISTINCT "r"."__patient") AS "n"
+      count(DISTINCT "p"."patient_id") AS "n"
     FROM
-      (
+      "reporting"."observation" AS "t"
+      INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
+      LEFT JOIN "reporting"."patient" AS "j1" ON "j1"."patient_id" = "t"."patient_id"
+      AND "j1"."patient_id" IN (
         SELECT
-          "p"."patient_id" AS "__patient",
-          "j1"."nhs_number" AS "q1"
+          "patient_id"
         FROM
-          "reporting"."observation" AS "t"
-          INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
-          LEFT JOIN "reporting"."patient" AS "j1" ON "j1"."patient_id" = "t"."patient_id"
-          AND "j1"."deleted_at" IS NULL
-          AND NOT COALESCE(
-            "j1"."ethnicity_code" IN (
-              SELECT
-                "code"
-              FROM
-                "sensitive_codes"
-            ),
-            FALSE
-          )
-        WHERE
-          "t"."deleted_at" IS NULL
-          AND "t"."confidential" IS FALSE
-          AND NOT COALESCE(
-            "t"."code" IN (
-              SELECT
-                "code"
-              FROM
-                "sensitive_codes"
-            ),
-            FALSE
-          )
-          AND (
-            "t"."code" IN (
-              SELECT
-                "c1"."descendant_id"
-              FROM
-                "terminology"."closure" AS "c1"
-              WHERE
-                "c1"."ancestor_id" IN ($15::bigint)
-            )
-          )
-      ) AS "r"
+          "population"
+      )
+      AND "j1"."deleted_at" IS NULL
+      AND NOT COALESCE(
+        "j1"."ethnicity_code" IN (
+          SELECT
+            "code"
+          FROM
+            "sensitive_codes"
+        ),
+        FALSE
+      )
+    WHERE
+      "t"."practice_ods" = ANY ($11::TEXT[])
+      AND "t"."deleted_at" IS NULL
+      AND "t"."confidential" IS FALSE
+      AND NOT COALESCE(
+        "t"."code" IN (
+          SELECT
+            "code"
+          FROM
+            "sensitive_codes"
+        ),
+        FALSE
+      )
+      AND (
+        "t"."code" IN (
+          SELECT
+            "c1"."descendant_id"
+          FROM
+            "terminology"."closure" AS "c1"
+          WHERE
+            "c1"."ancestor_id" IN ($15::bigint)
+        )
+      )
     GROUP BY
-      "r"."q1"
+      "j1"."nhs_number"
   ) AS "g";
 
 -- exdef compiled SQL for chis-immunisations version 3 (definitions/chis-immunisations.exdef.yaml). Do not edit: recompile with exdef compile.
@@ -1339,10 +1640,10 @@ FROM
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
---   $12 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
---   $13 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $11 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
+--   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
 --   $14 literal_1 bigint = 20: population WHERE: 20 [definitions/chis-immunisations.exdef.yaml:38:37]
 
 WITH
@@ -1391,6 +1692,45 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $13::text
+            AND "o1"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      )
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -1401,14 +1741,18 @@ WITH
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o1"
+            "reporting"."opt_out" AS "o2"
           WHERE
-            "o1"."patient_id" = "pt"."patient_id"
-            AND "o1"."opt_out_type" = $10::text
-            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $13::text
+            AND "o2"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o1"."effective_to" IS NULL
-              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
       ) AS "opted_out"
@@ -1416,27 +1760,24 @@ WITH
       "reporting"."patient" AS "pt"
       INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
       AND "r"."deleted_at" IS NULL
-      AND "r"."start_date" <= $11::date
+      AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $11::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
-      AND "r"."practice_ods" = ANY ($12::TEXT[])
-      AND "r"."registration_type" = $13::text
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $11::date
-      )
+      AND "pt"."date_of_death" IS NULL
       AND (
         (
           EXTRACT(
             YEAR
             FROM
               age (
-                $11::date::timestamp,
+                $10::date::timestamp,
                 "pt"."date_of_birth"::timestamp
               )
           )
@@ -1444,7 +1785,7 @@ WITH
       )
     ORDER BY
       "pt"."patient_id",
-      ("r"."registration_type" = $13::text) DESC,
+      ("r"."registration_type" = $12::text) DESC,
       "r"."start_date",
       "r"."registration_id"
   ),
@@ -1469,44 +1810,6 @@ ORDER BY
 
 -- parameters of the plan (plan.json):
 -- [
---   {
---     "name": "snapshot_date",
---     "type": "date",
---     "source": "run",
---     "meaning": "the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it"
---   },
---   {
---     "name": "practices",
---     "type": "text[]",
---     "source": "population",
---     "meaning": "the practices in scope (ODS codes)",
---     "value": [
---       "A81001",
---       "A81002"
---     ]
---   },
---   {
---     "name": "registration_type_permanent",
---     "type": "text",
---     "source": "catalogue",
---     "meaning": "the registration type that means a permanent registration (registration.registration_type)",
---     "value": "permanent"
---   },
---   {
---     "name": "literal_1",
---     "type": "bigint",
---     "source": "definition",
---     "meaning": "population WHERE: 20",
---     "value": "20",
---     "at": "definitions/chis-immunisations.exdef.yaml:38:37"
---   },
---   {
---     "name": "opt_out_type1",
---     "type": "text",
---     "source": "catalogue",
---     "meaning": "the opt_out.opt_out_type value of a Type 1 opt-out",
---     "value": "type1"
---   },
 --   {
 --     "name": "concept_999004351000000109",
 --     "type": "bigint",
@@ -1569,6 +1872,44 @@ ORDER BY
 --     "source": "policy",
 --     "meaning": "SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)",
 --     "value": "999004371000000100"
+--   },
+--   {
+--     "name": "snapshot_date",
+--     "type": "date",
+--     "source": "run",
+--     "meaning": "the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date"
+--   },
+--   {
+--     "name": "practices",
+--     "type": "text[]",
+--     "source": "population",
+--     "meaning": "the practices in scope (ODS codes)",
+--     "value": [
+--       "A81001",
+--       "A81002"
+--     ]
+--   },
+--   {
+--     "name": "registration_type_permanent",
+--     "type": "text",
+--     "source": "catalogue",
+--     "meaning": "the registration type that means a permanent registration (registration.registration_type)",
+--     "value": "permanent"
+--   },
+--   {
+--     "name": "opt_out_type1",
+--     "type": "text",
+--     "source": "catalogue",
+--     "meaning": "the opt_out.opt_out_type value of a Type 1 opt-out",
+--     "value": "type1"
+--   },
+--   {
+--     "name": "literal_1",
+--     "type": "bigint",
+--     "source": "definition",
+--     "meaning": "population WHERE: 20",
+--     "value": "20",
+--     "at": "definitions/chis-immunisations.exdef.yaml:38:37"
 --   },
 --   {
 --     "name": "record_key",

@@ -15,7 +15,7 @@
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
 --   $11 practices text[] = {A81001}: the practices in scope (ODS codes)
 --   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
 --   $13 concept_73211009 bigint = 73211009: SNOMED CT concept 73211009 |Diabetes mellitus| (dataset due_for_review, WHERE, exists(observations))
@@ -68,6 +68,25 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT FALSE
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -81,16 +100,13 @@ WITH
       AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $10::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
       AND "r"."practice_ods" = ANY ($11::TEXT[])
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $10::date
-      )
+      AND "pt"."date_of_death" IS NULL
     ORDER BY
       "pt"."patient_id",
       ("r"."registration_type" = $12::text) DESC,
@@ -137,6 +153,13 @@ WHERE
           "reporting"."observation" AS "e1"
         WHERE
           "e1"."patient_id" = "t"."patient_id"
+          AND "e1"."patient_id" IN (
+            SELECT
+              "patient_id"
+            FROM
+              "population"
+          )
+          AND "e1"."practice_ods" = ANY ($11::TEXT[])
           AND "e1"."deleted_at" IS NULL
           AND "e1"."confidential" IS FALSE
           AND NOT COALESCE(
@@ -169,6 +192,13 @@ WHERE
             "reporting"."observation" AS "e2"
           WHERE
             "e2"."patient_id" = "t"."patient_id"
+            AND "e2"."patient_id" IN (
+              SELECT
+                "patient_id"
+              FROM
+                "population"
+            )
+            AND "e2"."practice_ods" = ANY ($11::TEXT[])
             AND "e2"."deleted_at" IS NULL
             AND "e2"."confidential" IS FALSE
             AND NOT COALESCE(
@@ -218,7 +248,7 @@ ORDER BY
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
 --   $11 practices text[] = {A81001}: the practices in scope (ODS codes)
 --   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
 --   $13 concept_73211009 bigint = 73211009: SNOMED CT concept 73211009 |Diabetes mellitus| (dataset due_for_review, WHERE, exists(observations))
@@ -271,6 +301,25 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT FALSE
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -284,16 +333,13 @@ WITH
       AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $10::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
       AND "r"."practice_ods" = ANY ($11::TEXT[])
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $10::date
-      )
+      AND "pt"."date_of_death" IS NULL
     ORDER BY
       "pt"."patient_id",
       ("r"."registration_type" = $12::text) DESC,
@@ -316,110 +362,113 @@ SELECT
 FROM
   (
     SELECT
-      count(DISTINCT "r"."__patient") AS "n"
+      count(DISTINCT "p"."patient_id") AS "n"
     FROM
-      (
-        SELECT
-          "p"."patient_id" AS "__patient",
-          "t"."nhs_number" AS "q1",
-          "t"."given_name" AS "q2",
-          "t"."family_name" AS "q3",
-          "t"."address_line" AS "q4",
-          "t"."postcode" AS "q5",
-          "t"."phone" AS "q6"
-        FROM
-          "reporting"."patient" AS "t"
-          INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
-        WHERE
-          "t"."deleted_at" IS NULL
-          AND NOT COALESCE(
-            "t"."ethnicity_code" IN (
-              SELECT
-                "code"
-              FROM
-                "sensitive_codes"
-            ),
-            FALSE
-          )
-          AND (
-            (
-              EXISTS (
+      "reporting"."patient" AS "t"
+      INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
+    WHERE
+      "t"."deleted_at" IS NULL
+      AND NOT COALESCE(
+        "t"."ethnicity_code" IN (
+          SELECT
+            "code"
+          FROM
+            "sensitive_codes"
+        ),
+        FALSE
+      )
+      AND (
+        (
+          EXISTS (
+            SELECT
+              1 AS "found"
+            FROM
+              "reporting"."observation" AS "e1"
+            WHERE
+              "e1"."patient_id" = "t"."patient_id"
+              AND "e1"."patient_id" IN (
                 SELECT
-                  1 AS "found"
+                  "patient_id"
                 FROM
-                  "reporting"."observation" AS "e1"
-                WHERE
-                  "e1"."patient_id" = "t"."patient_id"
-                  AND "e1"."deleted_at" IS NULL
-                  AND "e1"."confidential" IS FALSE
-                  AND NOT COALESCE(
-                    "e1"."code" IN (
-                      SELECT
-                        "code"
-                      FROM
-                        "sensitive_codes"
-                    ),
-                    FALSE
-                  )
-                  AND (
-                    "e1"."code" IN (
-                      SELECT
-                        "c1"."descendant_id"
-                      FROM
-                        "terminology"."closure" AS "c1"
-                      WHERE
-                        "c1"."ancestor_id" IN ($13::bigint)
-                    )
-                  )
+                  "population"
               )
-            )
-            AND (
-              NOT (
-                EXISTS (
+              AND "e1"."practice_ods" = ANY ($11::TEXT[])
+              AND "e1"."deleted_at" IS NULL
+              AND "e1"."confidential" IS FALSE
+              AND NOT COALESCE(
+                "e1"."code" IN (
                   SELECT
-                    1 AS "found"
+                    "code"
                   FROM
-                    "reporting"."observation" AS "e2"
+                    "sensitive_codes"
+                ),
+                FALSE
+              )
+              AND (
+                "e1"."code" IN (
+                  SELECT
+                    "c1"."descendant_id"
+                  FROM
+                    "terminology"."closure" AS "c1"
                   WHERE
-                    "e2"."patient_id" = "t"."patient_id"
-                    AND "e2"."deleted_at" IS NULL
-                    AND "e2"."confidential" IS FALSE
-                    AND NOT COALESCE(
-                      "e2"."code" IN (
-                        SELECT
-                          "code"
-                        FROM
-                          "sensitive_codes"
-                      ),
-                      FALSE
-                    )
-                    AND (
-                      (
-                        "e2"."code" IN (
-                          SELECT
-                            "c2"."descendant_id"
-                          FROM
-                            "terminology"."closure" AS "c2"
-                          WHERE
-                            "c2"."ancestor_id" IN ($14::bigint)
-                        )
-                      )
-                      AND (
-                        "e2"."effective_date" >= (($10::date - $15::interval))::date
-                      )
-                    )
+                    "c1"."ancestor_id" IN ($13::bigint)
                 )
               )
+          )
+        )
+        AND (
+          NOT (
+            EXISTS (
+              SELECT
+                1 AS "found"
+              FROM
+                "reporting"."observation" AS "e2"
+              WHERE
+                "e2"."patient_id" = "t"."patient_id"
+                AND "e2"."patient_id" IN (
+                  SELECT
+                    "patient_id"
+                  FROM
+                    "population"
+                )
+                AND "e2"."practice_ods" = ANY ($11::TEXT[])
+                AND "e2"."deleted_at" IS NULL
+                AND "e2"."confidential" IS FALSE
+                AND NOT COALESCE(
+                  "e2"."code" IN (
+                    SELECT
+                      "code"
+                    FROM
+                      "sensitive_codes"
+                  ),
+                  FALSE
+                )
+                AND (
+                  (
+                    "e2"."code" IN (
+                      SELECT
+                        "c2"."descendant_id"
+                      FROM
+                        "terminology"."closure" AS "c2"
+                      WHERE
+                        "c2"."ancestor_id" IN ($14::bigint)
+                    )
+                  )
+                  AND (
+                    "e2"."effective_date" >= (($10::date - $15::interval))::date
+                  )
+                )
             )
           )
-      ) AS "r"
+        )
+      )
     GROUP BY
-      "r"."q1",
-      "r"."q2",
-      "r"."q3",
-      "r"."q4",
-      "r"."q5",
-      "r"."q6"
+      "t"."nhs_number",
+      "t"."given_name",
+      "t"."family_name",
+      "t"."address_line",
+      "t"."postcode",
+      "t"."phone"
   ) AS "g";
 
 -- exdef compiled SQL for diabetes-recall version 2 (definitions/diabetes-recall.exdef.yaml). Do not edit: recompile with exdef compile.
@@ -438,7 +487,7 @@ FROM
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
 --   $11 practices text[] = {A81001}: the practices in scope (ODS codes)
 --   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
 
@@ -488,6 +537,25 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT FALSE
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -501,16 +569,13 @@ WITH
       AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $10::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
       AND "r"."practice_ods" = ANY ($11::TEXT[])
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $10::date
-      )
+      AND "pt"."date_of_death" IS NULL
     ORDER BY
       "pt"."patient_id",
       ("r"."registration_type" = $12::text) DESC,
@@ -538,28 +603,6 @@ ORDER BY
 
 -- parameters of the plan (plan.json):
 -- [
---   {
---     "name": "snapshot_date",
---     "type": "date",
---     "source": "run",
---     "meaning": "the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it"
---   },
---   {
---     "name": "practices",
---     "type": "text[]",
---     "source": "population",
---     "meaning": "the practices in scope (ODS codes)",
---     "value": [
---       "A81001"
---     ]
---   },
---   {
---     "name": "registration_type_permanent",
---     "type": "text",
---     "source": "catalogue",
---     "meaning": "the registration type that means a permanent registration (registration.registration_type)",
---     "value": "permanent"
---   },
 --   {
 --     "name": "concept_999004351000000109",
 --     "type": "bigint",
@@ -622,6 +665,28 @@ ORDER BY
 --     "source": "policy",
 --     "meaning": "SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)",
 --     "value": "999004371000000100"
+--   },
+--   {
+--     "name": "snapshot_date",
+--     "type": "date",
+--     "source": "run",
+--     "meaning": "the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date"
+--   },
+--   {
+--     "name": "practices",
+--     "type": "text[]",
+--     "source": "population",
+--     "meaning": "the practices in scope (ODS codes)",
+--     "value": [
+--       "A81001"
+--     ]
+--   },
+--   {
+--     "name": "registration_type_permanent",
+--     "type": "text",
+--     "source": "catalogue",
+--     "meaning": "the registration type that means a permanent registration (registration.registration_type)",
+--     "value": "permanent"
 --   },
 --   {
 --     "name": "concept_73211009",

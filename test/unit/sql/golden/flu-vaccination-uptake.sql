@@ -15,11 +15,11 @@
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
---   $12 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
---   $13 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
---   $14 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $11 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
+--   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
+--   $14 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
 --   $15 key_flu-icb-key text given at run time (never written anywhere): pseudonym key 'flu-icb-key' (from the keys file given with --keys, or the environment variable EXDEF_KEY_FLU_ICB_KEY)
 --   $16 record_key text given at run time: the key that makes record ids opaque: made at each full baseline and kept with the delta state
 
@@ -69,6 +69,63 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $13::text
+            AND "o1"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+        OR EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o2"
+          WHERE
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $14::text
+            AND "o2"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      )
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -79,28 +136,36 @@ WITH
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o1"
+            "reporting"."opt_out" AS "o3"
           WHERE
-            "o1"."patient_id" = "pt"."patient_id"
-            AND "o1"."opt_out_type" = $10::text
-            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o3"."patient_id" = "pt"."patient_id"
+            AND "o3"."opt_out_type" = $13::text
+            AND "o3"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o1"."effective_to" IS NULL
-              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o3"."effective_to" IS NULL
+              OR "o3"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
         OR EXISTS (
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o2"
+            "reporting"."opt_out" AS "o4"
           WHERE
-            "o2"."patient_id" = "pt"."patient_id"
-            AND "o2"."opt_out_type" = $12::text
-            AND "o2"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o4"."patient_id" = "pt"."patient_id"
+            AND "o4"."opt_out_type" = $14::text
+            AND "o4"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o2"."effective_to" IS NULL
-              OR "o2"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o4"."effective_to" IS NULL
+              OR "o4"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
       ) AS "opted_out"
@@ -108,23 +173,20 @@ WITH
       "reporting"."patient" AS "pt"
       INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
       AND "r"."deleted_at" IS NULL
-      AND "r"."start_date" <= $11::date
+      AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $11::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
-      AND "r"."practice_ods" = ANY ($13::TEXT[])
-      AND "r"."registration_type" = $14::text
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $11::date
-      )
+      AND "pt"."date_of_death" IS NULL
     ORDER BY
       "pt"."patient_id",
-      ("r"."registration_type" = $14::text) DESC,
+      ("r"."registration_type" = $12::text) DESC,
       "r"."start_date",
       "r"."registration_id"
   ),
@@ -154,7 +216,7 @@ SELECT
           YEAR
           FROM
             age (
-              $11::date::timestamp,
+              $10::date::timestamp,
               "t"."date_of_birth"::timestamp
             )
         )
@@ -164,7 +226,7 @@ SELECT
           YEAR
           FROM
             age (
-              $11::date::timestamp,
+              $10::date::timestamp,
               "t"."date_of_birth"::timestamp
             )
         )
@@ -175,7 +237,7 @@ SELECT
             YEAR
             FROM
               age (
-                $11::date::timestamp,
+                $10::date::timestamp,
                 "t"."date_of_birth"::timestamp
               )
           )
@@ -187,7 +249,7 @@ SELECT
               YEAR
               FROM
                 age (
-                  $11::date::timestamp,
+                  $10::date::timestamp,
                   "t"."date_of_birth"::timestamp
                 )
             )
@@ -229,6 +291,13 @@ FROM
     FROM
       "population"
   )
+  AND "j1"."patient_id" IN (
+    SELECT
+      "patient_id"
+    FROM
+      "population"
+  )
+  AND "j1"."practice_ods" = ANY ($11::TEXT[])
   AND "j1"."deleted_at" IS NULL
 WHERE
   "t"."deleted_at" IS NULL
@@ -261,11 +330,11 @@ ORDER BY
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
---   $12 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
---   $13 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
---   $14 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $11 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
+--   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
+--   $14 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
 --   $15 window_start timestamptz given at run time: start of the delta window (exclusive): the end of the window of the last successful run
 --   $16 window_end timestamptz given at run time: end of the delta window (inclusive): no transaction still running in the snapshot started before it
 --   $17 entered_patients bigint[] given at run time: the patients who entered the population since the last run and get their history (from the population query and the last run's state)
@@ -318,6 +387,63 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $13::text
+            AND "o1"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+        OR EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o2"
+          WHERE
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $14::text
+            AND "o2"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      )
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -328,28 +454,36 @@ WITH
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o1"
+            "reporting"."opt_out" AS "o3"
           WHERE
-            "o1"."patient_id" = "pt"."patient_id"
-            AND "o1"."opt_out_type" = $10::text
-            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o3"."patient_id" = "pt"."patient_id"
+            AND "o3"."opt_out_type" = $13::text
+            AND "o3"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o1"."effective_to" IS NULL
-              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o3"."effective_to" IS NULL
+              OR "o3"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
         OR EXISTS (
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o2"
+            "reporting"."opt_out" AS "o4"
           WHERE
-            "o2"."patient_id" = "pt"."patient_id"
-            AND "o2"."opt_out_type" = $12::text
-            AND "o2"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o4"."patient_id" = "pt"."patient_id"
+            AND "o4"."opt_out_type" = $14::text
+            AND "o4"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o2"."effective_to" IS NULL
-              OR "o2"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o4"."effective_to" IS NULL
+              OR "o4"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
       ) AS "opted_out"
@@ -357,23 +491,20 @@ WITH
       "reporting"."patient" AS "pt"
       INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
       AND "r"."deleted_at" IS NULL
-      AND "r"."start_date" <= $11::date
+      AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $11::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
-      AND "r"."practice_ods" = ANY ($13::TEXT[])
-      AND "r"."registration_type" = $14::text
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $11::date
-      )
+      AND "pt"."date_of_death" IS NULL
     ORDER BY
       "pt"."patient_id",
-      ("r"."registration_type" = $14::text) DESC,
+      ("r"."registration_type" = $12::text) DESC,
       "r"."start_date",
       "r"."registration_id"
   ),
@@ -401,6 +532,13 @@ WITH
     FROM
       "reporting"."patient" AS "d0"
       INNER JOIN "reporting"."registration" AS "d1" ON "d1"."patient_id" = "d0"."patient_id"
+      AND "d1"."patient_id" IN (
+        SELECT
+          "patient_id"
+        FROM
+          "population"
+      )
+      AND "d1"."practice_ods" = ANY ($11::TEXT[])
     WHERE
       "d1"."updated_at" > $15::timestamptz
       AND "d1"."updated_at" <= $16::timestamptz
@@ -438,7 +576,7 @@ FROM
               YEAR
               FROM
                 age (
-                  $11::date::timestamp,
+                  $10::date::timestamp,
                   "t"."date_of_birth"::timestamp
                 )
             )
@@ -448,7 +586,7 @@ FROM
               YEAR
               FROM
                 age (
-                  $11::date::timestamp,
+                  $10::date::timestamp,
                   "t"."date_of_birth"::timestamp
                 )
             )
@@ -459,7 +597,7 @@ FROM
                 YEAR
                 FROM
                   age (
-                    $11::date::timestamp,
+                    $10::date::timestamp,
                     "t"."date_of_birth"::timestamp
                   )
               )
@@ -471,7 +609,7 @@ FROM
                   YEAR
                   FROM
                     age (
-                      $11::date::timestamp,
+                      $10::date::timestamp,
                       "t"."date_of_birth"::timestamp
                     )
                 )
@@ -513,6 +651,13 @@ FROM
         FROM
           "population"
       )
+      AND "j1"."patient_id" IN (
+        SELECT
+          "patient_id"
+        FROM
+          "population"
+      )
+      AND "j1"."practice_ods" = ANY ($11::TEXT[])
       AND "j1"."deleted_at" IS NULL
     WHERE
       "t"."deleted_at" IS NULL
@@ -562,6 +707,13 @@ FROM
         FROM
           "population"
       )
+      AND "j2"."patient_id" IN (
+        SELECT
+          "patient_id"
+        FROM
+          "population"
+      )
+      AND "j2"."practice_ods" = ANY ($11::TEXT[])
       AND "j2"."deleted_at" IS NULL
     WHERE
       NOT (
@@ -605,11 +757,11 @@ ORDER BY
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
---   $12 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
---   $13 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
---   $14 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $11 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
+--   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
+--   $14 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
 
 WITH
   "sensitive_codes" AS (
@@ -657,6 +809,63 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $13::text
+            AND "o1"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+        OR EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o2"
+          WHERE
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $14::text
+            AND "o2"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      )
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -667,28 +876,36 @@ WITH
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o1"
+            "reporting"."opt_out" AS "o3"
           WHERE
-            "o1"."patient_id" = "pt"."patient_id"
-            AND "o1"."opt_out_type" = $10::text
-            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o3"."patient_id" = "pt"."patient_id"
+            AND "o3"."opt_out_type" = $13::text
+            AND "o3"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o1"."effective_to" IS NULL
-              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o3"."effective_to" IS NULL
+              OR "o3"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
         OR EXISTS (
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o2"
+            "reporting"."opt_out" AS "o4"
           WHERE
-            "o2"."patient_id" = "pt"."patient_id"
-            AND "o2"."opt_out_type" = $12::text
-            AND "o2"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o4"."patient_id" = "pt"."patient_id"
+            AND "o4"."opt_out_type" = $14::text
+            AND "o4"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o2"."effective_to" IS NULL
-              OR "o2"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o4"."effective_to" IS NULL
+              OR "o4"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
       ) AS "opted_out"
@@ -696,23 +913,20 @@ WITH
       "reporting"."patient" AS "pt"
       INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
       AND "r"."deleted_at" IS NULL
-      AND "r"."start_date" <= $11::date
+      AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $11::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
-      AND "r"."practice_ods" = ANY ($13::TEXT[])
-      AND "r"."registration_type" = $14::text
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $11::date
-      )
+      AND "pt"."date_of_death" IS NULL
     ORDER BY
       "pt"."patient_id",
-      ("r"."registration_type" = $14::text) DESC,
+      ("r"."registration_type" = $12::text) DESC,
       "r"."start_date",
       "r"."registration_id"
   ),
@@ -732,89 +946,96 @@ SELECT
 FROM
   (
     SELECT
-      count(DISTINCT "r"."__patient") AS "n"
+      count(DISTINCT "p"."patient_id") AS "n"
     FROM
-      (
+      "reporting"."patient" AS "t"
+      INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
+      LEFT JOIN "reporting"."registration" AS "j1" ON "j1"."patient_id" = "t"."patient_id"
+      AND ("j1"."registration_id") IN (
         SELECT
-          "p"."patient_id" AS "__patient",
-          (
-            CASE
-              WHEN (
-                EXTRACT(
-                  YEAR
-                  FROM
-                    age (
-                      $11::date::timestamp,
-                      "t"."date_of_birth"::timestamp
-                    )
-                )
-              )::integer IS NULL THEN NULL
-              WHEN (
-                EXTRACT(
-                  YEAR
-                  FROM
-                    age (
-                      $11::date::timestamp,
-                      "t"."date_of_birth"::timestamp
-                    )
-                )
-              )::integer >= 90 THEN '90+'
-              ELSE (
-                (
-                  EXTRACT(
-                    YEAR
-                    FROM
-                      age (
-                        $11::date::timestamp,
-                        "t"."date_of_birth"::timestamp
-                      )
-                  )
-                )::integer / 5 * 5
-              )::text || '-' || LEAST(
-                (
-                  (
-                    EXTRACT(
-                      YEAR
-                      FROM
-                        age (
-                          $11::date::timestamp,
-                          "t"."date_of_birth"::timestamp
-                        )
-                    )
-                  )::integer / 5 * 5
-                ) + 5 - 1,
-                89
-              )::text
-            END
-          ) AS "q1",
-          "t"."sex" AS "q2",
-          NULLIF(
-            regexp_replace(
-              upper(regexp_replace("t"."postcode", '\s+', '', 'g')),
-              '[0-9][A-Z]{2}$',
-              ''
-            ),
-            ''
-          ) AS "q3"
+          "registration_key_1"
         FROM
-          "reporting"."patient" AS "t"
-          INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
-        WHERE
-          "t"."deleted_at" IS NULL
-          AND NOT COALESCE(
-            "t"."ethnicity_code" IN (
-              SELECT
-                "code"
-              FROM
-                "sensitive_codes"
-            ),
-            FALSE
-          )
-      ) AS "r"
+          "population"
+      )
+      AND "j1"."patient_id" IN (
+        SELECT
+          "patient_id"
+        FROM
+          "population"
+      )
+      AND "j1"."practice_ods" = ANY ($11::TEXT[])
+      AND "j1"."deleted_at" IS NULL
+    WHERE
+      "t"."deleted_at" IS NULL
+      AND NOT COALESCE(
+        "t"."ethnicity_code" IN (
+          SELECT
+            "code"
+          FROM
+            "sensitive_codes"
+        ),
+        FALSE
+      )
     GROUP BY
-      "r"."q1",
-      "r"."q2",
-      "r"."q3"
+      (
+        CASE
+          WHEN (
+            EXTRACT(
+              YEAR
+              FROM
+                age (
+                  $10::date::timestamp,
+                  "t"."date_of_birth"::timestamp
+                )
+            )
+          )::integer IS NULL THEN NULL
+          WHEN (
+            EXTRACT(
+              YEAR
+              FROM
+                age (
+                  $10::date::timestamp,
+                  "t"."date_of_birth"::timestamp
+                )
+            )
+          )::integer >= 90 THEN '90+'
+          ELSE (
+            (
+              EXTRACT(
+                YEAR
+                FROM
+                  age (
+                    $10::date::timestamp,
+                    "t"."date_of_birth"::timestamp
+                  )
+              )
+            )::integer / 5 * 5
+          )::text || '-' || LEAST(
+            (
+              (
+                EXTRACT(
+                  YEAR
+                  FROM
+                    age (
+                      $10::date::timestamp,
+                      "t"."date_of_birth"::timestamp
+                    )
+                )
+              )::integer / 5 * 5
+            ) + 5 - 1,
+            89
+          )::text
+        END
+      ),
+      "t"."sex",
+      NULLIF(
+        regexp_replace(
+          upper(regexp_replace("t"."postcode", '\s+', '', 'g')),
+          '[0-9][A-Z]{2}$',
+          ''
+        ),
+        ''
+      )
   ) AS "g";
 
 -- exdef compiled SQL for flu-vaccination-uptake version 1 (definitions/flu-vaccination-uptake.exdef.yaml). Do not edit: recompile with exdef compile.
@@ -834,11 +1055,11 @@ FROM
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
---   $12 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
---   $13 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
---   $14 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $11 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
+--   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
+--   $14 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
 --   $15 key_flu-icb-key text given at run time (never written anywhere): pseudonym key 'flu-icb-key' (from the keys file given with --keys, or the environment variable EXDEF_KEY_FLU_ICB_KEY)
 --   $16 record_key text given at run time: the key that makes record ids opaque: made at each full baseline and kept with the delta state
 --   $17 concept_86198006 bigint = 86198006: SNOMED CT concept 86198006 |Administration of vaccine product containing only Influenza virus antigen| (dataset vaccinations, WHERE)
@@ -890,6 +1111,63 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $13::text
+            AND "o1"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+        OR EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o2"
+          WHERE
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $14::text
+            AND "o2"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      )
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -900,28 +1178,36 @@ WITH
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o1"
+            "reporting"."opt_out" AS "o3"
           WHERE
-            "o1"."patient_id" = "pt"."patient_id"
-            AND "o1"."opt_out_type" = $10::text
-            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o3"."patient_id" = "pt"."patient_id"
+            AND "o3"."opt_out_type" = $13::text
+            AND "o3"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o1"."effective_to" IS NULL
-              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o3"."effective_to" IS NULL
+              OR "o3"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
         OR EXISTS (
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o2"
+            "reporting"."opt_out" AS "o4"
           WHERE
-            "o2"."patient_id" = "pt"."patient_id"
-            AND "o2"."opt_out_type" = $12::text
-            AND "o2"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o4"."patient_id" = "pt"."patient_id"
+            AND "o4"."opt_out_type" = $14::text
+            AND "o4"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o2"."effective_to" IS NULL
-              OR "o2"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o4"."effective_to" IS NULL
+              OR "o4"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
       ) AS "opted_out"
@@ -929,23 +1215,20 @@ WITH
       "reporting"."patient" AS "pt"
       INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
       AND "r"."deleted_at" IS NULL
-      AND "r"."start_date" <= $11::date
+      AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $11::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
-      AND "r"."practice_ods" = ANY ($13::TEXT[])
-      AND "r"."registration_type" = $14::text
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $11::date
-      )
+      AND "pt"."date_of_death" IS NULL
     ORDER BY
       "pt"."patient_id",
-      ("r"."registration_type" = $14::text) DESC,
+      ("r"."registration_type" = $12::text) DESC,
       "r"."start_date",
       "r"."registration_id"
   ),
@@ -991,6 +1274,12 @@ FROM
   "reporting"."observation" AS "t"
   INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
   LEFT JOIN "reporting"."patient" AS "j1" ON "j1"."patient_id" = "t"."patient_id"
+  AND "j1"."patient_id" IN (
+    SELECT
+      "patient_id"
+    FROM
+      "population"
+  )
   AND "j1"."deleted_at" IS NULL
   AND NOT COALESCE(
     "j1"."ethnicity_code" IN (
@@ -1002,7 +1291,8 @@ FROM
     FALSE
   )
 WHERE
-  "t"."deleted_at" IS NULL
+  "t"."practice_ods" = ANY ($11::TEXT[])
+  AND "t"."deleted_at" IS NULL
   AND "t"."confidential" IS FALSE
   AND NOT COALESCE(
     "t"."code" IN (
@@ -1025,7 +1315,7 @@ WHERE
       )
     )
     AND (
-      "t"."effective_date" >= (($11::date - $18::interval))::date
+      "t"."effective_date" >= (($10::date - $18::interval))::date
     )
   )
 ORDER BY
@@ -1048,11 +1338,11 @@ ORDER BY
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
---   $12 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
---   $13 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
---   $14 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $11 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
+--   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
+--   $14 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
 --   $15 window_start timestamptz given at run time: start of the delta window (exclusive): the end of the window of the last successful run
 --   $16 window_end timestamptz given at run time: end of the delta window (inclusive): no transaction still running in the snapshot started before it
 --   $17 entered_patients bigint[] given at run time: the patients who entered the population since the last run and get their history (from the population query and the last run's state)
@@ -1107,6 +1397,63 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $13::text
+            AND "o1"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+        OR EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o2"
+          WHERE
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $14::text
+            AND "o2"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      )
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -1117,28 +1464,36 @@ WITH
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o1"
+            "reporting"."opt_out" AS "o3"
           WHERE
-            "o1"."patient_id" = "pt"."patient_id"
-            AND "o1"."opt_out_type" = $10::text
-            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o3"."patient_id" = "pt"."patient_id"
+            AND "o3"."opt_out_type" = $13::text
+            AND "o3"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o1"."effective_to" IS NULL
-              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o3"."effective_to" IS NULL
+              OR "o3"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
         OR EXISTS (
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o2"
+            "reporting"."opt_out" AS "o4"
           WHERE
-            "o2"."patient_id" = "pt"."patient_id"
-            AND "o2"."opt_out_type" = $12::text
-            AND "o2"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o4"."patient_id" = "pt"."patient_id"
+            AND "o4"."opt_out_type" = $14::text
+            AND "o4"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o2"."effective_to" IS NULL
-              OR "o2"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o4"."effective_to" IS NULL
+              OR "o4"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
       ) AS "opted_out"
@@ -1146,23 +1501,20 @@ WITH
       "reporting"."patient" AS "pt"
       INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
       AND "r"."deleted_at" IS NULL
-      AND "r"."start_date" <= $11::date
+      AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $11::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
-      AND "r"."practice_ods" = ANY ($13::TEXT[])
-      AND "r"."registration_type" = $14::text
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $11::date
-      )
+      AND "pt"."date_of_death" IS NULL
     ORDER BY
       "pt"."patient_id",
-      ("r"."registration_type" = $14::text) DESC,
+      ("r"."registration_type" = $12::text) DESC,
       "r"."start_date",
       "r"."registration_id"
   ),
@@ -1190,6 +1542,12 @@ WITH
     FROM
       "reporting"."observation" AS "d0"
       INNER JOIN "reporting"."patient" AS "d1" ON "d1"."patient_id" = "d0"."patient_id"
+      AND "d1"."patient_id" IN (
+        SELECT
+          "patient_id"
+        FROM
+          "population"
+      )
     WHERE
       "d1"."updated_at" > $15::timestamptz
       AND "d1"."updated_at" <= $16::timestamptz
@@ -1243,6 +1601,12 @@ FROM
       "reporting"."observation" AS "t"
       INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
       LEFT JOIN "reporting"."patient" AS "j1" ON "j1"."patient_id" = "t"."patient_id"
+      AND "j1"."patient_id" IN (
+        SELECT
+          "patient_id"
+        FROM
+          "population"
+      )
       AND "j1"."deleted_at" IS NULL
       AND NOT COALESCE(
         "j1"."ethnicity_code" IN (
@@ -1254,7 +1618,8 @@ FROM
         FALSE
       )
     WHERE
-      "t"."deleted_at" IS NULL
+      "t"."practice_ods" = ANY ($11::TEXT[])
+      AND "t"."deleted_at" IS NULL
       AND "t"."confidential" IS FALSE
       AND NOT COALESCE(
         "t"."code" IN (
@@ -1277,7 +1642,7 @@ FROM
           )
         )
         AND (
-          "t"."effective_date" >= (($11::date - $21::interval))::date
+          "t"."effective_date" >= (($10::date - $21::interval))::date
         )
       )
       AND "t"."observation_id" = ANY (
@@ -1309,6 +1674,12 @@ FROM
       "reporting"."observation" AS "t"
       INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
       LEFT JOIN "reporting"."patient" AS "j2" ON "j2"."patient_id" = "t"."patient_id"
+      AND "j2"."patient_id" IN (
+        SELECT
+          "patient_id"
+        FROM
+          "population"
+      )
       AND "j2"."deleted_at" IS NULL
       AND NOT COALESCE(
         "j2"."ethnicity_code" IN (
@@ -1321,7 +1692,8 @@ FROM
       )
     WHERE
       NOT (
-        "t"."deleted_at" IS NULL
+        "t"."practice_ods" = ANY ($11::TEXT[])
+        AND "t"."deleted_at" IS NULL
         AND "t"."confidential" IS FALSE
         AND NOT COALESCE(
           "t"."code" IN (
@@ -1345,7 +1717,7 @@ FROM
               )
             )
             AND (
-              "t"."effective_date" >= (($11::date - $21::interval))::date
+              "t"."effective_date" >= (($10::date - $21::interval))::date
             )
           ),
           FALSE
@@ -1380,11 +1752,11 @@ ORDER BY
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
---   $12 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
---   $13 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
---   $14 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $11 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
+--   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
+--   $14 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
 
 WITH
   "sensitive_codes" AS (
@@ -1432,6 +1804,63 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $13::text
+            AND "o1"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+        OR EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o2"
+          WHERE
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $14::text
+            AND "o2"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      )
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -1442,28 +1871,36 @@ WITH
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o1"
+            "reporting"."opt_out" AS "o3"
           WHERE
-            "o1"."patient_id" = "pt"."patient_id"
-            AND "o1"."opt_out_type" = $10::text
-            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o3"."patient_id" = "pt"."patient_id"
+            AND "o3"."opt_out_type" = $13::text
+            AND "o3"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o1"."effective_to" IS NULL
-              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o3"."effective_to" IS NULL
+              OR "o3"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
         OR EXISTS (
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o2"
+            "reporting"."opt_out" AS "o4"
           WHERE
-            "o2"."patient_id" = "pt"."patient_id"
-            AND "o2"."opt_out_type" = $12::text
-            AND "o2"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o4"."patient_id" = "pt"."patient_id"
+            AND "o4"."opt_out_type" = $14::text
+            AND "o4"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o2"."effective_to" IS NULL
-              OR "o2"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o4"."effective_to" IS NULL
+              OR "o4"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
       ) AS "opted_out"
@@ -1471,23 +1908,20 @@ WITH
       "reporting"."patient" AS "pt"
       INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
       AND "r"."deleted_at" IS NULL
-      AND "r"."start_date" <= $11::date
+      AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $11::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
-      AND "r"."practice_ods" = ANY ($13::TEXT[])
-      AND "r"."registration_type" = $14::text
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $11::date
-      )
+      AND "pt"."date_of_death" IS NULL
     ORDER BY
       "pt"."patient_id",
-      ("r"."registration_type" = $14::text) DESC,
+      ("r"."registration_type" = $12::text) DESC,
       "r"."start_date",
       "r"."registration_id"
   ),
@@ -1512,44 +1946,6 @@ ORDER BY
 
 -- parameters of the plan (plan.json):
 -- [
---   {
---     "name": "snapshot_date",
---     "type": "date",
---     "source": "run",
---     "meaning": "the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it"
---   },
---   {
---     "name": "practices",
---     "type": "text[]",
---     "source": "population",
---     "meaning": "the practices in scope (ODS codes)",
---     "value": [
---       "A81001",
---       "A81002",
---       "A81003"
---     ]
---   },
---   {
---     "name": "registration_type_permanent",
---     "type": "text",
---     "source": "catalogue",
---     "meaning": "the registration type that means a permanent registration (registration.registration_type)",
---     "value": "permanent"
---   },
---   {
---     "name": "opt_out_type1",
---     "type": "text",
---     "source": "catalogue",
---     "meaning": "the opt_out.opt_out_type value of a Type 1 opt-out",
---     "value": "type1"
---   },
---   {
---     "name": "opt_out_national_data_opt_out",
---     "type": "text",
---     "source": "catalogue",
---     "meaning": "the opt_out.opt_out_type value of a National Data Opt-out",
---     "value": "national_data_opt_out"
---   },
 --   {
 --     "name": "concept_999004351000000109",
 --     "type": "bigint",
@@ -1612,6 +2008,44 @@ ORDER BY
 --     "source": "policy",
 --     "meaning": "SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)",
 --     "value": "999004371000000100"
+--   },
+--   {
+--     "name": "snapshot_date",
+--     "type": "date",
+--     "source": "run",
+--     "meaning": "the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date"
+--   },
+--   {
+--     "name": "practices",
+--     "type": "text[]",
+--     "source": "population",
+--     "meaning": "the practices in scope (ODS codes)",
+--     "value": [
+--       "A81001",
+--       "A81002",
+--       "A81003"
+--     ]
+--   },
+--   {
+--     "name": "registration_type_permanent",
+--     "type": "text",
+--     "source": "catalogue",
+--     "meaning": "the registration type that means a permanent registration (registration.registration_type)",
+--     "value": "permanent"
+--   },
+--   {
+--     "name": "opt_out_type1",
+--     "type": "text",
+--     "source": "catalogue",
+--     "meaning": "the opt_out.opt_out_type value of a Type 1 opt-out",
+--     "value": "type1"
+--   },
+--   {
+--     "name": "opt_out_national_data_opt_out",
+--     "type": "text",
+--     "source": "catalogue",
+--     "meaning": "the opt_out.opt_out_type value of a National Data Opt-out",
+--     "value": "national_data_opt_out"
 --   },
 --   {
 --     "name": "key_flu-icb-key",

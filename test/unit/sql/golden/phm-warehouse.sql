@@ -15,11 +15,11 @@
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
---   $12 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
---   $13 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
---   $14 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $11 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
+--   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
+--   $14 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
 --   $15 key_phm-icb-key text given at run time (never written anywhere): pseudonym key 'phm-icb-key' (from the keys file given with --keys, or the environment variable EXDEF_KEY_PHM_ICB_KEY)
 
 WITH
@@ -68,6 +68,63 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $13::text
+            AND "o1"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+        OR EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o2"
+          WHERE
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $14::text
+            AND "o2"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      )
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -78,28 +135,36 @@ WITH
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o1"
+            "reporting"."opt_out" AS "o3"
           WHERE
-            "o1"."patient_id" = "pt"."patient_id"
-            AND "o1"."opt_out_type" = $10::text
-            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o3"."patient_id" = "pt"."patient_id"
+            AND "o3"."opt_out_type" = $13::text
+            AND "o3"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o1"."effective_to" IS NULL
-              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o3"."effective_to" IS NULL
+              OR "o3"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
         OR EXISTS (
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o2"
+            "reporting"."opt_out" AS "o4"
           WHERE
-            "o2"."patient_id" = "pt"."patient_id"
-            AND "o2"."opt_out_type" = $12::text
-            AND "o2"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o4"."patient_id" = "pt"."patient_id"
+            AND "o4"."opt_out_type" = $14::text
+            AND "o4"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o2"."effective_to" IS NULL
-              OR "o2"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o4"."effective_to" IS NULL
+              OR "o4"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
       ) AS "opted_out"
@@ -107,23 +172,20 @@ WITH
       "reporting"."patient" AS "pt"
       INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
       AND "r"."deleted_at" IS NULL
-      AND "r"."start_date" <= $11::date
+      AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $11::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
-      AND "r"."practice_ods" = ANY ($13::TEXT[])
-      AND "r"."registration_type" = $14::text
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $11::date
-      )
+      AND "pt"."date_of_death" IS NULL
     ORDER BY
       "pt"."patient_id",
-      ("r"."registration_type" = $14::text) DESC,
+      ("r"."registration_type" = $12::text) DESC,
       "r"."start_date",
       "r"."registration_id"
   ),
@@ -199,11 +261,11 @@ ORDER BY
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
---   $12 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
---   $13 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
---   $14 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $11 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
+--   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
+--   $14 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
 
 WITH
   "sensitive_codes" AS (
@@ -251,6 +313,63 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $13::text
+            AND "o1"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+        OR EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o2"
+          WHERE
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $14::text
+            AND "o2"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      )
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -261,28 +380,36 @@ WITH
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o1"
+            "reporting"."opt_out" AS "o3"
           WHERE
-            "o1"."patient_id" = "pt"."patient_id"
-            AND "o1"."opt_out_type" = $10::text
-            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o3"."patient_id" = "pt"."patient_id"
+            AND "o3"."opt_out_type" = $13::text
+            AND "o3"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o1"."effective_to" IS NULL
-              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o3"."effective_to" IS NULL
+              OR "o3"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
         OR EXISTS (
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o2"
+            "reporting"."opt_out" AS "o4"
           WHERE
-            "o2"."patient_id" = "pt"."patient_id"
-            AND "o2"."opt_out_type" = $12::text
-            AND "o2"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o4"."patient_id" = "pt"."patient_id"
+            AND "o4"."opt_out_type" = $14::text
+            AND "o4"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o2"."effective_to" IS NULL
-              OR "o2"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o4"."effective_to" IS NULL
+              OR "o4"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
       ) AS "opted_out"
@@ -290,23 +417,20 @@ WITH
       "reporting"."patient" AS "pt"
       INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
       AND "r"."deleted_at" IS NULL
-      AND "r"."start_date" <= $11::date
+      AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $11::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
-      AND "r"."practice_ods" = ANY ($13::TEXT[])
-      AND "r"."registration_type" = $14::text
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $11::date
-      )
+      AND "pt"."date_of_death" IS NULL
     ORDER BY
       "pt"."patient_id",
-      ("r"."registration_type" = $14::text) DESC,
+      ("r"."registration_type" = $12::text) DESC,
       "r"."start_date",
       "r"."registration_id"
   ),
@@ -387,11 +511,11 @@ FROM
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
---   $12 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
---   $13 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
---   $14 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $11 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
+--   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
+--   $14 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
 --   $15 key_phm-icb-key text given at run time (never written anywhere): pseudonym key 'phm-icb-key' (from the keys file given with --keys, or the environment variable EXDEF_KEY_PHM_ICB_KEY)
 --   $16 concept_73211009 bigint = 73211009: SNOMED CT concept 73211009 |Diabetes mellitus| (dataset long_term_conditions, WHERE)
 --   $17 concept_38341003 bigint = 38341003: SNOMED CT concept 38341003 |Hypertensive disorder| (dataset long_term_conditions, WHERE)
@@ -443,6 +567,63 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $13::text
+            AND "o1"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+        OR EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o2"
+          WHERE
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $14::text
+            AND "o2"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      )
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -453,28 +634,36 @@ WITH
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o1"
+            "reporting"."opt_out" AS "o3"
           WHERE
-            "o1"."patient_id" = "pt"."patient_id"
-            AND "o1"."opt_out_type" = $10::text
-            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o3"."patient_id" = "pt"."patient_id"
+            AND "o3"."opt_out_type" = $13::text
+            AND "o3"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o1"."effective_to" IS NULL
-              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o3"."effective_to" IS NULL
+              OR "o3"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
         OR EXISTS (
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o2"
+            "reporting"."opt_out" AS "o4"
           WHERE
-            "o2"."patient_id" = "pt"."patient_id"
-            AND "o2"."opt_out_type" = $12::text
-            AND "o2"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o4"."patient_id" = "pt"."patient_id"
+            AND "o4"."opt_out_type" = $14::text
+            AND "o4"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o2"."effective_to" IS NULL
-              OR "o2"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o4"."effective_to" IS NULL
+              OR "o4"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
       ) AS "opted_out"
@@ -482,23 +671,20 @@ WITH
       "reporting"."patient" AS "pt"
       INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
       AND "r"."deleted_at" IS NULL
-      AND "r"."start_date" <= $11::date
+      AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $11::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
-      AND "r"."practice_ods" = ANY ($13::TEXT[])
-      AND "r"."registration_type" = $14::text
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $11::date
-      )
+      AND "pt"."date_of_death" IS NULL
     ORDER BY
       "pt"."patient_id",
-      ("r"."registration_type" = $14::text) DESC,
+      ("r"."registration_type" = $12::text) DESC,
       "r"."start_date",
       "r"."registration_id"
   ),
@@ -533,6 +719,12 @@ FROM
   "reporting"."observation" AS "t"
   INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
   LEFT JOIN "reporting"."patient" AS "j1" ON "j1"."patient_id" = "t"."patient_id"
+  AND "j1"."patient_id" IN (
+    SELECT
+      "patient_id"
+    FROM
+      "population"
+  )
   AND "j1"."deleted_at" IS NULL
   AND NOT COALESCE(
     "j1"."ethnicity_code" IN (
@@ -544,7 +736,8 @@ FROM
     FALSE
   )
 WHERE
-  "t"."deleted_at" IS NULL
+  "t"."practice_ods" = ANY ($11::TEXT[])
+  AND "t"."deleted_at" IS NULL
   AND "t"."confidential" IS FALSE
   AND NOT COALESCE(
     "t"."code" IN (
@@ -586,11 +779,11 @@ ORDER BY
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
---   $12 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
---   $13 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
---   $14 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $11 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
+--   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
+--   $14 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
 --   $15 key_phm-icb-key text given at run time (never written anywhere): pseudonym key 'phm-icb-key' (from the keys file given with --keys, or the environment variable EXDEF_KEY_PHM_ICB_KEY)
 --   $16 concept_75367002 bigint = 75367002: SNOMED CT concept 75367002 |Blood pressure| (dataset blood_pressure, WHERE)
 --   $17 literal_1 interval = '2 years': dataset blood_pressure, WHERE: interval '2 years' [definitions/phm-warehouse.exdef.yaml:86:81]
@@ -641,6 +834,63 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $13::text
+            AND "o1"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+        OR EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o2"
+          WHERE
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $14::text
+            AND "o2"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      )
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -651,28 +901,36 @@ WITH
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o1"
+            "reporting"."opt_out" AS "o3"
           WHERE
-            "o1"."patient_id" = "pt"."patient_id"
-            AND "o1"."opt_out_type" = $10::text
-            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o3"."patient_id" = "pt"."patient_id"
+            AND "o3"."opt_out_type" = $13::text
+            AND "o3"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o1"."effective_to" IS NULL
-              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o3"."effective_to" IS NULL
+              OR "o3"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
         OR EXISTS (
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o2"
+            "reporting"."opt_out" AS "o4"
           WHERE
-            "o2"."patient_id" = "pt"."patient_id"
-            AND "o2"."opt_out_type" = $12::text
-            AND "o2"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o4"."patient_id" = "pt"."patient_id"
+            AND "o4"."opt_out_type" = $14::text
+            AND "o4"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o2"."effective_to" IS NULL
-              OR "o2"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o4"."effective_to" IS NULL
+              OR "o4"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
       ) AS "opted_out"
@@ -680,23 +938,20 @@ WITH
       "reporting"."patient" AS "pt"
       INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
       AND "r"."deleted_at" IS NULL
-      AND "r"."start_date" <= $11::date
+      AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $11::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
-      AND "r"."practice_ods" = ANY ($13::TEXT[])
-      AND "r"."registration_type" = $14::text
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $11::date
-      )
+      AND "pt"."date_of_death" IS NULL
     ORDER BY
       "pt"."patient_id",
-      ("r"."registration_type" = $14::text) DESC,
+      ("r"."registration_type" = $12::text) DESC,
       "r"."start_date",
       "r"."registration_id"
   ),
@@ -732,6 +987,12 @@ FROM
   "reporting"."observation" AS "t"
   INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
   LEFT JOIN "reporting"."patient" AS "j1" ON "j1"."patient_id" = "t"."patient_id"
+  AND "j1"."patient_id" IN (
+    SELECT
+      "patient_id"
+    FROM
+      "population"
+  )
   AND "j1"."deleted_at" IS NULL
   AND NOT COALESCE(
     "j1"."ethnicity_code" IN (
@@ -743,7 +1004,8 @@ FROM
     FALSE
   )
 WHERE
-  "t"."deleted_at" IS NULL
+  "t"."practice_ods" = ANY ($11::TEXT[])
+  AND "t"."deleted_at" IS NULL
   AND "t"."confidential" IS FALSE
   AND NOT COALESCE(
     "t"."code" IN (
@@ -766,7 +1028,7 @@ WHERE
       )
     )
     AND (
-      "t"."effective_date" >= (($11::date - $17::interval))::date
+      "t"."effective_date" >= (($10::date - $17::interval))::date
     )
   )
 ORDER BY
@@ -789,11 +1051,11 @@ ORDER BY
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
---   $12 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
---   $13 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
---   $14 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $11 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
+--   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
+--   $14 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
 
 WITH
   "sensitive_codes" AS (
@@ -841,6 +1103,63 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $13::text
+            AND "o1"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+        OR EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o2"
+          WHERE
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $14::text
+            AND "o2"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      )
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -851,28 +1170,36 @@ WITH
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o1"
+            "reporting"."opt_out" AS "o3"
           WHERE
-            "o1"."patient_id" = "pt"."patient_id"
-            AND "o1"."opt_out_type" = $10::text
-            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o3"."patient_id" = "pt"."patient_id"
+            AND "o3"."opt_out_type" = $13::text
+            AND "o3"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o1"."effective_to" IS NULL
-              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o3"."effective_to" IS NULL
+              OR "o3"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
         OR EXISTS (
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o2"
+            "reporting"."opt_out" AS "o4"
           WHERE
-            "o2"."patient_id" = "pt"."patient_id"
-            AND "o2"."opt_out_type" = $12::text
-            AND "o2"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o4"."patient_id" = "pt"."patient_id"
+            AND "o4"."opt_out_type" = $14::text
+            AND "o4"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o2"."effective_to" IS NULL
-              OR "o2"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o4"."effective_to" IS NULL
+              OR "o4"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
       ) AS "opted_out"
@@ -880,23 +1207,20 @@ WITH
       "reporting"."patient" AS "pt"
       INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
       AND "r"."deleted_at" IS NULL
-      AND "r"."start_date" <= $11::date
+      AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $11::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
-      AND "r"."practice_ods" = ANY ($13::TEXT[])
-      AND "r"."registration_type" = $14::text
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $11::date
-      )
+      AND "pt"."date_of_death" IS NULL
     ORDER BY
       "pt"."patient_id",
-      ("r"."registration_type" = $14::text) DESC,
+      ("r"."registration_type" = $12::text) DESC,
       "r"."start_date",
       "r"."registration_id"
   ),
@@ -921,44 +1245,6 @@ ORDER BY
 
 -- parameters of the plan (plan.json):
 -- [
---   {
---     "name": "snapshot_date",
---     "type": "date",
---     "source": "run",
---     "meaning": "the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it"
---   },
---   {
---     "name": "practices",
---     "type": "text[]",
---     "source": "population",
---     "meaning": "the practices in scope (ODS codes)",
---     "value": [
---       "A81001",
---       "A81002",
---       "A81003"
---     ]
---   },
---   {
---     "name": "registration_type_permanent",
---     "type": "text",
---     "source": "catalogue",
---     "meaning": "the registration type that means a permanent registration (registration.registration_type)",
---     "value": "permanent"
---   },
---   {
---     "name": "opt_out_type1",
---     "type": "text",
---     "source": "catalogue",
---     "meaning": "the opt_out.opt_out_type value of a Type 1 opt-out",
---     "value": "type1"
---   },
---   {
---     "name": "opt_out_national_data_opt_out",
---     "type": "text",
---     "source": "catalogue",
---     "meaning": "the opt_out.opt_out_type value of a National Data Opt-out",
---     "value": "national_data_opt_out"
---   },
 --   {
 --     "name": "concept_999004351000000109",
 --     "type": "bigint",
@@ -1021,6 +1307,44 @@ ORDER BY
 --     "source": "policy",
 --     "meaning": "SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)",
 --     "value": "999004371000000100"
+--   },
+--   {
+--     "name": "snapshot_date",
+--     "type": "date",
+--     "source": "run",
+--     "meaning": "the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date"
+--   },
+--   {
+--     "name": "practices",
+--     "type": "text[]",
+--     "source": "population",
+--     "meaning": "the practices in scope (ODS codes)",
+--     "value": [
+--       "A81001",
+--       "A81002",
+--       "A81003"
+--     ]
+--   },
+--   {
+--     "name": "registration_type_permanent",
+--     "type": "text",
+--     "source": "catalogue",
+--     "meaning": "the registration type that means a permanent registration (registration.registration_type)",
+--     "value": "permanent"
+--   },
+--   {
+--     "name": "opt_out_type1",
+--     "type": "text",
+--     "source": "catalogue",
+--     "meaning": "the opt_out.opt_out_type value of a Type 1 opt-out",
+--     "value": "type1"
+--   },
+--   {
+--     "name": "opt_out_national_data_opt_out",
+--     "type": "text",
+--     "source": "catalogue",
+--     "meaning": "the opt_out.opt_out_type value of a National Data Opt-out",
+--     "value": "national_data_opt_out"
 --   },
 --   {
 --     "name": "key_phm-icb-key",

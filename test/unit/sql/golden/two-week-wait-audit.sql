@@ -15,11 +15,11 @@
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
---   $12 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
---   $13 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
---   $14 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $11 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
+--   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
+--   $14 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
 --   $15 key_tww-audit-key text given at run time (never written anywhere): pseudonym key 'tww-audit-key' (from the keys file given with --keys, or the environment variable EXDEF_KEY_TWW_AUDIT_KEY)
 --   $16 literal_1 text = 'two_week_wait': dataset referrals, WHERE: 'two_week_wait' [definitions/two-week-wait-audit.exdef.yaml:63:17]
 --   $17 literal_2 interval = '12 months': dataset referrals, WHERE: interval '12 months' [definitions/two-week-wait-audit.exdef.yaml:64:38]
@@ -71,6 +71,63 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $13::text
+            AND "o1"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+        OR EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o2"
+          WHERE
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $14::text
+            AND "o2"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      )
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -81,28 +138,36 @@ WITH
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o1"
+            "reporting"."opt_out" AS "o3"
           WHERE
-            "o1"."patient_id" = "pt"."patient_id"
-            AND "o1"."opt_out_type" = $10::text
-            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o3"."patient_id" = "pt"."patient_id"
+            AND "o3"."opt_out_type" = $13::text
+            AND "o3"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o1"."effective_to" IS NULL
-              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o3"."effective_to" IS NULL
+              OR "o3"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
         OR EXISTS (
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o2"
+            "reporting"."opt_out" AS "o4"
           WHERE
-            "o2"."patient_id" = "pt"."patient_id"
-            AND "o2"."opt_out_type" = $12::text
-            AND "o2"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o4"."patient_id" = "pt"."patient_id"
+            AND "o4"."opt_out_type" = $14::text
+            AND "o4"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o2"."effective_to" IS NULL
-              OR "o2"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o4"."effective_to" IS NULL
+              OR "o4"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
       ) AS "opted_out"
@@ -110,23 +175,20 @@ WITH
       "reporting"."patient" AS "pt"
       INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
       AND "r"."deleted_at" IS NULL
-      AND "r"."start_date" <= $11::date
+      AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $11::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
-      AND "r"."practice_ods" = ANY ($13::TEXT[])
-      AND "r"."registration_type" = $14::text
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $11::date
-      )
+      AND "pt"."date_of_death" IS NULL
     ORDER BY
       "pt"."patient_id",
-      ("r"."registration_type" = $14::text) DESC,
+      ("r"."registration_type" = $12::text) DESC,
       "r"."start_date",
       "r"."registration_id"
   ),
@@ -164,7 +226,7 @@ SELECT
           YEAR
           FROM
             age (
-              $11::date::timestamp,
+              $10::date::timestamp,
               "j1"."date_of_birth"::timestamp
             )
         )
@@ -174,7 +236,7 @@ SELECT
           YEAR
           FROM
             age (
-              $11::date::timestamp,
+              $10::date::timestamp,
               "j1"."date_of_birth"::timestamp
             )
         )
@@ -185,7 +247,7 @@ SELECT
             YEAR
             FROM
               age (
-                $11::date::timestamp,
+                $10::date::timestamp,
                 "j1"."date_of_birth"::timestamp
               )
           )
@@ -197,7 +259,7 @@ SELECT
               YEAR
               FROM
                 age (
-                  $11::date::timestamp,
+                  $10::date::timestamp,
                   "j1"."date_of_birth"::timestamp
                 )
             )
@@ -212,6 +274,12 @@ FROM
   "reporting"."referral" AS "t"
   INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
   LEFT JOIN "reporting"."patient" AS "j1" ON "j1"."patient_id" = "t"."patient_id"
+  AND "j1"."patient_id" IN (
+    SELECT
+      "patient_id"
+    FROM
+      "population"
+  )
   AND "j1"."deleted_at" IS NULL
   AND NOT COALESCE(
     "j1"."ethnicity_code" IN (
@@ -223,7 +291,8 @@ FROM
     FALSE
   )
 WHERE
-  "t"."deleted_at" IS NULL
+  "t"."practice_ods" = ANY ($11::TEXT[])
+  AND "t"."deleted_at" IS NULL
   AND "t"."confidential" IS FALSE
   AND NOT COALESCE(
     "t"."code" IN (
@@ -238,7 +307,7 @@ WHERE
     (
       ("t"."urgency" = $16::text)
       AND (
-        "t"."referral_date" >= (($11::date - $17::interval))::date
+        "t"."referral_date" >= (($10::date - $17::interval))::date
       )
     )
     AND (
@@ -271,11 +340,11 @@ ORDER BY
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
---   $12 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
---   $13 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
---   $14 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $11 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
+--   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
+--   $14 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
 --   $15 literal_1 text = 'two_week_wait': dataset referrals, WHERE: 'two_week_wait' [definitions/two-week-wait-audit.exdef.yaml:63:17]
 --   $16 literal_2 interval = '12 months': dataset referrals, WHERE: interval '12 months' [definitions/two-week-wait-audit.exdef.yaml:64:38]
 --   $17 concept_363346000 bigint = 363346000: SNOMED CT concept 363346000 |Malignant neoplastic disease| (dataset referrals, WHERE)
@@ -326,6 +395,63 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $13::text
+            AND "o1"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+        OR EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o2"
+          WHERE
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $14::text
+            AND "o2"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      )
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -336,28 +462,36 @@ WITH
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o1"
+            "reporting"."opt_out" AS "o3"
           WHERE
-            "o1"."patient_id" = "pt"."patient_id"
-            AND "o1"."opt_out_type" = $10::text
-            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o3"."patient_id" = "pt"."patient_id"
+            AND "o3"."opt_out_type" = $13::text
+            AND "o3"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o1"."effective_to" IS NULL
-              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o3"."effective_to" IS NULL
+              OR "o3"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
         OR EXISTS (
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o2"
+            "reporting"."opt_out" AS "o4"
           WHERE
-            "o2"."patient_id" = "pt"."patient_id"
-            AND "o2"."opt_out_type" = $12::text
-            AND "o2"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o4"."patient_id" = "pt"."patient_id"
+            AND "o4"."opt_out_type" = $14::text
+            AND "o4"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o2"."effective_to" IS NULL
-              OR "o2"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o4"."effective_to" IS NULL
+              OR "o4"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
       ) AS "opted_out"
@@ -365,23 +499,20 @@ WITH
       "reporting"."patient" AS "pt"
       INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
       AND "r"."deleted_at" IS NULL
-      AND "r"."start_date" <= $11::date
+      AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $11::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
-      AND "r"."practice_ods" = ANY ($13::TEXT[])
-      AND "r"."registration_type" = $14::text
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $11::date
-      )
+      AND "pt"."date_of_death" IS NULL
     ORDER BY
       "pt"."patient_id",
-      ("r"."registration_type" = $14::text) DESC,
+      ("r"."registration_type" = $12::text) DESC,
       "r"."start_date",
       "r"."registration_id"
   ),
@@ -401,108 +532,109 @@ SELECT
 FROM
   (
     SELECT
-      count(DISTINCT "r"."__patient") AS "n"
+      count(DISTINCT "p"."patient_id") AS "n"
     FROM
-      (
+      "reporting"."referral" AS "t"
+      INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
+      LEFT JOIN "reporting"."patient" AS "j1" ON "j1"."patient_id" = "t"."patient_id"
+      AND "j1"."patient_id" IN (
         SELECT
-          "p"."patient_id" AS "__patient",
-          (
-            CASE
-              WHEN (
-                EXTRACT(
-                  YEAR
-                  FROM
-                    age (
-                      $11::date::timestamp,
-                      "j1"."date_of_birth"::timestamp
-                    )
-                )
-              )::integer IS NULL THEN NULL
-              WHEN (
-                EXTRACT(
-                  YEAR
-                  FROM
-                    age (
-                      $11::date::timestamp,
-                      "j1"."date_of_birth"::timestamp
-                    )
-                )
-              )::integer >= 90 THEN '90+'
-              ELSE (
-                (
-                  EXTRACT(
-                    YEAR
-                    FROM
-                      age (
-                        $11::date::timestamp,
-                        "j1"."date_of_birth"::timestamp
-                      )
-                  )
-                )::integer / 5 * 5
-              )::text || '-' || LEAST(
-                (
-                  (
-                    EXTRACT(
-                      YEAR
-                      FROM
-                        age (
-                          $11::date::timestamp,
-                          "j1"."date_of_birth"::timestamp
-                        )
-                    )
-                  )::integer / 5 * 5
-                ) + 5 - 1,
-                89
-              )::text
-            END
-          ) AS "q1"
+          "patient_id"
         FROM
-          "reporting"."referral" AS "t"
-          INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
-          LEFT JOIN "reporting"."patient" AS "j1" ON "j1"."patient_id" = "t"."patient_id"
-          AND "j1"."deleted_at" IS NULL
-          AND NOT COALESCE(
-            "j1"."ethnicity_code" IN (
-              SELECT
-                "code"
-              FROM
-                "sensitive_codes"
-            ),
-            FALSE
-          )
-        WHERE
-          "t"."deleted_at" IS NULL
-          AND "t"."confidential" IS FALSE
-          AND NOT COALESCE(
-            "t"."code" IN (
-              SELECT
-                "code"
-              FROM
-                "sensitive_codes"
-            ),
-            FALSE
-          )
+          "population"
+      )
+      AND "j1"."deleted_at" IS NULL
+      AND NOT COALESCE(
+        "j1"."ethnicity_code" IN (
+          SELECT
+            "code"
+          FROM
+            "sensitive_codes"
+        ),
+        FALSE
+      )
+    WHERE
+      "t"."practice_ods" = ANY ($11::TEXT[])
+      AND "t"."deleted_at" IS NULL
+      AND "t"."confidential" IS FALSE
+      AND NOT COALESCE(
+        "t"."code" IN (
+          SELECT
+            "code"
+          FROM
+            "sensitive_codes"
+        ),
+        FALSE
+      )
+      AND (
+        (
+          ("t"."urgency" = $15::text)
           AND (
-            (
-              ("t"."urgency" = $15::text)
-              AND (
-                "t"."referral_date" >= (($11::date - $16::interval))::date
-              )
-            )
-            AND (
-              "t"."code" IN (
-                SELECT
-                  "c1"."descendant_id"
-                FROM
-                  "terminology"."closure" AS "c1"
-                WHERE
-                  "c1"."ancestor_id" IN ($17::bigint)
-              )
-            )
+            "t"."referral_date" >= (($10::date - $16::interval))::date
           )
-      ) AS "r"
+        )
+        AND (
+          "t"."code" IN (
+            SELECT
+              "c1"."descendant_id"
+            FROM
+              "terminology"."closure" AS "c1"
+            WHERE
+              "c1"."ancestor_id" IN ($17::bigint)
+          )
+        )
+      )
     GROUP BY
-      "r"."q1"
+      (
+        CASE
+          WHEN (
+            EXTRACT(
+              YEAR
+              FROM
+                age (
+                  $10::date::timestamp,
+                  "j1"."date_of_birth"::timestamp
+                )
+            )
+          )::integer IS NULL THEN NULL
+          WHEN (
+            EXTRACT(
+              YEAR
+              FROM
+                age (
+                  $10::date::timestamp,
+                  "j1"."date_of_birth"::timestamp
+                )
+            )
+          )::integer >= 90 THEN '90+'
+          ELSE (
+            (
+              EXTRACT(
+                YEAR
+                FROM
+                  age (
+                    $10::date::timestamp,
+                    "j1"."date_of_birth"::timestamp
+                  )
+              )
+            )::integer / 5 * 5
+          )::text || '-' || LEAST(
+            (
+              (
+                EXTRACT(
+                  YEAR
+                  FROM
+                    age (
+                      $10::date::timestamp,
+                      "j1"."date_of_birth"::timestamp
+                    )
+                )
+              )::integer / 5 * 5
+            ) + 5 - 1,
+            89
+          )::text
+        END
+      )
   ) AS "g";
 
 -- exdef compiled SQL for two-week-wait-audit version 1 (definitions/two-week-wait-audit.exdef.yaml). Do not edit: recompile with exdef compile.
@@ -521,11 +653,11 @@ FROM
 --   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
 --   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
 --   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
---   $10 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $11 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it
---   $12 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
---   $13 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
---   $14 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $11 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
+--   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
+--   $14 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
 
 WITH
   "sensitive_codes" AS (
@@ -573,6 +705,63 @@ WITH
           AND "m4"."refset_id" IN ($9::bigint)
       ) AS z (code)
   ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $13::text
+            AND "o1"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+        OR EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o2"
+          WHERE
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $14::text
+            AND "o2"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      )
+  ),
   "population_base" AS (
     SELECT DISTINCT
       ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
@@ -583,28 +772,36 @@ WITH
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o1"
+            "reporting"."opt_out" AS "o3"
           WHERE
-            "o1"."patient_id" = "pt"."patient_id"
-            AND "o1"."opt_out_type" = $10::text
-            AND "o1"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o3"."patient_id" = "pt"."patient_id"
+            AND "o3"."opt_out_type" = $13::text
+            AND "o3"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o1"."effective_to" IS NULL
-              OR "o1"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o3"."effective_to" IS NULL
+              OR "o3"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
         OR EXISTS (
           SELECT
             1
           FROM
-            "reporting"."opt_out" AS "o2"
+            "reporting"."opt_out" AS "o4"
           WHERE
-            "o2"."patient_id" = "pt"."patient_id"
-            AND "o2"."opt_out_type" = $12::text
-            AND "o2"."effective_from" < (($11::date + 1)::timestamp AT TIME ZONE 'UTC')
+            "o4"."patient_id" = "pt"."patient_id"
+            AND "o4"."opt_out_type" = $14::text
+            AND "o4"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
             AND (
-              "o2"."effective_to" IS NULL
-              OR "o2"."effective_to" > ($11::date::timestamp AT TIME ZONE 'UTC')
+              "o4"."effective_to" IS NULL
+              OR "o4"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
             )
         )
       ) AS "opted_out"
@@ -612,23 +809,20 @@ WITH
       "reporting"."patient" AS "pt"
       INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
       AND "r"."deleted_at" IS NULL
-      AND "r"."start_date" <= $11::date
+      AND "r"."start_date" <= $10::date
       AND (
         "r"."end_date" IS NULL
-        OR "r"."end_date" >= $11::date
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
       )
-      AND "r"."practice_ods" = ANY ($13::TEXT[])
-      AND "r"."registration_type" = $14::text
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
     WHERE
       "pt"."deleted_at" IS NULL
       AND "pt"."pds_sensitive" IS FALSE
-      AND (
-        "pt"."date_of_death" IS NULL
-        OR "pt"."date_of_death" > $11::date
-      )
+      AND "pt"."date_of_death" IS NULL
     ORDER BY
       "pt"."patient_id",
-      ("r"."registration_type" = $14::text) DESC,
+      ("r"."registration_type" = $12::text) DESC,
       "r"."start_date",
       "r"."registration_id"
   ),
@@ -653,44 +847,6 @@ ORDER BY
 
 -- parameters of the plan (plan.json):
 -- [
---   {
---     "name": "snapshot_date",
---     "type": "date",
---     "source": "run",
---     "meaning": "the snapshot date of the run (the extract date, UTC): registrations, deaths, opt-outs, today() and ages are judged on it"
---   },
---   {
---     "name": "practices",
---     "type": "text[]",
---     "source": "population",
---     "meaning": "the practices in scope (ODS codes)",
---     "value": [
---       "A81001",
---       "A81002",
---       "A81003"
---     ]
---   },
---   {
---     "name": "registration_type_permanent",
---     "type": "text",
---     "source": "catalogue",
---     "meaning": "the registration type that means a permanent registration (registration.registration_type)",
---     "value": "permanent"
---   },
---   {
---     "name": "opt_out_type1",
---     "type": "text",
---     "source": "catalogue",
---     "meaning": "the opt_out.opt_out_type value of a Type 1 opt-out",
---     "value": "type1"
---   },
---   {
---     "name": "opt_out_national_data_opt_out",
---     "type": "text",
---     "source": "catalogue",
---     "meaning": "the opt_out.opt_out_type value of a National Data Opt-out",
---     "value": "national_data_opt_out"
---   },
 --   {
 --     "name": "concept_999004351000000109",
 --     "type": "bigint",
@@ -753,6 +909,44 @@ ORDER BY
 --     "source": "policy",
 --     "meaning": "SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)",
 --     "value": "999004371000000100"
+--   },
+--   {
+--     "name": "snapshot_date",
+--     "type": "date",
+--     "source": "run",
+--     "meaning": "the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date"
+--   },
+--   {
+--     "name": "practices",
+--     "type": "text[]",
+--     "source": "population",
+--     "meaning": "the practices in scope (ODS codes)",
+--     "value": [
+--       "A81001",
+--       "A81002",
+--       "A81003"
+--     ]
+--   },
+--   {
+--     "name": "registration_type_permanent",
+--     "type": "text",
+--     "source": "catalogue",
+--     "meaning": "the registration type that means a permanent registration (registration.registration_type)",
+--     "value": "permanent"
+--   },
+--   {
+--     "name": "opt_out_type1",
+--     "type": "text",
+--     "source": "catalogue",
+--     "meaning": "the opt_out.opt_out_type value of a Type 1 opt-out",
+--     "value": "type1"
+--   },
+--   {
+--     "name": "opt_out_national_data_opt_out",
+--     "type": "text",
+--     "source": "catalogue",
+--     "meaning": "the opt_out.opt_out_type value of a National Data Opt-out",
+--     "value": "national_data_opt_out"
 --   },
 --   {
 --     "name": "key_tww-audit-key",
