@@ -440,73 +440,84 @@ SELECT
 FROM
   (
     SELECT
-      count(DISTINCT "p"."patient_id") AS "n"
+      count(DISTINCT "r"."__patient") AS "n"
     FROM
-      "reporting"."patient" AS "t"
-      INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
-    WHERE
-      "t"."deleted_at" IS NULL
-      AND NOT COALESCE(
-        "t"."ethnicity_code" IN (
-          SELECT
-            "code"
-          FROM
-            "sensitive_codes"
-        ),
-        FALSE
-      )
-      AND (
-        NOT (
-          EXISTS (
-            SELECT
-              1 AS "found"
-            FROM
-              "reporting"."observation" AS "e2"
-            WHERE
-              "e2"."patient_id" = "t"."patient_id"
-              AND "e2"."patient_id" IN (
-                SELECT
-                  "patient_id"
-                FROM
-                  "population"
-              )
-              AND "e2"."practice_ods" = ANY ($11::TEXT[])
-              AND "e2"."deleted_at" IS NULL
-              AND "e2"."confidential" IS FALSE
-              AND NOT COALESCE(
-                "e2"."code" IN (
-                  SELECT
-                    "code"
-                  FROM
-                    "sensitive_codes"
-                ),
-                FALSE
-              )
-              AND (
-                (
-                  "e2"."code" IN (
-                    SELECT
-                      "c2"."descendant_id"
-                    FROM
-                      "terminology"."closure" AS "c2"
-                    WHERE
-                      "c2"."ancestor_id" IN ($16::bigint)
-                  )
-                )
-                AND (
-                  "e2"."effective_date" > (($10::date - $17::interval))::date
-                )
-              )
+      (
+        SELECT
+          "p"."patient_id" AS "__patient",
+          "t"."nhs_number" AS "q1",
+          "t"."given_name" AS "q2",
+          "t"."family_name" AS "q3",
+          "t"."address_line" AS "q4",
+          "t"."postcode" AS "q5",
+          "t"."phone" AS "q6"
+        FROM
+          "reporting"."patient" AS "t"
+          INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
+        WHERE
+          "t"."deleted_at" IS NULL
+          AND NOT COALESCE(
+            "t"."ethnicity_code" IN (
+              SELECT
+                "code"
+              FROM
+                "sensitive_codes"
+            ),
+            FALSE
           )
-        )
-      )
+          AND (
+            NOT (
+              EXISTS (
+                SELECT
+                  1 AS "found"
+                FROM
+                  "reporting"."observation" AS "e1"
+                WHERE
+                  "e1"."patient_id" = "t"."patient_id"
+                  AND "e1"."patient_id" IN (
+                    SELECT
+                      "patient_id"
+                    FROM
+                      "population"
+                  )
+                  AND "e1"."practice_ods" = ANY ($11::TEXT[])
+                  AND "e1"."deleted_at" IS NULL
+                  AND "e1"."confidential" IS FALSE
+                  AND NOT COALESCE(
+                    "e1"."code" IN (
+                      SELECT
+                        "code"
+                      FROM
+                        "sensitive_codes"
+                    ),
+                    FALSE
+                  )
+                  AND (
+                    (
+                      "e1"."code" IN (
+                        SELECT
+                          "c1"."descendant_id"
+                        FROM
+                          "terminology"."closure" AS "c1"
+                        WHERE
+                          "c1"."ancestor_id" IN ($16::bigint)
+                      )
+                    )
+                    AND (
+                      "e1"."effective_date" > (($10::date - $17::interval))::date
+                    )
+                  )
+              )
+            )
+          )
+      ) AS "r"
     GROUP BY
-      "t"."nhs_number",
-      "t"."given_name",
-      "t"."family_name",
-      "t"."address_line",
-      "t"."postcode",
-      "t"."phone"
+      "r"."q1",
+      "r"."q2",
+      "r"."q3",
+      "r"."q4",
+      "r"."q5",
+      "r"."q6"
   ) AS "g";
 
 -- exdef compiled SQL for cervical-screening-recall version 1 (definitions/cervical-screening-recall.exdef.yaml). Do not edit: recompile with exdef compile.

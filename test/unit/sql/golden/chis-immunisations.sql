@@ -750,41 +750,36 @@ SELECT
 FROM
   (
     SELECT
-      count(DISTINCT "p"."patient_id") AS "n"
+      count(DISTINCT "r"."__patient") AS "n"
     FROM
-      "reporting"."patient" AS "t"
-      INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
-      LEFT JOIN "reporting"."registration" AS "j1" ON "j1"."patient_id" = "t"."patient_id"
-      AND ("j1"."registration_id") IN (
-        SELECT
-          "registration_key_1"
-        FROM
-          "population"
-      )
-      AND "j1"."patient_id" IN (
-        SELECT
-          "patient_id"
-        FROM
-          "population"
-      )
-      AND "j1"."practice_ods" = ANY ($11::TEXT[])
-      AND "j1"."deleted_at" IS NULL
-    WHERE
-      "t"."deleted_at" IS NULL
-      AND NOT COALESCE(
-        "t"."ethnicity_code" IN (
-          SELECT
-            "code"
-          FROM
-            "sensitive_codes"
-        ),
-        FALSE
-      )
-    GROUP BY
-      "t"."nhs_number",
       (
-        date_trunc('month', "t"."date_of_birth"::timestamp)
-      )::date
+        SELECT
+          "p"."patient_id" AS "__patient",
+          "t"."nhs_number" AS "q1",
+          to_char(
+            (
+              date_trunc('month', "t"."date_of_birth"::timestamp)
+            )::date,
+            'YYYY-MM-DD'
+          ) AS "q2"
+        FROM
+          "reporting"."patient" AS "t"
+          INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
+        WHERE
+          "t"."deleted_at" IS NULL
+          AND NOT COALESCE(
+            "t"."ethnicity_code" IN (
+              SELECT
+                "code"
+              FROM
+                "sensitive_codes"
+            ),
+            FALSE
+          )
+      ) AS "r"
+    GROUP BY
+      "r"."q1",
+      "r"."q2"
   ) AS "g";
 
 -- exdef compiled SQL for chis-immunisations version 3 (definitions/chis-immunisations.exdef.yaml). Do not edit: recompile with exdef compile.
@@ -1576,52 +1571,58 @@ SELECT
 FROM
   (
     SELECT
-      count(DISTINCT "p"."patient_id") AS "n"
+      count(DISTINCT "r"."__patient") AS "n"
     FROM
-      "reporting"."observation" AS "t"
-      INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
-      LEFT JOIN "reporting"."patient" AS "j1" ON "j1"."patient_id" = "t"."patient_id"
-      AND "j1"."patient_id" IN (
+      (
         SELECT
-          "patient_id"
+          "p"."patient_id" AS "__patient",
+          "j1"."nhs_number" AS "q1"
         FROM
-          "population"
-      )
-      AND "j1"."deleted_at" IS NULL
-      AND NOT COALESCE(
-        "j1"."ethnicity_code" IN (
-          SELECT
-            "code"
-          FROM
-            "sensitive_codes"
-        ),
-        FALSE
-      )
-    WHERE
-      "t"."practice_ods" = ANY ($11::TEXT[])
-      AND "t"."deleted_at" IS NULL
-      AND "t"."confidential" IS FALSE
-      AND NOT COALESCE(
-        "t"."code" IN (
-          SELECT
-            "code"
-          FROM
-            "sensitive_codes"
-        ),
-        FALSE
-      )
-      AND (
-        "t"."code" IN (
-          SELECT
-            "c1"."descendant_id"
-          FROM
-            "terminology"."closure" AS "c1"
-          WHERE
-            "c1"."ancestor_id" IN ($15::bigint)
-        )
-      )
+          "reporting"."observation" AS "t"
+          INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
+          LEFT JOIN "reporting"."patient" AS "j1" ON "j1"."patient_id" = "t"."patient_id"
+          AND "j1"."patient_id" IN (
+            SELECT
+              "patient_id"
+            FROM
+              "population"
+          )
+          AND "j1"."deleted_at" IS NULL
+          AND NOT COALESCE(
+            "j1"."ethnicity_code" IN (
+              SELECT
+                "code"
+              FROM
+                "sensitive_codes"
+            ),
+            FALSE
+          )
+        WHERE
+          "t"."practice_ods" = ANY ($11::TEXT[])
+          AND "t"."deleted_at" IS NULL
+          AND "t"."confidential" IS FALSE
+          AND NOT COALESCE(
+            "t"."code" IN (
+              SELECT
+                "code"
+              FROM
+                "sensitive_codes"
+            ),
+            FALSE
+          )
+          AND (
+            "t"."code" IN (
+              SELECT
+                "c1"."descendant_id"
+              FROM
+                "terminology"."closure" AS "c1"
+              WHERE
+                "c1"."ancestor_id" IN ($15::bigint)
+            )
+          )
+      ) AS "r"
     GROUP BY
-      "j1"."nhs_number"
+      "r"."q1"
   ) AS "g";
 
 -- exdef compiled SQL for chis-immunisations version 3 (definitions/chis-immunisations.exdef.yaml). Do not edit: recompile with exdef compile.

@@ -946,73 +946,14 @@ SELECT
 FROM
   (
     SELECT
-      count(DISTINCT "p"."patient_id") AS "n"
+      count(DISTINCT "r"."__patient") AS "n"
     FROM
-      "reporting"."patient" AS "t"
-      INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
-      LEFT JOIN "reporting"."registration" AS "j1" ON "j1"."patient_id" = "t"."patient_id"
-      AND ("j1"."registration_id") IN (
-        SELECT
-          "registration_key_1"
-        FROM
-          "population"
-      )
-      AND "j1"."patient_id" IN (
-        SELECT
-          "patient_id"
-        FROM
-          "population"
-      )
-      AND "j1"."practice_ods" = ANY ($11::TEXT[])
-      AND "j1"."deleted_at" IS NULL
-    WHERE
-      "t"."deleted_at" IS NULL
-      AND NOT COALESCE(
-        "t"."ethnicity_code" IN (
-          SELECT
-            "code"
-          FROM
-            "sensitive_codes"
-        ),
-        FALSE
-      )
-    GROUP BY
       (
-        CASE
-          WHEN (
-            EXTRACT(
-              YEAR
-              FROM
-                age (
-                  $10::date::timestamp,
-                  "t"."date_of_birth"::timestamp
-                )
-            )
-          )::integer IS NULL THEN NULL
-          WHEN (
-            EXTRACT(
-              YEAR
-              FROM
-                age (
-                  $10::date::timestamp,
-                  "t"."date_of_birth"::timestamp
-                )
-            )
-          )::integer >= 90 THEN '90+'
-          ELSE (
-            (
-              EXTRACT(
-                YEAR
-                FROM
-                  age (
-                    $10::date::timestamp,
-                    "t"."date_of_birth"::timestamp
-                  )
-              )
-            )::integer / 5 * 5
-          )::text || '-' || LEAST(
-            (
-              (
+        SELECT
+          "p"."patient_id" AS "__patient",
+          (
+            CASE
+              WHEN (
                 EXTRACT(
                   YEAR
                   FROM
@@ -1021,21 +962,73 @@ FROM
                       "t"."date_of_birth"::timestamp
                     )
                 )
-              )::integer / 5 * 5
-            ) + 5 - 1,
-            89
-          )::text
-        END
-      ),
-      "t"."sex",
-      NULLIF(
-        regexp_replace(
-          upper(regexp_replace("t"."postcode", '\s+', '', 'g')),
-          '[0-9][A-Z]{2}$',
-          ''
-        ),
-        ''
-      )
+              )::integer IS NULL THEN NULL
+              WHEN (
+                EXTRACT(
+                  YEAR
+                  FROM
+                    age (
+                      $10::date::timestamp,
+                      "t"."date_of_birth"::timestamp
+                    )
+                )
+              )::integer >= 90 THEN '90+'
+              ELSE (
+                (
+                  EXTRACT(
+                    YEAR
+                    FROM
+                      age (
+                        $10::date::timestamp,
+                        "t"."date_of_birth"::timestamp
+                      )
+                  )
+                )::integer / 5 * 5
+              )::text || '-' || LEAST(
+                (
+                  (
+                    EXTRACT(
+                      YEAR
+                      FROM
+                        age (
+                          $10::date::timestamp,
+                          "t"."date_of_birth"::timestamp
+                        )
+                    )
+                  )::integer / 5 * 5
+                ) + 5 - 1,
+                89
+              )::text
+            END
+          ) AS "q1",
+          "t"."sex" AS "q2",
+          NULLIF(
+            regexp_replace(
+              upper(regexp_replace("t"."postcode", '\s+', '', 'g')),
+              '[0-9][A-Z]{2}$',
+              ''
+            ),
+            ''
+          ) AS "q3"
+        FROM
+          "reporting"."patient" AS "t"
+          INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
+        WHERE
+          "t"."deleted_at" IS NULL
+          AND NOT COALESCE(
+            "t"."ethnicity_code" IN (
+              SELECT
+                "code"
+              FROM
+                "sensitive_codes"
+            ),
+            FALSE
+          )
+      ) AS "r"
+    GROUP BY
+      "r"."q1",
+      "r"."q2",
+      "r"."q3"
   ) AS "g";
 
 -- exdef compiled SQL for flu-vaccination-uptake version 1 (definitions/flu-vaccination-uptake.exdef.yaml). Do not edit: recompile with exdef compile.

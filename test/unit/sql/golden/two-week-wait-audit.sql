@@ -532,95 +532,14 @@ SELECT
 FROM
   (
     SELECT
-      count(DISTINCT "p"."patient_id") AS "n"
+      count(DISTINCT "r"."__patient") AS "n"
     FROM
-      "reporting"."referral" AS "t"
-      INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
-      LEFT JOIN "reporting"."patient" AS "j1" ON "j1"."patient_id" = "t"."patient_id"
-      AND "j1"."patient_id" IN (
-        SELECT
-          "patient_id"
-        FROM
-          "population"
-      )
-      AND "j1"."deleted_at" IS NULL
-      AND NOT COALESCE(
-        "j1"."ethnicity_code" IN (
-          SELECT
-            "code"
-          FROM
-            "sensitive_codes"
-        ),
-        FALSE
-      )
-    WHERE
-      "t"."practice_ods" = ANY ($11::TEXT[])
-      AND "t"."deleted_at" IS NULL
-      AND "t"."confidential" IS FALSE
-      AND NOT COALESCE(
-        "t"."code" IN (
-          SELECT
-            "code"
-          FROM
-            "sensitive_codes"
-        ),
-        FALSE
-      )
-      AND (
-        (
-          ("t"."urgency" = $15::text)
-          AND (
-            "t"."referral_date" >= (($10::date - $16::interval))::date
-          )
-        )
-        AND (
-          "t"."code" IN (
-            SELECT
-              "c1"."descendant_id"
-            FROM
-              "terminology"."closure" AS "c1"
-            WHERE
-              "c1"."ancestor_id" IN ($17::bigint)
-          )
-        )
-      )
-    GROUP BY
       (
-        CASE
-          WHEN (
-            EXTRACT(
-              YEAR
-              FROM
-                age (
-                  $10::date::timestamp,
-                  "j1"."date_of_birth"::timestamp
-                )
-            )
-          )::integer IS NULL THEN NULL
-          WHEN (
-            EXTRACT(
-              YEAR
-              FROM
-                age (
-                  $10::date::timestamp,
-                  "j1"."date_of_birth"::timestamp
-                )
-            )
-          )::integer >= 90 THEN '90+'
-          ELSE (
-            (
-              EXTRACT(
-                YEAR
-                FROM
-                  age (
-                    $10::date::timestamp,
-                    "j1"."date_of_birth"::timestamp
-                  )
-              )
-            )::integer / 5 * 5
-          )::text || '-' || LEAST(
-            (
-              (
+        SELECT
+          "p"."patient_id" AS "__patient",
+          (
+            CASE
+              WHEN (
                 EXTRACT(
                   YEAR
                   FROM
@@ -629,12 +548,99 @@ FROM
                       "j1"."date_of_birth"::timestamp
                     )
                 )
-              )::integer / 5 * 5
-            ) + 5 - 1,
-            89
-          )::text
-        END
-      )
+              )::integer IS NULL THEN NULL
+              WHEN (
+                EXTRACT(
+                  YEAR
+                  FROM
+                    age (
+                      $10::date::timestamp,
+                      "j1"."date_of_birth"::timestamp
+                    )
+                )
+              )::integer >= 90 THEN '90+'
+              ELSE (
+                (
+                  EXTRACT(
+                    YEAR
+                    FROM
+                      age (
+                        $10::date::timestamp,
+                        "j1"."date_of_birth"::timestamp
+                      )
+                  )
+                )::integer / 5 * 5
+              )::text || '-' || LEAST(
+                (
+                  (
+                    EXTRACT(
+                      YEAR
+                      FROM
+                        age (
+                          $10::date::timestamp,
+                          "j1"."date_of_birth"::timestamp
+                        )
+                    )
+                  )::integer / 5 * 5
+                ) + 5 - 1,
+                89
+              )::text
+            END
+          ) AS "q1"
+        FROM
+          "reporting"."referral" AS "t"
+          INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
+          LEFT JOIN "reporting"."patient" AS "j1" ON "j1"."patient_id" = "t"."patient_id"
+          AND "j1"."patient_id" IN (
+            SELECT
+              "patient_id"
+            FROM
+              "population"
+          )
+          AND "j1"."deleted_at" IS NULL
+          AND NOT COALESCE(
+            "j1"."ethnicity_code" IN (
+              SELECT
+                "code"
+              FROM
+                "sensitive_codes"
+            ),
+            FALSE
+          )
+        WHERE
+          "t"."practice_ods" = ANY ($11::TEXT[])
+          AND "t"."deleted_at" IS NULL
+          AND "t"."confidential" IS FALSE
+          AND NOT COALESCE(
+            "t"."code" IN (
+              SELECT
+                "code"
+              FROM
+                "sensitive_codes"
+            ),
+            FALSE
+          )
+          AND (
+            (
+              ("t"."urgency" = $15::text)
+              AND (
+                "t"."referral_date" >= (($10::date - $16::interval))::date
+              )
+            )
+            AND (
+              "t"."code" IN (
+                SELECT
+                  "c1"."descendant_id"
+                FROM
+                  "terminology"."closure" AS "c1"
+                WHERE
+                  "c1"."ancestor_id" IN ($17::bigint)
+              )
+            )
+          )
+      ) AS "r"
+    GROUP BY
+      "r"."q1"
   ) AS "g";
 
 -- exdef compiled SQL for two-week-wait-audit version 1 (definitions/two-week-wait-audit.exdef.yaml). Do not edit: recompile with exdef compile.
