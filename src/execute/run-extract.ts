@@ -179,7 +179,8 @@ export async function runExtract(o: RunOptions): Promise<RunResult> {
       ...(o.terminologyDir ? { terminologyDir: o.terminologyDir } : {}),
     });
     if (!prepared.context) throw new RunRefused('the policy or the terminology is not usable', prepared.diagnostics);
-    const compiled = compileDefinitionFile(o.file, prepared.context);
+    // An exemption that has expired by the clock stays expired whatever --today says.
+    const compiled = compileDefinitionFile(o.file, { ...prepared.context, exemptionDate: started.toISOString().slice(0, 10) });
     const errors = compiled.diagnostics.filter((d) => d.severity === 'error');
     if (!compiled.plan || !compiled.definition || hasErrors(compiled.diagnostics)) {
       throw new RunRefused(`${o.file} has ${errors.length} lint error${errors.length === 1 ? '' : 's'}: it is not run`, compiled.diagnostics);

@@ -25,7 +25,9 @@ export function compileDefinitionFile(path: string, context: LintContext): Compi
   const checked = lintDefinitionFile(path, context);
   if (!checked.definition || hasErrors(checked.diagnostics)) return checked;
   try {
-    const plan = compileExtract(checked.definition, { catalogue: context.catalogue, policy: context.policy, today: context.today });
+    // Exemptions are judged on the later of today and a run's clock (see LintContext.exemptionDate).
+    const exemptionDate = context.exemptionDate !== undefined && context.exemptionDate > context.today ? context.exemptionDate : context.today;
+    const plan = compileExtract(checked.definition, { catalogue: context.catalogue, policy: context.policy, today: exemptionDate });
     return { ...checked, plan };
   } catch (error) {
     if (!(error instanceof CompileError)) throw error;

@@ -14,6 +14,11 @@ export interface LintContext {
   codeSets: CodeSetIndex;
   /** YYYY-MM-DD: the date every date check is made on. */
   today: string;
+  /**
+   * YYYY-MM-DD: for a run, the clock's date. Exemptions expire on the later of it and today: a
+   * past --today narrows what a run may do, never widens it.
+   */
+  exemptionDate?: string;
 }
 
 export const ruleCatalogue = {
@@ -46,6 +51,6 @@ export function lintDefinitionText(path: string, text: string, context: LintCont
 
 function withPolicy(checked: CheckedDefinition, context: LintContext): CheckedDefinition {
   if (!checked.definition) return checked;
-  const findings = runPolicy(checked.definition, { policy: context.policy, catalogue: context.catalogue, today: context.today, codeSets: context.codeSets });
+  const findings = runPolicy(checked.definition, { policy: context.policy, catalogue: context.catalogue, today: context.today, ...(context.exemptionDate ? { exemptionDate: context.exemptionDate } : {}), codeSets: context.codeSets });
   return { ...checked, diagnostics: [...checked.diagnostics, ...findings] };
 }

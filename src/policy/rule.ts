@@ -69,6 +69,11 @@ export interface RuleContext {
   policy: Policy;
   /** The date every date check is made on (YYYY-MM-DD). */
   today: string;
+  /**
+   * The date an exemption's expiry is judged on: today, or for a run the later of the extract date
+   * and the clock's, so that a past --today never revives an expired exemption.
+   */
+  exemptionDate: string;
   codeSets: CodeSetIndex;
   report(finding: Finding): void;
   /** Where a part of the definition is written (JSON pointer of the YAML format), or its nearest parent. */

@@ -14,6 +14,8 @@ export interface PolicyOptions {
   catalogue: Catalogue;
   /** The date every date check is made on (YYYY-MM-DD). */
   today: string;
+  /** The date exemptions' expiry is judged on when later than today (a run: the clock's). */
+  exemptionDate?: string;
   codeSets: CodeSetIndex;
   rules?: readonly RuleModule[];
 }
@@ -31,7 +33,8 @@ export function effectiveSeverity(rule: RuleModule, policy: Policy): Severity | 
  */
 export function runPolicy(definition: ExtractDefinition, options: PolicyOptions): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
-  const exemptions = validExemptions(definition, options.policy, options.today);
+  const exemptionDate = options.exemptionDate !== undefined && options.exemptionDate > options.today ? options.exemptionDate : options.today;
+  const exemptions = validExemptions(definition, options.policy, exemptionDate);
   const exemptable = new Set(options.policy.exemptable.map((e) => e.rule));
   for (const rule of options.rules ?? RULES) {
     const severity = effectiveSeverity(rule, options.policy);
@@ -42,6 +45,7 @@ export function runPolicy(definition: ExtractDefinition, options: PolicyOptions)
       catalogue: options.catalogue,
       policy: options.policy,
       today: options.today,
+      exemptionDate,
       codeSets: options.codeSets,
       report: (finding) => findings.push(finding),
       spanAt: (pointer, prefer) => spanAt(definition, pointer, prefer),

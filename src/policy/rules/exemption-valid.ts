@@ -56,11 +56,11 @@ export const exemptionValid: RuleModule = {
       },
     },
   },
-  check({ definition, policy, today, report, spanAt }) {
+  check({ definition, policy, exemptionDate, report, spanAt }) {
     const sets = listOr(policy.sensitiveCodeSets.map((s) => s.name));
     definition.exemptions.forEach((exemption, i) => {
       // In the order they are written, whichever syntax.
-      const located = exemptionProblems(exemption, definition, policy, today)
+      const located = exemptionProblems(exemption, definition, policy, exemptionDate)
         .map((problem) => ({
           problem,
           // A missing part is reported at the key of what should hold it (legal_basis:, datasets:).
