@@ -116,7 +116,7 @@ testRule('disclosure-risk', {
       alsoTriggers: [],
     },
     {
-      name: 'one quasi-identifier per dataset, three datasets, one key',
+      name: 'one quasi-identifier per dataset, three datasets, one key', alsoTriggers: ['justification-not-repeated'],
       text: definition([
         { name: 'births', from: 'patient', fields: [key(), month] },
         { name: 'homes', from: 'patient', fields: [key(), home] },
@@ -160,7 +160,7 @@ testRule('disclosure-risk', {
       findings: [{ message: /linked \(record ids of patient rows in people, addresses\) and, joined, single people out/ }],
     },
     {
-      name: 'a chain: the middle dataset carries both keys and no quasi-identifier',
+      name: 'a chain: the middle dataset carries both keys and no quasi-identifier', alsoTriggers: ['justification-not-repeated'],
       text: definition([
         { name: 'people', from: 'patient', fields: [key('key-one'), month, sex] },
         { name: 'bridge', from: 'patient', fields: [key('key-one'), ['patient_ref', "pseudonym(nhs_number, 'key-two')"]] },
