@@ -65,6 +65,12 @@ export interface CatalogueTable {
   patientColumn?: string;
   practiceColumn?: string;
   confidentialColumn?: string;
+  /**
+   * To-one relations (by name) whose target has a confidential column: a row whose parent through
+   * one of them (a consultation, an encounter) exists and is not known to be non-confidential is
+   * out, like a confidential row itself.
+   */
+  confidentialVia?: string[];
   indexes: string[][];
   /** Columns in declaration order. */
   columns: CatalogueColumn[];

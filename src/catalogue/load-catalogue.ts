@@ -54,6 +54,11 @@ export const catalogueCodes = defineCodes({
     message: (p: { relation: string; left: string; right: string; leftType: string; rightType: string }) =>
       `relation \`${p.relation}\` joins \`${p.left}\` (${p.leftType}) to \`${p.right}\` (${p.rightType}); the types must match`,
   },
+  'catalogue-confidential-via': {
+    severity: 'error',
+    stage: 'catalogue',
+    message: (p: { table: string; relation: string; reason: string }) => `confidential_via of table \`${p.table}\` names \`${p.relation}\`, ${p.reason}`,
+  },
   'catalogue-population-relation': {
     severity: 'error',
     stage: 'catalogue',
@@ -95,6 +100,7 @@ interface RawTable {
   patient_column?: string;
   practice_column?: string;
   confidential_column?: string;
+  confidential_via?: string[];
   indexes?: string[][];
   columns: Record<string, RawColumn>;
   relations?: Record<string, RawRelation>;
@@ -215,6 +221,7 @@ function buildCatalogue(path: string, raw: RawCatalogue, source: YamlSource): Ca
     if (t.patient_column !== undefined) table.patientColumn = t.patient_column;
     if (t.practice_column !== undefined) table.practiceColumn = t.practice_column;
     if (t.confidential_column !== undefined) table.confidentialColumn = t.confidential_column;
+    if (t.confidential_via !== undefined) table.confidentialVia = t.confidential_via;
     return table;
   });
   const p = raw.population;
@@ -337,6 +344,19 @@ function checkCatalogue(catalogue: Catalogue, raw: RawCatalogue, source: YamlSou
         classes: ['control'],
       });
     }
+    (table.confidentialVia ?? []).forEach((name, i) => {
+      const span = spanAtPath(source, [...base, 'confidential_via', i]);
+      const problem = (reason: string, hints: string[] = []) =>
+        diagnostics.push(catalogueCodes.make('catalogue-confidential-via', { table: table.name, relation: name, reason }, span, hints));
+      const relation = table.relations.find((r) => r.name === name);
+      if (!relation) return problem(`which is not one of its relations${didYouMean(name, table.relations.map((r) => r.name))}`);
+      if (relation.cardinality !== 'one') return problem(`whose cardinality is ${relation.cardinality}: a row can only be inside one parent (cardinality one)`);
+      const target = findTable(catalogue, relation.to);
+      if (target && !target.confidentialColumn) {
+        return problem(`which leads to \`${target.name}\`, a table without a confidential_column`, [`name the confidential flag of \`${target.name}\` with confidential_column`]);
+      }
+      return undefined;
+    });
     table.indexes.forEach((index, i) => index.forEach((col, j) => requireColumn(table, col, 'index', [...base, 'indexes', i, j])));
     for (const column of table.columns) {
       if (!column.references) continue;

@@ -89,7 +89,7 @@ export function alwaysAppliedGuards(definition: ExtractDefinition, policy: Polic
     'Only a registration current on the extract date counts: patients who have left, and registrations that ended, never do.',
     'PDS-sensitive patients are never extracted (a hard rule: no exemption can lift it).',
     `Soft-deleted rows are never extracted${definition.mode === 'delta' ? ' (in a delta run, a row deleted since the last run is sent as a deletion with no values)' : ''}.`,
-    'Items marked confidential from third parties are never extracted; an unknown confidentiality flag excludes the row.',
+    'Items marked confidential from third parties are never extracted, nor items recorded inside a confidential consultation; an unknown confidentiality flag excludes the row.',
     guarded.length > 0
       ? `Sensitive codes are excluded from every coded column of every table the queries read, whatever the filters ask for: ${listAnd(guarded.map((s) => lowerFirst(s.title)))}.`
       : 'Every sensitive code set of the policy is released by an exemption somewhere in the extract; outside each exemption\'s scope it is excluded.',

@@ -166,7 +166,7 @@ export function datasetSelect(ctx: SqlContext, dataset: Dataset, from: { selectF
   }
   query = applyJoins(query, scope);
   // Only here, on the dataset's own table, may an exemption in scope release a sensitive set.
-  const guards = scanGuards(ctx, root, 't', { membership: false, released: ctx.releases.get(dataset.name) ?? new Map() });
+  const guards = scanGuards(ctx, root, 't', { membership: false, released: ctx.releases.get(dataset.name) ?? new Map(), path: [] });
   if (kind !== 'delete') {
     for (const guard of guards) query = query.where(guard);
     if (filter) query = query.where(filter);

@@ -19,6 +19,8 @@ export interface JoinPlan {
   table: CatalogueTable;
   fromAlias: string;
   relation: CatalogueRelation;
+  /** The relation steps from the dataset's table to the joined table (delta dependencies). */
+  path: RelationStep[];
 }
 
 export interface ScopeOptions {
@@ -71,7 +73,7 @@ export class Scope {
         alias = this.options.populationRegistration;
       } else {
         const joined = this.ctx.alias('j');
-        this.joins.push({ alias: joined, table: target, fromAlias: alias, relation });
+        this.joins.push({ alias: joined, table: target, fromAlias: alias, relation, path: [...steps] });
         this.ctx.dependencies?.set(dependencyKey(steps), [...steps]);
         alias = joined;
       }
@@ -91,7 +93,7 @@ export function applyJoins<Q extends AnySelect>(query: Q, scope: Scope): Q {
   let q: AnySelect = query;
   for (const join of scope.joins) {
     const conditions = relationConditions(scope.ctx, join.relation, join.fromAlias, join.alias);
-    const guards = scanGuards(scope.ctx, join.table, join.alias);
+    const guards = scanGuards(scope.ctx, join.table, join.alias, { path: join.path });
     q = q.leftJoin(tableAs(join.table, join.alias), (jb) => [...conditions, ...guards].reduce((j, c) => j.on(c), jb));
   }
   return q as Q;
@@ -297,7 +299,7 @@ function existsSql(expression: Extract<IrExpr, { kind: 'exists' }>, scope: Scope
     }
     const target = tableOf(ctx.catalogue, relation.to);
     const next = ctx.alias('e');
-    const conditions = [...relationConditions(ctx, relation, alias, next), ...scanGuards(ctx, target, next)];
+    const conditions = [...relationConditions(ctx, relation, alias, next), ...scanGuards(ctx, target, next, { path: [...steps, step] })];
     if (!query) query = conditions.reduce((q, c) => q.where(c), db.selectFrom(tableAs(target, next)).select(sql`1`.as('found')) as AnySelect);
     else query = query.innerJoin(tableAs(target, next), (jb) => conditions.reduce((j, c) => j.on(c), jb));
     steps.push(step);

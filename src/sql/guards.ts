@@ -1,9 +1,10 @@
 import { sql, type OperationNode, type RawBuilder } from 'kysely';
-import { codedColumns, type CatalogueTable } from '../catalogue/catalogue.js';
+import { codedColumns, findRelation, tableOf, type CatalogueTable } from '../catalogue/catalogue.js';
+import type { RelationStep } from '../ir/expression.js';
 import type { SensitiveCodeSet } from '../policy/policy.js';
 import type { SqlContext } from './sql-context.js';
 import { eclSet } from './ecl-sql.js';
-import { column } from './sql-names.js';
+import { column, identifier } from './sql-names.js';
 
 /**
  * What a guard enforces. The compiler registers every guard node it builds here, so that
@@ -15,6 +16,8 @@ import { column } from './sql-names.js';
  * - `practice-scope`: rows are held at a practice in scope;
  * - `tombstone`: soft-deleted rows are not extracted;
  * - `confidential`: items marked confidential from third parties are not extracted;
+ * - `confidential-parent`: nor items inside a confidential parent (a consultation or encounter,
+ *   through a relation the catalogue names in `confidential_via`);
  * - `sensitive-codes`: a row whose coded column holds a code of a sensitive set is not extracted.
  * - `population-join`: a dataset's own table inner joined to the population (its patient scope).
  * Population guards (in the population and eligible queries): `patient-tombstone`, `pds-sensitive`,
@@ -29,6 +32,7 @@ import { column } from './sql-names.js';
 export type GuardKind =
   | 'tombstone'
   | 'confidential'
+  | 'confidential-parent'
   | 'sensitive-codes'
   | 'population-join'
   | 'patient-scope'
@@ -60,6 +64,8 @@ export interface GuardInfo {
   kind: GuardKind;
   /** The table alias the guard is about. */
   alias?: string;
+  /** For confidential-parent: the to-one relation to the parent whose flag it reads. */
+  relation?: string;
   /** The coded column, for sensitive-codes. */
   column?: string;
   /** The sensitive sets excluded (sorted), for sensitive-codes. */
@@ -108,19 +114,30 @@ export const POPULATION_ELIGIBLE = 'population_eligible';
  *   (in the population filter: of eligible patients, or of the patient being tested);
  * - `practice-scope`: a table with a practice column gives only rows held at a practice in scope,
  *   whichever patient they belong to;
- * - the row guards: tombstone, confidential, and per coded column the sensitive sets (all the
- *   policy's, minus those `released` lets through on that column).
+ * - the row guards: tombstone, confidential, confidential-parent (per relation the catalogue names
+ *   in `confidential_via`), and per coded column the sensitive sets (all the policy's, minus those
+ *   `released` lets through on that column).
  *
  * `membership: false` leaves out the patient scope, for the dataset's own table that is inner
  * joined to the population instead (`population-join`, which the verifier takes in its place).
+ * `path` (the relation steps from the dataset's table to this scan) makes, in delta mode, each
+ * confidential parent a dependency: a change of its flag re-evaluates the rows inside it.
  */
 export function scanGuards(
   ctx: SqlContext,
   table: CatalogueTable,
   alias: string,
-  options: { membership?: boolean; released?: ReadonlyMap<string, readonly string[]> } = {},
+  options: { membership?: boolean; released?: ReadonlyMap<string, readonly string[]>; path?: readonly RelationStep[] } = {},
 ): RawBuilder<any>[] {
   const guards: RawBuilder<any>[] = [];
+  if (ctx.dependencies && options.path) {
+    for (const name of table.confidentialVia ?? []) {
+      const relation = findRelation(table, name);
+      if (!relation) continue;
+      const steps: RelationStep[] = [...options.path, { relation: name, from: table.name, to: relation.to, cardinality: relation.cardinality }];
+      ctx.dependencies.set(steps.map((s) => `${s.from}.${s.relation}`).join('/'), steps);
+    }
+  }
   if (table.patientColumn && options.membership !== false) guards.push(patientScope(ctx, table, alias));
   if (table.practiceColumn) guards.push(practiceScope(ctx, table, alias));
   guards.push(...rowGuards(ctx, table, alias, options.released));
@@ -170,6 +187,7 @@ function rowGuards(ctx: SqlContext, table: CatalogueTable, alias: string, releas
   const guards: RawBuilder<any>[] = [];
   if (table.tombstone) guards.push(registerGuard({ kind: 'tombstone', alias }, sql`${column(alias, table.tombstone)} IS NULL`));
   if (table.confidentialColumn) guards.push(registerGuard({ kind: 'confidential', alias }, sql`${column(alias, table.confidentialColumn)} IS FALSE`));
+  for (const name of table.confidentialVia ?? []) guards.push(confidentialParent(ctx, table, alias, name));
   for (const coded of codedColumns(table)) {
     const free = released?.get(coded.name) ?? [];
     const sets = ctx.guardedSets.filter((s) => !free.includes(s.name));
@@ -183,6 +201,25 @@ function rowGuards(ctx: SqlContext, table: CatalogueTable, alias: string, releas
     );
   }
   return guards;
+}
+
+/**
+ * A row inside a confidential parent is out: `NOT EXISTS (SELECT 1 FROM parent AS <alias>_<relation>
+ * WHERE parent.key = alias.fk AND parent.confidential IS NOT FALSE)`. The parent is read whatever its
+ * scope or tombstone, for its flag only (a NULL flag counts as confidential); a NULL foreign key or a
+ * missing parent means the row is not inside a confidential one.
+ */
+function confidentialParent(ctx: SqlContext, table: CatalogueTable, alias: string, name: string): RawBuilder<any> {
+  const relation = findRelation(table, name);
+  if (!relation || relation.cardinality !== 'one') throw new Error(`internal: ${table.name}.${name} is not a to-one relation`);
+  const parent = tableOf(ctx.catalogue, relation.to);
+  if (!parent.confidentialColumn) throw new Error(`internal: ${parent.name} has no confidential column`);
+  const x = identifier(`${alias}_${name}`);
+  const on = relation.on.map((pair) => sql`${column(x, pair.to)} = ${column(alias, pair.from)}`);
+  return registerGuard(
+    { kind: 'confidential-parent', alias, relation: name },
+    sql`NOT EXISTS (SELECT 1 FROM ${sql.table(`${identifier(parent.schema)}.${identifier(parent.name)}`)} AS ${sql.id(x)} WHERE ${sql.join(on, sql` AND `)} AND ${column(x, parent.confidentialColumn)} IS NOT FALSE)`,
+  );
 }
 
 /** The CTE of every sensitive set of the policy; narrower ones (a release in scope) are named after it. */

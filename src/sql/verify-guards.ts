@@ -31,6 +31,7 @@ export class GuardVerificationError extends Error {
 const GUARD_KINDS: ReadonlySet<GuardKind> = new Set([
   'tombstone',
   'confidential',
+  'confidential-parent',
   'sensitive-codes',
   'population-join',
   'patient-scope',
@@ -59,7 +60,8 @@ const VERIFIED = new WeakMap<GuardExpectations, WeakSet<object>>();
  *   CTEs), carries that table's scan guards as top-level conjuncts of its WHERE (the FROM table)
  *   or its ON (a joined table): the patient scope (rows of population members; inside the
  *   population's filter, of eligible patients or the one tested), the practice scope, tombstone,
- *   confidential, and the sensitive sets on each coded column (each read from a CTE that holds
+ *   confidential, confidential-parent (a row inside a confidential consultation; the parent it reads
+ *   inside the guard is read for its flag only), and the sensitive sets on each coded column (each read from a CTE that holds
  *   exactly those sets; a set is released only on the dataset's own table where expected);
  * - the population and eligible selects carry every population guard the definition calls for,
  *   and the population CTE and the eligible set exclude the opted out;
@@ -326,7 +328,8 @@ function checkKeysOnly(select: Node, expectations: GuardExpectations, fail: (pro
 
 /**
  * The guards a scan of `table` as `alias` must carry: patient scope (`set`; the dataset's own
- * table has the population join instead), practice scope, tombstone, confidential, and per coded
+ * table has the population join instead), practice scope, tombstone, confidential, confidential-parent
+ * (per relation of `confidential_via`), and per coded
  * column the sensitive sets (less those released there, on the dataset's own table only).
  */
 function requiredScanGuards(table: CatalogueTable, alias: string, check: Check, set: PatientSet, isDatasetRoot: boolean): GuardInfo[] {
@@ -335,6 +338,7 @@ function requiredScanGuards(table: CatalogueTable, alias: string, check: Check, 
   if (table.practiceColumn) required.push({ kind: 'practice-scope', alias });
   if (table.tombstone) required.push({ kind: 'tombstone', alias });
   if (table.confidentialColumn) required.push({ kind: 'confidential', alias });
+  for (const relation of table.confidentialVia ?? []) required.push({ kind: 'confidential-parent', alias, relation });
   for (const coded of codedColumns(table)) {
     const free = isDatasetRoot ? (check.expectations.released.get(coded.name) ?? []) : [];
     const sets = check.expectations.sensitiveSets.filter((s) => !free.includes(s));
@@ -346,6 +350,7 @@ function requiredScanGuards(table: CatalogueTable, alias: string, check: Check, 
 function matches(found: GuardInfo | undefined, required: GuardInfo): boolean {
   if (!found || found.kind !== required.kind || found.alias !== required.alias) return false;
   if (required.column !== undefined && found.column !== required.column) return false;
+  if (required.relation !== undefined && found.relation !== required.relation) return false;
   if (required.sets !== undefined && JSON.stringify(found.sets) !== JSON.stringify(required.sets)) return false;
   if (required.set !== undefined && found.set !== required.set) return false;
   return true;
@@ -353,6 +358,7 @@ function matches(found: GuardInfo | undefined, required: GuardInfo): boolean {
 
 function describe(guard: GuardInfo): string {
   if (guard.kind === 'sensitive-codes') return `the sensitive-codes guard on ${guard.column} (${guard.sets?.join(', ')})`;
+  if (guard.kind === 'confidential-parent') return `the confidential-parent guard (through ${guard.relation})`;
   if (guard.kind === 'patient-scope') return `the patient-scope guard (${guard.set === 'eligible' ? 'eligible patients' : 'population members'})`;
   return `the ${guard.kind} guard`;
 }

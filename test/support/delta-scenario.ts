@@ -46,10 +46,20 @@ export interface OptOutRow {
 export interface ObservationRow {
   observationId: string;
   patientId: string;
+  /** The consultation it was recorded in, if any. */
+  consultationId: string | null;
   code: string;
   effectiveDate: string;
   confidential: boolean;
   deleted: boolean;
+  updatedAt: bigint;
+}
+
+export interface ConsultationRow {
+  consultationId: string;
+  patientId: string;
+  practice: string;
+  confidential: boolean | null;
   updatedAt: bigint;
 }
 
@@ -59,6 +69,8 @@ export interface Snapshot {
   registrations: RegistrationRow[];
   optOuts: OptOutRow[];
   observations: ObservationRow[];
+  /** Consultations by id: an observation inside a confidential one is confidential too. */
+  consultations: Map<string, ConsultationRow>;
   /** Every concept in one of the policy's sensitive sets (default policy). */
   sensitiveCodes: Set<string>;
   /** << 73211009 |Diabetes mellitus| */
@@ -91,9 +103,13 @@ export async function readSnapshot(db: Database): Promise<Snapshot> {
        FROM reporting.opt_out`,
   );
   const observations = await db.query<Record<string, string | boolean | null>>(
-    `SELECT observation_id::text AS id, patient_id::text AS patient, code::text AS code, effective_date::text AS effective_date,
+    `SELECT observation_id::text AS id, patient_id::text AS patient, consultation_id::text AS consultation, code::text AS code, effective_date::text AS effective_date,
             confidential, deleted_at IS NOT NULL AS deleted, ${MICROS('updated_at')} AS updated
        FROM reporting.observation`,
+  );
+  const consultations = await db.query<Record<string, string | boolean | null>>(
+    `SELECT consultation_id::text AS id, patient_id::text AS patient, practice_ods, confidential, ${MICROS('updated_at')} AS updated
+       FROM reporting.consultation`,
   );
   const sensitive = await db.query<{ id: string }>(
     `SELECT descendant_id::text AS id FROM terminology.closure WHERE ancestor_id IN (${SENSITIVE_DESCENDANTS_OF.join(', ')})
@@ -135,12 +151,25 @@ export async function readSnapshot(db: Database): Promise<Snapshot> {
     observations: observations.map((r) => ({
       observationId: r['id'] as string,
       patientId: r['patient'] as string,
+      consultationId: (r['consultation'] as string | null) ?? null,
       code: r['code'] as string,
       effectiveDate: r['effective_date'] as string,
       confidential: r['confidential'] as boolean,
       deleted: r['deleted'] as boolean,
       updatedAt: BigInt(r['updated'] as string),
     })),
+    consultations: new Map(
+      consultations.map((r) => [
+        r['id'] as string,
+        {
+          consultationId: r['id'] as string,
+          patientId: r['patient'] as string,
+          practice: r['practice_ods'] as string,
+          confidential: r['confidential'] as boolean | null,
+          updatedAt: BigInt(r['updated'] as string),
+        },
+      ]),
+    ),
     sensitiveCodes: new Set(sensitive.map((r) => r.id)),
     diabetesCodes: new Set(diabetes.map((r) => r.id)),
   };
@@ -286,13 +315,23 @@ const patientDataset = (fields: string[], filter: (p: PatientRow, s: Snapshot) =
   rows: (s) => [...s.patients.values()].map((p) => ({ row: p, patientId: p.patientId, primaryKey: p.patientId })),
   qualifies: (p, s) => !p.deleted && (p.ethnicityCode === null || !s.sensitiveCodes.has(p.ethnicityCode)) && filter(p, s),
   changed: (p, s, inWindow) =>
-    inWindow(p.updatedAt) || (dependsOnObservations && s.observations.some((o) => o.patientId === p.patientId && inWindow(o.updatedAt))),
+    inWindow(p.updatedAt) || (dependsOnObservations && s.observations.some((o) => o.patientId === p.patientId && (inWindow(o.updatedAt) || consultationChanged(o, s, inWindow)))),
   values: (p, _snapshot, key) => values(p, key),
 });
 
-/** The guards every observation row must pass, whatever the filter: not deleted, not confidential, no sensitive code. */
+/**
+ * The guards every observation row must pass, whatever the filter: not deleted, not confidential,
+ * not inside a consultation whose flag is not false, no sensitive code.
+ */
 export function observationPassesGuards(o: ObservationRow, s: Snapshot): boolean {
-  return !o.deleted && !o.confidential && !s.sensitiveCodes.has(o.code);
+  const parent = o.consultationId === null ? undefined : s.consultations.get(o.consultationId);
+  return !o.deleted && !o.confidential && !(parent && parent.confidential !== false) && !s.sensitiveCodes.has(o.code);
+}
+
+/** The observation's consultation changed in the window (a change of its flag changes whether the observation qualifies). */
+function consultationChanged(o: ObservationRow, s: Snapshot, inWindow: (t: bigint) => boolean): boolean {
+  const parent = o.consultationId === null ? undefined : s.consultations.get(o.consultationId);
+  return parent !== undefined && inWindow(parent.updatedAt);
 }
 
 export const MODEL_DATASETS = {
@@ -307,7 +346,7 @@ export const MODEL_DATASETS = {
     fields: ['person_key', 'code', 'effective_date'],
     rows: (s) => s.observations.map((o) => ({ row: o, patientId: o.patientId, primaryKey: o.observationId })),
     qualifies: (o, s) => observationPassesGuards(o, s) && o.effectiveDate >= FILTER_FROM,
-    changed: (o, s, inWindow) => inWindow(o.updatedAt) || inWindow(s.patients.get(o.patientId)!.updatedAt),
+    changed: (o, s, inWindow) => inWindow(o.updatedAt) || inWindow(s.patients.get(o.patientId)!.updatedAt) || consultationChanged(o, s, inWindow),
     values: (o, s, key) => ({ person_key: pseudonym(s.patients.get(o.patientId)!.nhsNumber, key), code: o.code, effective_date: o.effectiveDate }),
   } satisfies ModelDataset<ObservationRow>,
   // diabetics: FROM patient WHERE exists(observations where code in << 73211009); pseudonym(nhs_number, 'k') AS person_key

@@ -396,13 +396,19 @@ export class ExtractModel {
   }
 
   /**
-   * Whether a row passes its own guards: not soft-deleted, not confidential, no coded column in a
-   * blocked set, and (a patient) not PDS-sensitive.
+   * Whether a row passes its own guards: not soft-deleted, not confidential, not inside a
+   * confidential consultation (an observation whose consultation exists, whatever its scope or
+   * deletion, with a flag that is not false), no coded column in a blocked set, and (a patient) not
+   * PDS-sensitive.
    */
   passes(table: GuardedTable, row: object, blocked: ReadonlySet<string>): boolean {
     const r = row as Partial<PatientRow & ObservationRow & MedicationIssueRow & ReferralRow & ConsultationRow>;
     if (r.deleted_at !== null) return false;
     if (table !== 'patient' && r.confidential !== false) return false;
+    if (table === 'observation' && r.consultation_id != null) {
+      const parent = this.consultations.get(r.consultation_id);
+      if (parent && parent.confidential !== false) return false;
+    }
     switch (table) {
       case 'patient':
         return r.pds_sensitive === false && (r.ethnicity_code == null || !blocked.has(r.ethnicity_code));

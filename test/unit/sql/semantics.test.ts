@@ -457,7 +457,10 @@ describe.each(testEngines())('compiled full extracts on %s match the specificati
       ] as const) {
         const id = role(who);
         expect(ex.members.has(id), `${who} is a member`).toBe(true);
-        const own = model.snapshot.observations.filter((o) => o.patient_id === id && o.deleted_at === null && !o.confidential);
+        // Not deleted, not confidential, and not inside a confidential consultation (confidential too).
+        const own = model.snapshot.observations.filter(
+          (o) => o.patient_id === id && o.deleted_at === null && !o.confidential && !(o.consultation_id !== null && [true, null].includes(model.consultations.get(o.consultation_id)?.confidential ?? false)),
+        );
         const inSet = own.filter((o) => model.sets.get(set)!.has(o.code));
         expect(inSet.length, `${who} has ${set} observations`).toBeGreaterThan(0);
         expect(inSet.filter((o) => returned.has(o.observation_id)), `${who}: ${set} rows returned`).toEqual([]);

@@ -162,6 +162,15 @@ WHERE
           AND "e1"."practice_ods" = ANY ($11::TEXT[])
           AND "e1"."deleted_at" IS NULL
           AND "e1"."confidential" IS FALSE
+          AND NOT EXISTS (
+            SELECT
+              1
+            FROM
+              "reporting"."consultation" AS "e1_consultation"
+            WHERE
+              "e1_consultation"."consultation_id" = "e1"."consultation_id"
+              AND "e1_consultation"."confidential" IS NOT FALSE
+          )
           AND NOT COALESCE(
             "e1"."code" IN (
               SELECT
@@ -201,6 +210,15 @@ WHERE
             AND "e2"."practice_ods" = ANY ($11::TEXT[])
             AND "e2"."deleted_at" IS NULL
             AND "e2"."confidential" IS FALSE
+            AND NOT EXISTS (
+              SELECT
+                1
+              FROM
+                "reporting"."consultation" AS "e2_consultation"
+              WHERE
+                "e2_consultation"."consultation_id" = "e2"."consultation_id"
+                AND "e2_consultation"."confidential" IS NOT FALSE
+            )
             AND NOT COALESCE(
               "e2"."code" IN (
                 SELECT
@@ -405,6 +423,15 @@ FROM
                   AND "e1"."practice_ods" = ANY ($11::TEXT[])
                   AND "e1"."deleted_at" IS NULL
                   AND "e1"."confidential" IS FALSE
+                  AND NOT EXISTS (
+                    SELECT
+                      1
+                    FROM
+                      "reporting"."consultation" AS "e1_consultation"
+                    WHERE
+                      "e1_consultation"."consultation_id" = "e1"."consultation_id"
+                      AND "e1_consultation"."confidential" IS NOT FALSE
+                  )
                   AND NOT COALESCE(
                     "e1"."code" IN (
                       SELECT
@@ -444,6 +471,15 @@ FROM
                     AND "e2"."practice_ods" = ANY ($11::TEXT[])
                     AND "e2"."deleted_at" IS NULL
                     AND "e2"."confidential" IS FALSE
+                    AND NOT EXISTS (
+                      SELECT
+                        1
+                      FROM
+                        "reporting"."consultation" AS "e2_consultation"
+                      WHERE
+                        "e2_consultation"."consultation_id" = "e2"."consultation_id"
+                        AND "e2_consultation"."confidential" IS NOT FALSE
+                    )
                     AND NOT COALESCE(
                       "e2"."code" IN (
                         SELECT

@@ -1287,6 +1287,15 @@ WHERE
   "t"."practice_ods" = ANY ($11::TEXT[])
   AND "t"."deleted_at" IS NULL
   AND "t"."confidential" IS FALSE
+  AND NOT EXISTS (
+    SELECT
+      1
+    FROM
+      "reporting"."consultation" AS "t_consultation"
+    WHERE
+      "t_consultation"."consultation_id" = "t"."consultation_id"
+      AND "t_consultation"."confidential" IS NOT FALSE
+  )
   AND NOT COALESCE(
     "t"."code" IN (
       SELECT
@@ -1544,6 +1553,22 @@ WITH
     WHERE
       "d1"."updated_at" > $15::timestamptz
       AND "d1"."updated_at" <= $16::timestamptz
+    UNION
+    SELECT
+      "d0"."observation_id" AS "k1"
+    FROM
+      "reporting"."observation" AS "d0"
+      INNER JOIN "reporting"."consultation" AS "d1" ON "d1"."consultation_id" = "d0"."consultation_id"
+      AND "d1"."patient_id" IN (
+        SELECT
+          "patient_id"
+        FROM
+          "population"
+      )
+      AND "d1"."practice_ods" = ANY ($11::TEXT[])
+    WHERE
+      "d1"."updated_at" > $15::timestamptz
+      AND "d1"."updated_at" <= $16::timestamptz
   ),
   "candidates" AS (
     SELECT
@@ -1614,6 +1639,15 @@ FROM
       "t"."practice_ods" = ANY ($11::TEXT[])
       AND "t"."deleted_at" IS NULL
       AND "t"."confidential" IS FALSE
+      AND NOT EXISTS (
+        SELECT
+          1
+        FROM
+          "reporting"."consultation" AS "t_consultation"
+        WHERE
+          "t_consultation"."consultation_id" = "t"."consultation_id"
+          AND "t_consultation"."confidential" IS NOT FALSE
+      )
       AND NOT COALESCE(
         "t"."code" IN (
           SELECT
@@ -1688,6 +1722,15 @@ FROM
         "t"."practice_ods" = ANY ($11::TEXT[])
         AND "t"."deleted_at" IS NULL
         AND "t"."confidential" IS FALSE
+        AND NOT EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."consultation" AS "t_consultation"
+          WHERE
+            "t_consultation"."consultation_id" = "t"."consultation_id"
+            AND "t_consultation"."confidential" IS NOT FALSE
+        )
         AND NOT COALESCE(
           "t"."code" IN (
             SELECT

@@ -739,6 +739,15 @@ WHERE
   "t"."practice_ods" = ANY ($11::TEXT[])
   AND "t"."deleted_at" IS NULL
   AND "t"."confidential" IS FALSE
+  AND NOT EXISTS (
+    SELECT
+      1
+    FROM
+      "reporting"."consultation" AS "t_consultation"
+    WHERE
+      "t_consultation"."consultation_id" = "t"."consultation_id"
+      AND "t_consultation"."confidential" IS NOT FALSE
+  )
   AND NOT COALESCE(
     "t"."code" IN (
       SELECT
@@ -1007,6 +1016,15 @@ WHERE
   "t"."practice_ods" = ANY ($11::TEXT[])
   AND "t"."deleted_at" IS NULL
   AND "t"."confidential" IS FALSE
+  AND NOT EXISTS (
+    SELECT
+      1
+    FROM
+      "reporting"."consultation" AS "t_consultation"
+    WHERE
+      "t_consultation"."consultation_id" = "t"."consultation_id"
+      AND "t_consultation"."confidential" IS NOT FALSE
+  )
   AND NOT COALESCE(
     "t"."code" IN (
       SELECT
