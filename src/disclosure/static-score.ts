@@ -1,7 +1,7 @@
 import { findColumn, findTable, type Catalogue, type CatalogueColumn } from '../catalogue/catalogue.js';
 import type { ColumnRef } from '../ir/expression.js';
 import type { Dataset, ExtractDefinition, Field, Transform } from '../ir/extract-definition.js';
-import { directIdentifierFields, quasiIdentifierFields } from './quasi-identifiers.js';
+import { directIdentifierFields, quasiIdentifierFields, uniqueIdentifier } from './quasi-identifiers.js';
 
 /** One quasi-identifying column of a dataset (or of linked datasets) and how much it narrows down who a row is. */
 export interface QuasiIdentifierScore {
@@ -55,6 +55,9 @@ function shownAs(field: Field): { transform: Transform; width?: number } {
  */
 function score(field: Field, column: CatalogueColumn): { granularity: string; bits: number } {
   const { transform: t, width } = shownAs(field);
+  // A name, an address line, a phone number or an email address behind a pseudonym: few patients
+  // share one (rare surnames are unique), so it narrows a row down as much as a full postcode or more.
+  if (column.classification === 'direct_identifier') return { granularity: 'name or contact detail', bits: 12 };
   if (column.type === 'date' || column.type === 'timestamptz') {
     if (t === 'month') return { granularity: 'month', bits: log2(90 * 12) };
     if (t === 'year' || t === 'age_years') return { granularity: t === 'year' ? 'year' : 'age in years', bits: log2(90) };
@@ -84,8 +87,12 @@ function columnLabel(source: ColumnRef): string {
 function scoreColumns(fields: { field: Field; label: string }[], catalogue: Catalogue): QuasiIdentifierScore[] {
   const best = new Map<string, QuasiIdentifierScore>();
   for (const { field, label } of fields) {
+    // A direct identifier shown as it is makes the dataset identified (listed apart); behind a
+    // pseudonym, one that is not unique to the patient is a quasi-identifier and scored.
+    const hidden = field.transform === 'pseudonym';
     for (const source of field.sources) {
-      if (source.classification !== 'quasi_identifier') continue;
+      const direct = source.classification === 'direct_identifier' && hidden && !uniqueIdentifier(catalogue, source);
+      if (source.classification !== 'quasi_identifier' && !direct) continue;
       const table = findTable(catalogue, source.table);
       const column = table && findColumn(table, source.column);
       if (!column) continue;

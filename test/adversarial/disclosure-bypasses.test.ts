@@ -1,0 +1,155 @@
+/**
+ * Adversarial review r1 (/work/wt/bypasses), disclosure class: definitions that linted clean but
+ * single people out. Each case asserts the rule and the position (⟦ marks where the finding is
+ * expected: the dataset name for disclosure-risk, the field value or filter operand otherwise).
+ */
+import { base, testRule, variant } from '../support/rule-tester.js';
+
+/** The shipped indirect-care definition with its datasets replaced by `yaml` (a `datasets:` list body). */
+function withDatasets(yaml: string): string {
+  return variant(base.indirect(), /\ndatasets:\n[\s\S]*$/, `\ndatasets:\n${yaml}`);
+}
+
+const person = (k = 'phm-icb-key', of = 'nhs_number') => `      - name: person_key
+        value: pseudonym(${of}, '${k}')
+        justification: Links a person's records across datasets without revealing who they are.
+`;
+
+testRule('disclosure-risk', {
+  valid: [
+    {
+      name: 'a pseudonym of the patient key and one of the NHS number are linkage keys, not quasi-identifiers',
+      text: withDatasets(`  - name: people
+    from: patient
+    fields:
+${person('phm-icb-key', 'patient_id')}      - name: birth_year
+        value: year(date_of_birth)
+        justification: Age is the main driver of risk stratification.
+      - name: sex
+        value: sex
+        justification: Prevalence and risk models differ by sex.
+`),
+    },
+    {
+      name: 'a pseudonym of a record key in one dataset only links nothing',
+      text: withDatasets(`  - name: visits
+    from: consultation
+    fields:
+      - name: visit_key
+        value: pseudonym(consultation_id, 'visit-key')
+        justification: Identifies the consultation so activity is counted once.
+      - name: birth_year
+        value: year(patient.date_of_birth)
+        justification: Age is the main driver of activity planning.
+`),
+    },
+  ],
+  invalid: [
+    {
+      name: 'bypass 06: pseudonym(coalesce(postcode, nhs_number)) and pseudonym(coalesce(date_of_birth - d, patient_id)) are quasi-identifiers, scored as what they hash',
+      text: withDatasets(`  - name: ⟦people
+    from: patient
+    fields:
+${person()}      - name: household_key
+        value: pseudonym(coalesce(postcode, nhs_number), 'phm-hh-key')
+        justification: Groups people living at one address for household risk of infection spread.
+      - name: birth_key
+        value: pseudonym(coalesce(date_of_birth - 1900-01-01, patient_id), 'phm-dob-key')
+        justification: Matches twins and same-day births for maternity cohort deduplication.
+      - name: sex
+        value: sex
+        justification: Prevalence and risk models differ by sex.
+`),
+      findings: [{ message: /^dataset `people` singles people out: postcode \(full postcode, 11\.0 bits\) \+ date_of_birth \(full date, 15\.0 bits\) \+ sex \(category, 1\.0 bits\) = 27\.0 bits/ }],
+    },
+    {
+      name: 'bypass 13: pseudonyms of the family and given names are quasi-identifiers (a frequency attack), not linkage keys',
+      text: withDatasets(`  - name: ⟦people
+    from: patient
+    fields:
+${person('phm-icb-key', 'patient_id')}      - name: family_key
+        value: pseudonym(family_name, 'phm-icb-key')
+        justification: Finds members of one family for household outreach planning.
+      - name: first_name_key
+        value: pseudonym(given_name, 'phm-icb-key')
+        justification: Separates relatives sharing a surname when planning family outreach.
+      - name: birth_year
+        value: year(date_of_birth)
+        justification: Age is the main driver of risk stratification.
+      - name: sex
+        value: sex
+        justification: Prevalence and risk models differ by sex.
+`),
+      findings: [{ message: /^dataset `people` singles people out: family_name \(name or contact detail, 12\.0 bits\) \+ given_name \(name or contact detail, 12\.0 bits\) \+ date_of_birth \(year, 6\.5 bits\) \+ sex/ }],
+    },
+    {
+      name: 'a pseudonym of the address line alone leaves small groups (it is not a linkage key that makes the dataset pseudonymised)',
+      text: withDatasets(`  - name: ⟦homes
+    from: patient
+    fields:
+      - name: address_key
+        value: pseudonym(address_line, 'home-key')
+        justification: Groups the people of one household for outreach planning.
+`),
+      findings: [{ severity: 'warning', message: /^dataset `homes` leaves small groups: address_line \(name or contact detail, 12\.0 bits\)/ }],
+    },
+    {
+      name: 'bypass 05: datasets linked by a pseudonym of a record key (consultation_id) are one table',
+      text: withDatasets(`  - name: births
+    from: consultation
+    fields:
+      - name: visit_key
+        value: pseudonym(consultation_id, 'visit-key')
+        justification: Identifies the consultation so activity is counted once.
+      - name: birth_month
+        value: month(patient.date_of_birth)
+        justification: Age in months drives the childhood schedule of risk models.
+      - name: sex
+        value: patient.sex
+        justification: Prevalence and risk models differ by sex.
+  - name: ⟦places
+    from: consultation
+    fields:
+      - name: visit_key
+        value: pseudonym(consultation_id, 'visit-key')
+        justification: Joins the area of the visit to the activity counts of the consultation.
+      - name: postcode_district
+        value: postcode_district(patient.postcode)
+        justification: Locates need by neighbourhood for service planning.
+      - name: ethnic_group
+        value: patient.ethnicity_code
+        justification: Health inequalities monitoring across ethnic groups in each district.
+`),
+      findings: [{ message: /^datasets `births` \+ `places` are linked \(a pseudonym of consultation\.consultation_id keyed 'visit-key' in births, places\) and, joined, single people out: .* = 15\.4 bits/ }],
+    },
+    {
+      name: 'a record key and the reference to it in another table are one source (observation.consultation_id is consultation.consultation_id)',
+      text: withDatasets(`  - name: births
+    from: consultation
+    fields:
+      - name: visit_key
+        value: pseudonym(consultation_id, 'visit-key')
+        justification: Identifies the consultation so activity is counted once.
+      - name: birth_month
+        value: month(patient.date_of_birth)
+        justification: Age in months drives the childhood schedule of risk models.
+      - name: sex
+        value: patient.sex
+        justification: Prevalence and risk models differ by sex.
+  - name: ⟦findings
+    from: observation
+    fields:
+      - name: visit_key
+        value: pseudonym(consultation_id, 'visit-key')
+        justification: Joins each finding to the consultation it was recorded in.
+      - name: postcode_district
+        value: postcode_district(patient.postcode)
+        justification: Locates need by neighbourhood for service planning.
+      - name: ethnic_group
+        value: patient.ethnicity_code
+        justification: Health inequalities monitoring across ethnic groups in each district.
+`),
+      findings: [{ message: /^datasets `births` \+ `findings` are linked \(a pseudonym of consultation\.consultation_id keyed 'visit-key' in births, findings\) and, joined, single people out/ }],
+    },
+  ],
+});
