@@ -1,6 +1,7 @@
 import { findColumn, findTable, type Catalogue, type CatalogueColumn } from '../catalogue/catalogue.js';
 import type { ColumnRef } from '../ir/expression.js';
 import type { Dataset, ExtractDefinition, Field, Transform } from '../ir/extract-definition.js';
+import { reconstructedColumns } from './derivations.js';
 import { directIdentifierFields, quasiIdentifierFields, uniqueIdentifier } from './quasi-identifiers.js';
 
 /** One quasi-identifying column of a dataset (or of linked datasets) and how much it narrows down who a row is. */
@@ -53,8 +54,8 @@ function shownAs(field: Field): { transform: Transform; width?: number } {
  * date of birth is one day in some 33,000 (15 bits); its month one in 1,100; its year one in 90.
  * Anything the score does not know is scored as the column itself (never as nothing).
  */
-function score(field: Field, column: CatalogueColumn): { granularity: string; bits: number } {
-  const { transform: t, width } = shownAs(field);
+function score(field: Field, column: CatalogueColumn, full = false): { granularity: string; bits: number } {
+  const { transform: t, width } = full ? { transform: 'none' as Transform, width: undefined } : shownAs(field);
   // A name, an address line, a phone number or an email address behind a pseudonym: few patients
   // share one (rare surnames are unique), so it narrows a row down as much as a full postcode or more.
   if (column.classification === 'direct_identifier') return { granularity: 'name or contact detail', bits: 12 };
@@ -101,6 +102,16 @@ function scoreColumns(fields: { field: Field; label: string }[], catalogue: Cata
       const previous = best.get(key);
       if (!previous || scored.bits > previous.bits) best.set(key, scored);
     }
+  }
+  // Several different generalisations of one column (month(date_of_birth + 1), month(date_of_birth + 2)...) tell it in full.
+  for (const [key, count] of reconstructedColumns(fields.map((f) => f.field))) {
+    const previous = best.get(key);
+    const [tableName, columnName] = key.split('.') as [string, string];
+    const table = findTable(catalogue, tableName);
+    const column = table && findColumn(table, columnName);
+    if (!previous || !column) continue;
+    const full = score(fields[0]!.field, column, true);
+    if (full.bits > previous.bits) best.set(key, { ...previous, granularity: `${full.granularity}, told by ${count} different generalisations`, bits: full.bits });
   }
   return [...best.values()];
 }

@@ -153,3 +153,153 @@ ${person('phm-icb-key', 'patient_id')}      - name: family_key
     },
   ],
 });
+
+const months = (ks: number[]) =>
+  ks
+    .map(
+      (k) => `      - name: birth_month_${k}
+        value: ${k === 0 ? '' : '⟦'}month(date_of_birth${k === 0 ? '' : ` + ${k}`})
+        justification: Recall cut-off number ${k} of the childhood schedule, by month.
+`,
+    )
+    .join('');
+
+testRule('disclosure-risk', {
+  valid: [
+    {
+      name: 'year and month of birth side by side nest (month refines year): scored at the month, not the day',
+      text: withDatasets(`  - name: people
+    from: patient
+    fields:
+${person()}      - name: birth_year
+        value: year(date_of_birth)
+        justification: Age is the main driver of risk stratification.
+      - name: birth_month
+        value: month(date_of_birth)
+        justification: Age in months drives the childhood schedule of risk models.
+`),
+    },
+  ],
+  invalid: [
+    {
+      name: 'bypass 03: shifted months of the date of birth tell the day, scored at full precision',
+      text: withDatasets(`  - name: ⟦people
+    from: patient
+    fields:
+${person()}${months([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]).replaceAll('⟦', '')}      - name: sex
+        value: sex
+        justification: Prevalence and risk models differ by sex.
+`),
+      findings: [{ message: /^dataset `people` singles people out: date_of_birth \(full date, told by 16 different generalisations, 15\.0 bits\) \+ sex/ }],
+      // The test's justifications differ only by a number (the bypass wrote distinct ones).
+      alsoTriggers: ['generalise-quasi-identifiers', 'justification-not-repeated'],
+    },
+  ],
+});
+
+testRule('generalise-quasi-identifiers', {
+  valid: [
+    {
+      name: 'a range of birth dates that is a cohort (a year) is not a pin',
+      text: withDatasets(`  - name: conditions
+    from: observation
+    where: patient.date_of_birth >= 1997-01-01 and patient.date_of_birth < 1998-01-01
+    fields:
+      - name: condition_code
+        value: code
+        justification: Identifies the long-term condition recorded for planning.
+`),
+    },
+    {
+      name: 'year and age band of 10 beside an age band of 5 nest',
+      text: withDatasets(`  - name: people
+    from: patient
+    fields:
+${person()}      - name: band_five
+        value: age_band(date_of_birth, 5)
+        justification: Five-year bands are what the national tables use.
+      - name: band_ten
+        value: age_band(date_of_birth, 10)
+        justification: Ten-year bands are what the ICB board papers use.
+`),
+    },
+  ],
+  invalid: [
+    {
+      name: 'bypass 02: the exact date of birth and postcode written as ranges, in a dataset filter',
+      text: withDatasets(`  - name: conditions
+    from: observation
+    where: >-
+      patient.date_of_birth >= 1997-08-30 and ⟦patient.date_of_birth <= 1997-08-30
+      and ⟦patient.postcode between 'TS7 5NJ' and 'TS7 5NJ' and patient.sex = 'male'
+    fields:
+      - name: condition_code
+        value: code
+        justification: Identifies the long-term condition recorded for planning.
+`),
+      findings: [
+        { severity: 'error', message: /pins patient\.date_of_birth to the one day 1997-08-30/ },
+        { severity: 'error', message: /pins patient\.postcode to the one postcode 'TS7 5NJ'/ },
+      ],
+    },
+    {
+      name: 'bypass 17-style: the population pinned by a narrow range of birth dates (bounds in reverse order, 3 days)',
+      text: variant(
+        base.indirect(),
+        /\n  practices: (.*)\n/,
+        (m) => `${m}  where: 2001-03-04 >= date_of_birth and sex = 'male' and ⟦date_of_birth > 2001-03-01\n`,
+      ),
+      findings: [{ severity: 'error', message: /^the filter of the population pins date_of_birth to 2001-03-01 to 2001-03-04 \(3 days\)/ }],
+    },
+    {
+      name: 'equality on the full date of birth in the population is an error now, not a warning',
+      text: variant(base.indirect(), /\n  practices: (.*)\n/, (m) => `${m}  where: ⟦date_of_birth = 1950-01-01\n`),
+      findings: [{ severity: 'error', message: /picks patients by their exact date_of_birth/ }],
+    },
+    {
+      name: 'bypass 03: the second, shifted generalisation of the date of birth is warned at the field that completes the set',
+      text: withDatasets(`  - name: people
+    from: patient
+    fields:
+${person()}${months([0, 1])}`),
+      findings: [{ severity: 'warning', message: /^`people\.birth_month_1` generalises date_of_birth differently from `people\.birth_month_0`/ }],
+      alsoTriggers: ['disclosure-risk'],
+    },
+    {
+      name: 'year in one dataset and a shifted month in a linked one',
+      text: withDatasets(`  - name: people
+    from: patient
+    fields:
+${person()}      - name: birth_year
+        value: year(date_of_birth)
+        justification: Age is the main driver of risk stratification.
+  - name: cohorts
+    from: patient
+    fields:
+      - name: person_key
+        value: pseudonym(nhs_number, 'phm-icb-key')
+        justification: Joins the school cohort to the person it belongs to.
+      - name: school_month
+        value: ⟦month(date_of_birth + 120)
+        justification: The school year starts in September, so the month is shifted.
+`),
+      findings: [{ severity: 'warning', message: /^`cohorts\.school_month` generalises date_of_birth differently from `people\.birth_year` \(in datasets people, cohorts, linked\)/ }],
+      alsoTriggers: ['disclosure-risk'],
+    },
+    {
+      name: 'age bands of widths 5 and 7 do not nest: together they narrow the age',
+      text: withDatasets(`  - name: people
+    from: patient
+    fields:
+${person()}      - name: band_five
+        value: age_band(date_of_birth, 5)
+        justification: Five-year bands are what the national tables use.
+      - name: band_seven
+        value: ⟦age_band(date_of_birth, 7)
+        justification: Seven-year bands are what the local screening tables use.
+`),
+      findings: [{ severity: 'warning', message: /^`people\.band_seven` generalises date_of_birth differently from `people\.band_five`/ }],
+      alsoTriggers: ['disclosure-risk'],
+    },
+  ],
+});
