@@ -255,6 +255,8 @@ ${person()}      - name: band_five
       name: 'equality on the full date of birth in the population is an error now, not a warning',
       text: variant(base.indirect(), /\n  practices: (.*)\n/, (m) => `${m}  where: ⟦date_of_birth = 1950-01-01\n`),
       findings: [{ severity: 'error', message: /picks patients by their exact date_of_birth/ }],
+      // The pinned date also narrows the scored population to a fraction of a patient.
+      alsoTriggers: ['disclosure-risk'],
     },
     {
       name: 'bypass 03: the second, shifted generalisation of the date of birth is warned at the field that completes the set',
@@ -300,6 +302,45 @@ ${person()}      - name: band_five
 `),
       findings: [{ severity: 'warning', message: /^`people\.band_seven` generalises date_of_birth differently from `people\.band_five`/ }],
       alsoTriggers: ['disclosure-risk'],
+    },
+  ],
+});
+
+testRule('disclosure-risk', {
+  valid: [
+    {
+      name: 'a population of women (one pinned sex) across three practices still leaves large groups of year and district',
+      text: variant(
+        withDatasets(`  - name: people
+    from: patient
+    fields:
+${person()}      - name: birth_year
+        value: year(date_of_birth)
+        justification: Age is the main driver of risk stratification.
+`),
+        /\n  practices: (.*)\n/,
+        (m) => `${m}  where: sex = 'female'\n`,
+      ),
+    },
+  ],
+  invalid: [
+    {
+      name: 'bypass 17: the population narrowed to a handful (one practice, aged 103 or over, one sex): the score counts the filters',
+      text: variant(
+        withDatasets(`  - name: ⟦people
+    from: patient
+    fields:
+${person()}      - name: birth_year
+        value: year(date_of_birth)
+        justification: Age is the main driver of risk stratification.
+      - name: postcode_district
+        value: postcode_district(postcode)
+        justification: Locates need by neighbourhood for service planning.
+`),
+        /\n  practices: (.*)\n/,
+        "\n  practices: [A81001]\n  where: age_years(date_of_birth) >= 103 and sex = 'male' and exists(observations where code in << 254837009 |Malignant neoplasm of breast|)\n",
+      ),
+      findings: [{ message: /^dataset `people` singles people out: .* = 8\.8 bits, so about 0\.000\d+ of 0\.24 patients in scope after the filters \(aged 103 or over; sex \(category\) pinned\)/ }],
     },
   ],
 });
