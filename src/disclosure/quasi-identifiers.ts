@@ -7,13 +7,17 @@ import { keyVariable } from '../sql/expression-sql.js';
  * What counts as a quasi-identifier, and what as a linkage key: the one definition that lint's
  * score, the run's k-anonymity measurement and the report all use.
  *
- * - A **linkage key** is a field that names the patient without revealing who they are to the
- *   recipient: a pseudonym of a direct identifier or of the patient's key, or the raw patient key
+ * - A **linkage key** is a field that names the patient (or one record of the patient) without
+ *   revealing who they are to the recipient: a pseudonym of unique identifiers only — the NHS
+ *   number, the patient's key, a record key such as consultation_id — or the raw patient key
  *   itself. It is unique per patient by design, so it is not a quasi-identifier: it is what joins
  *   datasets into one table (the mosaic effect, see linked-datasets.ts).
  * - A **quasi-identifier** is any other field that reads a quasi-identifying or directly identifying
  *   column, whatever it does to it: generalised (year, age band, district), computed, or even
- *   pseudonymised — a pseudonym of a postcode splits people exactly as the postcode does.
+ *   pseudonymised — a pseudonym of a postcode splits people exactly as the postcode does, and a
+ *   pseudonym of a surname, a given name, an address line, a phone number or an email address
+ *   groups people by it (a frequency attack). A pseudonym that reads a quasi-identifier is one,
+ *   whatever else it reads.
  */
 
 /** How a dataset presents people: named (a direct identifier), by pseudonym, or neither. */
@@ -31,8 +35,15 @@ export interface LinkageKey {
   keyName?: string;
   /** What the value is computed from, normalised: `patient` for the patient's key under any name, else table.column. */
   source: string;
-  /** Whether the value stands for one patient (so datasets linked by it can be joined on the patient). */
+  /**
+   * Whether the value determines the patient (so datasets linked by it can be joined on the
+   * patient): a record key determines the patient the record belongs to.
+   */
   patient: boolean;
+  /** Everything the value reads is a unique identifier: it is not a quasi-identifier as well. */
+  exclusive: boolean;
+  /** Made from a record key (a consultation, an observation), not from the patient's key or NHS number. */
+  record: boolean;
 }
 
 /** The patient's key under any name: the patient table's key, a table's patient column, or a column referencing it. */
@@ -46,26 +57,51 @@ export function isPatientKey(catalogue: Catalogue, ref: Pick<ColumnRef, 'table' 
   return references !== undefined && references.table === model.table && references.column === model.key;
 }
 
-/** A column that identifies the patient it belongs to: a direct identifier of the patient table, or the patient key. */
-function identifiesPatient(catalogue: Catalogue, ref: ColumnRef): boolean {
-  return isPatientKey(catalogue, ref) || (ref.classification === 'direct_identifier' && ref.table === catalogue.population.patient.table);
+/**
+ * A column whose value is unique to one patient (or to one record of one patient): the NHS number,
+ * the patient's key under any name, or a record key of a patient-linked table (set by the catalogue:
+ * a primary key or a reference to one). Names, address lines, phone numbers and email addresses are
+ * direct identifiers but not unique: their pseudonyms group people (a frequency attack on surnames),
+ * so they are quasi-identifiers, never linkage keys.
+ */
+export function uniqueIdentifier(catalogue: Catalogue, ref: ColumnRef): boolean {
+  if (isPatientKey(catalogue, ref)) return true;
+  if (ref.table === catalogue.population.patient.table && ref.format === 'nhs_number') return true;
+  return ref.recordKey === true;
+}
+
+/** The unique identifier a column stands for: `patient` for the patient's key, a referenced record key as the key it references. */
+function sourceName(catalogue: Catalogue, ref: ColumnRef): string {
+  if (isPatientKey(catalogue, ref)) return 'patient';
+  const table = findTable(catalogue, ref.table);
+  const references = table && findColumn(table, ref.column)?.references;
+  if (ref.recordKey && references) return `${references.table}.${references.column}`;
+  return `${ref.table}.${ref.column}`;
 }
 
 function normalisedSource(catalogue: Catalogue, refs: ColumnRef[]): string {
-  return [...new Set(refs.map((r) => (isPatientKey(catalogue, r) ? 'patient' : `${r.table}.${r.column}`)))].sort().join('+');
+  return [...new Set(refs.map((r) => sourceName(catalogue, r)))].sort().join('+');
 }
 
-/** The field's linkage key, when it is one (see the module comment). */
+/**
+ * The field's linkage key, when it is one (see the module comment): a pseudonym (applied last) of
+ * unique identifiers only, or the raw patient key. A pseudonym that reads a unique identifier and
+ * anything else (`pseudonym(coalesce(postcode, nhs_number), k)`) still joins datasets, so it is
+ * returned with `exclusive: false`, but it is a quasi-identifier as well (scored as what it hashes).
+ */
 export function linkageKey(catalogue: Catalogue, field: Field): LinkageKey | undefined {
   if (field.transform === 'pseudonym' && field.value.kind === 'call' && field.value.fn === 'pseudonym') {
-    const identifying = field.sources.filter((s) => s.classification === 'direct_identifier' || isPatientKey(catalogue, s));
-    if (identifying.length === 0) return undefined; // a pseudonym of a quasi-identifier is still a quasi-identifier
+    const unique = field.sources.filter((s) => uniqueIdentifier(catalogue, s));
+    if (unique.length === 0) return undefined; // a pseudonym of a quasi-identifier (or a name) is a quasi-identifier
+    const exclusive = unique.length === field.sources.length;
     const name = field.value.args[1];
     const keyName = name?.kind === 'literal' && typeof name.value === 'string' ? name.value : '';
-    return { field, key: keyVariable(keyName), keyName, source: normalisedSource(catalogue, identifying), patient: identifying.every((s) => identifiesPatient(catalogue, s)) };
+    const sources = exclusive ? unique : field.sources;
+    const record = unique.some((s) => !isPatientKey(catalogue, s) && s.format !== 'nhs_number');
+    return { field, key: keyVariable(keyName), keyName, source: normalisedSource(catalogue, sources), patient: true, exclusive, record };
   }
   // The raw patient key: unique per patient, so a linkage key (that it is extracted at all is the identifier rules' business).
-  if (field.value.kind === 'column' && isPatientKey(catalogue, field.value)) return { field, source: 'patient', patient: true };
+  if (field.value.kind === 'column' && isPatientKey(catalogue, field.value)) return { field, source: 'patient', patient: true, exclusive: true, record: false };
   return undefined;
 }
 
@@ -80,7 +116,7 @@ export function linkageKeys(catalogue: Catalogue, dataset: Dataset): LinkageKey[
  */
 export function quasiIdentifierFields(catalogue: Catalogue, dataset: Dataset): Field[] {
   return dataset.fields.filter(
-    (f) => f.sources.some((s) => s.classification === 'quasi_identifier' || s.classification === 'direct_identifier') && linkageKey(catalogue, f) === undefined,
+    (f) => f.sources.some((s) => s.classification === 'quasi_identifier' || s.classification === 'direct_identifier') && linkageKey(catalogue, f)?.exclusive !== true,
   );
 }
 
@@ -96,7 +132,10 @@ export function directIdentifierFields(dataset: Dataset): Field[] {
  */
 export function identification(catalogue: Catalogue, dataset: Dataset): Identification {
   if (directIdentifierFields(dataset).length > 0) return 'identified';
-  if (dataset.fields.some((f) => linkageKey(catalogue, f) !== undefined)) return 'pseudonymised';
+  if (dataset.fields.some((f) => {
+    const k = linkageKey(catalogue, f);
+    return k !== undefined && k.exclusive && !k.record;
+  })) return 'pseudonymised';
   return 'de-identified';
 }
 

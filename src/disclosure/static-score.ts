@@ -1,7 +1,9 @@
 import { findColumn, findTable, type Catalogue, type CatalogueColumn } from '../catalogue/catalogue.js';
-import type { ColumnRef } from '../ir/expression.js';
+import type { ColumnRef, IrExpr } from '../ir/expression.js';
+import { exposures } from '../resolve/exposure.js';
 import type { Dataset, ExtractDefinition, Field, Transform } from '../ir/extract-definition.js';
-import { directIdentifierFields, quasiIdentifierFields } from './quasi-identifiers.js';
+import { reconstructedColumns } from './derivations.js';
+import { directIdentifierFields, quasiIdentifierFields, uniqueIdentifier } from './quasi-identifiers.js';
 
 /** One quasi-identifying column of a dataset (or of linked datasets) and how much it narrows down who a row is. */
 export interface QuasiIdentifierScore {
@@ -22,6 +24,8 @@ export interface DisclosureScore {
   directIdentifiers: string[];
   bits: number;
   population: number;
+  /** What the filters are taken to narrow the population by (empty when nothing). */
+  narrowedBy: string[];
   /** Patients expected to share one combination of the quasi-identifiers. */
   expectedGroupSize: number;
   level: 'low' | 'medium' | 'high' | 'very high';
@@ -53,8 +57,11 @@ function shownAs(field: Field): { transform: Transform; width?: number } {
  * date of birth is one day in some 33,000 (15 bits); its month one in 1,100; its year one in 90.
  * Anything the score does not know is scored as the column itself (never as nothing).
  */
-function score(field: Field, column: CatalogueColumn): { granularity: string; bits: number } {
-  const { transform: t, width } = shownAs(field);
+function score(field: Field, column: CatalogueColumn, full = false): { granularity: string; bits: number } {
+  const { transform: t, width } = full ? { transform: 'none' as Transform, width: undefined } : shownAs(field);
+  // A name, an address line, a phone number or an email address behind a pseudonym: few patients
+  // share one (rare surnames are unique), so it narrows a row down as much as a full postcode or more.
+  if (column.classification === 'direct_identifier') return { granularity: 'name or contact detail', bits: 12 };
   if (column.type === 'date' || column.type === 'timestamptz') {
     if (t === 'month') return { granularity: 'month', bits: log2(90 * 12) };
     if (t === 'year' || t === 'age_years') return { granularity: t === 'year' ? 'year' : 'age in years', bits: log2(90) };
@@ -84,8 +91,12 @@ function columnLabel(source: ColumnRef): string {
 function scoreColumns(fields: { field: Field; label: string }[], catalogue: Catalogue): QuasiIdentifierScore[] {
   const best = new Map<string, QuasiIdentifierScore>();
   for (const { field, label } of fields) {
+    // A direct identifier shown as it is makes the dataset identified (listed apart); behind a
+    // pseudonym, one that is not unique to the patient is a quasi-identifier and scored.
+    const hidden = field.transform === 'pseudonym';
     for (const source of field.sources) {
-      if (source.classification !== 'quasi_identifier') continue;
+      const direct = source.classification === 'direct_identifier' && hidden && !uniqueIdentifier(catalogue, source);
+      if (source.classification !== 'quasi_identifier' && !direct) continue;
       const table = findTable(catalogue, source.table);
       const column = table && findColumn(table, source.column);
       if (!column) continue;
@@ -95,15 +106,88 @@ function scoreColumns(fields: { field: Field; label: string }[], catalogue: Cata
       if (!previous || scored.bits > previous.bits) best.set(key, scored);
     }
   }
+  // Several different generalisations of one column (month(date_of_birth + 1), month(date_of_birth + 2)...) tell it in full.
+  for (const [key, count] of reconstructedColumns(fields.map((f) => f.field))) {
+    const previous = best.get(key);
+    const [tableName, columnName] = key.split('.') as [string, string];
+    const table = findTable(catalogue, tableName);
+    const column = table && findColumn(table, columnName);
+    if (!previous || !column) continue;
+    const full = score(fields[0]!.field, column, true);
+    if (full.bits > previous.bits) best.set(key, { ...previous, granularity: `${full.granularity}, told by ${count} different generalisations`, bits: full.bits });
+  }
   return [...best.values()];
 }
 
-function assess(dataset: string, identifiers: QuasiIdentifierScore[], direct: string[], definition: ExtractDefinition, assumedListSize: number, k: number): DisclosureScore {
+/**
+ * The share of the population aged `age` or over (England, rounded up): the tail that a filter like
+ * `age_years(date_of_birth) >= 103` leaves. Only the oldest ages are taken into account (90 and
+ * over), where a filter leaves a handful; other ranges are left to the run's measurement.
+ */
+const AGE_TAIL: [age: number, share: number][] = [
+  [90, 0.01],
+  [95, 0.003],
+  [100, 0.0003],
+  [103, 0.00006],
+  [105, 0.00002],
+  [108, 0.000002],
+];
+
+function ageTail(age: number): number | undefined {
+  let share: number | undefined;
+  for (const [a, s] of AGE_TAIL) if (age >= a) share = s;
+  return share;
+}
+
+/** The conjuncts of a filter (the top-level chain of `and`). */
+function conjuncts(e: IrExpr | undefined): IrExpr[] {
+  if (!e) return [];
+  return e.kind === 'binary' && e.op === 'and' ? [...conjuncts(e.left), ...conjuncts(e.right)] : [e];
+}
+
+/**
+ * How much the filters (the population's and the dataset's) narrow who is in scope, cheaply and
+ * only where it is sure: a conjunct that pins a quasi-identifier (`sex = 'male'`, `year(date_of_birth)
+ * in (1950, 1951)`, `postcode_district(postcode) = 'LS1'`) keeps the share of one of its values
+ * (the bits it would score as a field); `age_years(date_of_birth) >= N` for N of 90 or more keeps
+ * the oldest tail. Anything else (ranges in general, exists(...) on clinical codes) is not estimated:
+ * the run measures k on the data.
+ */
+function narrowing(filters: (IrExpr | undefined)[], catalogue: Catalogue): { factor: number; by: string[] } {
+  let factor = 1;
+  const by: string[] = [];
+  for (const c of filters.flatMap(conjuncts)) {
+    if ((c.kind === 'binary' && c.op === '=') || (c.kind === 'inList' && !c.negated)) {
+      const side = c.kind === 'inList' ? c.operand : c.left.kind === 'literal' ? c.right : c.left;
+      const other = c.kind === 'inList' ? c.items : [c.left.kind === 'literal' ? c.left : c.right];
+      if (!other.every((o) => o.kind === 'literal')) continue;
+      const qi = exposures(side).filter((e) => e.column.classification === 'quasi_identifier');
+      if (qi.length !== 1) continue;
+      const e = qi[0]!;
+      const table = findTable(catalogue, e.column.table);
+      const column = table && findColumn(table, e.column.column);
+      if (!column) continue;
+      const field = { value: side, transform: e.protection === 'raw' ? (side.kind === 'column' ? 'none' : 'computed') : e.by } as Field;
+      const { bits, granularity } = score(field, column);
+      factor *= Math.min(1, other.length / 2 ** bits);
+      by.push(`${columnLabel(e.column)} (${granularity}) pinned`);
+    } else if (c.kind === 'binary' && (c.op === '>=' || c.op === '>') && c.left.kind === 'call' && c.left.fn === 'age_years' && c.right.kind === 'literal') {
+      const age = Number(c.right.value) + (c.op === '>' ? 1 : 0);
+      const share = Number.isFinite(age) ? ageTail(age) : undefined;
+      if (share === undefined) continue;
+      factor *= share;
+      by.push(`aged ${age} or over`);
+    }
+  }
+  return { factor, by };
+}
+
+function assess(dataset: string, identifiers: QuasiIdentifierScore[], direct: string[], definition: ExtractDefinition, assumedListSize: number, k: number, narrowed = { factor: 1, by: [] as string[] }): DisclosureScore {
   const bits = identifiers.reduce((sum, q) => sum + q.bits, 0);
-  const population = definition.population.practices.length * assumedListSize;
+  const population = Math.max(0, definition.population.practices.length * assumedListSize * narrowed.factor);
   const expectedGroupSize = population / 2 ** bits;
   const level = expectedGroupSize < 1 ? 'very high' : expectedGroupSize < k ? 'high' : expectedGroupSize < k * 10 ? 'medium' : 'low';
-  return { dataset, identifiers, directIdentifiers: direct, bits, population, expectedGroupSize, level };
+  return { dataset, identifiers, directIdentifiers: direct, bits, population, narrowedBy: narrowed.by, expectedGroupSize, level };
 }
 
 /** The static disclosure-risk score of a dataset (the disclosure-risk rule's, also shown by `exdef report`). */
@@ -112,7 +196,7 @@ export function disclosureScore(dataset: Dataset, definition: ExtractDefinition,
   const direct = directIdentifierFields(dataset).flatMap((field) =>
     field.sources.filter((s) => s.classification === 'direct_identifier').map((s) => (field.name === s.column && s.path.length === 0 ? field.name : `${field.name} (${columnLabel(s)})`)),
   );
-  return assess(dataset.name, identifiers, [...new Set(direct)], definition, assumedListSize, k);
+  return assess(dataset.name, identifiers, [...new Set(direct)], definition, assumedListSize, k, narrowing([definition.population.where, dataset.where], catalogue));
 }
 
 /**
@@ -121,7 +205,8 @@ export function disclosureScore(dataset: Dataset, definition: ExtractDefinition,
  */
 export function combinedDisclosureScore(datasets: Dataset[], definition: ExtractDefinition, catalogue: Catalogue, assumedListSize: number, k: number): DisclosureScore {
   const fields = datasets.flatMap((dataset) => quasiIdentifierFields(catalogue, dataset).map((field) => ({ field, label: `${dataset.name}.${field.name}` })));
-  return assess(datasets.map((d) => d.name).join(' + '), scoreColumns(fields, catalogue), [], definition, assumedListSize, k);
+  // Only the population's filter narrows every dataset of the group.
+  return assess(datasets.map((d) => d.name).join(' + '), scoreColumns(fields, catalogue), [], definition, assumedListSize, k, narrowing([definition.population.where], catalogue));
 }
 
 /**

@@ -9,20 +9,20 @@ export const disclosureRisk: RuleModule = {
     description:
       'The combination of quasi-identifiers in each dataset, and in each group of datasets linked by the same pseudonym (the mosaic effect), is scored: in indirect care, rows must not be expected to single people out.',
     rationale:
-      'Seed 002: "the consumer must give special consideration to, and provide a statement on the risk of a) singling out b) linkability (otherwise known as the mosaic effect)" (ICO guidance). Each quasi-identifier narrows the group a row could belong to: a full date of birth with a full postcode and sex singles out almost everyone, while year of birth, sex and district leave large groups. Datasets that carry the same linkage key — a pseudonym made with the same key from the same identifier (key names are compared as the run finds the key: `My-Key` is `my_key`), the raw patient key, or in delta mode the record ids of one table — are one table to the recipient, who joins them: their quasi-identifiers are scored together, however the definition splits them. A pseudonym is a linkage key, not a quasi-identifier, when it is made from an identifier; made from a quasi-identifier (a postcode) it splits people as that does, and is scored as it. The score is the expected number of patients sharing one combination among those in scope (practices times an assumed list size); `exdef run` measures the real smallest group (k-anonymity), of each dataset and of each linked group, before anything leaves.',
+      'Seed 002: "the consumer must give special consideration to, and provide a statement on the risk of a) singling out b) linkability (otherwise known as the mosaic effect)" (ICO guidance). Each quasi-identifier narrows the group a row could belong to: a full date of birth with a full postcode and sex singles out almost everyone, while year of birth, sex and district leave large groups. Datasets that carry the same linkage key — a pseudonym made with the same key from the same unique identifier (key names are compared as the run finds the key: `My-Key` is `my_key`), the raw patient key, or in delta mode the record ids of one table — are one table to the recipient, who joins them: their quasi-identifiers are scored together, however the definition splits them. A pseudonym is a linkage key, not a quasi-identifier, only when everything it reads is a unique identifier (the NHS number, the patient key, a record key such as consultation_id: a record determines its patient, so datasets carrying the same record pseudonym are linked too); if it reads a quasi-identifier (a postcode, `coalesce(postcode, nhs_number)`) it splits people as that does, and is scored as it; a pseudonym of a name, address line, phone number or email address groups people by it (a frequency attack) and is scored as a quasi-identifier. The score is the expected number of patients sharing one combination among those in scope (practices times an assumed list size, narrowed by the filters of the population and the dataset where that is cheap and sure: a quasi-identifier pinned by `=` or `in` keeps the share of its values, `age_years(...) >= 90` or more keeps the oldest tail; other ranges and clinical conditions are left to the measurement of the run); `exdef run` measures the real smallest group (k-anonymity), of each dataset and of each linked group, before anything leaves.',
     source: 'seed 002 (Anonymisation & Minimisation: singling out, linkability); DESIGN.md (Policy 10)',
     triggers:
       'In indirect care: a dataset, or a group of linked datasets, whose quasi-identifiers leave an expected group smaller than k_anonymity (10) patients is a warning, smaller than one patient an error; one pseudonym key used over different identifiers in different datasets is a warning. Otherwise, and in direct care, the score is reported as information.',
     defaultSeverity: 'error',
     hard: false,
     messages: {
-      score: 'dataset `{dataset}`: {explanation} = {bits} bits; about {group} of {population} patients share each combination ({level} risk of singling out)',
-      singlesOut: 'dataset `{dataset}` singles people out: {explanation} = {bits} bits, so about {group} of {population} patients share each combination',
-      smallGroups: 'dataset `{dataset}` leaves small groups: {explanation} = {bits} bits; about {group} of {population} patients share each combination, below the threshold of {k}',
+      score: 'dataset `{dataset}`: {explanation} = {bits} bits; about {group} of {population} patients{narrowed} share each combination ({level} risk of singling out)',
+      singlesOut: 'dataset `{dataset}` singles people out: {explanation} = {bits} bits, so about {group} of {population} patients{narrowed} share each combination',
+      smallGroups: 'dataset `{dataset}` leaves small groups: {explanation} = {bits} bits; about {group} of {population} patients{narrowed} share each combination, below the threshold of {k}',
       identifying: 'dataset `{dataset}` identifies patients by design ({fields}): direct care only',
-      linkedScore: 'datasets {datasets} are linked ({links}), one table to the recipient: {explanation} = {bits} bits; about {group} of {population} patients share each combination ({level} risk of singling out)',
-      linkedSinglesOut: 'datasets {datasets} are linked ({links}) and, joined, single people out: {explanation} = {bits} bits, so about {group} of {population} patients share each combination',
-      linkedSmallGroups: 'datasets {datasets} are linked ({links}) and, joined, leave small groups: {explanation} = {bits} bits; about {group} of {population} patients share each combination, below the threshold of {k}',
+      linkedScore: 'datasets {datasets} are linked ({links}), one table to the recipient: {explanation} = {bits} bits; about {group} of {population} patients{narrowed} share each combination ({level} risk of singling out)',
+      linkedSinglesOut: 'datasets {datasets} are linked ({links}) and, joined, single people out: {explanation} = {bits} bits, so about {group} of {population} patients{narrowed} share each combination',
+      linkedSmallGroups: 'datasets {datasets} are linked ({links}) and, joined, leave small groups: {explanation} = {bits} bits; about {group} of {population} patients{narrowed} share each combination, below the threshold of {k}',
       sharedKey: "the pseudonym key '{key}' is used over {source} here and over {firstSource} in dataset `{firstDataset}`: one key for two identifiers lets whoever learns one mapping make the other",
     },
     optionSchema: { type: 'object', properties: { k_anonymity: { type: 'integer' }, assumed_list_size: { type: 'integer' } } },
@@ -40,7 +40,14 @@ export const disclosureRisk: RuleModule = {
     const k = policy.thresholds.kAnonymity;
     const listSize = policy.thresholds.assumedListSize;
     const indirect = definition.careType === 'indirect';
-    const numbers = (s: DisclosureScore) => ({ bits: s.bits.toFixed(1), group: groupText(s.expectedGroupSize), population: s.population.toLocaleString('en-GB'), level: s.level, k });
+    const numbers = (s: DisclosureScore) => ({
+      bits: s.bits.toFixed(1),
+      group: groupText(s.expectedGroupSize),
+      population: groupText(s.population),
+      narrowed: s.narrowedBy.length > 0 ? ` in scope after the filters (${s.narrowedBy.join('; ')})` : '',
+      level: s.level,
+      k,
+    });
     const scores = definition.datasets.map((dataset) => disclosureScore(dataset, definition, catalogue, listSize, k));
     definition.datasets.forEach((dataset, i) => {
       const s = scores[i]!;
@@ -53,7 +60,7 @@ export const disclosureRisk: RuleModule = {
       if (s.identifiers.length === 0) return;
       const params = { dataset: dataset.name, explanation: explainScore(s), ...numbers(s) };
       if (indirect && s.expectedGroupSize < 1) {
-        report({ messageId: 'singlesOut', params, ...at, hints: ['generalise: year(date_of_birth) or age_band(...) instead of the date, postcode_district(postcode) instead of the postcode'] });
+        report({ messageId: 'singlesOut', params, ...at, hints: [s.narrowedBy.length > 0 ? 'the filters leave a handful of patients: widen the population (more practices, no pin on a quasi-identifier, a younger age bound) or drop quasi-identifiers' : 'generalise: year(date_of_birth) or age_band(...) instead of the date, postcode_district(postcode) instead of the postcode'] });
       } else if (indirect && s.expectedGroupSize < k) {
         report({ messageId: 'smallGroups', params, ...at, severity: 'warning', hints: ['generalise the quasi-identifiers (coarser dates, districts, age bands) or drop one'] });
       } else {

@@ -1,6 +1,8 @@
 import type { IrExpr } from '../../ir/expression.js';
+import { printIrExpression } from '../../diff/print-ir-expression.js';
 import { walkIr } from '../../ir/walk.js';
 import { exposures, type Exposure } from '../../resolve/exposure.js';
+import { reconstructions } from '../../disclosure/derivations.js';
 import { columnName, expressionSites } from '../expression-sites.js';
 import type { RuleModule } from '../rule.js';
 
@@ -14,13 +16,17 @@ export const generaliseQuasiIdentifiers: RuleModule = {
       'Seed 002: consumers "must select the minimum data and fields required for the use case" and consider the risk of "singling out". A full date of birth with a full postcode identifies almost everyone; year of birth, age band and postcode district serve population analysis as well. Arithmetic does not generalise: `date_of_birth + 1` or `coalesce(date_of_birth, date_of_death)` is still the full date, and arithmetic inside a generalising function can scale the date before it is cut (`year(d + (date_of_birth - d) * 365)` is the day of birth).',
     source: 'seed 002 (Minimisation of Data Egress; singling out)',
     triggers:
-      'care_type is indirect and a field reads a full date (date_of_birth, date_of_death) or a full postcode somewhere other than directly inside year(), month(), age_years(), age_band(), postcode_district() or pseudonym() (coalesce(), case changes and shifts by a constant are allowed in between); or a filter tests one for equality (`postcode = \'LS1 4AP\'`, `date_of_birth in (...)`).',
-    defaultSeverity: 'warning',
+      'care_type is indirect and a field reads a full date (date_of_birth, date_of_death) or a full postcode somewhere other than directly inside year(), month(), age_years(), age_band(), postcode_district() or pseudonym() (coalesce(), case changes and shifts by a constant are allowed in between); or a filter (of a dataset or the population) pins one to a single value or a very narrow range — `=`, `in`, `between X and X`, `>= X and <= X` on the same value, or bounds at most 7 days apart on a date or at most the last character apart on a postcode — which is an error: it singles out a person or a household. Two or more different generalisations of one column in a dataset or in linked datasets (`month(date_of_birth + 1)` beside `month(date_of_birth + 2)`, `year(...)` beside a shifted `month(...)`, age bands of widths 5 and 7) are a warning at the field that completes the set: together they tell the full value (disclosure-risk scores it so). A population narrowed by ordinary ranges (an age of 103 or over, one sex, one practice) cannot be judged statically: the run measures k on the data.',
+    // Fields that show a full value are warnings (a justification may need the exact date); filters
+    // that pin one are errors.
+    defaultSeverity: 'error',
     hard: false,
     messages: {
       date: '`{field}` exposes the full {column}: {suggestion} would do for most analyses',
       postcode: '`{field}` exposes the full postcode {column}: postcode_district({column}) locates by neighbourhood without singling out a household',
       filter: 'the filter of {where} picks patients by their exact {column}: an exact date or postcode singles out a person or a household',
+      derived: '`{field}` generalises {column} differently from `{first}`{linked}: together, different cuts of one value tell it in full',
+      pinned: 'the filter of {where} pins {column} to {range}: a range this narrow on a full date or postcode picks a person or a household as surely as `=` does',
     },
     examples: {
       failing: { yaml: 'datasets:\n  - name: people\n    from: patient\n    fields:\n      - name: date_of_birth\n        value: date_of_birth + 0\n        justification: Age drives the risk models.' },
@@ -29,16 +35,30 @@ export const generaliseQuasiIdentifiers: RuleModule = {
   },
   check({ definition, catalogue, report, spanAt }) {
     if (definition.careType !== 'indirect') return;
+    for (const r of reconstructions(definition, catalogue)) {
+      const dataset = definition.datasets[r.dataset]!;
+      const field = `${dataset.name}.${dataset.fields[r.field]!.name}`;
+      const span = spanAt(`/datasets/${r.dataset}/fields/${r.field}/value`);
+      report({
+        messageId: 'derived',
+        params: { field, column: r.column, first: r.first, linked: r.linked ? ` (in datasets ${r.linked.join(', ')}, linked)` : '' },
+        ...(span ? { span } : {}),
+        scope: { field },
+        severity: 'warning',
+        hints: [`keep one generalisation of ${r.column} (year(...), month(...) or age_band(...)) across the linked datasets`],
+      });
+    }
     for (const site of expressionSites(definition, catalogue.population.patient.table)) {
       if (site.role !== 'field') {
+        const where = site.dataset ? `dataset \`${site.dataset}\`` : 'the population';
+        const hints = ['select by a range (date_of_birth < ...), an age or an area (postcode_district(...) = ...), not by one exact value'];
         for (const e of exactMatches(site.expression)) {
           const span = e.node.span ?? spanAt(site.pointer);
-          report({
-            messageId: 'filter',
-            params: { where: site.dataset ? `dataset \`${site.dataset}\`` : 'the population', column: columnName(e.column) },
-            ...(span ? { span } : {}),
-            hints: ['select by a range (date_of_birth < ...), an age or an area (postcode_district(...) = ...), not by one exact value'],
-          });
+          report({ messageId: 'filter', params: { where, column: columnName(e.column) }, ...(span ? { span } : {}), severity: 'error', hints });
+        }
+        for (const p of narrowRanges(site.expression)) {
+          const span = p.span ?? spanAt(site.pointer);
+          report({ messageId: 'pinned', params: { where, column: p.column, range: p.range }, ...(span ? { span } : {}), severity: 'error', hints });
         }
         continue;
       }
@@ -56,11 +76,12 @@ export const generaliseQuasiIdentifiers: RuleModule = {
             messageId: 'date',
             params: { field, column: name, suggestion: `year(${name}), month(${name}) or age_band(${name})` },
             ...at,
+            severity: 'warning',
             hints: [`write value: year(${name}) (or month(...), age_band(...)) unless the exact date is needed, and say why in the justification`],
           });
         } else if (e.column.format === 'postcode') {
           reported.add(name);
-          report({ messageId: 'postcode', params: { field, column: name }, ...at, hints: [`write value: postcode_district(${name})`] });
+          report({ messageId: 'postcode', params: { field, column: name }, ...at, severity: 'warning', hints: [`write value: postcode_district(${name})`] });
         }
       }
     }
@@ -82,6 +103,94 @@ function exactMatches(expression: IrExpr): Exposure[] {
     else if (node.kind === 'inList' && !node.negated) found.push(...exposures(node).filter(precise));
     else return undefined;
     return 'skip';
+  });
+  return found;
+}
+
+/** Bounds this close pick one person or household: a week of dates of birth in a practice, or one postcode unit. */
+const NARROW_DAYS = 7;
+
+/** The literal a bound compares with, when it is one (a date, a timestamp or a text). */
+function literalOf(e: IrExpr): string | undefined {
+  return e.kind === 'literal' && typeof e.value === 'string' ? e.value : undefined;
+}
+
+const normalisedPostcode = (text: string) => text.toUpperCase().replace(/\s+/g, '');
+
+/** Whether bounds low..high on a full date or postcode leave (about) one value; the range as the message shows it. */
+function narrow(e: Exposure, low: string, high: string): string | undefined {
+  if (e.column.format === 'postcode') {
+    const a = normalisedPostcode(low);
+    const b = normalisedPostcode(high);
+    if (a === b) return `the one postcode '${low}'`;
+    if (a.length === b.length && a.slice(0, -1) === b.slice(0, -1)) return `the postcodes '${low}' to '${high}' (one street or less)`;
+    return undefined;
+  }
+  const from = Date.parse(low);
+  const to = Date.parse(high);
+  if (!Number.isFinite(from) || !Number.isFinite(to)) return undefined;
+  const days = (to - from) / 86_400_000;
+  if (days < 0 || days > NARROW_DAYS) return undefined;
+  return days < 1 ? `the one day ${low}` : `${low} to ${high} (${Math.round(days)} days)`;
+}
+
+interface Pinned {
+  column: string;
+  range: string;
+  span?: IrExpr['span'];
+}
+
+/**
+ * Ranges that pin a full date or postcode: `x between L and H` and conjunctions of bounds on the
+ * same value (`x >= L and x <= H`, in any order, anywhere in one chain of `and`), with literal
+ * bounds that leave at most a week or one postcode unit (see narrow()). Other ranges are cohorts.
+ */
+function narrowRanges(expression: IrExpr): Pinned[] {
+  const found: Pinned[] = [];
+  const seen = new Set<IrExpr>();
+  const preciseOf = (x: IrExpr) => exposures(x).find(precise);
+  walkIr(expression, (node) => {
+    if (node.kind === 'between' && !node.negated) {
+      const e = preciseOf(node.operand);
+      const low = literalOf(node.low);
+      const high = literalOf(node.high);
+      const range = e && low !== undefined && high !== undefined ? narrow(e, low, high) : undefined;
+      if (e && range) found.push({ column: columnName(e.column), range, span: node.span ?? e.node.span });
+      return undefined;
+    }
+    if (node.kind !== 'binary' || node.op !== 'and' || seen.has(node)) return undefined;
+    const conjuncts: IrExpr[] = [];
+    const flatten = (n: IrExpr) => {
+      if (n.kind === 'binary' && n.op === 'and') {
+        seen.add(n);
+        flatten(n.left);
+        flatten(n.right);
+      } else conjuncts.push(n);
+    };
+    flatten(node);
+    const bounds = new Map<string, { e: Exposure; low?: string; high?: string; spans: IrExpr[] }>();
+    for (const c of conjuncts) {
+      if (c.kind !== 'binary' || !['<', '<=', '>', '>='].includes(c.op)) continue;
+      // value op literal, or literal op value (flipped).
+      const leftLiteral = literalOf(c.left);
+      const value = leftLiteral === undefined ? c.left : c.right;
+      const literal = leftLiteral ?? literalOf(c.right);
+      const e = preciseOf(value);
+      if (!e || literal === undefined) continue;
+      const upper = leftLiteral === undefined ? c.op === '<' || c.op === '<=' : c.op === '>' || c.op === '>=';
+      const key = printIrExpression(value);
+      const entry = bounds.get(key) ?? { e, spans: [] };
+      if (upper) entry.high = entry.high === undefined || literal < entry.high ? literal : entry.high;
+      else entry.low = entry.low === undefined || literal > entry.low ? literal : entry.low;
+      entry.spans.push(c);
+      bounds.set(key, entry);
+    }
+    for (const b of bounds.values()) {
+      if (b.low === undefined || b.high === undefined) continue;
+      const range = narrow(b.e, b.low, b.high);
+      if (range) found.push({ column: columnName(b.e.column), range, span: b.spans[b.spans.length - 1]!.span ?? b.e.node.span });
+    }
+    return undefined;
   });
   return found;
 }

@@ -32,6 +32,19 @@ describe('linked datasets (the mosaic effect)', () => {
     expect(names(linkedGroups(definition, catalogue))).toEqual([['a', 'bridge', 'c'], ['raw1', 'raw2']]);
   });
 
+  it('links datasets by a pseudonym of a record key (the run joins them on the patient it determines), and not by pseudonyms of names or quasi-identifiers', () => {
+    const { definition } = resolved({
+      visits: ['consultation', [['v', "pseudonym(consultation_id, 'visit-key')"], ['s', 'patient.sex']]],
+      findings: ['observation', [['v', "pseudonym(consultation_id, 'visit-key')"], ['y', 'year(patient.date_of_birth)']]],
+      names1: ['patient', [['n', "pseudonym(family_name, 'name-key')"], ['s', 'sex']]],
+      names2: ['patient', [['n', "pseudonym(family_name, 'name-key')"], ['y', 'year(date_of_birth)']]],
+    });
+    const groups = linkedGroups(definition, catalogue, { patientLinksOnly: true });
+    expect(names(groups)).toEqual([['visits', 'findings']]);
+    expect(groups[0]!.links).toEqual([{ description: "a pseudonym of consultation.consultation_id keyed 'visit-key' in visits, findings", patient: true }]);
+    expect(measuredMembers(catalogue, groups[0]!).map((d) => d.name)).toEqual(['visits', 'findings']);
+  });
+
   it('links datasets of one table by their record ids in delta mode only', () => {
     const datasets = { a: ['patient', [['s', 'sex']]], b: ['patient', [['y', 'year(date_of_birth)']]], c: ['observation', [['x', 'code']]] } as const;
     const copy = JSON.parse(JSON.stringify(datasets));

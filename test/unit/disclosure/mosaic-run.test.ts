@@ -72,11 +72,11 @@ const LINKED = definition(key('mosaic-key'), key('mosaic-key'));
 const LINKED_BY_SPELLING = definition(key('mosaic-key'), key('MOSAIC_KEY'));
 const OTHER_KEYS = definition(key('mosaic-key'), key('other-key'));
 const NO_PSEUDONYM = definition('', '');
-/** One dataset of sex and year of birth (alone, a man born in 1970) with a decoy pseudonym of sex. */
+/** One dataset of sex and year of birth (alone, a man born in 1970) with a decoy pseudonym of a quasi-identifier (the ethnic group; one of sex beside sex is refused by no-pseudonym-beside-raw). */
 const DECOY = definition(
-  `      - name: sex_key
-        value: pseudonym(sex, 'mosaic-key')
-        justification: A keyed code for sex used by the warehouse loader.
+  `      - name: ethnicity_key
+        value: pseudonym(ethnicity_code, 'mosaic-key')
+        justification: A keyed code for the ethnic group used by the warehouse loader.
       - name: birth_year
         value: year(date_of_birth)
         justification: Age is the main driver of the risk models.
@@ -172,7 +172,7 @@ for (const engine of testEngines()) {
     it('fails a dataset below k whose only pseudonym is of a quasi-identifier (it names nobody: de-identified)', async () => {
       const { result, error } = await run('decoy', DECOY);
       expect(result).toBeUndefined();
-      expect((error as Error).message).toMatch(/^dataset people: 1 patient alone share a combination of sex_key \+ birth_year \+ sex, below the policy's k of 10: they could be singled out/);
+      expect((error as Error).message).toMatch(/^dataset people: 1 patient alone share a combination of ethnicity_key \+ birth_year \+ sex, below the policy's k of 10: they could be singled out/);
     });
 
     for (const [what, text] of [
