@@ -157,7 +157,6 @@ const DEFERRALS: RegExp[] = [
   /\bto\s+follow\b(?!\s*-?\s*up\b|\s+(?:the|a|an|each|every|their|his|her|its|patients?|people|children|them)\b)/iu,
   /\bin\s+due\s+course\b/iu,
   /\bcoming\s+soon\b/iu,
-  /\b(?:tbc|tbd|tba|todo|fixme)\b/iu,
   /\b(?:pending|awaiting|awaits|awaited)\s+(?:(?:the|an?|our|its|formal|final)\s+)?(?:approval|confirmation|sign[\s-]?off|agreement|decision|notice|dpn|dpia|cag|reference|completion)\b/iu,
 ];
 
@@ -222,11 +221,6 @@ export function textProblems(text: string, kind: TextKind, policy: Policy, optio
     problems.push({ kind: 'placeholder', detail: slot !== undefined && !isPlaceholderText(skeleton) ? `it has a slot left to fill in (${slot})` : 'it is a placeholder' });
     return problems;
   }
-  const deferred = deferral(skeleton, kind);
-  if (deferred) {
-    problems.push({ kind: 'placeholder', detail: `${deferred.why} ("${deferred.phrase}" at character ${deferred.index + 1})` });
-    return problems;
-  }
   const words = textWords(text);
   const content = contentWords(text);
   const distinct = new Set(content.filter((w) => w.length >= 2));
@@ -249,6 +243,12 @@ export function textProblems(text: string, kind: TextKind, policy: Policy, optio
   const numbered = kind === 'reference' && words.some((w) => /\d/.test(w));
   if (policy.boilerplate.some((phrase) => stockKey(phrase) === key) || (key !== '' && kind !== 'name' && !numbered && allGeneric(key, policy, options))) {
     problems.push({ kind: 'stock', detail: 'it is a stock phrase that says nothing specific' });
+    return problems;
+  }
+  // Written to look like a text, but it is a placeholder: "N/A field kept ...", "to be confirmed", "Nobody yet", "Awaiting DPN 001".
+  const deferred = deferral(skeleton, kind);
+  if (deferred) {
+    problems.push({ kind: 'placeholder', detail: `${deferred.why} ("${deferred.phrase}" at character ${deferred.index + 1})` });
     return problems;
   }
   if (kind === 'name') return problems;
