@@ -189,3 +189,36 @@ testRule('type1-opt-out', {
     },
   ],
 });
+
+// ------------------------------------------------------------------------------------------------ 21
+const chis = base.direct();
+const INTENDED_USE = /intended_use: >-\n[^\n]*\n[^\n]*\n/;
+/** The CHIS feed (direct care) with its intended use replaced (`text` may hold a ⟦ marker). */
+const chisUse = (text: string) => variant(chis, INTENDED_USE, `intended_use: ${text}\n`);
+testRule('supported-use-case', {
+  valid: [
+    { name: 'the CHIS call and recall feed', text: chis },
+    { name: 'practice recall', text: base.recall() },
+    { name: 'direct care planning that names what it is not', text: chisUse('Call and recall for routine childhood immunisations by the CHIS, so that no child misses a dose.') },
+  ],
+  invalid: [
+    {
+      name: '21: a research cohort declared direct care',
+      text: chisUse('⟦Research dataset for the university cohort study of long-term conditions across the ICB, linked to hospital records for secondary analysis and publication.'),
+      findings: [{ message: /^intended_use speaks of "Research", not of the care of the individuals, but care_type says direct/ }],
+    },
+    { name: 'population health analytics declared direct care', text: chisUse('⟦Population health analytics of childhood immunisation across the ICB.'), findings: [{ message: /speaks of "Population health"/ }] },
+    { name: 'service planning declared direct care', text: chisUse('⟦Capacity planning of the immunisation clinics of the ICB for next winter.'), findings: [{ message: /speaks of "Capacity planning"/ }] },
+    {
+      name: 'a research use beside recall: a warning',
+      text: chisUse('⟦Call and recall for routine childhood immunisations by the CHIS; the same data also feeds a university research study.'),
+      findings: [{ severity: 'warning', message: /speaks of "research" as well as of the care of the individuals/ }],
+    },
+    {
+      name: 'a legal basis statement about research',
+      text: variant(chis, /  statement: >-\n[^\n]*\n[^\n]*\n/, '  statement: ⟦Secondary use of the immunisation records for the ICB research programme.\n'),
+      findings: [{ message: /^legal_basis.statement speaks of "Secondary use"/ }],
+    },
+    { name: 'Article 9(2)(j) research condition in direct care', text: variant(chis, /article_9: [^\n]*/, 'article_9: ⟦9(2)(j) archiving, research and statistics'), findings: [{ message: /9\(2\)\(j\)/ }] },
+  ],
+});
