@@ -30,6 +30,8 @@ export interface TextProblem {
   detail: string;
   /** The hidden character, for `hidden` (its index in the text locates it in the file). */
   hidden?: HiddenCharacter;
+  /** For a `placeholder` written to look like a text: the words that give it away ("to be confirmed", "requested"). */
+  phrase?: string;
 }
 
 export interface TextOptions {
@@ -248,7 +250,7 @@ export function textProblems(text: string, kind: TextKind, policy: Policy, optio
   // Written to look like a text, but it is a placeholder: "N/A field kept ...", "to be confirmed", "Nobody yet", "Awaiting DPN 001".
   const deferred = deferral(skeleton, kind);
   if (deferred) {
-    problems.push({ kind: 'placeholder', detail: `${deferred.why} ("${deferred.phrase}" at character ${deferred.index + 1})` });
+    problems.push({ kind: 'placeholder', detail: `${deferred.why} ("${deferred.phrase}" at character ${deferred.index + 1})`, phrase: deferred.phrase });
     return problems;
   }
   if (kind === 'name') return problems;

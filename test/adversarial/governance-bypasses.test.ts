@@ -42,7 +42,7 @@ testRule('governance-complete', {
     { name: 'a notice named by NHS England and its number', text: withNotice('NHS England DPN 2026-11 (GP data for planning)') },
   ],
   invalid: [
-    { name: '01: a notice that was only requested', text: withNotice('⟦Notice requested from NHS England'), findings: [{ message: /placeholder for the statutory data provision notice .*"Notice requested from NHS England"/ }] },
+    { name: '01: a notice that was only requested', text: withNotice('⟦Notice requested from NHS England'), findings: [{ message: /placeholder for the statutory data provision notice .*"Notice requested from NHS England" \(it says the document does not exist yet \("requested" at character 8\)\)$/ }] },
     { name: '01: a notice TBC, with a year for a number', text: withNotice('⟦DPN TBC 2026'), findings: [{ message: /placeholder for the statutory data provision notice/ }] },
     { name: '01: a notice that points at the DPIA', text: withNotice('⟦see DPIA section 4'), findings: [{ message: /placeholder for the statutory data provision notice/ }] },
     { name: 'a notice awaited', text: withNotice('⟦Awaiting DPN 001'), findings: [{ message: /placeholder for the statutory data provision notice/ }] },
@@ -58,7 +58,7 @@ testRule('governance-complete', {
     // 18: a DPIA that has not started and a reviewer that names nobody.
     { name: '18: a DPIA not yet started', text: variant(phm, 'dpia: DPIA-2026-031', 'dpia: ⟦DPIA not yet started 01'), findings: [{ message: /placeholder for the DPIA reference \(dpia\): "DPIA not yet started 01"/ }] },
     { name: 'a DPIA in progress', text: variant(phm, 'dpia: DPIA-2026-031', 'dpia: ⟦DPIA-2026-031 in progress'), findings: [{ message: /placeholder for the DPIA reference/ }] },
-    { name: '18: reviewed by nobody yet', text: variant(phm, 'reviewer: ICB Data Protection Officer', 'reviewer: ⟦Nobody yet'), findings: [{ message: /placeholder for who reviewed it \(review.reviewer\): "Nobody yet"/ }] },
+    { name: '18: reviewed by nobody yet', text: variant(phm, 'reviewer: ICB Data Protection Officer', 'reviewer: ⟦Nobody yet'), findings: [{ message: /placeholder for who reviewed it \(review.reviewer\): "Nobody yet" \(it names nobody \("Nobody" at character 1\)\)$/ }] },
     { name: 'a reviewer to be appointed', text: variant(phm, 'reviewer: ICB Data Protection Officer', 'reviewer: ⟦Data Protection Officer (to be appointed)'), findings: [{ message: /placeholder for who reviewed it/ }] },
     { name: 'a reviewer unknown', text: variant(phm, 'reviewer: ICB Data Protection Officer', 'reviewer: ⟦Unknown reviewer'), findings: [{ message: /placeholder for who reviewed it/ }] },
     {
@@ -145,7 +145,7 @@ testRule('justification-meaningful', {
     { name: 'patients awaiting treatment', text: sex('Waiting times for patients awaiting treatment differ by sex.') },
   ],
   invalid: [
-    { name: '18: to be confirmed later', text: sex('⟦Value to be confirmed with the data controller later.'), findings: [{ message: /still a placeholder \("Value to be confirmed/ }] },
+    { name: '18: to be confirmed later', text: sex('⟦Value to be confirmed with the data controller later.'), findings: [{ message: /still a placeholder \("Value to be confirmed with the data controller later."\): it puts off saying it \("to be confirmed" at character 7\)$/ }] },
     { name: '18: full-width N/A followed by words', text: sex('⟦Ｎ／Ａ field kept for the warehouse model load.'), findings: [{ message: /still a placeholder/ }] },
     { name: '18: provided in a later version', text: sex('⟦Justification will be provided in a later version.'), findings: [{ message: /still a placeholder/ }] },
     { name: 'TBD followed by a sentence', text: sex("⟦'TBD: risk models may differ by sex.'"), findings: [{ message: /still a placeholder/ }] },

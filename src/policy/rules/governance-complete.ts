@@ -58,6 +58,7 @@ export const governanceComplete: RuleModule = {
     messages: {
       missing: 'the governance of this extract is missing {what}',
       placeholder: 'the governance of this extract has a placeholder for {what}: "{text}"',
+      placeholderWhy: 'the governance of this extract has a placeholder for {what}: "{text}" {detail}',
       meaningless: 'the governance of this extract does not state {what}: "{text}" {detail}',
       duplicate: 'the governance of this extract repeats {other} as {what}: each states a different thing',
     },
@@ -81,7 +82,7 @@ export const governanceComplete: RuleModule = {
         const span = problemSpan(definition, item.pointer, problem, (p) => definition.source.spans[p]);
         const placeholder = problem.kind === 'placeholder';
         report({
-          messageId: placeholder ? 'placeholder' : 'meaningless',
+          messageId: placeholder ? (problem.phrase ? 'placeholderWhy' : 'placeholder') : 'meaningless',
           params: { what: item.what, text: quoteText(text!), detail: `(${problem.detail})` },
           ...(span ? { span } : {}),
           hints: [problem.kind === 'hidden' ? 'retype the text without the hidden characters' : placeholder ? `replace the placeholder with the real ${written}` : `write the real ${written}: what a reviewer can check`],
