@@ -1,3 +1,8 @@
+import type { ExtractDefinition } from '../ir/extract-definition.js';
+import { textProblems, type TextProblem } from './meaningful-text.js';
+import type { Policy } from './policy.js';
+import { referenceProblem } from './reference-text.js';
+
 /**
  * The closed lists of UK GDPR conditions an exemption's legal basis is chosen from. A condition is
  * written with its number first, exactly as listed (`6(1)(e)`, `9(2)(h)`), optionally followed by
@@ -57,4 +62,30 @@ export function citedCondition(article: Article, text: string | undefined): Lega
 export function conditionsHint(article: Article): string {
   const key = article === 6 ? 'article_6' : 'article_9';
   return `${key} starts with one of ${conditionsOf(article).map((c) => `${c.code} (${c.title})`).join(', ')}`;
+}
+
+/**
+ * What is wrong with a statutory notice's reference (legal_basis.data_provision_notice), or
+ * undefined when it is one: it names a document that exists, by its number (`DPN 2024-017`,
+ * `COPI notice 2020 regulation 3(4)`). A placeholder (n/a, TBC, "-"), a text that says the notice
+ * does not exist yet (requested, pending, awaiting, applied for, draft, to follow, not yet, TBC),
+ * a pointer elsewhere ("see DPIA section 4") or a name without a number is not a notice.
+ */
+export function noticeProblem(text: string, policy: Policy): TextProblem | undefined {
+  const general = textProblems(text, 'reference', policy)[0];
+  if (general) return general;
+  if (referenceProblem(text, policy)) return { kind: 'vague-reference', detail: 'it does not identify a notice (give the reference it is known by, e.g. DPN 2024-017)' };
+  return undefined;
+}
+
+/**
+ * The statutory notice the definition relies on, or undefined when it cites none or cites one that
+ * is not a reference (noticeProblem). Every rule that lets a notice unlock something — identifiers
+ * in indirect care, the Type 1 override, setting the National Data Opt-out aside — reads the notice
+ * through this function, so an invalid notice counts as no notice; governance-complete reports it.
+ */
+export function statutoryNotice(definition: Pick<ExtractDefinition, 'legalBasis'>, policy: Policy): string | undefined {
+  const notice = definition.legalBasis.dataProvisionNotice;
+  if (notice === undefined || !notice.trim()) return undefined;
+  return noticeProblem(notice, policy) ? undefined : notice;
 }

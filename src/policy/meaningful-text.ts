@@ -30,6 +30,8 @@ export interface TextProblem {
   detail: string;
   /** The hidden character, for `hidden` (its index in the text locates it in the file). */
   hidden?: HiddenCharacter;
+  /** For a `placeholder` written to look like a text: the words that give it away ("to be confirmed", "requested"). */
+  phrase?: string;
 }
 
 export interface TextOptions {
@@ -124,6 +126,75 @@ function isPlaceholderText(skeleton: string): boolean {
   return /^(todo|tbd|tbc|tba|fixme|xxx)\b/i.test(skeleton.trim());
 }
 
+/**
+ * A placeholder token the text starts with, whatever follows it ("N/A field kept for the load",
+ * "TBC - to be agreed", "- kept"): the words after it cannot make the text say why. "None of ...",
+ * "Na" (sodium) and "Nil by mouth" are English, not placeholders.
+ */
+function leadingPlaceholder(skeleton: string): string | undefined {
+  const text = skeleton.trim();
+  const token =
+    text.match(/^(?:n\s*[/.\\]\s*a\.?|tbc|tbd|tba|todo|fixme|none(?!\s+(?:of|other|but|except)\b)|nil(?!\s+by\b))(?![\p{L}\p{N}])/iu)?.[0] ??
+    text.match(/^(?:NA|na)(?![\p{L}\p{N}])/u)?.[0] ??
+    (text.includes('\n') ? undefined : text.match(/^(?:-{1,3}|[–—]|\?+|\.{3}|…)(?=\s|$)/u)?.[0]);
+  return token;
+}
+
+/**
+ * Phrases that say the text is not written yet, wherever they stand: "to be confirmed", "not yet",
+ * "will be provided in a later version", "confirmed with the controller later", "to follow",
+ * "Nobody yet", "pending approval". Each is written to leave ordinary clinical English alone
+ * ("to follow up", "patients awaiting treatment", "diagnosis confirmed later by biopsy" is caught,
+ * which is the price of "later").
+ */
+const DEFERRALS: RegExp[] = [
+  /\bnot\s+yet\b/iu,
+  /\byet\s+to\s+be\b/iu,
+  /\b(?:nobody|no[\s-]one|none)\s+yet\b/iu,
+  /\bto\s+be\s+(?:confirmed|decided|determined|agreed|provided|written|supplied|defined|finalised|finalized|clarified|documented|specified|completed|filled\s+in|justified|explained)\b/iu,
+  /\b(?:will|shall|would)\s+be\s+(?:provided|added|written|supplied|given|documented|confirmed|completed|finalised|finalized|agreed|decided|defined|explained|justified|filled\s+in)\s+(?:later|in\s+(?:a|the)\s+(?:later|future|next|subsequent)|in\s+due\s+course|at\s+a\s+later|once|when|after)\b/iu,
+  /\b(?:justification|reason|rationale|explanation|details?|description|wording|text)\s+(?:will|to)\s+(?:be\s+(?:provided|added|written|supplied|given|confirmed|decided|agreed)|follow)\b/iu,
+  /\b(?:provided|added|confirmed|written|supplied|given|decided|agreed|completed|finalised|finalized|clarified|documented|justified|explained|filled\s+in|sorted(?:\s+out)?)\b(?:\s+[\p{L}\p{N}'’-]+){0,6}\s+later\b/iu,
+  /\b(?:in|at)\s+a\s+later\s+(?:version|release|revision|draft|iteration|update|stage)\b/iu,
+  /\bto\s+follow\b(?!\s*-?\s*up\b|\s+(?:the|a|an|each|every|their|his|her|its|patients?|people|children|them)\b)/iu,
+  /\bin\s+due\s+course\b/iu,
+  /\bcoming\s+soon\b/iu,
+  /\b(?:pending|awaiting|awaits|awaited)\s+(?:(?:the|an?|our|its|formal|final)\s+)?(?:approval|confirmation|sign[\s-]?off|agreement|decision|notice|dpn|dpia|cag|reference|completion)\b/iu,
+];
+
+/**
+ * Words that say a reference (a notice, an approval, a DPIA) does not exist yet: asked for, being
+ * drafted, pending. A reference names a document that exists; "CAG application pending 2027",
+ * "Awaiting DPN 001" and "Notice requested from NHS England" name none. The NHS England Data
+ * Access Request Service (DARS) is a name, not a request.
+ */
+const NOT_YET_ISSUED =
+  /\b(?:pending|awaiting|awaited|applied|applying|apply|applications?|requested|requesting|requests?|draft(?:ed|ing)?|proposed|proposal|submitted|submission|planned|sought|outstanding|intended|to\s+be|not\s+yet|tbc|tba|tbd|to\s+follow|in\s+progress|under\s+(?:review|consideration|discussion)|being\s+(?:sought|prepared|drafted|agreed|obtained))\b/iu;
+
+/** Who reviewed it is a person or a role, not "nobody", "unknown" or "vacant". */
+const NO_ONE = /\b(?:nobody|no[\s-]one|none|unknown|vacant|unassigned|not\s+(?:yet\s+)?(?:assigned|appointed|reviewed|known)|to\s+be\s+(?:appointed|assigned|confirmed|named)|pending|awaiting|tbc|tbd|tba|n\/a)\b/iu;
+
+/** Where a deferral is in the text, for a message: the phrase and its character (1-based). */
+function deferral(skeleton: string, kind: TextKind): { phrase: string; index: number; why: string } | undefined {
+  const leading = leadingPlaceholder(skeleton);
+  if (leading !== undefined) return { phrase: leading, index: 0, why: 'it starts with a placeholder' };
+  const pointer = skeleton.match(/^(?:see|refer\s+to|as\s+per|cf\.?)(?![\p{L}\p{N}])/iu);
+  if (pointer) return { phrase: pointer[0], index: 0, why: 'it points somewhere else instead of saying it' };
+  if (kind === 'name') {
+    const m = skeleton.match(NO_ONE);
+    if (m) return { phrase: m[0], index: m.index!, why: 'it names nobody' };
+  }
+  if (kind === 'reference') {
+    const m = skeleton.replace(/\bdata\s+access\s+request\s+service\b/giu, (s) => ' '.repeat(s.length)).match(NOT_YET_ISSUED);
+    if (m) return { phrase: m[0], index: m.index!, why: 'it says the document does not exist yet' };
+  }
+  for (const re of DEFERRALS) {
+    const m = skeleton.match(re);
+    if (m) return { phrase: m[0], index: m.index!, why: 'it puts off saying it' };
+  }
+  return undefined;
+}
+
 /** A template slot anywhere in the text: <why ...>, [insert ...], {{...}}, ${...}. */
 function templateSlot(skeleton: string): string | undefined {
   return (
@@ -174,6 +245,12 @@ export function textProblems(text: string, kind: TextKind, policy: Policy, optio
   const numbered = kind === 'reference' && words.some((w) => /\d/.test(w));
   if (policy.boilerplate.some((phrase) => stockKey(phrase) === key) || (key !== '' && kind !== 'name' && !numbered && allGeneric(key, policy, options))) {
     problems.push({ kind: 'stock', detail: 'it is a stock phrase that says nothing specific' });
+    return problems;
+  }
+  // Written to look like a text, but it is a placeholder: "N/A field kept ...", "to be confirmed", "Nobody yet", "Awaiting DPN 001".
+  const deferred = deferral(skeleton, kind);
+  if (deferred) {
+    problems.push({ kind: 'placeholder', detail: `${deferred.why} ("${deferred.phrase}" at character ${deferred.index + 1})`, phrase: deferred.phrase });
     return problems;
   }
   if (kind === 'name') return problems;

@@ -180,9 +180,10 @@ testRule('supported-use-case', {
   invalid: [
     {
       name: 'a warehouse declared as direct care, with an exemption from supported-use-case',
-      text: withExemptions(variant(phm, 'care_type: indirect', 'care_type: ⟦direct'), from('supported-use-case')),
+      // Its intended use and legal basis statement speak of population health, not of the care of individuals.
+      text: withExemptions(variant(variant(variant(phm, 'care_type: indirect', 'care_type: ⟦direct'), 'intended_use: >-', 'intended_use: ⟦>-'), '  statement: >-', '  statement: ⟦>-'), from('supported-use-case')),
       alsoTriggers: ['exemption-valid'],
-      findings: [{ message: /data warehouse feed serves a population/ }],
+      findings: [{ message: /data warehouse feed serves a population/ }, { message: /^intended_use speaks of "population health"/ }, { message: /^legal_basis.statement speaks of "population health"/ }],
     },
   ],
 });

@@ -30,6 +30,11 @@ testRule('supported-use-case', {
       alsoTriggers: ['direct-identifiers-need-basis'],
       findings: [{ message: /direct_care_planning is direct care/ }],
     },
-    { name: 'a warehouse called direct care', text: variant(phm, 'care_type: indirect', 'care_type: ⟦direct'), findings: [{ message: /data warehouse feed serves a population/ }] },
+    {
+      // Its intended use and legal basis statement speak of population health, not of the care of individuals.
+      name: 'a warehouse called direct care',
+      text: variant(variant(variant(phm, 'care_type: indirect', 'care_type: ⟦direct'), 'intended_use: >-', 'intended_use: ⟦>-'), '  statement: >-', '  statement: ⟦>-'),
+      findings: [{ message: /data warehouse feed serves a population/ }, { message: /^intended_use speaks of "population health"/ }, { message: /^legal_basis.statement speaks of "population health"/ }],
+    },
   ],
 });

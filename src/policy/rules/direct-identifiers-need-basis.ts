@@ -1,5 +1,6 @@
 import { exposures } from '../../resolve/exposure.js';
 import { columnName, expressionSites } from '../expression-sites.js';
+import { statutoryNotice } from '../legal-basis.js';
 import type { RuleModule } from '../rule.js';
 
 export const directIdentifiersNeedBasis: RuleModule = {
@@ -12,7 +13,7 @@ export const directIdentifiersNeedBasis: RuleModule = {
       'Seed 002: "The consumer will only be granted access to data fields that have a clear legal basis for disclosure." Implied consent covers direct care only ("it is generally possible to imply consent for the use of confidential information for direct care purposes but not for other purposes"); outside direct care, identifying a patient needs a statutory basis such as "a statutory data provision notice". A keyed pseudonym links records without revealing who they are. Selecting rows by an identifier is processing it too: `nhs_number = \'9434765919\'` in a filter singles out one named patient as surely as a column of NHS numbers, and a case change or coalesce() of a name is still the name.',
     source: 'seed 002 (Definitions; Minimisation of Data Egress; Patient Consent)',
     triggers:
-      'care_type is indirect, legal_basis has no data_provision_notice, and a field reads a column classified direct_identifier other than through pseudonym(), or a filter (population, dataset, or inside exists) reads one at all.',
+      'care_type is indirect, legal_basis has no data_provision_notice that is a real reference (a placeholder, or a notice that is requested, pending, awaited, applied for, in draft, to follow or TBC, or a "see ..." pointer, counts as none: governance-complete reports it), and a field reads a column classified direct_identifier other than through pseudonym(), or a filter (population, dataset, or inside exists) reads one at all.',
     defaultSeverity: 'error',
     hard: false,
     messages: {
@@ -24,8 +25,9 @@ export const directIdentifiersNeedBasis: RuleModule = {
       passing: { yaml: "datasets:\n  - name: people\n    from: patient\n    fields:\n      - name: person_key\n        value: pseudonym(nhs_number, 'phm-icb-key')\n        justification: Links the warehouse records of a person without revealing who they are." },
     },
   },
-  check({ definition, catalogue, report, spanAt }) {
-    if (definition.careType !== 'indirect' || definition.legalBasis.dataProvisionNotice) return;
+  check({ definition, catalogue, policy, report, spanAt }) {
+    // A notice that is not a reference (a placeholder, "requested", "TBC") is no notice.
+    if (definition.careType !== 'indirect' || statutoryNotice(definition, policy)) return;
     for (const site of expressionSites(definition, catalogue.population.patient.table)) {
       const identifiers = exposures(site.expression).filter((e) => e.column.classification === 'direct_identifier');
       if (site.role === 'field') {

@@ -1,9 +1,19 @@
-import { problemSpan, quoteText, textProblems, textSimilarity, type TextKind } from '../meaningful-text.js';
+import { noticeProblem } from '../legal-basis.js';
+import { problemSpan, quoteText, textProblems, textSimilarity, type TextKind, type TextProblem } from '../meaningful-text.js';
+import type { Policy } from '../policy.js';
 import type { RuleModule } from '../rule.js';
 
 type Definition = import('../../ir/extract-definition.js').ExtractDefinition;
 
-const REQUIRED: { pointer: string; what: string; present: (d: Definition) => boolean; text?: (d: Definition) => string | undefined; kind?: TextKind }[] = [
+const REQUIRED: {
+  pointer: string;
+  what: string;
+  present: (d: Definition) => boolean;
+  text?: (d: Definition) => string | undefined;
+  kind?: TextKind;
+  /** A stricter check than the kind's (the notice must be a reference with a number). */
+  problem?: (text: string, policy: Policy) => TextProblem | undefined;
+}[] = [
   { pointer: '/intended_use', what: 'the intended use of the data (intended_use)', present: (d) => !!d.intendedUse?.trim(), text: (d) => d.intendedUse, kind: 'statement' },
   { pointer: '/legal_basis/article_6', what: 'the UK GDPR Article 6 lawful basis (legal_basis.article_6)', present: (d) => !!d.legalBasis.article6?.trim(), text: (d) => d.legalBasis.article6, kind: 'reference' },
   { pointer: '/legal_basis/article_9', what: 'the UK GDPR Article 9 condition for health data (legal_basis.article_9)', present: (d) => !!d.legalBasis.article9?.trim(), text: (d) => d.legalBasis.article9, kind: 'reference' },
@@ -19,6 +29,8 @@ const REQUIRED: { pointer: string; what: string; present: (d: Definition) => boo
     present: () => true,
     text: (d) => d.legalBasis.dataProvisionNotice,
     kind: 'reference',
+    // The notice unlocks identifiers, the Type 1 override and the National Data Opt-out (legal-basis.ts statutoryNotice).
+    problem: (text, policy) => (text.trim() ? noticeProblem(text, policy) : textProblems(text, 'reference', policy)[0]),
   },
 ];
 
@@ -40,12 +52,13 @@ export const governanceComplete: RuleModule = {
       'Seed 002, "Data Protection Obligations": all consumers must "provide a definition of the intended use of the data", "outline the legal basis for extraction", "provide a DPIA", and "give special consideration to, and provide a statement on the risk of a) singling out b) linkability". Extracts are reviewed every 3 months (IM1 contractual standard im1_bulk_001).',
     source: 'seed 002 (Data Protection Obligations; Anonymisation & Minimisation)',
     triggers:
-      'Any of intended_use, legal_basis.article_6, legal_basis.article_9, legal_basis.statement, dpia, risk.singling_out, risk.linkability, review.last_reviewed or review.reviewer is missing or blank; or, as a reader sees it (hidden characters removed, look-alike letters folded), is a placeholder (n/a, TBC, none, "-", TODO..., a <...> or [insert ...] slot), hides zero-width, invisible or bidirectional-control characters, is a stock phrase, lorem ipsum or keyboard mashing; or a statement (intended use, legal basis statement, risk statements) is shorter than statement_min_length (30) characters, has fewer than statement_min_words (5) distinct real words or repeats itself; or a reference (dpia, the Article 6 and 9 conditions, data_provision_notice) names no document (no number and fewer than three words); or a risk statement is a near copy (near_duplicate_similarity) of the other risk statement, the intended use or the legal basis statement.',
+      'Any of intended_use, legal_basis.article_6, legal_basis.article_9, legal_basis.statement, dpia, risk.singling_out, risk.linkability, review.last_reviewed or review.reviewer is missing or blank; or, as a reader sees it (hidden characters removed, look-alike letters folded), is a placeholder (n/a, TBC, none, "-", TODO..., a <...> or [insert ...] slot), hides zero-width, invisible or bidirectional-control characters, is a stock phrase, lorem ipsum or keyboard mashing; or a statement (intended use, legal basis statement, risk statements) is shorter than statement_min_length (30) characters, has fewer than statement_min_words (5) distinct real words or repeats itself; or a reference (dpia, the Article 6 and 9 conditions, data_provision_notice) names no document (no number and fewer than three words), says the document does not exist yet (pending, awaiting, requested, applied for, application, draft, proposed, submitted, in progress, to be ..., not yet, to follow, TBC) or points elsewhere (see ...); or a data_provision_notice has no reference number (an invalid notice also counts as none for direct-identifiers-need-basis, type1-opt-out and national-data-opt-out); or any of these texts starts with a placeholder (N/A ..., TBC ..., "- ...") or puts off saying it (to be confirmed, not yet, will be provided in a later version, ... later); or the reviewer names nobody (Nobody yet, unknown, vacant, to be appointed); or a risk statement is a near copy (near_duplicate_similarity) of the other risk statement, the intended use or the legal basis statement.',
     defaultSeverity: 'error',
     hard: false,
     messages: {
       missing: 'the governance of this extract is missing {what}',
       placeholder: 'the governance of this extract has a placeholder for {what}: "{text}"',
+      placeholderWhy: 'the governance of this extract has a placeholder for {what}: "{text}" {detail}',
       meaningless: 'the governance of this extract does not state {what}: "{text}" {detail}',
       duplicate: 'the governance of this extract repeats {other} as {what}: each states a different thing',
     },
@@ -63,13 +76,13 @@ export const governanceComplete: RuleModule = {
   check({ definition, policy, report, spanAt }) {
     for (const item of REQUIRED) {
       const text = item.text?.(definition);
-      const problem = text !== undefined && item.kind ? textProblems(text, item.kind, policy)[0] : undefined;
+      const problem = text === undefined || !item.kind ? undefined : item.problem ? item.problem(text, policy) : textProblems(text, item.kind, policy)[0];
       const written = item.pointer.slice(1).replace('/', '.');
       if (problem && problem.kind !== 'blank') {
         const span = problemSpan(definition, item.pointer, problem, (p) => definition.source.spans[p]);
         const placeholder = problem.kind === 'placeholder';
         report({
-          messageId: placeholder ? 'placeholder' : 'meaningless',
+          messageId: placeholder ? (problem.phrase ? 'placeholderWhy' : 'placeholder') : 'meaningless',
           params: { what: item.what, text: quoteText(text!), detail: `(${problem.detail})` },
           ...(span ? { span } : {}),
           hints: [problem.kind === 'hidden' ? 'retype the text without the hidden characters' : placeholder ? `replace the placeholder with the real ${written}` : `write the real ${written}: what a reviewer can check`],

@@ -16,6 +16,7 @@ export const justificationMeaningful: RuleModule = {
     messages: {
       blank: 'field `{field}` has no justification',
       placeholder: 'the justification of `{field}` is still a placeholder ("{text}")',
+      placeholderWhy: 'the justification of `{field}` is still a placeholder ("{text}"): {detail}',
       boilerplate: 'the justification of `{field}` ("{text}") is a stock phrase: say why this field is needed for the use case',
       short: 'the justification of `{field}` ("{text}") is too short to say why the field is needed',
       hidden: 'the justification of `{field}` ("{text}") {detail}: the file says something other than what a reviewer sees',
@@ -48,7 +49,7 @@ export const justificationMeaningful: RuleModule = {
         if (!problem) return;
         const span = problemSpan(definition, pointer, problem, spanAt);
         const params = { field: `${dataset.name}.${field.name}`, text: quoteText(field.justification), detail: problem.detail };
-        const messageId = problem.kind === 'stock' ? 'boilerplate' : problem.kind === 'vague-reference' ? 'few-words' : problem.kind;
+        const messageId = problem.kind === 'stock' ? 'boilerplate' : problem.kind === 'vague-reference' ? 'few-words' : problem.kind === 'placeholder' && problem.phrase ? 'placeholderWhy' : problem.kind;
         const hints = [`write what ${field.name} is used for in ${dataset.name}, e.g. "Links each reading to the person."`];
         if (problem.kind === 'hidden') hints.unshift('retype the text without the hidden characters');
         report({ messageId, params, ...(span ? { span } : {}), hints });

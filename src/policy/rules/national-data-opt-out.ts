@@ -1,3 +1,4 @@
+import { statutoryNotice } from '../legal-basis.js';
 import { problemSpan, quoteText, textProblems } from '../meaningful-text.js';
 import type { RuleModule } from '../rule.js';
 
@@ -9,12 +10,12 @@ export const nationalDataOptOut: RuleModule = {
     rationale:
       'Seed 002 distinguishes direct from indirect care because consent can be implied only for direct care. The National Data Opt-out lets patients refuse the use of their data beyond their individual care; it applies to indirect care (planning, research, risk stratification) unless the disclosure is required by law.',
     source: 'seed 002 (Definitions; Patient Consent); DESIGN.md (Policy 6)',
-    triggers: 'care_type is indirect and population.national_data_opt_out is not_applicable without a legal_basis.data_provision_notice or without a national_data_opt_out_justification. A justification given for it that says nothing — a placeholder (n/a, TBC, "-"), a stock phrase, hidden or look-alike characters, lorem ipsum or keyboard mashing, repeated words, or too few words (the same check as justification-meaningful) — counts as none and is reported where it is written.',
+    triggers: 'care_type is indirect and population.national_data_opt_out is not_applicable without a legal_basis.data_provision_notice that is a real reference (a placeholder, or a notice that is requested, pending, awaited, applied for, in draft, to follow or TBC, or a "see ..." pointer, counts as none: governance-complete reports it) or without a national_data_opt_out_justification. A justification given for it that says nothing — a placeholder (n/a, TBC, "-"), a stock phrase, hidden or look-alike characters, lorem ipsum or keyboard mashing, repeated words, or too few words (the same check as justification-meaningful) — counts as none and is reported where it is written.',
     defaultSeverity: 'error',
     hard: false,
     messages: {
       meaningless: 'national_data_opt_out_justification ("{text}") does not justify setting the National Data Opt-out aside: {detail}',
-      notAllowed: 'indirect care must respect the National Data Opt-out unless a statutory notice requires the disclosure; none is given',
+      notAllowed: 'indirect care must respect the National Data Opt-out unless a statutory notice requires the disclosure; none is given (a data_provision_notice that is not a reference counts as none)',
       unjustified: 'setting the National Data Opt-out aside needs a justification (national_data_opt_out_justification)',
     },
     examples: {
@@ -27,12 +28,14 @@ export const nationalDataOptOut: RuleModule = {
     if (definition.careType !== 'indirect' || p.nationalDataOptOut !== 'not_applicable') return;
     const span = spanAt('/population/national_data_opt_out');
     const at = span ? { span } : {};
-    if (!definition.legalBasis.dataProvisionNotice) {
+    // A notice that is not a reference (a placeholder, "requested", "TBC") is no notice.
+    const notice = statutoryNotice(definition, policy);
+    if (!notice) {
       report({ messageId: 'notAllowed', params: {}, ...at, hints: ['use national_data_opt_out: respect, or cite the notice in legal_basis.data_provision_notice'] });
     } else if (!p.nationalDataOptOutJustification?.trim()) {
       report({ messageId: 'unjustified', params: {}, ...at, hints: ['add population.national_data_opt_out_justification'] });
     }
-    if (definition.careType === 'indirect' && p.nationalDataOptOut === 'not_applicable' && !!definition.legalBasis.dataProvisionNotice && p.nationalDataOptOutJustification?.trim()) {
+    if (notice && p.nationalDataOptOutJustification?.trim()) {
       // A justification that says nothing is no justification (meaningful-text.ts).
       const problem = textProblems(p.nationalDataOptOutJustification, 'justification', policy)[0];
       if (problem) {

@@ -1,3 +1,4 @@
+import { statutoryNotice } from '../legal-basis.js';
 import { problemSpan, quoteText, textProblems } from '../meaningful-text.js';
 import type { RuleModule } from '../rule.js';
 
@@ -10,12 +11,12 @@ export const type1OptOut: RuleModule = {
       'Seed 002, "Patient Consent & Type 1 Opt-out": "Patients with Type 1 opt-out will not be included in the extract unless the use case is direct care OR there is a statutory data provision notice which overrides this."',
     source: 'seed 002 (Patient Consent & Type 1 Opt-out)',
     triggers:
-      'population.type1_opt_out is override and either care_type is indirect with no legal_basis.data_provision_notice, or there is no type1_opt_out_justification. The first can also be met by a valid exemption from type1-opt-out, which the policy allows only under a statutory notice (legal_basis.notice) and only naming every dataset; no exemption stands in for the justification. A justification that says nothing — a placeholder (n/a, TBC, "-"), a stock phrase, hidden or look-alike characters, lorem ipsum or keyboard mashing, repeated words, or too few words (the same check as justification-meaningful) — counts as none and is reported where it is written.',
+      'population.type1_opt_out is override and either care_type is indirect with no legal_basis.data_provision_notice that is a real reference (a placeholder, or a notice that is requested, pending, awaited, applied for, in draft, to follow or TBC, or a "see ..." pointer, counts as none: governance-complete reports it), or there is no type1_opt_out_justification. The first can also be met by a valid exemption from type1-opt-out, which the policy allows only under a statutory notice (legal_basis.notice) and only naming every dataset; no exemption stands in for the justification. A justification that says nothing — a placeholder (n/a, TBC, "-"), a stock phrase, hidden or look-alike characters, lorem ipsum or keyboard mashing, repeated words, or too few words (the same check as justification-meaningful) — counts as none and is reported where it is written.',
     defaultSeverity: 'error',
     hard: false,
     messages: {
       meaningless: 'type1_opt_out_justification ("{text}") does not justify overriding Type 1 opt-outs: {detail}',
-      notAllowed: 'Type 1 opt-outs can be overridden only for direct care or under a statutory data provision notice; this is indirect care without one',
+      notAllowed: 'Type 1 opt-outs can be overridden only for direct care or under a statutory data provision notice; this is indirect care without one (a data_provision_notice that is not a reference counts as none)',
       unjustified: 'overriding Type 1 opt-outs needs a justification (type1_opt_out_justification)',
     },
     examples: {
@@ -28,7 +29,8 @@ export const type1OptOut: RuleModule = {
     if (p.type1OptOut !== 'override') return;
     const span = spanAt('/population/type1_opt_out');
     const at = span ? { span } : {};
-    if (definition.careType === 'indirect' && !definition.legalBasis.dataProvisionNotice) {
+    // A notice that is not a reference (a placeholder, "requested", "TBC") is no notice.
+    if (definition.careType === 'indirect' && !statutoryNotice(definition, policy)) {
       report({
         messageId: 'notAllowed',
         params: {},
