@@ -12,6 +12,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resources } from '../../src/resources.js';
+import { exemptionYaml } from '../support/exemption-yaml.js';
 import { base, testRule, variant } from '../support/rule-tester.js';
 
 const phm = base.indirect();
@@ -85,7 +86,7 @@ testRule('sensitive-codes', {
       text: variant(
         ltc('code in << 40733004 |Infectious disease|'),
         'datasets:\n',
-        'exemptions:\n  - rule: sensitive-codes\n    code_set: hiv_sti\n    legal_basis: Health Service (Control of Patient Information) Regulations 2002, regulation 3.\n    justification: Communicable disease surveillance by the health protection team.\ndatasets:\n',
+        `exemptions:\n${exemptionYaml({ datasets: '[long_term_conditions]', justification: 'Communicable disease surveillance by the health protection team.' })}datasets:\n`,
       ),
     },
     {
@@ -93,7 +94,7 @@ testRule('sensitive-codes', {
       text: variant(
         ltc(`code in (<< 73211009 OR ^ ${HIV_REFSET})`),
         'datasets:\n',
-        'exemptions:\n  - rule: sensitive-codes\n    code_set: hiv_sti\n    legal_basis: Health Service (Control of Patient Information) Regulations 2002, regulation 3.\n    justification: Communicable disease surveillance by the health protection team.\ndatasets:\n',
+        `exemptions:\n${exemptionYaml({ datasets: '[long_term_conditions]', justification: 'Communicable disease surveillance by the health protection team.' })}datasets:\n`,
       ),
     },
   ],
