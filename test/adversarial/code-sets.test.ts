@@ -79,6 +79,11 @@ testRule('sensitive-codes', {
       text: ltc('code in << 64572001 |Disease|'),
       policyFile: findingsPolicy,
     },
+    // a code column under a function (bypasses 07, 08)
+    { name: 'pseudonym of the code equal to the pseudonym of a diabetes id', text: ltc("pseudonym(code, 'k') = pseudonym(73211009, 'k')") },
+    { name: 'pseudonym of the code compared with another column: broad, information only', text: ltc("pseudonym(code, 'k') = pseudonym(value_unit, 'k')") },
+    // metadata padding (bypass 15): a complement that leaves a broad clinical set
+    { name: 'everything except procedures and observables: broad', text: ltc('code not in (<< 71388002 OR << 363787002)') },
     { name: 'exdef: diabetes patients in the population', text: exdefPopulation('exists(observations where code in << 73211009)'), syntax: 'exdef' },
     { name: 'the exdef syntax, shipped filter', text: exdef('code in << 73211009 |Diabetes mellitus|'), syntax: 'exdef' },
     {
@@ -162,6 +167,33 @@ testRule('sensitive-codes', {
       name: 'a sliver chosen by elimination across two exists',
       text: population('exists(observations where code in ⟦<< 64572001) and not exists(observations where code in (<< 126877002 OR << 13645005 OR << 195967001 OR << 363346000 OR << 414916001 OR << 49601007 OR ⟦<< 93461009))'),
       findings: [mostly('hiv_sti'), noEffect],
+    },
+    // a code column under a function (bypasses 07, 08)
+    { name: 'bypass 07: pseudonym of the code equal to the pseudonym of the HIV id', text: ltc("pseudonym(code, 'k') = pseudonym(⟦86406008, 'k')"), findings: [asks('hiv_sti')] },
+    { name: 'bypass 08: the same on dmd_code', text: dataset('medication_issue', "pseudonym(dmd_code, 'k') = pseudonym(⟦999900221000000108, 'k')"), findings: [asks('hiv_sti')] },
+    { name: 'pseudonyms under different keys (lint cannot see through): the id written is asked for', text: ltc("pseudonym(code, 'k') = pseudonym(⟦86406008, 'j')"), findings: [asks('hiv_sti')] },
+    { name: 'the id as text inside the pseudonym', text: ltc("pseudonym(code, 'k') = pseudonym(⟦'86406008', 'k')"), findings: [asks('hiv_sti')] },
+    { name: 'the id as arithmetic inside the pseudonym', text: ltc("pseudonym(code, 'k') = pseudonym(⟦86406000 + 8, 'k')"), findings: [asks('hiv_sti')] },
+    { name: 'pseudonym of a coalesce of the code', text: ltc("pseudonym(coalesce(code, 0), 'k') = pseudonym(⟦86406008, 'k')"), findings: [asks('hiv_sti')] },
+    { name: 'pseudonyms in an in-list', text: ltc("pseudonym(code, 'k') in (pseudonym(73211009, 'k'), pseudonym(⟦165816005, 'k'))"), findings: [asks('hiv_sti')] },
+    { name: 'pseudonyms compared with <>, under not', text: ltc("not (pseudonym(code, 'k') <> pseudonym(⟦714812005, 'k'))"), findings: [asks('termination_of_pregnancy')] },
+    { name: 'lower of the pseudonyms (not injective: still asks for the id written)', text: ltc("lower(pseudonym(code, 'k')) = lower(pseudonym(⟦86406008, 'k'))"), findings: [asks('hiv_sti')] },
+    { name: 'a pseudonym between two pseudonyms of the same id', text: ltc("pseudonym(code, 'k') between pseudonym(⟦86406008, 'k') and pseudonym(⟦86406008, 'k')"), findings: [asks('hiv_sti'), asks('hiv_sti')] },
+    { name: 'a pseudonym ordered against a pseudonym of an id', text: ltc("pseudonym(code, 'k') >= pseudonym(⟦52637005, 'k')"), findings: [asks('assisted_fertilisation')] },
+    { name: 'pseudonym equality over other observations of the consultation', text: ltc("exists(consultation.observations where pseudonym(code, 'k') = pseudonym(⟦86406008, 'k'))"), findings: [asks('hiv_sti')] },
+    { name: 'pseudonym inequality with an HIV id keeps nothing out (a complement)', text: ltc("code in << 73211009 and pseudonym(code, 'k') <> pseudonym(⟦86406008, 'k')"), findings: [noEffect] },
+    { name: 'pseudonym equality inside exists in the population', text: population("exists(observations where pseudonym(code, 'k') = pseudonym(⟦118199002, 'k'))"), findings: [asks('sexuality')] },
+    { name: 'an unreadable test narrowed to a sliver', text: ltc("pseudonym(code, 'k') = pseudonym(value_unit, 'k') and code in ⟦<< 40733004"), findings: [mostly('hiv_sti')] },
+    // slivers padded with concepts no record carries (bypass 15)
+    {
+      name: 'bypass 15: the complement of every hierarchy but findings, padded with metadata',
+      text: ltc('code not in (⟦⟦⟦<< 71388002 OR << 64572001 OR << 363787002 OR << 373873005 OR << 372148003 OR << 365980008 OR 404684003)'),
+      findings: [mostly('gender_reassignment'), mostly('sexuality'), mostly('hiv_sti')],
+    },
+    {
+      name: 'the complement leaves HIV positive, transsexual and sexual-relationship findings, the rest is metadata',
+      text: ltc('code not in (⟦⟦⟦<< 71388002 OR << 64572001 OR << 363787002 OR << 373873005 OR << 372148003 OR << 365980008 OR 404684003 OR ⟦<< 118199002)'),
+      findings: [mostly('gender_reassignment'), mostly('sexuality'), mostly('hiv_sti'), noEffect],
     },
     // the exdef language
     { name: 'exdef: an OR inside MINUS', text: exdef(`code in ((<< 73211009 OR ⟦^ ${HIV_REFSET}) MINUS << 44054006)`), syntax: 'exdef', findings: [asks('hiv_sti')] },

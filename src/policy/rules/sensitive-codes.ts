@@ -85,7 +85,8 @@ function judge(selection: CodeColumnSelection, index: CodeSetIndex, known: Sensi
   }
   if (asks.size > 0 || unattributed.size === 0) return judged;
 
-  const active = (c: string) => index.concept(c).active;
+  // Only concepts a record can carry count: metadata, refset and inactive concepts pad nothing.
+  const active = (c: string) => index.recordable(c);
   const sensitiveOf = (concepts: Iterable<string>) => new Map([...concepts].flatMap((c) => (known.setsOf.has(c) ? [[c, known.setsOf.get(c)!] as const] : [])));
   const tooFew = (remaining: number, sensitive: number) => remaining < Math.max(minimum, sensitive);
   const mostly = (sensitive: Map<string, string[]>, remaining: number, span: Span | undefined): Judged[] =>
@@ -126,7 +127,7 @@ function judge(selection: CodeColumnSelection, index: CodeSetIndex, known: Sensi
   let remaining: number;
   if (rest) {
     const out = [...listed].filter(([c, entry]) => !entry.selected && active(c)).length;
-    remaining = index.activeConcepts - out - sensitive;
+    remaining = index.recordableConcepts - out - sensitive;
   } else {
     remaining = [...listed].filter(([c, entry]) => entry.selected && !known.setsOf.has(c) && active(c)).length;
   }
