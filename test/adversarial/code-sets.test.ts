@@ -81,7 +81,7 @@ testRule('sensitive-codes', {
     },
     // a code column under a function (bypasses 07, 08)
     { name: 'pseudonym of the code equal to the pseudonym of a diabetes id', text: ltc("pseudonym(code, 'k') = pseudonym(73211009, 'k')") },
-    { name: 'pseudonym of the code compared with another column: broad, information only', text: ltc("pseudonym(code, 'k') = pseudonym(value_unit, 'k')") },
+    { name: 'pseudonym of the code compared with another column: broad, information only', text: ltc("pseudonym(code, 'k') = pseudonym(value_unit, 'j')") },
     // metadata padding (bypass 15): a complement that leaves a broad clinical set
     { name: 'everything except procedures and observables: broad', text: ltc('code not in (<< 71388002 OR << 363787002)') },
     { name: 'exdef: diabetes patients in the population', text: exdefPopulation('exists(observations where code in << 73211009)'), syntax: 'exdef' },
@@ -183,7 +183,7 @@ testRule('sensitive-codes', {
     { name: 'pseudonym equality over other observations of the consultation', text: ltc("exists(consultation.observations where pseudonym(code, 'k') = pseudonym(⟦86406008, 'k'))"), findings: [asks('hiv_sti')] },
     { name: 'pseudonym inequality with an HIV id keeps nothing out (a complement)', text: ltc("code in << 73211009 and pseudonym(code, 'k') <> pseudonym(⟦86406008, 'k')"), findings: [noEffect] },
     { name: 'pseudonym equality inside exists in the population', text: population("exists(observations where pseudonym(code, 'k') = pseudonym(⟦118199002, 'k'))"), findings: [asks('sexuality')] },
-    { name: 'an unreadable test narrowed to a sliver', text: ltc("pseudonym(code, 'k') = pseudonym(value_unit, 'k') and code in ⟦<< 40733004"), findings: [mostly('hiv_sti')] },
+    { name: 'an unreadable test narrowed to a sliver', text: ltc("pseudonym(code, 'k') = pseudonym(value_unit, 'j') and code in ⟦<< 40733004"), findings: [mostly('hiv_sti')] },
     // slivers padded with concepts no record carries (bypass 15)
     {
       name: 'bypass 15: the complement of every hierarchy but findings, padded with metadata',
