@@ -55,6 +55,7 @@ const strictPolicy = policyFile('strict.yaml', 'policy: 1\nthresholds:\n  code_s
 
 const asks = (set: string) => ({ message: new RegExp(`asks for .* \\(sensitive set \`${set}\`\\)`) });
 const mostly = (set: string) => ({ message: new RegExp(`concepts? \\(sensitive set \`${set}\`\\) and only \\d+ other`) });
+const term = (set: string) => ({ message: new RegExp(`tests uncoded text for '[^']*', which names .* \\(sensitive set \`${set}\``) });
 const noEffect = { severity: 'warning' as const, message: /has no effect/ };
 
 testRule('sensitive-codes', {
@@ -84,6 +85,9 @@ testRule('sensitive-codes', {
     { name: 'pseudonym of the code compared with another column: broad, information only', text: ltc("pseudonym(code, 'k') = pseudonym(value_unit, 'j')") },
     // metadata padding (bypass 15): a complement that leaves a broad clinical set
     { name: 'everything except procedures and observables: broad', text: ltc('code not in (<< 71388002 OR << 363787002)') },
+    // sensitive categories in uncoded text (bypass 14)
+    { name: 'a referral to cardiology by its target service', text: dataset('referral', "lower(target_service) = 'cardiology'") },
+    { name: 'referrals other than to sexual health services (excluding is honest)', text: dataset('referral', "target_service not in ('sexual health', 'GUM clinic')") },
     { name: 'exdef: diabetes patients in the population', text: exdefPopulation('exists(observations where code in << 73211009)'), syntax: 'exdef' },
     { name: 'the exdef syntax, shipped filter', text: exdef('code in << 73211009 |Diabetes mellitus|'), syntax: 'exdef' },
     {
@@ -195,6 +199,16 @@ testRule('sensitive-codes', {
       text: ltc('code not in (⟦⟦⟦<< 71388002 OR << 64572001 OR << 363787002 OR << 373873005 OR << 372148003 OR << 365980008 OR 404684003 OR ⟦<< 118199002)'),
       findings: [mostly('gender_reassignment'), mostly('sexuality'), mostly('hiv_sti'), noEffect],
     },
+    // sensitive categories in uncoded text (bypass 14)
+    {
+      name: 'bypass 14: referrals by target service text',
+      text: dataset('referral', "lower(target_service) in (⟦'sexual health', ⟦'genitourinary medicine', ⟦'gender identity clinic', 'cardiology', ⟦'hiv clinic')"),
+      findings: [term('hiv_sti'), term('hiv_sti'), term('gender_reassignment'), term('hiv_sti')],
+    },
+    { name: 'a sensitive term with other case and punctuation', text: dataset('referral', "target_service = ⟦'Sexual-Health  Clinic'"), findings: [term('hiv_sti')] },
+    { name: 'a sensitive term without its spaces', text: dataset('referral', "upper(target_service) = ⟦'SEXUALHEALTH'"), findings: [term('hiv_sti')] },
+    { name: 'a sensitive term under double negation', text: dataset('referral', "not (target_service <> ⟦'IVF')"), findings: [term('assisted_fertilisation')] },
+    { name: 'a sensitive term in the population, through exists', text: population("exists(referrals where target_service = ⟦'Pregnancy Advisory Service')"), findings: [term('termination_of_pregnancy')] },
     // the exdef language
     { name: 'exdef: an OR inside MINUS', text: exdef(`code in ((<< 73211009 OR ⟦^ ${HIV_REFSET}) MINUS << 44054006)`), syntax: 'exdef', findings: [asks('hiv_sti')] },
     { name: 'exdef: double negation', text: exdef('not (code not in ⟦<< 118199002)'), syntax: 'exdef', findings: [asks('sexuality')] },
