@@ -51,6 +51,7 @@ function policyFile(name: string, text: string): string {
 }
 const smokingPolicy = policyFile('smoking.yaml', 'policy: 1\nsensitive_code_sets:\n  smoking:\n    title: Smoking\n    ecl: (<< 365980008 MINUS << 266919005) OR (<< 404684003 AND << 8517006)\n');
 const findingsPolicy = policyFile('findings.yaml', 'policy: 1\nsensitive_code_sets:\n  findings_not_diseases:\n    title: Findings other than diseases\n    ecl: << 404684003 MINUS << 64572001\n');
+const termsPolicy = policyFile('terms.yaml', 'policy: 1\nsensitive_terms:\n  hiv_sti: [Blue Door clinic]\n');
 const strictPolicy = policyFile('strict.yaml', 'policy: 1\nthresholds:\n  code_set_min_remaining: 30\n');
 
 const asks = (set: string) => ({ message: new RegExp(`asks for .* \\(sensitive set \`${set}\`\\)`) });
@@ -208,6 +209,7 @@ testRule('sensitive-codes', {
     { name: 'a sensitive term with other case and punctuation', text: dataset('referral', "target_service = ⟦'Sexual-Health  Clinic'"), findings: [term('hiv_sti')] },
     { name: 'a sensitive term without its spaces', text: dataset('referral', "upper(target_service) = ⟦'SEXUALHEALTH'"), findings: [term('hiv_sti')] },
     { name: 'a sensitive term under double negation', text: dataset('referral', "not (target_service <> ⟦'IVF')"), findings: [term('assisted_fertilisation')] },
+    { name: "an organisation's own term, added to the default ones", text: dataset('referral', "target_service in ('Cardiology', ⟦'blue door clinic', ⟦'GUM')"), policyFile: termsPolicy, findings: [term('hiv_sti'), term('hiv_sti')] },
     { name: 'a sensitive term in the population, through exists', text: population("exists(referrals where target_service = ⟦'Pregnancy Advisory Service')"), findings: [term('termination_of_pregnancy')] },
     // the exdef language
     { name: 'exdef: an OR inside MINUS', text: exdef(`code in ((<< 73211009 OR ⟦^ ${HIV_REFSET}) MINUS << 44054006)`), syntax: 'exdef', findings: [asks('hiv_sti')] },
