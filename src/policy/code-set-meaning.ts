@@ -90,15 +90,15 @@ function analyseUnit(unit: Unit, index: CodeSetIndex, enqueue: (unit: Unit) => v
   const tested = new Map<string, ColumnTests>();
   let nextLeaf = 0;
 
-  /** A test of a code value: its key and the concepts it selects, or undefined when it is none. */
-  const codeTest = (node: IrExpr): { operand: IrExpr; selection: ConceptSelection; span?: Span } | undefined => {
+  /** A test of a code value: its key and the concepts for which it can and must hold, or undefined when it is none. */
+  const codeTest = (node: IrExpr): { operand: IrExpr; bounds: Bounds; span?: Span } | undefined => {
     const leaves: ConceptLeaf[] = [];
     const newLeaf = (leaf: Omit<ConceptLeaf, 'id'>): ConceptLeaf => {
       const made = { ...leaf, id: nextLeaf++ };
       leaves.push(made);
       return made;
     };
-    const record = (operand: IrExpr, selection: ConceptSelection, span: Span | undefined) => {
+    const record = (operand: IrExpr, bounds: Bounds, span: Span | undefined) => {
       const key = printIrExpression(operand);
       const entry = tested.get(key) ?? { column: key, leaves: [], spans: [], tests: [], count: 0 };
       entry.leaves.push(...leaves);
@@ -106,10 +106,9 @@ function analyseUnit(unit: Unit, index: CodeSetIndex, enqueue: (unit: Unit) => v
       if (node.span) entry.tests.push(node.span);
       entry.count++;
       tested.set(key, entry);
-      return { operand, selection, ...(span ? { span } : {}) };
+      return { operand, bounds, ...(span ? { span } : {}) };
     };
-    const conceptOf = (e: IrExpr): string | undefined =>
-      e.kind === 'literal' && (e.type === 'code' || e.type === 'integer') && typeof e.value === 'string' && /^\d+$/.test(e.value) ? e.value : undefined;
+    const exactly = (selection: ConceptSelection): Bounds => ({ sel: selection, must: selection });
     const conceptLeaf = (e: IrExpr, id: string) => leafSelection(newLeaf({ kind: 'concept', concept: id, ...(e.span ? { span: e.span } : {}) }), [id]);
     const range = (low: string | undefined, high: string | undefined, span: Span | undefined) => {
       const leaf = newLeaf({ kind: 'range', ...(low !== undefined ? { low } : {}), ...(high !== undefined ? { high } : {}), ...(span ? { span } : {}) });
@@ -123,42 +122,86 @@ function analyseUnit(unit: Unit, index: CodeSetIndex, enqueue: (unit: Unit) => v
       for (const c of index.between(undefined, undefined)) if (!inside.has(c)) listed.set(c, { selected: false, why: new Set([leaf.id]) });
       return { rest: false, listed };
     };
+    /**
+     * A code column inside a function lint cannot see through, compared with `other`: any concept
+     * may pass (judged as a broad set), and every concept id written in `other` is asked for by
+     * name, whatever function it is under. Whether the test must hold for a concept is unknown.
+     */
+    const unseen = (other: IrExpr[], span: Span | undefined): Bounds => {
+      let sel = leafSelection(newLeaf({ kind: 'any', ...(span ? { span } : {}) }), index.between(undefined, undefined));
+      for (const o of other) for (const { node: at, id } of constantsIn(o)) sel = unite(sel, conceptLeaf(at, id));
+      return { sel, must: NOTHING };
+    };
+    const negated = (b: Bounds, yes: boolean): Bounds => (yes ? { sel: complement(b.must), must: complement(b.sel) } : b);
+    /** `left op right` where one side holds a code column: `=` and `<>` see through the same injective function on both sides. */
+    const compare = (left: IrExpr, right: IrExpr, op: string, span: Span | undefined): { operand: IrExpr; bounds: Bounds; span?: Span } | undefined => {
+      const [l, r] = op === '=' || op === '<>' ? peel(left, right) : [left, right];
+      const leftCode = isCodeValue(l);
+      const rightCode = isCodeValue(r);
+      if (leftCode || rightCode) {
+        const [operand, value, o] = leftCode ? [l, r, op] : [r, l, flip(op)];
+        const v = constantValue(value);
+        if (v === undefined) {
+          // Another column: no concept named, unless one is written under a function beside it.
+          if (hasCodeColumn(value) || constantsIn(value).length === 0) return undefined;
+          return { operand, bounds: negated(unseen([value], span), o === '<>'), ...(span ? { span } : {}) };
+        }
+        const id = String(v);
+        let set: ConceptSelection;
+        if (o === '=' || o === '<>') set = conceptLeaf(value, id);
+        // Ids compare as numbers in SQL; the resolver refuses < and > on codes, this keeps lint honest if it ever allows them.
+        else if (o === '<' || o === '<=') set = range(undefined, o === '<' ? String(v - 1n) : id, span);
+        else set = range(o === '>' ? String(v + 1n) : id, undefined, span);
+        return { operand, bounds: exactly(o === '<>' ? complement(set) : set), ...(o === '=' || o === '<>' ? (value.span ?? span ? { span: value.span ?? span } : {}) : span ? { span } : {}) };
+      }
+      const inside = hasCodeColumn(left) ? left : hasCodeColumn(right) ? right : undefined;
+      if (!inside) return undefined;
+      const other = inside === left ? right : left;
+      return { operand: outerCode(inside)!, bounds: negated(unseen([other], span), op === '<>'), ...(span ? { span } : {}) };
+    };
     switch (node.kind) {
       case 'inCodeSet': {
         const set = eclSelection(node.codeSet, index, newLeaf);
-        return record(node.operand, node.negated ? complement(set) : set, node.codeSet.span ?? node.span);
+        const operand = isCodeValue(node.operand) ? node.operand : outerCode(node.operand);
+        if (!operand) return undefined;
+        return record(operand, exactly(node.negated ? complement(set) : set), node.codeSet.span ?? node.span);
       }
       case 'inList': {
-        if (node.operand.type !== 'code') return undefined;
-        let set = NOTHING;
-        for (const item of node.items) {
-          const id = conceptOf(item);
-          // An item that is another column names no concept.
-          if (id !== undefined) set = unite(set, conceptLeaf(item, id));
+        if (isCodeValue(node.operand)) {
+          let set = NOTHING;
+          for (const item of node.items) {
+            const v = constantValue(item);
+            // An item that is another column names no concept.
+            if (v !== undefined) set = unite(set, conceptLeaf(item, String(v)));
+          }
+          return record(node.operand, exactly(node.negated ? complement(set) : set), node.span);
         }
-        return record(node.operand, node.negated ? complement(set) : set, node.span);
+        if (!hasCodeColumn(node.operand)) return undefined;
+        // `pseudonym(code, 'k') in (pseudonym(86406008, 'k'), ...)`: each item an equality.
+        let bounds: Bounds = { sel: NOTHING, must: NOTHING };
+        let operand: IrExpr | undefined;
+        for (const item of node.items) {
+          const one = compare(node.operand, item, '=', item.span ?? node.span) ?? { operand: outerCode(node.operand)!, bounds: unseen([item], node.span) };
+          operand ??= one.operand;
+          bounds = { sel: unite(bounds.sel, one.bounds.sel), must: unite(bounds.must, one.bounds.must) };
+        }
+        return record(operand ?? outerCode(node.operand)!, negated(bounds, node.negated), node.span);
       }
       case 'between': {
-        if (node.operand.type !== 'code') return undefined;
-        const [low, high] = [conceptOf(node.low), conceptOf(node.high)];
-        if (low === undefined && high === undefined) return undefined;
-        // A bound that is not a literal is unknown: the range is open on that side.
-        const set = range(low, high, node.span);
-        return record(node.operand, node.negated ? complement(set) : set, node.span);
+        if (!isCodeValue(node.operand)) {
+          if (!hasCodeColumn(node.operand)) return undefined;
+          return record(outerCode(node.operand)!, negated(unseen([node.low, node.high], node.span), node.negated), node.span);
+        }
+        const [lv, hv] = [constantValue(node.low), constantValue(node.high)];
+        if (lv === undefined && hv === undefined) return undefined;
+        // A bound that is not a constant is unknown: the range is open on that side.
+        const set = range(lv === undefined ? undefined : String(lv), hv === undefined ? undefined : String(hv), node.span);
+        return record(node.operand, exactly(node.negated ? complement(set) : set), node.span);
       }
       case 'binary': {
-        if (!['=', '<>', '<', '<=', '>', '>='].includes(node.op)) return undefined;
-        const leftCode = node.left.type === 'code' && conceptOf(node.left) === undefined;
-        const rightCode = node.right.type === 'code' && conceptOf(node.right) === undefined;
-        const [operand, value, op] = leftCode ? [node.left, node.right, node.op] : rightCode ? [node.right, node.left, flip(node.op)] : [undefined, undefined, node.op];
-        const id = value ? conceptOf(value) : undefined;
-        if (!operand || !value || id === undefined) return undefined;
-        let set: ConceptSelection;
-        if (op === '=' || op === '<>') set = conceptLeaf(value, id);
-        // Ids compare as numbers in SQL; the resolver refuses < and > on codes, this keeps lint honest if it ever allows them.
-        else if (op === '<' || op === '<=') set = range(undefined, op === '<' ? String(BigInt(id) - 1n) : id, node.span);
-        else set = range(op === '>' ? String(BigInt(id) + 1n) : id, undefined, node.span);
-        return record(operand, op === '<>' ? complement(set) : set, op === '=' || op === '<>' ? (value.span ?? node.span) : node.span);
+        if (!['=', '<>', '<', '<=', '>', '>='].includes(node.op) || node.left.type === 'boolean') return undefined;
+        const found = compare(node.left, node.right, node.op, node.span);
+        return found ? record(found.operand, found.bounds, found.span) : undefined;
       }
       default:
         return undefined;
@@ -219,7 +262,7 @@ function analyseUnit(unit: Unit, index: CodeSetIndex, enqueue: (unit: Unit) => v
     const test = codeTest(node);
     if (test) {
       const key = printIrExpression(test.operand);
-      return { columns: new Map([[key, { sel: test.selection, must: test.selection }]]), other: UNKNOWN };
+      return { columns: new Map([[key, test.bounds]]), other: UNKNOWN };
     }
     return opaque(node, pol);
   };
@@ -286,6 +329,104 @@ function combine(a: Formula, b: Formula, and: boolean): Formula {
   for (const [k, x] of a.columns) columns.set(k, both(x, b.columns.get(k) ?? b.other));
   for (const [k, y] of b.columns) if (!a.columns.has(k)) columns.set(k, both(a.other, y));
   return { columns, other: both(a.other, b.other) };
+}
+
+/** Functions that give different results for different codes (a keyed hash): `f(code) = f(X)` holds exactly when `code = X`. */
+const INJECTIVE: ReadonlySet<string> = new Set(['pseudonym']);
+
+/**
+ * The two sides of an equality with the same injective function taken off both, as often as it
+ * is written: `pseudonym(code, 'k') = pseudonym(86406008, 'k')` is `code = 86406008`. The function
+ * must be the same, with the same parameters (a pseudonym under another key is another function).
+ */
+function peel(left: IrExpr, right: IrExpr): [IrExpr, IrExpr] {
+  let [l, r] = [left, right];
+  for (;;) {
+    if (l.kind !== 'call' || r.kind !== 'call' || l.fn !== r.fn || !INJECTIVE.has(l.fn)) return [l, r];
+    const [la, ra] = [l.args, r.args];
+    if (la.length !== ra.length || la.length === 0 || !la.slice(1).every((a, i) => printIrExpression(a) === printIrExpression(ra[i + 1]!))) return [l, r];
+    [l, r] = [la[0]!, ra[0]!];
+  }
+}
+
+/** A code value that is read from a row (not a constant): what a test of a code column tests. */
+function isCodeValue(e: IrExpr): boolean {
+  return e.type === 'code' && hasCodeColumn(e);
+}
+
+/** Whether a code column is read anywhere in the expression (outside exists bodies). */
+function hasCodeColumn(e: IrExpr): boolean {
+  if (e.kind === 'column') return e.type === 'code';
+  return children(e).some(hasCodeColumn);
+}
+
+/** The outermost code-typed value read from a row inside an expression: the key its tests are combined under. */
+function outerCode(e: IrExpr): IrExpr | undefined {
+  if (isCodeValue(e)) return e;
+  for (const child of children(e)) {
+    const found = outerCode(child);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * The whole number a constant expression always has, when lint can tell: a literal id (a code, a
+ * whole number, or text of digits, which is what a hash of a code reads), arithmetic on such,
+ * abs, coalesce. Lint may read more concepts into a filter than the run matches, never fewer.
+ */
+export function constantValue(e: IrExpr): bigint | undefined {
+  switch (e.kind) {
+    case 'literal': {
+      if (typeof e.value !== 'string') return undefined;
+      const text = e.value.trim();
+      if (/^[+-]?\d+$/.test(text)) return BigInt(text);
+      if (/^[+-]?\d+\.0*$/.test(text)) return BigInt(text.replace(/\.0*$/, ''));
+      return undefined;
+    }
+    case 'negate': {
+      const v = constantValue(e.operand);
+      return v === undefined ? undefined : -v;
+    }
+    case 'binary': {
+      if (!['+', '-', '*', '/'].includes(e.op)) return undefined;
+      const [a, b] = [constantValue(e.left), constantValue(e.right)];
+      if (a === undefined || b === undefined) return undefined;
+      if (e.op === '+') return a + b;
+      if (e.op === '-') return a - b;
+      if (e.op === '*') return a * b;
+      return b === 0n ? undefined : a / b;
+    }
+    case 'call': {
+      if (e.fn === 'abs' || e.fn === 'round') {
+        const v = e.args[0] ? constantValue(e.args[0]) : undefined;
+        return v === undefined ? undefined : e.fn === 'abs' && v < 0n ? -v : v;
+      }
+      if (e.fn === 'coalesce') {
+        for (const a of e.args) {
+          if (a.kind === 'literal' && a.value === null) continue;
+          return constantValue(a);
+        }
+      }
+      return undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** The literal parameters of a call (a pseudonym key, an age band width): names, not values. */
+const PARAMETERS: Record<string, number[]> = { pseudonym: [1], age_band: [1], round: [1] };
+
+/**
+ * Every concept id written in an expression, under whatever function: the largest constant
+ * parts that are whole numbers, and the literals inside the others.
+ */
+function constantsIn(e: IrExpr): { node: IrExpr; id: string }[] {
+  const v = constantValue(e);
+  if (v !== undefined) return v > 0n ? [{ node: e, id: String(v) }] : [];
+  const skip = e.kind === 'call' ? (PARAMETERS[e.fn] ?? []) : [];
+  return children(e).flatMap((c, i) => (skip.includes(i) ? [] : constantsIn(c)));
 }
 
 /** The comparison read from the other side: `86406008 < code` is `code > 86406008`. */

@@ -29,10 +29,24 @@ export interface CodeSetIndex {
    * what `code between a and b` selects. Ids are numbers to SQL, so the range is numeric.
    */
   between(low: bigint | undefined, high: bigint | undefined): string[];
-  /** How many active concepts the terminology holds (what "everything except" leaves). */
+  /** How many active concepts the terminology holds. */
   activeConcepts: number;
+  /**
+   * Whether a concept can be the code of a record: known, active, not the root, not in the
+   * metadata hierarchy (|SNOMED CT Model Component| and below: attributes, refsets, modules) and
+   * not a reference set. Only these count when lint asks what a code set leaves besides
+   * sensitive concepts: padding a sliver with concepts no record carries pads nothing.
+   */
+  recordable(id: string): boolean;
+  /** How many concepts are recordable (what "everything except" leaves). */
+  recordableConcepts: number;
   sensitive: readonly ResolvedSensitiveSet[];
 }
+
+/** |SNOMED CT Concept|, the root: a record is never coded with it. */
+const ROOT = '138875005';
+/** |SNOMED CT Model Component|: the metadata hierarchy (attributes, reference sets, modules, description types). */
+const METADATA = '900000000000441003';
 
 export function buildCodeSetIndex(terminology: Terminology, sets: readonly SensitiveCodeSet[], description: string): CodeSetIndex {
   const index = new Map<string, number>();
@@ -99,6 +113,12 @@ export function buildCodeSetIndex(terminology: Terminology, sets: readonly Sensi
       }
     }
   };
+  // Concepts no record carries: the root, the metadata hierarchy and every reference set.
+  const notRecorded = new Set<string>([ROOT, METADATA, ...descendants(METADATA), ...terminology.refsets.keys()]);
+  const recordable = (id: string): boolean => {
+    const i = index.get(id);
+    return i !== undefined && terminology.active[i] === true && !notRecorded.has(id);
+  };
   // Sorted once, on first use: only a range on a code column needs it.
   let numeric: { id: string; value: bigint }[] | undefined;
   const between = (low: bigint | undefined, high: bigint | undefined): string[] => {
@@ -123,6 +143,8 @@ export function buildCodeSetIndex(terminology: Terminology, sets: readonly Sensi
     members,
     between,
     activeConcepts: terminology.active.filter(Boolean).length,
+    recordable,
+    recordableConcepts: terminology.ids.filter(recordable).length,
     concept(id) {
       const i = index.get(id);
       if (i === undefined) return { known: false, active: false };

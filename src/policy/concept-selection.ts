@@ -8,7 +8,11 @@ import type { CodeSetIndex } from './code-sets.js';
  */
 export interface ConceptLeaf {
   id: number;
-  kind: 'concept' | 'range';
+  /**
+   * `any`: a test lint cannot see through (a code column inside a function compared with a value
+   * it cannot read as a concept); it may select any concept, so it is judged as a broad set.
+   */
+  kind: 'concept' | 'range' | 'any';
   /** The concept written (kind concept). */
   concept?: string;
   /** The bounds written (kind range); an open side is undefined. */

@@ -111,6 +111,11 @@ export interface Policy {
   boilerplate: string[];
   /** Words that say nothing specific on their own (need, analysis, reporting, ...): a text of only these is a stock phrase. */
   genericWords: string[];
+  /**
+   * Words and phrases that name a sensitive set's category in uncoded text ('sexual health', 'GUM'):
+   * by set name. A text column tested against one selects the category without a code.
+   */
+  sensitiveTerms: Record<string, string[]>;
 }
 
 interface RawPolicy {
@@ -136,6 +141,7 @@ interface RawPolicy {
   };
   boilerplate_justifications?: string[];
   generic_words?: string[];
+  sensitive_terms?: Record<string, string[]>;
 }
 
 /** What the policy needs to know of the rules, to check overrides (the rules module provides it). */
@@ -205,6 +211,7 @@ export function loadPolicy(rules: RuleCatalogue, extension?: string): { policy?:
     thresholds: { ...base.thresholds, ...extra.explicitThresholds },
     boilerplate: [...base.boilerplate, ...extra.boilerplate],
     genericWords: [...base.genericWords, ...extra.genericWords],
+    sensitiveTerms: mergeTerms(base.sensitiveTerms, extra.sensitiveTerms),
   };
   checkExemptableSets(policy, extra, diagnostics);
   return hasErrors(diagnostics) ? { diagnostics } : { policy, diagnostics };
@@ -376,6 +383,7 @@ function readPolicyFile(
     explicitThresholds,
     boilerplate: raw.boilerplate_justifications ?? [],
     genericWords: raw.generic_words ?? [],
+    sensitiveTerms: raw.sensitive_terms ?? {},
   };
   if (builtIn) checkExemptableSets(read, read, diagnostics);
   return hasErrors(diagnostics.slice(before)) ? undefined : read;
@@ -399,3 +407,10 @@ const DEFAULT_THRESHOLDS: Thresholds = {
   statementMinWords: 5,
   nearDuplicateSimilarity: 0.6,
 };
+
+/** An organisation's terms add to the default ones, set by set. */
+function mergeTerms(base: Record<string, string[]>, extra: Record<string, string[]>): Record<string, string[]> {
+  const merged: Record<string, string[]> = { ...base };
+  for (const [set, terms] of Object.entries(extra)) merged[set] = [...(merged[set] ?? []), ...terms];
+  return merged;
+}

@@ -12,6 +12,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resources } from '../../src/resources.js';
+import { exemptionYaml } from '../support/exemption-yaml.js';
 import { base, testRule, variant } from '../support/rule-tester.js';
 
 const phm = base.indirect();
@@ -50,10 +51,12 @@ function policyFile(name: string, text: string): string {
 }
 const smokingPolicy = policyFile('smoking.yaml', 'policy: 1\nsensitive_code_sets:\n  smoking:\n    title: Smoking\n    ecl: (<< 365980008 MINUS << 266919005) OR (<< 404684003 AND << 8517006)\n');
 const findingsPolicy = policyFile('findings.yaml', 'policy: 1\nsensitive_code_sets:\n  findings_not_diseases:\n    title: Findings other than diseases\n    ecl: << 404684003 MINUS << 64572001\n');
+const termsPolicy = policyFile('terms.yaml', 'policy: 1\nsensitive_terms:\n  hiv_sti: [Blue Door clinic]\n');
 const strictPolicy = policyFile('strict.yaml', 'policy: 1\nthresholds:\n  code_set_min_remaining: 30\n');
 
 const asks = (set: string) => ({ message: new RegExp(`asks for .* \\(sensitive set \`${set}\`\\)`) });
 const mostly = (set: string) => ({ message: new RegExp(`concepts? \\(sensitive set \`${set}\`\\) and only \\d+ other`) });
+const term = (set: string) => ({ message: new RegExp(`tests uncoded text for '[^']*', which names .* \\(sensitive set \`${set}\``) });
 const noEffect = { severity: 'warning' as const, message: /has no effect/ };
 
 testRule('sensitive-codes', {
@@ -78,6 +81,14 @@ testRule('sensitive-codes', {
       text: ltc('code in << 64572001 |Disease|'),
       policyFile: findingsPolicy,
     },
+    // a code column under a function (bypasses 07, 08)
+    { name: 'pseudonym of the code equal to the pseudonym of a diabetes id', text: ltc("pseudonym(code, 'k') = pseudonym(73211009, 'k')") },
+    { name: 'pseudonym of the code compared with another column: broad, information only', text: ltc("pseudonym(code, 'k') = pseudonym(value_unit, 'j')") },
+    // metadata padding (bypass 15): a complement that leaves a broad clinical set
+    { name: 'everything except procedures and observables: broad', text: ltc('code not in (<< 71388002 OR << 363787002)') },
+    // sensitive categories in uncoded text (bypass 14)
+    { name: 'a referral to cardiology by its target service', text: dataset('referral', "lower(target_service) = 'cardiology'") },
+    { name: 'referrals other than to sexual health services (excluding is honest)', text: dataset('referral', "target_service not in ('sexual health', 'GUM clinic')") },
     { name: 'exdef: diabetes patients in the population', text: exdefPopulation('exists(observations where code in << 73211009)'), syntax: 'exdef' },
     { name: 'the exdef syntax, shipped filter', text: exdef('code in << 73211009 |Diabetes mellitus|'), syntax: 'exdef' },
     {
@@ -85,7 +96,7 @@ testRule('sensitive-codes', {
       text: variant(
         ltc('code in << 40733004 |Infectious disease|'),
         'datasets:\n',
-        'exemptions:\n  - rule: sensitive-codes\n    code_set: hiv_sti\n    legal_basis: Health Service (Control of Patient Information) Regulations 2002, regulation 3.\n    justification: Communicable disease surveillance by the health protection team.\ndatasets:\n',
+        `exemptions:\n${exemptionYaml({ datasets: '[long_term_conditions]', justification: 'Communicable disease surveillance by the health protection team.' })}datasets:\n`,
       ),
     },
     {
@@ -93,7 +104,7 @@ testRule('sensitive-codes', {
       text: variant(
         ltc(`code in (<< 73211009 OR ^ ${HIV_REFSET})`),
         'datasets:\n',
-        'exemptions:\n  - rule: sensitive-codes\n    code_set: hiv_sti\n    legal_basis: Health Service (Control of Patient Information) Regulations 2002, regulation 3.\n    justification: Communicable disease surveillance by the health protection team.\ndatasets:\n',
+        `exemptions:\n${exemptionYaml({ datasets: '[long_term_conditions]', justification: 'Communicable disease surveillance by the health protection team.' })}datasets:\n`,
       ),
     },
   ],
@@ -162,6 +173,44 @@ testRule('sensitive-codes', {
       text: population('exists(observations where code in ⟦<< 64572001) and not exists(observations where code in (<< 126877002 OR << 13645005 OR << 195967001 OR << 363346000 OR << 414916001 OR << 49601007 OR ⟦<< 93461009))'),
       findings: [mostly('hiv_sti'), noEffect],
     },
+    // a code column under a function (bypasses 07, 08)
+    { name: 'bypass 07: pseudonym of the code equal to the pseudonym of the HIV id', text: ltc("pseudonym(code, 'k') = pseudonym(⟦86406008, 'k')"), findings: [asks('hiv_sti')] },
+    { name: 'bypass 08: the same on dmd_code', text: dataset('medication_issue', "pseudonym(dmd_code, 'k') = pseudonym(⟦999900221000000108, 'k')"), findings: [asks('hiv_sti')] },
+    { name: 'pseudonyms under different keys (lint cannot see through): the id written is asked for', text: ltc("pseudonym(code, 'k') = pseudonym(⟦86406008, 'j')"), findings: [asks('hiv_sti')] },
+    { name: 'the id as text inside the pseudonym', text: ltc("pseudonym(code, 'k') = pseudonym(⟦'86406008', 'k')"), findings: [asks('hiv_sti')] },
+    { name: 'the id as arithmetic inside the pseudonym', text: ltc("pseudonym(code, 'k') = pseudonym(⟦86406000 + 8, 'k')"), findings: [asks('hiv_sti')] },
+    { name: 'pseudonym of a coalesce of the code', text: ltc("pseudonym(coalesce(code, 0), 'k') = pseudonym(⟦86406008, 'k')"), findings: [asks('hiv_sti')] },
+    { name: 'pseudonyms in an in-list', text: ltc("pseudonym(code, 'k') in (pseudonym(73211009, 'k'), pseudonym(⟦165816005, 'k'))"), findings: [asks('hiv_sti')] },
+    { name: 'pseudonyms compared with <>, under not', text: ltc("not (pseudonym(code, 'k') <> pseudonym(⟦714812005, 'k'))"), findings: [asks('termination_of_pregnancy')] },
+    { name: 'lower of the pseudonyms (not injective: still asks for the id written)', text: ltc("lower(pseudonym(code, 'k')) = lower(pseudonym(⟦86406008, 'k'))"), findings: [asks('hiv_sti')] },
+    { name: 'a pseudonym between two pseudonyms of the same id', text: ltc("pseudonym(code, 'k') between pseudonym(⟦86406008, 'k') and pseudonym(⟦86406008, 'k')"), findings: [asks('hiv_sti'), asks('hiv_sti')] },
+    { name: 'a pseudonym ordered against a pseudonym of an id', text: ltc("pseudonym(code, 'k') >= pseudonym(⟦52637005, 'k')"), findings: [asks('assisted_fertilisation')] },
+    { name: 'pseudonym equality over other observations of the consultation', text: ltc("exists(consultation.observations where pseudonym(code, 'k') = pseudonym(⟦86406008, 'k'))"), findings: [asks('hiv_sti')] },
+    { name: 'pseudonym inequality with an HIV id keeps nothing out (a complement)', text: ltc("code in << 73211009 and pseudonym(code, 'k') <> pseudonym(⟦86406008, 'k')"), findings: [noEffect] },
+    { name: 'pseudonym equality inside exists in the population', text: population("exists(observations where pseudonym(code, 'k') = pseudonym(⟦118199002, 'k'))"), findings: [asks('sexuality')] },
+    { name: 'an unreadable test narrowed to a sliver', text: ltc("pseudonym(code, 'k') = pseudonym(value_unit, 'j') and code in ⟦<< 40733004"), findings: [mostly('hiv_sti')] },
+    // slivers padded with concepts no record carries (bypass 15)
+    {
+      name: 'bypass 15: the complement of every hierarchy but findings, padded with metadata',
+      text: ltc('code not in (⟦⟦⟦<< 71388002 OR << 64572001 OR << 363787002 OR << 373873005 OR << 372148003 OR << 365980008 OR 404684003)'),
+      findings: [mostly('gender_reassignment'), mostly('sexuality'), mostly('hiv_sti')],
+    },
+    {
+      name: 'the complement leaves HIV positive, transsexual and sexual-relationship findings, the rest is metadata',
+      text: ltc('code not in (⟦⟦⟦<< 71388002 OR << 64572001 OR << 363787002 OR << 373873005 OR << 372148003 OR << 365980008 OR 404684003 OR ⟦<< 118199002)'),
+      findings: [mostly('gender_reassignment'), mostly('sexuality'), mostly('hiv_sti'), noEffect],
+    },
+    // sensitive categories in uncoded text (bypass 14)
+    {
+      name: 'bypass 14: referrals by target service text',
+      text: dataset('referral', "lower(target_service) in (⟦'sexual health', ⟦'genitourinary medicine', ⟦'gender identity clinic', 'cardiology', ⟦'hiv clinic')"),
+      findings: [term('hiv_sti'), term('hiv_sti'), term('gender_reassignment'), term('hiv_sti')],
+    },
+    { name: 'a sensitive term with other case and punctuation', text: dataset('referral', "target_service = ⟦'Sexual-Health  Clinic'"), findings: [term('hiv_sti')] },
+    { name: 'a sensitive term without its spaces', text: dataset('referral', "upper(target_service) = ⟦'SEXUALHEALTH'"), findings: [term('hiv_sti')] },
+    { name: 'a sensitive term under double negation', text: dataset('referral', "not (target_service <> ⟦'IVF')"), findings: [term('assisted_fertilisation')] },
+    { name: "an organisation's own term, added to the default ones", text: dataset('referral', "target_service in ('Cardiology', ⟦'blue door clinic', ⟦'GUM')"), policyFile: termsPolicy, findings: [term('hiv_sti'), term('hiv_sti')] },
+    { name: 'a sensitive term in the population, through exists', text: population("exists(referrals where target_service = ⟦'Pregnancy Advisory Service')"), findings: [term('termination_of_pregnancy')] },
     // the exdef language
     { name: 'exdef: an OR inside MINUS', text: exdef(`code in ((<< 73211009 OR ⟦^ ${HIV_REFSET}) MINUS << 44054006)`), syntax: 'exdef', findings: [asks('hiv_sti')] },
     { name: 'exdef: double negation', text: exdef('not (code not in ⟦<< 118199002)'), syntax: 'exdef', findings: [asks('sexuality')] },

@@ -1,4 +1,4 @@
-import type { Ecl } from '../../ir/expression.js';
+import type { Ecl, IrExpr } from '../../ir/expression.js';
 import type { Span } from '../../source/source-file.js';
 import type { CodeSetIndex } from '../code-sets.js';
 import { codeSetMeaning, coverSpans, type CodeColumnSelection } from '../code-set-meaning.js';
@@ -85,7 +85,8 @@ function judge(selection: CodeColumnSelection, index: CodeSetIndex, known: Sensi
   }
   if (asks.size > 0 || unattributed.size === 0) return judged;
 
-  const active = (c: string) => index.concept(c).active;
+  // Only concepts a record can carry count: metadata, refset and inactive concepts pad nothing.
+  const active = (c: string) => index.recordable(c);
   const sensitiveOf = (concepts: Iterable<string>) => new Map([...concepts].flatMap((c) => (known.setsOf.has(c) ? [[c, known.setsOf.get(c)!] as const] : [])));
   const tooFew = (remaining: number, sensitive: number) => remaining < Math.max(minimum, sensitive);
   const mostly = (sensitive: Map<string, string[]>, remaining: number, span: Span | undefined): Judged[] =>
@@ -118,7 +119,12 @@ function judge(selection: CodeColumnSelection, index: CodeSetIndex, known: Sensi
     group.leaves.push(leaves.get(id)!);
     slivers.set(key, group);
   }
-  for (const group of slivers.values()) judged.push(...mostly(group.sensitive, group.remaining, coverSpans(group.leaves.flatMap((l) => (l.span ? [l.span] : [])))));
+  for (const group of slivers.values()) {
+    // A test lint cannot read (`any`) is blamed only when nothing written is.
+    const written = group.leaves.filter((l) => l.kind !== 'any');
+    const blamed = written.length > 0 ? written : group.leaves;
+    judged.push(...mostly(group.sensitive, group.remaining, coverSpans(blamed.flatMap((l) => (l.span ? [l.span] : [])))));
+  }
   if (slivers.size > 0) return judged;
 
   // The set as a whole: a complement or a combination of tests can leave a sliver no part holds.
@@ -126,7 +132,7 @@ function judge(selection: CodeColumnSelection, index: CodeSetIndex, known: Sensi
   let remaining: number;
   if (rest) {
     const out = [...listed].filter(([c, entry]) => !entry.selected && active(c)).length;
-    remaining = index.activeConcepts - out - sensitive;
+    remaining = index.recordableConcepts - out - sensitive;
   } else {
     remaining = [...listed].filter(([c, entry]) => entry.selected && !known.setsOf.has(c) && active(c)).length;
   }
@@ -136,6 +142,105 @@ function judge(selection: CodeColumnSelection, index: CodeSetIndex, known: Sensi
 }
 
 const RANK: Record<Judged['messageId'], number> = { asks: 3, mostly: 2, negated: 1, broad: 0 };
+
+/** Text as compared with a sensitive term: lower case, every run of punctuation or spacing one space. */
+function normaliseTerm(text: string): string {
+  return text.normalize('NFKC').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+}
+
+/**
+ * The sensitive terms a text literal holds, with their set: each term as whole words, and a term of
+ * several words also written without its spaces ('SexualHealth', 's-e-x-u-a-l health').
+ */
+function termsIn(literal: string, terms: readonly { set: string; term: string }[]): { set: string; term: string }[] {
+  const text = ` ${normaliseTerm(literal)} `;
+  const compact = text.replace(/ /g, '');
+  return terms.filter(({ term }) => text.includes(` ${term} `) || (term.includes(' ') && compact.includes(term.replace(/ /g, ''))));
+}
+
+/** Whether a text column is read in the expression (outside exists bodies). */
+function readsText(e: IrExpr): boolean {
+  if (e.kind === 'column') return e.type === 'text';
+  if (e.kind === 'exists') return false;
+  return childrenOf(e).some(readsText);
+}
+
+function childrenOf(e: IrExpr): IrExpr[] {
+  switch (e.kind) {
+    case 'call':
+      return e.args;
+    case 'not':
+    case 'negate':
+    case 'isNull':
+    case 'inCodeSet':
+      return [e.operand];
+    case 'binary':
+      return [e.left, e.right];
+    case 'inList':
+      return [e.operand, ...e.items];
+    case 'between':
+      return [e.operand, e.low, e.high];
+    default:
+      return [];
+  }
+}
+
+/**
+ * Text literals naming a sensitive category that a text column is tested for, where the rows
+ * wanted are those that match (a field shows its test both ways): `lower(target_service) in
+ * ('sexual health', ...)`. `not in`, `<>` and not read as they are finally wanted.
+ */
+function sensitiveTextTests(expression: IrExpr, role: 'filter' | 'field', terms: readonly { set: string; term: string }[]): { set: string; term: string; span?: Span }[] {
+  const found: { set: string; term: string; span?: Span }[] = [];
+  const both = new Set<number>([1, -1]);
+  const flip = (p: ReadonlySet<number>) => new Set([...p].map((x) => -x));
+  const literalHits = (items: IrExpr[], positive: boolean | undefined, pols: ReadonlySet<number>) => {
+    if (positive !== undefined && !pols.has(positive ? 1 : -1)) return;
+    for (const item of items) {
+      if (item.kind !== 'literal' || typeof item.value !== 'string') continue;
+      for (const hit of termsIn(item.value, terms)) found.push({ ...hit, ...(item.span ? { span: item.span } : {}) });
+    }
+  };
+  const scan = (node: IrExpr, pols: ReadonlySet<number>): void => {
+    switch (node.kind) {
+      case 'not':
+        return scan(node.operand, flip(pols));
+      case 'exists':
+        if (node.where) scan(node.where, pols);
+        return;
+      case 'inList':
+        if (readsText(node.operand)) literalHits(node.items, !node.negated, pols);
+        return [node.operand, ...node.items].forEach((c) => scan(c, both));
+      case 'between':
+        if (readsText(node.operand)) literalHits([node.low, node.high], undefined, pols);
+        return [node.operand, node.low, node.high].forEach((c) => scan(c, both));
+      case 'binary': {
+        if (node.op === 'and' || node.op === 'or') {
+          scan(node.left, pols);
+          return scan(node.right, pols);
+        }
+        if ((node.op === '=' || node.op === '<>') && node.left.type === 'boolean') {
+          const literal = node.left.kind === 'literal' ? node.left : node.right.kind === 'literal' ? node.right : undefined;
+          const other = literal === node.left ? node.right : node.left;
+          if (literal && typeof literal.value === 'boolean') return scan(other, (node.op === '=') === literal.value ? pols : flip(pols));
+          scan(node.left, both);
+          return scan(node.right, both);
+        }
+        if (['=', '<>', '<', '<=', '>', '>='].includes(node.op)) {
+          const positive = node.op === '=' ? true : node.op === '<>' ? false : undefined;
+          if (readsText(node.left)) literalHits([node.right], positive, pols);
+          if (readsText(node.right)) literalHits([node.left], positive, pols);
+        }
+        scan(node.left, both);
+        return scan(node.right, both);
+      }
+      default:
+        for (const c of childrenOf(node)) scan(c, both);
+    }
+  };
+  scan(expression, role === 'field' ? both : new Set([1]));
+  return found;
+}
 
 export const sensitiveCodes: RuleModule = {
   meta: {
@@ -147,7 +252,7 @@ export const sensitiveCodes: RuleModule = {
       'Seed 002: "Unless there is a clear legal basis, the following information is not available via bulk extracts": gender reassignment (refsets 999004351000000109, 1955851000000101), sexuality (descendants of 118199002, 365957000, 118200004, 171023003), HIV status (refset 999004381000000103) and the RCGP sensitive dataset (termination of pregnancy, assisted fertilisation). "Without an explicit justification, no sensitive medical records will be included (e.g. codes on RCGP exclusion lists)" (NHS Act 2006 s251). The sets are data, in the policy file. A set is judged by what it selects, not how it is written: hiding a sensitive set inside an OR under MINUS, in the operand of ^ or <<, behind a double negation or in a range of ids selects the same concepts. A broad set whose non-sensitive part is a sliver (fewer than code_set_min_remaining concepts, or fewer than the sensitive ones) is a sensitive set in disguise.',
     source: 'seed 002 (sensitive medical records; information not available via bulk extracts)',
     triggers:
-      "Lint reads every test of a code column (observation and referral `code`, medication_issue `dmd_code`, in the population filter, dataset filters, fields and exists(...) at any depth) as the set of concepts it selects in the loaded terminology: ECL at any depth (<<, <, ^ with parenthesised operands, AND, OR, MINUS), `in (...)` lists, `=` and `<>`, `between` (a range selects every known concept id in it), combined through and, or, not, `not in`, `<>`, `= false` and double negation, as the rows are finally wanted (`exists(r where P) and not exists(r where Q)` looks for rows of P left after Q). An error when a concept or range the definition wrote (a sensitive concept, a policy refset or hierarchy root, or any range) puts a sensitive concept in the selected set, or when the set holds sensitive concepts and, without them, keeps fewer than thresholds.code_set_min_remaining (5) active concepts or fewer than the sensitive ones it holds (`<< X MINUS << Y` leaving a sliver). A field shows its test both ways, so it is read both ways. Information when a broad set merely contains sensitive descendants. A warning when a written sensitive part only keeps sensitive codes out, as it has no effect.",
+      "Lint reads every test of a code column (observation and referral `code`, medication_issue `dmd_code`, in the population filter, dataset filters, fields and exists(...) at any depth) as the set of concepts it selects in the loaded terminology: ECL at any depth (<<, <, ^ with parenthesised operands, AND, OR, MINUS), `in (...)` lists, `=` and `<>`, `between` (a range selects every known concept id in it), the same injective function on both sides of `=` (`pseudonym(code, 'k') = pseudonym(86406008, 'k')` is `code = 86406008`; the id may be text or arithmetic), combined through and, or, not, `not in`, `<>`, `= false` and double negation, as the rows are finally wanted (`exists(r where P) and not exists(r where Q)` looks for rows of P left after Q). An error when a concept or range the definition wrote (a sensitive concept, a policy refset or hierarchy root, or any range) puts a sensitive concept in the selected set, or when the set holds sensitive concepts and, without them, keeps fewer than thresholds.code_set_min_remaining (5) active concepts or fewer than the sensitive ones it holds (`<< X MINUS << Y` leaving a sliver); only concepts a record can carry count (active, not the root, the metadata hierarchy under 900000000000441003 or a reference set), so a complement padded with metadata is still a sliver. A code column under a function lint cannot see through (another pseudonym key, lower(...), an ordering of hashes) may select any concept: judged as a broad set, except that every concept id written on the other side of the comparison is asked for. The same categories in uncoded text: a text column (a referral's target_service) compared with a literal holding one of the policy's sensitive_terms ('sexual health', 'GUM', 'IVF'; case, spacing and punctuation ignored, whole words, a phrase also without its spaces), where the matching rows are wanted, is an error: the run's code guard cannot remove such rows. A field shows its test both ways, so it is read both ways. Information when a broad set merely contains sensitive descendants. A warning when a written sensitive part only keeps sensitive codes out, as it has no effect.",
     defaultSeverity: 'error',
     hard: false,
     optionSchema: { type: 'object', properties: { code_set_min_remaining: { type: 'integer', minimum: 1 } } },
@@ -156,6 +261,7 @@ export const sensitiveCodes: RuleModule = {
       mostly:
         'this code set holds {count} {title} concept{plural} (sensitive set `{set}`) and only {remaining} {others} besides sensitive ones: what it asks for is the sensitive codes, which are never extracted without an exemption naming the set and its legal basis',
       broad: '{count} concept{plural} of this code set {verb} sensitive ({sets}) and will be excluded at run time',
+      term: "this tests uncoded text for '{term}', which names {title} (sensitive set `{set}`, policy sensitive_terms): it selects the sensitive category without a code, so the run's code guard cannot remove it; it needs an exemption naming the set and its legal basis",
       negated: 'excluding {title} codes (sensitive set `{set}`) has no effect: they are removed at run time whatever a filter says, so this filter excludes nobody because of them',
     },
     examples: {
@@ -172,6 +278,7 @@ export const sensitiveCodes: RuleModule = {
     // "Sexuality" reads as "sexuality" mid-sentence; "HIV status" keeps its capitals.
     const titles = new Map(policy.sensitiveCodeSets.map((s) => [s.name, /^[A-Z][a-z]/.test(s.title) ? s.title[0]!.toLowerCase() + s.title.slice(1) : s.title]));
     const known = sensitivity(codeSets);
+    const terms = Object.entries(policy.sensitiveTerms ?? {}).flatMap(([set, list]) => list.map((t) => ({ set, term: normaliseTerm(t) }))).filter((t) => t.term.length > 0);
     const minimum = policy.thresholds.codeSetMinRemaining;
     for (const site of expressionSites(definition)) {
       // A field is read both ways, and one written part can be judged from several readings: keep
@@ -186,6 +293,20 @@ export const sensitiveCodes: RuleModule = {
       }
       const inOrder = [...found.values()].sort((a, b) => (a.span?.start.offset ?? -1) - (b.span?.start.offset ?? -1));
       for (const j of inOrder) report(finding(j, titles));
+      // The same categories asked for in uncoded text, which the run's code guard cannot remove.
+      const seen = new Set<string>();
+      for (const hit of sensitiveTextTests(site.expression, site.role, terms)) {
+        const key = `${hit.span?.start.offset ?? ''}|${hit.set}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        report({
+          messageId: 'term',
+          params: { term: hit.term, set: hit.set, title: titles.get(hit.set) ?? hit.set },
+          ...(hit.span ? { span: hit.span } : {}),
+          scope: { codeSet: hit.set },
+          hints: ['remove this test, or add an exemption the policy allows for the set; terms are listed under sensitive_terms in the policy'],
+        });
+      }
     }
   },
 };

@@ -165,9 +165,58 @@ describe('code set meaning', () => {
     expect(meaning('(code in << 86406008) = (code in << 46635009)').map(selected)).toEqual([HIV, `all but ${HIV}`, '46635009', 'all but 46635009']);
   });
 
+  it('sees through the same injective function on both sides (a pseudonym under the same key)', () => {
+    const [s] = meaning("pseudonym(code, 'k') = pseudonym(86406008, 'k')");
+    expect(s!.column).toBe('code');
+    expect(selected(s!)).toBe('86406008');
+    expect(selected(meaning("pseudonym(code, 'k') <> pseudonym(86406008, 'k')")[0]!)).toBe('all but 86406008');
+    // The id as text, as arithmetic, under coalesce: the same constant.
+    expect(selected(meaning("pseudonym(code, 'k') = pseudonym('86406008', 'k')")[0]!)).toBe('86406008');
+    const sum = "pseudonym(code, 'k') = pseudonym(86406000 + 8, 'k')";
+    expect(why(sum, meaning(sum)[0]!, '86406008')).toEqual(['86406000 + 8']);
+    expect(selected(meaning("pseudonym(coalesce(code, 0), 'k') = pseudonym(86406008, 'k')")[0]!)).toBe('86406008');
+    expect(selected(meaning("pseudonym(code, 'k') in (pseudonym(73211009, 'k'), pseudonym(165816005, 'k'))")[0]!)).toBe('165816005 73211009');
+    expect(selected(meaning("pseudonym(dmd_code, 'k') = pseudonym(999900221000000108, 'k')", 'filter', 'medication_issue')[0]!)).toBe('999900221000000108');
+  });
+
+  it('a code column under a function it cannot see through may select any concept; ids written beside it are named', () => {
+    const all = index.between(undefined, undefined).length;
+    // Another key: a different function. Every concept may pass, 86406008 for the id written.
+    const text = "pseudonym(code, 'k') = pseudonym(86406008, 'j')";
+    const [s] = meaning(text);
+    expect(s!.column).toBe('code');
+    expect([...s!.selection.listed.values()].filter((e) => e.selected).length).toBe(all);
+    expect(s!.leaves.map((l) => l.kind).sort()).toEqual(['any', 'concept']);
+    expect(why(text, s!, '86406008')).toContain('86406008');
+    // Under the same key it is `code = value_unit`: another column, no concept named (as `code = patient.ethnicity_code`).
+    expect(meaning("pseudonym(code, 'k') = pseudonym(value_unit, 'k')")).toEqual([]);
+    // Compared with another column under another function: any concept, for no concept's sake.
+    const [o] = meaning("pseudonym(code, 'k') = pseudonym(value_unit, 'j')");
+    expect(o!.leaves.map((l) => l.kind)).toEqual(['any']);
+    expect([...o!.selection.listed.values()].filter((e) => e.selected).length).toBe(all);
+    // Not injective (lower), between, ordering: read the same way.
+    expect(meaning("lower(pseudonym(code, 'k')) = lower(pseudonym(86406008, 'k'))")[0]!.leaves.map((l) => l.concept ?? l.kind).sort()).toEqual(['86406008', 'any']);
+    expect(meaning("pseudonym(code, 'k') between pseudonym(1, 'k') and pseudonym(86406008, 'k')")[0]!.leaves.map((l) => l.concept ?? l.kind).sort()).toEqual(['1', '86406008', 'any']);
+    // Narrowed by a test the evaluator reads, on the same column.
+    expect(selected(meaning("pseudonym(code, 'k') = value_unit and code in << 86406008")[0]!)).toBe(HIV);
+    // The pseudonym key is a name, not a concept.
+    expect(meaning("pseudonym(code, '86406008') = pseudonym(value_unit, '165816005')")[0]!.leaves.map((l) => l.kind)).toEqual(['any']);
+  });
+
   it('leaves a test that names no concept alone', () => {
     expect(meaning('code = patient.ethnicity_code')).toEqual([]);
     expect(meaning("effective_date >= date '2026-01-01'")).toEqual([]);
+  });
+});
+
+describe('concepts a record can carry', () => {
+  it('leaves out the root, the metadata hierarchy, refsets and inactive concepts', () => {
+    for (const id of ['138875005', '900000000000441003', '116680003', '900000000000455006', '999004381000000103', '999900021000000103', '999900031000000101', '1']) {
+      expect(index.recordable(id), id).toBe(false);
+    }
+    for (const id of ['73211009', '86406008', '404684003', '999900221000000108']) expect(index.recordable(id), id).toBe(true);
+    // 105 concepts: one inactive, the root and 14 in the metadata hierarchy.
+    expect(index.recordableConcepts).toBe(89);
   });
 });
 
@@ -182,6 +231,7 @@ describe('against a brute-force reading of the filter', () => {
     'code <> 62479008',
     'code in (73211009, 165816005)',
     'code between 62470007 and 86406106',
+    "pseudonym(code, 'k') = pseudonym(165816005, 'k')",
     "effective_date >= date '2026-01-01'",
   ];
   const formula: fc.Arbitrary<string> = fc.letrec<{ f: string }>((tie) => ({
@@ -215,6 +265,7 @@ describe('against a brute-force reading of the filter', () => {
         if (node.op === 'or') return holds(node.left, code, other) || holds(node.right, code, other);
         if (node.left.type === 'boolean') return (holds(node.left, code, other) === holds(node.right, code, other)) === (node.op === '=');
         if (node.left.kind === 'column' && node.left.column === 'effective_date') return other;
+        if (node.left.kind === 'call' && node.right.kind === 'call') return (String((node.right.args[0] as { value: string }).value) === code) === (node.op === '=');
         return (String((node.right as { value: string }).value) === code) === (node.op === '=');
       default:
         throw new Error(`unexpected ${node.kind}`);
