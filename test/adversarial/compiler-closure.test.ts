@@ -33,7 +33,7 @@ ${field('patient_id', 'patient_id')}
 const PROBES: [string, ProbeSpec][] = [
   ['practice: is a PDS-sensitive patient registered here?', { datasets: fromPractice(['pds', 'exists(registrations where patient.pds_sensitive = true)']) }],
   ['practice: is a deceased patient registered here?', { datasets: fromPractice(['dead', 'exists(registrations where patient.date_of_death is not null)']) }],
-  ['practice: does a registered patient have opt-out records?', { datasets: fromPractice(['opted', 'exists(registrations where exists(patient.opt_outs))']) }],
+  ['practice: is a patient registered here on a temporary basis?', { datasets: fromPractice(['temporary', "exists(registrations where registration_type <> 'permanent')"]) }],
   ['practice: did a marked patient leave?', { datasets: fromPractice(['left', `exists(registrations where end_date is not null and patient.postcode = '${MARK.postcode}')`]) }],
   ['practice: what conditions do the registered patients have?', { datasets: fromPractice(['marked', `exists(registrations where exists(patient.observations where value_numeric = ${MARK.value}))`]) }],
   ['practice: a marked year of birth through the join to patient', { datasets: fromPractice(['born_1901', 'exists(registrations where year(patient.date_of_birth) = 1901)']) }],
@@ -110,7 +110,7 @@ ${field('neighbour', `exists(registrations where exists(practice.registrations w
   }],
   ['direct care, a practice probing its registered patients', {
     care: 'direct',
-    datasets: fromPractice(['marked', `exists(registrations where patient.postcode = '${MARK.postcode}')`], ['opted', 'exists(registrations where exists(patient.opt_outs))']),
+    datasets: fromPractice(['marked', `exists(registrations where patient.postcode = '${MARK.postcode}')`], ['temporary', "exists(registrations where registration_type <> 'permanent')"]),
   }],
   ['a dataset filter reaching other patients, every field plain', {
     datasets: `
@@ -122,6 +122,13 @@ ${field('ods_code', 'ods_code')}
 `,
   }],
 ];
+
+describe('a control table is out whole, even for a definition lint never saw', () => {
+  it('the compiler refuses a probe of the opt-out table through exists()', () => {
+    const text = probeDefinition({ datasets: fromPractice(['opted', 'exists(registrations where exists(patient.opt_outs))']) });
+    expect(() => compilePlan(compileText(text).definition)).toThrow(/opt_out is a control table, which no query may read/);
+  });
+});
 
 describe('the probes are many and distinct', () => {
   it('at least 15, each a different definition', () => {

@@ -11,7 +11,7 @@ testRule('no-control-tables', {
     { name: 'opt-outs tested in a dataset filter', text: bloodPressureWhere('exists(⟦patient.opt_outs)'), findings: [{ message: /exists\(patient.opt_outs\) tests `opt_out`.*\(blood_pressure\)$/ }] },
     { name: 'opt-outs tested in a field', text: bloodPressureField('opted_out', 'exists(⟦patient.opt_outs)'), findings: [{ message: /\(blood_pressure.opted_out\)$/ }] },
     {
-      name: 'the opt-out table as a dataset',
+      name: 'the opt-out table as a dataset', alsoTriggers: ['record-keys-pseudonymised'],
       text: variant(base.indirect(), /datasets:\n[\s\S]*$/, 'datasets:\n  - name: opt_outs\n    from: ⟦opt_out\n    fields:\n      - name: record\n        value: opt_out_id\n        justification: Counts the records the practice holds.\n'),
       findings: [{ message: /^dataset opt_outs reads `opt_out`, a control table/ }],
     },

@@ -148,8 +148,12 @@ ${field('observation_id', 'observation_id')}
     exemptions: `
 - rule: sensitive-codes
   code_set: sexuality
-  legal_basis: Direction under section 254 of the Health and Social Care Act 2012 (test)
+  legal_basis:
+    article_6: 6(1)(e) public task
+    article_9: 9(2)(h) management of health care systems
+    notice: Direction 2023/14 under section 254 of the Health and Social Care Act 2012 (test)
   justification: The commissioned service needs the observations it provides care for (test).
+  expires: 2027-06-30
 `,
   });
   // The scope (datasets: [released]) is set on the IR: its syntax is the exemptions' part.

@@ -176,7 +176,8 @@ function definitionYaml(c: ExtractCase, practices: readonly string[]): string {
     `output: { csv: { delimiter: ',', quote: '"', header: true, line_ending: lf }, layout: ${c.layout ?? 'single_zip'} }`,
     'datasets:',
     indent(c.datasets, 2),
-    ...(c.exemptions ? ['exemptions:', indent(c.exemptions, 2)] : []),
+    // An exemption applies in the datasets it names: these tests release a set in every dataset.
+    ...(c.exemptions ? ['exemptions:', indent(c.exemptions.replace(/^(\s*)- rule: (.*)$/gm, (_, pad: string, rule: string) => `${pad}- rule: ${rule}\n${pad}  datasets: [${[...c.datasets.matchAll(/^- name: (\S+)/gm)].map((m) => m[1]).join(', ')}]`), 2)] : []),
     '',
   ].join('\n');
 }
@@ -689,7 +690,10 @@ describe.each(testEngines())('compiled full extracts on %s match the specificati
     const exemption = (expires?: string) => dedent`
       - rule: sensitive-codes
         code_set: sexuality
-        legal_basis: Direction under section 254 of the Health and Social Care Act 2012 (test)
+        legal_basis:
+          article_6: 6(1)(e) public task
+          article_9: 9(2)(h) management of health care systems
+          notice: Direction 2023/14 under section 254 of the Health and Social Care Act 2012 (test)
         justification: The commissioned service needs the sexual health findings it follows up (test).
         ${expires ? `expires: ${expires}` : ''}
     `;
@@ -781,8 +785,12 @@ describe.each(testEngines())('compiled full extracts on %s match the specificati
         exemptions: dedent`
           - rule: sensitive-codes
             code_set: hiv_sti
-            legal_basis: Direction under section 254 of the Health and Social Care Act 2012 (test)
+            legal_basis:
+              article_6: 6(1)(e) public task
+              article_9: 9(2)(h) management of health care systems
+              notice: Direction 2023/14 under section 254 of the Health and Social Care Act 2012 (test)
             justification: The commissioned sexual health service needs the diagnoses it treats (test).
+            expires: 2027-06-30
         `,
         exempt: ['hiv_sti'],
       });
@@ -1042,8 +1050,12 @@ describe.each(testEngines())('compiled full extracts on %s match the specificati
         exemptions: dedent`
           - rule: sensitive-codes
             code_set: hiv_sti
-            legal_basis: Direction under section 254 of the Health and Social Care Act 2012 (test)
+            legal_basis:
+              article_6: 6(1)(e) public task
+              article_9: 9(2)(h) management of health care systems
+              notice: Direction 2023/14 under section 254 of the Health and Social Care Act 2012 (test)
             justification: The commissioned sexual health service needs the prescriptions it reviews (test).
+            expires: 2027-06-30
         `,
         exempt: ['hiv_sti'],
       });

@@ -298,8 +298,12 @@ describe('exemption scope: a released set is expected only on the dataset\'s own
     exemptions: `
 - rule: sensitive-codes
   code_set: hiv_sti
-  legal_basis: Direction under section 254 of the Health and Social Care Act 2012 (test)
+  legal_basis:
+    article_6: 6(1)(e) public task
+    article_9: 9(2)(h) management of health care systems
+    notice: Direction 2023/14 under section 254 of the Health and Social Care Act 2012 (test)
   justification: The commissioned sexual health service needs the diagnoses it treats (test).
+  expires: 2027-06-30
 `,
   });
   // The scope (datasets: [released_here]) set on the IR: the syntax for it is another part's work.
