@@ -1,3 +1,4 @@
+import { childrenOf } from '../ir/walk.js';
 import { printIrExpression } from '../diff/print-ir-expression.js';
 import type { IrExpr } from '../ir/expression.js';
 import type { Span } from '../source/source-file.js';
@@ -436,23 +437,7 @@ function flip(op: string): string {
 
 /** The direct sub-expressions of a node (exists bodies are their own scope and are not among them). */
 function children(node: IrExpr): IrExpr[] {
-  switch (node.kind) {
-    case 'call':
-      return node.args;
-    case 'not':
-    case 'negate':
-    case 'isNull':
-    case 'inCodeSet':
-      return [node.operand];
-    case 'binary':
-      return [node.left, node.right];
-    case 'inList':
-      return [node.operand, ...node.items];
-    case 'between':
-      return [node.operand, node.low, node.high];
-    default:
-      return [];
-  }
+  return node.kind === 'exists' ? [] : childrenOf(node);
 }
 
 /** The smallest span holding all of them (they are in one expression, so in one file). */
