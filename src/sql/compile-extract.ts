@@ -164,6 +164,21 @@ export function releasesByDataset(catalogue: Catalogue, definition: ExtractDefin
 }
 
 /**
+ * What a linked k-anonymity query must carry: it reads the dataset selects of its members, each
+ * with its own releases, so the releases expected on a dataset's own table are those of any member
+ * (every other scan keeps every set).
+ */
+function linkedExpectations(expectations: GuardExpectations, ctx: SqlContext, datasets: readonly string[]): GuardExpectations {
+  const released = new Map<string, string[]>();
+  for (const name of datasets) {
+    for (const [column, sets] of ctx.releases.get(name) ?? new Map<string, string[]>()) {
+      released.set(column, [...new Set([...(released.get(column) ?? []), ...sets])].sort());
+    }
+  }
+  return { ...expectations, released };
+}
+
+/**
  * Verifies a query tree and compiles that very tree to text: what is checked is what is emitted.
  */
 export function compileVerified(node: RootOperationNode, expectations: GuardExpectations, what: string): CompiledQuery {
@@ -208,7 +223,7 @@ export function compileExtract(definition: ExtractDefinition, options: CompileOp
         datasets: names,
         links: group.links.map((l) => l.description),
         quasiIdentifiers: members.flatMap((d) => quasiIdentifierFields(options.catalogue, d).map((f) => `${d.name}.${f.name}`)),
-        kAnonymity: compileVerified(linkedKAnonymityQuery(ctx, members).toOperationNode(), expectations, `linked datasets ${names.join(' + ')} (k-anonymity)`),
+        kAnonymity: compileVerified(linkedKAnonymityQuery(ctx, members).toOperationNode(), linkedExpectations(expectations, ctx, names), `linked datasets ${names.join(' + ')} (k-anonymity)`),
       },
     ];
   });

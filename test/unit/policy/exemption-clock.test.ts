@@ -32,3 +32,13 @@ describe('an exemption expires by the clock, whatever --today says', () => {
     expect(compiled.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code)).toContain('exemption-valid');
   });
 });
+
+describe('a release inside datasets linked by a pseudonym', () => {
+  it('compiles: the linked k query carries each member dataset\'s own releases', async () => {
+    const { context } = await prepareLint({ catalogue: referenceCatalogue(), today: '2026-11-21' });
+    const compiled = compileDefinitionFile(join(import.meta.dirname, '../../fixtures/exemptions/linked-release.exdef.yaml'), context!);
+    expect(compiled.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(compiled.plan?.linkedDisclosure.map((l) => l.datasets)).toEqual([['people', 'sexual_health']]);
+    expect(compiled.plan?.guards.released.map((r) => r.set)).toEqual(['hiv_sti']);
+  });
+});
