@@ -338,7 +338,7 @@ describe.each(testEngines())('exdef run: faults on %s', (engine: EngineName) => 
         keyed,
         feedDefinition(`
       - name: person_key
-        value: pseudonym(nhs_number, 'feed-key')
+        value: pseudonym(patient_id, 'feed-key')
         justification: Links the feed with the recipient's earlier pseudonymised data.`),
       );
       const result = runFails(run({ definition: keyed, env: { EXDEF_KEY_FEED_KEY: '' } }));
