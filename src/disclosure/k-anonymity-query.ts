@@ -1,6 +1,9 @@
 import { sql, type SelectQueryBuilder } from 'kysely';
-import { tableOf, type Catalogue } from '../catalogue/catalogue.js';
+import { findColumn, tableOf, type Catalogue } from '../catalogue/catalogue.js';
+import { canonicalKey } from '../diff/canonical-key.js';
+import type { ColumnExpr } from '../ir/expression.js';
 import type { Dataset, Field } from '../ir/extract-definition.js';
+import { columnType } from '../resolve/resolve-expression.js';
 import { compilerKysely } from '../sql/compiler-db.js';
 import { datasetSelect, PATIENT_COLUMN, queryContext } from '../sql/dataset-query.js';
 import { markNode } from '../sql/guards.js';
@@ -15,14 +18,37 @@ type AnySelect = SelectQueryBuilder<any, any, any>;
  * (q1, q2, ... as the CSV shows them; a pseudonymised one by its argument, which splits people the
  * same way and needs no key), under the dataset's population, guards and filter.
  */
-function quasiIdentifierRows(ctx: SqlContext, catalogue: Catalogue, dataset: Dataset): { rows: AnySelect; columns: string[] } {
+function quasiIdentifierRows(ctx: SqlContext, catalogue: Catalogue, dataset: Dataset, withRowKey = false): { rows: AnySelect; columns: string[]; rowKey: string[] } {
   const measured: Field[] = quasiIdentifierFields(catalogue, dataset).map((field, i) => {
     const value = measuredValue(field);
     return { ...field, name: `q${i + 1}`, value, type: value.type };
   });
-  const rows = datasetSelect(ctx, { ...dataset, fields: measured }, compilerKysely(), 'disclosure');
+  // The row's own key (r1, r2, ...), to pair the rows of datasets that give the same rows.
+  const table = tableOf(catalogue, dataset.table);
+  const keys: Field[] = withRowKey
+    ? table.primaryKey.map((name, i) => {
+        const column = findColumn(table, name)!;
+        const ref = { path: [], table: table.name, column: name, classification: column.classification, recordKey: true as const };
+        const value: ColumnExpr = { kind: 'column', type: columnType(column), ...ref };
+        return { name: `r${i + 1}`, value, type: value.type, justification: '', sources: [ref], transform: 'none', sourceClassification: column.classification };
+      })
+    : [];
+  const rows = datasetSelect(ctx, { ...dataset, fields: [...measured, ...keys] }, compilerKysely(), 'disclosure');
   markNode({ kind: 'dataset-root' }, rows.toOperationNode());
-  return { rows, columns: measured.map((f) => f.name) };
+  return { rows, columns: measured.map((f) => f.name), rowKey: keys.map((f) => f.name) };
+}
+
+/**
+ * The datasets grouped by the rows they give: of the same table with the same filter (compared
+ * structurally), their rows are the same rows, in the same order (src/disclosure/linked-datasets.ts).
+ */
+function sameRows(datasets: Dataset[]): Dataset[][] {
+  const sets = new Map<string, Dataset[]>();
+  for (const d of datasets) {
+    const key = `${d.table} ${canonicalKey(d.where ?? null)}`;
+    sets.set(key, [...(sets.get(key) ?? []), d]);
+  }
+  return [...sets.values()];
 }
 
 /** min(n) AS k, count(*) AS groups over the group sizes: the k-anonymity query's output. */
@@ -55,19 +81,44 @@ export function kAnonymityQuery(base: SqlContext, dataset: Dataset): AnySelect |
  * who joins them sees it: each patient's signature is, per dataset, the set of the quasi-identifier
  * combinations of their rows (string_agg of DISTINCT tuples, in order), put together across the
  * datasets (a patient missing from one has no part for it, which also tells them apart); k is the
- * smallest number of patients sharing one signature. Every dataset must be of a table with
- * patients and show quasi-identifiers (see measuredMembers).
+ * smallest number of patients sharing one signature. Datasets that give the same rows (the same
+ * table and filter) are paired row by row first, as their recipient lines them up by row number:
+ * a row's combination is what it shows in each. Every dataset must be of a table with patients
+ * and show quasi-identifiers (see measuredMembers).
  */
 export function linkedKAnonymityQuery(base: SqlContext, datasets: Dataset[]): AnySelect {
   const ctx = queryContext(base);
-  const parts = datasets.map((dataset, i) => {
-    if (tableOf(base.catalogue, dataset.table).patientColumn === undefined) throw new Error(`internal: dataset ${dataset.name} has no patients to link`);
-    const { rows, columns } = quasiIdentifierRows(ctx, base.catalogue, dataset);
+  const parts = sameRows(datasets).map((set, i) => {
+    for (const dataset of set) if (tableOf(base.catalogue, dataset.table).patientColumn === undefined) throw new Error(`internal: dataset ${dataset.name} has no patients to link`);
     // Each row's combination as a JSON array of its texts: one unambiguous text per combination.
-    const tuple = sql`json_build_array(${sql.join(columns.map((c) => sql.ref(`r.${c}`)))})::text`;
-    const tuples = compilerKysely()
-      .selectFrom(rows.as('r'))
-      .select([sql.ref(`r.${PATIENT_COLUMN}`).as('patient'), tuple.as('tuple')]) as AnySelect;
+    const tupleOf = (columns: string[]) => sql`json_build_array(${sql.join(columns.map((c) => sql.ref(`r.${c}`)))})::text`;
+    let tuples: AnySelect;
+    if (set.length === 1) {
+      const { rows, columns } = quasiIdentifierRows(ctx, base.catalogue, set[0]!);
+      tuples = compilerKysely()
+        .selectFrom(rows.as('r'))
+        .select([sql.ref(`r.${PATIENT_COLUMN}`).as('patient'), tupleOf(columns).as('tuple')]) as AnySelect;
+    } else {
+      // Datasets that give the same rows line up row by row: each row's combination is the
+      // combinations it shows in each of them (`<j>:` before each, j the compiler's own integer),
+      // paired on the row's key, as the recipient pairs them by row number.
+      const each = set.map((dataset, j) => {
+        const { rows, columns, rowKey } = quasiIdentifierRows(ctx, base.catalogue, dataset, true);
+        return compilerKysely()
+          .selectFrom(rows.as('r'))
+          .select([
+            sql.ref(`r.${PATIENT_COLUMN}`).as('patient'),
+            ...rowKey.map((k) => sql.ref(`r.${k}`).as(k)),
+            sql`${sql.raw(`'${j + 1}:'`)} || ${tupleOf(columns)}`.as('tuple'),
+          ]) as AnySelect;
+      });
+      const rowKey = tableOf(base.catalogue, set[0]!.table).primaryKey.map((_, k) => `r${k + 1}`);
+      const paired = each.slice(1).reduce((u, p) => u.unionAll(p), each[0]!);
+      tuples = compilerKysely()
+        .selectFrom(paired.as('y'))
+        .select([sql.ref('y.patient').as('patient'), sql`string_agg(${sql.ref('y.tuple')}, ';' ORDER BY ${sql.ref('y.tuple')})`.as('tuple')])
+        .groupBy([sql.ref('y.patient'), ...rowKey.map((k) => sql.ref(`y.${k}`))]) as AnySelect;
+    }
     // Per patient: `<n>:` and their combinations in order; n is the compiler's own integer, written
     // as SQL (never a value of the definition), so that a part tells which dataset it is of.
     return compilerKysely()

@@ -1,4 +1,5 @@
 import { tableOf, type Catalogue } from '../catalogue/catalogue.js';
+import { canonicalKey } from '../diff/canonical-key.js';
 import type { Dataset, ExtractDefinition } from '../ir/extract-definition.js';
 import { linkageKeys, quasiIdentifierFields, type LinkageKey } from './quasi-identifiers.js';
 
@@ -11,7 +12,14 @@ import { linkageKeys, quasiIdentifierFields, type LinkageKey } from './quasi-ide
  *   observation.patient_id equals one of patient.patient_id), or
  * - the raw patient key, or
  * - in delta mode, record ids of the same table (the record id is a keyed hash of the row's key
- *   under the one record key of the definition: equal rows, equal ids).
+ *   under the one record key of the definition: equal rows, equal ids), or
+ * - in full mode, rows in the same order: datasets of the same table with the same filter
+ *   (compared structurally, as the fingerprint compares them) give the same rows, each written in
+ *   the order of the table's key (src/sql/dataset-query.ts orderKey), so the recipient lines them
+ *   up by row number with no key at all. The run measures them row by row (the same row is of
+ *   the same patient; linkedKAnonymityQuery pairs such rows on the table's key). A filter written
+ *   differently that selects the same rows (a tautology, a subset the other dataset's columns
+ *   tell apart) is not caught.
  *
  * Linking is transitive: people ~ observations ~ medications is one table of three.
  */
@@ -22,6 +30,8 @@ export interface Link {
   description: string;
   /** The value stands for one patient: the run joins the datasets on the patient. */
   patient: boolean;
+  /** Linked by no value at all: the same rows of one table, written in the same order. */
+  rowOrder?: true;
 }
 
 /** Datasets an attacker can join into one table, in the definition's order, with what links them. */
@@ -37,6 +47,7 @@ interface Carried {
   identity: string;
   patient: boolean;
   label: string;
+  rowOrder?: true;
 }
 
 function carried(catalogue: Catalogue, definition: ExtractDefinition, dataset: Dataset): Carried[] {
@@ -48,6 +59,14 @@ function carried(catalogue: Catalogue, definition: ExtractDefinition, dataset: D
   if (definition.mode === 'delta') {
     const table = tableOf(catalogue, dataset.table);
     found.push({ identity: `record id of ${table.name}`, patient: table.patientColumn !== undefined, label: `record ids of ${table.name} rows` });
+  } else {
+    const table = tableOf(catalogue, dataset.table);
+    found.push({
+      identity: `row order of ${table.name} where ${canonicalKey(dataset.where ?? null)}`,
+      patient: table.patientColumn !== undefined,
+      label: `rows in the same order: the same ${table.name} rows (${dataset.where ? 'the same filter' : 'no filter'})`,
+      rowOrder: true,
+    });
   }
   return found;
 }
@@ -69,7 +88,12 @@ export function linkedGroups(definition: ExtractDefinition, catalogue: Catalogue
       byIdentity.set(c.identity, entry);
     }
   });
-  for (const { members } of byIdentity.values()) {
+  // Keys first: rows in the same order are named as a link only where they join what no key does.
+  const entries = [...byIdentity.values()].sort((a, b) => Number(a.carried.rowOrder ?? false) - Number(b.carried.rowOrder ?? false));
+  const joining = new Set<(typeof entries)[number]>();
+  for (const entry of entries) {
+    const { members } = entry;
+    if (members.some((m) => find(m) !== find(members[0]!))) joining.add(entry);
     for (const m of members.slice(1)) parent[find(m)] = find(members[0]!);
   }
   const groups = new Map<number, number[]>();
@@ -80,8 +104,12 @@ export function linkedGroups(definition: ExtractDefinition, catalogue: Catalogue
       datasets: indexes.map((i) => datasets[i]!),
       indexes,
       links: [...byIdentity.values()]
-        .filter((e) => e.members.length > 1 && indexes.includes(e.members[0]!))
-        .map((e) => ({ description: `${e.carried.label} in ${e.members.map((m) => datasets[m]!.name).join(', ')}`, patient: e.carried.patient })),
+        .filter((e) => e.members.length > 1 && indexes.includes(e.members[0]!) && (!e.carried.rowOrder || joining.has(e)))
+        .map((e) => ({
+          description: `${e.carried.label} in ${e.members.map((m) => datasets[m]!.name).join(', ')}`,
+          patient: e.carried.patient,
+          ...(e.carried.rowOrder ? { rowOrder: true as const } : {}),
+        })),
     }));
 }
 

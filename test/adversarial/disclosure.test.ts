@@ -5,12 +5,17 @@
  * case asserts the rule and the position (⟦: the dataset whose link completes the combination, or
  * the field that carries a shared key). The clean cases must stay clean: honest linked datasets.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resources } from '../../src/resources.js';
 import { base, testRule, variant } from '../support/rule-tester.js';
 
 interface Spec {
   /** The dataset's name; ⟦ before it marks the expected finding. */
   name: string;
   from: string;
+  /** The dataset's filter, when it has one. */
+  where?: string;
   fields: [name: string, value: string][];
 }
 
@@ -51,7 +56,7 @@ function definition(datasets: Spec[], mode: 'full' | 'delta' = 'full'): string {
   const yaml = datasets
     .map(
       (d) =>
-        `  - name: ${d.name}\n    from: ${d.from}\n    fields:\n` +
+        `  - name: ${d.name}\n    from: ${d.from}\n${d.where ? `    where: ${JSON.stringify(d.where)}\n` : ''}    fields:\n` +
         d.fields.map(([name, value]) => `      - name: ${name}\n        value: ${value.includes(':') || value.startsWith('⟦') ? JSON.stringify(value).replace(/^"⟦/, '⟦"') : value}\n        justification: ${why(name, d.name)}\n`).join(''),
     )
     .join('\n');
@@ -66,6 +71,14 @@ const month: [string, string] = ['birth_month', 'month(date_of_birth)'];
 const home: [string, string] = ['home', 'postcode'];
 const sex: [string, string] = ['sex', 'sex'];
 const SINGLES_OUT = /^datasets .* are linked \(.*\) and, joined, single people out: .* bits, so about 0\.\d+ of 24,000 patients share each combination$/;
+/** Datasets that carry no key but give the same rows in the same order (the table's key). */
+const ROW_ORDER = (table: string, names: string, filter = 'no filter') => new RegExp(`^datasets .* are linked \\(rows in the same order: the same ${table} rows \\(${filter}\\) in ${names}\\) and, joined, single people out: .* so about 0\\.\\d+ of 24,000 patients share each combination$`);
+const ethnicity: [string, string] = ['ethnicity', 'ethnicity_code'];
+const district: [string, string] = ['district', 'postcode_district(postcode)'];
+
+/** The shipped warehouse in the exdef syntax with its datasets replaced by `datasets`. */
+const exdef = (datasets: string) => variant(readFileSync(join(resources.definitions, 'phm-warehouse.exdef'), 'utf8'), /\nDATASET people AS[\s\S]*$/, `\n${datasets}`);
+
 const SMALL = /^datasets .* are linked \(.*\) and, joined, leave small groups: .* below the threshold of 10$/;
 
 // Quasi-identifiers that a full date, a full postcode and sex make: the generalise rule warns on the
@@ -84,14 +97,25 @@ testRule('disclosure-risk', {
       name: 'datasets with different pseudonym keys are not joined (month and sex | district)',
       text: definition([
         { name: 'people', from: 'patient', fields: [key('people-key'), ['birth_month', 'month(date_of_birth)'], sex] },
-        { name: 'areas', from: 'patient', fields: [key('areas-key'), ['district', 'postcode_district(postcode)']] },
+        { name: 'areas', from: 'registration', fields: [key('areas-key', 'patient.nhs_number'), ['district', 'postcode_district(patient.postcode)']] },
       ]),
     },
     {
-      name: 'datasets without a pseudonym are not joined (month and sex | district)',
+      name: 'datasets without a pseudonym whose different filters select different rows do not line up (month and sex | district)',
       text: definition([
-        { name: 'people', from: 'patient', fields: [['birth_month', 'month(date_of_birth)'], sex] },
-        { name: 'areas', from: 'patient', fields: [['district', 'postcode_district(postcode)']] },
+        { name: 'people', from: 'patient', where: 'year(date_of_birth) < 1970', fields: [['birth_month', 'month(date_of_birth)'], sex] },
+        { name: 'areas', from: 'patient', where: 'year(date_of_birth) >= 1970', fields: [['district', 'postcode_district(postcode)']] },
+      ]),
+    },
+    {
+      name: 'one dataset of patient rows without a key: nothing to line its rows up with',
+      text: definition([{ name: 'people', from: 'patient', fields: [month, sex] }]),
+    },
+    {
+      name: 'datasets of different tables without a key: their rows do not correspond (month and sex | codes)',
+      text: definition([
+        { name: 'people', from: 'patient', fields: [month, sex] },
+        { name: 'conditions', from: 'observation', fields: [['code', 'code'], ['month', 'month(effective_date)']] },
       ]),
     },
     {
@@ -113,6 +137,48 @@ testRule('disclosure-risk', {
     },
   ],
   invalid: [
+    {
+      name: 'row order: two datasets of the patient table with no key and no filter, written in the same order (bypass 04)',
+      text: definition([
+        { name: 'people', from: 'patient', fields: [month, sex] },
+        { name: '⟦origins', from: 'patient', fields: [district, ethnicity] },
+      ]),
+      findings: [{ message: ROW_ORDER('patient', 'people, origins') }],
+    },
+    {
+      name: 'row order: the same filter on both datasets, written with other spacing and parentheses',
+      text: definition([
+        { name: 'people', from: 'patient', where: 'year(date_of_birth) < 1970', fields: [month, sex] },
+        { name: '⟦origins', from: 'patient', where: '(year( date_of_birth )<1970)', fields: [district, ethnicity] },
+      ]),
+      findings: [{ message: ROW_ORDER('patient', 'people, origins', 'the same filter') }],
+    },
+    {
+      name: 'row order: three keyless datasets of the patient table, one quasi-identifier or two each',
+      text: definition([
+        { name: 'births', from: 'patient', fields: [month] },
+        { name: 'sexes', from: 'patient', fields: [sex] },
+        { name: '⟦origins', from: 'patient', fields: [district, ethnicity] },
+      ]),
+      findings: [{ message: /^datasets `births` \+ `sexes` \+ `origins` are linked \(rows in the same order: the same patient rows \(no filter\) in births, sexes, origins\) and, joined, single people out/ }],
+    },
+    {
+      name: 'row order: two keyless datasets of observations with the same filter, quasi-identifiers through the patient relation',
+      text: definition([
+        { name: 'conditions', from: 'observation', where: 'effective_date >= 2020-01-01', fields: [['code', 'code'], ['birth_month', 'month(patient.date_of_birth)'], ['sex', 'patient.sex']] },
+        { name: '⟦readings', from: 'observation', where: 'effective_date >= 2020-01-01', fields: [['home', 'patient.postcode']] },
+      ]),
+      findings: [{ message: ROW_ORDER('observation', 'conditions, readings', 'the same filter') }],
+    },
+    {
+      name: 'row order in the exdef syntax: two keyless SELECTs FROM patient',
+      syntax: 'exdef',
+      text: exdef(
+        "DATASET births AS\nSELECT\n  month(date_of_birth) AS birth_month\n    JUSTIFY 'Age in months drives the childhood schedule of risk models.',\n  sex\n    JUSTIFY 'Prevalence and risk models differ by sex.'\nFROM patient;\n\n" +
+          "DATASET ⟦places AS\nSELECT\n  postcode_district(postcode) AS postcode_district\n    JUSTIFY 'Locates need by neighbourhood for service planning.',\n  ethnicity_code AS ethnic_group\n    JUSTIFY 'Health inequalities monitoring across ethnic groups in each district.'\nFROM patient;\n",
+      ),
+      findings: [{ message: ROW_ORDER('patient', 'births, places') }],
+    },
     {
       name: 'month of birth, postcode and sex split over two datasets linked by one pseudonym',
       text: definition([
@@ -245,15 +311,24 @@ testRule('disclosure-risk', {
       findings: [{ severity: 'warning', message: /^dataset `addresses` leaves small groups: sex \(category, 1\.0 bits\) \+ postcode/ }, { message: SINGLES_OUT }],
     },
     {
-      name: 'a pseudonym of the email address: not unique (a household shares one), so a quasi-identifier in each dataset, not a linkage key',
+      name: 'a pseudonym of the email address: not unique (a household shares one), so a quasi-identifier in each dataset, not a linkage key (the rows still line up)',
       text: definition([
         { name: '⟦people', from: 'patient', fields: [['contact_key', "pseudonym(email, 'contact-key')"], month, sex] },
-        { name: '⟦addresses', from: 'patient', fields: [['contact_key', "pseudonym(email, 'contact-key')"], home] },
+        { name: '⟦⟦addresses', from: 'patient', fields: [['contact_key', "pseudonym(email, 'contact-key')"], home] },
       ]),
       findings: [
         { message: /^dataset `people` singles people out: email \(name or contact detail, 12\.0 bits\) \+ date_of_birth \(month, 10\.1 bits\)/ },
         { message: /^dataset `addresses` singles people out: email \(name or contact detail, 12\.0 bits\) \+ postcode/ },
+        { message: /^datasets `people` \+ `addresses` are linked \(rows in the same order: the same patient rows \(no filter\) in people, addresses\)/ },
       ],
+    },
+    {
+      name: 'row order: pseudonyms under different keys do not stop rows of one table lining up (month and sex | district)',
+      text: definition([
+        { name: 'people', from: 'patient', fields: [key('people-key'), month, sex] },
+        { name: '⟦areas', from: 'patient', fields: [key('areas-key'), district] },
+      ]),
+      findings: [{ severity: 'warning', message: /^datasets `people` \+ `areas` are linked \(rows in the same order: the same patient rows \(no filter\) in people, areas\) and, joined, leave small groups/ }],
     },
     {
       name: 'a postcode hidden in a pseudonym: it splits people exactly as the postcode does',

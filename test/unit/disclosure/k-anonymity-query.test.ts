@@ -54,4 +54,23 @@ describe('the k-anonymity queries', () => {
     markNode({ kind: 'k-anonymity' }, joined.toOperationNode());
     expect(() => verifyGuards(joined.toOperationNode(), expectations, 'joined')).toThrow(GuardVerificationError);
   });
+
+  it('pairs row by row the datasets that give the same rows (same table, same filter) and passes the guard check', () => {
+    const rows = resolved({
+      conditions: ['observation', [['c', 'code'], ['m', 'month(patient.date_of_birth)']]],
+      readings: ['observation', [['s', 'patient.sex']]],
+      people: ['patient', [['k', "pseudonym(nhs_number, 'k')"], ['y', 'year(date_of_birth)']]],
+      areas: ['observation', [['k', "pseudonym(patient.nhs_number, 'k')"], ['d', 'postcode_district(patient.postcode)']]],
+    });
+    // conditions, readings and areas line up by row order; areas and people share the key.
+    expect(rows.plan.linkedDisclosure).toHaveLength(1);
+    const linked = rows.plan.linkedDisclosure[0]!;
+    expect(linked.datasets).toEqual(['conditions', 'readings', 'people', 'areas']);
+    expect(linked.links).toEqual(['rows in the same order: the same observation rows (no filter) in conditions, readings, areas', "a pseudonym of patient.nhs_number keyed 'k' in people, areas"]);
+    // The three observation datasets are paired on the observation's key, then joined with people on the patient.
+    expect(linked.kAnonymity.sql).toMatch(/string_agg\("y"\."tuple", ';' ORDER BY "y"\."tuple"\)/);
+    expect(linked.kAnonymity.sql).toMatch(/group by "y"\."patient", "y"\."r1"/);
+    const { ctx, expectations } = compilerContext(rows.definition, { catalogue, policy, today: TODAY });
+    expect(() => verifyGuards(linkedKAnonymityQuery(ctx, rows.definition.datasets).toOperationNode(), expectations, 'paired')).not.toThrow();
+  });
 });

@@ -2,7 +2,9 @@
  * The mosaic effect at run time, on both engines: two datasets that each pass k-anonymity alone
  * but, linked by the same pseudonym, single a patient out. The run refuses before anything is
  * written and names the datasets it combined; the report measures the same combination; datasets
- * that are not linked (different keys, or no pseudonym) are not combined and the run completes.
+ * of the patient table with the same filter are linked by the order of their rows whatever their
+ * keys; datasets that are not linked (no key, filters selecting other rows) are not combined and
+ * the run completes.
  */
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +21,7 @@ import { scratchDatabase, testEngines, type ScratchDatabase } from '../../suppor
 
 const KEY = 'k'.repeat(40);
 
-function definition(people: string, births: string): string {
+function definition(people: string, births: string, where: { people?: string; births?: string } = {}): string {
   return `exdef: 1
 id: mosaic-probe
 title: Mosaic probe
@@ -49,13 +51,13 @@ output: { csv: { delimiter: ',', quote: '"', header: true, line_ending: lf }, la
 datasets:
   - name: people
     from: patient
-    fields:
+${where.people ? `    where: ${where.people}\n` : ''}    fields:
 ${people}      - name: sex
         value: sex
         justification: Prevalence and risk models differ by sex.
   - name: births
     from: patient
-    fields:
+${where.births ? `    where: ${where.births}\n` : ''}    fields:
 ${births}      - name: birth_year
         value: year(date_of_birth)
         justification: Age is the main driver of risk stratification.
@@ -72,6 +74,8 @@ const LINKED = definition(key('mosaic-key'), key('mosaic-key'));
 const LINKED_BY_SPELLING = definition(key('mosaic-key'), key('MOSAIC_KEY'));
 const OTHER_KEYS = definition(key('mosaic-key'), key('other-key'));
 const NO_PSEUDONYM = definition('', '');
+/** No key, and filters that select other rows: nothing lines the rows up. */
+const DISJOINT = definition('', '', { people: "sex = 'male'", births: "sex = 'female'" });
 /** One dataset of sex and year of birth (alone, a man born in 1970) with a decoy pseudonym of a quasi-identifier (the ethnic group; one of sex beside sex is refused by no-pseudonym-beside-raw). */
 const DECOY = definition(
   `      - name: ethnicity_key
@@ -140,9 +144,12 @@ for (const engine of testEngines()) {
       }
     };
 
-    for (const [what, text] of [
-      ['the same key', LINKED],
-      ['the same key spelt differently', LINKED_BY_SPELLING],
+    for (const [what, text, link] of [
+      ['the same key', LINKED, /a pseudonym of patient\.nhs_number keyed '[^']+' in people, births/],
+      ['the same key spelt differently', LINKED_BY_SPELLING, /a pseudonym of patient\.nhs_number keyed '[^']+' in people, births/],
+      // Two datasets of the patient table with the same filter (none) give the same rows in the same order.
+      ['pseudonyms made with different keys (the rows still line up)', OTHER_KEYS, /rows in the same order: the same patient rows \(no filter\) in people, births/],
+      ['no pseudonym (the rows still line up)', NO_PSEUDONYM, /rows in the same order: the same patient rows \(no filter\) in people, births/],
     ] as const) {
       it(`refuses datasets linked by ${what} whose combination singles a patient out, though each alone passes`, async () => {
         const { result, error, out } = await run(what.replace(/ /g, '-'), text);
@@ -150,7 +157,8 @@ for (const engine of testEngines()) {
         expect(isExdefError(error), String(error)).toBe(true);
         const e = error as Error & { step?: string };
         expect(e.step).toBe('disclosure check');
-        expect(e.message).toMatch(/^datasets people \+ births are linked \(a pseudonym of patient\.nhs_number keyed '[^']+' in people, births\): joined, 1 patient alone share a combination of people\.sex \+ births\.birth_year, below the policy's k of 10/);
+        expect(e.message).toMatch(/^datasets people \+ births are linked \((.*)\): joined, 1 patient alone share a combination of people\.sex \+ births\.birth_year, below the policy's k of 10/);
+        expect(/^datasets people \+ births are linked \((.*)\): joined/.exec(e.message)![1]).toMatch(link);
         // Nothing was delivered: only the FAILED log.
         expect(readdirSync(out).filter((f) => f !== 'logs')).toEqual([]);
       });
@@ -169,16 +177,43 @@ for (const engine of testEngines()) {
       expect(measured.linked[0]).toMatchObject({ datasets: ['people', 'births'], quasiIdentifiers: ['people.sex', 'births.birth_year'], k: 1, groups: 4, outcome: 'fail' });
     });
 
+    it('measures keyless datasets of observations with the same filter row by row (their rows line up), at most the k of each alone', async () => {
+      const text = definition('', '')
+        .replace(/datasets:[\s\S]*$/, `datasets:
+  - name: codes
+    from: observation
+    where: effective_date >= 2000-01-01
+    fields:
+      - name: code
+        value: code
+        justification: Identifies what was recorded.
+      - name: sex
+        value: patient.sex
+        justification: Prevalence and risk models differ by sex.
+  - name: births
+    from: observation
+    where: effective_date >= 2000-01-01
+    fields:
+      - name: birth_year
+        value: year(patient.date_of_birth)
+        justification: Age is the main driver of risk stratification.
+`);
+      const { plan, definition: def } = compileText(text);
+      expect(plan.linkedDisclosure.map((l) => [l.datasets, l.links])).toEqual([[['codes', 'births'], ['rows in the same order: the same observation rows (the same filter) in codes, births']]]);
+      const measured = await measureDisclosure(s.db, { plan, definition: def, catalogue: referenceCatalogue(), extractDate: TODAY, threshold: 10 });
+      expect(measured.linked).toHaveLength(1);
+      const k = measured.linked[0]!.k!;
+      expect(k).toBeGreaterThanOrEqual(1);
+      for (const c of measured.checks) expect(k).toBeLessThanOrEqual(c.k!);
+    });
+
     it('fails a dataset below k whose only pseudonym is of a quasi-identifier (it names nobody: de-identified)', async () => {
       const { result, error } = await run('decoy', DECOY);
       expect(result).toBeUndefined();
       expect((error as Error).message).toMatch(/^dataset people: 1 patient alone share a combination of ethnicity_key \+ birth_year \+ sex, below the policy's k of 10: they could be singled out/);
     });
 
-    for (const [what, text] of [
-      ['pseudonyms made with different keys', OTHER_KEYS],
-      ['no pseudonym', NO_PSEUDONYM],
-    ] as const) {
+    for (const [what, text] of [['no pseudonym and filters that select other rows', DISJOINT]] as const) {
       it(`does not combine datasets with ${what}: the run completes`, async () => {
         const { plan } = compileText(text);
         expect(plan.linkedDisclosure).toEqual([]);
