@@ -160,8 +160,9 @@ ${field('observation_id', 'observation_id')}
   const resolved = compileText(text).definition;
   const plan = compilePlan({ ...resolved, exemptions: resolved.exemptions.map((e) => ({ ...e, datasets: ['released'] })) });
 
+  // Seeding copies into every table at once: a pool smaller than the tables would wait on itself.
   beforeAll(async () => {
-    scratch = await scratchDatabase(engine, { maxConnections: 4 });
+    scratch = await scratchDatabase(engine, { maxConnections: 12 });
     await seedDatabase(scratch.db, catalogue, { practices: 3, patients: 400, seed: 7, asOf: D });
   }, 120_000);
   afterAll(async () => scratch?.drop());
