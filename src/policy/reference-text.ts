@@ -1,3 +1,4 @@
+import { hiddenCharacters } from '../source/hidden-characters.js';
 import { textProblems } from './meaningful-text.js';
 import type { Policy } from './policy.js';
 
@@ -7,13 +8,12 @@ import type { Policy } from './policy.js';
  * text a reviewer relies on goes through; a reference must also name a document (it has a number).
  */
 
-/** Characters a reader cannot see: format characters (zero-width space, joiners, bidi marks) and controls. */
-const INVISIBLE = /[\p{Cf}\p{Cc}\u2028\u2029\u3164\u115F\u1160\uFFA0]/u;
-
-/** True when a text holds a character a reviewer would not see (a zero-width space, a control). */
+/**
+ * True when a text holds a character a reviewer would not see or would misread (a zero-width
+ * space, a control, a Cyrillic letter inside a Latin word): the one list of hidden-characters.ts.
+ */
 export function hasInvisibleCharacters(text: string): boolean {
-  // Line breaks and tabs are visible layout in a folded YAML or exdef string.
-  return INVISIBLE.test(text.replace(/[\n\r\t]/g, ' '));
+  return hiddenCharacters(text).length > 0;
 }
 
 /** Words that stand in for a reference or a reason without being one. */

@@ -225,7 +225,10 @@ function sourceOf(parsed: ParsedDefinition, catalogue: Catalogue): ExtractDefini
     spans[at] = parsed.locate(path, 'value');
     if (path.length > 0) keySpans[at] = parsed.locate(path, 'key');
     if (typeof value === 'string' && parsed.locateCharacter) {
-      for (const hidden of hiddenCharacters(value)) {
+      // A text's problem points at its first hidden character (see meaningful-text's problemSpan);
+      // locating only that one keeps a value full of them linear.
+      const [hidden] = hiddenCharacters(value);
+      if (hidden) {
         const span = parsed.locateCharacter(path, hidden.index);
         if (span) characterSpans[`${at}#${hidden.index}`] = span;
       }

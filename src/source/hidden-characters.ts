@@ -32,6 +32,8 @@ const NAMED: Record<number, string> = {
   0x202c: 'pop directional formatting',
   0x202d: 'left-to-right override',
   0x202e: 'right-to-left override',
+  0x2028: 'line separator',
+  0x2029: 'paragraph separator',
   0x2060: 'word joiner',
   0x2061: 'invisible function application',
   0x2062: 'invisible times',
@@ -54,18 +56,23 @@ export function codePointLabel(char: string): string {
   return `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
+const CONTROL = /\p{Cc}/u;
+const UNSEEN = /\p{Cf}|\p{Co}|\p{Cn}/u;
+
 function classify(char: string): Omit<HiddenCharacter, 'index' | 'char'> | undefined {
   const cp = char.codePointAt(0)!;
   // Tab and line breaks are ordinary layout in YAML block scalars.
   if (cp === 0x09 || cp === 0x0a || cp === 0x0d) return undefined;
+  // Printable ASCII, most of any file, is never hidden.
+  if (cp >= 0x20 && cp < 0x7f) return undefined;
   const named = NAMED[cp];
   if (named) return { name: `${named} (${codePointLabel(char)})`, kind: BIDI.has(cp) ? 'bidi' : 'invisible' };
-  if (/\p{Cc}/u.test(char)) return { name: `control character (${codePointLabel(char)})`, kind: 'control' };
+  if (CONTROL.test(char)) return { name: `control character (${codePointLabel(char)})`, kind: 'control' };
   if ((cp >= 0xfe00 && cp <= 0xfe0f) || (cp >= 0xe0100 && cp <= 0xe01ef)) return { name: `variation selector (${codePointLabel(char)})`, kind: 'invisible' };
   if (cp >= 0xe0000 && cp <= 0xe007f) return { name: `tag character (${codePointLabel(char)})`, kind: 'invisible' };
   // Any other format character (Cf) is invisible by definition; private-use and unassigned code
   // points show as nothing or a box.
-  if (/\p{Cf}|\p{Co}|\p{Cn}/u.test(char)) return { name: `invisible character (${codePointLabel(char)})`, kind: 'invisible' };
+  if (UNSEEN.test(char)) return { name: `invisible character (${codePointLabel(char)})`, kind: 'invisible' };
   return undefined;
 }
 

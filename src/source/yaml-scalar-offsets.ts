@@ -6,6 +6,25 @@ import { isScalar, type Node } from 'yaml';
  * block headers and line folding are stepped over by aligning the value with the source text.
  */
 export function scalarOffsets(text: string, node: Node, value: string): number[] {
+  const cached = cache.get(node);
+  if (cached && cached.text === text && cached.value === value) return cached.offsets;
+  const offsets = computeOffsets(text, node, value);
+  cache.set(node, { text, value, offsets });
+  return offsets;
+}
+
+/** Offsets by node: a file's problems ask for many characters of the same scalar. */
+const cache = new WeakMap<Node, { text: string; value: string; offsets: number[] }>();
+
+/**
+ * How far ahead of the last matched character the source may be for the next: the longest escape
+ * (`\U0010FFFF`) and a folded line's indentation fit with room to spare. A character the source
+ * writes in a form not found within it (an escape of a lone surrogate, say) keeps the last
+ * position, so the work stays linear in the scalar's length whatever it holds.
+ */
+const LOOKAHEAD = 256;
+
+function computeOffsets(text: string, node: Node, value: string): number[] {
   const range = node.range;
   if (!range || !isScalar(node)) return Array.from({ length: value.length + 1 }, () => 0);
   const [start, valueEnd] = range;
@@ -22,8 +41,9 @@ export function scalarOffsets(text: string, node: Node, value: string): number[]
     const ch = value[i]!;
     // Step over what the source has and the value does not: indentation, escapes, doubled quotes.
     let k = j;
-    while (k < valueEnd && text[k] !== ch && !(ch === ' ' && (text[k] === '\n' || text[k] === '\r'))) k++;
-    if (k >= valueEnd) {
+    const limit = Math.min(valueEnd, j + LOOKAHEAD);
+    while (k < limit && text[k] !== ch && !(ch === ' ' && (text[k] === '\n' || text[k] === '\r'))) k++;
+    if (k >= limit) {
       offsets[i] = Math.min(j, valueEnd);
       continue;
     }

@@ -40,6 +40,13 @@ testRule('justification-meaningful', {
     { name: 'a <...> slot inside a sentence', text: sex("⟦'Sex is extracted because <reason>.'"), findings: [{ message: /placeholder/ }] },
     { name: 'a zero-width space inside a real-looking text, at the character', text: sex('Prevalence and risk models ⟦\u200bdiffer by sex.'), findings: [{ message: /hides a zero-width space \(U\+200B\) at character 28/ }] },
     { name: 'a stock phrase padded with zero-width spaces', text: sex('⟦\u200bNeeded for analysis\u200b\u200b\u200b'), findings: [{ message: /zero-width space \(U\+200B\) at character 1 and 3 more/ }] },
+    {
+      // Every character an escape the source does not show as itself: locating stays linear (it
+      // once took minutes), and the finding points at the first.
+      name: 'twenty thousand escaped zero-width spaces after a real reason, at the first',
+      text: sex('"Prevalence and risk models differ by sex.⟦' + '\\u200b'.repeat(20_000) + '"'),
+      findings: [{ message: /zero-width space \(U\+200B\) at character 42 and 19999 more/ }],
+    },
     { name: 'a zero-width space written as a YAML escape', text: sex('"Prevalence and risk models differ by sex.⟦\\u200b"'), findings: [{ message: /zero-width space/ }] },
     { name: 'a right-to-left override', text: sex('Prevalence and risk models ⟦\u202edifferent by sex.'), findings: [{ message: /right-to-left override \(U\+202E\)/ }] },
     { name: 'Cyrillic look-alike letters in a stock phrase', text: sex('N⟦ееded for analysis.'), findings: [{ message: /Cyrillic "е" \(U\+0435\) that looks like "e"/ }] },
