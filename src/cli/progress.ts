@@ -2,6 +2,8 @@
  * Progress for a person watching: a bar on a TTY (cli-progress), nothing otherwise, so logs and
  * cron mail stay clean. cli-progress is loaded only when a bar is shown.
  */
+import { inCi } from '../ci-environment.js';
+
 export interface Progress {
   update(done: number, total: number): void;
   stop(): void;
@@ -10,7 +12,7 @@ export interface Progress {
 const silent: Progress = { update: () => undefined, stop: () => undefined };
 
 export async function progressBar(label: string, stream: NodeJS.WriteStream = process.stderr): Promise<Progress> {
-  if (!stream.isTTY || process.env['CI']) return silent;
+  if (!stream.isTTY || inCi()) return silent;
   const { SingleBar, Presets } = await import('cli-progress');
   const started = Date.now();
   const bar = new SingleBar(

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/resources.js';
 import { runCli } from '../support/cli.js';
+import { inCi } from '../../src/ci-environment.js';
 
 let work: string;
 beforeAll(() => {
@@ -93,7 +94,7 @@ describe('exdef init', () => {
 
   it('on a terminal, asks for what is missing, re-asks on a bad answer and takes defaults on Enter', async () => {
     if (spawnSync('script', ['--version']).status !== 0) {
-      if (process.env['CI'] === 'true') throw new Error('util-linux `script` is needed for the terminal test');
+      if (inCi()) throw new Error('util-linux `script` is needed for the terminal test');
       return;
     }
     const dir = join(work, 'tty');
@@ -142,7 +143,7 @@ describe('exdef init', () => {
 
   it('on a terminal, takes answers pasted in one go', async () => {
     if (spawnSync('script', ['--version']).status !== 0) {
-      if (process.env['CI'] === 'true') throw new Error('util-linux `script` is needed for the terminal test');
+      if (inCi()) throw new Error('util-linux `script` is needed for the terminal test');
       return;
     }
     const dir = join(work, 'paste');

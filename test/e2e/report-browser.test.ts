@@ -30,10 +30,11 @@ import { bindParameters } from '../../src/sql/bind-parameters.js';
 import { runCli } from '../support/cli.js';
 import { compileFile, lintContext, shippedDefinitions, TODAY } from '../support/compile.js';
 import { scratchDatabase, testEngines, type EngineName, type ScratchDatabase } from '../support/engines.js';
+import { inCi } from '../../src/ci-environment.js';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const IN_CI = process.env['CI'] === 'true';
+const IN_CI = inCi();
 const FIXTURE = 'test/fixtures/report/findings.exdef.yaml';
 const PHM = 'definitions/phm-warehouse.exdef.yaml';
 /** A4 at 96 dpi less the page's 14 mm margins: what a printed line has. */

@@ -2,18 +2,19 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openDatabase } from '../../src/db/open-database.js';
 import type { Database } from '../../src/db/database.js';
+import { inCi } from '../../src/ci-environment.js';
 
 export type EngineName = 'pglite' | 'postgres';
 
 /**
  * The engines every database test runs on: PGlite always; real PostgreSQL when
  * EXDEF_TEST_DATABASE_URL names a server (an administrative connection: each test file gets a
- * database of its own). Under CI=true a missing server fails the run instead of skipping.
+ * database of its own). Under CI (CI set to any true value) a missing server fails the run instead of skipping.
  */
 export function testEngines(): EngineName[] {
   const url = process.env['EXDEF_TEST_DATABASE_URL'];
-  if (!url && process.env['CI'] === 'true') {
-    throw new Error('CI=true but EXDEF_TEST_DATABASE_URL is not set: the real-PostgreSQL tests must run in CI (use bash .ci/run)');
+  if (!url && inCi()) {
+    throw new Error('CI is set but EXDEF_TEST_DATABASE_URL is not set: the real-PostgreSQL tests must run in CI (use bash .ci/run)');
   }
   return url ? ['pglite', 'postgres'] : ['pglite'];
 }

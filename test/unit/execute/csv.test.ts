@@ -362,33 +362,7 @@ describe('crlfTransform', () => {
     expect((await transform('"', [])).length).toBe(0);
     expect((await transform('"', [Buffer.alloc(0), Buffer.from('a\n')])).toString()).toBe('a\r\n');
   });
-
-  it('throughput (printed, not asserted)', async () => {
-    const input = chunks(syntheticCopy(64 * 1024 * 1024, false), 64 * 1024);
-    const rate = await throughput(input, (source) => pipeline(source, crlfTransform('"'), discard()));
-    console.log(`crlfTransform: ${rate}`);
-  });
 });
-
-function discard(): Writable {
-  return new Writable({
-    write(_chunk, _encoding, callback) {
-      callback();
-    },
-  });
-}
-
-/** MB/s of a stream run over the chunks, best of two runs (the first warms the JIT). */
-async function throughput(input: Buffer[], run: (source: Readable) => Promise<unknown>): Promise<string> {
-  const bytes = input.reduce((n, c) => n + c.length, 0);
-  let best = 0;
-  for (let round = 0; round < 2; round++) {
-    const start = performance.now();
-    await run(Readable.from(input, { objectMode: false }));
-    best = Math.max(best, bytes / 1e6 / ((performance.now() - start) / 1000));
-  }
-  return `${best.toFixed(0)} MB/s over ${(bytes / 1e6).toFixed(0)} MB in ${input.length} chunks of 64 KiB`;
-}
 
 /** About `bytes` of COPY-like CSV: 9 columns, one in seven values quoted with a line break. */
 function syntheticCopy(bytes: number, keyed: boolean): Buffer {
@@ -505,15 +479,5 @@ describe('RecordRouter', () => {
     const router = new RecordRouter({ dialect: { ...COMMA, header: false }, open: (key) => (key === 'B2' ? failing : other) });
     await expect(pipeline(Readable.from([Buffer.from('A1,1\n'), Buffer.from('B2,2\n'), Buffer.from('A1,3\n')]), router)).rejects.toThrow(/ENOSPC/);
     expect(other.destroyed).toBe(true);
-  });
-
-  it('throughput (printed, not asserted)', async () => {
-    const input = chunks(syntheticCopy(64 * 1024 * 1024, true), 64 * 1024);
-    let practices = 0;
-    const rate = await throughput(input, (source) => {
-      const router = new RecordRouter({ dialect: { ...COMMA, header: false }, open: () => discard() });
-      return pipeline(source, router).then(() => (practices = router.rowsByKey().size));
-    });
-    console.log(`RecordRouter: ${rate}, ${practices} practices`);
   });
 });
