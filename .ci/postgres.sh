@@ -34,7 +34,7 @@ pg_throwaway_start() {
     || { cat "$PG_WORK/initdb.log" >&2; return 1; }
   PG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
   as_pg_user "$PG_BIN_DIR/pg_ctl" -D "$PG_WORK/data" -l "$PG_WORK/server.log" -w -t 60 start \
-    -o "-p $PG_PORT -k $PG_WORK -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=256MB -c max_wal_size=4GB -c maintenance_work_mem=256MB" \
+    -o "-p $PG_PORT -k $PG_WORK -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c max_prepared_transactions=20 -c shared_buffers=256MB -c max_wal_size=4GB -c maintenance_work_mem=256MB" \
     >/dev/null || { cat "$PG_WORK/server.log" >&2; return 1; }
   export EXDEF_TEST_DATABASE_URL="postgres://postgres:${PG_PASSWORD}@127.0.0.1:${PG_PORT}/postgres"
   export PG_WORK PG_BIN_DIR PG_PORT

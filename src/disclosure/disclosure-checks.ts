@@ -1,6 +1,7 @@
 import type { Session } from '../db/database.js';
 import type { ExtractDefinition } from '../ir/extract-definition.js';
 import { bindParameters, type RunValues } from '../sql/bind-parameters.js';
+import { queryBound } from '../execute/copy-sql.js';
 import type { CompiledPlan, CompiledQuery } from '../sql/compile-extract.js';
 import type { Identification } from './quasi-identifiers.js';
 
@@ -42,7 +43,7 @@ export interface CompiledLinkedDisclosure {
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 async function measure(session: Session, plan: CompiledPlan, query: CompiledQuery, values: RunValues): Promise<{ k: number | null; groups: number }> {
-  const [row] = await session.query<{ k: string | null; groups: string }>(query.sql, bindParameters(plan, query, values));
+  const [row] = await queryBound<{ k: string | null; groups: string }>(session, query.sql, bindParameters(plan, query, values));
   return { k: row?.k === null || row?.k === undefined ? null : Number(row.k), groups: Number(row?.groups ?? 0) };
 }
 

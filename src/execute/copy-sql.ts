@@ -1,9 +1,18 @@
+import { copyLine } from '../db/copy-text.js';
+import type { Session } from '../db/database.js';
+
 /**
  * COPY takes no bind parameters, and no value may be written into SQL text. So the values of a
- * compiled query are set as transaction-local settings (`set_config('exdef.pN', $1, true)`, itself
- * parameterised) and the query reads them with `current_setting('exdef.pN')`: every `$n` of the
- * compiled SQL (always followed by its cast, `$3::date`) becomes `current_setting('exdef.p3')`,
- * so `current_setting('exdef.p3')::date`. The plan is the same; the values never touch the text.
+ * compiled query are set as transaction-local settings and the query reads them with
+ * `current_setting('exdef.pN')`: every `$n` of the compiled SQL (always followed by its cast,
+ * `$3::date`) becomes `current_setting('exdef.p3')`, so `current_setting('exdef.p3')::date`. The
+ * plan is the same; the values never touch the text.
+ *
+ * On PostgreSQL the values travel as COPY data, never as bind parameters: a server that logs every
+ * statement with its parameters (`log_statement = all`, `log_min_duration_statement = 0`) would
+ * otherwise write the pseudonym keys and the record key into its log. COPY's rows are not logged.
+ * They go into a session's temporary table (BIND_TABLE, made before its read-only transaction
+ * starts: writing a temporary table is allowed in one) and from there into the settings.
  */
 
 /** The setting a parameter's value is carried in. */
@@ -53,8 +62,28 @@ export function withSettingParameters(sqlText: string, parameterCount: number): 
   return out;
 }
 
-/** `SELECT set_config('exdef.p1', $1, true), ...`: binds every value of a query for this transaction. */
-export function setConfigStatement(parameterCount: number): string {
-  const calls = Array.from({ length: parameterCount }, (_, i) => `set_config('${settingName(i + 1)}', $${i + 1}, true)`);
-  return `SELECT ${calls.length > 0 ? calls.join(', ') : 'NULL'}`;
+/** The temporary table a session's values are copied into (see the top of this file). */
+export const BIND_TABLE = 'exdef_bind';
+
+/** Makes the session's bind table; before its transaction begins (CREATE is refused in a read-only one). */
+export const CREATE_BIND_TABLE = `CREATE TEMPORARY TABLE IF NOT EXISTS ${BIND_TABLE} (position integer PRIMARY KEY, value text NOT NULL) ON COMMIT DELETE ROWS`;
+
+/**
+ * Sets `exdef.p1..pN` to `values` for the session's transaction without a bind parameter: the
+ * values are copied into the bind table (COPY data, which no server log shows) and set from there.
+ */
+export async function bindAsSettings(session: Session, values: readonly string[]): Promise<void> {
+  if (values.length === 0) return;
+  await session.exec(`DELETE FROM pg_temp.${BIND_TABLE}`);
+  await session.copyIn({ schema: 'pg_temp', table: BIND_TABLE, columns: ['position', 'value'] }, values.map((value, i) => copyLine([i + 1, value])));
+  await session.exec(`SELECT set_config('exdef.p' || position, value, true) FROM pg_temp.${BIND_TABLE}`);
+}
+
+/**
+ * A compiled query run with its values bound as settings (bindAsSettings), not as bind
+ * parameters: for the queries of a run that may carry a key (the population, k-anonymity).
+ */
+export async function queryBound<R extends Record<string, unknown>>(session: Session, sqlText: string, values: readonly string[]): Promise<R[]> {
+  await bindAsSettings(session, values);
+  return session.query<R>(withSettingParameters(sqlText, values.length));
 }

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Engine, Session } from '../db/database.js';
 import type { CompiledQuery } from '../sql/compile-extract.js';
 import type { OutputColumn } from '../sql/dataset-query.js';
-import { setConfigStatement, withSettingParameters } from './copy-sql.js';
+import { bindAsSettings, withSettingParameters } from './copy-sql.js';
 import { copyOptionsSql, CsvFormatter, crlfTransform, RecordRouter, type CsvDialect } from './csv.js';
 import { deltaRecordFilter, type DeltaRecords } from './delta-records.js';
 
@@ -83,7 +83,7 @@ interface Source {
 async function copySource(job: DatasetJob): Promise<Source> {
   if (!job.session.copyOut) throw new Error('internal: this session cannot COPY TO STDOUT');
   const count = job.query.parameters.length;
-  if (count > 0) await job.session.query(setConfigStatement(count), job.params);
+  await bindAsSettings(job.session, job.params);
   const copy = job.session.copyOut(`COPY (${withSettingParameters(job.query.sql, count)}) TO STDOUT ${copyOptionsSql({ ...job.dialect, lineEnding: 'lf' })}`);
   return { stream: copy.stream, rows: () => copy.rows() };
 }

@@ -3,6 +3,7 @@ import type { Database, Session } from '../db/database.js';
 import { ExdefError } from '../failure.js';
 import type { PopulationRow, PopulationState } from '../sql/population-change.js';
 import { RECORD_ID_BYTES, RecordIdSet } from './record-id-set.js';
+import { CREATE_BIND_TABLE, queryBound } from './copy-sql.js';
 
 /**
  * What the executor remembers between runs of a definition, in a schema of its own in the
@@ -152,9 +153,13 @@ export async function writeState(
   held?: ReadonlyMap<string, RecordIdSet>,
 ): Promise<void> {
   await db.withSession(async (session: Session) => {
+    await session.exec(CREATE_BIND_TABLE);
     await session.exec('BEGIN');
     try {
-      await session.query(
+      // The record key is a secret: its values go as COPY data (bindAsSettings), never as bind
+      // parameters a server log could show.
+      await queryBound(
+        session,
         `INSERT INTO ${STATE_SCHEMA}.extract_state (definition_id, fingerprint, record_key, window_end, last_snapshot, last_extract_date, last_mode, runs, updated_at)
          VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6::date, $7, $8::integer, now())
          ON CONFLICT (definition_id) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, record_key = EXCLUDED.record_key, window_end = EXCLUDED.window_end,

@@ -22,7 +22,9 @@ import { RecordIdSet } from './record-id-set.js';
 import { writeLogFile } from './log-file.js';
 import { runFailure } from './run-failure.js';
 import { loadPseudonymKeys } from './pseudonym-keys.js';
-import { abandonSnapshot, beginSnapshot, endSnapshot, joinSnapshot, lateWriterMark, withSessions } from './snapshot.js';
+import { catalogueTableAccess, grantSelect } from '../db/role-check.js';
+import { queryBound } from './copy-sql.js';
+import { abandonSnapshot, beginSnapshot, DEFAULT_PREPARED_MARGIN_SECONDS, endSnapshot, joinSnapshot, lateWriterMark, lateWriterVisibility, withSessions } from './snapshot.js';
 import { writeZip } from './zip.js';
 
 /** What a person watching is told as the run goes. */
@@ -53,8 +55,12 @@ export interface RunOptions {
   /** Datasets extracted at once (PostgreSQL only; each on its own connection, one snapshot). */
   concurrency: number;
   statementTimeoutSeconds: number;
-  /** How far before now a delta window ends when other sessions' transactions cannot be seen. */
-  lateWriterMarginSeconds: number;
+  /**
+   * The late-writer margin the provider chose (seconds): how far before now a delta window ends
+   * when other sessions' transactions cannot be seen, and before a prepared transaction's PREPARE.
+   * Without one, a role that cannot see other sessions is refused (lateWriterVisibility).
+   */
+  lateWriterMarginSeconds?: number;
   policyFile?: string;
   terminologyDir?: string;
   now?: () => Date;
@@ -201,6 +207,7 @@ export async function runExtract(o: RunOptions): Promise<RunResult> {
     // ------------------------------------------------------------------ the database and the state
     events.step(`connecting to ${o.db.target}`);
     await checkTables(o.db, o.catalogue);
+    await checkLateWriterVisibility(o.db, o.lateWriterMarginSeconds);
     await ensureStateSchema(o.db);
     const state = await readState(o.db, definition.id);
     let decision = decideMode(o, definition, plan, state);
@@ -225,8 +232,14 @@ export async function runExtract(o: RunOptions): Promise<RunResult> {
     // ------------------------------------------------------------------ one snapshot
     const mark = await lateWriterMark(o.db, o.lateWriterMarginSeconds);
     if (mark.hiddenSessions > 0) {
+      if (o.lateWriterMarginSeconds === undefined) throw cannotSeeSessions((await lateWriterVisibility(o.db)).role);
       warn(
-        `${mark.hiddenSessions} other session${mark.hiddenSessions === 1 ? "'s" : "s'"} transactions cannot be seen (grant pg_read_all_stats to the extract user): the delta window ends ${o.lateWriterMarginSeconds} s before now, so that a late commit is not missed`,
+        `${mark.hiddenSessions} other session${mark.hiddenSessions === 1 ? "'s" : "s'"} transactions cannot be seen (grant pg_read_all_stats to the extract user): the delta window ends ${o.lateWriterMarginSeconds} s before now, as --late-writer-margin says, so that a late commit is not missed`,
+      );
+    }
+    if (mark.prepared > 0) {
+      warn(
+        `${mark.prepared} prepared (two-phase) transaction${mark.prepared === 1 ? ' is' : 's are'} pending in the database, the oldest prepared at ${mark.oldestPrepared}: the delta window ends ${o.lateWriterMarginSeconds ?? DEFAULT_PREPARED_MARGIN_SECONDS} s before that, so that its rows are not missed when it commits`,
       );
     }
     const windowEnd = decision.mode === 'delta' && state && mark.windowEnd < state.windowEnd ? state.windowEnd : mark.windowEnd;
@@ -239,7 +252,7 @@ export async function runExtract(o: RunOptions): Promise<RunResult> {
     );
     const datasetCount = plan.datasets.length;
     const sessions = o.db.engine === 'postgres' ? Math.max(1, Math.min(o.concurrency, datasetCount)) : 1;
-    const settings = { statementTimeoutSeconds: o.statementTimeoutSeconds };
+    const settings = { statementTimeoutSeconds: o.statementTimeoutSeconds, ...(o.db.engine === 'postgres' ? { clientCheckSeconds: CLIENT_CHECK_SECONDS } : {}) };
     const extracted = await withSessions(o.db, sessions, async ([leader, ...workers]) => {
       const snapshot = await beginSnapshot(leader!, settings, { export: workers.length > 0 });
       const joined: Session[] = [];
@@ -256,7 +269,7 @@ export async function runExtract(o: RunOptions): Promise<RunResult> {
           ...(o.practices ? { practices } : {}),
         };
         events.step('reading the population');
-        const population = (await leader!.query<{ patient_id: string; practice: string; opted_out: boolean }>(plan.population.sql, bindParameters(plan, plan.population, base))).map(
+        const population = (await queryBound<{ patient_id: string; practice: string; opted_out: boolean }>(leader!, plan.population.sql, bindParameters(plan, plan.population, base))).map(
           (r): PopulationRow => ({ patientId: String(r.patient_id), practice: r.practice, optedOut: r.opted_out }),
         );
         const values: RunValues = previous
@@ -458,16 +471,20 @@ async function recipientCertificate(o: RunOptions, definition: ExtractDefinition
 
 /** The reporting tables the catalogue names must be there: a missing one is a clear error, before anything runs. */
 async function checkTables(db: Database, catalogue: Catalogue): Promise<void> {
-  const rows = await db.query<{ schema: string; name: string }>(
-    "SELECT table_schema AS schema, table_name AS name FROM information_schema.tables WHERE table_schema <> 'pg_catalog' AND table_schema <> 'information_schema'",
-  );
-  const present = new Set(rows.map((r) => `${r.schema}.${r.name}`));
-  const missing = catalogue.tables.filter((t) => !present.has(`${t.schema}.${t.name}`)).map((t) => `${t.schema}.${t.name}`);
+  const { missing, unreadable } = await catalogueTableAccess(db, catalogue);
   if (missing.length > 0) {
     throw new ExdefError(`${db.target} has no table ${missing.join(', ')}`, {
       exitCode: 1,
       step: 'database',
       hints: ['create the reporting schema with `exdef db init` (and load SNOMED CT with `exdef terminology import`), or name the right database with --database'],
+    });
+  }
+  if (unreadable.length > 0) {
+    const [{ role } = { role: 'the extract role' }] = await db.query<{ role: string }>('SELECT current_user AS role');
+    throw new ExdefError(`the database role ${role} may not read ${unreadable.join(', ')}`, {
+      exitCode: 2,
+      step: 'database',
+      hints: [`as an administrator: ${grantSelect(unreadable, role)} (exdef db check lists everything the role lacks)`],
     });
   }
 }
@@ -562,4 +579,29 @@ async function extractDatasets(
   return plan.datasets
     .flatMap((d) => results.get(d.name) ?? [])
     .sort((a, b) => (a.practice ?? '').localeCompare(b.practice ?? '') || order.get(a.dataset)! - order.get(b.dataset)!);
+}
+
+/** A killed run's queries notice the lost client within this many seconds (PostgreSQL 14+). */
+const CLIENT_CHECK_SECONDS = 5;
+
+/**
+ * A role that cannot see other sessions' transactions cannot place the delta window safely: a row
+ * written in a transaction open across the run would be in no delta. Refused before anything is
+ * read, unless the provider chose a margin that stands in for what cannot be seen.
+ */
+async function checkLateWriterVisibility(db: Database, marginSeconds: number | undefined): Promise<void> {
+  if (marginSeconds !== undefined) return;
+  const visibility = await lateWriterVisibility(db);
+  if (!visibility.seesAllSessions) throw cannotSeeSessions(visibility.role);
+}
+
+function cannotSeeSessions(role: string): ExdefError {
+  return new ExdefError(
+    `the database role ${role} cannot see other sessions' transactions, so a row written by a transaction open during the run could be in no delta: grant it pg_read_all_stats, or choose a late-writer margin`,
+    {
+      exitCode: 2,
+      step: 'database',
+      hints: [`as an administrator: GRANT pg_read_all_stats TO ${role}; (exdef db check lists what the role lacks)`, 'or: --late-writer-margin SECONDS, longer than any writing transaction runs (each delta window then ends that long before the run)'],
+    },
+  );
 }

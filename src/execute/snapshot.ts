@@ -1,6 +1,36 @@
+import { CREATE_BIND_TABLE } from './copy-sql.js';
 import type { Database, Session } from '../db/database.js';
 
 const ISO_US = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
+
+/**
+ * Whether the extract role sees what the late-writer mark needs: other sessions' transaction
+ * start times in pg_stat_activity, which PostgreSQL shows only to superusers and members of
+ * pg_read_all_stats (other roles' sessions show NULLs). Prepared transactions (pg_prepared_xacts)
+ * are visible to every role.
+ */
+export async function lateWriterVisibility(db: Database): Promise<{ role: string; seesAllSessions: boolean }> {
+  if (db.engine === 'pglite') return { role: 'postgres', seesAllSessions: true };
+  const [row] = await db.query<{ role: string; sees: boolean }>(
+    `SELECT current_user AS role,
+            coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false)
+              OR pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS sees`,
+  );
+  return { role: row!.role, seesAllSessions: row!.sees };
+}
+
+/** What the late-writer mark found, for the run's messages and manifest. */
+export interface LateWriterMark {
+  /** Where the delta window ends (ISO 8601, UTC). */
+  windowEnd: string;
+  /** Other sessions of this database whose transactions this role cannot see. */
+  hiddenSessions: number;
+  /** The start of the oldest transaction open in another session, when one is. */
+  oldestOpen?: string;
+  /** Prepared (two-phase) transactions pending in this database, and when the oldest was prepared. */
+  prepared: number;
+  oldestPrepared?: string;
+}
 
 /**
  * Where a delta window may end without losing a row committed late.
@@ -12,36 +42,65 @@ const ISO_US = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
  * commits in between is either seen by the snapshot or was counted here. Rows stamped after the
  * window's end are left for the next run (some are read twice, as upserts: never lost).
  *
- * Seeing other sessions' transaction start needs the pg_read_all_stats role (or superuser); when
- * some are hidden, the window ends `marginSeconds` before now, and the caller warns.
+ * Two cases need a margin (`marginSeconds`):
+ * - sessions whose transactions this role cannot see (it lacks pg_read_all_stats): the window
+ *   ends the margin before now. The run refuses this case unless the provider chose the margin
+ *   (lateWriterVisibility, checked first);
+ * - prepared (two-phase) transactions: PostgreSQL records when one was prepared, not when it
+ *   began, so the window ends the margin before the oldest was prepared (one hour when no
+ *   margin was chosen): a two-phase writer is assumed to prepare within the margin of starting.
  */
-export async function lateWriterMark(db: Database, marginSeconds: number): Promise<{ windowEnd: string; hiddenSessions: number; oldestOpen?: string }> {
+export async function lateWriterMark(db: Database, marginSeconds: number | undefined): Promise<LateWriterMark> {
   if (db.engine === 'pglite') {
     // One process, one backend: no other transaction can be open.
     const [row] = await db.query<{ end: string }>(`SELECT to_char((clock_timestamp() - interval '1 microsecond') AT TIME ZONE 'UTC', ${ISO_US}) AS "end"`);
-    return { windowEnd: row!.end, hiddenSessions: 0 };
+    return { windowEnd: row!.end, hiddenSessions: 0, prepared: 0 };
   }
-  const [row] = await db.query<{ end: string; oldest: string | null; hidden: string }>(
+  const [row] = await db.query<{ end: string; oldest: string | null; hidden: string; prepared: string; oldest_prepared: string | null }>(
     `WITH others AS (
-       SELECT xact_start, state FROM pg_stat_activity
-        WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'
+       -- Every other session of this database that may write: a session this role may not see
+       -- shows NULL for backend_type, state and xact_start.
+       SELECT xact_start, backend_type FROM pg_stat_activity
+        WHERE pid <> pg_backend_pid()
           AND datid = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND coalesce(backend_type, '') NOT IN ('autovacuum worker', 'autovacuum launcher', 'walsender')
+     ), prepared AS (
+       SELECT min(prepared) AS oldest, count(*) AS n FROM pg_prepared_xacts WHERE database = current_database()
      ), mark AS (
        SELECT clock_timestamp() AS now,
               (SELECT min(xact_start) FROM others) AS oldest,
-              (SELECT count(*) FROM others WHERE state IS NULL) AS hidden
+              (SELECT count(*) FROM others WHERE backend_type IS NULL) AS hidden,
+              (SELECT oldest FROM prepared) AS oldest_prepared,
+              (SELECT n FROM prepared) AS prepared,
+              make_interval(secs => $1::double precision) AS margin
      )
-     SELECT to_char((CASE WHEN hidden > 0 THEN least(now - make_interval(secs => $1::double precision), coalesce(oldest, now))
-                          ELSE least(now, coalesce(oldest, now)) END - interval '1 microsecond') AT TIME ZONE 'UTC', ${ISO_US}) AS "end",
-            to_char(oldest AT TIME ZONE 'UTC', ${ISO_US}) AS oldest, hidden::text AS hidden
+     SELECT to_char((least(now, oldest,
+                           CASE WHEN hidden > 0 THEN now - margin END,
+                           oldest_prepared - margin) - interval '1 microsecond') AT TIME ZONE 'UTC', ${ISO_US}) AS "end",
+            to_char(oldest AT TIME ZONE 'UTC', ${ISO_US}) AS oldest, hidden::text AS hidden,
+            prepared::text AS prepared, to_char(oldest_prepared AT TIME ZONE 'UTC', ${ISO_US}) AS oldest_prepared
        FROM mark`,
-    [String(marginSeconds)],
+    [String(marginSeconds ?? DEFAULT_PREPARED_MARGIN_SECONDS)],
   );
-  return { windowEnd: row!.end, hiddenSessions: Number(row!.hidden), ...(row!.oldest ? { oldestOpen: row!.oldest } : {}) };
+  return {
+    windowEnd: row!.end,
+    hiddenSessions: Number(row!.hidden),
+    prepared: Number(row!.prepared),
+    ...(row!.oldest ? { oldestOpen: row!.oldest } : {}),
+    ...(row!.oldest_prepared ? { oldestPrepared: row!.oldest_prepared } : {}),
+  };
 }
+
+/** The margin before a prepared transaction's PREPARE when the provider chose none: an hour. */
+export const DEFAULT_PREPARED_MARGIN_SECONDS = 3600;
 
 export interface SnapshotSettings {
   statementTimeoutSeconds: number;
+  /**
+   * PostgreSQL: how often a running query checks that its client is still there, so that a
+   * killed run's queries end within seconds instead of running to the statement timeout.
+   */
+  clientCheckSeconds?: number;
 }
 
 /**
@@ -49,6 +108,7 @@ export interface SnapshotSettings {
  * 8601, UTC) and, when `export` is asked, an identifier other sessions import it with.
  */
 export async function beginSnapshot(session: Session, settings: SnapshotSettings, options: { export: boolean }): Promise<{ time: string; exported?: string }> {
+  await session.exec(CREATE_BIND_TABLE);
   await session.exec('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   await applySettings(session, settings);
   const [row] = await session.query<{ time: string; exported: string | null }>(
@@ -59,6 +119,7 @@ export async function beginSnapshot(session: Session, settings: SnapshotSettings
 
 /** Joins another session to an exported snapshot (PostgreSQL only). */
 export async function joinSnapshot(session: Session, exported: string, settings: SnapshotSettings): Promise<void> {
+  await session.exec(CREATE_BIND_TABLE);
   await session.exec('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   // SET TRANSACTION SNAPSHOT must come before any query of the transaction, and takes a literal
   // only: the identifier comes from pg_export_snapshot() and is checked for its form first.
@@ -74,6 +135,9 @@ async function applySettings(session: Session, settings: SnapshotSettings): Prom
     "SELECT set_config('statement_timeout', $1, true), set_config('jit', 'off', true), set_config('work_mem', '64MB', true)",
     [`${Math.round(settings.statementTimeoutSeconds * 1000)}`],
   );
+  if (settings.clientCheckSeconds) {
+    await session.query("SELECT set_config('client_connection_check_interval', $1, true)", [`${Math.round(settings.clientCheckSeconds * 1000)}`]);
+  }
 }
 
 export async function endSnapshot(session: Session): Promise<void> {

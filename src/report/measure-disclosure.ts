@@ -5,6 +5,7 @@ import { disclosureChecks, linkedDisclosureChecks, type DisclosureCheck, type Li
 import { ExdefError, isExdefError } from '../failure.js';
 import type { ExtractDefinition } from '../ir/extract-definition.js';
 import type { CompiledPlan } from '../sql/compile-extract.js';
+import { CREATE_BIND_TABLE } from '../execute/copy-sql.js';
 
 /** What the report shows of a measurement: where, on which date, and each dataset's check. */
 export interface MeasuredDisclosure {
@@ -34,6 +35,7 @@ export async function measureDisclosure(db: Database, options: { plan: CompiledP
     });
   }
   const measured = await db.withSession(async (session) => {
+    await session.exec(CREATE_BIND_TABLE);
     await session.exec('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     try {
       const values = { snapshotDate: options.extractDate };

@@ -44,8 +44,8 @@ export default class Run extends ExdefCommand {
     concurrency: Flags.integer({ description: 'Datasets extracted at once on PostgreSQL, each on its own connection in the one snapshot', default: 2, min: 1, max: 8 }),
     'statement-timeout': Flags.integer({ description: 'Cancel any one statement after this many seconds', default: 3600, min: 1, helpValue: 'SECONDS' }),
     'late-writer-margin': Flags.integer({
-      description: "When other sessions' transactions cannot be seen, end the delta window this many seconds before now",
-      default: 3600,
+      description:
+        "End each delta window this many seconds before now when the database role cannot see other sessions' transactions (without pg_read_all_stats the run is refused unless this is given), and before a pending prepared transaction was prepared (default 3600 there)",
       min: 0,
       helpValue: 'SECONDS',
     }),
@@ -120,7 +120,7 @@ export default class Run extends ExdefCommand {
         env: process.env,
         concurrency: flags.concurrency,
         statementTimeoutSeconds: flags['statement-timeout'],
-        lateWriterMarginSeconds: flags['late-writer-margin'],
+        ...(flags['late-writer-margin'] !== undefined ? { lateWriterMarginSeconds: flags['late-writer-margin'] } : {}),
         ...(flags.policy ? { policyFile: flags.policy } : {}),
         ...(flags.terminology ? { terminologyDir: flags.terminology } : {}),
         events,

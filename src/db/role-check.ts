@@ -1,0 +1,119 @@
+import type { Catalogue } from '../catalogue/catalogue.js';
+import { STATE_SCHEMA } from '../execute/extract-state.js';
+import type { Database } from './database.js';
+
+/** One thing the extract role needs, as `exdef db check` reports it. */
+export interface RoleCheck {
+  /** What is needed, in words. */
+  need: string;
+  ok: boolean;
+  /** What was found. */
+  found: string;
+  /** The statement an administrator runs to give it, when missing. */
+  fix?: string;
+}
+
+/**
+ * What the database role of `db` needs to run extracts, checked before go-live (`exdef db check`)
+ * rather than found in the middle of a night's run:
+ * - SELECT on every table of the catalogue (USAGE on their schemas);
+ * - the executor's state schema: there and writable, or CREATE on the database to make it;
+ * - TEMPORARY on the database (each run session binds its values through a temporary table, so
+ *   that no key is ever a bind parameter a server log could show);
+ * - pg_read_all_stats, to see other sessions' transactions for the late-writer mark (without it a
+ *   run is refused unless a late-writer margin is chosen);
+ * - PostgreSQL 14 or later, whose client_connection_check_interval ends a killed run's queries.
+ */
+export async function roleChecks(db: Database, catalogue: Catalogue): Promise<{ role: string; server: string; checks: RoleCheck[] }> {
+  if (db.engine === 'pglite') {
+    return { role: 'postgres', server: 'PGlite (embedded)', checks: [{ need: 'the embedded database: one process, every privilege', ok: true, found: 'PGlite' }] };
+  }
+  const [who] = await db.query<{ role: string; database: string; version: string; version_num: string; superuser: boolean; stats: boolean; temp: boolean; create: boolean }>(
+    `SELECT current_user AS role, current_database() AS database, current_setting('server_version') AS version,
+            current_setting('server_version_num') AS version_num,
+            coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false) AS superuser,
+            pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS stats,
+            has_database_privilege(current_database(), 'TEMPORARY') AS temp,
+            has_database_privilege(current_database(), 'CREATE') AS "create"`,
+  );
+  const role = who!.role;
+  const checks: RoleCheck[] = [];
+  const quoted = `"${role.replace(/"/g, '""')}"`;
+
+  // The catalogue's tables.
+  const { present, missing, unreadable } = await catalogueTableAccess(db, catalogue);
+  checks.push({
+    need: `the catalogue's ${catalogue.tables.length} tables exist`,
+    ok: missing.length === 0,
+    found: missing.length === 0 ? 'all present' : `missing: ${missing.join(', ')}`,
+    ...(missing.length > 0 ? { fix: 'exdef db init (with the catalogue that describes this database)' } : {}),
+  });
+  checks.push({
+    need: 'SELECT on every table of the catalogue',
+    ok: unreadable.length === 0,
+    found: unreadable.length === 0 ? `granted on ${present}` : `not readable: ${unreadable.join(', ')}`,
+    ...(unreadable.length > 0 ? { fix: grantSelect(unreadable, role) } : {}),
+  });
+
+  // The state schema.
+  const [state] = await db.query<{ present: boolean; usable: boolean }>(
+    `SELECT to_regnamespace($1) IS NOT NULL AS present,
+            to_regnamespace($1) IS NOT NULL AND has_schema_privilege($1, 'USAGE') AND has_schema_privilege($1, 'CREATE') AS usable`,
+    [STATE_SCHEMA],
+  );
+  const stateOk = state!.present ? state!.usable : who!.create;
+  checks.push({
+    need: `the state schema ${STATE_SCHEMA}: there and writable, or CREATE on the database to make it`,
+    ok: stateOk,
+    found: state!.present ? (state!.usable ? 'present and writable' : 'present but not writable by this role') : who!.create ? 'not yet made; the first run makes it' : 'absent, and the role may not create it',
+    ...(stateOk ? {} : { fix: state!.present ? `ALTER SCHEMA ${STATE_SCHEMA} OWNER TO ${quoted};` : `CREATE SCHEMA ${STATE_SCHEMA} AUTHORIZATION ${quoted};` }),
+  });
+  checks.push({
+    need: 'TEMPORARY on the database (run values are bound through a temporary table, never as logged parameters)',
+    ok: who!.temp,
+    found: who!.temp ? 'granted' : 'not granted',
+    ...(who!.temp ? {} : { fix: `GRANT TEMPORARY ON DATABASE "${who!.database.replace(/"/g, '""')}" TO ${quoted};` }),
+  });
+  const sees = who!.superuser || who!.stats;
+  checks.push({
+    need: "pg_read_all_stats: see other sessions' transactions, so that a row written during a run is in the next delta",
+    ok: sees,
+    found: who!.superuser ? 'superuser' : who!.stats ? 'member of pg_read_all_stats' : 'not a member: runs are refused unless --late-writer-margin is given',
+    ...(sees ? {} : { fix: `GRANT pg_read_all_stats TO ${quoted};` }),
+  });
+  const recent = Number(who!.version_num) >= 140000;
+  checks.push({
+    need: "PostgreSQL 14 or later (a killed run's queries end within seconds: client_connection_check_interval)",
+    ok: recent,
+    found: `PostgreSQL ${who!.version}`,
+    ...(recent ? {} : { fix: 'upgrade the server; until then a killed run’s queries run on to the statement timeout (--statement-timeout)' }),
+  });
+  return { role, server: `PostgreSQL ${who!.version}`, checks };
+}
+
+/**
+ * Which of the catalogue's tables are missing and which this role cannot read (looked up in
+ * pg_class, which every role sees, rather than information_schema, which hides what it cannot read).
+ */
+export async function catalogueTableAccess(db: Database, catalogue: Catalogue): Promise<{ present: number; missing: string[]; unreadable: string[] }> {
+  const rows = await db.query<{ schema: string; name: string; present: boolean; usable: boolean }>(
+    `SELECT t.schema, t.name, c.oid IS NOT NULL AS present,
+            c.oid IS NOT NULL AND has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT') AS usable
+       FROM unnest($1::text[], $2::text[]) AS t(schema, name)
+       LEFT JOIN pg_namespace n ON n.nspname = t.schema
+       LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.name`,
+    [catalogue.tables.map((t) => t.schema), catalogue.tables.map((t) => t.name)],
+  );
+  return {
+    present: rows.filter((t) => t.present).length,
+    missing: rows.filter((t) => !t.present).map((t) => `${t.schema}.${t.name}`),
+    unreadable: rows.filter((t) => t.present && !t.usable).map((t) => `${t.schema}.${t.name}`),
+  };
+}
+
+/** The GRANTs that let `role` read `tables` (schema.name). */
+export function grantSelect(tables: readonly string[], role: string): string {
+  const quoted = `"${role.replace(/"/g, '""')}"`;
+  const schemas = [...new Set(tables.map((t) => t.split('.')[0]!))];
+  return schemas.map((s) => `GRANT USAGE ON SCHEMA ${s} TO ${quoted}; GRANT SELECT ON ALL TABLES IN SCHEMA ${s} TO ${quoted};`).join(' ');
+}
