@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
+import { PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from './private-files.js';
 import { join } from 'node:path';
 import { PassThrough, Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -118,7 +119,7 @@ async function writeFile(input: Readable, path: string, dialect: CsvDialect): Pr
   });
   const stages: (Readable | Transform | Writable)[] = [input];
   if (dialect.lineEnding === 'crlf') stages.push(crlfTransform(dialect.quote));
-  stages.push(measure, createWriteStream(path, { highWaterMark: 1 << 20 }));
+  stages.push(measure, createWriteStream(path, { highWaterMark: 1 << 20, mode: PRIVATE_FILE_MODE }));
   await pipeline(stages as [Readable, ...Transform[], Writable]);
   return { bytes, sha256: hash.digest('hex') };
 }
@@ -128,7 +129,7 @@ async function routeByPractice(job: DatasetJob, input: Readable): Promise<Writte
   const written = new Map<string, Promise<{ bytes: number; sha256: string }>>();
   const openFile = (practice: string): Writable => {
     if (!/^[A-Z][A-Z0-9]{2,7}$/.test(practice)) throw new Error(`internal: unexpected practice code ${JSON.stringify(practice)} in the routing column`);
-    mkdirSync(join(job.directory, practice), { recursive: true });
+    mkdirSync(join(job.directory, practice), { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
     const head = new PassThrough();
     const done = writeFile(head, join(job.directory, practice, `${job.dataset}.csv`), job.dialect);
     // Observed here so a failure elsewhere (which destroys every output) is never an unhandled rejection.

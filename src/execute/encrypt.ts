@@ -11,9 +11,10 @@
  */
 import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { lstat, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, lstat, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ExdefError } from '../failure.js';
+import { PRIVATE_FILE_MODE } from './private-files.js';
 
 export interface OpensslOptions {
   /** The openssl program (default `openssl`, found on PATH). */
@@ -120,6 +121,9 @@ export async function encryptSmime(input: string, output: string, certificate: s
     throw fail(`cannot encrypt ${input}: ${fileProblem(error as NodeJS.ErrnoException)}`, error);
   }
 
+  // The output exists, private, before openssl writes its first byte (openssl keeps the mode it finds).
+  await writeFile(outputPath, '', { mode: PRIVATE_FILE_MODE });
+  await chmod(outputPath, PRIVATE_FILE_MODE);
   const run = await runOpenssl(openssl, ['cms', '-encrypt', '-binary', '-stream', '-aes256', '-outform', 'SMIME', '-in', inputPath, '-out', outputPath, certificatePath]);
   let problem: string | undefined;
   if (run.missing) problem = `cannot encrypt: ${openssl} is not installed (or not on PATH)`;

@@ -1,4 +1,5 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from './private-files.js';
 import { join } from 'node:path';
 
 /**
@@ -47,11 +48,11 @@ function stamp(date: Date): string {
 /** Writes the log under DIR/logs, by a temporary name and a rename. Returns its path. */
 export function writeLogFile(directory: string, extractDate: string, entry: LogEntry): string {
   const logs = join(directory, 'logs');
-  mkdirSync(logs, { recursive: true });
+  mkdirSync(logs, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
   const path = join(logs, logFileName(extractDate));
   const temporary = join(logs, `.${logFileName(extractDate)}.${process.pid}.tmp`);
   try {
-    writeFileSync(temporary, logText(entry));
+    writeFileSync(temporary, logText(entry), { mode: PRIVATE_FILE_MODE });
     renameSync(temporary, path);
   } catch (error) {
     rmSync(temporary, { force: true });

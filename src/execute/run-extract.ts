@@ -25,6 +25,7 @@ import { loadPseudonymKeys } from './pseudonym-keys.js';
 import { catalogueTableAccess, grantSelect } from '../db/role-check.js';
 import { queryBound } from './copy-sql.js';
 import { abandonSnapshot, beginSnapshot, DEFAULT_PREPARED_MARGIN_SECONDS, endSnapshot, joinSnapshot, lateWriterMark, lateWriterVisibility, withSessions } from './snapshot.js';
+import { PRIVATE_DIRECTORY_MODE, withPrivateUmask } from './private-files.js';
 import { writeZip } from './zip.js';
 
 /** What a person watching is told as the run goes. */
@@ -137,6 +138,10 @@ const GENERATOR = 'exdef 0.1';
  * was, and a FAILED log where it can be written.
  */
 export async function runExtract(o: RunOptions): Promise<RunResult> {
+  return withPrivateUmask(() => extract(o));
+}
+
+async function extract(o: RunOptions): Promise<RunResult> {
   const now = o.now ?? (() => new Date());
   const started = now();
   const warnings: string[] = [];
@@ -226,7 +231,7 @@ export async function runExtract(o: RunOptions): Promise<RunResult> {
     const previous = decision.mode === 'delta' ? await readPopulationState(o.db, definition.id) : undefined;
 
     work = join(out, `.exdef-run-${process.pid}-${randomBytes(4).toString('hex')}`);
-    mkdirSync(work);
+    mkdirSync(work, { mode: PRIVATE_DIRECTORY_MODE });
     o.onPhase?.({ work, delivered: false });
 
     // ------------------------------------------------------------------ one snapshot
@@ -416,7 +421,7 @@ function placeUnder(file: string, out: string): string {
 /** The output directory exists (or is made) and can be written; stale temporary directories of killed runs are removed. */
 function prepareOutputDirectory(out: string): void {
   try {
-    mkdirSync(out, { recursive: true });
+    mkdirSync(out, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
     const probe = join(out, `.exdef-probe-${process.pid}`);
     writeFileSync(probe, '');
     rmSync(probe);

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
+import { PRIVATE_FILE_MODE } from './private-files.js';
 import { lstat, rm, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import yazl from 'yazl';
@@ -34,7 +35,7 @@ const DEFAULT_MTIME = new Date('2000-01-01T00:00:00Z');
 /** A regular file, read-write for its owner, readable by others (inside the ZIP only). */
 const ENTRY_MODE = 0o100644;
 /** The ZIP holds patient data: only its owner may read it. */
-const ZIP_FILE_MODE = 0o600;
+const ZIP_FILE_MODE = PRIVATE_FILE_MODE;
 
 /**
  * Writes the entries to a ZIP file at `path` (created or truncated; the caller picks a temporary

@@ -10,7 +10,8 @@
  * - a killed run's COPY waited on the server until the statement timeout.
  * PostgreSQL only: PGlite is one process with no other sessions, no server log and no client.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -266,6 +267,48 @@ describe.skipIf(!engines.includes('postgres'))('exdef run in production on Postg
     expect(ours.some((l) => /COPY \(/.test(l)), 'the log records the run’s statements (the test is not vacuous)').toBe(true);
     expect(logged.includes(pseudonymKey), 'the pseudonym key is not in the server log').toBe(false);
     expect(logged.includes(await recordKey()), 'the record key is not in the server log').toBe(false);
+  });
+
+  it('files are 0600 in 0700 directories from the first byte, whatever the umask: temporary CSVs, the output folder, the ZIP, the .enc, the log', async () => {
+    today = addDays(today, 1);
+    const fresh = join(work.dir, 'private-out');
+    const recipient = join(work.dir, 'recipient');
+    mkdirSync(recipient);
+    for (const args of [
+      ['genpkey', '-algorithm', 'RSA', '-out', 'private.pem', '-pkeyopt', 'rsa_keygen_bits:2048'],
+      ['req', '-new', '-x509', '-key', 'private.pem', '-out', 'certificate.pem', '-days', '30', '-subj', '/CN=test'],
+    ]) {
+      execFileSync('openssl', args, { cwd: recipient, stdio: 'ignore' });
+    }
+    const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
+    const previous = process.umask(0o022);
+    const lock = new pg.Client({ connectionString: target.url, application_name: TEST_APPLICATION });
+    await lock.connect();
+    try {
+      await lock.query('BEGIN');
+      await lock.query('LOCK TABLE reporting.observation IN ACCESS EXCLUSIVE MODE');
+      // Caught while extracting: children.csv written, observations.csv opened and waiting.
+      const running = spawnRun({ ...run({ extra: ['--encrypt-to', join(recipient, 'certificate.pem'), '--force'] }), out: fresh });
+      const temporary = await waitFor('the run’s temporary directory with its CSVs', () => {
+        const dir = existsSync(fresh) ? readdirSync(fresh).find((d) => d.startsWith('.exdef-run-')) : undefined;
+        return dir && existsSync(join(fresh, dir, 'observations.csv')) ? join(fresh, dir) : undefined;
+      }, 60_000);
+      expect(mode(fresh), 'the output folder exdef made').toBe('700');
+      expect(mode(temporary), 'the temporary directory').toBe('700');
+      for (const file of readdirSync(temporary)) expect(mode(join(temporary, file)), `temporary ${file}`).toBe('600');
+      await lock.query('ROLLBACK');
+      const exit = await running.exited;
+      expect(exit.code, running.stderr()).toBe(0);
+    } finally {
+      process.umask(previous);
+      await lock.query('ROLLBACK').catch(() => undefined);
+      await lock.end();
+    }
+    const delivered = readdirSync(fresh).filter((f) => !f.startsWith('.') && f !== 'logs');
+    expect(delivered.some((f) => f.endsWith('.zip.enc'))).toBe(true);
+    for (const file of delivered) expect(mode(join(fresh, file)), file).toBe('600');
+    expect(mode(join(fresh, 'logs'))).toBe('700');
+    for (const file of readdirSync(join(fresh, 'logs'))) expect(mode(join(fresh, 'logs', file)), `logs/${file}`).toBe('600');
   });
 
   it("a run killed while its query waits ends that query on the server within seconds, not at the statement timeout", async () => {
