@@ -4,7 +4,8 @@ import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 import { Kysely, PostgresDialect } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import pg from 'pg';
-import { ExdefError } from '../failure.js';
+import { ExdefError, isExdefError } from '../failure.js';
+import { lockDirectory } from './directory-lock.js';
 import { qualifiedName, quoteIdentifier } from '../sql/identifier.js';
 import { TEXT_PARSED_TYPES, type CopyTarget, type Database, type Row, type Session } from './database.js';
 import { cursorRows } from './postgres-database.js';
@@ -23,8 +24,12 @@ const COPY_BATCH_BYTES = 4 * 1024 * 1024;
 export async function openPGlite(options: PGliteOptions = {}): Promise<Database> {
   const target = options.dataDir ? `embedded PGlite database at ${options.dataDir}` : 'in-memory PGlite database';
   let pglite: PGlite;
+  let unlock = () => undefined as void;
   try {
-    if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+    if (options.dataDir) {
+      mkdirSync(options.dataDir, { recursive: true });
+      unlock = lockDirectory(options.dataDir, target);
+    }
     pglite = await PGlite.create({
       ...(options.dataDir ? { dataDir: options.dataDir } : {}),
       extensions: { pgcrypto },
@@ -32,6 +37,8 @@ export async function openPGlite(options: PGliteOptions = {}): Promise<Database>
     });
     await pglite.exec("SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO, YMD'; SET IntervalStyle TO 'postgres'");
   } catch (error) {
+    unlock();
+    if (isExdefError(error)) throw error;
     throw new ExdefError(`cannot open the ${target}: ${(error as Error).message}`, { exitCode: 2, step: 'connect', cause: error });
   }
   let kysely: Kysely<any> | undefined;
@@ -96,7 +103,11 @@ export async function openPGlite(options: PGliteOptions = {}): Promise<Database>
     },
     async close() {
       if (kysely) await kysely.destroy().catch(() => undefined);
-      await pglite.close();
+      try {
+        await pglite.close();
+      } finally {
+        unlock();
+      }
     },
   };
 }

@@ -61,6 +61,14 @@ const DDL = [
      ids bytea NOT NULL,
      PRIMARY KEY (definition_id, dataset, chunk)
    )`,
+  // A full extract placed in the output before its state is saved: if the state is never saved
+  // (the connection lost, the process killed), the recipient holds that full but the state does
+  // not say so, and the next run must repeat the full rather than send a delta against old state.
+  `CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.unsaved_full (
+     definition_id text PRIMARY KEY,
+     snapshot timestamptz NOT NULL,
+     marked_at timestamptz NOT NULL DEFAULT now()
+   )`,
 ];
 
 /** Ids per stored chunk: 1 MiB. */
@@ -70,10 +78,10 @@ const HELD_CHUNK_IDS = 65_536;
 export async function ensureStateSchema(db: Database): Promise<void> {
   try {
     const [present] = await db.query<{ n: string }>(
-      "SELECT count(*)::text AS n FROM information_schema.tables WHERE table_schema = $1 AND table_name IN ('extract_state', 'population_member', 'held_record_ids')",
+      "SELECT count(*)::text AS n FROM information_schema.tables WHERE table_schema = $1 AND table_name IN ('extract_state', 'population_member', 'held_record_ids', 'unsaved_full')",
       [STATE_SCHEMA],
     );
-    if (present?.n === '3') return;
+    if (present?.n === '4') return;
     for (const statement of DDL) await db.exec(statement);
   } catch (error) {
     throw new ExdefError(`cannot create the executor's state schema ${STATE_SCHEMA} in ${db.target}: ${(error as Error).message}`, {
@@ -137,6 +145,27 @@ export async function readHeldRecords(db: Database, definitionId: string): Promi
   return new Map([...chunks].map(([dataset, list]) => [dataset, RecordIdSet.fromSorted(list.length === 1 ? list[0]! : Buffer.concat(list))]));
 }
 
+/**
+ * Marks that a full extract of `definitionId` (snapshot `snapshot`) is being placed in the output
+ * before its state is saved; writeState clears the mark in the transaction that saves the state.
+ */
+export async function markUnsavedFull(db: Database, definitionId: string, snapshot: string): Promise<void> {
+  await db.query(
+    `INSERT INTO ${STATE_SCHEMA}.unsaved_full (definition_id, snapshot) VALUES ($1, $2::timestamptz)
+     ON CONFLICT (definition_id) DO UPDATE SET snapshot = EXCLUDED.snapshot, marked_at = now()`,
+    [definitionId, snapshot],
+  );
+}
+
+/** The snapshot of a full extract that was delivered (or may have been) without its state saved. */
+export async function readUnsavedFull(db: Database, definitionId: string): Promise<string | undefined> {
+  const [row] = await db.query<{ snapshot: string }>(
+    `SELECT to_char(snapshot AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS snapshot FROM ${STATE_SCHEMA}.unsaved_full WHERE definition_id = $1`,
+    [definitionId],
+  );
+  return row?.snapshot;
+}
+
 /** A fresh record key: 32 random bytes as hex. */
 export function newRecordKey(): string {
   return randomBytes(32).toString('hex');
@@ -166,6 +195,7 @@ export async function writeState(
            last_snapshot = EXCLUDED.last_snapshot, last_extract_date = EXCLUDED.last_extract_date, last_mode = EXCLUDED.last_mode, runs = EXCLUDED.runs, updated_at = now()`,
         [state.definitionId, state.fingerprint, state.recordKey, state.windowEnd, state.lastSnapshot, state.lastExtractDate, state.lastMode, String(state.runs)],
       );
+      await session.query(`DELETE FROM ${STATE_SCHEMA}.unsaved_full WHERE definition_id = $1`, [state.definitionId]);
       await session.query(`DELETE FROM ${STATE_SCHEMA}.population_member WHERE definition_id = $1`, [state.definitionId]);
       if (population && population.length > 0) {
         await session.copyIn(

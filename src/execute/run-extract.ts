@@ -17,7 +17,7 @@ import { csvDialectProblem, type CsvDialect } from './csv.js';
 import { writeDataset, type WrittenFile } from './dataset-writer.js';
 import { deltaRecords, type DeltaRecords } from './delta-records.js';
 import { certificateProblem, checkOpenssl, encryptSmime } from './encrypt.js';
-import { ensureStateSchema, newRecordKey, readHeldRecords, readPopulationState, readState, writeState, type ExtractState } from './extract-state.js';
+import { ensureStateSchema, markUnsavedFull, newRecordKey, readHeldRecords, readPopulationState, readState, readUnsavedFull, writeState, type ExtractState } from './extract-state.js';
 import { RecordIdSet } from './record-id-set.js';
 import { writeLogFile } from './log-file.js';
 import { runFailure } from './run-failure.js';
@@ -26,6 +26,7 @@ import { catalogueTableAccess, grantSelect } from '../db/role-check.js';
 import { queryBound } from './copy-sql.js';
 import { abandonSnapshot, beginSnapshot, DEFAULT_PREPARED_MARGIN_SECONDS, endSnapshot, joinSnapshot, lateWriterMark, lateWriterVisibility, withSessions } from './snapshot.js';
 import { PRIVATE_DIRECTORY_MODE, withPrivateUmask } from './private-files.js';
+import { lockRun } from './run-lock.js';
 import { writeZip } from './zip.js';
 
 /** What a person watching is told as the run goes. */
@@ -153,6 +154,8 @@ async function extract(o: RunOptions): Promise<RunResult> {
   prepareOutputDirectory(out);
   let work: string | undefined;
   let filesGenerated = 0;
+  /** Releases the run's lock on its definition (run-lock.ts), once taken. */
+  let unlock: (() => Promise<void>) | undefined;
   /** What the run is doing, for the message when it fails. */
   let step = 'linting the definition';
   const events: RunEvents = {
@@ -169,8 +172,9 @@ async function extract(o: RunOptions): Promise<RunResult> {
   const fail = (raw: unknown): never => {
     const error = runFailure(raw, step, o.db.target, o.statementTimeoutSeconds);
     if (work) rmSync(work, { recursive: true, force: true });
-    // A run the schedule does not allow yet is not a failed extract: nothing was due, so no log.
-    if (isExdefError(error) && error.step === 'schedule') throw error;
+    // A run the schedule does not allow yet is not a failed extract: nothing was due, so no log;
+    // nor is one refused because another run of the definition is going (its log is that run's).
+    if (isExdefError(error) && (error.step === 'schedule' || error.step === 'lock')) throw error;
     const reason = isExdefError(error) ? error.message : `internal error: ${(error as Error).message}`;
     try {
       writeLogFile(out, o.extractDate, { status: 'FAILED', started, completed: now(), errors: 1, files: filesGenerated, reason });
@@ -214,8 +218,13 @@ async function extract(o: RunOptions): Promise<RunResult> {
     await checkTables(o.db, o.catalogue);
     await checkLateWriterVisibility(o.db, o.lateWriterMarginSeconds);
     await ensureStateSchema(o.db);
+    unlock = await lockRun(o.db, definition.id);
     const state = await readState(o.db, definition.id);
+    const unsavedFull = state && definition.mode === 'delta' ? await readUnsavedFull(o.db, definition.id) : undefined;
     let decision = decideMode(o, definition, plan, state);
+    if (decision.mode === 'delta' && unsavedFull) {
+      decision = { mode: 'full', reason: `the full extract of ${unsavedFull} may have been delivered without its state being saved: it is repeated, so that no delta follows it against the state before it` };
+    }
     if (state && !o.force && !o.practices) checkSchedule(definition.schedule.frequency, state, o.extractDate);
     // What the recipient holds, by dataset: a delta sends a delete marker only for one of these.
     const held = decision.mode === 'delta' ? await readHeldRecords(o.db, definition.id) : new Map<string, RecordIdSet>();
@@ -342,6 +351,9 @@ async function extract(o: RunOptions): Promise<RunResult> {
       delivered = `${zipTemporary}.enc`;
       await encryptSmime(zipTemporary, delivered, certificate);
     }
+    // A full that reaches the recipient without its state saved must be repeated (not followed by a
+    // delta against the state before it): marked first, cleared with the state (extract-state.ts).
+    if (definition.mode === 'delta' && decision.mode === 'full' && !o.practices) await markUnsavedFull(o.db, definition.id, extracted.snapshot.time);
     const output = placeUnder(delivered, out);
     o.onPhase?.({ delivered: true });
     rmSync(work, { recursive: true, force: true });
@@ -394,6 +406,8 @@ async function extract(o: RunOptions): Promise<RunResult> {
     return result;
   } catch (error) {
     return fail(error);
+  } finally {
+    await unlock?.().catch(() => undefined);
   }
 }
 

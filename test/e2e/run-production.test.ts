@@ -311,6 +311,55 @@ describe.skipIf(!engines.includes('postgres'))('exdef run in production on Postg
     for (const file of readdirSync(join(fresh, 'logs'))) expect(mode(join(fresh, 'logs', file)), `logs/${file}`).toBe('600');
   });
 
+  it('two runs of one definition at once: the second is refused at once, naming the first, and writes no log; the first delivers', async () => {
+    today = addDays(today, 1);
+    const lock = new pg.Client({ connectionString: target.url, application_name: TEST_APPLICATION });
+    await lock.connect();
+    try {
+      await lock.query('BEGIN');
+      await lock.query('LOCK TABLE reporting.observation IN ACCESS EXCLUSIVE MODE');
+      const first = spawnRun(run());
+      const waiting = `SELECT count(*)::text AS n FROM pg_stat_activity
+                        WHERE application_name = 'exdef' AND datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'COPY (%'`;
+      await waitFor('the first run to be extracting', async () => ((await target.use((db) => db.query<{ n: string }>(waiting)))[0]!.n === '1' ? true : undefined), 60_000);
+      const logsBefore = existsSync(join(out, 'logs')) ? readdirSync(join(out, 'logs')) : [];
+      const second = runFails(run({ extra: ['--full', '--force'] }));
+      expect(second.status).toBe(1);
+      expect(errorLine(second.stderr)).toMatch(/^error \(lock\): another run of production-feed is in progress on this database \(server process \d+\)/);
+      expect(existsSync(join(out, 'logs')) ? readdirSync(join(out, 'logs')) : []).toEqual(logsBefore);
+      await lock.query('ROLLBACK');
+      const exit = await first.exited;
+      expect(exit.code, first.stderr()).toBe(0);
+    } finally {
+      await lock.query('ROLLBACK').catch(() => undefined);
+      await lock.end();
+    }
+    // The lock went with the first run.
+    today = addDays(today, 1);
+    expect(runOk(run()).mode).toBe('delta');
+  });
+
+  it('a full delivered without its state saved is repeated by the next run, not followed by a delta against the old state', async () => {
+    today = addDays(today, 1);
+    await target.use((db) =>
+      db.exec(`CREATE FUNCTION pg_temp_fail_state() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'simulated: the connection was lost'; END $$;
+               CREATE TRIGGER fail_state BEFORE INSERT OR UPDATE ON exdef_state.extract_state FOR EACH ROW EXECUTE FUNCTION pg_temp_fail_state()`),
+    );
+    try {
+      const lost = runFails(run({ extra: ['--full', '--force'] }));
+      expect(lost.status).toBe(1);
+      expect(errorLine(lost.stderr)).toMatch(/^error \(state\): the extract is complete, but its state could not be saved .*the next run repeats this one/);
+    } finally {
+      await target.use((db) => db.exec('DROP TRIGGER fail_state ON exdef_state.extract_state; DROP FUNCTION pg_temp_fail_state()'));
+    }
+    today = addDays(today, 1);
+    const repeated = runOk(run());
+    expect(repeated.mode).toBe('full');
+    expect(repeated.reason).toMatch(/may have been delivered without its state being saved: it is repeated/);
+    today = addDays(today, 1);
+    expect(runOk(run()).mode, 'then deltas again').toBe('delta');
+  });
+
   it("a run killed while its query waits ends that query on the server within seconds, not at the statement timeout", async () => {
     today = addDays(today, 1);
     const lock = new pg.Client({ connectionString: target.url, application_name: TEST_APPLICATION });
