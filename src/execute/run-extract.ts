@@ -218,7 +218,8 @@ async function extract(o: RunOptions): Promise<RunResult> {
     await checkTables(o.db, o.catalogue);
     await checkLateWriterVisibility(o.db, o.lateWriterMarginSeconds);
     await ensureStateSchema(o.db);
-    unlock = await lockRun(o.db, definition.id);
+    // Runs that save the state never overlap; a run for named practices leaves the state alone.
+    if (!o.practices) unlock = await lockRun(o.db, definition.id);
     const state = await readState(o.db, definition.id);
     const unsavedFull = state && definition.mode === 'delta' ? await readUnsavedFull(o.db, definition.id) : undefined;
     let decision = decideMode(o, definition, plan, state);
