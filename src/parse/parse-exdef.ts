@@ -20,7 +20,7 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { printExpression } from '../print/print-expression.js';
 import { spanOf, type SourceFile, type Span } from '../source/source-file.js';
 import type { YamlPath } from '../source/yaml-source.js';
-import { pointer, type ParsedDefinition } from './definition-source.js';
+import { pointer, TAIL_COMMENTS, type ParsedDefinition } from './definition-source.js';
 import type { ExprAst } from './expression-ast.js';
 import { nameText, nodeSpan, pathSegments, stringValue, tokenSpan, wholeExpressionFromCst, type ConversionContext } from './expression-from-cst.js';
 import { lexingDiagnostics, nestingDiagnostic, parsingDiagnostics } from './syntax-errors.js';
@@ -63,8 +63,7 @@ interface Location {
   key?: Span;
 }
 
-/** The key of comments written after the last statement. */
-export const TAIL_COMMENTS = '/~tail';
+export { TAIL_COMMENTS } from './definition-source.js';
 
 /** Parses a definition written in the exdef language into the shared document. */
 export function parseExdef(file: SourceFile): ParsedDefinition {
@@ -135,6 +134,8 @@ class DocumentBuilder {
   statement(node: StatementCstNode): void {
     const c = node.children;
     if (c.formatStatement) {
+      // Comments after EXDEF n; belong to the next statement, not to the file's head.
+      this.anchor(c.formatStatement[0]!, '/exdef');
       const integer = c.formatStatement[0]!.children.Integer?.[0];
       if (integer?.image) this.set(['exdef'], Number(integer.image), c.formatStatement[0]!.children.Exdef, integer);
     }
