@@ -86,7 +86,11 @@ function chainedComparison(token: IToken): string {
 }
 
 export const errorMessages: IParserErrorMessageProvider = {
-  buildMismatchTokenMessage({ expected, actual, ruleName }) {
+  buildMismatchTokenMessage({ expected, actual, previous, ruleName }) {
+    // After a field's JUSTIFY '...' comes a comma and the next field, or FROM.
+    if (expected.name === 'From' && previous?.tokenType.name === 'StringLiteral' && actual.tokenType !== EOF) {
+      return `expected \`,\` before ${describeToken(actual)}: every field but the last ends with a comma (or FROM, after the last field)`;
+    }
     // At the top level, what may come next is another statement.
     if (expected === EOF && ruleName === 'definitionFile') return `expected ${RULE_DESCRIPTIONS['statement']} but found ${describeToken(actual)}`;
     if (COMPARISONS.has(actual.tokenType.name)) return chainedComparison(actual);

@@ -22,11 +22,33 @@ export interface ParsedDefinition {
   locateCharacter?(path: YamlPath, index: number): Span | undefined;
   /** Parsed expressions by JSON pointer (/population/where, /datasets/0/fields/1/value, ...). */
   expressions: Map<string, ExprAst>;
-  /** Comments written before a part of the definition, by JSON pointer ('' for the file's head). */
+  /**
+   * Comments by JSON pointer: '' the file's head, `P` before the part at P, and (YAML) where
+   * else yaml keeps them: `P/~value`, `P/~after`, `P/~key-after` (see COMMENT_* below).
+   */
   comments: Map<string, string[]>;
   /** The exdef language's JOINs: relation paths from a dataset's table (checked when resolving). */
   joins?: { dataset: number; path: string[]; span: Span }[];
   diagnostics: Diagnostic[];
+}
+
+/** The key of comments written after the last statement (or at the end of a YAML document). */
+export const TAIL_COMMENTS = '/~tail';
+
+/** Comment positions a pointer can end with: before a value, after it, after its key. */
+export const COMMENT_BEFORE_VALUE = '~value';
+export const COMMENT_AFTER_VALUE = '~after';
+export const COMMENT_AFTER_KEY = '~key-after';
+
+/** A comment key split into the pointer of the part it belongs to and where it sits. */
+export function commentPlace(at: string): { at: string; place: 'before' | 'before-value' | 'after-value' | 'after-key' } {
+  const slash = at.lastIndexOf('/');
+  const last = at.slice(slash + 1);
+  const base = slash < 0 ? '' : at.slice(0, slash);
+  if (last === COMMENT_BEFORE_VALUE) return { at: base, place: 'before-value' };
+  if (last === COMMENT_AFTER_VALUE) return { at: base, place: 'after-value' };
+  if (last === COMMENT_AFTER_KEY) return { at: base, place: 'after-key' };
+  return { at, place: 'before' };
 }
 
 export function pointer(path: YamlPath): string {

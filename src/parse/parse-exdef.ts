@@ -14,16 +14,16 @@ import type {
   StatementCstNode,
 } from '../../grammar/cst.js';
 import { exdefParser } from '../../grammar/parser.js';
-import { exdefLexer, Select, Star } from '../../grammar/tokens.js';
+import { exdefLexer, Select, Semicolon, Star } from '../../grammar/tokens.js';
 import { defineCodes } from '../diagnostics/define-codes.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { printExpression } from '../print/print-expression.js';
 import { spanOf, type SourceFile, type Span } from '../source/source-file.js';
 import type { YamlPath } from '../source/yaml-source.js';
-import { pointer, type ParsedDefinition } from './definition-source.js';
+import { pointer, TAIL_COMMENTS, type ParsedDefinition } from './definition-source.js';
 import type { ExprAst } from './expression-ast.js';
 import { nameText, nodeSpan, pathSegments, stringValue, tokenSpan, wholeExpressionFromCst, type ConversionContext } from './expression-from-cst.js';
-import { lexingDiagnostics, nestingDiagnostic, parsingDiagnostics } from './syntax-errors.js';
+import { lexingDiagnostics, nestingDiagnostic, parsingDiagnostics, unescapedQuoteDiagnostics } from './syntax-errors.js';
 
 export const exdefCodes = defineCodes({
   'duplicate-clause': {
@@ -63,8 +63,7 @@ interface Location {
   key?: Span;
 }
 
-/** The key of comments written after the last statement. */
-export const TAIL_COMMENTS = '/~tail';
+export { TAIL_COMMENTS } from './definition-source.js';
 
 /** Parses a definition written in the exdef language into the shared document. */
 export function parseExdef(file: SourceFile): ParsedDefinition {
@@ -78,8 +77,11 @@ export function parseExdef(file: SourceFile): ParsedDefinition {
   if (tooDeep) diagnostics.push(tooDeep);
   exdefParser.input = tooDeep ? [] : lexed.tokens;
   const cst = exdefParser.definitionFile() as DefinitionFileCstNode;
-  const parseDiagnostics = parsingDiagnostics(exdefParser.errors, file.text.length, span);
+  const parseDiagnostics = withoutCascades(parsingDiagnostics(exdefParser.errors, file.text.length, span), lexed.tokens);
   diagnostics.push(...(selectStar >= 0 ? parseDiagnostics.filter((d) => d.span?.start.offset !== lexed.tokens[selectStar + 1]!.startOffset) : parseDiagnostics));
+  // An undoubled quote inside a text shifts every quote after it: its own error replaces the cascade.
+  const unescaped = unescapedQuoteDiagnostics(lexed.tokens, span);
+  if (unescaped.length > 0 && (lexed.errors.length > 0 || exdefParser.errors.length > 0)) diagnostics.splice(0, diagnostics.length, ...unescaped);
 
   const builder = new DocumentBuilder(file, { span, diagnostics });
   // A tree that error recovery patched up is not read: its syntax errors are the whole report.
@@ -135,6 +137,8 @@ class DocumentBuilder {
   statement(node: StatementCstNode): void {
     const c = node.children;
     if (c.formatStatement) {
+      // Comments after EXDEF n; belong to the next statement, not to the file's head.
+      this.anchor(c.formatStatement[0]!, '/exdef');
       const integer = c.formatStatement[0]!.children.Integer?.[0];
       if (integer?.image) this.set(['exdef'], Number(integer.image), c.formatStatement[0]!.children.Exdef, integer);
     }
@@ -463,6 +467,24 @@ class DocumentBuilder {
       this.comments.set(key, [...(this.comments.get(key) ?? []), ...lines]);
     }
   }
+}
+
+/**
+ * After a missing comma between fields, recovery stumbles over the rest of the statement: those
+ * follow-on errors (up to the statement's `;`) are dropped, the comma's error says what to do.
+ */
+function withoutCascades(diagnostics: Diagnostic[], tokens: readonly IToken[]): Diagnostic[] {
+  const kept: Diagnostic[] = [];
+  let skipUntil = -1;
+  for (const diagnostic of diagnostics) {
+    const offset = diagnostic.span?.start.offset ?? -1;
+    if (offset <= skipUntil) continue;
+    kept.push(diagnostic);
+    if (diagnostic.message.startsWith('expected `,` before')) {
+      skipUntil = tokens.find((t) => t.tokenType === Semicolon && t.startOffset > offset)?.startOffset ?? Infinity;
+    }
+  }
+  return kept;
 }
 
 /** A JOIN path may start with an alias: JOIN p.current_registration r. */

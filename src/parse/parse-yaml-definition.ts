@@ -4,7 +4,7 @@ import { hasErrors } from '../diagnostics/diagnostic.js';
 import { spanOf, type SourceFile } from '../source/source-file.js';
 import { scalarOffsets } from '../source/yaml-scalar-offsets.js';
 import { nodeAtPath, parseYamlSource, spanAtPath, type YamlPath } from '../source/yaml-source.js';
-import { expressionPointers, pathOfPointer, pointer, type ParsedDefinition } from './definition-source.js';
+import { COMMENT_AFTER_KEY, COMMENT_AFTER_VALUE, COMMENT_BEFORE_VALUE, TAIL_COMMENTS, expressionPointers, pathOfPointer, pointer, type ParsedDefinition } from './definition-source.js';
 import type { ExprAst } from './expression-ast.js';
 import { parseExpressionText } from './parse-expression.js';
 
@@ -46,6 +46,15 @@ export function parseYamlDefinition(file: SourceFile): ParsedDefinition {
     if (parsed.expression) expressions.set(at, parsed.expression);
   }
   collectComments(source.document.contents as Node | null, source.document.commentBefore ?? undefined, comments);
+  if (source.document.comment) {
+    comments.set(
+      TAIL_COMMENTS,
+      source.document.comment
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => l.replace(/^ /, '')),
+    );
+  }
   return {
     file,
     syntax: 'yaml',
@@ -65,30 +74,50 @@ export function parseYamlDefinition(file: SourceFile): ParsedDefinition {
   };
 }
 
-/** Comments written before keys and list items (and the document's head), by JSON pointer. */
+/**
+ * Every comment of the file, by JSON pointer and where yaml keeps it, so that a printer can put
+ * each one back: `P` before the key (or list item) at P, `P/~value` before the value of P (a
+ * comment above a map's first key or a list's first item), `P/~after` after the value of P (a
+ * comment at the end of its line, or at the end of a map or list), `P/~key-after` after the key.
+ */
 function collectComments(root: Node | null, head: string | undefined, into: Map<string, string[]>): void {
   const add = (at: string, text: string | null | undefined) => {
     if (!text) return;
-    const lines = text.split('\n').map((l) => l.replace(/^ /, ''));
+    // yaml keeps a blank line among comments as '' and a bare `#` as ' ': blank lines are layout.
+    const lines = text
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => l.replace(/^ /, ''));
     into.set(at, [...(into.get(at) ?? []), ...lines]);
   };
   add('', head);
   if (!root) return;
+  const valueComments = (node: unknown, at: string) => {
+    if (!node || typeof node !== 'object') return;
+    add(`${at}/${COMMENT_BEFORE_VALUE}`, (node as Node).commentBefore);
+    add(`${at}/${COMMENT_AFTER_VALUE}`, (node as Node).comment);
+  };
   const walk = (node: unknown, path: YamlPath) => {
     if (isMap(node)) {
       for (const item of node.items) {
         if (!isPair(item) || !isScalar(item.key)) continue;
         const childPath = [...path, String(item.key.value)];
         add(pointer(childPath), item.key.commentBefore);
+        add(`${pointer(childPath)}/${COMMENT_AFTER_KEY}`, item.key.comment);
+        valueComments(item.value, pointer(childPath));
         walk(item.value, childPath);
       }
     } else if (isSeq(node)) {
       node.items.forEach((item, i) => {
         const childPath = [...path, i];
-        if (item && typeof item === 'object' && 'commentBefore' in item) add(pointer(childPath), (item as Node).commentBefore);
+        if (isScalar(item) || isMap(item) || isSeq(item)) {
+          add(pointer(childPath), (item as Node).commentBefore);
+          add(`${pointer(childPath)}/${COMMENT_AFTER_VALUE}`, (item as Node).comment);
+        }
         walk(item, childPath);
       });
     }
   };
+  valueComments(root, '');
   walk(root, []);
 }

@@ -1,4 +1,5 @@
-import { EOF, type ILexingError, type IRecognitionException, type IToken } from '../../grammar/chevrotain.js';
+import { EOF, type ILexingError, type IRecognitionException, type IToken, type TokenType } from '../../grammar/chevrotain.js';
+import { allTokens } from '../../grammar/tokens.js';
 import { defineCodes } from '../diagnostics/define-codes.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { SpanMaker } from './expression-from-cst.js';
@@ -13,6 +14,16 @@ export const syntaxCodes = defineCodes({
     severity: 'error',
     stage: 'parse',
     message: (p: { text: string }) => `unexpected character ${p.text}`,
+  },
+  'misspelt-keyword': {
+    severity: 'error',
+    stage: 'parse',
+    message: (p: { found: string; keyword: string }) => `\`${p.found}\` is not an exdef keyword; did you mean ${p.keyword}?`,
+  },
+  'unescaped-quote': {
+    severity: 'error',
+    stage: 'parse',
+    message: () => "this ' ends the quoted text early: a quote inside a text is written twice ('')",
   },
   'nested-too-deeply': {
     severity: 'error',
@@ -56,6 +67,58 @@ export function lexingDiagnostics(errors: readonly ILexingError[], text: string,
   });
 }
 
+/** The words of exdef's keywords (TITLE, JUSTIFY, ...), for suggestions. */
+const KEYWORDS: readonly string[] = allTokens
+  .map((type: TokenType) => type.PATTERN)
+  .filter((pattern): pattern is RegExp => pattern instanceof RegExp && pattern.flags.includes('i') && /^[a-z0-9]+$/.test(pattern.source))
+  .map((pattern) => pattern.source.toUpperCase());
+
+/** Optimal string alignment distance: edits, counting a swap of neighbours as one. */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The keyword a plain word was probably meant to be (`TITEL` → TITLE), if one is close enough. */
+export function keywordMeant(word: string): string | undefined {
+  if (word.length < 4) return undefined;
+  const upper = word.toUpperCase();
+  const limit = word.length >= 7 ? 2 : 1;
+  let best: { keyword: string; distance: number } | undefined;
+  for (const keyword of KEYWORDS) {
+    if (keyword.length < 4) continue;
+    const distance = editDistance(upper, keyword);
+    if (distance <= limit && (!best || distance < best.distance)) best = { keyword, distance };
+  }
+  return best?.keyword;
+}
+
+/**
+ * A quote inside a quoted text that was not doubled (`'the patient's age'`): the text ends at it
+ * and the next word touches it. Every error after it follows from it, so only it is reported.
+ */
+export function unescapedQuoteDiagnostics(tokens: readonly IToken[], span: SpanMaker): Diagnostic[] {
+  const found: Diagnostic[] = [];
+  for (let i = 0; i + 1 < tokens.length; i++) {
+    const text = tokens[i]!;
+    const next = tokens[i + 1]!;
+    if (text.tokenType.name !== 'StringLiteral' || next.startOffset !== (text.endOffset ?? text.startOffset) + 1 || !/^[A-Za-z0-9_]/.test(next.image)) continue;
+    const quote = text.endOffset ?? text.startOffset;
+    const before = text.image.slice(1, -1);
+    const word = next.image;
+    found.push({ ...syntaxCodes.make('unescaped-quote', {}, span(quote, quote)), hints: [`double it: '${before}''${word}...'`] });
+    break;
+  }
+  return found;
+}
+
 /**
  * Parse errors as diagnostics. When recovery invented a token (or the error is at the end of the
  * input), the diagnostic is anchored just after the previous real token, where the problem is.
@@ -68,8 +131,19 @@ export function parsingDiagnostics(errors: readonly IRecognitionException[], tex
     const previous = (error as IRecognitionException & { previousToken?: IToken }).previousToken;
     const invented = token.tokenType === EOF || Number.isNaN(token.startOffset) || token.isInsertedInRecovery === true;
     // Something missing at the end of a line (typically `;`) is reported there, not at the next line.
+    // A misspelt keyword is reported at the word, with the keyword it is close to.
+    const meant = !invented && token.tokenType.name === 'Identifier' ? keywordMeant(token.image) : undefined;
+    if (meant) {
+      if (seen.has(token.startOffset)) continue;
+      seen.add(token.startOffset);
+      diagnostics.push({ ...syntaxCodes.make('misspelt-keyword', { found: token.image, keyword: meant }, span(token.startOffset, token.endOffset ?? token.startOffset)), hints: [`write ${meant}`] });
+      continue;
+    }
+    // A missing `;` or `)` belongs at the end of the line before; anything else (a missing comma,
+    // a misspelt word) is at the token found.
+    const closesLine = error.message.startsWith('expected `;`') || error.message.startsWith('expected `)`');
     const missingAtLineEnd =
-      error.name === 'MismatchedTokenException' && previous !== undefined && !Number.isNaN(previous.startOffset) && previous.tokenType !== EOF && (token.startLine ?? 0) > (previous.endLine ?? previous.startLine ?? 0);
+      closesLine && error.name === 'MismatchedTokenException' && previous !== undefined && !Number.isNaN(previous.startOffset) && previous.tokenType !== EOF && (token.startLine ?? 0) > (previous.endLine ?? previous.startLine ?? 0);
     let start: number;
     let end: number;
     if (!invented && !missingAtLineEnd) {

@@ -62,7 +62,7 @@ function index(rules: readonly RuleModule[]): string {
     '',
     '# Policy rules',
     '',
-    'The rules `exdef lint` applies, from the IM1 Bulk data-protection policy (seeds 002 and 000) as DESIGN.md sets it out. Hard rules are always errors. `exdef rules` lists the same; `exdef explain RULE` explains one.',
+    'The rules `exdef lint` applies, from the IM1 Bulk data-protection policy (the IM1 Data Protection Policy and the IM1 Bulk Extract guide) as exdef sets it out. Hard rules are always errors. `exdef rules` lists the same; `exdef explain RULE` explains one.',
     '',
     '| rule | category | severity | description |',
     '|---|---|---|---|',

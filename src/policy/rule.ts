@@ -17,7 +17,7 @@ export interface RuleMeta {
   category: RuleCategory;
   /** One line: what the rule requires. */
   description: string;
-  /** Why, citing the policy text (seed 002 / 000 / DESIGN.md). */
+  /** Why, citing the policy by its name (IM1 Data Protection Policy, IM1 Bulk Extract guide, IM1 Interface Mechanism Standard), never a file. */
   rationale: string;
   /** Where the policy text comes from. */
   source: string;

@@ -1,5 +1,4 @@
-import { pointer } from '../parse/definition-source.js';
-import { TAIL_COMMENTS } from '../parse/parse-exdef.js';
+import { commentPlace, pointer, TAIL_COMMENTS } from '../parse/definition-source.js';
 import type { ExprAst } from '../parse/expression-ast.js';
 import { printExpressionLines, printName, quote } from './print-expression.js';
 
@@ -41,7 +40,9 @@ export function printExdef(definition: PrintableDefinition): string {
     return ast ? printExpressionLines(ast, indent) : String(fallback ?? '');
   };
   const comments = statementComments(definition.comments);
+  const emitted = new Set<string>();
   const emitComments = (key: string, indent = '') => {
+    emitted.add(key);
     for (const line of comments.get(key) ?? []) out.push(`${indent}--${line === '' ? '' : ` ${line}`}`);
   };
 
@@ -172,6 +173,7 @@ export function printExdef(definition: PrintableDefinition): string {
       const name = str(field['name']) ?? '';
       const ast = definition.expressions.get(pointer(path));
       const implicitName = ast?.kind === 'path' && ast.segments[ast.segments.length - 1] === name;
+      emitted.add(`/datasets/${i}/fields/${j}`);
       for (const line of comments.get(`/datasets/${i}/fields/${j}`) ?? []) lines.push(`  --${line === '' ? '' : ` ${line}`}`);
       lines.push(`  ${value}${implicitName ? '' : ` AS ${printName(name)}`}`);
       lines.push(`    JUSTIFY ${quote(str(field['justification']) ?? '')}${j < fields.length - 1 ? ',' : ''}`);
@@ -206,6 +208,9 @@ export function printExdef(definition: PrintableDefinition): string {
     if (str(exemption['expires']) !== undefined) lines.push(`  EXPIRES ${exemption['expires']}`);
     out.push(`${lines.join('\n')};`, '');
   });
+  // Comments of parts this syntax has no place for (the end of a YAML list, say) go last: a
+  // comment is never dropped.
+  for (const key of comments.keys()) if (key !== 'tail' && !emitted.has(key)) emitComments(key);
   if (comments.has('tail')) emitComments('tail');
   return `${out.join('\n').trimEnd()}\n`;
 }
@@ -241,14 +246,19 @@ const GOVERNANCE_KEYS = new Set(['use_case', 'care_type', 'intended_use', 'legal
 function statementComments(comments: ReadonlyMap<string, readonly string[]>): Map<string, string[]> {
   const grouped = new Map<string, string[]>();
   const add = (key: string, lines: readonly string[]) => grouped.set(key, [...(grouped.get(key) ?? []), ...lines]);
-  for (const [at, lines] of comments) {
+  for (const [key, lines] of comments) {
+    const { at, place } = commentPlace(key);
+    if (at === '' && place === 'after-value') {
+      add('tail', lines);
+      continue;
+    }
     if (at === '') {
       // An editor modeline for YAML (yaml-language-server: $schema=...) means nothing here.
       const kept = lines.filter((l) => !/^\s*yaml-language-server:/.test(l));
       if (kept.length > 0) add('head', kept);
       continue;
     }
-    if (at === TAIL_COMMENTS) {
+    if (key === TAIL_COMMENTS) {
       add('tail', lines);
       continue;
     }
@@ -256,8 +266,9 @@ function statementComments(comments: ReadonlyMap<string, readonly string[]>): Ma
     const top = parts[0]!;
     if (EXTRACT_KEYS.has(top)) add('extract', lines);
     else if (GOVERNANCE_KEYS.has(top)) add('governance', lines);
-    else if (top === 'datasets' && parts.length >= 4 && parts[2] === 'fields') add(`/datasets/${parts[1]}/fields/${parts[3]}`, lines);
-    else if (top === 'datasets' || top === 'exemptions') add(`/${top}/${parts[1] ?? 0}`, lines);
+    else if (top === 'datasets' && parts.length >= 4 && parts[2] === 'fields' && /^\d+$/.test(parts[3]!)) add(`/datasets/${parts[1]}/fields/${parts[3]}`, lines);
+    else if ((top === 'datasets' || top === 'exemptions') && /^\d+$/.test(parts[1] ?? '')) add(`/${top}/${parts[1]}`, lines);
+    else if (top === 'datasets' || top === 'exemptions') add(place === 'before-value' ? `/${top}/0` : 'tail', lines);
     else if (top === 'population' || top === 'mode' || top === 'schedule' || top === 'output') add(top, lines);
     else add('head', lines);
   }

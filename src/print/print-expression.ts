@@ -81,6 +81,62 @@ export function printExpressionLines(node: ExprAst, indent: string, width = 80):
 }
 
 /**
+ * An expression laid out within `width` columns, for a block of its own: a long `and`/`or` chain
+ * puts each operand on its own line, and so does a long condition inside exists(...), aligned
+ * after `exists(`. A line only ever breaks where printExpression writes one space between two
+ * operands, never inside a code set, a term or a string, so the text means the same.
+ */
+export function printExpressionBlock(node: ExprAst, width: number): string {
+  const flat = printExpression(node);
+  const laid = layout(node, 0, width);
+  // Belt and braces: each line break must stand for exactly one space of the flat text.
+  return laid.replace(/\n */g, ' ') === flat ? laid : flat;
+}
+
+/** `column`: where the node's text starts; continuation lines of a chain start there too. */
+function layout(node: ExprAst, column: number, width: number): string {
+  const flat = printExpression(node);
+  if (column + flat.length <= width) return flat;
+  if (node.kind === 'binary' && (node.op === 'and' || node.op === 'or')) {
+    const op = node.op;
+    const operands: ExprAst[] = [];
+    let current: ExprAst = node;
+    while (current.kind === 'binary' && current.op === op) {
+      operands.unshift(current.right);
+      current = current.left;
+    }
+    operands.unshift(current);
+    const p = PRECEDENCE[op]!;
+    const texts = operands.map((operandNode, i) => wrap(operandNode, i === 0 ? precedenceOf(operandNode) < p : precedenceOf(operandNode) <= p));
+    for (let i = 0; i + 1 < texts.length; i++) {
+      if (!texts[i]!.startsWith('(') && eclAtEnd(operands[i]!) && continuesEcl(texts[i + 1]!)) texts[i] = `(${texts[i]})`;
+    }
+    return operands
+      .map((operandNode, i) => {
+        const start = i === 0 ? column : column + op.length + 1;
+        const parenthesised = texts[i] !== printExpression(operandNode);
+        const text = parenthesised ? `(${layout(operandNode, start + 1, width)})` : layout(operandNode, start, width);
+        return i === 0 ? text : `\n${' '.repeat(column)}${op} ${text}`;
+      })
+      .join('');
+  }
+  if (node.kind === 'not' && precedenceOf(node.operand) >= PRECEDENCE['not']!) return `not ${layout(node.operand, column + 4, width)}`;
+  if (node.kind === 'exists' && node.where) {
+    const head = `exists(${node.path.join('.')} where `;
+    return `${head}${layoutAfter(node.where, column + head.length, column + 'exists('.length, width)})`;
+  }
+  return flat;
+}
+
+/** A chain whose first operand starts at `first` and whose further lines start at `continuation`. */
+function layoutAfter(node: ExprAst, first: number, continuation: number, width: number): string {
+  if (first + printExpression(node).length <= width || node.kind !== 'binary' || (node.op !== 'and' && node.op !== 'or')) return layout(node, first, width);
+  // Lay out as a chain at the continuation column, then pull the first line up after the head.
+  const laid = layout(node, continuation, width);
+  return laid;
+}
+
+/**
  * Whether the printed expression ends with an ECL code set (`code in << 73211009`), which the
  * grammar extends over a following `and`/`or` when a set can follow: `... and 5 < x` would be
  * read as the code set `<< 73211009 AND 5`.

@@ -23,6 +23,47 @@ export const yamlCodes = defineCodes({
 });
 
 /**
+ * An unclosed `[`, `{` or quote, which yaml reports where it gave up (often lines later): the
+ * offset where it was opened, found by reading the text up to that point.
+ */
+function unclosedOpening(text: string, at: number, message: string): { offset: number; reason: string; hint: string } | undefined {
+  const flow = /^Flow (sequence|map) in block collection/.test(message);
+  const quote = /^Missing closing ("|')quote/.exec(message)?.[1];
+  if (!flow && !quote) return undefined;
+  const brackets: number[] = [];
+  let open: { char: string; offset: number } | undefined;
+  let comment = false;
+  for (let i = 0; i < Math.min(at, text.length); i++) {
+    const ch = text[i]!;
+    if (comment) {
+      if (ch === '\n') comment = false;
+      continue;
+    }
+    if (open) {
+      if (open.char === "'" && ch === "'" && text[i + 1] === "'") i++;
+      else if (open.char === '"' && ch === '\\') i++;
+      else if (ch === open.char) open = undefined;
+      continue;
+    }
+    const before = i === 0 ? '\n' : text[i - 1]!;
+    if (ch === '#' && /\s/.test(before)) comment = true;
+    // A quote opens a quoted scalar only where a value starts (not in "Practice's").
+    else if ((ch === '"' || ch === "'") && /[\s[{,:]/.test(before)) open = { char: ch, offset: i };
+    else if (ch === '[' || ch === '{') brackets.push(i);
+    else if ((ch === ']' || ch === '}') && brackets.length > 0) brackets.pop();
+  }
+  if (quote && open && open.char === quote) {
+    return { offset: open.offset, reason: `this ${quote === '"' ? 'double' : 'single'}-quoted text is never closed`, hint: `end it with ${quote} on the same line${quote === "'" ? " (a ' inside it is written '')" : ' (a " inside it is written \\")'}` };
+  }
+  if (flow && brackets.length > 0) {
+    const offset = brackets[brackets.length - 1]!;
+    const closing = text[offset] === '[' ? ']' : '}';
+    return { offset, reason: `this ${text[offset]} is never closed`, hint: `end the ${closing === ']' ? 'list' : 'map'} with ${closing}` };
+  }
+  return undefined;
+}
+
+/**
  * How deeply YAML collections may nest. yaml builds documents recursively: thousands of levels
  * (`[[[[...`) overflow the stack, and after such an overflow inside a regular expression V8 can
  * abort the whole process on the next parse. A definition nests about six levels.
@@ -59,6 +100,11 @@ export function parseYamlSource(file: SourceFile): YamlSource {
   });
   const diagnostics: Diagnostic[] = [];
   for (const error of document.errors) {
+    const unclosed = unclosedOpening(file.text, error.pos[0], error.message);
+    if (unclosed) {
+      diagnostics.push({ ...yamlCodes.make('yaml-syntax', { reason: unclosed.reason }, spanOf(file, unclosed.offset, unclosed.offset + 1)), hints: [unclosed.hint] });
+      continue;
+    }
     diagnostics.push(
       yamlCodes.make('yaml-syntax', { reason: firstLine(error.message) }, spanOf(file, error.pos[0], error.pos[1])),
     );

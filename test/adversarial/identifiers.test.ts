@@ -40,7 +40,7 @@ testRule('direct-identifiers-need-basis', {
   valid: [
     { name: 'clean: pseudonymised NHS number alone', text: phm },
     { name: 'clean: direct care with NHS number, names and address', text: base.recall() },
-    { name: 'clean: direct care filters on the NHS number', text: variant(base.recall(), '    where: >-\n', '    where: >-\n      nhs_number is not null and\n') },
+    { name: 'clean: direct care filters on the NHS number', text: variant(base.recall(), '    where: |-\n', '    where: |-\n      nhs_number is not null and\n') },
     { name: 'clean: a clinical filter in indirect care', text: peopleWhere('exists(observations where code in << 73211009)') },
   ],
   invalid: [

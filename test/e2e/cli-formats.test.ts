@@ -87,7 +87,7 @@ describe('exdef lint --format', () => {
       expect(run.tool.driver.rules.map((r) => r.id)).toContain('yaml-syntax');
       const schedule = errors.find((r) => r.ruleId === 'schedule-at-most-daily')!;
       expect(schedule.locations[0]!.physicalLocation.artifactLocation).toEqual({ uri: 'broken.exdef.yaml', uriBaseId: '%SRCROOT%' });
-      expect(schedule.locations[0]!.physicalLocation.region.startLine).toBe(40);
+      expect(schedule.locations[0]!.physicalLocation.region.startLine).toBe(42);
       expect(run.results.filter((r) => r.level === 'warning').map((r) => r.ruleId).sort()).toEqual(['generalise-quasi-identifiers', 'review-current', 'review-current']);
     } else if (format === 'junit') {
       const report = parseJunit(stdout);
@@ -98,13 +98,13 @@ describe('exdef lint --format', () => {
       expect(suites['stale.exdef.yaml']!.testcase.every((t) => !t.failure)).toBe(true);
       expect(report.testsuites['@_failures']).toBe('3');
     } else if (format === 'github') {
-      expect(stdout).toMatch(/^::error file=broken\.exdef\.yaml,line=40,col=14,endLine=40,endColumn=20,title=exdef schedule-at-most-daily::schedule\.frequency hourly .*%0Ahint: /m);
-      expect(stdout).toMatch(/^::warning file=stale\.exdef\.yaml,line=28,col=18,.*title=exdef review-current::/m);
+      expect(stdout).toMatch(/^::error file=broken\.exdef\.yaml,line=42,col=14,endLine=42,endColumn=20,title=exdef schedule-at-most-daily::schedule\.frequency hourly .*%0Ahint: /m);
+      expect(stdout).toMatch(/^::warning file=stale\.exdef\.yaml,line=30,col=18,.*title=exdef review-current::/m);
       expect(stdout).toMatch(/^::error file=syntax\.exdef\.yaml,line=\d+,.*title=exdef yaml-syntax::YAML syntax error/m);
       expect(stdout.trimEnd().split('\n').at(-1)).toBe('exdef: 3 files checked: 3 errors, 3 warnings, 1 info');
     } else {
       expect(stdout).toContain('❌ 3 definition files checked: **3 errors, 3 warnings, 1 info**');
-      expect(stdout).toMatch(/^\| broken\.exdef\.yaml:40:14 \| ❌ error \| schedule-at-most-daily \| schedule\.frequency hourly/m);
+      expect(stdout).toMatch(/^\| broken\.exdef\.yaml:42:14 \| ❌ error \| schedule-at-most-daily \| schedule\.frequency hourly/m);
     }
   });
 

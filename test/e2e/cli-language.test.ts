@@ -127,6 +127,11 @@ describe('exdef convert and fmt', () => {
     expect(runCli(['fmt', '--check', dir]).status).toBe(0);
   });
 
+  it('the shipped definitions are formatted: fmt --check definitions/ exits 0 (docs/ci.md)', () => {
+    const check = runCli(['fmt', '--check', resources.definitions]);
+    expect([check.status, check.stdout]).toEqual([0, '']);
+  });
+
   it('formats YAML idempotently, keeping its comments', () => {
     const file = join(work, 'fmt-yaml.exdef.yaml');
     writeFileSync(file, `# Header comment\n${readFileSync(join(resources.definitions, 'chis-immunisations.exdef.yaml'), 'utf8')}`);

@@ -10,6 +10,9 @@ export interface ToolInfo {
   informationUri?: string;
   /** Base URL of the rule pages (`<base><rule-id>.md`), e.g. a repository's docs/rules/; omitted when unknown. */
   rulesBaseUri?: string;
+  /** The README and rule pages of the installed copy (file: URIs): SARIF's links when the two above are unknown. */
+  installedInformationUri?: string;
+  installedRulesBaseUri?: string;
 }
 
 /** A diagnostic code of an earlier stage (syntax, schema, names and types), from its definition. */
@@ -26,8 +29,10 @@ export interface FormatContext {
   /** The policy rules (their meta): rule descriptions and help in SARIF, JUnit and Markdown. */
   rules: readonly RuleMeta[];
   tool: ToolInfo;
-  /** The directory paths are made relative to (the repository root in CI). */
+  /** The working directory: relative paths of the results are relative to it. */
   cwd: string;
+  /** SARIF's %SRCROOT%, which its paths are relative to: the git top level of cwd (cwd outside git). */
+  repositoryRoot?: string;
   /** Every diagnostic code defined by the stages before the policy. */
   codes: ReadonlyMap<string, CodeInfo>;
   /** `--max-warnings`: when warnings exceed it the run fails, and JUnit reports them as failures. */
@@ -48,8 +53,9 @@ export function repoPath(file: string, cwd: string): { path: string; external: b
 }
 
 /** The rule page of a policy rule, when the tool knows where its docs are published. */
-export function ruleHelpUri(tool: ToolInfo, id: string): string | undefined {
-  return tool.rulesBaseUri ? `${tool.rulesBaseUri}${encodeURIComponent(id)}.md` : undefined;
+export function ruleHelpUri(tool: ToolInfo, id: string, installed = false): string | undefined {
+  const base = tool.rulesBaseUri ?? (installed ? tool.installedRulesBaseUri : undefined);
+  return base ? `${base}${encodeURIComponent(id)}.md` : undefined;
 }
 
 export const severityWord: Record<Severity, string> = { error: 'error', warning: 'warning', info: 'info' };

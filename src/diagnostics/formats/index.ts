@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { RULES } from '../../policy/rules/index.js';
 import { packageRoot } from '../../resources.js';
 import { registeredCodes } from '../define-codes.js';
@@ -10,6 +11,7 @@ import { formatJson } from './json.js';
 import { formatJunit } from './junit.js';
 import type { LintFileResult } from './lint-result.js';
 import { formatMarkdown } from './markdown.js';
+import { repositoryRoot } from './repository-root.js';
 import { formatSarif } from './sarif.js';
 import { formatStylish } from './stylish.js';
 
@@ -46,6 +48,7 @@ export function formatLintResults(format: LintFormat, results: readonly LintFile
     rules: options.rules ?? RULES.map((rule) => rule.meta),
     tool: options.tool ?? exdefTool(),
     cwd: options.cwd ?? process.cwd(),
+    repositoryRoot: options.repositoryRoot ?? repositoryRoot(options.cwd ?? process.cwd()),
     codes: options.codes ?? (registeredCodes() as ReadonlyMap<string, CodeInfo>),
     ...(options.maxWarnings !== undefined ? { maxWarnings: options.maxWarnings } : {}),
   });
@@ -88,5 +91,9 @@ export function exdefTool(): ToolInfo {
   if (github) tool.rulesBaseUri = `https://github.com/${github[1]}/${github[2]}/blob/main/docs/rules/`;
   if (pkg.homepage) tool.informationUri = pkg.homepage;
   else if (github) tool.informationUri = `https://github.com/${github[1]}/${github[2]}`;
+  // The pages that ship with this copy of exdef, for SARIF when package.json names no published
+  // home: every rule still links to its docs/rules page (docs/ci.md says how to publish them).
+  tool.installedInformationUri = pathToFileURL(join(packageRoot, 'README.md')).href;
+  tool.installedRulesBaseUri = `${pathToFileURL(join(packageRoot, 'docs', 'rules')).href}/`;
   return tool;
 }

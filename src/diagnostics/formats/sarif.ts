@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { RuleMeta } from '../../policy/rule.js';
 import { sortDiagnostics, type Diagnostic, type Severity, type Stage } from '../diagnostic.js';
@@ -9,8 +10,9 @@ import type { LintFileResult } from './lint-result.js';
  * SARIF 2.1.0 (OASIS), as GitHub code scanning ingests it: one run; the tool's rules are every
  * policy rule (with its rationale as help) followed by the codes of earlier stages that occur;
  * each result names its rule, level, message (with hints) and a location relative to
- * %SRCROOT% (the working directory). GitHub rejects a whole upload if any result has no location,
- * so a finding without a span is placed at line 1 of the definition file it was found in.
+ * %SRCROOT% (the git top level of the working directory, or the working directory outside git).
+ * GitHub rejects a whole upload if any result has no location, so a finding without a span is
+ * placed at line 1 of the definition file it was found in.
  */
 export function formatSarif(results: readonly LintFileResult[], context: FormatContext): string {
   const rules: SarifRule[] = context.rules.map((meta) => policyDescriptor(meta, context));
@@ -23,10 +25,13 @@ export function formatSarif(results: readonly LintFileResult[], context: FormatC
     rules.push(stageDescriptor(code, known?.stage ?? first.stage, known?.severity ?? first.severity));
   }
 
+  // Paths are relative to the repository root (%SRCROOT%), whatever directory exdef ran in.
+  const root = context.repositoryRoot ?? context.cwd;
+  const located = (file: string) => repoPath(resolve(context.cwd, file), root);
   const seen = new Map<string, number>();
   const sarifResults = results.flatMap((fileResult) =>
     sortDiagnostics(fileResult.diagnostics).map((d) => {
-      const where = d.span ? repoPath(d.span.file, context.cwd) : repoPath(fileResult.file, context.cwd);
+      const where = located(d.span ? d.span.file : fileResult.file);
       const region = d.span
         ? {
             startLine: Math.max(1, d.span.start.line),
@@ -53,7 +58,8 @@ export function formatSarif(results: readonly LintFileResult[], context: FormatC
   );
 
   const driver: Record<string, unknown> = { name: context.tool.name, version: context.tool.version, semanticVersion: context.tool.version };
-  if (context.tool.informationUri) driver['informationUri'] = context.tool.informationUri;
+  const informationUri = context.tool.informationUri ?? context.tool.installedInformationUri;
+  if (informationUri) driver['informationUri'] = informationUri;
   driver['rules'] = rules;
   const log = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
@@ -62,7 +68,7 @@ export function formatSarif(results: readonly LintFileResult[], context: FormatC
       {
         tool: { driver },
         invocations: [{ executionSuccessful: true }],
-        originalUriBaseIds: { '%SRCROOT%': { uri: directoryUri(context.cwd) } },
+        originalUriBaseIds: { '%SRCROOT%': { uri: directoryUri(root) } },
         columnKind: 'utf16CodeUnits',
         results: sarifResults,
       },
@@ -126,7 +132,7 @@ function policyDescriptor(meta: RuleMeta, context: FormatContext): SarifRule {
       hard: meta.hard,
     },
   };
-  const helpUri = ruleHelpUri(context.tool, meta.id);
+  const helpUri = ruleHelpUri(context.tool, meta.id, true);
   if (helpUri) rule.helpUri = helpUri;
   return rule;
 }

@@ -8,8 +8,8 @@ export const confidentialNever: RuleModule = {
     category: 'hard',
     description: 'Items marked confidential from third-party organisations are never extracted, and the confidential flag is never read by a definition.',
     rationale:
-      'Seed 000: "a full patient record will be sent, except for: Data that is marked as Confidential from Third Party Organisations". Seed 002 lists "Items marked as confidential from third parties" among information not available via bulk extracts. The compiler excludes confidential rows from every table; reading the flag would reveal which items are confidential.',
-    source: 'seed 000 (Included Patient Records); seed 002',
+      'The IM1 Bulk Extract guide: "a full patient record will be sent, except for: Data that is marked as Confidential from Third Party Organisations". The IM1 Data Protection Policy lists "Items marked as confidential from third parties" among information not available via bulk extracts. The compiler excludes confidential rows from every table; reading the flag would reveal which items are confidential.',
+    source: 'IM1 Bulk Extract guide (Included Patient Records); IM1 Data Protection Policy',
     triggers: "A field or a filter reads a table's confidential flag (observation.confidential, referral.confidential, ...).",
     defaultSeverity: 'error',
     hard: true,

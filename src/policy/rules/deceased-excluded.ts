@@ -10,8 +10,8 @@ export const deceasedExcluded: RuleModule = {
     category: 'population',
     description: 'Deceased patients are excluded unless the definition gives a reason to include them; a definition that excludes them does not read the date of death.',
     rationale:
-      'Seed 002: the extract definition must say whether deceased patients are included; DESIGN.md: "deceased excluded unless justified". A deceased patient has no direct care to plan. With `deceased: exclude` every date of death in the population is empty, so a field or filter that reads it either says nothing or reaches patients the population left out: either way the definition contradicts itself, and the reviewer cannot tell which was meant.',
-    source: 'seed 002 (Data Extract Definition); DESIGN.md (Policy 6)',
+      'The IM1 Data Protection Policy: the extract definition must say whether deceased patients are included; the exdef design brief: "deceased excluded unless justified". A deceased patient has no direct care to plan. With `deceased: exclude` every date of death in the population is empty, so a field or filter that reads it either says nothing or reaches patients the population left out: either way the definition contradicts itself, and the reviewer cannot tell which was meant.',
+    source: 'IM1 Data Protection Policy (Data Extract Definition); exdef design brief (Policy 6)',
     triggers: 'population.deceased is include without a deceased_justification, or with one that says nothing (a placeholder, a stock phrase, hidden characters, too few words: the same check as justification-meaningful); or deceased is exclude and a field or filter (anywhere, through relations and exists) reads the date of death.',
     defaultSeverity: 'error',
     hard: false,

@@ -8,8 +8,8 @@ export const deliveryAuthenticated: RuleModule = {
     category: 'delivery',
     description: "Delivery goes only to a configured SFTP endpoint whose host key is pinned, so both ends are authenticated by keys.",
     rationale:
-      'Seed 002, "Transmission Mechanism": files go to the consumer\'s SFTP server, authenticated with SSH keys ("We will authenticate using public/private SSH keys (Algorithm: ed25519)"); DESIGN.md: "delivery only to configured, key-authenticated endpoints". Pinning the server\'s host key stops a man in the middle receiving the data.',
-    source: 'seed 002 (Transmission Mechanism); DESIGN.md (Policy 11)',
+      'The IM1 Data Protection Policy, "Transmission Mechanism": files go to the consumer\'s SFTP server, authenticated with SSH keys ("We will authenticate using public/private SSH keys (Algorithm: ed25519)"); the exdef design brief: "delivery only to configured, key-authenticated endpoints". Pinning the server\'s host key stops a man in the middle receiving the data.',
+    source: 'IM1 Data Protection Policy (Transmission Mechanism); exdef design brief (Policy 11)',
     triggers: 'output.delivery.sftp.host_key is not an SSH public key (ssh-ed25519, ssh-rsa, ecdsa-sha2-...).',
     defaultSeverity: 'error',
     hard: false,

@@ -49,8 +49,8 @@ export const justificationNotRepeated: RuleModule = {
     category: 'minimisation',
     description: 'Each field and each population choice is justified on its own: one text, or near copies of it, is not pasted on many fields or reused for another purpose.',
     rationale:
-      'Seed 002 asks for "clear justification for the data extracted" field by field ("only ... data fields that have a clear legal basis for disclosure"). The same sentence pasted on every field justifies none of them: it is how unneeded fields slip through review. Changing one word per field does not make the sentence say more, and a population justification that repeats the intended use or another justification says nothing about the choice it is attached to.',
-    source: 'seed 002 (Minimisation of Data Egress)',
+      'The IM1 Data Protection Policy asks for "clear justification for the data extracted" field by field ("only ... data fields that have a clear legal basis for disclosure"). The same sentence pasted on every field justifies none of them: it is how unneeded fields slip through review. Changing one word per field does not make the sentence say more, and a population justification that repeats the intended use or another justification says nothing about the choice it is attached to.',
+    source: 'IM1 Data Protection Policy (Minimisation of Data Egress)',
     triggers:
       'One justification, or texts near-identical to it (content words overlapping at least near_duplicate_similarity, 0.7, as a reader sees them, ignoring the field\'s own name), is used on more than justification_max_repeats (2) fields, or on every field of a dataset of three or more fields; or a field or population justification is a near copy of a governance statement (intended use, legal basis statement, risk statements) or of another population justification.',
     defaultSeverity: 'error',

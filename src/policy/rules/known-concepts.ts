@@ -33,8 +33,8 @@ export const knownConcepts: RuleModule = {
     category: 'sensitive-codes',
     description: 'Every concept a definition names exists and is active in the terminology lint uses.',
     rationale:
-      'Sensitive codes are recognised through the terminology (seed 002 names refsets and hierarchies). A concept the terminology does not know cannot be checked against the sensitive sets, and an inactive one selects nothing new: both are usually typos or out-of-date code lists.',
-    source: 'seed 002 (sensitive code sets); DESIGN.md (Policy 8)',
+      'Sensitive codes are recognised through the terminology (the IM1 Data Protection Policy names refsets and hierarchies). A concept the terminology does not know cannot be checked against the sensitive sets, and an inactive one selects nothing new: both are usually typos or out-of-date code lists.',
+    source: 'IM1 Data Protection Policy (sensitive code sets); exdef design brief (Policy 8)',
     triggers: 'A concept id in a code set or comparison is not in the loaded terminology, or is inactive.',
     defaultSeverity: 'warning',
     hard: false,

@@ -8,8 +8,8 @@ export const nationalDataOptOut: RuleModule = {
     category: 'population',
     description: 'Indirect-care extracts respect the National Data Opt-out, unless the law requires the disclosure (a statutory notice) — and then only with a justification.',
     rationale:
-      'Seed 002 distinguishes direct from indirect care because consent can be implied only for direct care. The National Data Opt-out lets patients refuse the use of their data beyond their individual care; it applies to indirect care (planning, research, risk stratification) unless the disclosure is required by law.',
-    source: 'seed 002 (Definitions; Patient Consent); DESIGN.md (Policy 6)',
+      'The IM1 Data Protection Policy distinguishes direct from indirect care because consent can be implied only for direct care. The National Data Opt-out lets patients refuse the use of their data beyond their individual care; it applies to indirect care (planning, research, risk stratification) unless the disclosure is required by law.',
+    source: 'IM1 Data Protection Policy (Definitions; Patient Consent); exdef design brief (Policy 6)',
     triggers: 'care_type is indirect and population.national_data_opt_out is not_applicable without a legal_basis.data_provision_notice that is a real reference (a placeholder, or a notice that is requested, pending, awaited, applied for, in draft, to follow or TBC, or a "see ..." pointer, counts as none: governance-complete reports it) or without a national_data_opt_out_justification. A justification given for it that says nothing — a placeholder (n/a, TBC, "-"), a stock phrase, hidden or look-alike characters, lorem ipsum or keyboard mashing, repeated words, or too few words (the same check as justification-meaningful) — counts as none and is reported where it is written.',
     defaultSeverity: 'error',
     hard: false,

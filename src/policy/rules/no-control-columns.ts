@@ -8,8 +8,8 @@ export const noControlColumns: RuleModule = {
     category: 'hard',
     description: 'Control columns (policy flags such as opt-out records) are never extracted and never used in filters.',
     rationale:
-      'DESIGN.md, "Policy" 5: control columns carry the policy\'s own flags — opt-outs, PDS sensitivity, confidentiality — that exdef applies itself. Extracting them would disclose a patient\'s choices (seed 002, "Patient Consent & Type 1 Opt-out"); filtering on them would override the guards.',
-    source: 'DESIGN.md (Policy 5); seed 002 (Patient Consent & Type 1 Opt-out)',
+      'The exdef design brief, "Policy" 5: control columns carry the policy\'s own flags — opt-outs, PDS sensitivity, confidentiality — that exdef applies itself. Extracting them would disclose a patient\'s choices (the IM1 Data Protection Policy, "Patient Consent & Type 1 Opt-out"); filtering on them would override the guards.',
+    source: 'exdef design brief (Policy 5); IM1 Data Protection Policy (Patient Consent & Type 1 Opt-out)',
     triggers: 'A field or a filter reads a column classified control other than the PDS and confidential flags (which have rules of their own): opt_out.opt_out_type, opt_out.effective_from, opt_out.effective_to.',
     defaultSeverity: 'error',
     hard: true,

@@ -7,8 +7,8 @@ export const noControlTables: RuleModule = {
     category: 'hard',
     description: 'Control tables (the policy\'s own records, such as opt-outs) are out whole: never selected, joined, counted or tested with exists().',
     rationale:
-      'DESIGN.md, "Policy" 5 and "Non-interference": a control table records the patients\' own choices (seed 002, "Patient Consent & Type 1 Opt-out"). Any row of it — even only its keys, a count, or the fact that one exists for a patient — tells the recipient who opted out. exdef reads it itself, to take the opted out out of the population, and nowhere else.',
-    source: 'DESIGN.md (Policy 5, Non-interference); seed 002 (Patient Consent & Type 1 Opt-out)',
+      'The exdef design brief, "Policy" 5 and "Non-interference": a control table records the patients\' own choices (the IM1 Data Protection Policy, "Patient Consent & Type 1 Opt-out"). Any row of it — even only its keys, a count, or the fact that one exists for a patient — tells the recipient who opted out. exdef reads it itself, to take the opted out out of the population, and nowhere else.',
+    source: 'exdef design brief (Policy 5, Non-interference); IM1 Data Protection Policy (Patient Consent & Type 1 Opt-out)',
     triggers:
       'A dataset reads from a table the catalogue classifies `class: control` (opt_out in the reference catalogue), or a field or filter — the population filter included, at any depth — reaches one through a relation path or tests it with exists(...). (A JOIN into one is refused when the definition is resolved.)',
     defaultSeverity: 'error',

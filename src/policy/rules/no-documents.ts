@@ -8,8 +8,8 @@ export const noDocuments: RuleModule = {
     category: 'hard',
     description: 'Documents (letters, scans, reports) are never extracted, and never used in filters: not their content, and no row of a document table.',
     rationale:
-      'Seed 002: "Free-text and documents are not able to be included as there is no mechanism to ensure this type of legal information is not exported, leading to a legal breach."',
-    source: 'seed 002 (other legally restricted information)',
+      'The IM1 Data Protection Policy: "Free-text and documents are not able to be included as there is no mechanism to ensure this type of legal information is not exported, leading to a legal breach."',
+    source: 'IM1 Data Protection Policy (other legally restricted information)',
     triggers:
       'A field or a filter reads a column classified document (document.content); or a dataset reads from a table the catalogue classifies `class: document` (document in the reference catalogue), or a field or filter (the population filter included, at any depth) reaches one through a relation path or tests it with exists(...).',
     defaultSeverity: 'error',

@@ -7,8 +7,8 @@ export const noFreeText: RuleModule = {
     category: 'hard',
     description: 'Free-text columns are never extracted, and never used in filters.',
     rationale:
-      'Seed 002: "Free-text and documents are not able to be included as there is no mechanism to ensure this type of legal information is not exported, leading to a legal breach." Legal allegations against others are "covered by GP practices marking items as confidential from third parties + not extracting free text or documentation". A filter on free text leaks it too: which rows a text search selects reveals what the text says.',
-    source: 'seed 002 (other legally restricted information)',
+      'The IM1 Data Protection Policy: "Free-text and documents are not able to be included as there is no mechanism to ensure this type of legal information is not exported, leading to a legal breach." Legal allegations against others are "covered by GP practices marking items as confidential from third parties + not extracting free text or documentation". A filter on free text leaks it too: which rows a text search selects reveals what the text says.',
+    source: 'IM1 Data Protection Policy (other legally restricted information)',
     triggers: 'A field or a filter (including inside exists()) reads a column classified free_text (observation.comment, consultation.summary, referral.notes, medication_issue.dosage_text, document.title).',
     defaultSeverity: 'error',
     hard: true,

@@ -8,8 +8,8 @@ export const noPseudonymBesideRaw: RuleModule = {
     category: 'minimisation',
     description: 'An extract never carries a pseudonym together with the value it is derived from, in the same dataset or in another dataset of the extract.',
     rationale:
-      'Seed 002: pseudonymised data must not allow "singling out" or linkage back to the person. A keyed pseudonym protects only while the key and the mapping stay with the provider; a row that holds `pseudonym(nhs_number, key)` beside `nhs_number` (or `pseudonym(patient_id, key)` beside `patient_id`) is that mapping: a re-identification table for every other feed pseudonymised with the same key. Datasets of one extract arrive together, so the same holds across them.',
-    source: 'seed 002 (Minimisation of Data Egress; singling out; linkability)',
+      'The IM1 Data Protection Policy: pseudonymised data must not allow "singling out" or linkage back to the person. A keyed pseudonym protects only while the key and the mapping stay with the provider; a row that holds `pseudonym(nhs_number, key)` beside `nhs_number` (or `pseudonym(patient_id, key)` beside `patient_id`) is that mapping: a re-identification table for every other feed pseudonymised with the same key. Datasets of one extract arrive together, so the same holds across them.',
+    source: 'IM1 Data Protection Policy (Minimisation of Data Egress; singling out; linkability)',
     triggers: 'A field reads a column other than through pseudonym() and a field of the same extract (any dataset) reads the same column through pseudonym().',
     defaultSeverity: 'error',
     hard: false,

@@ -7,8 +7,8 @@ export const pdsSensitiveNever: RuleModule = {
     category: 'hard',
     description: 'Patients marked sensitive on PDS are never extracted, and their flag is never read by a definition.',
     rationale:
-      'Seed 000, "Included Patient Records": "a patient record will not be sent if the patient is ... Marked as Sensitive on the NHS PDS." The compiler excludes these patients from every query; a definition that reads the flag would either reveal who is sensitive or try to select them.',
-    source: 'seed 000 (Included Patient Records)',
+      'The IM1 Bulk Extract guide, "Included Patient Records": "a patient record will not be sent if the patient is ... Marked as Sensitive on the NHS PDS." The compiler excludes these patients from every query; a definition that reads the flag would either reveal who is sensitive or try to select them.',
+    source: 'IM1 Bulk Extract guide (Included Patient Records)',
     triggers: "A field or a filter reads the patient's PDS sensitive flag (patient.pds_sensitive).",
     defaultSeverity: 'error',
     hard: true,

@@ -6,8 +6,8 @@ export const processingInUk: RuleModule = {
     category: 'delivery',
     description: 'The extract is processed in the United Kingdom only.',
     rationale:
-      'Seed 002: consumers must "legally guarantee that all processing and sub-processing only happens within the United Kingdom, unless an exception has been agreed with the Data Controllers" and "provide a statement that confirms all data will remain in the United Kingdom during the end-to-end data flow".',
-    source: 'seed 002 (Data Protection Obligations)',
+      'The IM1 Data Protection Policy: consumers must "legally guarantee that all processing and sub-processing only happens within the United Kingdom, unless an exception has been agreed with the Data Controllers" and "provide a statement that confirms all data will remain in the United Kingdom during the end-to-end data flow".',
+    source: 'IM1 Data Protection Policy (Data Protection Obligations)',
     triggers: 'processing_location is elsewhere.',
     defaultSeverity: 'error',
     hard: false,

@@ -11,8 +11,8 @@ export const recordKeysPseudonymised: RuleModule = {
     description:
       "In indirect care, the internal keys of patients' records (patient_id, observation_id, consultation_id and every other key or reference of a patient-linked table) leave only as a keyed pseudonym, and filters do not pick records out by key.",
     rationale:
-      'Seed 002: "The consumer will only be granted access to data fields that have a clear legal basis for disclosure" and must consider "singling out" and linkability. A record key is an identifier: it is the same in every extract and in the supplier\'s own system, so whoever holds it can single the patient out and join any other release that carries it. A keyed pseudonym links the rows of one feed without that; a filter such as `patient_id = 1042` picks one patient out by key.',
-    source: 'seed 002 (Minimisation of Data Egress; singling out; linkability)',
+      'The IM1 Data Protection Policy: "The consumer will only be granted access to data fields that have a clear legal basis for disclosure" and must consider "singling out" and linkability. A record key is an identifier: it is the same in every extract and in the supplier\'s own system, so whoever holds it can single the patient out and join any other release that carries it. A keyed pseudonym links the rows of one feed without that; a filter such as `patient_id = 1042` picks one patient out by key.',
+    source: 'IM1 Data Protection Policy (Minimisation of Data Egress; singling out; linkability)',
     triggers:
       'care_type is indirect and a field reads a column the catalogue makes a record key (a system column that is the primary key of a patient-linked table or refers to a key) other than through pseudonym(), or a filter compares a record key (or its pseudonym) with anything.',
     defaultSeverity: 'error',

@@ -7,8 +7,8 @@ export const registrationPermanent: RuleModule = {
     category: 'population',
     description: 'Only permanently registered patients are extracted, unless the definition gives an explicit reason for all registrations.',
     rationale:
-      'Seed 002: "Data will only be shared for permanently registered patients at a GP Practice unless there is an explicit reason which overrides this (for example, a payment related extract that includes all procedures done) - this must be defined in the data extract definition with clear justification." Patients who are not currently registered are never extracted (seed 000).',
-    source: 'seed 002 (Patient Consent); seed 000 (Included Patient Records)',
+      'The IM1 Data Protection Policy: "Data will only be shared for permanently registered patients at a GP Practice unless there is an explicit reason which overrides this (for example, a payment related extract that includes all procedures done) - this must be defined in the data extract definition with clear justification." Patients who are not currently registered are never extracted (the IM1 Bulk Extract guide).',
+    source: 'IM1 Data Protection Policy (Patient Consent); IM1 Bulk Extract guide (Included Patient Records)',
     triggers: 'population.registration is all without a registration_justification. A justification given for it that says nothing — a placeholder (n/a, TBC, "-"), a stock phrase, hidden or look-alike characters, lorem ipsum or keyboard mashing, repeated words, or too few words (the same check as justification-meaningful) — counts as none and is reported where it is written.',
     defaultSeverity: 'error',
     hard: false,

@@ -7,8 +7,8 @@ export const reviewCurrent: RuleModule = {
     category: 'governance',
     description: 'The extract was reviewed within the last 3 months (the policy sets the period).',
     rationale:
-      'Seed 002: "As per the IM1 contractual standard (requirement im1_bulk_001), bulk schemas and consumer requests will be reviewed every 3 months." Seed 000: "We will review each IM1 Bulk integration every 3 months... Any data sets that are no longer required or can no longer be justified will be removed." An overdue review is a warning by default so that a running feed does not stop on a calendar date; a policy file can make it an error.',
-    source: 'seed 002 (im1_bulk_001); seed 000 (review every 3 months)',
+      'The IM1 Data Protection Policy: "As per the IM1 contractual standard (requirement im1_bulk_001), bulk schemas and consumer requests will be reviewed every 3 months." The IM1 Bulk Extract guide: "We will review each IM1 Bulk integration every 3 months... Any data sets that are no longer required or can no longer be justified will be removed." An overdue review is a warning by default so that a running feed does not stop on a calendar date; a policy file can make it an error.',
+    source: 'IM1 Data Protection Policy (im1_bulk_001); IM1 Bulk Extract guide (review every 3 months)',
     triggers: 'review.last_reviewed is more than review_months (3) months before --today, or after it.',
     defaultSeverity: 'warning',
     hard: false,

@@ -2,7 +2,7 @@ import { lookAlikeSkeleton } from '../../source/hidden-characters.js';
 import type { RuleModule } from '../rule.js';
 
 /**
- * Purposes beyond the care of the individual (seed 002: research, planning, risk stratification are
+ * Purposes beyond the care of the individual (the IM1 Data Protection Policy: research, planning, risk stratification are
  * indirect care). Matched on the text as a reader sees it, lower case.
  */
 const SECONDARY_PURPOSE =
@@ -33,8 +33,8 @@ export const supportedUseCase: RuleModule = {
     description:
       'IM1 Bulk supports three use cases only — targeted reporting, data warehouse, and direct care planning by an organisation with a legitimate relationship — and each must fit its care type.',
     rationale:
-      'Seed 002, "Supported Use Cases": "The only supported use cases for IM1 Bulk Extracts are: targeted extracts for specific reporting use cases (e.g. CH-IS extracts); broad data extract to transfer to data warehouse (e.g. PHM/extracts); direct care planning where the organisation has a legitimate relationship (e.g. the GP Practice themselves running call/recall processes)." It must not be used for direct care by third parties (record viewers, clinical decision support: use IM1 transactional), patient-facing services (use IM1 PFS) or data migration (use the NHS data migration standard). Seed 002 defines risk stratification and service planning as indirect care.',
-    source: 'seed 002 (Supported Use Cases; Definitions)',
+      'The IM1 Data Protection Policy, "Supported Use Cases": "The only supported use cases for IM1 Bulk Extracts are: targeted extracts for specific reporting use cases (e.g. CH-IS extracts); broad data extract to transfer to data warehouse (e.g. PHM/extracts); direct care planning where the organisation has a legitimate relationship (e.g. the GP Practice themselves running call/recall processes)." It must not be used for direct care by third parties (record viewers, clinical decision support: use IM1 transactional), patient-facing services (use IM1 PFS) or data migration (use the NHS data migration standard). The IM1 Data Protection Policy defines risk stratification and service planning as indirect care.',
+    source: 'IM1 Data Protection Policy (Supported Use Cases; Definitions)',
     triggers:
       'use_case is record_viewer, clinical_decision_support, patient_facing or data_migration; direct_care_planning with care_type indirect; data_warehouse with care_type direct. With care_type direct: an error where intended_use or legal_basis.statement names a purpose beyond the care of the individuals (research, a cohort study, clinical trials, secondary use or analysis, analytics, statistics, publication, epidemiology, service or capacity planning, population health, risk stratification, commissioning, benchmarking, surveillance) and says nothing of their care (direct care, call and recall, invitations, treatment, case management, care of the patient ...), or where legal_basis.article_9 is 9(2)(j) (archiving, research and statistics); a warning where the text names both (the secondary part is indirect care and needs its own extract).',
     defaultSeverity: 'error',

@@ -8,8 +8,8 @@ export const type1OptOut: RuleModule = {
     category: 'population',
     description: 'Type 1 opt-outs are respected, unless the extract is for direct care or a statutory data provision notice overrides them — and then only with a justification.',
     rationale:
-      'Seed 002, "Patient Consent & Type 1 Opt-out": "Patients with Type 1 opt-out will not be included in the extract unless the use case is direct care OR there is a statutory data provision notice which overrides this."',
-    source: 'seed 002 (Patient Consent & Type 1 Opt-out)',
+      'The IM1 Data Protection Policy, "Patient Consent & Type 1 Opt-out": "Patients with Type 1 opt-out will not be included in the extract unless the use case is direct care OR there is a statutory data provision notice which overrides this."',
+    source: 'IM1 Data Protection Policy (Patient Consent & Type 1 Opt-out)',
     triggers:
       'population.type1_opt_out is override and either care_type is indirect with no legal_basis.data_provision_notice that is a real reference (a placeholder, or a notice that is requested, pending, awaited, applied for, in draft, to follow or TBC, or a "see ..." pointer, counts as none: governance-complete reports it), or there is no type1_opt_out_justification. The first can also be met by a valid exemption from type1-opt-out, which the policy allows only under a statutory notice (legal_basis.notice) and only naming every dataset; no exemption stands in for the justification. A justification that says nothing — a placeholder (n/a, TBC, "-"), a stock phrase, hidden or look-alike characters, lorem ipsum or keyboard mashing, repeated words, or too few words (the same check as justification-meaningful) — counts as none and is reported where it is written.',
     defaultSeverity: 'error',

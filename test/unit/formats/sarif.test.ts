@@ -1,4 +1,9 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { exdefTool, formatLintResults } from '../../../src/diagnostics/formats/index.js';
 import { formatSarif } from '../../../src/diagnostics/formats/sarif.js';
 import { RULES } from '../../../src/policy/rules/index.js';
 import { context, CWD, HOSTILE, RESULTS, review, sensitive, span, validateSarif } from './sample-results.js';
@@ -145,5 +150,52 @@ describe('SARIF format', () => {
 
   it('is deterministic', () => {
     expect(formatSarif(RESULTS, context())).toBe(formatSarif(RESULTS, context()));
+  });
+});
+
+describe('SARIF that code scanning maps (issue 12, item 8)', () => {
+  it("exdef's own SARIF names its home on the driver and each policy rule's docs/rules page", () => {
+    const log = parse(formatLintResults('sarif', RESULTS, { cwd: CWD, repositoryRoot: CWD }));
+    const driver = log.runs[0]!.tool.driver;
+    expect(driver.informationUri).toMatch(/^(https|file):\/\//);
+    for (const meta of RULES.map((r) => r.meta)) {
+      const rule = driver.rules.find((r) => r.id === meta.id)!;
+      expect(rule.helpUri, meta.id).toMatch(new RegExp(`/docs/rules/${meta.id}\\.md$`));
+      // Without a published repository in package.json the link is the page that ships with exdef.
+      if (rule.helpUri!.startsWith('file:')) expect(existsSync(fileURLToPath(rule.helpUri!)), rule.helpUri).toBe(true);
+    }
+    if (!exdefTool().rulesBaseUri) expect(exdefTool().installedRulesBaseUri).toBeDefined();
+    expect(validateSarif(log).errors).toBeNull();
+  });
+
+  it('makes paths relative to the git top level (%SRCROOT%), whatever the working directory', () => {
+    const top = mkdtempSync(join(tmpdir(), 'exdef-sarif-'));
+    try {
+      mkdirSync(join(top, '.git'));
+      mkdirSync(join(top, 'definitions', 'nested'), { recursive: true });
+      const cwd = join(top, 'definitions');
+      const results = [{ file: 'nested/a.exdef.yaml', syntax: 'yaml' as const, diagnostics: [{ ...sensitive, span: span(join(cwd, 'nested/a.exdef.yaml'), 3, 5) }] }, { file: 'b.exdef', syntax: 'exdef' as const, diagnostics: [{ ...review, span: undefined }] }];
+      const log = parse(formatLintResults('sarif', results, { cwd }));
+      const run = log.runs[0]!;
+      expect(run.originalUriBaseIds).toEqual({ '%SRCROOT%': { uri: pathToFileURL(top).href + '/' } });
+      expect(run.results.map((r) => r.locations[0]!.physicalLocation.artifactLocation)).toEqual([
+        { uri: 'definitions/nested/a.exdef.yaml', uriBaseId: '%SRCROOT%' },
+        { uri: 'definitions/b.exdef', uriBaseId: '%SRCROOT%' },
+      ]);
+      expect(validateSarif(log).errors).toBeNull();
+      // Outside git, the working directory is the root.
+      const outside = mkdtempSync(join(tmpdir(), 'exdef-sarif-plain-'));
+      try {
+        const plain = parse(formatLintResults('sarif', [{ ...results[1]!, file: 'b.exdef' }], { cwd: outside }));
+        if (!existsSync(join(tmpdir(), '.git')) && !existsSync('/.git')) {
+          expect(plain.runs[0]!.originalUriBaseIds['%SRCROOT%']!.uri).toBe(pathToFileURL(outside).href + '/');
+          expect(plain.runs[0]!.results[0]!.locations[0]!.physicalLocation.artifactLocation.uri).toBe('b.exdef');
+        }
+      } finally {
+        rmSync(outside, { recursive: true, force: true });
+      }
+    } finally {
+      rmSync(top, { recursive: true, force: true });
+    }
   });
 });

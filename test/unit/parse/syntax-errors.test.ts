@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { referenceCatalogue } from '../../../src/catalogue/load-catalogue.js';
 import { parseDefinitionText } from '../../../src/parse/parse-definition.js';
 import { checkDefinitionText } from '../../../src/pipeline/check-definition.js';
+import { resources } from '../../../src/resources.js';
 import { at, endOf, marked } from '../../support/span-markers.js';
 
 /** A valid exdef-language definition with slots for the statements a test breaks. */
@@ -67,7 +70,8 @@ describe('exdef language: syntax errors at their places', () => {
   it('names the statements it expects when a statement keyword is misspelt', () => {
     const { errors, starts } = errorsIn('t.exdef', exdef({ governance: '⟦GOVERNACE USE CASE data_warehouse CARE indirect;' }));
     expect(errors.map(at)[0]).toBe(starts[0]);
-    expect(errors[0]!.message).toBe('expected a statement (EXDEF, EXTRACT, GOVERNANCE, POPULATION, MODE, SCHEDULE, OUTPUT, DATASET or EXEMPTION) but found `GOVERNACE`');
+    expect(errors[0]!.message).toBe('`GOVERNACE` is not an exdef keyword; did you mean GOVERNANCE?');
+    expect(errors[0]!.hints).toEqual(['write GOVERNANCE']);
   });
 
   it('refuses SELECT * with its own message', () => {
@@ -224,4 +228,63 @@ describe('resolution errors, in both syntaxes, at their places', () => {
       }
     });
   }
+});
+
+describe('syntax errors at the offending token, with a fix in exdef words (issue 12, item 7)', () => {
+  const shipped = (name: string) => readFileSync(join(resources.definitions, name), 'utf8');
+  const phm = shipped('phm-warehouse.exdef');
+  const phmYaml = shipped('phm-warehouse.exdef.yaml');
+  const report = (file: string, text: string) =>
+    parseDefinitionText(file, text)
+      .diagnostics.filter((d) => d.severity === 'error')
+      .map((d) => ({ at: `${d.span!.start.line}:${d.span!.start.column}`, code: d.code, message: d.message, hints: d.hints ?? [] }));
+  const noLibraryWords = (diagnostics: { message: string; hints: string[] }[]) => {
+    for (const d of diagnostics) expect([d.message, ...d.hints].join(' ')).not.toMatch(/Expecting|token of type|--> |<--|NoViableAlt|MismatchedToken/);
+  };
+
+  it('a misspelt keyword on its own line is reported at the word, with the keyword meant', () => {
+    const text = phm.replace("    JUSTIFY 'Age is the main driver", "    JUSTFY 'Age is the main driver");
+    const line = text.split('\n').findIndex((l) => l.startsWith('    JUSTFY')) + 1;
+    const found = report('x.exdef', text);
+    expect(found).toEqual([{ at: `${line}:5`, code: 'misspelt-keyword', message: '`JUSTFY` is not an exdef keyword; did you mean JUSTIFY?', hints: ['write JUSTIFY'] }]);
+    noLibraryWords(found);
+  });
+
+  it('a misspelt statement clause and FROM are reported at the word', () => {
+    const title = phm.replace('  TITLE ', '  TITEL ');
+    expect(report('x.exdef', title).map((d) => [d.at, d.message])).toEqual([['5:3', '`TITEL` is not an exdef keyword; did you mean TITLE?']]);
+    const from = phm.replace('\nFROM patient', '\nFORM patient');
+    const line = from.split('\n').findIndex((l) => l.startsWith('FORM patient')) + 1;
+    expect(report('x.exdef', from).map((d) => [d.at, d.code])).toEqual([[`${line}:1`, 'misspelt-keyword']]);
+  });
+
+  it('a missing comma between fields is reported at the next field, once', () => {
+    const text = phm.replace("    JUSTIFY 'Links a person''s records across datasets without revealing who they are.',", "    JUSTIFY 'Links a person''s records across datasets without revealing who they are.'");
+    const line = text.split('\n').findIndex((l) => l.includes("without revealing who they are.'")) + 2;
+    const found = report('x.exdef', text);
+    expect(found).toEqual([{ at: `${line}:3`, code: 'syntax-error', message: expect.stringMatching(/^expected `,` before `year`: every field but the last ends with a comma/) as unknown as string, hints: [] }]);
+    noLibraryWords(found);
+  });
+
+  it("an undoubled quote inside a text says to double it, once, where the text ends early", () => {
+    const text = phm.replace("    JUSTIFY 'Age is the main driver of risk stratification.'", "    JUSTIFY 'the patient's age is the main driver of risk stratification.'");
+    const line = text.split('\n').findIndex((l) => l.includes("'the patient's age")) + 1;
+    const found = report('x.exdef', text);
+    expect(found).toEqual([{ at: `${line}:25`, code: 'unescaped-quote', message: "this ' ends the quoted text early: a quote inside a text is written twice ('')", hints: ["double it: 'the patient''s...'"] }]);
+  });
+
+  it('YAML: an unclosed [ is reported where it opens', () => {
+    const text = phmYaml.replace('practices: [A81001, A81002, A81003]', 'practices: [A81001, A81002, A81003');
+    const line = text.split('\n').findIndex((l) => l.includes('practices: [')) + 1;
+    expect(report('x.exdef.yaml', text)).toEqual([{ at: `${line}:14`, code: 'yaml-syntax', message: 'YAML syntax error: this [ is never closed', hints: ['end the list with ]'] }]);
+  });
+
+  it('YAML: an unclosed quote is reported where it opens', () => {
+    const text = phmYaml.replace('dpia: DPIA-2026-031', "dpia: 'DPIA-2026-031");
+    const line = text.split('\n').findIndex((l) => l.includes("dpia: '")) + 1;
+    const found = report('x.exdef.yaml', text);
+    expect(found.map((d) => [d.at, d.message])).toEqual([[`${line}:7`, 'YAML syntax error: this single-quoted text is never closed']]);
+    const doubled = report('x.exdef.yaml', phmYaml.replace("quote: '\"'", 'quote: "\'\n'));
+    expect(doubled.map((d) => d.message)).toEqual(['YAML syntax error: this double-quoted text is never closed']);
+  });
 });

@@ -71,7 +71,7 @@ describe('YAML anchors, aliases and merge keys work', () => {
 describe('what a definition never needs is a clear error at its place', () => {
   it('a key written twice names the first one', () => {
     const { errors, starts } = check(variant(phm, 'dpia: DPIA-2026-031', 'dpia: DPIA-2026-031\n⟦dpia: DPIA-2026-099'));
-    expect(errors.map((e) => [e.code, at(e), e.message])).toEqual([['yaml-duplicate-key', starts[0], 'the key `dpia` is written twice in this map (first on line 20); YAML keeps only one of them']]);
+    expect(errors.map((e) => [e.code, at(e), e.message])).toEqual([['yaml-duplicate-key', starts[0], 'the key `dpia` is written twice in this map (first on line 22); YAML keeps only one of them']]);
   });
 
   it('a key written twice in a flow map', () => {

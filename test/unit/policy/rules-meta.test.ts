@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { referenceCatalogue } from '../../../src/catalogue/load-catalogue.js';
@@ -9,6 +9,9 @@ import { rulesIndexSource } from '../../../src/policy/rule-index.js';
 import { RULES } from '../../../src/policy/rules/index.js';
 import { packageRoot } from '../../../src/resources.js';
 import { TODAY } from '../../support/rule-tester.js';
+
+/** How the project's own notes name the source texts: seed files, their paths, the design brief's file. */
+const INTERNAL_REFERENCE = /\bseeds? ?\/?0\d\d|seeds\/|\b00\d_[0-9a-f]{16}|DESIGN\.md/i;
 
 let context: LintContext;
 beforeAll(async () => {
@@ -21,11 +24,18 @@ describe('rule meta', () => {
     expect(RULES.length).toBeGreaterThanOrEqual(20);
   });
 
+  it('the rule pages and the default policy cite the policy by name, never an internal file', () => {
+    const pages = readdirSync(join(packageRoot, 'docs', 'rules')).map((f) => join(packageRoot, 'docs', 'rules', f));
+    for (const file of [...pages, join(packageRoot, 'src', 'policy', 'default.policy.yaml')]) expect(readFileSync(file, 'utf8'), file).not.toMatch(INTERNAL_REFERENCE);
+  });
+
   it.each(RULES.map((r) => [r.meta.id, r] as const))('%s: id matches its file, and its meta is complete', (id, rule) => {
     expect(id).toMatch(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/);
     expect(readFileSync(join(packageRoot, 'src', 'policy', 'rules', `${id}.ts`), 'utf8')).toContain(`id: '${id}'`);
     for (const text of [rule.meta.description, rule.meta.rationale, rule.meta.source, rule.meta.triggers]) expect(text.length).toBeGreaterThan(10);
-    expect(rule.meta.rationale).toMatch(/seed 00\d|DESIGN\.md/i);
+    // The policy and the standard by their names, never internal files (issue 12, item 10).
+    expect(rule.meta.rationale).toMatch(/IM1 Data Protection Policy|IM1 Bulk Extract guide|IM1 Interface Mechanism Standard|exdef design brief/);
+    for (const text of [rule.meta.description, rule.meta.rationale, rule.meta.source, rule.meta.triggers]) expect(text).not.toMatch(INTERNAL_REFERENCE);
     expect(Object.keys(rule.meta.messages).length).toBeGreaterThan(0);
     if (rule.meta.hard) expect(rule.meta.defaultSeverity).toBe('error');
   });

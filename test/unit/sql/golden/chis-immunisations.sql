@@ -19,7 +19,7 @@
 --   $11 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
 --   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
 --   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $14 literal_1 bigint = 20: population WHERE: 20 [definitions/chis-immunisations.exdef.yaml:38:37]
+--   $14 literal_1 bigint = 20: population WHERE: 20 [definitions/chis-immunisations.exdef.yaml:40:37]
 --   $15 record_key text given at run time: the key that makes record ids opaque: made at each full baseline and kept with the delta state
 
 WITH
@@ -249,7 +249,7 @@ ORDER BY
 --   $11 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
 --   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
 --   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $14 literal_1 bigint = 20: population WHERE: 20 [definitions/chis-immunisations.exdef.yaml:38:37]
+--   $14 literal_1 bigint = 20: population WHERE: 20 [definitions/chis-immunisations.exdef.yaml:40:37]
 --   $15 window_start timestamptz given at run time: start of the delta window (exclusive): the end of the window of the last successful run
 --   $16 window_end timestamptz given at run time: end of the delta window (inclusive): no transaction still running in the snapshot started before it
 --   $17 entered_patients bigint[] given at run time: the patients who entered the population since the last run and get their history (from the population query and the last run's state)
@@ -589,7 +589,7 @@ ORDER BY
 --   $11 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
 --   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
 --   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $14 literal_1 bigint = 20: population WHERE: 20 [definitions/chis-immunisations.exdef.yaml:38:37]
+--   $14 literal_1 bigint = 20: population WHERE: 20 [definitions/chis-immunisations.exdef.yaml:40:37]
 
 WITH
   "sensitive_codes" AS (
@@ -803,7 +803,7 @@ FROM
 --   $11 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
 --   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
 --   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $14 literal_1 bigint = 20: population WHERE: 20 [definitions/chis-immunisations.exdef.yaml:38:37]
+--   $14 literal_1 bigint = 20: population WHERE: 20 [definitions/chis-immunisations.exdef.yaml:40:37]
 --   $15 record_key text given at run time: the key that makes record ids opaque: made at each full baseline and kept with the delta state
 --   $16 concept_33879002 bigint = 33879002: SNOMED CT concept 33879002 |Administration of vaccine to produce active immunity| (dataset immunisations, WHERE)
 
@@ -1052,7 +1052,7 @@ ORDER BY
 --   $11 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
 --   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
 --   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $14 literal_1 bigint = 20: population WHERE: 20 [definitions/chis-immunisations.exdef.yaml:38:37]
+--   $14 literal_1 bigint = 20: population WHERE: 20 [definitions/chis-immunisations.exdef.yaml:40:37]
 --   $15 window_start timestamptz given at run time: start of the delta window (exclusive): the end of the window of the last successful run
 --   $16 window_end timestamptz given at run time: end of the delta window (inclusive): no transaction still running in the snapshot started before it
 --   $17 entered_patients bigint[] given at run time: the patients who entered the population since the last run and get their history (from the population query and the last run's state)
@@ -1452,7 +1452,7 @@ ORDER BY
 --   $11 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
 --   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
 --   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $14 literal_1 bigint = 20: population WHERE: 20 [definitions/chis-immunisations.exdef.yaml:38:37]
+--   $14 literal_1 bigint = 20: population WHERE: 20 [definitions/chis-immunisations.exdef.yaml:40:37]
 --   $15 concept_33879002 bigint = 33879002: SNOMED CT concept 33879002 |Administration of vaccine to produce active immunity| (dataset immunisations, WHERE)
 
 WITH
@@ -1697,7 +1697,7 @@ FROM
 --   $11 practices text[] = {A81001, A81002}: the practices in scope (ODS codes)
 --   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
 --   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
---   $14 literal_1 bigint = 20: population WHERE: 20 [definitions/chis-immunisations.exdef.yaml:38:37]
+--   $14 literal_1 bigint = 20: population WHERE: 20 [definitions/chis-immunisations.exdef.yaml:40:37]
 
 WITH
   "sensitive_codes" AS (
@@ -1962,7 +1962,7 @@ ORDER BY
 --     "source": "definition",
 --     "meaning": "population WHERE: 20",
 --     "value": "20",
---     "at": "definitions/chis-immunisations.exdef.yaml:38:37"
+--     "at": "definitions/chis-immunisations.exdef.yaml:40:37"
 --   },
 --   {
 --     "name": "record_key",

@@ -20,7 +20,7 @@
 --   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
 --   $13 concept_73211009 bigint = 73211009: SNOMED CT concept 73211009 |Diabetes mellitus| (dataset due_for_review, WHERE, exists(observations))
 --   $14 concept_43396009 bigint = 43396009: SNOMED CT concept 43396009 |Haemoglobin A1c measurement| (dataset due_for_review, WHERE, exists(observations))
---   $15 literal_1 interval = '12 months': dataset due_for_review, WHERE, exists(observations): interval '12 months' [definitions/diabetes-recall.exdef.yaml:58:54]
+--   $15 literal_1 interval = '12 months': dataset due_for_review, WHERE, exists(observations): interval '12 months' [definitions/diabetes-recall.exdef.yaml:60:54]
 
 WITH
   "sensitive_codes" AS (
@@ -271,7 +271,7 @@ ORDER BY
 --   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
 --   $13 concept_73211009 bigint = 73211009: SNOMED CT concept 73211009 |Diabetes mellitus| (dataset due_for_review, WHERE, exists(observations))
 --   $14 concept_43396009 bigint = 43396009: SNOMED CT concept 43396009 |Haemoglobin A1c measurement| (dataset due_for_review, WHERE, exists(observations))
---   $15 literal_1 interval = '12 months': dataset due_for_review, WHERE, exists(observations): interval '12 months' [definitions/diabetes-recall.exdef.yaml:58:54]
+--   $15 literal_1 interval = '12 months': dataset due_for_review, WHERE, exists(observations): interval '12 months' [definitions/diabetes-recall.exdef.yaml:60:54]
 
 WITH
   "sensitive_codes" AS (
@@ -755,6 +755,6 @@ ORDER BY
 --     "source": "definition",
 --     "meaning": "dataset due_for_review, WHERE, exists(observations): interval '12 months'",
 --     "value": "12 months",
---     "at": "definitions/diabetes-recall.exdef.yaml:58:54"
+--     "at": "definitions/diabetes-recall.exdef.yaml:60:54"
 --   }
 -- ]

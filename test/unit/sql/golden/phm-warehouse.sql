@@ -795,7 +795,7 @@ ORDER BY
 --   $14 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
 --   $15 key_phm-icb-key text given at run time (never written anywhere): pseudonym key 'phm-icb-key' (from the keys file given with --keys, or the environment variable EXDEF_KEY_PHM_ICB_KEY)
 --   $16 concept_75367002 bigint = 75367002: SNOMED CT concept 75367002 |Blood pressure| (dataset blood_pressure, WHERE)
---   $17 literal_1 interval = '2 years': dataset blood_pressure, WHERE: interval '2 years' [definitions/phm-warehouse.exdef.yaml:86:81]
+--   $17 literal_1 interval = '2 years': dataset blood_pressure, WHERE: interval '2 years' [definitions/phm-warehouse.exdef.yaml:87:81]
 
 WITH
   "sensitive_codes" AS (
@@ -1404,6 +1404,6 @@ ORDER BY
 --     "source": "definition",
 --     "meaning": "dataset blood_pressure, WHERE: interval '2 years'",
 --     "value": "2 years",
---     "at": "definitions/phm-warehouse.exdef.yaml:86:81"
+--     "at": "definitions/phm-warehouse.exdef.yaml:87:81"
 --   }
 -- ]
