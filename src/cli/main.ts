@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Config, Errors, run } from '@oclif/core';
 import { nearestCommand } from './nearest-command.js';
+import { drained } from './drained.js';
 import { jsonErrorLine } from './json-error.js';
 
 /**
@@ -48,18 +49,4 @@ function exitCodeOf(error: unknown, argv: readonly string[], commands: readonly 
 function fail(message: string, argv: readonly string[], kind: 'usage' | 'internal', prefixed = false): void {
   process.stderr.write(`${prefixed ? '' : 'error: '}${message}\n`);
   if (argv.includes('--json')) process.stdout.write(jsonErrorLine({ kind, exitCode: 2, message }));
-}
-
-/** Resolves once everything written to the stream so far has been handed to the operating system. */
-export function drained(stream: NodeJS.WriteStream): Promise<void> {
-  return new Promise((resolve) => {
-    if (stream.destroyed || stream.writableEnded) return resolve();
-    const done = () => resolve();
-    stream.once('error', done);
-    // A write's callback runs after every earlier write has been flushed.
-    stream.write('', () => {
-      stream.removeListener('error', done);
-      resolve();
-    });
-  });
 }
