@@ -2,7 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { pgcrypto } from '@electric-sql/pglite/contrib/pgcrypto';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 import { Kysely, PostgresDialect } from 'kysely';
-import { mkdirSync } from 'node:fs';
+import { makeDirectory } from '../execute/make-directory.js';
 import pg from 'pg';
 import { ExdefError } from '../failure.js';
 import { qualifiedName, quoteIdentifier } from '../sql/identifier.js';
@@ -24,7 +24,8 @@ export async function openPGlite(options: PGliteOptions = {}): Promise<Database>
   const target = options.dataDir ? `embedded PGlite database at ${options.dataDir}` : 'in-memory PGlite database';
   let pglite: PGlite;
   try {
-    if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+    // Not mkdirSync's recursive form, which never returns for a directory under /proc.
+    if (options.dataDir) makeDirectory(options.dataDir);
     pglite = await PGlite.create({
       ...(options.dataDir ? { dataDir: options.dataDir } : {}),
       extensions: { pgcrypto },
