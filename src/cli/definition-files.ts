@@ -1,22 +1,35 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
+import { ExdefError } from '../failure.js';
 
 /** Names of definition files: *.exdef.yaml, *.exdef.yml and *.exdef. */
 export function isDefinitionFile(name: string): boolean {
   return /\.exdef(\.ya?ml)?$/i.test(name);
 }
 
+/** The one definition file a command (compile, run, convert) was given: missing or a directory is a usage error (exit 2). */
+export function definitionFileArgument(file: string): string {
+  if (!existsSync(file)) throw new ExdefError(`${file}: no such file`, { exitCode: 2 });
+  if (statSync(file).isDirectory()) throw new ExdefError(`${file} is a directory: name one definition file`, { exitCode: 2 });
+  return file;
+}
+
 /**
  * The definition files named by command-line arguments: files as given, directories searched
  * recursively, and glob patterns (quoted, as CI configurations write them) expanded. A name that
- * matches nothing is kept, so that reading it reports "no such file".
+ * is neither (a missing file, a mistyped directory) or a directory without definitions is a usage
+ * error, exit 2, as in every command.
  */
-export function definitionFiles(args: readonly string[]): string[] {
+export function definitionFiles(args: readonly string[], options: { missing?: 'error' | 'keep' } = {}): string[] {
   const files: string[] = [];
   for (const arg of args) {
     if (existsSync(arg) && statSync(arg).isDirectory()) {
-      files.push(...walkFiles(arg, isDefinitionFile));
+      const found = walkFiles(arg, isDefinitionFile);
+      if (found.length === 0 && options.missing !== 'keep') throw new ExdefError(`${arg}: no definition files (*.exdef.yaml, *.exdef) in this directory`, { exitCode: 2 });
+      files.push(...found);
+    } else if (!existsSync(arg) && !/[*?[\]{}]/.test(arg) && options.missing !== 'keep') {
+      throw new ExdefError(`${arg}: no such file or directory`, { exitCode: 2 });
     } else if (!existsSync(arg) && /[*?[\]{}]/.test(arg)) {
       // tinyglobby is loaded only when a pattern is given (most runs name files or directories).
       const { globSync } = createRequire(import.meta.url)('tinyglobby') as typeof import('tinyglobby');

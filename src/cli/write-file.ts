@@ -3,8 +3,8 @@ import { basename, dirname, join } from 'node:path';
 import { ExdefError } from '../failure.js';
 
 /**
- * Writes under a temporary name and renames, so a reader never sees half a file. A failure is
- * exit code 1 unless the command says otherwise (2 where 1 means findings, e.g. a failed test).
+ * Writes under a temporary name and renames, so a reader never sees half a file. A file that
+ * cannot be written is an environment problem: exit code 2 (the exit-code contract, README).
  */
 export function writeFileAtomically(path: string, text: string, options: { exitCode?: 1 | 2 } = {}): void {
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
@@ -13,7 +13,7 @@ export function writeFileAtomically(path: string, text: string, options: { exitC
     renameSync(temporary, path);
   } catch (error) {
     rmSync(temporary, { force: true });
-    throw cannotWrite(path, error, options.exitCode ?? 1);
+    throw cannotWrite(path, error, options.exitCode ?? 2);
   }
 }
 
@@ -28,8 +28,8 @@ export function writeNewFile(path: string, text: string, options: { exitCode?: 1
     linkSync(temporary, path);
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
-    if (e.code === 'EEXIST' && e.syscall === 'link') throw new ExdefError(`${path} ${options.exists}`, { exitCode: options.exitCode ?? 1 });
-    throw cannotWrite(path, error, options.exitCode ?? 1);
+    if (e.code === 'EEXIST' && e.syscall === 'link') throw new ExdefError(`${path} ${options.exists}`, { exitCode: options.exitCode ?? 2 });
+    throw cannotWrite(path, error, options.exitCode ?? 2);
   } finally {
     rmSync(temporary, { force: true });
   }

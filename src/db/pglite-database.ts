@@ -2,7 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { pgcrypto } from '@electric-sql/pglite/contrib/pgcrypto';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 import { Kysely, PostgresDialect } from 'kysely';
-import { mkdirSync } from 'node:fs';
+import { makeDirectory } from '../execute/make-directory.js';
 import pg from 'pg';
 import { ExdefError, isExdefError } from '../failure.js';
 import { lockDirectory } from './directory-lock.js';
@@ -27,7 +27,8 @@ export async function openPGlite(options: PGliteOptions = {}): Promise<Database>
   let unlock = () => undefined as void;
   try {
     if (options.dataDir) {
-      mkdirSync(options.dataDir, { recursive: true });
+      // Not mkdirSync's recursive form, which never returns for a directory under /proc.
+      makeDirectory(options.dataDir);
       unlock = lockDirectory(options.dataDir, target);
     }
     pglite = await PGlite.create({

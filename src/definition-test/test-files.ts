@@ -46,7 +46,10 @@ export function testTargets(args: readonly string[], defaultDirectory = 'definit
       throw new ExdefError(`${arg}: no such file or directory`, { exitCode: 2, ...(args.length === 0 ? { hints: ['name the test files or directories to run (exdef test FILES...)'] } : {}) });
     }
     if (statSync(arg).isDirectory()) {
-      for (const file of walkFiles(arg, isTestFile)) add(file, definitionsOfTest(file));
+      const found = walkFiles(arg, isTestFile);
+      // An empty or mistyped directory is a mistake, not a pass (exit 2, as lint and fmt).
+      if (found.length === 0) throw new ExdefError(`${arg}: no definition tests (*.test.yaml) in this directory`, { exitCode: 2, hints: ['docs/testing.md describes the format'] });
+      for (const file of found) add(file, definitionsOfTest(file));
     } else if (isTestFile(arg)) {
       add(arg, definitionsOfTest(arg));
     } else if (DEFINITION_SUFFIX.test(arg)) {

@@ -9,7 +9,7 @@ import { disclosureChecks, linkedDisclosureChecks, type DisclosureCheck, type Li
 import { ExdefError, isExdefError } from '../failure.js';
 import type { ExtractDefinition, Frequency } from '../ir/extract-definition.js';
 import { compileDefinitionFile } from '../pipeline/compile-definition.js';
-import { prepareLint } from '../pipeline/lint-definition.js';
+import { prepareLint, type LintContext } from '../pipeline/lint-definition.js';
 import { bindParameters, type RunValues } from '../sql/bind-parameters.js';
 import type { CompiledPlan } from '../sql/compile-extract.js';
 import { enteredPatients, type PopulationRow } from '../sql/population-change.js';
@@ -19,7 +19,8 @@ import { deltaRecords, type DeltaRecords } from './delta-records.js';
 import { certificateProblem, checkOpenssl, encryptSmime } from './encrypt.js';
 import { ensureStateSchema, markUnsavedFull, newRecordKey, readHeldRecords, readPopulationState, readState, readUnsavedFull, writeState, type ExtractState } from './extract-state.js';
 import { RecordIdSet } from './record-id-set.js';
-import { writeLogFile } from './log-file.js';
+import { writeFailedLog, writeLogFile } from './log-file.js';
+import { directoryProblem, makeDirectory } from './make-directory.js';
 import { runFailure } from './run-failure.js';
 import { loadPseudonymKeys } from './pseudonym-keys.js';
 import { catalogueTableAccess, grantSelect } from '../db/role-check.js';
@@ -72,6 +73,8 @@ export interface RunOptions {
    * and `delivered` once the output is in place (after which an interruption is not a failed extract).
    */
   onPhase?: (phase: { work?: string; delivered: boolean }) => void;
+  /** The checks already made by `prepareRun` (made here when absent). */
+  prepared?: PreparedRun;
 }
 
 export type { DisclosureCheck, LinkedDisclosureCheck } from '../disclosure/disclosure-checks.js';
@@ -123,9 +126,66 @@ export class RunRefused extends ExdefError {
   constructor(
     message: string,
     readonly diagnostics: Diagnostic[],
+    exitCode: 1 | 2 = 1,
   ) {
-    super(message, { exitCode: 1, step: 'lint' });
+    super(message, { exitCode, step: 'lint' });
   }
+}
+
+
+/** Steps whose failures are the user's usage errors or a run not yet due: they write no log. */
+const NOT_LOGGED = new Set(['schedule', 'practices', 'output', 'lock']);
+
+/** Everything a run needs that is checked without a database: cheap, so checked first. */
+export interface PreparedRun {
+  plan: CompiledPlan;
+  definition: ExtractDefinition;
+  policy: LintContext['policy'];
+  dialect: CsvDialect;
+  practices: string[];
+  keys: ReturnType<typeof loadPseudonymKeys>['keys'];
+  certificate: string | undefined;
+  warnings: string[];
+}
+
+/**
+ * The checks of a run that need no database, in the order they are cheap: the output directory
+ * (exists or can be made, and written), the definition (lint; errors refuse the run), the CSV
+ * dialect, the practices, the pseudonym keys and the recipient certificate. `exdef run` calls it
+ * before it opens (or seeds) a database, so a mistake is found in a second, not after a minute.
+ */
+export async function prepareRun(o: Omit<RunOptions, 'db' | 'prepared'>): Promise<PreparedRun> {
+  const warnings: string[] = [];
+  const warn = (message: string) => {
+    warnings.push(message);
+    o.events.warn(message);
+  };
+  prepareOutputDirectory(resolve(o.out));
+  o.events.step(`linting ${o.file}`);
+  const prepared = await prepareLint({
+    catalogue: o.catalogue,
+    today: o.extractDate,
+    ...(o.policyFile ? { policyFile: o.policyFile } : {}),
+    ...(o.terminologyDir ? { terminologyDir: o.terminologyDir } : {}),
+  });
+  if (!prepared.context) throw new RunRefused('the policy or the terminology is not usable', prepared.diagnostics, 2);
+  // An exemption that has expired by the clock stays expired whatever --today says.
+  const compiled = compileDefinitionFile(o.file, { ...prepared.context, exemptionDate: (o.now ?? (() => new Date()))().toISOString().slice(0, 10) });
+  const errors = compiled.diagnostics.filter((d) => d.severity === 'error');
+  if (!compiled.plan || !compiled.definition || hasErrors(compiled.diagnostics)) {
+    throw new RunRefused(`${o.file} has ${errors.length} lint error${errors.length === 1 ? '' : 's'}: it is not run`, compiled.diagnostics);
+  }
+  for (const d of compiled.diagnostics.filter((x) => x.severity === 'warning')) warn(`${d.message} [${d.code}]`);
+  const plan = compiled.plan;
+  const definition = compiled.definition;
+  const dialect: CsvDialect = { ...definition.output.csv };
+  const dialectProblem = csvDialectProblem(dialect);
+  if (dialectProblem) throw new ExdefError(`${o.file}: the CSV dialect cannot be written: ${dialectProblem}`, { exitCode: 1, step: 'csv' });
+  const practices = selectPractices(definition, o.practices);
+  const { keys, warnings: keyWarnings } = loadPseudonymKeys(plan.keys, { ...(o.keysFile ? { file: o.keysFile } : {}), env: o.env });
+  keyWarnings.forEach(warn);
+  const certificate = await recipientCertificate(o, definition);
+  return { plan, definition, policy: prepared.context.policy, dialect, practices, keys, certificate, warnings };
 }
 
 const GENERATOR = 'exdef 0.1';
@@ -151,7 +211,6 @@ async function extract(o: RunOptions): Promise<RunResult> {
     o.events.warn(message);
   };
   const out = resolve(o.out);
-  prepareOutputDirectory(out);
   let work: string | undefined;
   let filesGenerated = 0;
   /** Releases the run's lock on its definition (run-lock.ts), once taken. */
@@ -173,45 +232,18 @@ async function extract(o: RunOptions): Promise<RunResult> {
     const error = runFailure(raw, step, o.db.target, o.statementTimeoutSeconds);
     if (work) rmSync(work, { recursive: true, force: true });
     // A run the schedule does not allow yet is not a failed extract: nothing was due, so no log;
-    // nor is one refused because another run of the definition is going (its log is that run's).
-    if (isExdefError(error) && (error.step === 'schedule' || error.step === 'lock')) throw error;
+    // nor is a usage error (an --out that cannot be written, a --practice not in the definition),
+    // nor a run refused because another run of the definition is going (the log is that run's).
+    if (isExdefError(error) && NOT_LOGGED.has(error.step ?? '')) throw error;
     const reason = isExdefError(error) ? error.message : `internal error: ${(error as Error).message}`;
-    try {
-      writeLogFile(out, o.extractDate, { status: 'FAILED', started, completed: now(), errors: 1, files: filesGenerated, reason });
-    } catch {
-      // The log cannot be written where the output goes (the same failure, often): the message says why.
-    }
+    writeFailedLog(out, o.extractDate, { started, completed: now(), files: filesGenerated, reason });
     throw error;
   };
 
   try {
-    // ------------------------------------------------------------------ the definition
-    events.step(`linting ${o.file}`);
-    const prepared = await prepareLint({
-      catalogue: o.catalogue,
-      today: o.extractDate,
-      ...(o.policyFile ? { policyFile: o.policyFile } : {}),
-      ...(o.terminologyDir ? { terminologyDir: o.terminologyDir } : {}),
-    });
-    if (!prepared.context) throw new RunRefused('the policy or the terminology is not usable', prepared.diagnostics);
-    // An exemption that has expired by the clock stays expired whatever --today says.
-    const compiled = compileDefinitionFile(o.file, { ...prepared.context, exemptionDate: started.toISOString().slice(0, 10) });
-    const errors = compiled.diagnostics.filter((d) => d.severity === 'error');
-    if (!compiled.plan || !compiled.definition || hasErrors(compiled.diagnostics)) {
-      throw new RunRefused(`${o.file} has ${errors.length} lint error${errors.length === 1 ? '' : 's'}: it is not run`, compiled.diagnostics);
-    }
-    for (const d of compiled.diagnostics.filter((x) => x.severity === 'warning')) warn(`${d.message} [${d.code}]`);
-    const plan = compiled.plan;
-    const definition = compiled.definition;
-    const policy = prepared.context.policy;
-
-    const dialect: CsvDialect = { ...definition.output.csv };
-    const dialectProblem = csvDialectProblem(dialect);
-    if (dialectProblem) throw new ExdefError(`${o.file}: the CSV dialect cannot be written: ${dialectProblem}`, { exitCode: 1, step: 'csv' });
-    const practices = selectPractices(definition, o.practices);
-    const { keys, warnings: keyWarnings } = loadPseudonymKeys(plan.keys, { ...(o.keysFile ? { file: o.keysFile } : {}), env: o.env });
-    keyWarnings.forEach(warn);
-    const certificate = await recipientCertificate(o, definition);
+    const prepared = o.prepared ?? (await prepareRun(o));
+    for (const warning of prepared.warnings) warnings.push(warning);
+    const { plan, definition, policy, dialect, practices, keys, certificate } = prepared;
 
     // ------------------------------------------------------------------ the database and the state
     events.step(`connecting to ${o.db.target}`);
@@ -436,23 +468,12 @@ function placeUnder(file: string, out: string): string {
 /** The output directory exists (or is made) and can be written; stale temporary directories of killed runs are removed. */
 function prepareOutputDirectory(out: string): void {
   try {
-    mkdirSync(out, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
+    makeDirectory(out, PRIVATE_DIRECTORY_MODE);
     const probe = join(out, `.exdef-probe-${process.pid}`);
     writeFileSync(probe, '');
     rmSync(probe);
   } catch (error) {
-    const e = error as NodeJS.ErrnoException;
-    const why =
-      e.code === 'EACCES' || e.code === 'EPERM'
-        ? 'permission denied'
-        : e.code === 'ENOSPC'
-          ? 'the disk is full'
-          : e.code === 'EROFS'
-            ? 'a read-only file system'
-            : e.code === 'ENOTDIR' || e.code === 'EEXIST'
-              ? 'a file is in the way (it is not a directory)'
-              : e.message;
-    throw new ExdefError(`cannot write to the output directory ${out}: ${why}`, { exitCode: 1, step: 'output' });
+    throw new ExdefError(`cannot write to the output directory ${out}: ${directoryProblem(error as NodeJS.ErrnoException)}`, { exitCode: 2, step: 'output' });
   }
   for (const entry of readdirSync(out)) {
     const match = /^\.exdef-run-(\d+)-[0-9a-f]+$/.exec(entry);
@@ -478,7 +499,7 @@ function selectPractices(definition: ExtractDefinition, asked: string[] | undefi
   return all.filter((p) => asked.includes(p));
 }
 
-async function recipientCertificate(o: RunOptions, definition: ExtractDefinition): Promise<string | undefined> {
+async function recipientCertificate(o: Pick<RunOptions, 'encryptTo' | 'file'>, definition: ExtractDefinition): Promise<string | undefined> {
   const written = definition.output.encryption?.certificate;
   const path = o.encryptTo ?? (written === undefined ? undefined : isAbsolute(written) ? written : join(dirname(o.file), written));
   if (!path) return undefined;
@@ -494,7 +515,7 @@ async function checkTables(db: Database, catalogue: Catalogue): Promise<void> {
   const { missing, unreadable } = await catalogueTableAccess(db, catalogue);
   if (missing.length > 0) {
     throw new ExdefError(`${db.target} has no table ${missing.join(', ')}`, {
-      exitCode: 1,
+      exitCode: 2,
       step: 'database',
       hints: ['create the reporting schema with `exdef db init` (and load SNOMED CT with `exdef terminology import`), or name the right database with --database'],
     });

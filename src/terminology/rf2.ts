@@ -6,6 +6,11 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Span } from '../source/source-file.js';
 
 export const rf2Codes = defineCodes({
+  'rf2-no-directory': {
+    severity: 'error',
+    stage: 'terminology',
+    message: (p: { dir: string; problem: string }) => `the terminology directory ${p.dir} ${p.problem}: give the directory of an RF2 snapshot release (--terminology DIR)`,
+  },
   'rf2-missing-file': {
     severity: 'error',
     stage: 'terminology',
@@ -86,6 +91,14 @@ export interface Rf2Files {
 /** Finds the snapshot files under `dir` (searching subdirectories, as release packages nest them). */
 export function findRf2Files(dir: string): { files: Rf2Files; diagnostics: Diagnostic[] } {
   const found: Record<Rf2Kind, string[]> = { concept: [], description: [], relationship: [], refset: [] };
+  let top;
+  try {
+    top = statSync(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return { files: { refset: [] }, diagnostics: [rf2Codes.make('rf2-no-directory', { dir, problem: code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be read (${code ?? 'error'})` })] };
+  }
+  if (!top.isDirectory()) return { files: { refset: [] }, diagnostics: [rf2Codes.make('rf2-no-directory', { dir, problem: 'is a file, not a directory' })] };
   const walk = (current: string, depth: number) => {
     for (const entry of readdirSync(current).sort()) {
       const path = join(current, entry);

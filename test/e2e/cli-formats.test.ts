@@ -32,9 +32,10 @@ beforeAll(() => {
   expect(stale).not.toBe(phm);
   // An hourly schedule (error), a full date of birth (an error and a warning) and an old review (a warning).
   const broken = stale.replace('frequency: weekly', 'frequency: hourly').replace('value: year(date_of_birth)', 'value: date_of_birth');
-  writeFileSync(join(work, 'broken.exdef.yaml'), broken);
+  // Each its own id: two definitions of one lint run sharing an id is an error of its own.
+  writeFileSync(join(work, 'broken.exdef.yaml'), broken.replace('id: phm-warehouse\n', 'id: phm-warehouse-broken\n'));
   writeFileSync(join(work, 'syntax.exdef.yaml'), 'exdef: 1\nid: [oops\n');
-  writeFileSync(join(work, 'stale.exdef.yaml'), stale);
+  writeFileSync(join(work, 'stale.exdef.yaml'), stale.replace('id: phm-warehouse\n', 'id: phm-warehouse-stale\n'));
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

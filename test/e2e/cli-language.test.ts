@@ -15,10 +15,11 @@ beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'exdef-lang-'));
   mkdirSync(join(work, 'defs', 'nested'), { recursive: true });
   for (const name of examples) copyFileSync(join(resources.definitions, `${name}.exdef.yaml`), join(work, 'defs', `${name}.exdef.yaml`));
-  copyFileSync(join(resources.definitions, 'chis-immunisations.exdef'), join(work, 'defs', 'nested', 'chis-immunisations.exdef'));
+  // Another definition (another id): two files of one lint run sharing an id is an error of its own.
+  copyFileSync(join(resources.definitions, 'two-week-wait-audit.exdef'), join(work, 'defs', 'nested', 'two-week-wait-audit.exdef'));
   writeFileSync(
     join(work, 'broken.exdef.yaml'),
-    readFileSync(join(resources.definitions, 'phm-warehouse.exdef.yaml'), 'utf8').replace('value: year(date_of_birth)', 'value: year(postcode)'),
+    readFileSync(join(resources.definitions, 'phm-warehouse.exdef.yaml'), 'utf8').replace('value: year(date_of_birth)', 'value: year(postcode)').replace('id: phm-warehouse\n', 'id: phm-warehouse-broken\n'),
   );
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -64,10 +65,11 @@ describe('exdef lint', () => {
     expect(runCli(['lint', join(work, 'defs'), '--format', 'xml']).status).toBe(2);
   });
 
-  it('reports a missing file as a finding (exit 1), not a crash', () => {
-    const { status, stdout } = runCli(['lint', join(work, 'missing.exdef.yaml')]);
-    expect(status).toBe(1);
-    expect(stdout).toContain(`cannot read ${join(work, 'missing.exdef.yaml')}: no such file [file-unreadable]`);
+  it('reports a missing file as a usage error (exit 2, the contract of every command), not a crash', () => {
+    const { status, stdout, stderr } = runCli(['lint', join(work, 'missing.exdef.yaml')]);
+    expect(status).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.trim()).toBe(`error: ${join(work, 'missing.exdef.yaml')}: no such file or directory`);
   });
 });
 

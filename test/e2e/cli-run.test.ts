@@ -326,6 +326,26 @@ describe.each(testEngines())('exdef run on %s', (engine) => {
     expect(new Set(records.map((r) => r[practice]))).toEqual(new Set(['A81001']));
   });
 
+  it('a re-run that fails the same day never replaces the COMPLETE log: its own log is kept beside it (issue 12 item 2)', async () => {
+    const delivered = runs.get('phm-warehouse.exdef.yaml') ?? (await deliver(db, definitionFile('phm-warehouse.exdef.yaml'), dir('relog'), { flags: ['--force'] }));
+    const logs = join(delivered!.out, 'logs');
+    const complete = readFileSync(join(logs, logName), 'utf8');
+    expect(complete).toMatch(/^Status: COMPLETE\n/);
+    // A mistyped --database: nothing listens on port 1.
+    const cli = runCli(['run', delivered!.file, '--out', delivered!.out, '--database', 'postgres://exdef:secret-password@127.0.0.1:1/reporting', '--keys', keysFile, '--today', TODAY, '--force', '--quiet']);
+    expect(cli.status, cli.stderr).toBe(2);
+    expect(readFileSync(join(logs, logName), 'utf8'), 'the COMPLETE log is untouched').toBe(complete);
+    const failed = readdirSync(logs).filter((f) => new RegExp(`^im1_bulk_log_${TODAY}\\.failed-\\d{6}(-\\d+)?\\.txt$`).test(f));
+    expect(failed).toHaveLength(1);
+    const text = readFileSync(join(logs, failed[0]!), 'utf8');
+    expect(readLogFile(text)).toMatchObject({ status: 'FAILED' });
+    expect(text, 'no secret in a log').not.toContain('secret-password');
+    // A usage error writes no log at all.
+    const before = readdirSync(logs).sort();
+    expect(runCli(['run', delivered!.file, '--out', delivered!.out, '--database', db.url, '--practice', 'Z99999', '--force']).status).toBe(2);
+    expect(readdirSync(logs).sort()).toEqual(before);
+  });
+
   it('refuses a definition with lint errors: exit 1, file:line:col, no ZIP, and a FAILED log with its reason', () => {
     const text = readFileSync(definitionFile('two-week-wait-audit.exdef.yaml'), 'utf8').replace(
       '      - name: practice\n',

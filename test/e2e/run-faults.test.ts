@@ -280,12 +280,12 @@ describe.each(testEngines())('exdef run: faults on %s', (engine: EngineName) => 
       was = await before();
     });
 
-    it('an output directory that cannot be made: exit 1 naming it, nothing written', async () => {
+    it('an output directory that cannot be made: exit 2 (an environment error, issue 12) naming it, nothing written', async () => {
       const file = join(work.dir, 'a-file');
       writeFileSync(file, 'not a directory\n');
       for (const bad of [join(file, 'extracts'), file]) {
         const result = runFails(run({ out: bad }));
-        expect(result.status).toBe(1);
+        expect(result.status).toBe(2);
         const line = errorLine(result.stderr);
         expect(line).toContain(bad);
         // One clear reason, in words (not a raw system error such as "EEXIST: file already exists, mkdir ...").
@@ -423,7 +423,9 @@ describe('exdef run: a database that refuses connections', () => {
     });
     const result = runCli(args);
     expect(result.status).toBe(2);
-    expect(result.stdout).toBe('');
+    // --json always answers (issue 12): the error as JSON on stdout, the human line on stderr.
+    if (args.includes('--json')) expect(JSON.parse(result.stdout)).toMatchObject({ error: { code: 'usage', exitCode: 2, step: 'connect' } });
+    else expect(result.stdout).toBe('');
     const line = errorLine(result.stderr);
     expect(line).toContain('postgres://exdef@127.0.0.1:1/reporting');
     expect(line).toMatch(/connection refused/);

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { makeOutputDirectory } from '../../execute/make-directory.js';
 import { join } from 'node:path';
 import { hasErrors } from '../../diagnostics/diagnostic.js';
 import { paletteFor, renderDiagnostics } from '../../diagnostics/render-terminal.js';
@@ -7,6 +8,7 @@ import { ExdefError } from '../../failure.js';
 import { compileDefinitionFile } from '../../pipeline/compile-definition.js';
 import type { CompiledPlan } from '../../sql/compile-extract.js';
 import { sqlFile, type QueryFileKind } from '../../sql/render-sql.js';
+import { definitionFileArgument } from '../definition-files.js';
 import { ExdefCommand } from '../exdef-command.js';
 import { lintContextForCommand, todayFromFlag } from '../lint-context-for-cli.js';
 import { catalogueForCommand } from '../load-catalogue-for-cli.js';
@@ -37,7 +39,7 @@ export default class Compile extends ExdefCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Compile);
     const today = todayFromFlag(flags.today);
-    if (!existsSync(args.file)) throw new ExdefError(`${args.file}: no such file`, { exitCode: 2 });
+    definitionFileArgument(args.file);
     const catalogue = catalogueForCommand(flags.catalogue);
     const context = await lintContextForCommand({ catalogue, today, policy: flags.policy, terminology: flags.terminology });
     const compiled = compileDefinitionFile(args.file, context);
@@ -80,15 +82,11 @@ function queryFiles(plan: CompiledPlan): { name: string; kind: QueryFileKind }[]
  */
 async function writePlan(plan: CompiledPlan, directory: string): Promise<string[]> {
   if (existsSync(directory) && !statSync(directory).isDirectory()) throw new ExdefError(`${directory} is a file, not a directory`, { exitCode: 2 });
-  try {
-    mkdirSync(directory, { recursive: true });
-  } catch (error) {
-    throw new ExdefError(`cannot create ${directory}: ${(error as Error).message}`, { exitCode: 1 });
-  }
+  makeOutputDirectory(directory);
   const files = queryFiles(plan);
   const previous = previousFiles(join(directory, 'plan.json'));
-  for (const file of files) writeFileAtomically(join(directory, file.name), await sqlFile(plan, file.kind));
-  writeFileAtomically(join(directory, 'plan.json'), `${JSON.stringify(plan, null, 2)}\n`);
+  for (const file of files) writeFileAtomically(join(directory, file.name), await sqlFile(plan, file.kind), { exitCode: 2 });
+  writeFileAtomically(join(directory, 'plan.json'), `${JSON.stringify(plan, null, 2)}\n`, { exitCode: 2 });
   for (const stale of previous) {
     if (!files.some((f) => f.name === stale)) rmSync(join(directory, stale), { force: true });
   }

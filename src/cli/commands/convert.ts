@@ -5,6 +5,7 @@ import { ExdefError } from '../../failure.js';
 import { parseDefinitionFile } from '../../parse/parse-definition.js';
 import { printExdef } from '../../print/print-exdef.js';
 import { printYaml } from '../../print/print-yaml.js';
+import { definitionFileArgument } from '../definition-files.js';
 import { ExdefCommand } from '../exdef-command.js';
 import { writeFileAtomically } from '../write-file.js';
 
@@ -26,7 +27,7 @@ export default class Convert extends ExdefCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Convert);
-    const parsed = parseDefinitionFile(args.file);
+    const parsed = parseDefinitionFile(definitionFileArgument(args.file));
     if (parsed.diagnostics.length > 0) process.stderr.write(renderDiagnostics(parsed.diagnostics, undefined, paletteFor(process.stderr)));
     if (hasErrors(parsed.diagnostics) || !parsed.document) throw new ExdefError(`${args.file} cannot be converted until its syntax errors are fixed`, { exitCode: 1 });
     const text = flags.to === 'exdef' ? printExdef({ ...parsed, document: parsed.document }) : printYaml({ ...parsed, document: parsed.document });

@@ -23,7 +23,7 @@ import { ExdefError } from '../../failure.js';
 import type { ExtractDefinition } from '../../ir/extract-definition.js';
 import { checkDefinitionFile, checkDefinitionText } from '../../pipeline/check-definition.js';
 import { sourceFile } from '../../source/source-file.js';
-import { definitionFiles, isDefinitionFile } from '../definition-files.js';
+import { definitionFileArgument, definitionFiles, isDefinitionFile } from '../definition-files.js';
 import { ExdefCommand } from '../exdef-command.js';
 import { catalogueForCommand } from '../load-catalogue-for-cli.js';
 import { catalogueFlag, jsonFlag } from '../shared-flags.js';
@@ -62,6 +62,7 @@ export default class Diff extends ExdefCommand {
       throw new ExdefError(`diff needs two files, OLD and NEW, or --base GIT_REF [PATHS...]; got ${paths.length} argument${paths.length === 1 ? '' : 's'}`, { exitCode: 2 });
     }
     const catalogue = catalogueForCommand(flags.catalogue);
+    if (flags.base === undefined) for (const path of paths) definitionFileArgument(path);
     const comparisons = flags.base === undefined ? this.compareFiles(paths[0]!, paths[1]!, catalogue) : this.compareWithBase(flags.base, paths.length > 0 ? paths : ['.'], catalogue);
     const failed = shouldFail(comparisons, failOn);
     if (flags.json) {
@@ -118,7 +119,7 @@ export default class Diff extends ExdefCommand {
     }
     // The definitions in the working tree.
     const working = new Map<string, string>();
-    for (const file of definitionFiles(args)) if (existsSync(file) && statSync(file).isFile()) working.set(toRepo(file), file);
+    for (const file of definitionFiles(args, { missing: 'keep' })) if (existsSync(file) && statSync(file).isFile()) working.set(toRepo(file), file);
     if (working.size === 0 && baseFiles.size === 0) throw new ExdefError(`no definition files (*.exdef.yaml, *.exdef) under ${args.join(' ')}, in the working tree or at ${ref}`, { exitCode: 2 });
 
     const comparisons: FileComparison[] = [];

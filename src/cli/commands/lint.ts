@@ -3,6 +3,7 @@ import { countBySeverity } from '../../diagnostics/diagnostic.js';
 import { formatLintResults, LINT_FORMAT_HELP, LINT_FORMATS, type LintFormat } from '../../diagnostics/formats/index.js';
 import type { LintFileResult } from '../../diagnostics/formats/lint-result.js';
 import { ExdefError } from '../../failure.js';
+import { duplicateDefinitionIds } from '../../pipeline/duplicate-definition-ids.js';
 import { lintDefinitionFile } from '../../pipeline/lint-definition.js';
 import { definitionFiles } from '../definition-files.js';
 import { ExdefCommand } from '../exdef-command.js';
@@ -44,10 +45,12 @@ export default class Lint extends ExdefCommand {
     if (files.length === 0) throw new ExdefError(`no definition files (*.exdef.yaml, *.exdef) match ${(argv as string[]).join(' ')}`, { exitCode: 2 });
     const catalogue = catalogueForCommand(flags.catalogue);
     const context = await lintContextForCommand({ catalogue, today, policy: flags.policy, terminology: flags.terminology });
-    const results: LintFileResult[] = files.map((file) => {
-      const checked = lintDefinitionFile(file, context);
-      const diagnostics = flags.quiet ? checked.diagnostics.filter((d) => d.severity === 'error') : checked.diagnostics;
-      return { file, syntax: checked.parsed.syntax, diagnostics };
+    const checked = files.map((file) => lintDefinitionFile(file, context));
+    const duplicates = duplicateDefinitionIds(checked);
+    const results: LintFileResult[] = checked.map((c, i) => {
+      const all = [...c.diagnostics, ...duplicates.filter((d) => d.span?.file === c.parsed.file.path)];
+      const diagnostics = flags.quiet ? all.filter((d) => d.severity === 'error') : all;
+      return { file: files[i]!, syntax: c.parsed.syntax, diagnostics };
     });
     process.stdout.write(formatLintResults(flags.format as LintFormat, results, { maxWarnings: flags['max-warnings'] }));
     const counts = countBySeverity(results.flatMap((r) => r.diagnostics));

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { paletteFor, renderDiagnostics } from '../../diagnostics/render-terminal.js';
 import { chooseDatabase, openDatabase } from '../../db/open-database.js';
@@ -7,7 +7,9 @@ import { countRows, existingTables } from '../../db/reporting-schema.js';
 import type { Database } from '../../db/database.js';
 import type { RunEvents, RunResult } from '../../execute/run-extract.js';
 import { ExdefError } from '../../failure.js';
+import { definitionFileArgument } from '../definition-files.js';
 import { ExdefCommand } from '../exdef-command.js';
+import { drained } from '../drained.js';
 import { todayFromFlag } from '../lint-context-for-cli.js';
 import { catalogueForCommand } from '../load-catalogue-for-cli.js';
 import { catalogueFlag, databaseFlag, jsonFlag } from '../shared-flags.js';
@@ -19,7 +21,7 @@ const EMBEDDED_SEED = { practices: 3, patients: 2000, seed: 1 };
 export default class Run extends ExdefCommand {
   static override summary = 'Run an approved definition into a ZIP of CSVs, with manifest and log file';
   static override description = [
-    'Lints the definition (a definition with errors never runs), reads every dataset from one consistent read-only snapshot, streams each to CSV in the definition\'s dialect (COPY on PostgreSQL, a cursor on PGlite), measures k-anonymity on the data, and packages the CSVs — one per dataset, or a folder per practice — with manifest.json into one ZIP, S/MIME-encrypted (AES-256) to the recipient\'s certificate when the definition or --encrypt-to names one. The log file logs/im1_bulk_log_<date>.txt (seed 000\'s format) is written beside it, also when the run fails. Files are written under temporary names and renamed when complete.',
+    'Lints the definition (a definition with errors never runs), reads every dataset from one consistent read-only snapshot, streams each to CSV in the definition\'s dialect (COPY on PostgreSQL, a cursor on PGlite), measures k-anonymity on the data, and packages the CSVs — one per dataset, or a folder per practice — with manifest.json into one ZIP, S/MIME-encrypted (AES-256) to the recipient\'s certificate when the definition or --encrypt-to names one. The log file logs/im1_bulk_log_<date>.txt (seed 000\'s format) is written beside it; a failed run keeps its own log beside it (im1_bulk_log_<date>.failed-HHMMSS.txt) and never replaces the log of a run that completed. The output directory, the definition (lint), the keys and the certificate are checked before any database is opened or seeded. Files are written under temporary names and renamed when complete.',
     'A delta definition\'s first run, a --full run and a run after the definition changed (a new fingerprint) are full extracts; the others read the rows changed since the last successful run. The state (in the schema exdef_state of the database) advances only once the output is in place, and the window never passes a transaction still open, so no row committed late is lost.',
     'Without --database (or EXDEF_DATABASE_URL) the run uses the embedded database in ./.exdef/pglite, seeding a synthetic population and the sample terminology first when it is empty. Exit codes: 0 complete, 1 the run failed or was refused, 2 usage or configuration errors.',
   ].join('\n\n');
@@ -59,24 +61,49 @@ export default class Run extends ExdefCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Run);
     const extractDate = todayFromFlag(flags.today);
-    if (!existsSync(args.file)) throw new ExdefError(`${args.file}: no such file`, { exitCode: 2 });
+    definitionFileArgument(args.file);
     for (const practice of flags.practice ?? []) {
       if (!/^[A-Z][A-Z0-9]{2,7}$/.test(practice)) throw new ExdefError(`--practice ${JSON.stringify(practice)} is not an ODS code (e.g. A81001)`, { exitCode: 2 });
     }
     const catalogue = catalogueForCommand(flags.catalogue);
     const out = flags.out ?? join('extracts', basename(args.file).replace(/\.exdef(\.ya?ml)?$/, ''));
     const events = reporter(flags.quiet || flags.json, process.stderr);
-    const { writeLogFile } = await import('../../execute/log-file.js');
+    const { writeFailedLog } = await import('../../execute/log-file.js');
+    const { prepareRun, runExtract, RunRefused } = await import('../../execute/run-extract.js');
     const started = new Date();
     /** A FAILED log where the output goes, when it can be written (the message says why in any case). */
     const logFailure = (reason: string) => {
-      try {
-        mkdirSync(out, { recursive: true });
-        writeLogFile(resolve(out), extractDate, { status: 'FAILED', started, completed: new Date(), errors: 1, files: 0, reason });
-      } catch {
-        // Where the log cannot be written, the message is all there is.
-      }
+      writeFailedLog(resolve(out), extractDate, { started, completed: new Date(), files: 0, reason });
     };
+    const options = {
+      file: args.file,
+      catalogue,
+      out,
+      extractDate,
+      full: flags.full,
+      ...(flags.practice ? { practices: flags.practice } : {}),
+      force: flags.force,
+      ...(flags['encrypt-to'] ? { encryptTo: flags['encrypt-to'] } : {}),
+      ...(flags.keys ? { keysFile: flags.keys } : {}),
+      env: process.env,
+      concurrency: flags.concurrency,
+      statementTimeoutSeconds: flags['statement-timeout'],
+      ...(flags['late-writer-margin'] !== undefined ? { lateWriterMarginSeconds: flags['late-writer-margin'] } : {}),
+      ...(flags.policy ? { policyFile: flags.policy } : {}),
+      ...(flags.terminology ? { terminologyDir: flags.terminology } : {}),
+      events,
+    };
+    // Cheap checks first: the output directory, lint, keys and certificate, before a database is
+    // opened (and, the first time, seeded for a minute).
+    let prepared;
+    try {
+      prepared = await prepareRun(options);
+    } catch (error) {
+      if (error instanceof RunRefused) process.stderr.write(renderDiagnostics(error.diagnostics.filter((d) => d.severity !== 'info'), undefined, paletteFor(process.stderr)));
+      const step = (error as ExdefError).step;
+      if (step !== 'output' && step !== 'practices') logFailure((error as Error).message);
+      throw error;
+    }
     let db: Database;
     try {
       db = await this.openForRun(flags.database, catalogue, extractDate, events, flags.quiet || flags.json);
@@ -84,7 +111,6 @@ export default class Run extends ExdefCommand {
       logFailure((error as Error).message);
       throw error;
     }
-    const { runExtract, RunRefused } = await import('../../execute/run-extract.js');
     // Interrupted (Ctrl-C, a cron timeout's SIGTERM): remove the temporary files, log the failure, exit 1.
     let phase: { work?: string; delivered: boolean } = { delivered: false };
     const interrupted = (signal: NodeJS.Signals) => {
@@ -100,37 +126,21 @@ export default class Run extends ExdefCommand {
       }
       if (!phase.delivered) logFailure(`interrupted (${signal})`);
       process.stderr.write(`error: interrupted (${signal})${phase.delivered ? ': the extract was delivered, but the delta state may not have advanced' : ': nothing was delivered and the delta state is unchanged'}\n`);
-      process.exit(1);
+      // Exit once what was written has drained (a pipe reading stderr gets the whole message).
+      void Promise.all([drained(process.stdout), drained(process.stderr)]).then(() => process.exit(1));
     };
     process.once('SIGINT', interrupted);
     process.once('SIGTERM', interrupted);
     let result: RunResult;
     try {
       result = await runExtract({
-        file: args.file,
+        ...options,
         db,
-        catalogue,
-        out,
-        extractDate,
-        full: flags.full,
-        ...(flags.practice ? { practices: flags.practice } : {}),
-        force: flags.force,
-        ...(flags['encrypt-to'] ? { encryptTo: flags['encrypt-to'] } : {}),
-        ...(flags.keys ? { keysFile: flags.keys } : {}),
-        env: process.env,
-        concurrency: flags.concurrency,
-        statementTimeoutSeconds: flags['statement-timeout'],
-        ...(flags['late-writer-margin'] !== undefined ? { lateWriterMarginSeconds: flags['late-writer-margin'] } : {}),
-        ...(flags.policy ? { policyFile: flags.policy } : {}),
-        ...(flags.terminology ? { terminologyDir: flags.terminology } : {}),
-        events,
+        prepared,
         onPhase: (p) => {
           phase = { ...phase, ...p };
         },
       });
-    } catch (error) {
-      if (error instanceof RunRefused) process.stderr.write(renderDiagnostics(error.diagnostics.filter((d) => d.severity !== 'info'), undefined, paletteFor(process.stderr)));
-      throw error;
     } finally {
       process.removeListener('SIGINT', interrupted);
       process.removeListener('SIGTERM', interrupted);

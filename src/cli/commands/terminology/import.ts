@@ -1,3 +1,4 @@
+import { existsSync, statSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { openDatabase } from '../../../db/open-database.js';
 import { ensureTerminologyTables } from '../../../db/reporting-schema.js';
@@ -20,7 +21,7 @@ export default class TerminologyImport extends ExdefCommand {
     { description: 'Load a UK release into PostgreSQL', command: '<%= config.bin %> terminology import ./SnomedCT_UKClinicalRF2_PRODUCTION/Snapshot --database postgres://exdef@localhost/reporting' },
   ];
   static override args = {
-    dir: Args.directory({ description: 'Directory holding the RF2 snapshot files (searched recursively)', exists: true }),
+    dir: Args.string({ description: 'Directory holding the RF2 snapshot files (searched recursively)' }),
   };
   static override flags = {
     sample: Flags.boolean({ description: 'Load the small sample terminology that ships with exdef', exclusive: ['dir'] }),
@@ -33,6 +34,8 @@ export default class TerminologyImport extends ExdefCommand {
     const { args, flags } = await this.parse(TerminologyImport);
     if (!args.dir && !flags.sample) throw new ExdefError('name a directory of RF2 snapshot files, or use --sample', { exitCode: 2 });
     const dir = args.dir ?? resources.sampleTerminology;
+    if (!existsSync(dir)) throw new ExdefError(`${dir}: no such directory`, { exitCode: 2, step: 'terminology import' });
+    if (!statSync(dir).isDirectory()) throw new ExdefError(`${dir} is a file: name the directory of an RF2 snapshot release`, { exitCode: 2, step: 'terminology import' });
     const catalogue = catalogueForCommand(flags.catalogue);
     const db = await openDatabase({ url: flags.database });
     try {
