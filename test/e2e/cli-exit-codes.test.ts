@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/resources.js';
@@ -153,8 +153,10 @@ describe('duplicate definition ids across the files of one lint run', () => {
     expect(status).toBe(1);
     const a = join(dir, 'a.exdef.yaml');
     const b = join(dir, 'b.exdef.yaml');
-    expect(stdout).toMatch(new RegExp(`^${a}:2:5 error the definition id \`diabetes-recall\` is also the id of ${b}:2:5.*\\[duplicate-definition-id\\]$`, 'm'));
-    expect(stdout).toMatch(new RegExp(`^${b}:2:5 error the definition id \`diabetes-recall\` is also the id of ${a}:2:5`, 'm'));
+    // Where the id is written: its line (after the schema modeline and any comments), column 5.
+    const at = `${readFileSync(definition, 'utf8').split('\n').findIndex((l) => l.startsWith('id: ')) + 1}:5`;
+    expect(stdout).toMatch(new RegExp(`^${a}:${at} error the definition id \`diabetes-recall\` is also the id of ${b}:${at}.*\\[duplicate-definition-id\\]$`, 'm'));
+    expect(stdout).toMatch(new RegExp(`^${b}:${at} error the definition id \`diabetes-recall\` is also the id of ${a}:${at}`, 'm'));
   });
 
   it('is not one for the YAML and exdef-language forms of one definition (NAME.exdef.yaml and NAME.exdef)', () => {
