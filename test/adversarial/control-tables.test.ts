@@ -14,10 +14,10 @@ import type { Catalogue } from '../../src/catalogue/catalogue.js';
 import { lintDefinitionText, prepareLint, type LintContext } from '../../src/pipeline/lint-definition.js';
 import { resources } from '../../src/resources.js';
 import { bloodPressureField, bloodPressureWhere, populationWhere } from '../rules/hard-rules.fixtures.js';
-import { base, testRule, TODAY, variant } from '../support/rule-tester.js';
+import { base, testRule, TODAY, variant, INDIRECT_BASE } from '../support/rule-tester.js';
 import { at, marked } from '../support/span-markers.js';
 
-const exdefText = () => readFileSync(join(resources.definitions, 'phm-warehouse.exdef'), 'utf8');
+const exdefText = () => readFileSync(INDIRECT_BASE.exdef, 'utf8');
 
 /** The warehouse feed with its datasets replaced by one dataset. */
 const onlyDataset = (from: string, fields: string, where?: string) =>

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resources } from '../../src/resources.js';
 import { exemptionYaml, VALID_BASIS, withExemptions } from '../support/exemption-yaml.js';
-import { base, testRule, variant } from '../support/rule-tester.js';
+import { base, testRule, variant, INDIRECT_BASE } from '../support/rule-tester.js';
 
 const phm = base.indirect();
 /** phm-warehouse whose blood_pressure filter asks for HIV/STI codes (the refset) at the marker. */
@@ -25,7 +25,7 @@ const overridden = (marker = '') =>
   variant(phm, 'type1_opt_out: respect', `type1_opt_out: ${marker}override\n  type1_opt_out_justification: The Direction requires every registered patient to be counted.`);
 
 /** The warehouse feed in the exdef language, its blood_pressure dataset asking for the HIV/STI refset. */
-const hivExdef = variant(readFileSync(join(resources.definitions, 'phm-warehouse.exdef'), 'utf8'), /WHERE code in << 75367002[^;]*;/, 'WHERE code in ^ 999004381000000103;');
+const hivExdef = variant(readFileSync(INDIRECT_BASE.exdef, 'utf8'), /WHERE code in << 75367002[^;]*;/, 'WHERE code in ^ 999004381000000103;');
 
 // ------------------------------------------------------------------ the exemption itself is refused
 

@@ -7,11 +7,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resources } from '../../src/resources.js';
-import { base, testRule, variant } from '../support/rule-tester.js';
+import { base, testRule, variant, INDIRECT_BASE } from '../support/rule-tester.js';
 
 const phm = base.indirect();
 const chis = base.direct();
-const phmText = readFileSync(join(resources.definitions, 'phm-warehouse.exdef'), 'utf8');
+const phmText = readFileSync(INDIRECT_BASE.exdef, 'utf8');
 
 /** phm-warehouse with one more field in `people` (from patient). */
 const peopleField = (value: string, name = 'extra', justification = 'Checks the attack is refused at lint time.') =>
