@@ -90,7 +90,7 @@ const DECOY = definition(
 
 /**
  * r11/3: one pseudonymised dataset (the person's pseudonym, sex and year of birth: a man born in
- * 1970 alone) and another of women, not linked to it (no key, another filter). Below k, the
+ * 1970 alone) and another, not linked to it (no key, a filter on what people does not show). Below k, the
  * pseudonymised dataset is refused like a de-identified one or a linked set.
  */
 const PSEUDONYMISED = definition(
@@ -99,7 +99,8 @@ const PSEUDONYMISED = definition(
         justification: Age is the main driver of the risk models.
 `,
   '',
-  { births: "sex = 'female'" },
+  // A filter on a column people does not show: births is not a subset people's columns pick out.
+  { births: "postcode_district(postcode) <> 'ZZ1'" },
 );
 
 const noEvents = { warn: () => undefined, step: () => undefined, datasetStarted: () => undefined, datasetRows: () => undefined, datasetFinished: () => undefined };
