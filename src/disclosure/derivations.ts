@@ -5,6 +5,7 @@ import type { ExtractDefinition, Field } from '../ir/extract-definition.js';
 import { walkIr } from '../ir/walk.js';
 import { exposures } from '../resolve/exposure.js';
 import { GENERALISING } from '../resolve/functions.js';
+import { isPatientRowDate } from './exact-dates.js';
 import { linkedGroups } from './linked-datasets.js';
 
 /**
@@ -36,13 +37,15 @@ function bare(e: IrExpr): boolean {
 }
 
 /** The generalisations of quasi-identifying columns in a value, wherever they are in it (a pseudonym of one included). */
-export function derivationsOf(value: IrExpr): Derivation[] {
+export function derivationsOf(value: IrExpr, catalogue?: Catalogue): Derivation[] {
   const found: Derivation[] = [];
   walkIr(value, (node) => {
     if (node.kind !== 'call' || !GENERALISING.has(node.fn as never) || node.args.length === 0) return undefined;
     const arg = node.args[0]!;
     for (const e of exposures(arg)) {
-      if (e.column.classification !== 'quasi_identifier' || e.protection !== 'raw') continue;
+      // A date of a patient's row is a quasi-identifier at full precision (exact-dates.ts): cuts of it reconstruct it as well.
+      const identifying = e.column.classification === 'quasi_identifier' || (catalogue !== undefined && isPatientRowDate(catalogue, e.node));
+      if (!identifying || e.protection !== 'raw') continue;
       const width = node.fn === 'age_band' ? (node as { width?: number }).width : undefined;
       found.push({ column: `${e.column.table}.${e.column.column}`, signature: printIrExpression(node), shifted: !bare(arg), fn: node.fn, ...(width !== undefined ? { width } : {}) });
     }
@@ -62,9 +65,9 @@ export function reconstructs(derivations: Derivation[]): boolean {
 }
 
 /** The columns that the fields, taken together, reconstruct. */
-export function reconstructedColumns(fields: Field[]): Map<string, number> {
+export function reconstructedColumns(fields: Field[], catalogue?: Catalogue): Map<string, number> {
   const by = new Map<string, Derivation[]>();
-  for (const f of fields) for (const d of derivationsOf(f.value)) by.set(d.column, [...(by.get(d.column) ?? []), d]);
+  for (const f of fields) for (const d of derivationsOf(f.value, catalogue)) by.set(d.column, [...(by.get(d.column) ?? []), d]);
   const out = new Map<string, number>();
   for (const [column, ds] of by) if (reconstructs(ds)) out.set(column, new Set(ds.map((d) => d.signature)).size);
   return out;
@@ -91,7 +94,7 @@ export function reconstructions(definition: ExtractDefinition, catalogue: Catalo
     for (const d of indexes) {
       const dataset = definition.datasets[d]!;
       dataset.fields.forEach((field, f) => {
-        for (const x of derivationsOf(field.value)) {
+        for (const x of derivationsOf(field.value, catalogue)) {
           const entry = seen.get(x.column) ?? { derivations: [], first: `${dataset.name}.${field.name}`, done: false };
           entry.derivations.push(x);
           seen.set(x.column, entry);

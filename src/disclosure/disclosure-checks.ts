@@ -48,14 +48,24 @@ async function measure(session: Session, plan: CompiledPlan, query: CompiledQuer
 }
 
 /**
- * k-anonymity on the data, before anything is written, for each dataset. A de-identified dataset
- * (no direct identifier, no linkage key) below the policy's threshold fails the run: it would
- * single people out. A pseudonymised or identified dataset is personal data by design — its
- * safeguards are the legal basis, the DPIA and the linkability statement — so its k is measured,
- * recorded and, when below the threshold in indirect care, warned about. Direct care identifies
+ * k-anonymity on the data, before anything is written, for each dataset. In indirect care a
+ * dataset below the policy's threshold fails the run, de-identified (no direct identifier, no
+ * linkage key) or pseudonymised alike: one contract with the linked sets, which always fail below
+ * it. A pseudonym names nobody, but the rows beside it single people out all the same, and the
+ * recipient who learns one row learns the pseudonym and every other row of that person. A policy
+ * may choose (thresholds.pseudonymised_below_k: warn) to only warn for pseudonymised data, as
+ * personal data under the definition's legal basis and DPIA. A dataset that identifies patients
+ * (a direct identifier) is not measured: every group is one patient. Direct care identifies
  * patients on purpose.
  */
-export async function disclosureChecks(session: Session, plan: CompiledPlan, definition: ExtractDefinition, values: RunValues, threshold: number): Promise<DisclosureCheck[]> {
+export async function disclosureChecks(
+  session: Session,
+  plan: CompiledPlan,
+  definition: ExtractDefinition,
+  values: RunValues,
+  threshold: number,
+  pseudonymisedBelowK: 'refuse' | 'warn' = 'refuse',
+): Promise<DisclosureCheck[]> {
   const checks: DisclosureCheck[] = [];
   for (const dataset of plan.datasets) {
     const d = dataset.disclosure;
@@ -82,6 +92,9 @@ export async function disclosureChecks(session: Session, plan: CompiledPlan, def
     } else if (d.identification === 'de-identified') {
       check.outcome = 'fail';
       check.note = `dataset ${dataset.name}: ${plural(check.k, 'patient')} alone share a combination of ${combination}, below the policy's k of ${threshold}: they could be singled out`;
+    } else if (pseudonymisedBelowK === 'refuse') {
+      check.outcome = 'fail';
+      check.note = `dataset ${dataset.name} (${d.identification}): ${plural(check.k, 'patient')} alone share a combination of ${combination}, below the policy's k of ${threshold}: they could be singled out, and the pseudonym then tells the recipient every other row of theirs`;
     } else {
       check.outcome = 'warn';
       check.note = `dataset ${dataset.name} (${d.identification}): the smallest group sharing ${combination} has ${plural(check.k, 'patient')}, below ${threshold}; the data are personal data under the definition's legal basis and DPIA`;

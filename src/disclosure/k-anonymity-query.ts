@@ -1,6 +1,5 @@
 import { sql, type SelectQueryBuilder } from 'kysely';
 import { findColumn, tableOf, type Catalogue } from '../catalogue/catalogue.js';
-import { canonicalKey } from '../diff/canonical-key.js';
 import type { ColumnExpr } from '../ir/expression.js';
 import type { Dataset, Field } from '../ir/extract-definition.js';
 import { columnType } from '../resolve/resolve-expression.js';
@@ -10,6 +9,7 @@ import { markNode } from '../sql/guards.js';
 import { withPopulation } from '../sql/population.js';
 import type { SqlContext } from '../sql/sql-context.js';
 import { measuredValue, quasiIdentifierFields } from './quasi-identifiers.js';
+import { rowSetKey } from './row-filter.js';
 
 type AnySelect = SelectQueryBuilder<any, any, any>;
 
@@ -45,7 +45,7 @@ function quasiIdentifierRows(ctx: SqlContext, catalogue: Catalogue, dataset: Dat
 function sameRows(datasets: Dataset[]): Dataset[][] {
   const sets = new Map<string, Dataset[]>();
   for (const d of datasets) {
-    const key = `${d.table} ${canonicalKey(d.where ?? null)}`;
+    const key = rowSetKey(d);
     sets.set(key, [...(sets.get(key) ?? []), d]);
   }
   return [...sets.values()];

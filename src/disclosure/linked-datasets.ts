@@ -1,7 +1,9 @@
 import { tableOf, type Catalogue } from '../catalogue/catalogue.js';
 import { canonicalKey } from '../diff/canonical-key.js';
+import { exposures } from '../resolve/exposure.js';
 import type { Dataset, ExtractDefinition } from '../ir/extract-definition.js';
 import { linkageKeys, quasiIdentifierFields, type LinkageKey } from './quasi-identifiers.js';
+import { filterConjunctExprs, filterConjuncts, rowSetKey } from './row-filter.js';
 
 /**
  * The mosaic effect: datasets that carry the same linkage key are one table to whoever receives
@@ -17,9 +19,15 @@ import { linkageKeys, quasiIdentifierFields, type LinkageKey } from './quasi-ide
  *   (compared structurally, as the fingerprint compares them) give the same rows, each written in
  *   the order of the table's key (src/sql/dataset-query.ts orderKey), so the recipient lines them
  *   up by row number with no key at all. The run measures them row by row (the same row is of
- *   the same patient; linkedKAnonymityQuery pairs such rows on the table's key). A filter written
- *   differently that selects the same rows (a tautology, a subset the other dataset's columns
- *   tell apart) is not caught.
+ *   the same patient; linkedKAnonymityQuery pairs such rows on the table's key). Filters are
+ *   compared after folding tautologies and contradictions (`1 = 1`, `x = x`, `... or true`,
+ *   `P and true`) and sorting their conjuncts (row-filter.ts), so a filter written differently
+ *   that selects the same rows is the same filter; and
+ * - in full mode, a subset the other dataset's columns tell apart: a dataset of the same table
+ *   whose filter is another's plus conditions that read only columns the other shows (`where
+ *   sex = 'male'` beside a dataset that shows sex). Its rows are the other's rows that satisfy
+ *   them, in the same order: the recipient selects those rows of the other and lines them up. A
+ *   dataset split into such subsets (one per sex) is rebuilt whole.
  *
  * Linking is transitive: people ~ observations ~ medications is one table of three.
  */
@@ -62,7 +70,7 @@ function carried(catalogue: Catalogue, definition: ExtractDefinition, dataset: D
   } else {
     const table = tableOf(catalogue, dataset.table);
     found.push({
-      identity: `row order of ${table.name} where ${canonicalKey(dataset.where ?? null)}`,
+      identity: `row order of ${rowSetKey(dataset)}`,
       patient: table.patientColumn !== undefined,
       label: `rows in the same order: the same ${table.name} rows (${dataset.where ? 'the same filter' : 'no filter'})`,
       rowOrder: true,
@@ -88,6 +96,12 @@ export function linkedGroups(definition: ExtractDefinition, catalogue: Catalogue
       byIdentity.set(c.identity, entry);
     }
   });
+  if (definition.mode !== 'delta') {
+    for (const [a, b, label] of rowSubsets(catalogue, datasets)) {
+      const identity = `row subset ${a} of ${b}`;
+      byIdentity.set(identity, { carried: { identity, patient: tableOf(catalogue, datasets[a]!.table).patientColumn !== undefined, label, rowOrder: true }, members: [b, a] });
+    }
+  }
   // Keys first: rows in the same order are named as a link only where they join what no key does.
   const entries = [...byIdentity.values()].sort((a, b) => Number(a.carried.rowOrder ?? false) - Number(b.carried.rowOrder ?? false));
   const joining = new Set<(typeof entries)[number]>();
@@ -111,6 +125,38 @@ export function linkedGroups(definition: ExtractDefinition, catalogue: Catalogue
           ...(e.carried.rowOrder ? { rowOrder: true as const } : {}),
         })),
     }));
+}
+
+/**
+ * Pairs [subset, superset, label] of datasets of one table where the subset's folded filter is the
+ * superset's plus conditions that read only columns the superset shows (in any field, however
+ * transformed: the safe side), so that the recipient picks the subset's rows out of the
+ * superset's and lines them up by order.
+ */
+function rowSubsets(catalogue: Catalogue, datasets: Dataset[]): [number, number, string][] {
+  const found: [number, number, string][] = [];
+  datasets.forEach((sub, a) => {
+    const subConjuncts = filterConjunctExprs(sub.where);
+    if (subConjuncts === undefined) return;
+    datasets.forEach((sup, b) => {
+      if (a === b || sup.table !== sub.table) return;
+      const supKeys = filterConjuncts(sup.where);
+      if (supKeys === 'none') return;
+      const extra = subConjuncts.filter((c) => !supKeys.includes(canonicalKey(c)));
+      // The same rows (no extra condition) are the row order link; a superset must hold all of the subset's other conditions.
+      if (extra.length === 0 || subConjuncts.length - extra.length !== supKeys.length) return;
+      const shown = new Set(sup.fields.flatMap((f) => f.sources.map((s) => `${s.path.join('.')}/${s.table}.${s.column}`)));
+      const tellsApart = extra.every((c) => {
+        const read = exposures(c);
+        return read.length > 0 && read.every((e) => shown.has(`${e.column.path.join('.')}/${e.column.table}.${e.column.column}`));
+      });
+      if (tellsApart) {
+        const table = tableOf(catalogue, sub.table).name;
+        found.push([a, b, `rows in the same order: the ${table} rows of ${sub.name} are those of ${sup.name} that its own columns select`]);
+      }
+    });
+  });
+  return found;
 }
 
 /** The linked datasets of a group that show quasi-identifiers: the ones whose combination is measured. */

@@ -2,6 +2,8 @@ import { findColumn, findTable, type Catalogue } from '../catalogue/catalogue.js
 import type { ColumnRef, IrExpr } from '../ir/expression.js';
 import type { Dataset, Field } from '../ir/extract-definition.js';
 import { keyVariable } from '../sql/expression-sql.js';
+import { derivationsOf, reconstructedColumns } from './derivations.js';
+import { exactDates } from './exact-dates.js';
 
 /**
  * What counts as a quasi-identifier, and what as a linkage key: the one definition that lint's
@@ -18,6 +20,8 @@ import { keyVariable } from '../sql/expression-sql.js';
  *   pseudonym of a surname, a given name, an address line, a phone number or an email address
  *   groups people by it (a frequency attack). A pseudonym that reads a quasi-identifier is one,
  *   whatever else it reads.
+ * - So is a date or a timestamp of a patient's row shown at full precision, whatever the catalogue
+ *   classifies it as (exact-dates.ts): a generalised one (a month, a year, a date difference) is not.
  */
 
 /** How a dataset presents people: named (a direct identifier), by pseudonym, or neither. */
@@ -112,11 +116,19 @@ export function linkageKeys(catalogue: Catalogue, dataset: Dataset): LinkageKey[
 
 /**
  * The fields that let a row be singled out by combination: those that read a quasi-identifying or
- * directly identifying column, generalised, computed or pseudonymised, except linkage keys.
+ * directly identifying column, generalised, computed or pseudonymised, and those that show a date
+ * or timestamp of a patient's row at full precision (exact-dates.ts: a registration's start, an
+ * appointment's time, a row's updated_at), except linkage keys.
  */
 export function quasiIdentifierFields(catalogue: Catalogue, dataset: Dataset): Field[] {
+  // Different cuts of one date (month(d + 1), month(d + 2)) tell it whole: each is measured.
+  const reconstructing = reconstructedColumns(dataset.fields, catalogue);
   return dataset.fields.filter(
-    (f) => f.sources.some((s) => s.classification === 'quasi_identifier' || s.classification === 'direct_identifier') && linkageKey(catalogue, f)?.exclusive !== true,
+    (f) =>
+      (f.sources.some((s) => s.classification === 'quasi_identifier' || s.classification === 'direct_identifier') ||
+        exactDates(catalogue, f.value).length > 0 ||
+        derivationsOf(f.value, catalogue).some((d) => reconstructing.has(d.column))) &&
+      linkageKey(catalogue, f)?.exclusive !== true,
   );
 }
 

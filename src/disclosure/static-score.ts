@@ -3,6 +3,7 @@ import type { ColumnRef, IrExpr } from '../ir/expression.js';
 import { exposures } from '../resolve/exposure.js';
 import type { Dataset, ExtractDefinition, Field, Transform } from '../ir/extract-definition.js';
 import { reconstructedColumns } from './derivations.js';
+import { exactDates } from './exact-dates.js';
 import { directIdentifierFields, quasiIdentifierFields, uniqueIdentifier } from './quasi-identifiers.js';
 
 /** One quasi-identifying column of a dataset (or of linked datasets) and how much it narrows down who a row is. */
@@ -105,18 +106,39 @@ function scoreColumns(fields: { field: Field; label: string }[], catalogue: Cata
       const previous = best.get(key);
       if (!previous || scored.bits > previous.bits) best.set(key, scored);
     }
+    // A date or timestamp of a patient's row at full precision (exact-dates.ts); dates the catalogue
+    // calls quasi-identifying (date of birth, of death) are scored above.
+    for (const exact of exactDates(catalogue, field.value)) {
+      if (exact.column.classification === 'quasi_identifier' || exact.column.classification === 'direct_identifier') continue;
+      const key = `${exact.column.table}.${exact.column.column}`;
+      const scored = { field: label, column: columnLabel(exact.column), ...exactDateScore(exact.type) };
+      const previous = best.get(key);
+      if (!previous || scored.bits > previous.bits) best.set(key, scored);
+    }
   }
   // Several different generalisations of one column (month(date_of_birth + 1), month(date_of_birth + 2)...) tell it in full.
-  for (const [key, count] of reconstructedColumns(fields.map((f) => f.field))) {
+  for (const [key, count] of reconstructedColumns(fields.map((f) => f.field), catalogue)) {
     const previous = best.get(key);
     const [tableName, columnName] = key.split('.') as [string, string];
     const table = findTable(catalogue, tableName);
     const column = table && findColumn(table, columnName);
-    if (!previous || !column) continue;
-    const full = score(fields[0]!.field, column, true);
-    if (full.bits > previous.bits) best.set(key, { ...previous, granularity: `${full.granularity}, told by ${count} different generalisations`, bits: full.bits });
+    if (!column) continue;
+    const identifying = column.classification === 'quasi_identifier' || column.classification === 'direct_identifier';
+    const full = identifying ? score(fields[0]!.field, column, true) : exactDateScore(column.type === 'date' ? 'date' : 'timestamp');
+    const first = fields.find(({ field }) => field.sources.some((s) => s.table === tableName && s.column === columnName));
+    const base = previous ?? { field: first?.label ?? '', column: first ? columnLabel(first.field.sources.find((s) => s.table === tableName && s.column === columnName)!) : columnName, granularity: '', bits: 0 };
+    if (full.bits > base.bits) best.set(key, { ...base, granularity: `${full.granularity}, told by ${count} different generalisations`, bits: full.bits });
   }
   return [...best.values()];
+}
+
+/**
+ * Bits of an exact date or timestamp of a patient's row (a registration, an appointment, a
+ * recorded time): one day in twenty years of records (about 13 bits); a time as well, one minute
+ * of those days (about 23 bits).
+ */
+function exactDateScore(type: 'date' | 'timestamp'): { granularity: string; bits: number } {
+  return type === 'date' ? { granularity: 'exact date', bits: log2(20 * 365.25) } : { granularity: 'exact date and time', bits: log2(20 * 365.25 * 24 * 60) };
 }
 
 /**

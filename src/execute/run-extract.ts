@@ -324,7 +324,7 @@ async function extract(o: RunOptions): Promise<RunResult> {
           : base;
 
         events.step('measuring k-anonymity on the data');
-        const disclosure = await disclosureChecks(leader!, plan, definition, values, policy.thresholds.kAnonymity);
+        const disclosure = await disclosureChecks(leader!, plan, definition, values, policy.thresholds.kAnonymity, policy.thresholds.pseudonymisedBelowK);
         for (const check of disclosure) {
           if (check.outcome === 'warn') warn(check.note);
         }

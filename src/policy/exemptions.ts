@@ -1,4 +1,4 @@
-import type { Exemption, ExtractDefinition } from '../ir/extract-definition.js';
+import type { Exemption, ExtractDefinition, Field } from '../ir/extract-definition.js';
 import { citedCondition, type Article } from './legal-basis.js';
 import { neverExemptable, type Policy, type RuleCatalogue } from './policy.js';
 import { hasInvisibleCharacters, justificationProblem, referenceProblem } from './reference-text.js';
@@ -92,8 +92,13 @@ function scopeProblems(exemption: Exemption, definition: ExtractDefinition, add:
   exemption.fields?.forEach((name, i) => {
     const dot = name.indexOf('.');
     const dataset = definition.datasets.find((d) => d.name === name.slice(0, dot));
-    if (dot < 0 || !dataset || !dataset.fields.some((f) => f.name === name.slice(dot + 1))) add('unknown-field', `fields/${i}`, { name });
+    const field = dot < 0 || !dataset ? undefined : dataset.fields.find((f) => f.name === name.slice(dot + 1));
+    if (!dataset || !field) add('unknown-field', `fields/${i}`, { name });
     else if (!datasets.includes(dataset.name)) add('field-outside-scope', `fields/${i}`, { name, dataset: dataset.name });
+    // The compiler releases a set only on the coded columns of the dataset's own table that the
+    // named fields read (releasesByDataset): a field that reads none releases nothing, so saying
+    // it is exempted would not be what the run does.
+    else if (exemption.rule === 'sensitive-codes' && !readsOwnCodedColumn(field)) add('field-not-coded', `fields/${i}`, { name, dataset: dataset.name });
   });
   // The Type 1 override changes who is in the population, and every dataset reads the population.
   if (exemption.rule === 'type1-opt-out') {
@@ -101,6 +106,14 @@ function scopeProblems(exemption: Exemption, definition: ExtractDefinition, add:
     if (datasets.length > 0 && missing.length > 0) add('population-wide', 'datasets', { missing: missing.join(', ') });
     if (exemption.fields) add('fields-not-allowed', 'fields');
   }
+}
+
+/**
+ * Whether a field reads a coded column of its dataset's own table: the only place where a release
+ * of a sensitive set can show in a field (src/sql/compile-extract.ts releasesByDataset).
+ */
+export function readsOwnCodedColumn(field: Field): boolean {
+  return field.sources.some((s) => s.path.length === 0 && s.codeSystem !== undefined);
 }
 
 export type ExemptionProblemKind =
@@ -130,6 +143,7 @@ export type ExemptionProblemKind =
   | 'unknown-dataset'
   | 'unknown-field'
   | 'field-outside-scope'
+  | 'field-not-coded'
   | 'population-wide'
   | 'fields-not-allowed';
 

@@ -66,6 +66,13 @@ export interface SensitiveCodeSet {
 export interface Thresholds {
   reviewMonths: number;
   kAnonymity: number;
+  /**
+   * What the run does with a pseudonymised dataset measured below kAnonymity in indirect care:
+   * refuse it, as a de-identified one and a linked set are (the default), or only warn (a
+   * policy's deliberate choice: the pseudonymised data are personal data under the definition's
+   * legal basis and DPIA).
+   */
+  pseudonymisedBelowK: 'refuse' | 'warn';
   assumedListSize: number;
   overnightStart: string;
   overnightEnd: string;
@@ -127,6 +134,7 @@ interface RawPolicy {
   thresholds?: {
     review_months?: number;
     k_anonymity?: number;
+    pseudonymised_below_k?: 'refuse' | 'warn';
     assumed_list_size?: number;
     overnight_start?: string;
     overnight_end?: string;
@@ -361,6 +369,7 @@ function readPolicyFile(
   const explicitThresholds: Partial<Thresholds> = {};
   if (t.review_months !== undefined) explicitThresholds.reviewMonths = t.review_months;
   if (t.k_anonymity !== undefined) explicitThresholds.kAnonymity = t.k_anonymity;
+  if (t.pseudonymised_below_k !== undefined) explicitThresholds.pseudonymisedBelowK = t.pseudonymised_below_k;
   if (t.assumed_list_size !== undefined) explicitThresholds.assumedListSize = t.assumed_list_size;
   if (t.overnight_start !== undefined) explicitThresholds.overnightStart = t.overnight_start;
   if (t.overnight_end !== undefined) explicitThresholds.overnightEnd = t.overnight_end;
@@ -395,6 +404,7 @@ const BUILT_IN_SET_NAMES = new Set(['gender_reassignment', 'sexuality', 'hiv_sti
 const DEFAULT_THRESHOLDS: Thresholds = {
   reviewMonths: 3,
   kAnonymity: 10,
+  pseudonymisedBelowK: 'refuse',
   assumedListSize: 8000,
   overnightStart: '19:00',
   overnightEnd: '07:00',

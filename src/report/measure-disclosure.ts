@@ -24,7 +24,7 @@ export interface MeasuredDisclosure {
  * A database without the catalogue's tables, or one that refuses a query, is an ExdefError
  * (exit 2): the report is not written with a measurement it could not make.
  */
-export async function measureDisclosure(db: Database, options: { plan: CompiledPlan; definition: ExtractDefinition; catalogue: Catalogue; extractDate: string; threshold: number }): Promise<MeasuredDisclosure> {
+export async function measureDisclosure(db: Database, options: { plan: CompiledPlan; definition: ExtractDefinition; catalogue: Catalogue; extractDate: string; threshold: number; pseudonymisedBelowK?: 'refuse' | 'warn' }): Promise<MeasuredDisclosure> {
   const present = await existingTables(db, options.catalogue);
   const missing = options.catalogue.tables.filter((t) => !present.has(t.name)).map((t) => t.name);
   if (missing.length > 0) {
@@ -40,7 +40,7 @@ export async function measureDisclosure(db: Database, options: { plan: CompiledP
     try {
       const values = { snapshotDate: options.extractDate };
       return {
-        datasets: await disclosureChecks(session, options.plan, options.definition, values, options.threshold),
+        datasets: await disclosureChecks(session, options.plan, options.definition, values, options.threshold, options.pseudonymisedBelowK),
         linked: await linkedDisclosureChecks(session, options.plan, options.definition, values, options.threshold),
       };
     } catch (error) {

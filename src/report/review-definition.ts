@@ -54,6 +54,7 @@ export async function reviewDefinitionFile(file: string, options: ReviewOptions)
           catalogue: options.context.catalogue,
           extractDate: options.context.today,
           threshold: options.context.policy.thresholds.kAnonymity,
+          pseudonymisedBelowK: options.context.policy.thresholds.pseudonymisedBelowK,
         });
       } finally {
         await db.close();

@@ -38,6 +38,16 @@ export function exposures(expression: IrExpr | undefined): Exposure[] {
 
 function protectionOf(column: ColumnExpr, ancestors: readonly IrExpr[]): { protection: Protection; by?: Transform } {
   if (ancestors.some((a) => a.kind === 'call' && a.fn === 'pseudonym')) return { protection: 'pseudonymised', by: 'pseudonym' };
+  return generalisation(column, ancestors);
+}
+
+/**
+ * Whether a column, read under `ancestors`, is cut by a generalising function (and which), the
+ * pseudonym aside: a pseudonym passes on every distinction of its argument, so `pseudonym(x, k)`
+ * is `raw` here and `pseudonym(year(x), k)` generalised. The disclosure module measures what a
+ * pseudonym splits people by with it.
+ */
+export function generalisation(column: ColumnExpr, ancestors: readonly IrExpr[]): { protection: 'raw' | 'generalised'; by?: Transform } {
   // The innermost generalising function counts, and only if nothing between it and the column can
   // spread the column's precision over the generalised unit.
   let child: IrExpr = column;

@@ -13,10 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resources } from '../../src/resources.js';
 import { exemptionYaml } from '../support/exemption-yaml.js';
-import { base, testRule, variant } from '../support/rule-tester.js';
+import { base, testRule, variant, INDIRECT_BASE } from '../support/rule-tester.js';
 
 const phm = base.indirect();
-const phmExdef = readFileSync(join(resources.definitions, 'phm-warehouse.exdef'), 'utf8');
+const phmExdef = readFileSync(INDIRECT_BASE.exdef, 'utf8');
 const HIV_REFSET = '999004381000000103';
 
 /** phm-warehouse with the long_term_conditions filter replaced (observation rows). */

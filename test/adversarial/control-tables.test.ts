@@ -14,10 +14,10 @@ import type { Catalogue } from '../../src/catalogue/catalogue.js';
 import { lintDefinitionText, prepareLint, type LintContext } from '../../src/pipeline/lint-definition.js';
 import { resources } from '../../src/resources.js';
 import { bloodPressureField, bloodPressureWhere, populationWhere } from '../rules/hard-rules.fixtures.js';
-import { base, testRule, TODAY, variant } from '../support/rule-tester.js';
+import { base, testRule, TODAY, variant, INDIRECT_BASE } from '../support/rule-tester.js';
 import { at, marked } from '../support/span-markers.js';
 
-const exdefText = () => readFileSync(join(resources.definitions, 'phm-warehouse.exdef'), 'utf8');
+const exdefText = () => readFileSync(INDIRECT_BASE.exdef, 'utf8');
 
 /** The warehouse feed with its datasets replaced by one dataset. */
 const onlyDataset = (from: string, fields: string, where?: string) =>
@@ -156,7 +156,7 @@ describe('a provider catalogue with its own control and document tables', () => 
     return { errors: diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${at(d)}`), starts };
   };
   const cases: [string, string, string, ('yaml' | 'exdef')?][] = [
-    ['a field through the to-one relation', bloodPressureField('consented_on', '⟦patient.consent.recorded_on'), 'no-control-tables'],
+    ['a field through the to-one relation', bloodPressureField('consented_in', 'year(⟦patient.consent.recorded_on)'), 'no-control-tables'],
     ['a filter through the to-one relation', bloodPressureWhere("⟦patient.consent.recorded_on > date '2020-01-01'"), 'no-control-tables'],
     ['exists over the to-many relation', populationWhere('not exists(⟦consent_records)'), 'no-control-tables'],
     ['the table as a dataset', onlyDataset('⟦consent_record', field('consent_month', 'month(recorded_on)')), 'no-control-tables'],

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resources } from '../../src/resources.js';
-import { base, testRule, variant } from '../support/rule-tester.js';
+import { base, testRule, variant, INDIRECT_BASE } from '../support/rule-tester.js';
 
 interface Spec {
   /** The dataset's name; ⟦ before it marks the expected finding. */
@@ -77,7 +77,7 @@ const ethnicity: [string, string] = ['ethnicity', 'ethnicity_code'];
 const district: [string, string] = ['district', 'postcode_district(postcode)'];
 
 /** The shipped warehouse in the exdef syntax with its datasets replaced by `datasets`. */
-const exdef = (datasets: string) => variant(readFileSync(join(resources.definitions, 'phm-warehouse.exdef'), 'utf8'), /\nDATASET people AS[\s\S]*$/, `\n${datasets}`);
+const exdef = (datasets: string) => variant(readFileSync(INDIRECT_BASE.exdef, 'utf8'), /\nDATASET people AS[\s\S]*$/, `\n${datasets}`);
 
 const SMALL = /^datasets .* are linked \(.*\) and, joined, leave small groups: .* below the threshold of 10$/;
 

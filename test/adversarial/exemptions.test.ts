@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resources } from '../../src/resources.js';
 import { exemptionYaml, VALID_BASIS, withExemptions } from '../support/exemption-yaml.js';
-import { base, testRule, variant } from '../support/rule-tester.js';
+import { base, testRule, variant, INDIRECT_BASE } from '../support/rule-tester.js';
 
 const phm = base.indirect();
 /** phm-warehouse whose blood_pressure filter asks for HIV/STI codes (the refset) at the marker. */
@@ -25,7 +25,7 @@ const overridden = (marker = '') =>
   variant(phm, 'type1_opt_out: respect', `type1_opt_out: ${marker}override\n  type1_opt_out_justification: The Direction requires every registered patient to be counted.`);
 
 /** The warehouse feed in the exdef language, its blood_pressure dataset asking for the HIV/STI refset. */
-const hivExdef = variant(readFileSync(join(resources.definitions, 'phm-warehouse.exdef'), 'utf8'), /WHERE code in << 75367002[^;]*;/, 'WHERE code in ^ 999004381000000103;');
+const hivExdef = variant(readFileSync(INDIRECT_BASE.exdef, 'utf8'), /WHERE code in << 75367002[^;]*;/, 'WHERE code in ^ 999004381000000103;');
 
 // ------------------------------------------------------------------ the exemption itself is refused
 
@@ -94,6 +94,40 @@ testRule('exemption-valid', {
     { name: 'Type 1 override under an approval, not a notice', text: withExemptions(overridden(), exemptionYaml({ rule: 'type1-opt-out', code_set: undefined, datasets: ALL_DATASETS, legal_basis: { ...VALID_BASIS, approval: '⟦CAG 21/CAG/0123' } })), alsoTriggers: ['type1-opt-out'], findings: [{ message: /valid only under a statutory notice/ }] },
     { name: 'Type 1 override scoped to one dataset', text: withExemptions(overridden(), exemptionYaml({ rule: 'type1-opt-out', code_set: undefined, datasets: '⟦[people]', legal_basis: { ...NOTICE_BASIS } }).replace('datasets:', '⟦datasets:').replace('⟦[people]', '[people]')), alsoTriggers: ['type1-opt-out'], findings: [{ message: /must name every dataset \(missing: long_term_conditions, blood_pressure\)/ }] },
     { name: 'Type 1 override limited to fields', text: withExemptions(overridden(), exemptionYaml({ rule: 'type1-opt-out', code_set: undefined, datasets: ALL_DATASETS, fields: '[people.sex]', legal_basis: { ...NOTICE_BASIS } }).replace('fields:', '⟦fields:')), alsoTriggers: ['type1-opt-out'], findings: [{ message: /cannot be limited to fields/ }] },
+    // Residual r11/4: a field that reads no code column. The compiler releases a set only on the
+    // coded columns the named fields read, so naming a value or a date exempts nothing; lint must
+    // not call the dataset's filter exempted while the run keeps the guard.
+    {
+      name: 'r11: fields names a numeric value, which reads no code column',
+      text: withExemptions(hivInBloodPressure(), exemptionYaml({ fields: '[⟦blood_pressure.value]' })),
+      alsoTriggers: ['sensitive-codes'],
+      findings: [{ message: /^`blood_pressure.value` reads no code of `blood_pressure`/ }],
+    },
+    {
+      name: 'r11: fields names a month of a date, which reads no code column',
+      text: withExemptions(hivInBloodPressure(), exemptionYaml({ fields: '[⟦blood_pressure.reading_month]' })),
+      alsoTriggers: ['sensitive-codes'],
+      findings: [{ message: /^`blood_pressure.reading_month` reads no code of `blood_pressure`/ }],
+    },
+    {
+      name: 'r11: fields names the pseudonym, which reads the patient table through a relation, not a code',
+      text: withExemptions(hivInBloodPressure(), exemptionYaml({ fields: '[⟦blood_pressure.person_key]' })),
+      alsoTriggers: ['sensitive-codes'],
+      findings: [{ message: /reads no code of `blood_pressure`/ }],
+    },
+    {
+      name: 'r11: one coded and one non-coded field: the non-coded one is refused',
+      text: withExemptions(hivInBloodPressure(), exemptionYaml({ fields: '[blood_pressure.reading_code, ⟦blood_pressure.value]' })),
+      alsoTriggers: ['sensitive-codes'],
+      findings: [{ message: /`blood_pressure.value` reads no code/ }],
+    },
+    {
+      name: 'r11: in the exdef language, FOR FIELDS naming a non-coded field',
+      syntax: 'exdef',
+      text: `${hivExdef}\nEXEMPTION FROM sensitive-codes\n  FOR SET hiv_sti\n  IN blood_pressure\n  FOR FIELDS ⟦blood_pressure.value\n  LEGAL BASIS\n    ARTICLE 6 '6(1)(e) public task'\n    ARTICLE 9 '9(2)(i) public health'\n    APPROVAL 'CAG 21/CAG/0123 (s251 support)'\n  JUSTIFICATION 'The sexual health service needs HIV status to plan its clinics.'\n  EXPIRES 2027-03-31;\n`,
+      alsoTriggers: ['sensitive-codes'],
+      findings: [{ message: /`blood_pressure.value` reads no code of `blood_pressure`/ }],
+    },
     // The exdef language gets the same checks, at the same places.
     {
       name: 'in the exdef language: n/a approval and no expiry',
@@ -129,6 +163,12 @@ testRule('sensitive-codes', {
         variant(phm, "      - name: reading_month\n", "      - name: hiv_flag\n        value: code in ⟦^ 999004381000000103\n        justification: Marks readings taken in the sexual health clinic.\n      - name: reading_month\n"),
         exemptionYaml({ fields: '[blood_pressure.reading_code]' }),
       ),
+      findings: [{ message: /sensitive set `hiv_sti`/ }],
+    },
+    {
+      name: 'r11: an exemption narrowed to a non-coded field releases nothing: the filter stays an error, as the compiler keeps the guard',
+      text: withExemptions(hivInBloodPressure('⟦'), exemptionYaml({ fields: '[blood_pressure.value]' })),
+      alsoTriggers: ['exemption-valid'],
       findings: [{ message: /sensitive set `hiv_sti`/ }],
     },
     {

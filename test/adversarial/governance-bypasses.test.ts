@@ -14,10 +14,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resources } from '../../src/resources.js';
 import { exemptionYaml, VALID_BASIS, withExemptions } from '../support/exemption-yaml.js';
-import { base, testRule, variant } from '../support/rule-tester.js';
+import { base, testRule, variant, INDIRECT_BASE } from '../support/rule-tester.js';
 
 const phm = base.indirect();
-const phmExdef = readFileSync(join(resources.definitions, 'phm-warehouse.exdef'), 'utf8');
+const phmExdef = readFileSync(INDIRECT_BASE.exdef, 'utf8');
 const ARTICLE_9 = '  article_9: 9(2)(h) management of health care systems\n';
 /** phm-warehouse citing `notice` (which may hold a ⟦ marker) as its data provision notice. */
 const withNotice = (notice: string, text = phm) => variant(text, ARTICLE_9, `${ARTICLE_9}  data_provision_notice: ${notice}\n`);

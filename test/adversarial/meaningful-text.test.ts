@@ -7,10 +7,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resources } from '../../src/resources.js';
-import { base, testRule, variant } from '../support/rule-tester.js';
+import { base, testRule, variant, INDIRECT_BASE } from '../support/rule-tester.js';
 
 const phm = base.indirect();
-const phmExdef = readFileSync(join(resources.definitions, 'phm-warehouse.exdef'), 'utf8');
+const phmExdef = readFileSync(INDIRECT_BASE.exdef, 'utf8');
 const chis = base.direct();
 const SEX = 'justification: Prevalence and risk models differ by sex.';
 /** The warehouse feed with the justification of people.sex replaced (`text` may hold a ⟦ marker). */

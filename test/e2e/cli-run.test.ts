@@ -80,8 +80,17 @@ async function seededDatabase(engine: EngineName, name: string, options: { patie
   return database;
 }
 
+/**
+ * The policy these delivery tests run under: the IM1 policy, but pseudonymised data below k only
+ * warned about. The seeded database is small (600 patients), where the shipped indirect-care
+ * definitions' pseudonymised datasets measure k below 10 and the IM1 policy refuses them (see
+ * test/unit/disclosure/mosaic-run.test.ts); these tests are about what a delivery holds.
+ */
+const warnPolicyFile = join(mkdtempSync(join(tmpdir(), 'exdef-run-policy-')), 'warn.policy.yaml');
+writeFileSync(warnPolicyFile, 'policy: 1\nname: Delivery tests (pseudonymised data below k warned about)\nthresholds:\n  pseudonymised_below_k: warn\n');
+
 function runDefinition(db: RunDatabase, file: string, out: string, flags: string[]): CliResult {
-  return runCli(['run', file, '--database', db.url, '--out', out, '--today', TODAY, '--keys', keysFile, ...flags]);
+  return runCli(['run', file, '--database', db.url, '--out', out, '--today', TODAY, '--keys', keysFile, '--policy', warnPolicyFile, ...flags]);
 }
 
 interface Compiled {
@@ -160,7 +169,7 @@ function checkPackage(zip: string, summary: RunResult, c: Compiled, practices: r
  * The disclosure check, worked out again from the CSVs: for each dataset with quasi-identifiers
  * and no direct identifier, the smallest number of people (told apart by their person_key, as
  * the shipped definitions name the pseudonym) sharing one combination of their values, the number
- * of combinations, and the outcome the policy gives (below k only warns for pseudonymised data).
+ * of combinations, and the outcome the policy gives (below k in indirect care a de-identified dataset fails; a pseudonymised one is warned about under the delivery tests' policy, warnPolicyFile).
  */
 function checkDisclosure(delivery: Omit<Delivery, 'summary'>, summary: RunResult, c: Compiled): void {
   for (const check of delivery.manifest.disclosure) {
@@ -520,7 +529,7 @@ const SURFACES: Record<string, string[]> = {
   'cervical-screening-recall': ['text', 'nhs', 'district'],
   'diabetes-recall': ['text', 'nhs', 'district'],
   'flu-vaccination-uptake': ['district', 'pseudonym:flu-icb-key'],
-  'phm-warehouse': ['district', 'date', 'numeric', 'pseudonym:phm-icb-key'],
+  'phm-warehouse': ['date', 'numeric', 'pseudonym:phm-icb-key'],
   'two-week-wait-audit': ['text', 'pseudonym:tww-audit-key'],
 };
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resources } from '../../src/resources.js';
-import { base, testRule, variant } from '../support/rule-tester.js';
+import { base, testRule, variant, INDIRECT_BASE } from '../support/rule-tester.js';
 
 const phm = base.indirect();
 
@@ -36,7 +36,7 @@ testRule('governance-complete', {
     {
       name: 'in the exdef language: no DPIA',
       syntax: 'exdef',
-      text: variant(variant(readFileSync(join(resources.definitions, 'phm-warehouse.exdef'), 'utf8'), "  DPIA 'DPIA-2026-031'\n", ''), '  USE CASE data_warehouse', '  ⟦USE CASE data_warehouse'),
+      text: variant(variant(readFileSync(INDIRECT_BASE.exdef, 'utf8'), "  DPIA 'DPIA-2026-031'\n", ''), '  USE CASE data_warehouse', '  ⟦USE CASE data_warehouse'),
       findings: [{ message: /DPIA reference/ }],
     },
   ],

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resources } from '../../src/resources.js';
-import { base, testRule, variant } from '../support/rule-tester.js';
+import { base, testRule, variant, INDIRECT_BASE } from '../support/rule-tester.js';
 
 const phm = base.indirect();
 const chis = base.direct();
@@ -21,7 +21,7 @@ testRule('supported-use-case', {
     {
       name: 'in the exdef language',
       syntax: 'exdef',
-      text: variant(readFileSync(join(resources.definitions, 'phm-warehouse.exdef'), 'utf8'), 'USE CASE data_warehouse', 'USE CASE ⟦data_migration'),
+      text: variant(readFileSync(INDIRECT_BASE.exdef, 'utf8'), 'USE CASE data_warehouse', 'USE CASE ⟦data_migration'),
       findings: [{ message: /data migration standard/ }],
     },
     {

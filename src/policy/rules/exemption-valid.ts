@@ -13,7 +13,7 @@ export const exemptionValid: RuleModule = {
       'The IM1 Data Protection Policy allows sensitive information only "with a clear legal basis" and "an explicit justification", and Type 1 opt-outs to be overridden only where "there is a statutory data provision notice which overrides this". The policy file, not the definition, says which rules an exemption may touch (`exemptable`; the IM1 policy: the sensitive code sets, and the Type 1 override under a statutory notice). Hard rules — free text, documents, control columns, PDS-sensitive patients, confidential items — have no such route (the exdef design brief: no exemption or policy file can lift them), and neither do governance, use case, schedule, justification, identifier or exemption rules. A legal basis lasts as long as its notice or approval: an exemption expires, and it applies only where it says.',
     source: 'IM1 Data Protection Policy; exdef design brief (Policy: hard rules; exemptions)',
     triggers:
-      'An exemption names an unknown rule, a hard rule or a rule the policy does not list under exemptable; names no, an unknown or a not exemptable code_set for sensitive-codes; lacks legal_basis, cites an Article 6 or 9 condition not in the lists, or no notice or approval reference (a notice for type1-opt-out), or a placeholder reference (n/a, TBC, -, ...); lacks a meaningful justification; has no expiry, has expired or expires further ahead than the policy allows; or names no datasets, a dataset or field that does not exist, or (from type1-opt-out) not every dataset.',
+      'An exemption names an unknown rule, a hard rule or a rule the policy does not list under exemptable; names no, an unknown or a not exemptable code_set for sensitive-codes; lacks legal_basis, cites an Article 6 or 9 condition not in the lists, or no notice or approval reference (a notice for type1-opt-out), or a placeholder reference (n/a, TBC, -, ...); lacks a meaningful justification; has no expiry, has expired or expires further ahead than the policy allows; or names no datasets, a dataset or field that does not exist, a field that reads no coded column of the table of its dataset (the compiler releases a set only on coded columns the named fields read, so a field like a date or a value would be named as exempted while its guard stays), or (from type1-opt-out) not every dataset.',
     defaultSeverity: 'error',
     hard: false,
     messages: {
@@ -43,6 +43,7 @@ export const exemptionValid: RuleModule = {
       'unknown-dataset': '`{name}` is not a dataset of this definition',
       'unknown-field': '`{name}` is not a field of this definition (write dataset.field)',
       'field-outside-scope': '`{name}` is a field of `{dataset}`, which the exemption does not name in datasets',
+      'field-not-coded': '`{name}` reads no code of `{dataset}`: no sensitive code can be released there, so the exemption would exempt nothing it names',
       'population-wide': 'the Type 1 override changes the population, which every dataset reads: the exemption must name every dataset (missing: {missing})',
       'fields-not-allowed': 'an exemption from `{rule}` applies to the whole population: it cannot be limited to fields',
     },
@@ -102,4 +103,5 @@ const HINTS: Partial<Record<string, (exemptable: string[]) => string[]>> = {
   'placeholder-reference': () => ['write the reference the document is known by, e.g. CAG 21/CAG/0123 or DPN 2024-017'],
   'no-expiry': () => ['add expires: YYYY-MM-DD, no later than the expiry of the notice or approval'],
   'no-datasets': () => ['add datasets: [the datasets it applies in]'],
+  'field-not-coded': () => ['name the field that shows the code (e.g. dataset.code), or leave fields out to release the set on every coded column of the datasets named'],
 };

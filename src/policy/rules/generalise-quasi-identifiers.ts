@@ -16,7 +16,7 @@ export const generaliseQuasiIdentifiers: RuleModule = {
       'The IM1 Data Protection Policy: consumers "must select the minimum data and fields required for the use case" and consider the risk of "singling out". A full date of birth with a full postcode identifies almost everyone; year of birth, age band and postcode district serve population analysis as well. Arithmetic does not generalise: `date_of_birth + 1` or `coalesce(date_of_birth, date_of_death)` is still the full date, and arithmetic inside a generalising function can scale the date before it is cut (`year(d + (date_of_birth - d) * 365)` is the day of birth).',
     source: 'IM1 Data Protection Policy (Minimisation of Data Egress; singling out)',
     triggers:
-      'care_type is indirect and a field reads a full date (date_of_birth, date_of_death) or a full postcode somewhere other than directly inside year(), month(), age_years(), age_band(), postcode_district() or pseudonym() (coalesce(), case changes and shifts by a constant are allowed in between); or a filter (of a dataset or the population) pins one to a single value or a very narrow range — `=`, `in`, `between X and X`, `>= X and <= X` on the same value, or bounds at most 7 days apart on a date or at most the last character apart on a postcode — which is an error: it singles out a person or a household. Two or more different generalisations of one column in a dataset or in linked datasets (`month(date_of_birth + 1)` beside `month(date_of_birth + 2)`, `year(...)` beside a shifted `month(...)`, age bands of widths 5 and 7) are a warning at the field that completes the set: together they tell the full value (disclosure-risk scores it so). A population narrowed by ordinary ranges (an age of 103 or over, one sex, one practice) cannot be judged statically: the run measures k on the data.',
+      'care_type is indirect and a field reads a full date (date_of_birth, date_of_death) or a full postcode somewhere other than directly inside year(), month(), age_years(), age_band(), postcode_district() or pseudonym() (coalesce(), case changes and shifts by a constant are allowed in between); or a filter (of a dataset or the population) pins one to a single value or a very narrow range — `=`, `in`, `between X and X`, `>= X and <= X` on the same value, or bounds at most 7 days apart on a date or at most the last character apart on a postcode — which is an error: it singles out a person or a household. Two or more different generalisations of one column in a dataset or in linked datasets (`month(date_of_birth + 1)` beside `month(date_of_birth + 2)`, `year(...)` beside a shifted `month(...)`, age bands of widths 5 and 7) are a warning at the field that completes the set: together they tell the full value (disclosure-risk scores it so). In a repeated extract (every schedule: hourly to quarterly) a field showing age_years() of a date (of birth, or of any date of the record) is an error: the age goes up on the anniversary, so comparing consecutive extracts tells the day; an age band or the year (year(date_of_birth)) does not move on a day only the patient knows. A population narrowed by ordinary ranges (an age of 103 or over, one sex, one practice) cannot be judged statically: the run measures k on the data.',
     // Fields that show a full value are warnings (a justification may need the exact date); filters
     // that pin one are errors.
     defaultSeverity: 'error',
@@ -27,6 +27,8 @@ export const generaliseQuasiIdentifiers: RuleModule = {
       filter: 'the filter of {where} picks patients by their exact {column}: an exact date or postcode singles out a person or a household',
       derived: '`{field}` generalises {column} differently from `{first}`{linked}: together, different cuts of one value tell it in full',
       pinned: 'the filter of {where} pins {column} to {range}: a range this narrow on a full date or postcode picks a person or a household as surely as `=` does',
+      ageRepeated:
+        '`{field}` releases an age in years of {column} in a {frequency} extract: the age changes on the anniversary, so the extract that shows it one higher tells the recipient the day',
     },
     examples: {
       failing: { yaml: 'datasets:\n  - name: people\n    from: patient\n    fields:\n      - name: date_of_birth\n        value: date_of_birth + 0\n        justification: Age drives the risk models.' },
@@ -63,6 +65,17 @@ export const generaliseQuasiIdentifiers: RuleModule = {
         continue;
       }
       const field = `${site.dataset}.${site.field!.name}`;
+      for (const column of agesInYears(site.expression)) {
+        const span = spanAt(site.pointer);
+        report({
+          messageId: 'ageRepeated',
+          params: { field, column, frequency: definition.schedule.frequency.replace('_', ' ') },
+          ...(span ? { span } : {}),
+          scope: { field },
+          severity: 'error',
+          hints: [`write age_band(${column}, ...) or year(${column}): neither changes on the anniversary`],
+        });
+      }
       const reported = new Set<string>();
       for (const e of exposures(site.expression)) {
         if (e.column.classification !== 'quasi_identifier' || e.protection !== 'raw') continue;
@@ -87,6 +100,23 @@ export const generaliseQuasiIdentifiers: RuleModule = {
     }
   },
 };
+
+/**
+ * The columns whose age in years a field shows (age_years(x) anywhere in the value but under a
+ * boolean, which shows only the test): every schedule repeats the extract, and an age in years
+ * goes up on the anniversary of x, so two consecutive extracts tell the day (a date of birth, or
+ * the day of a diagnosis).
+ */
+function agesInYears(value: IrExpr): string[] {
+  const found = new Set<string>();
+  walkIr(value, (node) => {
+    if (node.type === 'boolean') return 'skip';
+    if (node.kind !== 'call' || node.fn !== 'age_years') return undefined;
+    for (const e of exposures(node.args[0])) if (e.node.type === 'date' || e.node.type === 'timestamp') found.add(columnName(e.column));
+    return undefined;
+  });
+  return [...found];
+}
 
 /** A full date or postcode, read as it is. */
 const precise = (e: Exposure) => e.column.classification === 'quasi_identifier' && e.protection === 'raw' && (e.node.type === 'date' || e.node.type === 'timestamp' || e.column.format === 'postcode');

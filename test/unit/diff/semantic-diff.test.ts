@@ -11,10 +11,11 @@ import { fingerprint } from '../../../src/ir/fingerprint.js';
 import { checkDefinitionText } from '../../../src/pipeline/check-definition.js';
 import { printExpression } from '../../../src/print/print-expression.js';
 import { resources } from '../../../src/resources.js';
+import { INDIRECT_BASE } from '../../support/rule-tester.js';
 
 const catalogue = referenceCatalogue();
 const read = (name: string) => readFileSync(join(resources.definitions, name), 'utf8');
-const PHM = read('phm-warehouse.exdef.yaml');
+const PHM = readFileSync(INDIRECT_BASE.yaml, 'utf8');
 const CHIS = read('chis-immunisations.exdef.yaml');
 
 function resolve(text: string, path = 'variant.exdef.yaml'): ExtractDefinition {
@@ -333,7 +334,7 @@ describe('no change in meaning', () => {
   });
 
   it('finds a change across syntaxes', () => {
-    const exdef = read('phm-warehouse.exdef');
+    const exdef = readFileSync(INDIRECT_BASE.exdef, 'utf8');
     const diff = diffDefinitions(resolve(PHM), resolve(edit(exdef, ["pseudonym(nhs_number, 'phm-icb-key')", 'nhs_number'], ['VERSION 1', 'VERSION 2']), 'new.exdef'));
     expect(sorted(triples(diff))).toEqual(sorted([
       ['transform-finer', REVIEW, 'datasets.people.fields.person_key'],

@@ -6,7 +6,7 @@
  * keys; datasets that are not linked (no key, filters selecting other rows) are not combined and
  * the run completes.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,6 +88,21 @@ const DECOY = definition(
   '',
 );
 
+/**
+ * r11/3: one pseudonymised dataset (the person's pseudonym, sex and year of birth: a man born in
+ * 1970 alone) and another, not linked to it (no key, a filter on what people does not show). Below k, the
+ * pseudonymised dataset is refused like a de-identified one or a linked set.
+ */
+const PSEUDONYMISED = definition(
+  `${key('mosaic-key')}      - name: birth_year
+        value: year(date_of_birth)
+        justification: Age is the main driver of the risk models.
+`,
+  '',
+  // A filter on a column people does not show: births is not a subset people's columns pick out.
+  { births: "postcode_district(postcode) <> 'ZZ1'" },
+);
+
 const noEvents = { warn: () => undefined, step: () => undefined, datasetStarted: () => undefined, datasetRows: () => undefined, datasetFinished: () => undefined };
 
 for (const engine of testEngines()) {
@@ -119,7 +134,7 @@ for (const engine of testEngines()) {
       rmSync(work, { recursive: true, force: true });
     });
 
-    const run = async (name: string, text: string): Promise<{ result?: RunResult; error?: unknown; out: string }> => {
+    const run = async (name: string, text: string, extra: { policyFile?: string } = {}): Promise<{ result?: RunResult; error?: unknown; out: string }> => {
       const file = join(work, `${name}.exdef.yaml`);
       writeFileSync(file, text);
       const out = join(work, `out-${name}`);
@@ -137,6 +152,7 @@ for (const engine of testEngines()) {
           statementTimeoutSeconds: 120,
           lateWriterMarginSeconds: 0,
           events: noEvents,
+          ...extra,
         });
         return { result, out };
       } catch (error) {
@@ -211,6 +227,36 @@ for (const engine of testEngines()) {
       const { result, error } = await run('decoy', DECOY);
       expect(result).toBeUndefined();
       expect((error as Error).message).toMatch(/^dataset people: 1 patient alone share a combination of ethnicity_key \+ birth_year \+ sex, below the policy's k of 10: they could be singled out/);
+    });
+
+    it('r11: refuses a pseudonymised dataset below k (exit 1, FAILED log naming dataset, k and threshold, nothing delivered)', async () => {
+      const { plan } = compileText(PSEUDONYMISED);
+      expect(plan.linkedDisclosure).toEqual([]);
+      expect(plan.datasets[0]!.disclosure.identification).toBe('pseudonymised');
+      const { result, error, out } = await run('pseudonymised', PSEUDONYMISED);
+      expect(result).toBeUndefined();
+      expect(isExdefError(error), String(error)).toBe(true);
+      const e = error as Error & { step?: string; exitCode?: number };
+      expect(e.step).toBe('disclosure check');
+      expect(e.exitCode).toBe(1);
+      expect(e.message).toMatch(/^dataset people \(pseudonymised\): 1 patient alone share a combination of birth_year \+ sex, below the policy's k of 10: they could be singled out/);
+      expect(readdirSync(out).filter((f) => f !== 'logs')).toEqual([]);
+      const logs = readdirSync(join(out, 'logs'));
+      expect(logs).toHaveLength(1);
+      const log = readFileSync(join(out, 'logs', logs[0]!), 'utf8');
+      expect(log).toMatch(/FAILED/);
+      expect(log).toMatch(/dataset people \(pseudonymised\): 1 patient alone .* below the policy's k of 10/);
+    });
+
+    it('r11: a policy that says pseudonymised_below_k: warn only warns, and the run completes', async () => {
+      const policyFile = join(work, 'warn.policy.yaml');
+      writeFileSync(policyFile, 'policy: 1\nname: Warn on pseudonymised data\nthresholds:\n  pseudonymised_below_k: warn\n');
+      const { result, error } = await run('pseudonymised-warn', PSEUDONYMISED, { policyFile });
+      expect(error).toBeUndefined();
+      expect(result!.disclosure.map((c) => [c.dataset, c.outcome])).toEqual([
+        ['people', 'warn'],
+        ['births', 'pass'],
+      ]);
     });
 
     for (const [what, text] of [['no pseudonym and filters that select other rows', DISJOINT]] as const) {

@@ -53,7 +53,7 @@ const EXPECTED: Record<string, { population: string; datasets: Record<string, st
   'phm-warehouse': {
     population: THREE_PRACTICES,
     datasets: {
-      people: 'Patients in the population.',
+      people: 'Patients in the population, whose sex is one of ‘male’ or ‘female’.',
       long_term_conditions: 'Observations of patients in the population, coded as Diabetes mellitus (73211009), Hypertensive disorder (38341003) or Asthma (195967001), or any of their subtypes.',
       blood_pressure: 'Observations of patients in the population, coded as Blood pressure (75367002) or any of its subtypes and whose effective date is on or after the date 2 years before the extract date.',
     },

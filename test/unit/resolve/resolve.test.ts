@@ -6,6 +6,7 @@ import type { ExtractDefinition } from '../../../src/ir/extract-definition.js';
 import { canonicalDefinition, fingerprint } from '../../../src/ir/fingerprint.js';
 import { checkDefinitionText } from '../../../src/pipeline/check-definition.js';
 import { resources } from '../../../src/resources.js';
+import { INDIRECT_BASE } from '../../support/rule-tester.js';
 
 const catalogue = referenceCatalogue();
 const read = (name: string) => readFileSync(join(resources.definitions, name), 'utf8');
@@ -57,7 +58,7 @@ describe('the resolved IR', () => {
 
   it('fills defaults: the National Data Opt-out applies to indirect care only', () => {
     expect(chis.population.nationalDataOptOut).toBe('not_applicable');
-    expect(resolve('phm.exdef.yaml', read('phm-warehouse.exdef.yaml')).population.nationalDataOptOut).toBe('respect');
+    expect(resolve('phm.exdef.yaml', readFileSync(INDIRECT_BASE.yaml, 'utf8')).population.nationalDataOptOut).toBe('respect');
     expect(chis.population.onOptBackIn).toBe('no_backfill');
   });
 
@@ -72,7 +73,7 @@ describe('the resolved IR', () => {
 });
 
 describe('the fingerprint', () => {
-  const text = read('phm-warehouse.exdef.yaml');
+  const text = readFileSync(INDIRECT_BASE.yaml, 'utf8');
   const base = fingerprint(resolve('a.exdef.yaml', text));
   const changed = (from: string, to: string) => {
     const next = text.replace(from, to);
@@ -114,7 +115,7 @@ describe('the fingerprint', () => {
 
 describe('an exemption in the old shape', () => {
   it('a legal basis written as text is refused at its place, with the shape to write', () => {
-    const text = read('phm-warehouse.exdef.yaml').replace('\ndatasets:\n', '\nexemptions:\n  - rule: sensitive-codes\n    code_set: hiv_sti\n    legal_basis: n/a\ndatasets:\n');
+    const text = readFileSync(INDIRECT_BASE.yaml, 'utf8').replace('\ndatasets:\n', '\nexemptions:\n  - rule: sensitive-codes\n    code_set: hiv_sti\n    legal_basis: n/a\ndatasets:\n');
     const errors = checkDefinitionText('e.exdef.yaml', text, { catalogue }).diagnostics.filter((d) => d.severity === 'error');
     expect(errors.map((d) => [d.code, d.message, `${d.span?.start.line}:${d.span?.start.column}`])).toEqual([
       ['schema-invalid-value', '`exemptions[0].legal_basis` must be a map (found the text "n/a")', '56:18'],
@@ -124,7 +125,7 @@ describe('an exemption in the old shape', () => {
 });
 
 describe('values the SQL could not take are refused at resolve time', () => {
-  const text = read('phm-warehouse.exdef.yaml');
+  const text = readFileSync(INDIRECT_BASE.yaml, 'utf8');
   /** The error diagnostics of phm-warehouse with one edit, as code and line:col. */
   const errorsAfter = (from: string, to: string) => {
     const next = text.replace(from, to);

@@ -1435,7 +1435,7 @@ ORDER BY
 -- exdef compiled SQL for chis-immunisations version 3 (definitions/chis-immunisations.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint c724867e81d7bb21a3c0fb7913a722582e54b8558c70b5a9f94c78c5fbc800be
 -- digest      9b2756bff4d07a1dae6c73b1b71dbaf8951e96914b60cf924a6e7caf50807124
--- query: dataset immunisations (from observation), k-anonymity: the smallest number of patients sharing one combination of nhs_number (columns k, groups)
+-- query: dataset immunisations (from observation), k-anonymity: the smallest number of patients sharing one combination of nhs_number, vaccination_date (columns k, groups)
 -- guards: population: registered on the snapshot date at A81001, A81002; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-out not applicable
 -- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column
 -- parameters:
@@ -1619,7 +1619,8 @@ FROM
       (
         SELECT
           "p"."patient_id" AS "__patient",
-          "j1"."nhs_number" AS "q1"
+          "j1"."nhs_number" AS "q1",
+          to_char("t"."effective_date", 'YYYY-MM-DD') AS "q2"
         FROM
           "reporting"."observation" AS "t"
           INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
@@ -1674,7 +1675,8 @@ FROM
           )
       ) AS "r"
     GROUP BY
-      "r"."q1"
+      "r"."q1",
+      "r"."q2"
   ) AS "g";
 
 -- exdef compiled SQL for chis-immunisations version 3 (definitions/chis-immunisations.exdef.yaml). Do not edit: recompile with exdef compile.

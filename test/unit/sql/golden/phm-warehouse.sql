@@ -1,8 +1,8 @@
 -- exdef compiled SQL for phm-warehouse version 1 (definitions/phm-warehouse.exdef.yaml). Do not edit: recompile with exdef compile.
--- fingerprint 8f7577074aeb1ce9f4b1b45ec3c1858cbb0d44df1f41e0eeb4a0f9dcabd11e88
--- digest      e6d16a13f70259bea2029da3b76db5836f9b530d3b11e50a330ffabda432f4a2
+-- fingerprint 5d8b70b60845db9faa7af219c3d26e12df3702f3e7ef4d2a536d379d3d61a937
+-- digest      193027082d48f7aadeddb59004825decc2ac4fd14d155622557d2254f18b74a9
 -- query: dataset people (from patient), full extract
--- columns: __practice (practice), person_key (text), birth_year (integer), sex (text), postcode_district (text)
+-- columns: __practice (practice), person_key (text), age_band (text), sex (text)
 -- guards: population: registered on the snapshot date at A81001, A81002, A81003; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-outs respected
 -- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column
 -- parameters:
@@ -21,6 +21,9 @@
 --   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
 --   $14 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
 --   $15 key_phm-icb-key text given at run time (never written anywhere): pseudonym key 'phm-icb-key' (from the keys file given with --keys, or the environment variable EXDEF_KEY_PHM_ICB_KEY)
+--   $16 literal_1 bigint = 10: dataset people, field age_band: 10 [definitions/phm-warehouse.exdef.yaml:64:40]
+--   $17 literal_2 text = 'male': dataset people, WHERE: 'male' [definitions/phm-warehouse.exdef.yaml:58:20]
+--   $18 literal_3 text = 'female': dataset people, WHERE: 'female' [definitions/phm-warehouse.exdef.yaml:58:28]
 
 WITH
   "sensitive_codes" AS (
@@ -210,23 +213,56 @@ SELECT
     'hex'
   ) AS "person_key",
   (
-    (
-      EXTRACT(
-        YEAR
-        FROM
-          "t"."date_of_birth"::timestamp
-      )
-    )::integer
-  )::text AS "birth_year",
-  "t"."sex" AS "sex",
-  NULLIF(
-    regexp_replace(
-      upper(regexp_replace("t"."postcode", '\s+', '', 'g')),
-      '[0-9][A-Z]{2}$',
-      ''
-    ),
-    ''
-  ) AS "postcode_district"
+    CASE
+      WHEN (
+        EXTRACT(
+          YEAR
+          FROM
+            age (
+              $10::date::timestamp,
+              "t"."date_of_birth"::timestamp
+            )
+        )
+      )::integer IS NULL THEN NULL
+      WHEN (
+        EXTRACT(
+          YEAR
+          FROM
+            age (
+              $10::date::timestamp,
+              "t"."date_of_birth"::timestamp
+            )
+        )
+      )::integer >= 90 THEN '90+'
+      ELSE (
+        (
+          EXTRACT(
+            YEAR
+            FROM
+              age (
+                $10::date::timestamp,
+                "t"."date_of_birth"::timestamp
+              )
+          )
+        )::integer / $16::bigint * $16::bigint
+      )::text || '-' || LEAST(
+        (
+          (
+            EXTRACT(
+              YEAR
+              FROM
+                age (
+                  $10::date::timestamp,
+                  "t"."date_of_birth"::timestamp
+                )
+            )
+          )::integer / $16::bigint * $16::bigint
+        ) + $16::bigint - 1,
+        89
+      )::text
+    END
+  ) AS "age_band",
+  "t"."sex" AS "sex"
 FROM
   "reporting"."patient" AS "t"
   INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
@@ -241,14 +277,15 @@ WHERE
     ),
     FALSE
   )
+  AND ("t"."sex" IN ($17::text, $18::text))
 ORDER BY
   "__practice",
   "t"."patient_id";
 
 -- exdef compiled SQL for phm-warehouse version 1 (definitions/phm-warehouse.exdef.yaml). Do not edit: recompile with exdef compile.
--- fingerprint 8f7577074aeb1ce9f4b1b45ec3c1858cbb0d44df1f41e0eeb4a0f9dcabd11e88
--- digest      e6d16a13f70259bea2029da3b76db5836f9b530d3b11e50a330ffabda432f4a2
--- query: dataset people (from patient), k-anonymity: the smallest number of patients sharing one combination of birth_year, sex, postcode_district (columns k, groups)
+-- fingerprint 5d8b70b60845db9faa7af219c3d26e12df3702f3e7ef4d2a536d379d3d61a937
+-- digest      193027082d48f7aadeddb59004825decc2ac4fd14d155622557d2254f18b74a9
+-- query: dataset people (from patient), k-anonymity: the smallest number of patients sharing one combination of age_band, sex (columns k, groups)
 -- guards: population: registered on the snapshot date at A81001, A81002, A81003; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-outs respected
 -- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column
 -- parameters:
@@ -266,6 +303,9 @@ ORDER BY
 --   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
 --   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
 --   $14 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
+--   $15 literal_1 bigint = 10: dataset people, field age_band: 10 [definitions/phm-warehouse.exdef.yaml:64:40]
+--   $16 literal_2 text = 'male': dataset people, WHERE: 'male' [definitions/phm-warehouse.exdef.yaml:58:20]
+--   $17 literal_3 text = 'female': dataset people, WHERE: 'female' [definitions/phm-warehouse.exdef.yaml:58:28]
 
 WITH
   "sensitive_codes" AS (
@@ -456,23 +496,56 @@ FROM
         SELECT
           "p"."patient_id" AS "__patient",
           (
-            (
-              EXTRACT(
-                YEAR
-                FROM
-                  "t"."date_of_birth"::timestamp
-              )
-            )::integer
-          )::text AS "q1",
-          "t"."sex" AS "q2",
-          NULLIF(
-            regexp_replace(
-              upper(regexp_replace("t"."postcode", '\s+', '', 'g')),
-              '[0-9][A-Z]{2}$',
-              ''
-            ),
-            ''
-          ) AS "q3"
+            CASE
+              WHEN (
+                EXTRACT(
+                  YEAR
+                  FROM
+                    age (
+                      $10::date::timestamp,
+                      "t"."date_of_birth"::timestamp
+                    )
+                )
+              )::integer IS NULL THEN NULL
+              WHEN (
+                EXTRACT(
+                  YEAR
+                  FROM
+                    age (
+                      $10::date::timestamp,
+                      "t"."date_of_birth"::timestamp
+                    )
+                )
+              )::integer >= 90 THEN '90+'
+              ELSE (
+                (
+                  EXTRACT(
+                    YEAR
+                    FROM
+                      age (
+                        $10::date::timestamp,
+                        "t"."date_of_birth"::timestamp
+                      )
+                  )
+                )::integer / $15::bigint * $15::bigint
+              )::text || '-' || LEAST(
+                (
+                  (
+                    EXTRACT(
+                      YEAR
+                      FROM
+                        age (
+                          $10::date::timestamp,
+                          "t"."date_of_birth"::timestamp
+                        )
+                    )
+                  )::integer / $15::bigint * $15::bigint
+                ) + $15::bigint - 1,
+                89
+              )::text
+            END
+          ) AS "q1",
+          "t"."sex" AS "q2"
         FROM
           "reporting"."patient" AS "t"
           INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
@@ -487,16 +560,16 @@ FROM
             ),
             FALSE
           )
+          AND ("t"."sex" IN ($16::text, $17::text))
       ) AS "r"
     GROUP BY
       "r"."q1",
-      "r"."q2",
-      "r"."q3"
+      "r"."q2"
   ) AS "g";
 
 -- exdef compiled SQL for phm-warehouse version 1 (definitions/phm-warehouse.exdef.yaml). Do not edit: recompile with exdef compile.
--- fingerprint 8f7577074aeb1ce9f4b1b45ec3c1858cbb0d44df1f41e0eeb4a0f9dcabd11e88
--- digest      e6d16a13f70259bea2029da3b76db5836f9b530d3b11e50a330ffabda432f4a2
+-- fingerprint 5d8b70b60845db9faa7af219c3d26e12df3702f3e7ef4d2a536d379d3d61a937
+-- digest      193027082d48f7aadeddb59004825decc2ac4fd14d155622557d2254f18b74a9
 -- query: dataset long_term_conditions (from observation), full extract
 -- columns: __practice (practice), person_key (text), condition_code (code), diagnosis_month (date)
 -- guards: population: registered on the snapshot date at A81001, A81002, A81003; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-outs respected
@@ -772,8 +845,8 @@ ORDER BY
   "t"."observation_id";
 
 -- exdef compiled SQL for phm-warehouse version 1 (definitions/phm-warehouse.exdef.yaml). Do not edit: recompile with exdef compile.
--- fingerprint 8f7577074aeb1ce9f4b1b45ec3c1858cbb0d44df1f41e0eeb4a0f9dcabd11e88
--- digest      e6d16a13f70259bea2029da3b76db5836f9b530d3b11e50a330ffabda432f4a2
+-- fingerprint 5d8b70b60845db9faa7af219c3d26e12df3702f3e7ef4d2a536d379d3d61a937
+-- digest      193027082d48f7aadeddb59004825decc2ac4fd14d155622557d2254f18b74a9
 -- query: dataset blood_pressure (from observation), full extract
 -- columns: __practice (practice), person_key (text), reading_code (code), value (numeric), reading_month (date)
 -- guards: population: registered on the snapshot date at A81001, A81002, A81003; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-outs respected
@@ -795,7 +868,7 @@ ORDER BY
 --   $14 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
 --   $15 key_phm-icb-key text given at run time (never written anywhere): pseudonym key 'phm-icb-key' (from the keys file given with --keys, or the environment variable EXDEF_KEY_PHM_ICB_KEY)
 --   $16 concept_75367002 bigint = 75367002: SNOMED CT concept 75367002 |Blood pressure| (dataset blood_pressure, WHERE)
---   $17 literal_1 interval = '2 years': dataset blood_pressure, WHERE: interval '2 years' [definitions/phm-warehouse.exdef.yaml:87:81]
+--   $17 literal_4 interval = '2 years': dataset blood_pressure, WHERE: interval '2 years' [definitions/phm-warehouse.exdef.yaml:87:81]
 
 WITH
   "sensitive_codes" AS (
@@ -1054,8 +1127,8 @@ ORDER BY
   "t"."observation_id";
 
 -- exdef compiled SQL for phm-warehouse version 1 (definitions/phm-warehouse.exdef.yaml). Do not edit: recompile with exdef compile.
--- fingerprint 8f7577074aeb1ce9f4b1b45ec3c1858cbb0d44df1f41e0eeb4a0f9dcabd11e88
--- digest      e6d16a13f70259bea2029da3b76db5836f9b530d3b11e50a330ffabda432f4a2
+-- fingerprint 5d8b70b60845db9faa7af219c3d26e12df3702f3e7ef4d2a536d379d3d61a937
+-- digest      193027082d48f7aadeddb59004825decc2ac4fd14d155622557d2254f18b74a9
 -- query: the population (every patient of it, their practice and whether an opt-out leaves them out)
 -- guards: population: registered on the snapshot date at A81001, A81002, A81003; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-outs respected
 -- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column
@@ -1371,6 +1444,30 @@ ORDER BY
 --     "meaning": "pseudonym key 'phm-icb-key' (from the keys file given with --keys, or the environment variable EXDEF_KEY_PHM_ICB_KEY)"
 --   },
 --   {
+--     "name": "literal_1",
+--     "type": "bigint",
+--     "source": "definition",
+--     "meaning": "dataset people, field age_band: 10",
+--     "value": "10",
+--     "at": "definitions/phm-warehouse.exdef.yaml:64:40"
+--   },
+--   {
+--     "name": "literal_2",
+--     "type": "text",
+--     "source": "definition",
+--     "meaning": "dataset people, WHERE: 'male'",
+--     "value": "male",
+--     "at": "definitions/phm-warehouse.exdef.yaml:58:20"
+--   },
+--   {
+--     "name": "literal_3",
+--     "type": "text",
+--     "source": "definition",
+--     "meaning": "dataset people, WHERE: 'female'",
+--     "value": "female",
+--     "at": "definitions/phm-warehouse.exdef.yaml:58:28"
+--   },
+--   {
 --     "name": "concept_73211009",
 --     "type": "bigint",
 --     "source": "definition",
@@ -1399,7 +1496,7 @@ ORDER BY
 --     "value": "75367002"
 --   },
 --   {
---     "name": "literal_1",
+--     "name": "literal_4",
 --     "type": "interval",
 --     "source": "definition",
 --     "meaning": "dataset blood_pressure, WHERE: interval '2 years'",
