@@ -49,14 +49,13 @@ async function measure(session: Session, plan: CompiledPlan, query: CompiledQuer
 
 /**
  * k-anonymity on the data, before anything is written, for each dataset. In indirect care a
- * dataset below the policy's threshold fails the run, de-identified (no direct identifier, no
- * linkage key) or pseudonymised alike: one contract with the linked sets, which always fail below
- * it. A pseudonym names nobody, but the rows beside it single people out all the same, and the
- * recipient who learns one row learns the pseudonym and every other row of that person. A policy
- * may choose (thresholds.pseudonymised_below_k: warn) to only warn for pseudonymised data, as
- * personal data under the definition's legal basis and DPIA. A dataset that identifies patients
- * (a direct identifier) is not measured: every group is one patient. Direct care identifies
- * patients on purpose.
+ * de-identified dataset (no direct identifier, no linkage key) below the policy's threshold fails
+ * the run, as linked sets do. A pseudonymised dataset below it is warned about and its k recorded
+ * (personal data under the definition's legal basis and DPIA, whose singling-out statement
+ * answers for it), unless the policy says thresholds.pseudonymised_below_k: refuse — a pseudonym
+ * names nobody, but the rows beside it single people out all the same. A dataset that identifies
+ * patients (a direct identifier) is not measured: every group is one patient. Direct care
+ * identifies patients on purpose.
  */
 export async function disclosureChecks(
   session: Session,

@@ -404,7 +404,7 @@ const BUILT_IN_SET_NAMES = new Set(['gender_reassignment', 'sexuality', 'hiv_sti
 const DEFAULT_THRESHOLDS: Thresholds = {
   reviewMonths: 3,
   kAnonymity: 10,
-  pseudonymisedBelowK: 'refuse',
+  pseudonymisedBelowK: 'warn',
   assumedListSize: 8000,
   overnightStart: '19:00',
   overnightEnd: '07:00',

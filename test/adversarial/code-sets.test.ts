@@ -20,7 +20,7 @@ const phmExdef = readFileSync(INDIRECT_BASE.exdef, 'utf8');
 const HIV_REFSET = '999004381000000103';
 
 /** phm-warehouse with the long_term_conditions filter replaced (observation rows). */
-const ltc = (where: string) => variant(phm, /    where: \|-\n      code in \(<< 73211009[^\n]*\n/, `    where: ${where}\n`);
+const ltc = (where: string) => variant(phm, /    where: >-\n      code in \(<< 73211009[^\n]*\n[^\n]*\n/, `    where: ${where}\n`);
 /** phm-warehouse with a population filter. */
 const population = (where: string) => variant(phm, '  practices: [A81001, A81002, A81003]\n', `  practices: [A81001, A81002, A81003]\n  where: ${where}\n`);
 /** phm-warehouse with one more field on long_term_conditions. */

@@ -15,7 +15,7 @@ const phm = base.indirect();
 const hivInBloodPressure = (marker = '') =>
   variant(phm, "    where: code in << 75367002 |Blood pressure| and effective_date >= today() - interval '2 years'", `    where: code in ${marker}^ 999004381000000103`);
 /** phm-warehouse whose long_term_conditions filter asks for HIV/STI codes. */
-const hivInConditions = (marker = '') => variant(phm, /    where: \|-\n      code in \(<< 73211009[^\n]*\n/, `    where: code in ${marker}^ 999004381000000103\n`);
+const hivInConditions = (marker = '') => variant(phm, /    where: >-\n      code in \(<< 73211009[^\n]*\n[^\n]*\n/, `    where: code in ${marker}^ 999004381000000103\n`);
 /** An exemption from `rule` (no code set) that is otherwise complete. */
 const from = (rule: string, parts: Parameters<typeof exemptionYaml>[0] = {}) => exemptionYaml({ rule, code_set: undefined, datasets: '[people]', ...parts });
 const ALL_DATASETS = '[people, long_term_conditions, blood_pressure]';

@@ -3,7 +3,7 @@ import { base, testRule, variant } from '../support/rule-tester.js';
 
 const phm = base.indirect();
 /** phm-warehouse with the long_term_conditions filter replaced. */
-const ltc = (where: string) => variant(phm, /    where: \|-\n      code in \(<< 73211009[^\n]*\n/, `    where: ${where}\n`);
+const ltc = (where: string) => variant(phm, /    where: >-\n      code in \(<< 73211009[^\n]*\n[^\n]*\n/, `    where: ${where}\n`);
 /** phm-warehouse with a population filter. */
 const population = (where: string) => variant(phm, '  practices: [A81001, A81002, A81003]\n', `  practices: [A81001, A81002, A81003]\n  where: ${where}\n`);
 

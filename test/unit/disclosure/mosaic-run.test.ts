@@ -229,11 +229,13 @@ for (const engine of testEngines()) {
       expect((error as Error).message).toMatch(/^dataset people: 1 patient alone share a combination of ethnicity_key \+ birth_year \+ sex, below the policy's k of 10: they could be singled out/);
     });
 
-    it('r11: refuses a pseudonymised dataset below k (exit 1, FAILED log naming dataset, k and threshold, nothing delivered)', async () => {
+    it('r11: a policy that says pseudonymised_below_k: refuse refuses a pseudonymised dataset below k (exit 1, FAILED log naming dataset, k and threshold, nothing delivered)', async () => {
       const { plan } = compileText(PSEUDONYMISED);
       expect(plan.linkedDisclosure).toEqual([]);
       expect(plan.datasets[0]!.disclosure.identification).toBe('pseudonymised');
-      const { result, error, out } = await run('pseudonymised', PSEUDONYMISED);
+      const refusePolicy = join(work, 'refuse.policy.yaml');
+      writeFileSync(refusePolicy, 'policy: 1\nname: Refuse pseudonymised data below k\nthresholds:\n  pseudonymised_below_k: refuse\n');
+      const { result, error, out } = await run('pseudonymised', PSEUDONYMISED, { policyFile: refusePolicy });
       expect(result).toBeUndefined();
       expect(isExdefError(error), String(error)).toBe(true);
       const e = error as Error & { step?: string; exitCode?: number };
@@ -241,17 +243,16 @@ for (const engine of testEngines()) {
       expect(e.exitCode).toBe(1);
       expect(e.message).toMatch(/^dataset people \(pseudonymised\): 1 patient alone share a combination of birth_year \+ sex, below the policy's k of 10: they could be singled out/);
       expect(readdirSync(out).filter((f) => f !== 'logs')).toEqual([]);
+      // The day's log and the failed run's own (log-file.ts): both say FAILED, with the reason.
       const logs = readdirSync(join(out, 'logs'));
-      expect(logs).toHaveLength(1);
-      const log = readFileSync(join(out, 'logs', logs[0]!), 'utf8');
+      expect(logs.filter((f) => f.includes('.failed-'))).toHaveLength(1);
+      const log = readFileSync(join(out, 'logs', logs.find((f) => f.includes('.failed-'))!), 'utf8');
       expect(log).toMatch(/FAILED/);
       expect(log).toMatch(/dataset people \(pseudonymised\): 1 patient alone .* below the policy's k of 10/);
     });
 
-    it('r11: a policy that says pseudonymised_below_k: warn only warns, and the run completes', async () => {
-      const policyFile = join(work, 'warn.policy.yaml');
-      writeFileSync(policyFile, 'policy: 1\nname: Warn on pseudonymised data\nthresholds:\n  pseudonymised_below_k: warn\n');
-      const { result, error } = await run('pseudonymised-warn', PSEUDONYMISED, { policyFile });
+    it('r11: by default (the IM1 policy) a pseudonymised dataset below k is warned about, and the run completes', async () => {
+      const { result, error } = await run('pseudonymised-warn', PSEUDONYMISED);
       expect(error).toBeUndefined();
       expect(result!.disclosure.map((c) => [c.dataset, c.outcome])).toEqual([
         ['people', 'warn'],

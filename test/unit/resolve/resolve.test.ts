@@ -118,7 +118,7 @@ describe('an exemption in the old shape', () => {
     const text = readFileSync(INDIRECT_BASE.yaml, 'utf8').replace('\ndatasets:\n', '\nexemptions:\n  - rule: sensitive-codes\n    code_set: hiv_sti\n    legal_basis: n/a\ndatasets:\n');
     const errors = checkDefinitionText('e.exdef.yaml', text, { catalogue }).diagnostics.filter((d) => d.severity === 'error');
     expect(errors.map((d) => [d.code, d.message, `${d.span?.start.line}:${d.span?.start.column}`])).toEqual([
-      ['schema-invalid-value', '`exemptions[0].legal_basis` must be a map (found the text "n/a")', '56:18'],
+      ['schema-invalid-value', '`exemptions[0].legal_basis` must be a map (found the text "n/a")', '54:18'],
     ]);
     expect(errors[0]!.hints).toEqual([expect.stringMatching(/^write the legal basis as a map: article_6/)]);
   });
