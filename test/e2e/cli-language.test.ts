@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import { referenceCatalogue } from '../../src/catalogue/load-catalogue.js';
 import { canonicalDefinition } from '../../src/ir/fingerprint.js';
 import { checkDefinitionFile } from '../../src/pipeline/check-definition.js';
-import { resources } from '../../src/resources.js';
+import { packageRoot, resources } from '../../src/resources.js';
 import { runCli } from '../support/cli.js';
 
 let work: string;
+/** The warehouse feed as it was with a year of birth (frozen: the shipped one now bands ages). */
+const INDIRECT_BASE = join(packageRoot, 'test', 'fixtures', 'indirect-base', 'phm-warehouse.exdef.yaml');
 const examples = ['chis-immunisations', 'diabetes-recall', 'phm-warehouse'];
 
 beforeAll(() => {
@@ -19,7 +21,7 @@ beforeAll(() => {
   copyFileSync(join(resources.definitions, 'two-week-wait-audit.exdef'), join(work, 'defs', 'nested', 'two-week-wait-audit.exdef'));
   writeFileSync(
     join(work, 'broken.exdef.yaml'),
-    readFileSync(join(resources.definitions, 'phm-warehouse.exdef.yaml'), 'utf8').replace('value: year(date_of_birth)', 'value: year(postcode)').replace('id: phm-warehouse\n', 'id: phm-warehouse-broken\n'),
+    readFileSync(INDIRECT_BASE, 'utf8').replace('value: year(date_of_birth)', 'value: year(postcode)').replace('id: phm-warehouse\n', 'id: phm-warehouse-broken\n'),
   );
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -91,7 +93,7 @@ describe('exdef convert and fmt', () => {
 
   it('keeps comments across conversion', () => {
     const file = join(work, 'commented.exdef.yaml');
-    const text = readFileSync(join(resources.definitions, 'phm-warehouse.exdef.yaml'), 'utf8')
+    const text = readFileSync(INDIRECT_BASE, 'utf8')
       .replace('population:\n', '# Population agreed with the practices in October.\npopulation:\n')
       .replace('      - name: birth_year\n', '      # Year only: month of birth was refused by the DPO.\n      - name: birth_year\n');
     writeFileSync(file, text);
