@@ -25,14 +25,21 @@ function parseJunit(text: string): Junit {
 }
 
 let work: string;
+/** The line of the broken definition's hourly schedule. */
+let frequencyLine = 0;
+/** The line of the stale definition's review date. */
+let reviewLine = 0;
+
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'exdef-formats-'));
   const phm = readFileSync(join(resources.definitions, 'phm-warehouse.exdef.yaml'), 'utf8');
   const stale = phm.replace('last_reviewed: 2026-09-15', 'last_reviewed: 2025-01-15');
   expect(stale).not.toBe(phm);
   // An hourly schedule (error), a full date of birth (an error and a warning) and an old review (a warning).
-  const broken = stale.replace('frequency: weekly', 'frequency: hourly').replace('value: year(date_of_birth)', 'value: date_of_birth');
+  const broken = stale.replace('frequency: weekly', 'frequency: hourly').replace('value: age_band(date_of_birth, 10)', 'value: date_of_birth');
   // Each its own id: two definitions of one lint run sharing an id is an error of its own.
+  reviewLine = stale.split('\n').findIndex((l) => l.includes('last_reviewed: 2025-01-15')) + 1;
+  frequencyLine = broken.split('\n').findIndex((l) => l.includes('frequency: hourly')) + 1;
   writeFileSync(join(work, 'broken.exdef.yaml'), broken.replace('id: phm-warehouse\n', 'id: phm-warehouse-broken\n'));
   writeFileSync(join(work, 'syntax.exdef.yaml'), 'exdef: 1\nid: [oops\n');
   writeFileSync(join(work, 'stale.exdef.yaml'), stale.replace('id: phm-warehouse\n', 'id: phm-warehouse-stale\n'));
@@ -88,7 +95,7 @@ describe('exdef lint --format', () => {
       expect(run.tool.driver.rules.map((r) => r.id)).toContain('yaml-syntax');
       const schedule = errors.find((r) => r.ruleId === 'schedule-at-most-daily')!;
       expect(schedule.locations[0]!.physicalLocation.artifactLocation).toEqual({ uri: 'broken.exdef.yaml', uriBaseId: '%SRCROOT%' });
-      expect(schedule.locations[0]!.physicalLocation.region.startLine).toBe(42);
+      expect(schedule.locations[0]!.physicalLocation.region.startLine).toBe(frequencyLine);
       expect(run.results.filter((r) => r.level === 'warning').map((r) => r.ruleId).sort()).toEqual(['generalise-quasi-identifiers', 'review-current', 'review-current']);
     } else if (format === 'junit') {
       const report = parseJunit(stdout);
@@ -99,13 +106,13 @@ describe('exdef lint --format', () => {
       expect(suites['stale.exdef.yaml']!.testcase.every((t) => !t.failure)).toBe(true);
       expect(report.testsuites['@_failures']).toBe('3');
     } else if (format === 'github') {
-      expect(stdout).toMatch(/^::error file=broken\.exdef\.yaml,line=42,col=14,endLine=42,endColumn=20,title=exdef schedule-at-most-daily::schedule\.frequency hourly .*%0Ahint: /m);
-      expect(stdout).toMatch(/^::warning file=stale\.exdef\.yaml,line=30,col=18,.*title=exdef review-current::/m);
+      expect(stdout).toMatch(new RegExp(`^::error file=broken\\.exdef\\.yaml,line=${frequencyLine},col=14,endLine=${frequencyLine},endColumn=20,title=exdef schedule-at-most-daily::schedule\\.frequency hourly .*%0Ahint: `, 'm'));
+      expect(stdout).toMatch(new RegExp(`^::warning file=stale\\.exdef\\.yaml,line=${reviewLine},col=18,.*title=exdef review-current::`, "m"));
       expect(stdout).toMatch(/^::error file=syntax\.exdef\.yaml,line=\d+,.*title=exdef yaml-syntax::YAML syntax error/m);
       expect(stdout.trimEnd().split('\n').at(-1)).toBe('exdef: 3 files checked: 3 errors, 3 warnings, 1 info');
     } else {
       expect(stdout).toContain('❌ 3 definition files checked: **3 errors, 3 warnings, 1 info**');
-      expect(stdout).toMatch(/^\| broken\.exdef\.yaml:42:14 \| ❌ error \| schedule-at-most-daily \| schedule\.frequency hourly/m);
+      expect(stdout).toMatch(new RegExp(`^\\| broken\\.exdef\\.yaml:${frequencyLine}:14 \\| ❌ error \\| schedule-at-most-daily \\| schedule\\.frequency hourly`, 'm'));
     }
   });
 

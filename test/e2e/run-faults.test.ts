@@ -72,9 +72,6 @@ datasets:
       - name: code
         value: code
         justification: The recorded code identifies the condition for the feed.
-      - name: effective_date
-        value: effective_date
-        justification: The effective date places the reading in time for trend analysis.
 `;
 }
 
@@ -325,7 +322,7 @@ describe.each(testEngines())('exdef run: faults on %s', (engine: EngineName) => 
 
     it('a definition with lint errors is not run: exit 1, the errors at file:line, a FAILED log', async () => {
       const bad = join(work.dir, 'feed-bad.exdef.yaml');
-      writeFileSync(bad, feedDefinition().replace('        justification: The effective date places the reading in time for trend analysis.\n', ''));
+      writeFileSync(bad, feedDefinition().replace('        justification: The recorded code identifies the condition for the feed.\n', ''));
       const result = runFails(run({ definition: bad }));
       expect(result.status).toBe(1);
       expect(result.stderr).toMatch(new RegExp(`${bad.replace(/[.]/g, '\\.')}:\\d+:\\d+ error`));

@@ -64,9 +64,6 @@ datasets:
       - name: code
         value: code
         justification: The recorded code identifies the condition for the feed.
-      - name: effective_date
-        value: effective_date
-        justification: The effective date places the reading in time for trend analysis.
 `;
 }
 
