@@ -64,19 +64,7 @@ export function printExpressionLines(node: ExprAst, indent: string, width = 80):
   const flat = printExpression(node);
   if (flat.length <= width || node.kind !== 'binary' || (node.op !== 'and' && node.op !== 'or')) return flat;
   const op = node.op;
-  const operands: ExprAst[] = [];
-  let current: ExprAst = node;
-  while (current.kind === 'binary' && current.op === op) {
-    operands.unshift(current.right);
-    current = current.left;
-  }
-  operands.unshift(current);
-  const p = PRECEDENCE[op]!;
-  const texts = operands.map((operandNode, i) => wrap(operandNode, i === 0 ? precedenceOf(operandNode) < p : precedenceOf(operandNode) <= p));
-  // As in printExpression: a code set followed by what would extend it is closed with parentheses.
-  for (let i = 0; i + 1 < texts.length; i++) {
-    if (!texts[i]!.startsWith('(') && eclAtEnd(operands[i]!) && continuesEcl(texts[i + 1]!)) texts[i] = `(${texts[i]})`;
-  }
+  const { texts } = chainTexts(node, op);
   return texts.map((text, i) => (i === 0 ? text : `\n${indent}${op} ${text}`)).join('');
 }
 
@@ -99,18 +87,7 @@ function layout(node: ExprAst, column: number, width: number): string {
   if (column + flat.length <= width) return flat;
   if (node.kind === 'binary' && (node.op === 'and' || node.op === 'or')) {
     const op = node.op;
-    const operands: ExprAst[] = [];
-    let current: ExprAst = node;
-    while (current.kind === 'binary' && current.op === op) {
-      operands.unshift(current.right);
-      current = current.left;
-    }
-    operands.unshift(current);
-    const p = PRECEDENCE[op]!;
-    const texts = operands.map((operandNode, i) => wrap(operandNode, i === 0 ? precedenceOf(operandNode) < p : precedenceOf(operandNode) <= p));
-    for (let i = 0; i + 1 < texts.length; i++) {
-      if (!texts[i]!.startsWith('(') && eclAtEnd(operands[i]!) && continuesEcl(texts[i + 1]!)) texts[i] = `(${texts[i]})`;
-    }
+    const { operands, texts } = chainTexts(node, op);
     return operands
       .map((operandNode, i) => {
         const start = i === 0 ? column : column + op.length + 1;
@@ -131,9 +108,29 @@ function layout(node: ExprAst, column: number, width: number): string {
 /** A chain whose first operand starts at `first` and whose further lines start at `continuation`. */
 function layoutAfter(node: ExprAst, first: number, continuation: number, width: number): string {
   if (first + printExpression(node).length <= width || node.kind !== 'binary' || (node.op !== 'and' && node.op !== 'or')) return layout(node, first, width);
-  // Lay out as a chain at the continuation column, then pull the first line up after the head.
-  const laid = layout(node, continuation, width);
-  return laid;
+  // Too long after the head: laid out as a chain whose further lines start at the continuation column.
+  return layout(node, continuation, width);
+}
+
+/**
+ * The operands of a chain of one `and`/`or` operator, and each printed with the parentheses it
+ * needs in the chain — as in printExpression, a code set followed by what would extend it is
+ * closed with parentheses.
+ */
+function chainTexts(node: ExprAst, op: 'and' | 'or'): { operands: ExprAst[]; texts: string[] } {
+  const operands: ExprAst[] = [];
+  let current: ExprAst = node;
+  while (current.kind === 'binary' && current.op === op) {
+    operands.unshift(current.right);
+    current = current.left;
+  }
+  operands.unshift(current);
+  const p = PRECEDENCE[op]!;
+  const texts = operands.map((operandNode, i) => wrap(operandNode, i === 0 ? precedenceOf(operandNode) < p : precedenceOf(operandNode) <= p));
+  for (let i = 0; i + 1 < texts.length; i++) {
+    if (!texts[i]!.startsWith('(') && eclAtEnd(operands[i]!) && continuesEcl(texts[i + 1]!)) texts[i] = `(${texts[i]})`;
+  }
+  return { operands, texts };
 }
 
 /**

@@ -119,6 +119,29 @@ describe.skipIf(!engines.includes('postgres'))('exdef run in production on Postg
     );
     return { writer, start: rows[0]!.start, id };
   };
+  /** A transaction of the test's holding an exclusive lock on reporting.observation: a run's COPY of it waits. */
+  const lockObservations = async (): Promise<pg.Client> => {
+    const lock = new pg.Client({ connectionString: target.url, application_name: TEST_APPLICATION });
+    await lock.connect();
+    await lock.query('BEGIN');
+    await lock.query('LOCK TABLE reporting.observation IN ACCESS EXCLUSIVE MODE');
+    return lock;
+  };
+  /** Resolves once a run's COPY waits for that lock. */
+  const copyWaitingForLock = (what: string) =>
+    waitFor(
+      what,
+      async () => {
+        const [row] = await target.use((db) =>
+          db.query<{ n: string }>(
+            `SELECT count(*)::text AS n FROM pg_stat_activity
+              WHERE application_name = 'exdef' AND datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'COPY (%'`,
+          ),
+        );
+        return row!.n === '1' ? true : undefined;
+      },
+      60_000,
+    );
   const upserts = (summary: RunSummary): string[] =>
     [...readExtract(summary.output).datasets].flatMap(([dataset, rows]) => rows.filter((r) => r['change_type'] === 'upsert').map((r) => `${dataset} ${r['record_id']}`));
   const recordKey = async () => (await target.use((db) => extractState(db, ID)))!.recordKey;
@@ -279,11 +302,8 @@ describe.skipIf(!engines.includes('postgres'))('exdef run in production on Postg
     }
     const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
     const previous = process.umask(0o022);
-    const lock = new pg.Client({ connectionString: target.url, application_name: TEST_APPLICATION });
-    await lock.connect();
+    const lock = await lockObservations();
     try {
-      await lock.query('BEGIN');
-      await lock.query('LOCK TABLE reporting.observation IN ACCESS EXCLUSIVE MODE');
       // Caught while extracting: children.csv written, observations.csv opened and waiting.
       const running = spawnRun({ ...run({ extra: ['--encrypt-to', join(recipient, 'certificate.pem'), '--force'] }), out: fresh });
       const temporary = await waitFor('the run’s temporary directory with its CSVs', () => {
@@ -310,15 +330,10 @@ describe.skipIf(!engines.includes('postgres'))('exdef run in production on Postg
 
   it('two runs of one definition at once: the second is refused at once, naming the first, and writes no log; the first delivers', async () => {
     today = addDays(today, 1);
-    const lock = new pg.Client({ connectionString: target.url, application_name: TEST_APPLICATION });
-    await lock.connect();
+    const lock = await lockObservations();
     try {
-      await lock.query('BEGIN');
-      await lock.query('LOCK TABLE reporting.observation IN ACCESS EXCLUSIVE MODE');
       const first = spawnRun(run());
-      const waiting = `SELECT count(*)::text AS n FROM pg_stat_activity
-                        WHERE application_name = 'exdef' AND datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'COPY (%'`;
-      await waitFor('the first run to be extracting', async () => ((await target.use((db) => db.query<{ n: string }>(waiting)))[0]!.n === '1' ? true : undefined), 60_000);
+      await copyWaitingForLock('the first run to be extracting');
       const logsBefore = existsSync(join(out, 'logs')) ? readdirSync(join(out, 'logs')) : [];
       const second = runFails(run({ extra: ['--full', '--force'] }));
       expect(second.status).toBe(1);
@@ -359,15 +374,10 @@ describe.skipIf(!engines.includes('postgres'))('exdef run in production on Postg
 
   it("a run killed while its query waits ends that query on the server within seconds, not at the statement timeout", async () => {
     today = addDays(today, 1);
-    const lock = new pg.Client({ connectionString: target.url, application_name: TEST_APPLICATION });
-    await lock.connect();
+    const lock = await lockObservations();
     try {
-      await lock.query('BEGIN');
-      await lock.query('LOCK TABLE reporting.observation IN ACCESS EXCLUSIVE MODE');
       const running = spawnRun(run());
-      const waiting = `SELECT count(*)::text AS n FROM pg_stat_activity
-                        WHERE application_name = 'exdef' AND datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'COPY (%'`;
-      await waitFor('the COPY of observations to wait for the lock', async () => ((await target.use((db) => db.query<{ n: string }>(waiting)))[0]!.n === '1' ? true : undefined), 60_000);
+      await copyWaitingForLock('the COPY of observations to wait for the lock');
       running.child.kill('SIGKILL');
       await running.exited;
       // The lock is still held: the backend is never given a row to send, so only a check of its
