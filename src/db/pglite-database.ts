@@ -6,6 +6,7 @@ import { makeDirectory } from '../execute/make-directory.js';
 import pg from 'pg';
 import { ExdefError, isExdefError } from '../failure.js';
 import { lockDirectory } from './directory-lock.js';
+import { needsInitdb, pgliteTemplate } from './pglite-template.js';
 import { qualifiedName, quoteIdentifier } from '../sql/identifier.js';
 import { TEXT_PARSED_TYPES, type CopyTarget, type Database, type Row, type Session } from './database.js';
 import { cursorRows } from './postgres-database.js';
@@ -13,6 +14,8 @@ import { cursorRows } from './postgres-database.js';
 export interface PGliteOptions {
   /** A directory for a file-backed database, or undefined for one in memory. */
   dataDir?: string;
+  /** Create a new database by initdb even when the build's template exists (to compare the two). */
+  initdb?: boolean;
 }
 
 const textParsers = Object.fromEntries(Object.values(TEXT_PARSED_TYPES).map((oid) => [oid, (value: string) => value]));
@@ -31,8 +34,11 @@ export async function openPGlite(options: PGliteOptions = {}): Promise<Database>
       makeDirectory(options.dataDir);
       unlock = lockDirectory(options.dataDir, target);
     }
+    // A new database is unpacked from the build's template rather than made by initdb (pglite-template.ts).
+    const template = needsInitdb(options.dataDir) && !options.initdb ? pgliteTemplate() : undefined;
     pglite = await PGlite.create({
       ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+      ...(template ? { loadDataDir: template } : {}),
       extensions: { pgcrypto },
       parsers: textParsers,
     });

@@ -16,7 +16,7 @@ import type { Database } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/open-database.js';
 import { openPostgres } from '../../src/db/postgres-database.js';
 import { packageRoot } from '../../src/resources.js';
-import { runCli, type CliResult } from './cli.js';
+import { cliEnv, runCli, type CliResult } from './cli.js';
 import { adminUrl, type EngineName } from './engines.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -239,7 +239,7 @@ export interface RunningExdef {
 export function spawnRun(o: RunOptions): RunningExdef {
   const child = spawn(process.execPath, [join(packageRoot, 'bin', 'run.js'), ...runArgs(o)], {
     cwd: packageRoot,
-    env: { ...process.env, NO_COLOR: '1', EXDEF_DATABASE_URL: '', ...o.env },
+    env: cliEnv(o.env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
