@@ -2,6 +2,8 @@
 // suite prints a table with its baseline measured in the same run, and checks its targets.
 //   node bench/run.js [suite ...]     (npm run bench starts a throwaway PostgreSQL first)
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -82,6 +84,27 @@ const suites = {
     for (const [name, r] of cases.slice(1)) target(`${name.split(' (')[0]} at least 150 MB/s`, mbs(r) >= 150, `${fmt.int(mbs(r))} MB/s`);
   },
 
+  embedded() {
+    // Each case on a new directory of its own; floor-open reopens the one floor-create made.
+    const work = mkdtempSync(join(tmpdir(), 'exdef-bench-embedded-'));
+    try {
+      const floorCreate = measure('embedded.js', ['floor-create', join(work, 'floor')]);
+      const floorOpen = measure('embedded.js', ['floor-open', join(work, 'floor')]);
+      const initdb = measure('embedded.js', ['exdef-create-initdb', join(work, 'initdb')]);
+      const created = measure('embedded.js', ['exdef-create', join(work, 'template')]);
+      const cases = [
+        ['bare PGlite: open an existing database, SELECT 1 (floor)', floorOpen],
+        ['bare PGlite: create a database (its initdb), SELECT 1', floorCreate],
+        ['exdef db init on a new directory, by initdb (before)', initdb],
+        ['exdef db init on a new directory, from the build template', created],
+      ];
+      table('Embedded database (PGlite): creating one; module load, engine start and shutdown included', ['case', 'seconds', 'peak RSS MB', 'RSS ÷ floor'], cases.map(([name, r]) => [name, fmt.s(r.seconds), fmt.mb(r.maxRssMb), (r.maxRssMb / floorOpen.maxRssMb).toFixed(2)]));
+      target('creating the embedded database peaks at ≤ 1.3x the PGlite floor', created.maxRssMb <= 1.3 * floorOpen.maxRssMb, `${(created.maxRssMb / floorOpen.maxRssMb).toFixed(2)}x (${fmt.mb(created.maxRssMb)} MB)`);
+      target('creating the embedded database is faster than by initdb', created.seconds < initdb.seconds, `${fmt.s(created.seconds)} s against ${fmt.s(initdb.seconds)} s`);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  },
   seed() {
     const patients = Number(process.env.EXDEF_BENCH_SEED_PATIENTS ?? 100_000);
     const demoPatients = 2_000;

@@ -63,7 +63,18 @@ export async function ensureSchema(db: Database, catalogue: Catalogue): Promise<
   }
   await ensurePgcrypto(db);
   const ddl = generateDdl(catalogue);
-  for (const statement of allStatements(ddl)) await db.exec(statement);
+  // One transaction: the schema appears whole or not at all, and there is one commit rather than
+  // one per statement (on a new PGlite database made by initdb, about 4 s became about 1 s).
+  await db.withSession(async (session) => {
+    await session.exec('BEGIN');
+    try {
+      for (const statement of allStatements(ddl)) await session.exec(statement);
+      await session.exec('COMMIT');
+    } catch (error) {
+      await session.exec('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  });
   return true;
 }
 
