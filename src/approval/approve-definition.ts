@@ -36,7 +36,10 @@ export interface ApproveOptions {
   directory: string;
   /** The last day the approval holds (default, and at most: three months after the review). */
   expires?: string;
+  /** When it is signed (approved_at). */
   now: Date;
+  /** The date the review and --expires are judged on (YYYY-MM-DD; default: now's date). */
+  today?: string;
 }
 
 /**
@@ -51,7 +54,7 @@ export function approveDefinition(o: ApproveOptions): { file: string; approval: 
   if (!d.reviewed) {
     throw new ExdefError(`${d.id} has no review.last_reviewed: an approval expires with the IG review, so the definition is reviewed before it is approved`, { exitCode: 1, step: 'approve' });
   }
-  const today = o.now.toISOString().slice(0, 10);
+  const today = o.today ?? o.now.toISOString().slice(0, 10);
   const latest = latestExpiry(d.reviewed);
   if (latest < today) {
     throw new ExdefError(`${d.id} was last reviewed on ${d.reviewed}, more than ${APPROVAL_MONTHS} months ago: review it (and update review.last_reviewed) before approving it`, { exitCode: 1, step: 'approve' });

@@ -51,8 +51,11 @@ export interface RunOptions {
   full: boolean;
   /** Run for these practices only (a subset of the definition's): always full, state untouched. */
   practices?: string[];
-  /** The provider's approvals: only practices whose approval of this definition is valid are extracted. */
-  approvals: ApprovalSource;
+  /**
+   * The provider's approvals (provider-config.ts): only practices whose approval of this
+   * definition is valid are extracted; none given (no provider configuration) refuses the run.
+   */
+  approvals: ApprovalSource | undefined;
   force: boolean;
   /** A recipient certificate (PEM) to encrypt to, overriding the definition's. */
   encryptTo?: string;
@@ -188,11 +191,12 @@ export async function prepareRun(o: Omit<RunOptions, 'db' | 'prepared'>): Promis
   const dialect: CsvDialect = { ...definition.output.csv };
   const dialectProblem = csvDialectProblem(dialect);
   if (dialectProblem) throw new ExdefError(`${o.file}: the CSV dialect cannot be written: ${dialectProblem}`, { exitCode: 1, step: 'csv' });
-  const { practices, excluded } = selectApproved(o, plan, selectPractices(definition, o.practices));
-  for (const p of excluded) warn(`practice ${p.practice} is left out: ${p.reason}`);
+  const selected = selectPractices(definition, o.practices);
   const { keys, warnings: keyWarnings } = loadPseudonymKeys(plan.keys, { ...(o.keysFile ? { file: o.keysFile } : {}), env: o.env });
   keyWarnings.forEach(warn);
   const certificate = await recipientCertificate(o, definition);
+  const { practices, excluded } = selectApproved(o, plan, selected);
+  for (const p of excluded) warn(`practice ${p.practice} is left out: ${p.reason}`);
   return { plan, definition, policy: prepared.context.policy, dialect, practices, excluded, keys, certificate, warnings };
 }
 
@@ -507,6 +511,13 @@ function processAlive(pid: number): boolean {
  */
 function selectApproved(o: Pick<RunOptions, 'approvals' | 'extractDate'>, plan: CompiledPlan, selected: string[]): { practices: string[]; excluded: ExcludedPractice[] } {
   const d = plan.definition;
+  if (!o.approvals) {
+    throw new ExdefError('no provider configuration: a run extracts only the practices that approved the definition, and the provider configuration says where approvals are and whose keys are trusted', {
+      exitCode: 2,
+      step: 'approvals',
+      hints: ['give it with --provider FILE or EXDEF_PROVIDER, or put exdef.provider.yaml in the working directory (docs/production.md, "Approvals")'],
+    });
+  }
   const decision = approvedPractices(o.approvals, { id: d.id, version: d.version, fingerprint: d.fingerprint, digest: d.digest }, selected, o.extractDate);
   if (decision.practices.length === 0) {
     throw new ExdefError(

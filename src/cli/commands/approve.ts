@@ -7,6 +7,7 @@ import { readSigningKey, type SigningKey } from '../../approval/sshsig.js';
 import { ExdefError } from '../../failure.js';
 import { loadProviderConfigFrom, type ProviderConfig } from '../../provider/provider-config.js';
 import { definitionFileArgument } from '../definition-files.js';
+import { todayFromFlag } from '../lint-context-for-cli.js';
 import { ExdefCommand } from '../exdef-command.js';
 import { catalogueForCommand } from '../load-catalogue-for-cli.js';
 import { catalogueFlag, jsonFlag, providerFlag } from '../shared-flags.js';
@@ -37,6 +38,7 @@ export default class Approve extends ExdefCommand {
     role: Flags.string({ description: 'Their role (e.g. Caldicott Guardian, Practice Manager)', helpValue: 'ROLE', required: true }),
     key: Flags.string({ description: "The approver's OpenSSH ed25519 private key", helpValue: 'FILE', required: true }),
     expires: Flags.string({ description: 'The last day the approval holds (YYYY-MM-DD; default and at most: three months after the review)', helpValue: 'DATE' }),
+    today: Flags.string({ description: 'The date the review and --expires are judged on (YYYY-MM-DD; default: today, UTC); the approval is stamped with the clock', helpValue: 'DATE' }),
     out: Flags.string({ description: "Write the approval here instead of the provider's approvals directory", helpValue: 'DIR' }),
     provider: providerFlag,
     catalogue: catalogueFlag,
@@ -49,7 +51,7 @@ export default class Approve extends ExdefCommand {
     const { directory, provider } = approvalsDirectory(flags.out, flags.provider);
     const key = readSigningKey(flags.key, process.env['EXDEF_APPROVAL_KEY_PASSPHRASE']);
     const definition = definitionToApprove(args.file, catalogueForCommand(flags.catalogue));
-    const { file, approval } = approveDefinition({ definition, practice: flags.practice, by: flags.by, role: flags.role, key, directory, now: new Date(), ...(flags.expires ? { expires: flags.expires } : {}) });
+    const { file, approval } = approveDefinition({ definition, practice: flags.practice, by: flags.by, role: flags.role, key, directory, now: new Date(), today: todayFromFlag(flags.today), ...(flags.expires ? { expires: flags.expires } : {}) });
     const warning = trustWarning(provider, key, flags.practice);
     if (warning) this.say(`warning: ${warning}`);
     if (flags.json) {

@@ -79,7 +79,7 @@ export default class Run extends ExdefCommand {
     };
     const options = {
       file: args.file,
-      approvals: { directory: '', allowedSigners: '' },
+      approvals: loadProviderConfigFrom(flags.provider)?.approvals,
       catalogue,
       out,
       extractDate,
@@ -100,7 +100,6 @@ export default class Run extends ExdefCommand {
     // opened (and, the first time, seeded for a minute).
     let prepared;
     try {
-      options.approvals = providerApprovals(flags.provider);
       prepared = await prepareRun(options);
     } catch (error) {
       if (error instanceof RunRefused) process.stderr.write(renderDiagnostics(error.diagnostics.filter((d) => d.severity !== 'info'), undefined, paletteFor(process.stderr)));
@@ -175,19 +174,6 @@ export default class Run extends ExdefCommand {
     }
     return db;
   }
-}
-
-/** Where the practices' approvals are (the provider configuration): a run without them is refused. */
-function providerApprovals(flag: string | undefined): { directory: string; allowedSigners: string } {
-  const provider = loadProviderConfigFrom(flag);
-  if (!provider) {
-    throw new ExdefError('no provider configuration: a run extracts only the practices that approved the definition, and the provider configuration says where approvals are and whose keys are trusted', {
-      exitCode: 2,
-      step: 'approvals',
-      hints: ['give it with --provider FILE or EXDEF_PROVIDER, or put exdef.provider.yaml in the working directory (docs/production.md, "Approvals")'],
-    });
-  }
-  return provider.approvals;
 }
 
 type Reporter = RunEvents & { close(): void };
