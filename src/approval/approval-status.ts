@@ -89,7 +89,7 @@ export function judgeRecords(files: readonly SignedRecordFile[], signers: readon
     if (wanted && (wanted.digest !== record.digest || wanted.version !== record.version)) {
       return { ...signed, state: 'other-version', reason: `approves version ${record.version} (digest ${record.digest.slice(0, 12)}), not version ${wanted.version} (digest ${wanted.digest.slice(0, 12)}): the texts or the review changed` };
     }
-    if (date > record.expires) return { ...signed, state: 'expired', reason: `expired: its last day was ${record.expires}` };
+    if (date > record.expires) return { ...signed, state: 'expired', reason: `its last day was ${record.expires}` };
     return { ...signed, state: 'valid', reason: `approved by ${record.approvedBy} (${record.role}) on ${record.approvedAt.slice(0, 10)}, until ${record.expires}` };
   });
 }
