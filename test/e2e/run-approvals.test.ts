@@ -176,5 +176,13 @@ describe('exdef run refuses a definition no practice validly approved (before an
     writeFileSync(changed, readFileSync(PHM, 'utf8').replace('age_band(date_of_birth, 10)', 'age_band(date_of_birth, 20)'));
     expect(readFileSync(changed, 'utf8')).not.toBe(readFileSync(PHM, 'utf8'));
     expect(refused('changed', changed).stderr).toMatch(/A81002 approved a different fingerprint: approves version 1 \(fingerprint [0-9a-f]{12}\), not this definition's data/);
+
+    // The reviewer's report shows the approvals of the definition it reviews (lint, report need none).
+    const report = runCli(['report', PHM, '--format', 'markdown', '--provider', provider.file, '--today', TODAY]);
+    expect(report.status, report.stderr).toBe(0);
+    expect(report.stdout).toContain("## Practices' approvals");
+    expect(report.stdout).toMatch(/\| A81001 \| \*\*left out\*\* \| approval signed by an untrusted key/);
+    expect(report.stdout).toMatch(/\| A81002 \| extracted \| approved by Test Approver/);
+    expect(report.stdout).toMatch(/\| A81003 \| \*\*left out\*\* \| no approval \|/);
   }, 60_000);
 });
