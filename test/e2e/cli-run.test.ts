@@ -109,7 +109,7 @@ async function compiled(file: string): Promise<Compiled> {
 // Checking a delivery
 
 const SUMMARY_KEYS = ['status', 'definition', 'mode', 'reason', 'extractDate', 'snapshot', 'window', 'output', 'log', 'encrypted', 'files', 'rows', 'bytes', 'disclosure', 'linkedDisclosure', 'seconds', 'warnings'];
-const MANIFEST_KEYS = ['manifest', 'generator', 'definition', 'extractDate', 'snapshot', 'mode', 'reason', 'window', 'practices', 'layout', 'csv', 'population', 'files', 'disclosure', 'linkedDisclosure'].sort();
+const MANIFEST_KEYS = ['manifest', 'generator', 'definition', 'extractDate', 'snapshot', 'mode', 'reason', 'window', 'practices', 'excluded', 'layout', 'csv', 'population', 'files', 'disclosure', 'linkedDisclosure'].sort();
 const DISCLOSURE_KEYS = ['dataset', 'identification', 'quasiIdentifiers', 'k', 'groups', 'threshold', 'outcome', 'note'].sort();
 
 interface Delivery {
