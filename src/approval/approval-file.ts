@@ -70,6 +70,17 @@ const KEYS: Record<ApprovalRecord['kind'], Record<string, string>> = {
   revocation: { definition: 'definition', practice: 'practice', revoked_by: 'revokedBy', role: 'role', revoked_at: 'revokedAt', reason: 'reason' },
 };
 
+/** How exdef writes the values that are compared (timestamps as text, so they must all be alike). */
+const FORMATS: Record<string, RegExp> = {
+  practice: /^[A-Z][A-Z0-9]{2,7}$/,
+  fingerprint: /^[0-9a-f]{64}$/,
+  digest: /^[0-9a-f]{64}$/,
+  approved_at: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/,
+  revoked_at: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/,
+  reviewed: /^\d{4}-\d\d-\d\d$/,
+  expires: /^\d{4}-\d\d-\d\d$/,
+};
+
 /** The text of a record: a short YAML document whose comment says how to check it without exdef. */
 export function recordText(record: ApprovalRecord): string {
   const header = record.kind === 'approval' ? `exdef_approval: 1` : `exdef_revocation: 1`;
@@ -112,6 +123,10 @@ export function parseRecord(text: string): ApprovalRecord | string {
   }
   for (const key of Object.keys(data)) {
     if (!(key in KEYS[kind]) && key !== `exdef_${kind}`) return `unknown key ${key}`;
+  }
+  for (const [key, pattern] of Object.entries(FORMATS)) {
+    const value = data[key];
+    if (typeof value === 'string' && !pattern.test(value)) return `${key} ${JSON.stringify(value)} is not written as exdef writes it`;
   }
   return record as unknown as ApprovalRecord;
 }

@@ -84,6 +84,12 @@ export function approvalsDirectory(out: string | undefined, providerFile: string
 export function trustWarning(provider: ProviderConfig | undefined, key: SigningKey, practice: string): string | undefined {
   if (!provider) return undefined;
   const today = new Date().toISOString().slice(0, 10);
-  if (trustingSigners(readAllowedSigners(provider.approvals.allowedSigners), key.publicKey, practice, APPROVAL_NAMESPACE, today).length > 0) return undefined;
+  let signers;
+  try {
+    signers = readAllowedSigners(provider.approvals.allowedSigners);
+  } catch (error) {
+    return `${(error as Error).message}: runs cannot check this record until it can be read`;
+  }
+  if (trustingSigners(signers, key.publicKey, practice, APPROVAL_NAMESPACE, today).length > 0) return undefined;
   return `${provider.approvals.allowedSigners} does not trust ${key.fingerprint} for ${practice}: runs ignore this record until a line "${practice} namespaces=\"${APPROVAL_NAMESPACE}\" ${key.publicKey}" is added`;
 }

@@ -92,6 +92,9 @@ describe('approval states', () => {
     const long: Approval = { kind: 'approval', definition: 'chis', version: 3, title: 't', fingerprint: DEFINITION.fingerprint, digest: DEFINITION.digest, practice: 'A81002', approvedBy: 'x', role: 'y', approvedAt: '2026-11-01T00:00:00.000Z', reviewed: '2026-10-01', expires: '2027-01-02' };
     writeSignedRecord(directory, long, trusted);
     expect(judge('2026-11-21').find((s) => s.practice === 'A81002')).toMatchObject({ state: 'invalid' });
+    // A timestamp written otherwise would compare wrongly with a revocation's: refused.
+    writeSignedRecord(directory, { ...long, practice: 'A81003', expires: '2027-01-01', approvedAt: '2026-11-01' }, trusted);
+    expect(judge('2026-11-21').find((s) => s.practice === undefined)?.reason).toMatch(/approved_at "2026-11-01" is not written as exdef writes it/);
   });
 
   it('a practice with no approval is named as such', () => {
