@@ -4,7 +4,7 @@
  * (`*`), a provider configuration naming both, and approvals signed with it — the same files
  * `exdef approve` writes, so runs check them exactly as they check a practice's.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import ssh2 from 'ssh2';
@@ -67,6 +67,8 @@ function makeProvider(work: string): TestProvider {
   const directory = join(dir, 'approvals');
   const key = readSigningKey(keyFile);
   const signed = new Set<string>();
+  /** Definition files already approved, by path, size and mtime: not read again (50 ms each). */
+  const seen = new Set<string>();
   const provider: TestProvider = {
     file,
     directory,
@@ -75,6 +77,15 @@ function makeProvider(work: string): TestProvider {
     key,
     approve(definitions, practices, catalogue) {
       for (const path of typeof definitions === 'string' ? [definitions] : definitions) {
+        let version: string;
+        try {
+          const stat = statSync(path);
+          version = `${resolve(path)}|${stat.size}|${stat.mtimeMs}|${(practices ?? []).join(',')}`;
+        } catch {
+          continue;
+        }
+        if (seen.has(version)) continue;
+        seen.add(version);
         let d;
         try {
           d = definitionToApprove(resolve(path), catalogue ?? referenceCatalogue());
