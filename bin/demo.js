@@ -4,10 +4,12 @@
 // policy must keep out included) into ./.exdef/pglite; then phm-warehouse, a shipped definition,
 // runs end to end: lint, one snapshot, three datasets in per-practice folders, k-anonymity,
 // ZIP with manifest.json, and the seed-000 log file. The demo makes its own pseudonym keys and
-// keeps them in ./.exdef/demo-keys.yaml (readable by you only).
+// keeps them in ./.exdef/demo-keys.yaml (readable by you only). A run extracts only the practices
+// that approved the definition, so the demo also makes a demo approver's ed25519 key, trusts it
+// for the demo practices (./.exdef/demo-provider/) and approves for each, saying so.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,9 +22,40 @@ if (!existsSync(keys)) {
   chmodSync(keys, 0o600);
 }
 const definition = join(root, 'definitions', 'phm-warehouse.exdef.yaml');
+
+// The practices' approvals: made with a demo key, never a real approver's.
+const { default: ssh2 } = await import('ssh2');
+const { definitionToApprove, approveDefinition } = await import('../dist/src/approval/approve-definition.js');
+const { latestExpiry } = await import('../dist/src/approval/approval-status.js');
+const { readSigningKey } = await import('../dist/src/approval/sshsig.js');
+const { referenceCatalogue } = await import('../dist/src/catalogue/load-catalogue.js');
+const providerDir = join('.exdef', 'demo-provider');
+const approverKey = join(providerDir, 'demo-approver.key');
+mkdirSync(providerDir, { recursive: true, mode: 0o700 });
+if (!existsSync(approverKey)) {
+  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'exdef demo approver' });
+  writeFileSync(approverKey, pair.private, { mode: 0o600 });
+  writeFileSync(`${approverKey}.pub`, `${pair.public}\n`);
+}
+const approved = definitionToApprove(definition, referenceCatalogue());
+const publicKey = readFileSync(`${approverKey}.pub`, 'utf8').trim();
+writeFileSync(join(providerDir, 'allowed_signers'), `# The demo approver's key, trusted for the demo practices only.\n${approved.practices.join(',')} namespaces="exdef-approval@nhs" ${publicKey}\n`);
+const provider = join(providerDir, 'exdef.provider.yaml');
+writeFileSync(provider, '# Made by npm run demo: approvals signed with a demo key.\napprovals:\n  directory: approvals\n  allowed_signers: allowed_signers\n');
+// Approvals end three months after the definition's review at the latest: once the shipped
+// definition's review is older than that, the demo runs as of the last day its approval holds.
+const today = new Date().toISOString().slice(0, 10);
+const lastDay = latestExpiry(approved.reviewed);
+const asOf = today <= lastDay ? today : lastDay;
+const key = readSigningKey(approverKey);
+console.log(`exdef demo: approving definitions/phm-warehouse.exdef.yaml for ${approved.practices.join(', ')} with a demo key (${key.fingerprint}), as each practice's data controller would with their own`);
+for (const practice of approved.practices) {
+  approveDefinition({ definition: approved, practice, by: 'Demo Approver', role: 'Caldicott Guardian (demo)', key, directory: join(providerDir, 'approvals'), now: new Date(), today: asOf });
+}
+if (asOf !== today) console.log(`exdef demo: the definition was reviewed on ${approved.reviewed}, more than three months ago, so its approvals would have expired: the demo runs as of ${asOf}`);
 console.log('exdef demo: running definitions/phm-warehouse.exdef.yaml on the embedded database (./.exdef/pglite)\n');
 // --force: the definition is weekly, and the demo may be run again the same day.
-const result = spawnSync(process.execPath, [join(root, 'bin', 'run.js'), 'run', definition, '--keys', keys, '--out', 'demo-output', '--force'], { stdio: 'inherit' });
+const result = spawnSync(process.execPath, [join(root, 'bin', 'run.js'), 'run', definition, '--keys', keys, '--out', 'demo-output', '--force', '--provider', provider, '--today', asOf], { stdio: 'inherit' });
 if (result.status !== 0) process.exit(result.status ?? 1);
 console.log('\nThe ZIP holds a folder per practice with people.csv, long_term_conditions.csv and blood_pressure.csv, and manifest.json.');
 console.log('Try: unzip -l demo-output/*.zip   |   exdef compile definitions/phm-warehouse.exdef.yaml   |   exdef lint definitions/');

@@ -12,6 +12,9 @@ import { referenceCatalogue } from '../../dist/src/catalogue/load-catalogue.js';
 import { openDatabase } from '../../dist/src/db/open-database.js';
 import { setConfigStatement, withSettingParameters } from '../../dist/src/execute/copy-sql.js';
 import { runExtract } from '../../dist/src/execute/run-extract.js';
+import ssh2 from 'ssh2';
+import { approveDefinition, definitionToApprove } from '../../dist/src/approval/approve-definition.js';
+import { readSigningKey } from '../../dist/src/approval/sshsig.js';
 import { checkDefinitionText } from '../../dist/src/pipeline/check-definition.js';
 import { ruleCatalogue } from '../../dist/src/pipeline/lint-definition.js';
 import { loadPolicy } from '../../dist/src/policy/policy.js';
@@ -100,11 +103,21 @@ if (mode === 'setup') {
   const dir = mkdtempSync(join(tmpdir(), 'exdef-bench-run-'));
   const file = join(dir, 'bench.exdef.yaml');
   writeFileSync(file, await definitionText(url, rows));
+  // Every practice approves, with a key made for the benchmark (a run extracts approved practices only).
+  const pair = ssh2.utils.generateKeyPairSync('ed25519');
+  writeFileSync(join(dir, 'approver.key'), pair.private, { mode: 0o600 });
+  writeFileSync(join(dir, 'allowed_signers'), `* namespaces="exdef-approval@nhs" ${pair.public}\n`);
+  const approvals = { directory: join(dir, 'approvals'), allowedSigners: join(dir, 'allowed_signers') };
+  const toApprove = definitionToApprove(file, referenceCatalogue());
+  for (const practice of toApprove.practices) {
+    approveDefinition({ definition: toApprove, practice, by: 'Benchmark', role: 'Benchmark', key: readSigningKey(join(dir, 'approver.key')), directory: approvals.directory, now: new Date(), today: AS_OF });
+  }
   const db = await openDatabase({ url, maxConnections: 2 });
   const seconds = {};
   const t0 = performance.now();
   const result = await runExtract({
     file,
+    approvals,
     db,
     catalogue: referenceCatalogue(),
     out: join(dir, 'out'),

@@ -12,3 +12,8 @@ export const catalogueFlag = Flags.string({
 });
 
 export const jsonFlag = Flags.boolean({ description: 'Print a machine-readable JSON result on stdout' });
+
+export const providerFlag = Flags.string({
+  description: "The provider's configuration (approvals, trusted keys, delivery). Default: EXDEF_PROVIDER, else ./exdef.provider.yaml",
+  helpValue: 'FILE',
+});

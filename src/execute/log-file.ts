@@ -27,6 +27,8 @@ export interface LogEntry {
   files: number;
   /** Why the run failed (one line). */
   reason?: string;
+  /** Practices of the definition the run left out (no valid approval), and why. */
+  excluded?: readonly { practice: string; reason: string }[];
 }
 
 export function logFileName(extractDate: string): string {
@@ -43,6 +45,7 @@ export function logText(entry: LogEntry): string {
     `Number of files generated: ${entry.files}`,
   ];
   if (entry.reason) lines.push(`Reason: ${entry.reason.replace(/[\r\n]+/g, ' ')}`);
+  for (const p of entry.excluded ?? []) lines.push(`Practice left out: ${p.practice} (${p.reason.replace(/[\r\n]+/g, ' ')})`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -29,6 +29,7 @@ import { abandonSnapshot, beginSnapshot, DEFAULT_PREPARED_MARGIN_SECONDS, endSna
 import { PRIVATE_DIRECTORY_MODE, withPrivateUmask } from './private-files.js';
 import { lockRun } from './run-lock.js';
 import { writeZip } from './zip.js';
+import { approvedPractices, type ApprovalSource, type ExcludedPractice } from '../approval/practice-approvals.js';
 
 /** What a person watching is told as the run goes. */
 export interface RunEvents {
@@ -50,6 +51,11 @@ export interface RunOptions {
   full: boolean;
   /** Run for these practices only (a subset of the definition's): always full, state untouched. */
   practices?: string[];
+  /**
+   * The provider's approvals (provider-config.ts): only practices whose approval of this
+   * definition is valid are extracted; none given (no provider configuration) refuses the run.
+   */
+  approvals: ApprovalSource | undefined;
   force: boolean;
   /** A recipient certificate (PEM) to encrypt to, overriding the definition's. */
   encryptTo?: string;
@@ -89,6 +95,8 @@ export interface Manifest {
   reason: string;
   window: { start: string; end: string } | null;
   practices: string[];
+  /** Practices of the definition left out (no valid approval), and why. */
+  excluded: ExcludedPractice[];
   layout: 'single_zip' | 'per_practice';
   csv: CsvDialect;
   population: { patients: number };
@@ -142,7 +150,9 @@ export interface PreparedRun {
   definition: ExtractDefinition;
   policy: LintContext['policy'];
   dialect: CsvDialect;
+  /** The practices extracted: asked for (--practice) or all the definition's, and approved. */
   practices: string[];
+  excluded: ExcludedPractice[];
   keys: ReturnType<typeof loadPseudonymKeys>['keys'];
   certificate: string | undefined;
   warnings: string[];
@@ -181,11 +191,13 @@ export async function prepareRun(o: Omit<RunOptions, 'db' | 'prepared'>): Promis
   const dialect: CsvDialect = { ...definition.output.csv };
   const dialectProblem = csvDialectProblem(dialect);
   if (dialectProblem) throw new ExdefError(`${o.file}: the CSV dialect cannot be written: ${dialectProblem}`, { exitCode: 1, step: 'csv' });
-  const practices = selectPractices(definition, o.practices);
+  const selected = selectPractices(definition, o.practices);
   const { keys, warnings: keyWarnings } = loadPseudonymKeys(plan.keys, { ...(o.keysFile ? { file: o.keysFile } : {}), env: o.env });
   keyWarnings.forEach(warn);
   const certificate = await recipientCertificate(o, definition);
-  return { plan, definition, policy: prepared.context.policy, dialect, practices, keys, certificate, warnings };
+  const { practices, excluded } = selectApproved(o, plan, selected);
+  for (const p of excluded) warn(`practice ${p.practice} is left out: ${p.reason}`);
+  return { plan, definition, policy: prepared.context.policy, dialect, practices, excluded, keys, certificate, warnings };
 }
 
 const GENERATOR = 'exdef 0.1';
@@ -243,7 +255,7 @@ async function extract(o: RunOptions): Promise<RunResult> {
   try {
     const prepared = o.prepared ?? (await prepareRun(o));
     for (const warning of prepared.warnings) warnings.push(warning);
-    const { plan, definition, policy, dialect, practices, keys, certificate } = prepared;
+    const { plan, definition, policy, dialect, practices, excluded, keys, certificate } = prepared;
 
     // ------------------------------------------------------------------ the database and the state
     events.step(`connecting to ${o.db.target}`);
@@ -313,7 +325,7 @@ async function extract(o: RunOptions): Promise<RunResult> {
           recordKey,
           keys,
           ...(window ? { window } : {}),
-          ...(o.practices ? { practices } : {}),
+          ...(o.practices || excluded.length > 0 ? { practices } : {}),
         };
         events.step('reading the population');
         const population = (await queryBound<{ patient_id: string; practice: string; opted_out: boolean }>(leader!, plan.population.sql, bindParameters(plan, plan.population, base))).map(
@@ -362,6 +374,7 @@ async function extract(o: RunOptions): Promise<RunResult> {
       reason: decision.reason,
       window,
       practices,
+      excluded,
       layout: plan.definition.layout,
       csv: dialect,
       population: { patients: extracted.population.filter((p) => !p.optedOut).length },
@@ -391,7 +404,7 @@ async function extract(o: RunOptions): Promise<RunResult> {
     o.onPhase?.({ delivered: true });
     rmSync(work, { recursive: true, force: true });
     work = undefined;
-    const log = writeLogFile(out, o.extractDate, { status: 'COMPLETE', started, completed: now(), errors: 0, files: filesGenerated });
+    const log = writeLogFile(out, o.extractDate, { status: 'COMPLETE', started, completed: now(), errors: 0, files: filesGenerated, excluded });
 
     // ------------------------------------------------------------------ the state, last
     const result: RunResult = {
@@ -489,6 +502,30 @@ function processAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * Each practice is the controller of its rows: only those whose approval of exactly this
+ * definition (fingerprint and digest) is valid on the extract date are extracted. None approved
+ * refuses the run (exit 1, a FAILED log naming each practice and why).
+ */
+function selectApproved(o: Pick<RunOptions, 'approvals' | 'extractDate'>, plan: CompiledPlan, selected: string[]): { practices: string[]; excluded: ExcludedPractice[] } {
+  const d = plan.definition;
+  if (!o.approvals) {
+    throw new ExdefError('no provider configuration: a run extracts only the practices that approved the definition, and the provider configuration says where approvals are and whose keys are trusted', {
+      exitCode: 2,
+      step: 'approvals',
+      hints: ['give it with --provider FILE or EXDEF_PROVIDER, or put exdef.provider.yaml in the working directory (docs/production.md, "Approvals")'],
+    });
+  }
+  const decision = approvedPractices(o.approvals, { id: d.id, version: d.version, fingerprint: d.fingerprint, digest: d.digest }, selected, o.extractDate);
+  if (decision.practices.length === 0) {
+    throw new ExdefError(
+      `no practice has approved ${d.id} version ${d.version} (fingerprint ${d.fingerprint.slice(0, 12)}) for ${o.extractDate}: ${decision.excluded.map((p) => `${p.practice} ${p.reason}`).join('; ')}`,
+      { exitCode: 1, step: 'approvals', hints: ['each practice approves it with `exdef approve FILE --practice ODS --by NAME --role ROLE --key KEY`; `exdef approvals FILE` lists the approvals and their state'] },
+    );
+  }
+  return decision;
 }
 
 function selectPractices(definition: ExtractDefinition, asked: string[] | undefined): string[] {

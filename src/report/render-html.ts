@@ -34,11 +34,12 @@ function prose(text: string): string {
 export function renderHtml(report: ReviewReport): string {
   const r = report;
   const title = `IG review: ${r.identity.title} (${r.identity.id} v${r.identity.version})`;
-  const sections = [findings(r), r.diff ? changes(r) : '', governance(r), population(r), datasets(r), disclosure(r), sqlSection(r)].filter((s) => s !== '');
+  const sections = [findings(r), r.diff ? changes(r) : '', governance(r), r.approvals ? approvals(r) : '', population(r), datasets(r), disclosure(r), sqlSection(r)].filter((s) => s !== '');
   const nav = [
     ['findings', SECTIONS.findings],
     ...(r.diff ? [['changes', SECTIONS.changes]] : []),
     ['governance', SECTIONS.governance],
+    ...(r.approvals ? [['approvals', SECTIONS.approvals]] : []),
     ['population', SECTIONS.population],
     ['datasets', SECTIONS.datasets],
     ['disclosure', SECTIONS.disclosure],
@@ -122,6 +123,21 @@ function changes(r: ReviewReport): string {
 function governance(r: ReviewReport): string {
   const rows = r.governance.map((g) => `<tr><th scope="row">${escapeHtml(g.label)}</th><td>${g.value === undefined ? '<span class="missing">not stated</span>' : escapeHtml(g.value)}</td></tr>`);
   return section('governance', SECTIONS.governance, `<table class="keyvalue"><colgroup><col style="width:24%"><col></colgroup><tbody>${rows.join('')}</tbody></table>`);
+}
+
+function approvals(r: ReviewReport): string {
+  const a = r.approvals!;
+  const practices = a.practices.map((p) => `<tr><th scope="row">${escapeHtml(p.practice)}</th><td>${p.approved ? 'extracted' : '<span class="missing">left out</span>'}</td><td>${escapeHtml(p.reason)}</td></tr>`);
+  const records = a.records.map(
+    (s) => `<tr><td><code>${escapeHtml(s.file.split('/').pop() ?? s.file)}</code></td><td>${escapeHtml(s.kind)}</td><td>${escapeHtml(s.practice ?? '')}</td><td><span class="badge">${escapeHtml(s.state)}</span></td><td>${escapeHtml(s.reason)}</td></tr>`,
+  );
+  return section(
+    'approvals',
+    SECTIONS.approvals,
+    `<p>Each practice is the data controller of its records: a run on ${escapeHtml(a.date)} extracts only the practices whose signed approval of exactly this definition (its fingerprint and digest) holds (provider configuration <code>${escapeHtml(a.provider)}</code>).</p>
+<table class="keyvalue"><thead><tr><th>Practice</th><th>On ${escapeHtml(a.date)}</th><th>Why</th></tr></thead><tbody>${practices.join('')}</tbody></table>
+${records.length > 0 ? `<table><thead><tr><th>File</th><th>Kind</th><th>Practice</th><th>State</th><th>Detail</th></tr></thead><tbody>${records.join('')}</tbody></table>` : '<p>No approval of this definition is recorded.</p>'}`,
+  );
 }
 
 function population(r: ReviewReport): string {

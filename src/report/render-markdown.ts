@@ -89,6 +89,12 @@ export function renderMarkdown(report: ReviewReport): string {
   out.push(`## ${SECTIONS.governance}`, '', table(['', ''], r.governance.map((g) => [`**${escapeMarkdown(g.label)}**`, g.value === undefined ? '**not stated**' : escapeMarkdown(g.value)])), '');
 
   const p = r.population;
+  if (r.approvals) {
+    const a = r.approvals;
+    out.push(`## ${SECTIONS.approvals}`, '', `A run on ${a.date} extracts only the practices whose signed approval of exactly this definition holds (provider configuration ${code(a.provider)}).`, '');
+    out.push(table(['Practice', `On ${a.date}`, 'Why'], a.practices.map((x) => [x.practice, x.approved ? 'extracted' : '**left out**', escapeMarkdown(x.reason)])), '');
+    if (a.records.length > 0) out.push(table(['File', 'Kind', 'Practice', 'State', 'Detail'], a.records.map((s) => [code(s.file.split('/').pop() ?? s.file), s.kind, s.practice ?? '', s.state, escapeMarkdown(s.reason)])), '');
+  }
   out.push(`## ${SECTIONS.population}`, '', `> ${prose(p.sentence)}`, '');
   if (p.filter) out.push(`As written: ${code(p.filter)}`, '');
   out.push(

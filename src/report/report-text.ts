@@ -11,6 +11,7 @@ export const SECTIONS = {
   findings: 'Findings',
   changes: 'Changes since the previous version',
   governance: 'Purpose and governance',
+  approvals: "Practices' approvals",
   population: 'Population',
   datasets: 'Datasets and fields',
   disclosure: 'Disclosure risk',

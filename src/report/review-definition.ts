@@ -17,7 +17,7 @@ export interface ReviewOptions {
 }
 
 /** A review, or the file that could not be reviewed and why (its diagnostics). */
-export type ReviewOutcome = { report: ReviewReport; notes: string[] } | { unusable: { file: string; diagnostics: Diagnostic[] } };
+export type ReviewOutcome = { report: ReviewReport; notes: string[]; practices: string[] } | { unusable: { file: string; diagnostics: Diagnostic[] } };
 
 /**
  * The review of one definition file: linted (and compiled when it lints clean), compared with
@@ -62,5 +62,5 @@ export async function reviewDefinitionFile(file: string, options: ReviewOptions)
     }
   }
   const report = await buildReviewReport({ compiled: { ...compiled, definition }, context: options.context, ...(previous ? { previous } : {}), ...(measured ? { measured } : {}) });
-  return { report, notes };
+  return { report, notes, practices: [...definition.population.practices] };
 }

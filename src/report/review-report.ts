@@ -1,4 +1,5 @@
 import type { Classification } from '../catalogue/catalogue.js';
+import type { ApprovalStatus, PracticeDecision } from '../approval/approval-status.js';
 import { countBySeverity, hasErrors, sortDiagnostics, type Diagnostic, type Severity } from '../diagnostics/diagnostic.js';
 import { changedComparison, type FileComparison } from '../diff/file-comparison.js';
 import { describeTransform } from '../diff/identifiability.js';
@@ -36,6 +37,16 @@ export interface ReviewReport {
   disclosure: ReportDisclosure;
   diff?: FileComparison;
   sql: ReportSql;
+  /** The practices' approvals of this definition, when a provider configuration was found (`exdef report` adds them). */
+  approvals?: ReportApprovals;
+}
+
+/** Which practices a run on `date` would extract, and every approval or revocation of the definition. */
+export interface ReportApprovals {
+  provider: string;
+  date: string;
+  practices: PracticeDecision[];
+  records: ApprovalStatus[];
 }
 
 export interface ReportFinding {

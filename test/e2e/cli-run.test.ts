@@ -4,6 +4,7 @@
  * run by the test, canary rows that must never leave, --practice, --json --quiet, a refused
  * definition, the embedded database seeded on first use, and S/MIME encryption.
  */
+import { approvedProvider } from '../support/approvals.js';
 import { spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -90,7 +91,7 @@ const warnPolicyFile = join(mkdtempSync(join(tmpdir(), 'exdef-run-policy-')), 'w
 writeFileSync(warnPolicyFile, 'policy: 1\nname: Delivery tests (pseudonymised data below k warned about)\nthresholds:\n  pseudonymised_below_k: warn\n');
 
 function runDefinition(db: RunDatabase, file: string, out: string, flags: string[]): CliResult {
-  return runCli(['run', file, '--database', db.url, '--out', out, '--today', TODAY, '--keys', keysFile, '--policy', warnPolicyFile, ...flags]);
+  return runCli(['run', file, '--database', db.url, '--out', out, '--today', TODAY, '--keys', keysFile, '--policy', warnPolicyFile, '--provider', approvedProvider(file).file, ...flags]);
 }
 
 interface Compiled {
@@ -108,7 +109,7 @@ async function compiled(file: string): Promise<Compiled> {
 // Checking a delivery
 
 const SUMMARY_KEYS = ['status', 'definition', 'mode', 'reason', 'extractDate', 'snapshot', 'window', 'output', 'log', 'encrypted', 'files', 'rows', 'bytes', 'disclosure', 'linkedDisclosure', 'seconds', 'warnings'];
-const MANIFEST_KEYS = ['manifest', 'generator', 'definition', 'extractDate', 'snapshot', 'mode', 'reason', 'window', 'practices', 'layout', 'csv', 'population', 'files', 'disclosure', 'linkedDisclosure'].sort();
+const MANIFEST_KEYS = ['manifest', 'generator', 'definition', 'extractDate', 'snapshot', 'mode', 'reason', 'window', 'practices', 'excluded', 'layout', 'csv', 'population', 'files', 'disclosure', 'linkedDisclosure'].sort();
 const DISCLOSURE_KEYS = ['dataset', 'identification', 'quasiIdentifiers', 'k', 'groups', 'threshold', 'outcome', 'note'].sort();
 
 interface Delivery {
@@ -341,7 +342,7 @@ describe.each(testEngines())('exdef run on %s', (engine) => {
     const complete = readFileSync(join(logs, logName), 'utf8');
     expect(complete).toMatch(/^Status: COMPLETE\n/);
     // A mistyped --database: nothing listens on port 1.
-    const cli = runCli(['run', delivered!.file, '--out', delivered!.out, '--database', 'postgres://exdef:secret-password@127.0.0.1:1/reporting', '--keys', keysFile, '--today', TODAY, '--force', '--quiet']);
+    const cli = runCli(['run', delivered!.file, '--out', delivered!.out, '--database', 'postgres://exdef:secret-password@127.0.0.1:1/reporting', '--keys', keysFile, '--today', TODAY, '--force', '--quiet', '--provider', approvedProvider(delivered!.file).file]);
     expect(cli.status, cli.stderr).toBe(2);
     expect(readFileSync(join(logs, logName), 'utf8'), 'the COMPLETE log is untouched').toBe(complete);
     const failed = readdirSync(logs).filter((f) => new RegExp(`^im1_bulk_log_${TODAY}\\.failed-\\d{6}(-\\d+)?\\.txt$`).test(f));
@@ -351,7 +352,7 @@ describe.each(testEngines())('exdef run on %s', (engine) => {
     expect(text, 'no secret in a log').not.toContain('secret-password');
     // A usage error writes no log at all.
     const before = readdirSync(logs).sort();
-    expect(runCli(['run', delivered!.file, '--out', delivered!.out, '--database', db.url, '--practice', 'Z99999', '--force']).status).toBe(2);
+    expect(runCli(['run', delivered!.file, '--out', delivered!.out, '--database', db.url, '--practice', 'Z99999', '--force', '--provider', approvedProvider(delivered!.file).file]).status).toBe(2);
     expect(readdirSync(logs).sort()).toEqual(before);
   });
 
@@ -458,7 +459,7 @@ describe('exdef run without --database', () => {
     mkdirSync(cwd, { recursive: true });
     const dataDir = join(cwd, 'pglite');
     const out = join(cwd, 'extracts', 'diabetes-recall');
-    const cli = runCli(['run', definitionFile('diabetes-recall.exdef.yaml'), '--today', TODAY], { cwd, env: { EXDEF_DATA_DIR: dataDir } });
+    const cli = runCli(['run', definitionFile('diabetes-recall.exdef.yaml'), '--today', TODAY, '--provider', approvedProvider(definitionFile('diabetes-recall.exdef.yaml')).file], { cwd, env: { EXDEF_DATA_DIR: dataDir } });
     expect(cli.status, cli.stderr).toBe(0);
     expect(cli.stderr).toContain(`the embedded database (embedded PGlite database at ${dataDir}) is empty: seeding 2,000 synthetic patients`);
     expect(cli.stdout).toMatch(/^complete: diabetes-recall version 2, full extract for 2026-11-21/);

@@ -31,7 +31,7 @@ function sh(script: string): { status: number; output: string } {
 
 /** The step's command block: the one that starts with `exdef VERB`. */
 function step(verb: string): string {
-  const found = shell.filter((s) => s.trimStart().startsWith(`exdef ${verb} `));
+  const found = shell.filter((s) => new RegExp(`^exdef ${verb} `, 'm').test(s));
   expect(found, `one \`exdef ${verb}\` block in docs/getting-started.md`).toHaveLength(1);
   return found[0]!;
 }
@@ -39,8 +39,8 @@ function step(verb: string): string {
 describe('docs/getting-started.md', () => {
   it('has the set-up, init, lint, test, report, compile and run steps, in that order', () => {
     expect(shell[0]).toMatch(/npm ci && npm run build/);
-    const verbs = shell.slice(1).map((s) => /^exdef (\w+)/.exec(s.trimStart())?.[1]);
-    expect(verbs).toEqual(['init', 'lint', 'test', 'report', 'compile', 'run']);
+    const verbs = shell.slice(1).map((s) => /^exdef (\w+)/m.exec(s)?.[1]);
+    expect(verbs).toEqual(['init', 'lint', 'test', 'report', 'compile', 'approve', 'run']);
     expect(yaml).toHaveLength(3);
   });
 
@@ -101,6 +101,8 @@ describe('docs/getting-started.md', () => {
     expect(compile.status, compile.output).toBe(0);
     expect(readdirSync(join(work, /-o (\S+)/.exec(step('compile'))![1]!)).sort()).toContain('plan.json');
 
+    const approve = sh(step('approve'));
+    expect(approve.status, approve.output).toBe(0);
     const run = sh(step('run'));
     expect(run.status, run.output).toBe(0);
     // The paths the page promises.

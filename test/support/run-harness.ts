@@ -18,6 +18,7 @@ import { openPostgres } from '../../src/db/postgres-database.js';
 import { packageRoot } from '../../src/resources.js';
 import { cliEnv, runCli, type CliResult } from './cli.js';
 import { adminUrl, type EngineName } from './engines.js';
+import { approvedProvider } from './approvals.js';
 
 // ---------------------------------------------------------------------------------------------
 // The database
@@ -193,7 +194,7 @@ export interface RunOptions {
 }
 
 export function runArgs(o: RunOptions): string[] {
-  return ['run', o.definition, '--database', o.target.url, '--out', o.out, '--today', o.today, '--keys', o.keys, '--json', ...(o.extra ?? [])];
+  return ['run', o.definition, '--database', o.target.url, '--out', o.out, '--today', o.today, '--keys', o.keys, '--json', '--provider', approvedProvider(o.definition).file, ...(o.extra ?? [])];
 }
 
 /** When the last delivery into each output directory was snapshotted (ms since the epoch). */

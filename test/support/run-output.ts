@@ -88,15 +88,19 @@ export interface LogFile {
   errors: number;
   files: number;
   reason?: string;
+  /** `Practice left out: ODS (why)` lines, last: the practices without a valid approval. */
+  excluded: string[];
 }
 
 /**
  * Reads a log file against seed 000's format: exactly its six lines (a FAILED log adds one
- * `Reason:` line). Throws, naming the line, when one does not match.
+ * `Reason:` line; a run that left practices out names each last). Throws, naming the line, when one does not match.
  */
 export function readLogFile(text: string): LogFile {
   if (!text.endsWith('\n')) throw new Error('the log file does not end with a line ending');
-  const lines = text.slice(0, -1).split('\n');
+  const all = text.slice(0, -1).split('\n');
+  const excluded = all.filter((l) => l.startsWith('Practice left out: '));
+  const lines = all.slice(0, all.length - excluded.length);
   const patterns = [
     /^Status: (COMPLETE|FAILED)$/,
     new RegExp(`^Extract started: ${STAMP}$`),
@@ -121,6 +125,7 @@ export function readLogFile(text: string): LogFile {
     errors: Number(values[4]),
     files: Number(values[5]),
     ...(failed ? { reason: values[6]! } : {}),
+    excluded: excluded.map((l) => l.slice('Practice left out: '.length)),
   };
 }
 

@@ -5,7 +5,8 @@ import { ExdefError } from '../../failure.js';
 import { ExdefCommand } from '../exdef-command.js';
 import { lintContextForCommand, todayFromFlag } from '../lint-context-for-cli.js';
 import { catalogueForCommand } from '../load-catalogue-for-cli.js';
-import { catalogueFlag } from '../shared-flags.js';
+import { catalogueFlag, providerFlag } from '../shared-flags.js';
+import { loadProviderConfigFrom } from '../../provider/provider-config.js';
 import { writeFileAtomically } from '../write-file.js';
 
 export default class Report extends ExdefCommand {
@@ -31,6 +32,7 @@ export default class Report extends ExdefCommand {
       description: 'Measure k-anonymity on the reporting data in this database: postgres://user@host:port/db or pglite:DIR. Only when given (the report never opens the embedded default by itself)',
       helpValue: 'URL',
     }),
+    provider: providerFlag,
     today: Flags.string({ description: 'The date lint checks, exemptions and the measured extract are judged on (YYYY-MM-DD; default: today)', helpValue: 'DATE' }),
     policy: Flags.string({ description: "An organisation's policy file, applied on top of the IM1 policy", helpValue: 'FILE' }),
     terminology: Flags.string({ description: 'SNOMED CT RF2 snapshot directory lint evaluates code sets in (default: the shipped sample)', helpValue: 'DIR' }),
@@ -67,6 +69,14 @@ export default class Report extends ExdefCommand {
     }
     for (const note of outcome.notes) this.say(`note: ${note}`);
     const { report } = outcome;
+    // The practices' approvals, when the provider's configuration is found (a reviewer without one sees none).
+    const provider = loadProviderConfigFrom(flags.provider);
+    if (provider) {
+      const { approvalStatuses } = await import('../../approval/practice-approvals.js');
+      const { decidePractices } = await import('../../approval/approval-status.js');
+      const records = approvalStatuses(provider.approvals, today, report.identity).filter((s) => s.definition === report.identity.id);
+      report.approvals = { provider: provider.file, date: today, practices: decidePractices(report.identity, outcome.practices, records), records };
+    }
     const text = flags.format === 'markdown' ? (await import('../../report/render-markdown.js')).renderMarkdown(report) : (await import('../../report/render-html.js')).renderHtml(report);
     if (flags.output === undefined) {
       process.stdout.write(text);

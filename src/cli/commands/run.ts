@@ -12,7 +12,8 @@ import { ExdefCommand } from '../exdef-command.js';
 import { drained } from '../drained.js';
 import { todayFromFlag } from '../lint-context-for-cli.js';
 import { catalogueForCommand } from '../load-catalogue-for-cli.js';
-import { catalogueFlag, databaseFlag, jsonFlag } from '../shared-flags.js';
+import { catalogueFlag, databaseFlag, jsonFlag, providerFlag } from '../shared-flags.js';
+import { loadProviderConfigFrom } from '../../provider/provider-config.js';
 import type { Catalogue } from '../../catalogue/catalogue.js';
 
 /** The demo-sized population the embedded database is seeded with when a run finds it empty. */
@@ -26,7 +27,7 @@ export default class Run extends ExdefCommand {
     'Without --database (or EXDEF_DATABASE_URL) the run uses the embedded database in ./.exdef/pglite, seeding a synthetic population and the sample terminology first when it is empty. Exit codes: 0 complete, 1 the run failed or was refused, 2 usage or configuration errors.',
   ].join('\n\n');
   static override examples = [
-    { description: 'A run on the embedded database (seeded on first use)', command: '<%= config.bin %> run definitions/chis-immunisations.exdef.yaml --keys keys.yaml' },
+    { description: 'A run on the embedded database (seeded on first use), for the practices that approved it', command: '<%= config.bin %> run definitions/chis-immunisations.exdef.yaml --keys keys.yaml --provider exdef.provider.yaml' },
     { description: 'On PostgreSQL, into a directory the delivery picks up', command: '<%= config.bin %> run definitions/phm-warehouse.exdef.yaml --database postgres://exdef@db/reporting --out /srv/extracts/phm --keys /etc/exdef/keys.yaml' },
     { description: 'A full extract of a delta definition for one practice, encrypted to a certificate', command: '<%= config.bin %> run definitions/chis-immunisations.exdef --practice A81001 --encrypt-to certificate.pem' },
     { description: 'From cron: no progress display, a JSON summary', command: '<%= config.bin %> run definitions/chis-immunisations.exdef.yaml --quiet --json' },
@@ -36,6 +37,7 @@ export default class Run extends ExdefCommand {
   };
   static override flags = {
     database: databaseFlag,
+    provider: providerFlag,
     out: Flags.string({ char: 'o', description: 'Output directory (default: extracts/<definition file name>)', helpValue: 'DIR' }),
     today: Flags.string({ description: 'The extract date: the population, today() and ages are judged on it (YYYY-MM-DD; default: today, UTC)', helpValue: 'DATE' }),
     full: Flags.boolean({ description: 'A full extract even when a delta is due (the delta state starts again from it)' }),
@@ -77,6 +79,7 @@ export default class Run extends ExdefCommand {
     };
     const options = {
       file: args.file,
+      approvals: loadProviderConfigFrom(flags.provider)?.approvals,
       catalogue,
       out,
       extractDate,

@@ -16,6 +16,7 @@ import { inflateRawSync } from 'node:zlib';
 import type { Catalogue } from '../../../src/catalogue/catalogue.js';
 import type { Database } from '../../../src/db/database.js';
 import { runExtract, type RunEvents } from '../../../src/execute/run-extract.js';
+import { approvedProvider } from '../approvals.js';
 
 /** What a recipient would receive: ZIP member name → content (the manifest normalised). */
 export type Delivery = { kind: 'delivered'; files: Map<string, string> } | { kind: 'failed'; message: string };
@@ -51,6 +52,7 @@ export async function deliver(side: RunSide, definitionId: string): Promise<Deli
   try {
     const result = await runExtract({
       file: side.file,
+      approvals: approvedProvider(side.file, { catalogue: side.catalogue }),
       db: side.db,
       catalogue: side.catalogue,
       out,

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceCatalogue } from '../../../src/catalogue/load-catalogue.js';
 import { runExtract, type RunResult } from '../../../src/execute/run-extract.js';
+import { approvedProvider } from '../../support/approvals.js';
 import { isExdefError } from '../../../src/failure.js';
 import { measureDisclosure } from '../../../src/report/measure-disclosure.js';
 import { seedDatabase } from '../../../src/seed/seed-database.js';
@@ -141,6 +142,7 @@ for (const engine of testEngines()) {
       try {
         const result = await runExtract({
           file,
+          approvals: approvedProvider(file),
           db: s.db,
           catalogue: referenceCatalogue(),
           out,

@@ -1,0 +1,127 @@
+import { addMonths } from '../seed/calendar.js';
+import { trustingSigners, type AllowedSigner } from './allowed-signers.js';
+import { APPROVAL_NAMESPACE, type Approval, type Revocation, type SignedRecordFile } from './approval-file.js';
+
+/** An approval holds for at most this many months after the definition's review (the IM1 3-monthly review). */
+export const APPROVAL_MONTHS = 3;
+
+/** The last day an approval of a definition reviewed on `reviewed` may hold. */
+export function latestExpiry(reviewed: string): string {
+  return addMonths(reviewed, APPROVAL_MONTHS);
+}
+
+/** The definition a run or a listing judges approvals against. */
+export interface ApprovedDefinition {
+  id: string;
+  version: number;
+  fingerprint: string;
+  digest: string;
+}
+
+export type ApprovalState = 'valid' | 'expired' | 'revoked' | 'other-fingerprint' | 'other-version' | 'untrusted' | 'invalid';
+
+/** One file of the approvals directory, judged. */
+export interface ApprovalStatus {
+  file: string;
+  kind: 'approval' | 'revocation' | 'unknown';
+  state: ApprovalState;
+  /** One line: why the state (the date, the revocation, the key). */
+  reason: string;
+  definition?: string;
+  version?: number;
+  practice?: string;
+  by?: string;
+  role?: string;
+  at?: string;
+  expires?: string;
+  /** The signing key's SHA256 fingerprint and the allowed_signers comment naming it, when trusted. */
+  signer?: string;
+}
+
+/** A practice of the definition, and whether a run may extract it. */
+export interface PracticeDecision {
+  practice: string;
+  approved: boolean;
+  /** Why not (one line), or which approval holds. */
+  reason: string;
+  approval?: string;
+}
+
+/**
+ * Every approval and revocation file, judged for `definition` (undefined: for their own
+ * definition, as `exdef approvals` lists a directory) on `date` (YYYY-MM-DD, the run's extract date):
+ *
+ * - `invalid`: the file is not a complete record, or does not match its signature (any byte changed);
+ * - `untrusted`: signed by a key allowed_signers does not trust for the record's practice;
+ * - `revoked`: a trusted revocation of the same definition and practice was signed after it;
+ * - `other-fingerprint`: it approves another fingerprint (the data changed: needs a new approval);
+ * - `other-version`: same data, but another version or wording (governance, review date) of it;
+ * - `expired`: `date` is after its last day;
+ * - `valid`: none of these.
+ * A revocation file is `valid` (it takes effect) or `invalid`/`untrusted` (it is ignored).
+ */
+export function judgeRecords(files: readonly SignedRecordFile[], signers: readonly AllowedSigner[], date: string, definition?: ApprovedDefinition): ApprovalStatus[] {
+  const trusted = (f: SignedRecordFile) => f.signature && f.record && trustingSigners(signers, f.signature.publicKey, f.record.practice, APPROVAL_NAMESPACE, date)[0];
+  const revocations = files.filter((f): f is SignedRecordFile & { record: Revocation } => !f.problem && f.record?.kind === 'revocation' && Boolean(trusted(f)));
+  return files.map((f): ApprovalStatus => {
+    const record = f.record;
+    const base: ApprovalStatus = {
+      file: f.file,
+      kind: record?.kind ?? 'unknown',
+      state: 'invalid',
+      reason: '',
+      ...(record ? { definition: record.definition, practice: record.practice, role: record.role } : {}),
+      ...(record?.kind === 'approval' ? { version: record.version, by: record.approvedBy, at: record.approvedAt, expires: record.expires } : {}),
+      ...(record?.kind === 'revocation' ? { by: record.revokedBy, at: record.revokedAt } : {}),
+    };
+    if (f.problem || !record || !f.signature) return { ...base, state: 'invalid', reason: `the file ${f.problem ?? 'cannot be read'}: it is ignored` };
+    const signer = trusted(f);
+    if (!signer) return { ...base, state: 'untrusted', reason: `its key ${f.signature.fingerprint} is not trusted for ${record.practice} in allowed_signers` };
+    const signed = { ...base, signer: `${f.signature.fingerprint}${signer.comment ? ` (${signer.comment})` : ''}` };
+    if (record.kind === 'revocation') return { ...signed, state: 'valid', reason: `revokes ${record.practice}'s approvals of ${record.definition} signed before ${record.revokedAt}` };
+    const revoked = revocations.find((r) => r.record.definition === record.definition && r.record.practice === record.practice && r.record.revokedAt > record.approvedAt);
+    if (revoked) return { ...signed, state: 'revoked', reason: `on ${revoked.record.revokedAt.slice(0, 10)} by ${revoked.record.revokedBy} (${revoked.record.role})` };
+    if (record.expires > latestExpiry(record.reviewed)) return { ...signed, state: 'invalid', reason: `its expiry ${record.expires} is more than ${APPROVAL_MONTHS} months after the review of ${record.reviewed}` };
+    const wanted = definition && definition.id === record.definition ? definition : undefined;
+    if (wanted && wanted.fingerprint !== record.fingerprint) {
+      return { ...signed, state: 'other-fingerprint', reason: `approves version ${record.version} (fingerprint ${record.fingerprint.slice(0, 12)}), not this definition's data (version ${wanted.version}, fingerprint ${wanted.fingerprint.slice(0, 12)})` };
+    }
+    if (wanted && (wanted.digest !== record.digest || wanted.version !== record.version)) {
+      return { ...signed, state: 'other-version', reason: `approves version ${record.version} (digest ${record.digest.slice(0, 12)}), not version ${wanted.version} (digest ${wanted.digest.slice(0, 12)}): the texts or the review changed` };
+    }
+    if (date > record.expires) return { ...signed, state: 'expired', reason: `its last day was ${record.expires}` };
+    return { ...signed, state: 'valid', reason: `approved by ${record.approvedBy} (${record.role}) on ${record.approvedAt.slice(0, 10)}, until ${record.expires}` };
+  });
+}
+
+/** Which way a practice's approvals point, most telling first, when none is valid. */
+const PRECEDENCE: ApprovalState[] = ['revoked', 'expired', 'other-fingerprint', 'other-version', 'untrusted', 'invalid'];
+
+/** What a run's log and manifest say of a practice left out, by the state of its approval. */
+const LABEL: Record<ApprovalState, string> = {
+  valid: 'approved',
+  revoked: 'approval revoked',
+  expired: 'approval expired',
+  'other-fingerprint': 'approved a different fingerprint',
+  'other-version': 'approved a different version',
+  untrusted: 'approval signed by an untrusted key',
+  invalid: 'approval invalid or tampered',
+};
+
+/**
+ * For each practice of the definition: approved when some approval of exactly this definition is
+ * valid on `date`; otherwise left out, with the reason of its most telling approval (revoked,
+ * expired, another fingerprint or version, an untrusted or tampered file) or "no approval".
+ */
+export function decidePractices(definition: ApprovedDefinition, practices: readonly string[], statuses: readonly ApprovalStatus[]): PracticeDecision[] {
+  return practices.map((practice) => {
+    const own = statuses.filter((s) => s.kind !== 'revocation' && s.practice === practice && s.definition === definition.id);
+    const valid = own.filter((s) => s.state === 'valid').sort((a, b) => (b.at ?? '').localeCompare(a.at ?? ''))[0];
+    if (valid) return { practice, approved: true, reason: valid.reason, approval: valid.file };
+    for (const state of PRECEDENCE) {
+      const latest = own.filter((s) => s.state === state).sort((a, b) => (b.at ?? '').localeCompare(a.at ?? ''))[0];
+      if (latest) return { practice, approved: false, reason: `${LABEL[state]}: ${latest.reason}`, approval: latest.file };
+    }
+    return { practice, approved: false, reason: 'no approval' };
+  });
+}
