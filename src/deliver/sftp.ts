@@ -85,22 +85,8 @@ export function pinnedFingerprint(hostKey: string): string {
  * itself must exist.
  */
 export async function sendFiles(destination: SftpDestination, files: readonly OutgoingFile[], options: SftpOptions): Promise<SentFile[]> {
-  const { Client, utils } = (await import('ssh2')).default;
-  const key = utils.parseKey(options.clientKey);
-  if (key instanceof Error || Array.isArray(key)) {
-    const encrypted = /encrypted|passphrase/i.test(key instanceof Error ? key.message : '');
-    throw new ExdefError(
-      `the SFTP client key ${options.clientKeyFile} ${encrypted ? 'is protected by a passphrase: delivery runs unattended, so it needs a key without one (kept 0600)' : 'is not an OpenSSH private key'}`,
-      { exitCode: 2, step: 'client key', hints: ['make one with: ssh-keygen -t ed25519 -N "" -f exdef_ed25519'] },
-    );
-  }
-  if (key.type !== 'ssh-ed25519' || !key.isPrivateKey()) {
-    throw new ExdefError(`the SFTP client key ${options.clientKeyFile} is ${key.isPrivateKey() ? `a ${key.type} key` : 'a public key'}: delivery authenticates with an ed25519 private key (IM1 policy)`, {
-      exitCode: 2,
-      step: 'client key',
-      hints: ['make one with: ssh-keygen -t ed25519 -N "" -f exdef_ed25519'],
-    });
-  }
+  await checkClientKey(options.clientKey, options.clientKeyFile);
+  const { Client } = (await import('ssh2')).default;
   const session = await connect(new Client(), destination, options);
   try {
     const sent: SentFile[] = [];
@@ -116,6 +102,26 @@ export async function sendFiles(destination: SftpDestination, files: readonly Ou
     return sent;
   } finally {
     session.close();
+  }
+}
+
+/** The client key must be an OpenSSH ed25519 private key without a passphrase; never quoted in a message. */
+export async function checkClientKey(text: Buffer, file: string): Promise<void> {
+  const { utils } = (await import('ssh2')).default;
+  const key = utils.parseKey(text);
+  if (key instanceof Error || Array.isArray(key)) {
+    const encrypted = /encrypted|passphrase/i.test(key instanceof Error ? key.message : '');
+    throw new ExdefError(
+      `the SFTP client key ${file} ${encrypted ? 'is protected by a passphrase: delivery runs unattended, so it needs a key without one (kept 0600)' : 'is not an OpenSSH private key'}`,
+      { exitCode: 2, step: 'client key', hints: ['make one with: ssh-keygen -t ed25519 -N "" -f exdef_ed25519'] },
+    );
+  }
+  if (key.type !== 'ssh-ed25519' || !key.isPrivateKey()) {
+    throw new ExdefError(`the SFTP client key ${file} is ${key.isPrivateKey() ? `a ${key.type} key` : 'a public key'}: delivery authenticates with an ed25519 private key (IM1 policy)`, {
+      exitCode: 2,
+      step: 'client key',
+      hints: ['make one with: ssh-keygen -t ed25519 -N "" -f exdef_ed25519'],
+    });
   }
 }
 
@@ -212,10 +218,10 @@ async function connect(client: Client, destination: SftpDestination, options: Sf
         const touch = () => {
           last = Date.now();
         };
-        const onClose = (error: Error) => finish(() => reject(new DeliveryError(name, `${name} on ${where(destination)}: ${error.message}`, true)));
+        const onClose = (error: Error) => finish(() => reject(new DeliveryError(name, `${error.message} (${where(destination)})`, true)));
         const watchdog = setInterval(() => {
           if (Date.now() - last < stallMs) return;
-          finish(() => reject(new DeliveryError(name, `${name} on ${where(destination)}: no progress for ${options.stallTimeoutSeconds} s (the connection stalled); the connection is closed`, true)));
+          finish(() => reject(new DeliveryError(name, `no progress for ${options.stallTimeoutSeconds} s on ${where(destination)} (the connection stalled); the connection is closed`, true)));
           client.destroy();
         }, Math.min(1000, stallMs / 4));
         const finish = (settle: () => void) => {
@@ -227,7 +233,7 @@ async function connect(client: Client, destination: SftpDestination, options: Sf
         closeListeners.add(onClose);
         run(touch).then(
           (value) => finish(() => resolvePromise(value)),
-          (error: unknown) => finish(() => reject(closed && !(error instanceof DeliveryError) ? new DeliveryError(name, `${name} on ${where(destination)}: ${closed.message}`, true) : error)),
+          (error: unknown) => finish(() => reject(closed && !(error instanceof DeliveryError) ? new DeliveryError(name, `${closed.message} (${where(destination)})`, true) : error)),
         );
       });
     },
@@ -260,13 +266,13 @@ async function sendFile(session: Session, destination: SftpDestination, file: Ou
       return { remote: target, bytes, sha256: file.sha256, alreadyThere: true };
     }
     if (file.kind === 'data') {
-      throw new DeliveryError(upload, `${upload}: ${target} already exists on ${where(destination)} and is not this file; a delivered file is never overwritten, so this extract waits in the outbox`, false, [
+      throw new DeliveryError(upload, `${target} already exists on ${where(destination)} and is not this file; a delivered file is never overwritten, so this extract waits in the outbox`, false, [
         'ask the partner whether that file should be there (the name carries the snapshot time, so it is not an earlier delivery of this extract)',
       ]);
     }
     const dot = wanted.lastIndexOf('.');
     target = `${wanted.slice(0, dot)}-${n}${wanted.slice(dot)}`;
-    if (n > 99) throw new DeliveryError(upload, `${upload}: ${wanted} and 98 more names are taken on ${where(destination)}`, false);
+    if (n > 99) throw new DeliveryError(upload, `${wanted} and 98 more names are taken on ${where(destination)}`, false);
   }
   const temporary = posix.join(posix.dirname(target), `.${posix.basename(target)}.partial`);
   await session
@@ -293,7 +299,7 @@ async function sendFile(session: Session, destination: SftpDestination, file: Ou
     throw sftpFailure(upload, error, temporary, destination);
   });
   if (written?.size !== bytes) {
-    throw new DeliveryError(upload, `${upload}: the server holds ${written?.size ?? 0} of its ${bytes} bytes after the transfer (a full disk or quota?)`, true);
+    throw new DeliveryError(upload, `the server holds ${written?.size ?? 0} of its ${bytes} bytes after the transfer (a full disk or quota?)`, true);
   }
   const rename = `rename ${name}`;
   await session
@@ -301,7 +307,7 @@ async function sendFile(session: Session, destination: SftpDestination, file: Ou
     .catch(async (error: unknown) => {
       // The plain SFTP rename never replaces a file: when the name was taken meanwhile, say so.
       if ((error as { code?: number }).code === 4 && (await session.stat(target).catch(() => undefined))) {
-        throw new DeliveryError(rename, `${rename}: ${target} appeared on ${where(destination)} during the upload; it is not overwritten`, false);
+        throw new DeliveryError(rename, `${target} appeared on ${where(destination)} during the upload; it is not overwritten`, false);
       }
       throw sftpFailure(rename, error, target, destination);
     });
@@ -316,7 +322,7 @@ async function ensureDirectory(session: Session, destination: SftpDestination, d
     throw sftpFailure(step, error, directory, destination);
   });
   if (existing?.isDirectory()) return;
-  if (existing) throw new DeliveryError(step, `${step}: ${directory} on ${where(destination)} is a file, not a directory`, false);
+  if (existing) throw new DeliveryError(step, `${directory} on ${where(destination)} is a file, not a directory`, false);
   await session
     .step(step, () => new Promise<void>((resolvePromise, reject) => session.sftp.mkdir(directory, { mode: 0o700 }, (error) => (error ? reject(error) : resolvePromise()))))
     .catch(async (error: unknown) => {
@@ -350,15 +356,15 @@ function sftpFailure(step: string, error: unknown, path: string, destination: Sf
   if (error instanceof DeliveryError) return error;
   const code = (error as { code?: number | string }).code;
   const message = (error as Error).message ?? String(error);
-  if (code === 3) return new DeliveryError(step, `${step}: permission denied for ${path} on ${where(destination)} (user ${destination.user})`, false, ['the partner gives the user write access to the target directory']);
-  if (code === 2) return new DeliveryError(step, `${step}: ${path} is not there on ${where(destination)}`, false);
+  if (code === 3) return new DeliveryError(step, `permission denied for ${path} on ${where(destination)} (user ${destination.user})`, false, ['the partner gives the user write access to the target directory']);
+  if (code === 2) return new DeliveryError(step, `${path} is not there on ${where(destination)}`, false);
   if (code === 4) {
-    return new DeliveryError(step, `${step}: the server failed the request for ${path} on ${where(destination)} (SFTP "Failure": often a full disk or a quota)`, true, [
+    return new DeliveryError(step, `the server failed the request for ${path} on ${where(destination)} (SFTP "Failure": often a full disk or a quota)`, true, [
       'the partner frees space or raises the quota; `exdef deliver` then sends what is waiting',
     ]);
   }
-  if (message === 'No response from server') return new DeliveryError(step, `${step}: the connection to ${where(destination)} was lost`, true);
-  return new DeliveryError(step, `${step}: ${networkProblem(error as Error)} (${where(destination)})`, true);
+  if (message === 'No response from server') return new DeliveryError(step, `the connection to ${where(destination)} was lost`, true);
+  return new DeliveryError(step, `${networkProblem(error as Error)} (${where(destination)})`, true);
 }
 
 /** A socket-level failure in plain words. */
