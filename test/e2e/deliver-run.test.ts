@@ -6,10 +6,11 @@
  * deltas applied in order equal a full extract.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resources } from '../../src/resources.js';
+import { runCli } from '../support/cli.js';
 import { testEngines } from '../support/engines.js';
 import { deliverCli, deliveringDefinition, pendingInOutbox, providerConfig, runDelivering } from '../support/delivery-harness.js';
 import { applyExtract, errorLine, fieldLines, makeWorkDir, readExtract, runOk, seededTarget, writeKeysFile, type AppliedExtract, type RunTarget } from '../support/run-harness.js';
@@ -134,6 +135,29 @@ for (const engine of testEngines()) {
       const expected = readExtract(full.output);
       for (const [dataset, rows] of expected.datasets) expect(fieldLines(held!.get(dataset)!.values()), dataset).toEqual(fieldLines(rows));
       expect(existsSync(out)).toBe(true);
+    });
+
+    it.skipIf(engine !== 'pglite')('no client key refuses the run before the database (exit 2); --no-deliver queues; exdef deliver sends', () => {
+      const keyless = join(work.dir, 'keyless.provider.yaml');
+      writeFileSync(keyless, 'delivery:\n  outbox: outbox\n');
+      const refused = runDelivering({ definition, target, out: join(work.dir, 'out'), today: nextDay(), keys, provider: keyless });
+      expect(refused.status).toBe(2);
+      expect(errorLine(refused.stderr)).toMatch(/^error \(client key\): no SFTP client key: name it in the provider configuration \(\S+keyless\.provider\.yaml\) as delivery\.client_key$/);
+      expect(JSON.parse(refused.stdout.trim().split('\n').at(-1)!)).toMatchObject({ error: { code: 'usage', exitCode: 2, step: 'client key' } });
+
+      const nothing = runCli(['deliver', '--provider', provider.file]);
+      expect([nothing.status, nothing.stdout]).toEqual([0, `nothing to deliver (the outbox ${provider.outbox} is empty)\n`]);
+
+      const before = zipsOnServer().length;
+      const queued = runDelivering({ definition, target, out: join(work.dir, 'out'), today: `2026-11-${day}`, keys, provider: provider.file, extra: ['--no-deliver'] });
+      expect(queued.status, queued.stderr).toBe(0);
+      expect(JSON.parse(queued.stdout).delivery).toEqual({ outbox: provider.outbox, delivered: false });
+      expect(pendingInOutbox(provider.outbox)).toHaveLength(1);
+      expect(zipsOnServer()).toHaveLength(before);
+      const sent = runCli(['deliver', '--provider', provider.file]);
+      expect(sent.status, sent.stderr).toBe(0);
+      expect(sent.stdout).toMatch(/^delivered: chis-immunisations (full|delta) extract of \S+: \S+_(full|delta)\.zip, \S+_(full|delta)\.manifest\.json, .*logs\/im1_bulk_log_2026-11-\d\d\.txt\n$/);
+      expect(zipsOnServer()).toHaveLength(before + 1);
     });
   });
 }

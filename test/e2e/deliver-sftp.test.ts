@@ -9,6 +9,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDeliveryConfig } from '../../src/deliver/delivery-config.js';
+import { deliverOutbox } from '../../src/deliver/deliver-outbox.js';
+import { enqueue, pendingItems, receipts } from '../../src/deliver/outbox.js';
 import { DeliveryError, sendFiles, type OutgoingFile, type SftpOptions } from '../../src/deliver/sftp.js';
 import { ExdefError } from '../../src/failure.js';
 import { destinationOn, remoteDirectory, sessionProcesses, sftpServer, signalSessions } from '../support/sftp-server.js';
@@ -183,5 +186,48 @@ describe.skipIf(!server)('SFTP delivery to OpenSSH', () => {
       }
     }
   });
-});
 
+  it('through the outbox: a transfer cut mid-upload stays pending, nothing under a final name, and the next delivery completes it', async () => {
+    const dir = remoteDirectory(s, `outbox-cut-${randomBytes(3).toString('hex')}`);
+    const made = mkdtempSync(join(local, 'made-'));
+    const output = join(made, 'chis_20261202T010000Z_delta.zip');
+    writeFileSync(output, randomBytes(24_000_000));
+    writeFileSync(join(made, 'im1_bulk_log_2026-12-02.txt'), 'Status: COMPLETE\n');
+    const config = parseDeliveryConfig({ client_key: s.key, outbox: join(made, 'outbox'), retries: 0 }, join(made, 'provider.yaml'));
+    enqueue(config.outbox, {
+      output,
+      log: join(made, 'im1_bulk_log_2026-12-02.txt'),
+      manifest: { manifest: 1 },
+      definition: { id: 'chis', version: 1, fingerprint: 'f' },
+      mode: 'delta',
+      extractDate: '2026-12-02',
+      snapshot: '2026-12-02T01:00:00.000Z',
+      encrypted: false,
+      destination: destinationOn(s, dir),
+    });
+    let killed = 0;
+    const events = { step: () => undefined, warn: () => undefined };
+    const cut = await deliverOutbox({
+      config,
+      events,
+      send: (d, files, o) =>
+        sendFiles(d, files, {
+          ...o,
+          onProgress: (_name, bytes) => {
+            if (bytes > 2_000_000 && killed === 0) killed = signalSessions(s, 'SIGKILL');
+          },
+        }),
+    });
+    expect(killed).toBeGreaterThan(0);
+    expect(cut.failed.map((f) => f.step)).toEqual(['upload chis_20261202T010000Z_delta.zip']);
+    expect(pendingItems(config.outbox)).toHaveLength(1);
+    expect(readdirSync(dir).filter((f) => !f.startsWith('.'))).toEqual([]);
+
+    const done = await deliverOutbox({ config, events });
+    expect(done.failed).toEqual([]);
+    expect(pendingItems(config.outbox)).toEqual([]);
+    expect(listing(dir)).toEqual(['chis_20261202T010000Z_delta.manifest.json', 'chis_20261202T010000Z_delta.zip', 'logs/im1_bulk_log_2026-12-02.txt']);
+    expect(sha256(join(dir, 'chis_20261202T010000Z_delta.zip'))).toBe(sha256(output));
+    expect(receipts(config.outbox)[0]!.attempts).toBe(2);
+  });
+});
