@@ -74,8 +74,8 @@ export default class Deliver extends ExdefCommand {
       for (const f of report.failed.slice(1)) process.stderr.write(`failed: ${f.definition} ${f.item}: ${f.step}: ${f.message}\n`);
       const count = report.failed.length + report.waiting.length;
       throw new ExdefError(
-        `${first!.step}: ${first!.message} — ${count === 1 ? 'the extract stays' : `${count} extracts stay`} in the outbox ${config.outbox}; \`exdef deliver\` sends ${count === 1 ? 'it' : 'them'} once this is put right`,
-        { exitCode: 1, step: `delivery of ${first!.definition}` },
+        `${first!.definition}: ${first!.step}: ${first!.message} — ${count === 1 ? 'the extract stays' : `${count} extracts stay`} in the outbox ${config.outbox}; \`exdef deliver\` sends ${count === 1 ? 'it' : 'them'} once this is put right`,
+        { exitCode: 1, step: 'delivery' },
       );
     }
   }
