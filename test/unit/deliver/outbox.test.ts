@@ -4,7 +4,8 @@
  * the order they were made, none twice, a newer one never before an older one, and everything
  * arrives once the failures stop. Files and directories are private; an item is whole or absent.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -59,6 +60,18 @@ describe('the outbox', () => {
     for (const name of readdirSync(dir)) expect(statSync(join(dir, name)).mode & 0o777, name).toBe(0o600);
     expect(readdirSync(config.outbox).filter((n) => n.startsWith('.incoming'))).toEqual([]);
     expect(pendingItems(config.outbox).map((i) => i.id)).toEqual([item.id]);
+  });
+
+  it('an encrypted package keeps its .zip.enc name; its manifest says so, with the sha256 of what is sent', () => {
+    const { config, made } = freshOutbox();
+    const extract = finished(made, 'phm', 3);
+    const encrypted = join(made, 'phm_3_delta.zip.enc');
+    writeFileSync(encrypted, 'MIME-Version: 1.0\nS/MIME bytes', { mode: 0o600 });
+    const item = enqueue(config.outbox, { ...extract, output: encrypted, encrypted: true });
+    expect(item.files.map((f) => f.remote)).toEqual(['phm_3_delta.zip.enc', 'phm_3_delta.manifest.json', 'logs/im1_bulk_log_3.txt']);
+    const manifest = JSON.parse(readFileSync(join(config.outbox, 'pending', item.id, 'phm_3_delta.manifest.json'), 'utf8'));
+    expect(manifest.package).toEqual({ file: 'phm_3_delta.zip.enc', bytes: Buffer.byteLength('MIME-Version: 1.0\nS/MIME bytes'), sha256: createHash('sha256').update('MIME-Version: 1.0\nS/MIME bytes').digest('hex'), encrypted: true });
+    expect(item.files[0]!.sha256).toBe(manifest.package.sha256);
   });
 
   it('a missing file leaves no item behind (nothing half-made to deliver)', () => {
