@@ -76,6 +76,15 @@ export function pinnedFingerprint(hostKey: string): string {
   return hostKeyFingerprint(Buffer.from(blob ?? '', 'base64'));
 }
 
+/** The host key algorithms that show the pinned key, when the pin is a key line (a fingerprint does not say). */
+function hostKeyAlgorithms(hostKey: string): ('ssh-ed25519' | 'rsa-sha2-512' | 'rsa-sha2-256' | 'ssh-rsa' | 'ecdsa-sha2-nistp256' | 'ecdsa-sha2-nistp384' | 'ecdsa-sha2-nistp521')[] | undefined {
+  const type = hostKey.trim().split(/\s+/)[0];
+  if (type === 'ssh-ed25519') return ['ssh-ed25519'];
+  if (type === 'ssh-rsa') return ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+  if (type === 'ecdsa-sha2-nistp256' || type === 'ecdsa-sha2-nistp384' || type === 'ecdsa-sha2-nistp521') return [type];
+  return undefined;
+}
+
 /**
  * Sends `files` to the destination in order over one SSH connection: the client authenticates with
  * its ed25519 key, the server's host key must match the pin (an unknown or changed key is refused,
@@ -156,6 +165,8 @@ async function connect(client: Client, destination: SftpDestination, options: Sf
     keepaliveInterval: Math.max(1000, Math.floor((options.stallTimeoutSeconds * 1000) / 3)),
     keepaliveCountMax: 3,
     tryKeyboard: false,
+    // A pinned key line names its type: ask for that type, so a server with several host keys shows the pinned one.
+    ...(hostKeyAlgorithms(destination.hostKey) ? { algorithms: { serverHostKey: hostKeyAlgorithms(destination.hostKey)! } } : {}),
     hostVerifier: (blob: Buffer) => {
       presented = hostKeyFingerprint(blob);
       hostKeyRefused = presented !== pinned;
@@ -163,8 +174,11 @@ async function connect(client: Client, destination: SftpDestination, options: Sf
     },
   };
   await new Promise<void>((resolvePromise, reject) => {
+    // Settled once; the listener stays, so a late socket error after a refusal is not unhandled.
+    let settled = false;
     const fail = (error: Error & { level?: string; code?: string }) => {
-      client.removeAllListeners('ready');
+      if (settled) return;
+      settled = true;
       client.end();
       if (hostKeyRefused) {
         reject(
@@ -175,6 +189,8 @@ async function connect(client: Client, destination: SftpDestination, options: Sf
             ['if the partner changed its server key, check the new fingerprint with them and pin it in the definition (output.delivery.sftp.host_key)'],
           ),
         );
+      } else if (error.level === 'handshake' && /host key/i.test(error.message)) {
+        reject(new DeliveryError('host key', `${where(destination)} offers no ${destination.hostKey.trim().split(/\s+/)[0]} host key, the type of the pinned key: refused`, false));
       } else if (error.level === 'client-authentication') {
         reject(
           new DeliveryError('authenticate', `${where(destination)} refused the client key ${options.clientKeyFile} for user ${destination.user}`, false, [
@@ -187,8 +203,10 @@ async function connect(client: Client, destination: SftpDestination, options: Sf
         reject(new DeliveryError('connect', `cannot connect to ${where(destination)}: ${networkProblem(error)}`, true));
       }
     };
-    client.once('error', fail);
+    client.on('error', fail);
     client.once('ready', () => {
+      if (settled) return;
+      settled = true;
       client.removeListener('error', fail);
       resolvePromise();
     });
@@ -208,6 +226,8 @@ async function connect(client: Client, destination: SftpDestination, options: Sf
       else resolvePromise(wrapper);
     });
   });
+  // A channel error reaches the pending request's callback (or the close listeners); never unhandled.
+  sftp.on('error', (error: Error) => onClosed(new Error(networkProblem(error))));
   const stallMs = options.stallTimeoutSeconds * 1000;
   const session: Session = {
     sftp,

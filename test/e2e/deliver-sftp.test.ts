@@ -101,6 +101,11 @@ describe.skipIf(!server)('SFTP delivery to OpenSSH', () => {
       expect(error.message).toContain(`presented the host key ${s.hostKeyFingerprint}, not the pinned ${otherFingerprint}: refused`);
       expect((error as DeliveryError).retryable).toBe(false);
     }
+    const rsaKey = join(local, `rsa-host-${n++}`);
+    execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-N', '', '-f', rsaKey]);
+    const otherType = await failure(sendFiles(destinationOn(s, dir, readFileSync(`${rsaKey}.pub`, 'utf8').trim()), [file('a.zip', 'x')], options()));
+    expect([otherType.step, otherType.message]).toEqual(['host key', `${s.user}@${s.host}:${s.port} offers no ssh-rsa host key, the type of the pinned key: refused`]);
+    expect(readdirSync(dir)).toEqual([]);
     // The server's own public key line is a valid pin too.
     await sendFiles(destinationOn(s, dir, s.hostKey), [file('b.zip', 'y')], options());
     expect(listing(dir)).toEqual(['b.zip']);
