@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, linkSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, createReadStream, linkSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { ExdefError } from '../failure.js';
@@ -98,7 +98,7 @@ export function openOutbox(outbox: string): void {
  * else copied), its manifest as NAME.manifest.json, and the log file, all 0600, then item.json;
  * the item's directory is renamed into pending/ only once it is whole. Returns the item.
  */
-export function enqueue(outbox: string, extract: FinishedExtract, now: Date = new Date()): OutboxItem {
+export async function enqueue(outbox: string, extract: FinishedExtract, now: Date = new Date()): Promise<OutboxItem> {
   openOutbox(outbox);
   const stamp = now.toISOString().replace(/[-:]/g, '');
   const id = `${stamp}-${extract.definition.id}-${randomBytes(3).toString('hex')}`;
@@ -108,7 +108,7 @@ export function enqueue(outbox: string, extract: FinishedExtract, now: Date = ne
     const packageName = basename(extract.output);
     placeFile(extract.output, join(incoming, packageName));
     const base = packageName.replace(/\.zip(\.enc)?$/, '');
-    const packageFile = describe(incoming, packageName, packageName, 'data');
+    const packageFile = await describe(incoming, packageName, packageName, 'data');
     const manifestName = `${base}.manifest.json`;
     const manifest = { ...extract.manifest, package: { file: packageName, bytes: packageFile.bytes, sha256: packageFile.sha256, encrypted: extract.encrypted } };
     writeFileSync(join(incoming, manifestName), `${JSON.stringify(manifest, null, 2)}\n`, { mode: PRIVATE_FILE_MODE });
@@ -123,7 +123,7 @@ export function enqueue(outbox: string, extract: FinishedExtract, now: Date = ne
       snapshot: extract.snapshot,
       queuedAt: now.toISOString(),
       destination: extract.destination,
-      files: [packageFile, describe(incoming, manifestName, manifestName, 'data'), describe(incoming, logName, `logs/${logName}`, 'log')],
+      files: [packageFile, await describe(incoming, manifestName, manifestName, 'data'), await describe(incoming, logName, `logs/${logName}`, 'log')],
     };
     writeFileSync(join(incoming, 'item.json'), `${JSON.stringify(item, null, 2)}\n`, { mode: PRIVATE_FILE_MODE });
     renameSync(incoming, join(pendingDirectory(outbox), id));
@@ -146,9 +146,12 @@ function placeFile(from: string, to: string): void {
   chmodSync(to, PRIVATE_FILE_MODE);
 }
 
-function describe(directory: string, name: string, remote: string, kind: OutboxFile['kind']): OutboxFile {
+/** A file's size and sha256, read as a stream (a package may be gigabytes). */
+async function describe(directory: string, name: string, remote: string, kind: OutboxFile['kind']): Promise<OutboxFile> {
   const path = join(directory, name);
-  return { name, remote, kind, bytes: statSync(path).size, sha256: createHash('sha256').update(readFileSync(path)).digest('hex') };
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return { name, remote, kind, bytes: statSync(path).size, sha256: hash.digest('hex') };
 }
 
 /** The pending items, in the order they are delivered: oldest queued first (then by snapshot). */

@@ -199,7 +199,7 @@ describe.skipIf(!server)('SFTP delivery to OpenSSH', () => {
     writeFileSync(output, randomBytes(24_000_000));
     writeFileSync(join(made, 'im1_bulk_log_2026-12-02.txt'), 'Status: COMPLETE\n');
     const config = parseDeliveryConfig({ client_key: s.key, outbox: join(made, 'outbox'), retries: 0 }, join(made, 'provider.yaml'));
-    enqueue(config.outbox, {
+    await enqueue(config.outbox, {
       output,
       log: join(made, 'im1_bulk_log_2026-12-02.txt'),
       manifest: { manifest: 1 },

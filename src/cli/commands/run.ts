@@ -161,7 +161,7 @@ export default class Run extends ExdefCommand {
           ? {
               onPackaged: async (packaged) => {
                 const { enqueue } = await import('../../deliver/outbox.js');
-                enqueue(delivery.outbox, {
+                await enqueue(delivery.outbox, {
                   output: packaged.output,
                   log: packaged.log,
                   manifest: packaged.manifest,

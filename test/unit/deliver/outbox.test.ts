@@ -46,9 +46,9 @@ function finished(made: string, definition: string, second: number): FinishedExt
 }
 
 describe('the outbox', () => {
-  it('holds an item whole, private, with its manifest and log beside the package', () => {
+  it('holds an item whole, private, with its manifest and log beside the package', async () => {
     const { config, made } = freshOutbox();
-    const item = enqueue(config.outbox, finished(made, 'phm', 1), new Date('2026-12-02T00:00:01Z'));
+    const item = await enqueue(config.outbox, finished(made, 'phm', 1), new Date('2026-12-02T00:00:01Z'));
     expect(item.files.map((f) => [f.name, f.remote, f.kind])).toEqual([
       ['phm_1_delta.zip', 'phm_1_delta.zip', 'data'],
       ['phm_1_delta.manifest.json', 'phm_1_delta.manifest.json', 'data'],
@@ -62,31 +62,31 @@ describe('the outbox', () => {
     expect(pendingItems(config.outbox).map((i) => i.id)).toEqual([item.id]);
   });
 
-  it('an encrypted package keeps its .zip.enc name; its manifest says so, with the sha256 of what is sent', () => {
+  it('an encrypted package keeps its .zip.enc name; its manifest says so, with the sha256 of what is sent', async () => {
     const { config, made } = freshOutbox();
     const extract = finished(made, 'phm', 3);
     const encrypted = join(made, 'phm_3_delta.zip.enc');
     writeFileSync(encrypted, 'MIME-Version: 1.0\nS/MIME bytes', { mode: 0o600 });
-    const item = enqueue(config.outbox, { ...extract, output: encrypted, encrypted: true });
+    const item = await enqueue(config.outbox, { ...extract, output: encrypted, encrypted: true });
     expect(item.files.map((f) => f.remote)).toEqual(['phm_3_delta.zip.enc', 'phm_3_delta.manifest.json', 'logs/im1_bulk_log_3.txt']);
     const manifest = JSON.parse(readFileSync(join(config.outbox, 'pending', item.id, 'phm_3_delta.manifest.json'), 'utf8'));
     expect(manifest.package).toEqual({ file: 'phm_3_delta.zip.enc', bytes: Buffer.byteLength('MIME-Version: 1.0\nS/MIME bytes'), sha256: createHash('sha256').update('MIME-Version: 1.0\nS/MIME bytes').digest('hex'), encrypted: true });
     expect(item.files[0]!.sha256).toBe(manifest.package.sha256);
   });
 
-  it('a missing file leaves no item behind (nothing half-made to deliver)', () => {
+  it('a missing file leaves no item behind (nothing half-made to deliver)', async () => {
     const { config, made } = freshOutbox();
     const extract = finished(made, 'phm', 2);
-    expect(() => enqueue(config.outbox, { ...extract, log: join(made, 'no-such-log.txt') })).toThrow(/cannot place the extract in the outbox/);
+    await expect(enqueue(config.outbox, { ...extract, log: join(made, 'no-such-log.txt') })).rejects.toThrow(/cannot place the extract in the outbox/);
     expect(pendingItems(config.outbox)).toEqual([]);
     expect(readdirSync(config.outbox).filter((n) => n.startsWith('.incoming'))).toEqual([]);
   });
 
   it('retries with exponential backoff, then keeps the item and holds back newer items of its definition only', async () => {
     const { config, made } = freshOutbox();
-    enqueue(config.outbox, finished(made, 'a', 1), new Date('2026-12-02T00:00:01Z'));
-    enqueue(config.outbox, finished(made, 'b', 2), new Date('2026-12-02T00:00:02Z'));
-    enqueue(config.outbox, finished(made, 'a', 3), new Date('2026-12-02T00:00:03Z'));
+    await enqueue(config.outbox, finished(made, 'a', 1), new Date('2026-12-02T00:00:01Z'));
+    await enqueue(config.outbox, finished(made, 'b', 2), new Date('2026-12-02T00:00:02Z'));
+    await enqueue(config.outbox, finished(made, 'a', 3), new Date('2026-12-02T00:00:03Z'));
     const sleeps: number[] = [];
     const sent: string[] = [];
     const report = await deliverOutbox({
@@ -130,7 +130,7 @@ describe('the outbox', () => {
         fc.array(fc.constantFrom<Outcome>('ok', 'retryable', 'refused'), { maxLength: 25 }),
         async (definitions, schedule) => {
           const { config, made } = freshOutbox();
-          definitions.forEach((d, i) => enqueue(config.outbox, finished(made, d, i), new Date(Date.UTC(2026, 11, 2, 0, 0, i))));
+          for (const [i, d] of definitions.entries()) await enqueue(config.outbox, finished(made, d, i), new Date(Date.UTC(2026, 11, 2, 0, 0, i)));
           const outcomes = [...schedule];
           const arrived: string[] = [];
           const send = async (_d: SftpDestination, files: readonly OutgoingFile[]): Promise<SentFile[]> => {
