@@ -5,7 +5,7 @@
  * (`source .ci/sshd.sh && sshd_throwaway_start` before vitest runs them).
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { inCi } from '../../src/ci-environment.js';
 import type { SftpDestination } from '../../src/deliver/sftp.js';
 
@@ -50,29 +50,32 @@ export function destinationOn(server: SftpServer, directory: string, hostKey = s
 }
 
 /**
- * The pids of the sshd processes serving connections now (children of the listener and theirs):
- * a test cuts a transfer by killing them, or stalls it by stopping them. Only this server's own
- * processes, found by parent id.
+ * The pids of the sshd processes serving this test process's own connections to the server (and
+ * their children): a test cuts a transfer by killing them, or stalls it by stopping them, without
+ * touching the connections of another test file running at the same time. Found by matching the
+ * TCP sockets in /proc: ours to the server's port, theirs from it; only this server's processes.
  */
 export function sessionProcesses(server: SftpServer): number[] {
+  const tcp = tcpSockets();
+  const ours = new Set(socketInodes('self').flatMap((inode) => {
+    const socket = tcp.get(inode);
+    return socket && socket.remotePort === server.port ? [socket.localPort] : [];
+  }));
   const all = execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' })
     .trim()
     .split('\n')
     .map((line) => line.trim().split(/\s+/).map(Number) as [number, number]);
-  const found: number[] = [];
-  const walk = (parent: number) => {
-    for (const [pid, ppid] of all) {
-      if (ppid === parent) {
-        found.push(pid);
-        walk(pid);
-      }
-    }
-  };
-  walk(server.pid);
-  return found;
+  const descendants = (parent: number): number[] => all.filter(([, ppid]) => ppid === parent).flatMap(([pid]) => [pid, ...descendants(pid)]);
+  const serving = descendants(server.pid).filter((pid) =>
+    socketInodes(String(pid)).some((inode) => {
+      const socket = tcp.get(inode);
+      return socket !== undefined && socket.localPort === server.port && ours.has(socket.remotePort);
+    }),
+  );
+  return [...new Set(serving.flatMap((pid) => [pid, ...descendants(pid)]))];
 }
 
-/** Sends `signal` to every process serving a connection of the server. */
+/** Sends `signal` to every process serving this test process's connections to the server. */
 export function signalSessions(server: SftpServer, signal: NodeJS.Signals): number {
   const pids = sessionProcesses(server);
   for (const pid of pids) {
@@ -83,6 +86,41 @@ export function signalSessions(server: SftpServer, signal: NodeJS.Signals): numb
     }
   }
   return pids.length;
+}
+
+/** TCP sockets by inode (IPv4 and IPv6), with their ports. */
+function tcpSockets(): Map<string, { localPort: number; remotePort: number }> {
+  const sockets = new Map<string, { localPort: number; remotePort: number }>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.trim().split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      const port = (address: string) => parseInt(address.split(':').at(-1)!, 16);
+      sockets.set(fields[9]!, { localPort: port(fields[1]!), remotePort: port(fields[2]!) });
+    }
+  }
+  return sockets;
+}
+
+/** The inodes of the sockets a process holds open. */
+function socketInodes(pid: string): string[] {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
+      try {
+        const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        return match ? [match[1]!] : [];
+      } catch {
+        return [];
+      }
+    });
+  } catch {
+    return [];
+  }
 }
 
 /** A fresh directory under the server's root that the SFTP user owns (writable: 0700; or not: 0555, owned by us). */
