@@ -247,7 +247,7 @@ async function deliveryForRun(providerFlag: string | undefined, deliver: boolean
   const config = loadDeliveryConfig(providerFlag);
   if (deliver) {
     const key = readClientKey(config);
-    const { checkClientKey } = await import('../../deliver/sftp.js');
+    const { checkClientKey } = await import('../../deliver/ssh-keys.js');
     await checkClientKey(key, config.clientKey!);
   }
   openOutbox(config.outbox);

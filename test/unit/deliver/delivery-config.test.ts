@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_DELIVERY, loadDeliveryConfig, parseDeliveryConfig, readClientKey } from '../../../src/deliver/delivery-config.js';
-import { checkClientKey, hostKeyFingerprint, pinnedFingerprint } from '../../../src/deliver/sftp.js';
+import { checkClientKey, hostKeyFingerprint, pinnedFingerprint } from '../../../src/deliver/ssh-keys.js';
 import { ExdefError } from '../../../src/failure.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'exdef-delivery-config-'));
