@@ -188,12 +188,23 @@ export default class Run extends ExdefCommand {
       sent = { outbox: delivery.outbox, delivered: false };
       if (flags.deliver) {
         const { deliverOutbox } = await import('../../deliver/deliver-outbox.js');
+        // Interrupted while sending: the extract is complete and stays in the outbox (the lock this
+        // process held is taken over by the next delivery, a .partial on the server is replaced).
+        const interruptedDelivery = (signal: NodeJS.Signals) => {
+          process.stderr.write(`error (delivery): interrupted (${signal}) — the extract is complete and safe in the outbox ${delivery.outbox}; \`exdef deliver\` sends it\n`);
+          void Promise.all([drained(process.stdout), drained(process.stderr)]).then(() => process.exit(1));
+        };
+        process.once('SIGINT', interruptedDelivery);
+        process.once('SIGTERM', interruptedDelivery);
         try {
           const report = await deliverOutbox({ config: delivery, definitionId: result.definition.id, events });
           const failure = report.failed[0];
           sent = { ...sent, delivered: !failure, report, ...(failure ? { failure: `${failure.step}: ${failure.message}` } : {}) };
         } catch (error) {
           sent = { ...sent, failure: `${(error as ExdefError).step ?? 'delivery'}: ${(error as Error).message}` };
+        } finally {
+          process.removeListener('SIGINT', interruptedDelivery);
+          process.removeListener('SIGTERM', interruptedDelivery);
         }
       }
     }
