@@ -7,13 +7,14 @@
  */
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resources } from '../../src/resources.js';
 import { runCli } from '../support/cli.js';
 import { testEngines } from '../support/engines.js';
 import { deliverCli, deliveringDefinition, pendingInOutbox, providerConfig, runDelivering } from '../support/delivery-harness.js';
-import { applyExtract, errorLine, fieldLines, makeWorkDir, readExtract, runOk, seededTarget, writeKeysFile, type AppliedExtract, type RunTarget } from '../support/run-harness.js';
+import { applyExtract, errorLine, fieldLines, makeWorkDir, readExtract, runOk, seededTarget, spawnRun, waitFor, writeKeysFile, type AppliedExtract, type RunTarget } from '../support/run-harness.js';
 import { remoteDirectory, sftpServer } from '../support/sftp-server.js';
 
 const server = sftpServer();
@@ -158,6 +159,32 @@ for (const engine of testEngines()) {
       expect(sent.status, sent.stderr).toBe(0);
       expect(sent.stdout).toMatch(/^delivered: chis-immunisations (full|delta) extract of \S+: \S+_(full|delta)\.zip, \S+_(full|delta)\.manifest\.json, .*logs\/im1_bulk_log_2026-11-\d\d\.txt\n$/);
       expect(zipsOnServer()).toHaveLength(before + 1);
+    });
+
+    it.skipIf(engine !== 'pglite')('a run interrupted while it delivers exits 1, the extract complete and pending in the outbox', async () => {
+      // A server that accepts the connection and never speaks: the run waits in the SSH handshake.
+      let connected = false;
+      const silent = createServer(() => {
+        connected = true;
+      });
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = (silent.address() as AddressInfo).port;
+        const mute = join(work.dir, 'mute.exdef.yaml');
+        writeFileSync(mute, readFileSync(definition, 'utf8').replace(`port: ${s.port}`, `port: ${port}`));
+        const outbox = join(work.dir, 'mute-outbox');
+        const muteProvider = join(work.dir, 'mute.provider.yaml');
+        writeFileSync(muteProvider, `delivery:\n  client_key: client_ed25519\n  outbox: ${outbox}\n  connect_timeout_seconds: 60\n`);
+        const running = spawnRun({ definition: mute, target, out: join(work.dir, 'mute-out'), today: nextDay(), keys, extra: ['--provider', muteProvider, '--force'] });
+        await waitFor('the delivery to connect', () => (connected ? true : undefined), 60_000, 50);
+        running.child.kill('SIGTERM');
+        const exited = await running.exited;
+        expect(exited.code).toBe(1);
+        expect(running.stderr()).toMatch(/^error \(delivery\): interrupted \(SIGTERM\) — the extract is complete and safe in the outbox \S+mute-outbox; `exdef deliver` sends it$/m);
+        expect(pendingInOutbox(outbox)).toHaveLength(1);
+      } finally {
+        silent.close();
+      }
     });
   });
 }

@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -133,6 +134,17 @@ describe.skipIf(!server)('SFTP delivery to OpenSSH', () => {
 
     const missing = await failure(sendFiles(destinationOn(s, `${s.root}/no-such-dir`), [file('a.zip', 'x')], options()));
     expect(missing.message).toMatch(/the target directory .*no-such-dir on .* is not there/);
+
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const started = Date.now();
+      const mute = await failure(sendFiles({ ...destinationOn(s, dir), port: (silent.address() as AddressInfo).port }, [file('a.zip', 'x')], options({ connectTimeoutSeconds: 1 })));
+      expect([mute.step, mute.message, (mute as DeliveryError).retryable]).toEqual(['connect', `${s.user}@${s.host}:${(silent.address() as AddressInfo).port} did not complete the SSH handshake within 1 s`, true]);
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      silent.close();
+    }
 
     const closed = await failure(sendFiles({ ...destinationOn(s, dir), port: 1 }, [file('a.zip', 'x')], options()));
     expect([closed.step, (closed as DeliveryError).retryable]).toEqual(['connect', true]);
