@@ -39,7 +39,7 @@ for (const engine of testEngines()) {
     beforeAll(async () => {
       work = makeWorkDir(`exdef-deliver-${engine}-`);
       keys = writeKeysFile(join(work.dir, 'keys.yaml'), { unused: 'k'.repeat(40) });
-      target = await seededTarget(engine, work.dir, { patients: 300, seed: 23 });
+      target = await seededTarget(engine, work.dir, { patients: 150, seed: 23 });
       remote = remoteDirectory(s, `run-${engine}-${process.pid}`);
       definition = deliveringDefinition(CHIS, join(work.dir, 'chis-delivered.exdef.yaml'), s, remote);
       provider = providerConfig(work.dir, s);
