@@ -112,7 +112,7 @@ describe.skipIf(!server)('SFTP delivery to OpenSSH', () => {
     expect(listing(dir)).toEqual(['b.zip']);
   });
 
-  it('names the step when the client key is refused, is not ed25519, or the directory cannot be written', async () => {
+  it('names the step when the client key is refused, is not ed25519, the directory cannot be written, or nothing answers', async () => {
     const dir = remoteDirectory(s, `auth-${randomBytes(3).toString('hex')}`);
     const stranger = join(local, `stranger-${n++}`);
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', stranger]);
