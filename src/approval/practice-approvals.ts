@@ -4,7 +4,7 @@ import { readSignedRecords } from './approval-file.js';
 import { decidePractices, judgeRecords, type ApprovalStatus, type ApprovedDefinition } from './approval-status.js';
 
 /** Where a provider keeps approvals and whom it trusts (provider-config.ts's `approvals`). */
-export type ApprovalSource = ProviderConfig['approvals'];
+export type ApprovalSource = NonNullable<ProviderConfig['approvals']>;
 
 /** A practice a run leaves out, and why (in the run's log file and manifest). */
 export interface ExcludedPractice {

@@ -81,6 +81,21 @@ export interface RunOptions {
   onPhase?: (phase: { work?: string; delivered: boolean }) => void;
   /** The checks already made by `prepareRun` (made here when absent). */
   prepared?: PreparedRun;
+  /**
+   * Called once the extract and its log are in place and before the delta state advances: `run`
+   * puts the extract in the delivery outbox here (src/deliver/outbox.ts), so a state that advances
+   * always has its output kept until delivered. A failure here fails the run, the state unchanged.
+   */
+  onPackaged?: (packaged: PackagedExtract) => Promise<void> | void;
+}
+
+/** A finished extract, as handed to `onPackaged`. */
+export interface PackagedExtract {
+  definition: ExtractDefinition;
+  output: string;
+  log: string;
+  manifest: Manifest;
+  encrypted: boolean;
 }
 
 export type { DisclosureCheck, LinkedDisclosureCheck } from '../disclosure/disclosure-checks.js';
@@ -276,7 +291,7 @@ async function extract(o: RunOptions): Promise<RunResult> {
     if (decision.mode === 'delta' && plan.datasets.some((d) => !held.has(d.name))) {
       decision = { mode: 'full', reason: 'the state does not record which rows the recipient holds (it was saved by an earlier exdef): a full extract starts again' };
     }
-    if (definition.output.delivery.kind === 'sftp') {
+    if (definition.output.delivery.kind === 'sftp' && !o.onPackaged) {
       warn(`the definition delivers by SFTP to ${definition.output.delivery.host}: exdef run writes the extract to ${out}; the transfer is your delivery job's (with the host key the definition names)`);
     }
     const windowWarning = outsideRunWindow(definition, now());
@@ -405,6 +420,10 @@ async function extract(o: RunOptions): Promise<RunResult> {
     rmSync(work, { recursive: true, force: true });
     work = undefined;
     const log = writeLogFile(out, o.extractDate, { status: 'COMPLETE', started, completed: now(), errors: 0, files: filesGenerated, excluded });
+    if (o.onPackaged) {
+      step = 'placing the extract in the outbox';
+      await o.onPackaged({ definition, output, log, manifest, encrypted: certificate !== undefined });
+    }
 
     // ------------------------------------------------------------------ the state, last
     const result: RunResult = {

@@ -17,16 +17,27 @@ import { ExdefError } from '../failure.js';
 export interface ProviderConfig {
   /** The file it was read from (absolute). */
   file: string;
-  approvals: { directory: string; allowedSigners: string };
-  /** The whole document as parsed: `raw.delivery` (and `raw.outbox`) are the delivery's to read. */
+  /** Where approvals are and whose keys are trusted; undefined when the file has no approvals section (a run then refuses). */
+  approvals: { directory: string; allowedSigners: string } | undefined;
+  /** The whole document as parsed: `raw.delivery` is the delivery's to read (src/deliver/delivery-config.ts). */
   raw: Record<string, unknown>;
+}
+
+/** The approvals section, which every command that reads or writes approvals needs. */
+export function approvalsOf(config: ProviderConfig): NonNullable<ProviderConfig['approvals']> {
+  if (config.approvals) return config.approvals;
+  throw new ExdefError(`${config.file}: no approvals section (approvals: directory and allowed_signers): a run extracts only the practices whose signed approvals are found there`, {
+    exitCode: 2,
+    step: 'provider',
+    hints: ['docs/production.md, "Approvals"'],
+  });
 }
 
 /** The file name looked for in the working directory when neither --provider nor EXDEF_PROVIDER names one. */
 export const DEFAULT_PROVIDER_FILE = 'exdef.provider.yaml';
 
 /** Top-level sections: `approvals` is read here; the others belong to the delivery and are kept raw. */
-export const PROVIDER_SECTIONS = ['approvals', 'delivery', 'outbox'] as const;
+export const PROVIDER_SECTIONS = ['approvals', 'delivery'] as const;
 
 /** Where the provider configuration is: --provider, else EXDEF_PROVIDER, else ./exdef.provider.yaml if present; undefined when none. */
 export function findProviderConfig(flag: string | undefined, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string | undefined {
@@ -65,7 +76,7 @@ export function loadProviderConfig(path: string): ProviderConfig {
     throw new ExdefError(`${at(offset)}: ${message}`, { exitCode: 2, step: 'provider' });
   };
   if (doc.errors.length > 0) fail(doc.errors[0]!.pos[0], `not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
-  if (!isMap(doc.contents)) return fail(doc.contents?.range?.[0], `the provider configuration must be a mapping with an approvals section (${PROVIDER_SECTIONS.join(', ')})`);
+  if (!isMap(doc.contents)) return fail(doc.contents?.range?.[0], `the provider configuration must be a mapping (sections: ${PROVIDER_SECTIONS.join(', ')})`);
   const sections = new Map<string, Pair>();
   for (const pair of doc.contents.items) {
     const name = isScalar(pair.key) ? String(pair.key.value) : '';
@@ -73,8 +84,9 @@ export function loadProviderConfig(path: string): ProviderConfig {
     if (!(PROVIDER_SECTIONS as readonly string[]).includes(name)) fail(offset, `unknown section ${JSON.stringify(name)}: a provider configuration has ${PROVIDER_SECTIONS.join(', ')}`);
     sections.set(name, pair);
   }
+  const raw = (doc.toJS() ?? {}) as Record<string, unknown>;
   const approvals = sections.get('approvals');
-  if (!approvals) return fail(0, 'no approvals section (approvals: directory and allowed_signers)');
+  if (!approvals) return { file, approvals: undefined, raw };
   const value = approvals.value;
   if (!isMap(value)) return fail(isScalar(approvals.key) ? approvals.key.range?.[0] : 0, 'approvals must be a mapping with directory and allowed_signers');
   const paths: Record<string, string> = {};
@@ -92,6 +104,6 @@ export function loadProviderConfig(path: string): ProviderConfig {
   return {
     file,
     approvals: { directory: relative(paths['directory']!), allowedSigners: relative(paths['allowed_signers']!) },
-    raw: (doc.toJS() ?? {}) as Record<string, unknown>,
+    raw,
   };
 }

@@ -7,11 +7,13 @@ testRule('delivery-authenticated', {
   valid: [
     { name: 'no delivery (left in the output directory)', text: phm },
     { name: 'an ed25519 host key', text: sftp('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHmuZOGYiUQVyOsso8SDhx8GmRhsno2oNmuBM0tE5WPg') },
+    { name: "the key's SHA256 fingerprint, as ssh-keygen -lf prints it", text: sftp('SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s') },
     { name: 'an RSA host key with a comment', text: sftp('ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 sftp.example-icb.nhs.uk') },
   ],
   invalid: [
-    { name: 'a password in place of a key', text: sftp('⟦hunter2'), findings: [{ message: /^the SFTP host key "hunter2" is not an SSH public key/ }] },
-    { name: 'a fingerprint, not the key', text: sftp('⟦SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s'), findings: [{}] },
+    { name: 'a password in place of a key', text: sftp('⟦hunter2'), findings: [{ message: /^the SFTP host key "hunter2" is neither an SSH public key nor its SHA256 fingerprint/ }] },
+    { name: 'a truncated fingerprint', text: sftp('⟦SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZ'), findings: [{}] },
+    { name: 'an MD5 fingerprint (not pinned strongly enough)', text: sftp('⟦MD5:16:27:ac:a5:76:28:2d:36:63:1b:56:4d:eb:df:a6:48'), findings: [{}] },
   ],
 });
 

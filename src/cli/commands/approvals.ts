@@ -4,7 +4,7 @@ import { definitionToApprove } from '../../approval/approve-definition.js';
 import { decidePractices, type ApprovalStatus, type PracticeDecision } from '../../approval/approval-status.js';
 import { approvalStatuses } from '../../approval/practice-approvals.js';
 import { ExdefError } from '../../failure.js';
-import { loadProviderConfigFrom } from '../../provider/provider-config.js';
+import { approvalsOf, loadProviderConfigFrom } from '../../provider/provider-config.js';
 import { definitionFileArgument } from '../definition-files.js';
 import { ExdefCommand } from '../exdef-command.js';
 import { todayFromFlag } from '../lint-context-for-cli.js';
@@ -44,7 +44,7 @@ export default class Approvals extends ExdefCommand {
       definitionFileArgument(args.file);
       definition = definitionToApprove(args.file, catalogueForCommand(flags.catalogue));
     }
-    const all = approvalStatuses(provider.approvals, today, definition);
+    const all = approvalStatuses(approvalsOf(provider), today, definition);
     const statuses = definition ? all.filter((s) => s.definition === definition.id || s.definition === undefined) : all;
     const practices = definition ? decidePractices(definition, definition.practices, statuses) : undefined;
     if (flags.json) {

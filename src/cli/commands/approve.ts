@@ -5,7 +5,7 @@ import { trustingSigners, readAllowedSigners } from '../../approval/allowed-sign
 import { APPROVAL_NAMESPACE } from '../../approval/approval-file.js';
 import { readSigningKey, type SigningKey } from '../../approval/sshsig.js';
 import { ExdefError } from '../../failure.js';
-import { loadProviderConfigFrom, type ProviderConfig } from '../../provider/provider-config.js';
+import { approvalsOf, loadProviderConfigFrom, type ProviderConfig } from '../../provider/provider-config.js';
 import { definitionFileArgument } from '../definition-files.js';
 import { todayFromFlag } from '../lint-context-for-cli.js';
 import { ExdefCommand } from '../exdef-command.js';
@@ -77,12 +77,12 @@ export function approvalsDirectory(out: string | undefined, providerFile: string
   if (!provider) {
     throw new ExdefError('no approvals directory: give --out DIR, or a provider configuration (--provider FILE, EXDEF_PROVIDER or ./exdef.provider.yaml) that names one', { exitCode: 2, step: 'provider' });
   }
-  return { directory: provider.approvals.directory, provider };
+  return { directory: approvalsOf(provider).directory, provider };
 }
 
 /** Said when the provider's allowed_signers does not trust the key for the practice: runs would ignore the record. */
 export function trustWarning(provider: ProviderConfig | undefined, key: SigningKey, practice: string): string | undefined {
-  if (!provider) return undefined;
+  if (!provider?.approvals) return undefined;
   const today = new Date().toISOString().slice(0, 10);
   let signers;
   try {

@@ -71,7 +71,7 @@ export default class Report extends ExdefCommand {
     const { report } = outcome;
     // The practices' approvals, when the provider's configuration is found (a reviewer without one sees none).
     const provider = loadProviderConfigFrom(flags.provider);
-    if (provider) {
+    if (provider?.approvals) {
       const { approvalStatuses } = await import('../../approval/practice-approvals.js');
       const { decidePractices } = await import('../../approval/approval-status.js');
       const records = approvalStatuses(provider.approvals, today, report.identity).filter((s) => s.definition === report.identity.id);

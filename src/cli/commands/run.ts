@@ -13,7 +13,9 @@ import { drained } from '../drained.js';
 import { todayFromFlag } from '../lint-context-for-cli.js';
 import { catalogueForCommand } from '../load-catalogue-for-cli.js';
 import { catalogueFlag, databaseFlag, jsonFlag, providerFlag } from '../shared-flags.js';
-import { loadProviderConfigFrom } from '../../provider/provider-config.js';
+import { approvalsOf, loadProviderConfigFrom } from '../../provider/provider-config.js';
+import type { DeliveryConfig } from '../../deliver/delivery-config.js';
+import type { DeliveryReport } from '../../deliver/deliver-outbox.js';
 import type { Catalogue } from '../../catalogue/catalogue.js';
 
 /** The demo-sized population the embedded database is seeded with when a run finds it empty. */
@@ -24,6 +26,7 @@ export default class Run extends ExdefCommand {
   static override description = [
     'Lints the definition (a definition with errors never runs), reads every dataset from one consistent read-only snapshot, streams each to CSV in the definition\'s dialect (COPY on PostgreSQL, a cursor on PGlite), measures k-anonymity on the data, and packages the CSVs — one per dataset, or a folder per practice — with manifest.json into one ZIP, S/MIME-encrypted (AES-256) to the recipient\'s certificate when the definition or --encrypt-to names one. The log file logs/im1_bulk_log_<date>.txt (seed 000\'s format) is written beside it; a failed run keeps its own log beside it (im1_bulk_log_<date>.failed-HHMMSS.txt) and never replaces the log of a run that completed. The output directory, the definition (lint), the keys and the certificate are checked before any database is opened or seeded. Files are written under temporary names and renamed when complete.',
     'A delta definition\'s first run, a --full run and a run after the definition changed (a new fingerprint) are full extracts; the others read the rows changed since the last successful run. The state (in the schema exdef_state of the database) advances only once the output is in place, and the window never passes a transaction still open, so no row committed late is lost.',
+    'A definition that delivers by SFTP (output.delivery.sftp) puts the finished extract — the ZIP or .zip.enc, a manifest beside it, the log file — in the outbox of the provider configuration (--provider, EXDEF_PROVIDER or ./exdef.provider.yaml) before the state advances, and sends it at once (see `exdef deliver`); --no-deliver leaves it in the outbox. A delivery that fails after a complete extract exits 1 and says so: the extract is safe in the outbox and `exdef deliver` sends it.',
     'Without --database (or EXDEF_DATABASE_URL) the run uses the embedded database in ./.exdef/pglite, seeding a synthetic population and the sample terminology first when it is empty. Exit codes: 0 complete, 1 the run failed or was refused, 2 usage or configuration errors.',
   ].join('\n\n');
   static override examples = [
@@ -56,6 +59,7 @@ export default class Run extends ExdefCommand {
     policy: Flags.string({ description: "An organisation's policy file, applied on top of the IM1 policy", helpValue: 'FILE' }),
     terminology: Flags.string({ description: 'SNOMED CT RF2 snapshot directory lint evaluates code sets in (default: the shipped sample)', helpValue: 'DIR' }),
     catalogue: catalogueFlag,
+    deliver: Flags.boolean({ description: 'Deliver by SFTP right after packaging when the definition says so (--no-deliver: leave the extract in the outbox for `exdef deliver`)', default: true, allowNo: true }),
     quiet: Flags.boolean({ char: 'q', description: 'Print errors only (for cron)' }),
     json: jsonFlag,
   };
@@ -79,7 +83,7 @@ export default class Run extends ExdefCommand {
     };
     const options = {
       file: args.file,
-      approvals: loadProviderConfigFrom(flags.provider)?.approvals,
+      approvals: approvalsFor(flags.provider),
       catalogue,
       out,
       extractDate,
@@ -106,6 +110,17 @@ export default class Run extends ExdefCommand {
       const step = (error as ExdefError).step;
       if (step !== 'output' && step !== 'practices') logFailure((error as Error).message);
       throw error;
+    }
+    // A definition that delivers by SFTP: the outbox (and, to send at once, the client key) first.
+    const sftp = prepared.definition.output.delivery.kind === 'sftp' ? prepared.definition.output.delivery : undefined;
+    let delivery: DeliveryConfig | undefined;
+    if (sftp) {
+      try {
+        delivery = await deliveryForRun(flags.provider, flags.deliver);
+      } catch (error) {
+        logFailure((error as Error).message);
+        throw error;
+      }
     }
     let db: Database;
     try {
@@ -143,6 +158,24 @@ export default class Run extends ExdefCommand {
         onPhase: (p) => {
           phase = { ...phase, ...p };
         },
+        ...(sftp && delivery
+          ? {
+              onPackaged: async (packaged) => {
+                const { enqueue } = await import('../../deliver/outbox.js');
+                await enqueue(delivery.outbox, {
+                  output: packaged.output,
+                  log: packaged.log,
+                  manifest: packaged.manifest,
+                  definition: { id: packaged.manifest.definition.id, version: packaged.manifest.definition.version, fingerprint: packaged.manifest.definition.fingerprint },
+                  mode: packaged.manifest.mode,
+                  extractDate: packaged.manifest.extractDate,
+                  snapshot: packaged.manifest.snapshot,
+                  encrypted: packaged.encrypted,
+                  destination: { host: sftp.host, port: sftp.port, user: sftp.user, directory: sftp.directory, hostKey: sftp.hostKey },
+                });
+              },
+            }
+          : {}),
       });
     } finally {
       process.removeListener('SIGINT', interrupted);
@@ -150,9 +183,38 @@ export default class Run extends ExdefCommand {
       events.close();
       await db.close();
     }
-    if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    else if (!flags.quiet) process.stdout.write(summary(result));
+    // Delivered right after packaging: this definition's pending extracts, oldest first.
+    let sent: RunDelivery | undefined;
+    if (sftp && delivery) {
+      sent = { outbox: delivery.outbox, delivered: false };
+      if (flags.deliver) {
+        const { deliverOutbox } = await import('../../deliver/deliver-outbox.js');
+        // Interrupted while sending: the extract is complete and stays in the outbox (the lock this
+        // process held is taken over by the next delivery, a .partial on the server is replaced).
+        const interruptedDelivery = (signal: NodeJS.Signals) => {
+          process.stderr.write(`error (delivery): interrupted (${signal}) — the extract is complete and safe in the outbox ${delivery.outbox}; \`exdef deliver\` sends it\n`);
+          void Promise.all([drained(process.stdout), drained(process.stderr)]).then(() => process.exit(1));
+        };
+        process.once('SIGINT', interruptedDelivery);
+        process.once('SIGTERM', interruptedDelivery);
+        try {
+          const report = await deliverOutbox({ config: delivery, definitionId: result.definition.id, events });
+          const failure = report.failed[0];
+          sent = { ...sent, delivered: !failure, report, ...(failure ? { failure: `${failure.step}: ${failure.message}` } : {}) };
+        } catch (error) {
+          sent = { ...sent, failure: `${(error as ExdefError).step ?? 'delivery'}: ${(error as Error).message}` };
+        } finally {
+          process.removeListener('SIGINT', interruptedDelivery);
+          process.removeListener('SIGTERM', interruptedDelivery);
+        }
+      }
+    }
+    if (flags.json) process.stdout.write(`${JSON.stringify(sent ? { ...result, delivery: sent } : result, null, 2)}\n`);
+    else if (!flags.quiet) process.stdout.write(summary(result, sent));
     if (result.stateError) throw new ExdefError(result.stateError, { exitCode: 1, step: 'state' });
+    if (sent?.failure) {
+      throw new ExdefError(`${sent.failure} — the extract is complete and safe in the outbox ${sent.outbox}; \`exdef deliver\` sends it once this is put right`, { exitCode: 1, step: 'delivery' });
+    }
   }
 
   /** The database; the embedded one is seeded with a synthetic population when it is empty. */
@@ -177,6 +239,32 @@ export default class Run extends ExdefCommand {
 }
 
 type Reporter = RunEvents & { close(): void };
+
+/** What became of a run's SFTP delivery. */
+interface RunDelivery {
+  outbox: string;
+  delivered: boolean;
+  report?: DeliveryReport;
+  /** `STEP: message` when the delivery failed (the extract stays in the outbox). */
+  failure?: string;
+}
+
+/**
+ * The provider's delivery settings for a run that delivers: the outbox must be usable, and (unless
+ * --no-deliver) the client key present, private and ed25519 — all before a database is opened.
+ */
+async function deliveryForRun(providerFlag: string | undefined, deliver: boolean): Promise<DeliveryConfig> {
+  const { loadDeliveryConfig, readClientKey } = await import('../../deliver/delivery-config.js');
+  const { openOutbox } = await import('../../deliver/outbox.js');
+  const config = loadDeliveryConfig(providerFlag);
+  if (deliver) {
+    const key = readClientKey(config);
+    const { checkClientKey } = await import('../../deliver/ssh-keys.js');
+    await checkClientKey(key, config.clientKey!);
+  }
+  openOutbox(config.outbox);
+  return config;
+}
 
 /**
  * What a person watching sees: on a TTY one live line per dataset (rows, rows/s); otherwise plain
@@ -222,7 +310,7 @@ function reporter(quiet: boolean, stream: NodeJS.WriteStream): Reporter {
   };
 }
 
-function summary(r: RunResult): string {
+function summary(r: RunResult, sent: RunDelivery | undefined): string {
   const lines = [
     `${r.status.toLowerCase()}: ${r.definition.id} version ${r.definition.version}, ${r.mode} extract for ${r.extractDate} (${r.reason})`,
     `  ${r.files.length} file${r.files.length === 1 ? '' : 's'}, ${r.rows.toLocaleString('en-GB')} rows, snapshot ${r.snapshot}${r.window ? `, changes in (${r.window.start}, ${r.window.end}]` : ''}`,
@@ -230,6 +318,20 @@ function summary(r: RunResult): string {
     ...r.linkedDisclosure.filter((d) => d.k !== null).map((d) => `  k-anonymity of linked ${d.datasets.join(' + ')}: ${d.k} (${d.quasiIdentifiers.join(' + ')}; threshold ${d.threshold})`),
     `  output: ${r.output}${r.encrypted ? ' (S/MIME, AES-256)' : ''}`,
     `  log:    ${r.log}`,
+    ...(sent ? [deliveryLine(sent)] : []),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+function deliveryLine(sent: RunDelivery): string {
+  const mine = sent.report?.delivered.at(-1);
+  if (sent.delivered && mine) return `  delivered: ${mine.files.map((f) => f.remote).join(', ')}`;
+  if (sent.failure) return `  not delivered: kept in the outbox ${sent.outbox}`;
+  return `  outbox: ${sent.outbox} (not delivered: --no-deliver; \`exdef deliver\` sends it)`;
+}
+
+/** Where the approvals are, from the provider configuration; undefined when there is none (the run refuses, naming how to give one). */
+function approvalsFor(flag: string | undefined) {
+  const provider = loadProviderConfigFrom(flag);
+  return provider ? approvalsOf(provider) : undefined;
 }

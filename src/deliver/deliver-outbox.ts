@@ -1,0 +1,117 @@
+import type { DeliveryConfig } from './delivery-config.js';
+import { readClientKey } from './delivery-config.js';
+import { attempts, itemFile, lockOutbox, markDelivered, pendingItems, recordAttempt, type OutboxItem, type Receipt } from './outbox.js';
+import { DeliveryError, sendFiles, type OutgoingFile, type SentFile, type SftpDestination, type SftpOptions } from './sftp.js';
+
+export interface DeliveryEvents {
+  step(message: string): void;
+  warn(message: string): void;
+}
+
+export interface DeliverOptions {
+  config: DeliveryConfig;
+  /** Only this definition's items (what `run` sends right after packaging); default: all. */
+  definitionId?: string;
+  events: DeliveryEvents;
+  /** How files reach the server (the SFTP client; tests may count or interpose). */
+  send?: (destination: SftpDestination, files: readonly OutgoingFile[], options: SftpOptions) => Promise<SentFile[]>;
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => Date;
+}
+
+export interface DeliveryFailure {
+  item: string;
+  definition: string;
+  step: string;
+  message: string;
+  attempts: number;
+}
+
+export interface DeliveryReport {
+  outbox: string;
+  delivered: { item: string; definition: string; mode: 'full' | 'delta'; snapshot: string; files: { remote: string; bytes: number; sha256: string }[] }[];
+  failed: DeliveryFailure[];
+  /** Items not tried because an older item of the same definition failed: they keep the order. */
+  waiting: { item: string; definition: string; behind: string }[];
+}
+
+/**
+ * Sends what is pending in the outbox, oldest first, each item over its own connection with
+ * `retries` further attempts after a retryable failure (waiting backoff, 2 x backoff, 4 x ...).
+ * An item that still fails holds back every newer item of its definition (a delta is never
+ * delivered before the one it follows); other definitions carry on. Delivered items get a
+ * receipt and leave pending/.
+ */
+export async function deliverOutbox(o: DeliverOptions): Promise<DeliveryReport> {
+  const send = o.send ?? sendFiles;
+  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const now = o.now ?? (() => new Date());
+  const report: DeliveryReport = { outbox: o.config.outbox, delivered: [], failed: [], waiting: [] };
+  const unlock = lockOutbox(o.config.outbox);
+  try {
+    const items = pendingItems(o.config.outbox).filter((item) => !o.definitionId || item.definition.id === o.definitionId);
+    if (items.length === 0) return report;
+    const clientKey = readClientKey(o.config);
+    const blocked = new Map<string, string>();
+    for (const item of items) {
+      const ahead = blocked.get(item.definition.id);
+      if (ahead) {
+        report.waiting.push({ item: item.id, definition: item.definition.id, behind: ahead });
+        continue;
+      }
+      const outcome = await deliverItem(o, item, clientKey, send, sleep, now);
+      if ('failure' in outcome) {
+        report.failed.push(outcome.failure);
+        blocked.set(item.definition.id, item.id);
+      } else {
+        report.delivered.push({
+          item: item.id,
+          definition: item.definition.id,
+          mode: item.mode,
+          snapshot: item.snapshot,
+          files: outcome.receipt.files.map((f) => ({ remote: f.remote, bytes: f.bytes, sha256: f.sha256 })),
+        });
+      }
+    }
+    return report;
+  } finally {
+    unlock();
+  }
+}
+
+async function deliverItem(
+  o: DeliverOptions,
+  item: OutboxItem,
+  clientKey: Buffer,
+  send: NonNullable<DeliverOptions['send']>,
+  sleep: (ms: number) => Promise<void>,
+  now: () => Date,
+): Promise<{ receipt: Receipt } | { failure: DeliveryFailure }> {
+  const d = item.destination;
+  const files: OutgoingFile[] = item.files.map((f) => ({ local: itemFile(o.config.outbox, item, f), remote: f.remote, sha256: f.sha256, kind: f.kind }));
+  const options: SftpOptions = {
+    clientKey,
+    clientKeyFile: o.config.clientKey!,
+    connectTimeoutSeconds: o.config.connectTimeoutSeconds,
+    stallTimeoutSeconds: o.config.stallTimeoutSeconds,
+  };
+  for (let attempt = 1; ; attempt++) {
+    o.events.step(`delivering ${item.definition.id} (${item.mode}, snapshot ${item.snapshot}) to ${d.user}@${d.host}:${d.port}${d.directory}${attempt > 1 ? `, attempt ${attempt}` : ''}`);
+    try {
+      const sent = await send(d, files, options);
+      return { receipt: markDelivered(o.config.outbox, item, { deliveredAt: now().toISOString(), attempts: attempts(o.config.outbox, item).length + 1, files: sent }) };
+    } catch (error) {
+      const retryable = error instanceof DeliveryError && error.retryable;
+      const step = (error as DeliveryError).step ?? 'delivery';
+      const message = (error as Error).message;
+      if (!(error instanceof DeliveryError) && (error as { exitCode?: number }).exitCode === 2) throw error;
+      recordAttempt(o.config.outbox, item, { at: now().toISOString(), step, message });
+      if (!retryable || attempt > o.config.retries) {
+        return { failure: { item: item.id, definition: item.definition.id, step, message, attempts: attempts(o.config.outbox, item).length } };
+      }
+      const wait = o.config.backoffSeconds * 2 ** (attempt - 1);
+      o.events.warn(`${step}: ${message}; trying again in ${wait} s`);
+      await sleep(wait * 1000);
+    }
+  }
+}
