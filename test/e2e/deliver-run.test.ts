@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resources } from '../../src/resources.js';
 import { runCli } from '../support/cli.js';
 import { testEngines } from '../support/engines.js';
-import { deliverCli, deliveringDefinition, pendingInOutbox, providerConfig, runDelivering } from '../support/delivery-harness.js';
+import { approvalsSection, deliverCli, deliveringDefinition, pendingInOutbox, providerConfig, runDelivering } from '../support/delivery-harness.js';
 import { applyExtract, errorLine, fieldLines, makeWorkDir, readExtract, runOk, seededTarget, spawnRun, waitFor, writeKeysFile, type AppliedExtract, type RunTarget } from '../support/run-harness.js';
 import { remoteDirectory, sftpServer } from '../support/sftp-server.js';
 
@@ -140,7 +140,7 @@ for (const engine of testEngines()) {
 
     it.skipIf(engine !== 'pglite')('no client key refuses the run before the database (exit 2); --no-deliver queues; exdef deliver sends', () => {
       const keyless = join(work.dir, 'keyless.provider.yaml');
-      writeFileSync(keyless, 'delivery:\n  outbox: outbox\n');
+      writeFileSync(keyless, [...approvalsSection(), 'delivery:', '  outbox: outbox', ''].join('\n'));
       const refused = runDelivering({ definition, target, out: join(work.dir, 'out'), today: nextDay(), keys, provider: keyless });
       expect(refused.status).toBe(2);
       expect(errorLine(refused.stderr)).toMatch(/^error \(client key\): no SFTP client key: name it in the provider configuration \(\S+keyless\.provider\.yaml\) as delivery\.client_key$/);
@@ -174,7 +174,7 @@ for (const engine of testEngines()) {
         writeFileSync(mute, readFileSync(definition, 'utf8').replace(`port: ${s.port}`, `port: ${port}`));
         const outbox = join(work.dir, 'mute-outbox');
         const muteProvider = join(work.dir, 'mute.provider.yaml');
-        writeFileSync(muteProvider, `delivery:\n  client_key: client_ed25519\n  outbox: ${outbox}\n  connect_timeout_seconds: 60\n`);
+        writeFileSync(muteProvider, [...approvalsSection(), 'delivery:', '  client_key: client_ed25519', `  outbox: ${outbox}`, '  connect_timeout_seconds: 60', ''].join('\n'));
         const running = spawnRun({ definition: mute, target, out: join(work.dir, 'mute-out'), today: nextDay(), keys, extra: ['--provider', muteProvider, '--force'] });
         await waitFor('the delivery to connect', () => (connected ? true : undefined), 60_000, 50);
         running.child.kill('SIGTERM');

@@ -3,6 +3,7 @@
  * sshd, the provider configuration naming the client key and the outbox, and the one place a run
  * that delivers is invoked (so that a step before it — an approval — is added in one place).
  */
+import { approvedProvider } from './approvals.js';
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, type CliResult } from './cli.js';
@@ -28,6 +29,15 @@ export function deliveringDefinition(definition: string, to: string, server: Sft
   return to;
 }
 
+/**
+ * The approvals section of a test provider configuration: the test process's approvals
+ * (test/support/approvals.ts), where the run harness approves each definition it runs.
+ */
+export function approvalsSection(): string[] {
+  const approvals = approvedProvider();
+  return ['approvals:', `  directory: ${JSON.stringify(approvals.directory)}`, `  allowed_signers: ${JSON.stringify(approvals.allowedSigners)}`];
+}
+
 /** A provider configuration in `dir`: the client key (copied beside it, 0600) and the outbox, retries without waiting. */
 export function providerConfig(dir: string, server: SftpServer, extra: Record<string, number> = {}): { file: string; outbox: string } {
   copyFileSync(server.key, join(dir, 'client_ed25519'));
@@ -35,7 +45,7 @@ export function providerConfig(dir: string, server: SftpServer, extra: Record<st
   const file = join(dir, 'exdef.provider.yaml');
   writeFileSync(
     file,
-    ['delivery:', '  client_key: client_ed25519', '  outbox: outbox', ...Object.entries(settings).map(([k, v]) => `  ${k}: ${v}`), ''].join('\n'),
+    [...approvalsSection(), 'delivery:', '  client_key: client_ed25519', '  outbox: outbox', ...Object.entries(settings).map(([k, v]) => `  ${k}: ${v}`), ''].join('\n'),
   );
   return { file, outbox: join(dir, 'outbox') };
 }
@@ -45,7 +55,7 @@ export function providerConfig(dir: string, server: SftpServer, extra: Record<st
  * is made: a step every run needs first (approving the definition) belongs here.
  */
 export function runDelivering(o: RunOptions & { provider: string }): CliResult {
-  return runCli([...runArgs(o), '--provider', o.provider], o.env ? { env: o.env } : {});
+  return runCli(runArgs({ ...o, extra: ['--provider', o.provider, ...(o.extra ?? [])] }), o.env ? { env: o.env } : {});
 }
 
 /** `exdef deliver --json --provider FILE`. */

@@ -53,7 +53,7 @@ describe('the delivery configuration', () => {
 
   it('is found through --provider, else EXDEF_PROVIDER; a YAML mistake names its line and column', () => {
     const file = join(dir, 'provider.yaml');
-    writeFileSync(file, 'approvals: {}\ndelivery:\n  outbox: out\n');
+    writeFileSync(file, 'delivery:\n  outbox: out\n');
     expect(loadDeliveryConfig(undefined, { EXDEF_PROVIDER: file }).outbox).toBe(join(dir, 'out'));
     expect(loadDeliveryConfig(file, {}).configFile).toBe(file);
     writeFileSync(join(dir, 'broken.yaml'), 'delivery:\n  outbox: [\n');
