@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
-import { RecordIdSet } from '../../src/execute/record-id-set.js';
+import { HeldRows } from '../../src/execute/held-rows.js';
 import { resources } from '../../src/resources.js';
 import { testEngines, type EngineName } from '../support/engines.js';
 import {
@@ -77,7 +77,7 @@ async function heldInState(db: Database): Promise<Record<string, string[]>> {
   const rows = await db.query<{ dataset: string; ids: Uint8Array }>(`SELECT dataset, ids FROM exdef_state.held_record_ids WHERE definition_id = $1 ORDER BY dataset, chunk`, [ID]);
   const bytes = new Map<string, Buffer[]>();
   for (const r of rows) bytes.set(r.dataset, [...(bytes.get(r.dataset) ?? []), Buffer.from(r.ids)]);
-  return Object.fromEntries([...bytes].map(([dataset, chunks]) => [dataset, RecordIdSet.fromSorted(Buffer.concat(chunks)).toHex().sort()]));
+  return Object.fromEntries([...bytes].map(([dataset, chunks]) => [dataset, HeldRows.fromBytes(Buffer.concat(chunks)).idsHex().sort()]));
 }
 
 function heldByRecipient(held: AppliedExtract): Record<string, string[]> {
@@ -191,5 +191,11 @@ describe.each(testEngines())('exdef run: delta deletions only for rows sent, on 
     expect(await target.use(heldInState)).toEqual(heldByRecipient(held));
     today = addDays(today, 1);
     expect(run().mode, 'then deltas again').toBe('delta');
+    // A state kept by exdef before deltas were made by comparison (record ids without their content).
+    await sql('UPDATE exdef_state.held_record_ids SET format = 1 WHERE definition_id = $1', [ID]);
+    today = addDays(today, 1);
+    const older = run();
+    expect(older.mode).toBe('full');
+    expect(older.reason).toMatch(/earlier exdef, which kept the ids of the rows the recipient holds but not their content: a full extract is the new baseline/);
   }, 300_000);
 });
