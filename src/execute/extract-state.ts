@@ -64,9 +64,10 @@ const DDL = [
      opted_out boolean NOT NULL,
      PRIMARY KEY (definition_id, patient_id)
    )`,
-  // The record ids the recipient holds (record-id-set.ts): sorted 16-byte ids, in chunks of
-  // HELD_CHUNK_IDS so no single value grows without bound. Every dataset of a delta definition has
-  // at least chunk 0 (empty when it holds nothing), so "no rows" means "not known".
+  // What the recipient holds (held-rows.ts; `format` HELD_FORMAT): per row its record id, content
+  // hash, patient and practice, sorted by id, in chunks of HELD_CHUNK_ROWS so no single value grows
+  // without bound. Every dataset of a delta definition has at least chunk 0 (empty when it holds
+  // nothing), so "no rows" means "not known".
   `CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.held_record_ids (
      definition_id text NOT NULL REFERENCES ${STATE_SCHEMA}.extract_state (definition_id) ON DELETE CASCADE,
      dataset text NOT NULL,
@@ -93,6 +94,8 @@ const DDL = [
      snapshot timestamptz NOT NULL,
      marked_at timestamptz NOT NULL DEFAULT now()
    )`,
+  // The mode of the extract placed without its state saved (a delta, too, leaves the holdings unknown).
+  `ALTER TABLE ${STATE_SCHEMA}.unsaved_full ADD COLUMN IF NOT EXISTS mode text NOT NULL DEFAULT 'full'`,
 ];
 
 /** Held rows per stored chunk: about 1 MiB. */
@@ -105,10 +108,10 @@ export async function ensureStateSchema(db: Database): Promise<void> {
       `SELECT (SELECT count(*) FROM information_schema.tables WHERE table_schema = $1
                  AND table_name IN ('extract_state', 'population_member', 'held_record_ids', 'unsaved_full', 'withheld_patient'))::text AS n,
               (SELECT count(*) FROM information_schema.columns WHERE table_schema = $1
-                 AND ((table_name = 'held_record_ids' AND column_name = 'format') OR (table_name = 'extract_state' AND column_name IN ('terminology', 'policy'))))::text AS c`,
+                 AND ((table_name = 'held_record_ids' AND column_name = 'format') OR (table_name = 'extract_state' AND column_name IN ('terminology', 'policy')) OR (table_name = 'unsaved_full' AND column_name = 'mode')))::text AS c`,
       [STATE_SCHEMA],
     );
-    if (present?.n === '5' && present.c === '3') return;
+    if (present?.n === '5' && present.c === '4') return;
     for (const statement of DDL) await db.exec(statement);
   } catch (error) {
     throw new ExdefError(`cannot create the executor's state schema ${STATE_SCHEMA} in ${db.target}: ${(error as Error).message}`, {
@@ -196,21 +199,21 @@ export async function readWithheld(db: Database, definitionId: string): Promise<
  * Marks that a full extract of `definitionId` (snapshot `snapshot`) is being placed in the output
  * before its state is saved; writeState clears the mark in the transaction that saves the state.
  */
-export async function markUnsavedFull(db: Database, definitionId: string, snapshot: string): Promise<void> {
+export async function markUnsavedFull(db: Database, definitionId: string, snapshot: string, mode: 'full' | 'delta' = 'full'): Promise<void> {
   await db.query(
-    `INSERT INTO ${STATE_SCHEMA}.unsaved_full (definition_id, snapshot) VALUES ($1, $2::timestamptz)
-     ON CONFLICT (definition_id) DO UPDATE SET snapshot = EXCLUDED.snapshot, marked_at = now()`,
-    [definitionId, snapshot],
+    `INSERT INTO ${STATE_SCHEMA}.unsaved_full (definition_id, snapshot, mode) VALUES ($1, $2::timestamptz, $3)
+     ON CONFLICT (definition_id) DO UPDATE SET snapshot = EXCLUDED.snapshot, mode = EXCLUDED.mode, marked_at = now()`,
+    [definitionId, snapshot, mode],
   );
 }
 
 /** The snapshot of a full extract that was delivered (or may have been) without its state saved. */
-export async function readUnsavedFull(db: Database, definitionId: string): Promise<string | undefined> {
-  const [row] = await db.query<{ snapshot: string }>(
-    `SELECT to_char(snapshot AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS snapshot FROM ${STATE_SCHEMA}.unsaved_full WHERE definition_id = $1`,
+export async function readUnsavedFull(db: Database, definitionId: string): Promise<{ snapshot: string; mode: 'full' | 'delta' } | undefined> {
+  const [row] = await db.query<{ snapshot: string; mode: 'full' | 'delta' }>(
+    `SELECT to_char(snapshot AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS snapshot, mode FROM ${STATE_SCHEMA}.unsaved_full WHERE definition_id = $1`,
     [definitionId],
   );
-  return row?.snapshot;
+  return row ? { snapshot: row.snapshot, mode: row.mode } : undefined;
 }
 
 /** A fresh record key: 32 random bytes as hex. */

@@ -266,7 +266,13 @@ async function extract(o: RunOptions): Promise<RunResult> {
     const unsavedFull = state && definition.mode === 'delta' ? await readUnsavedFull(o.db, definition.id) : undefined;
     let decision = decideMode(o, definition, plan, state);
     if (decision.mode === 'delta' && unsavedFull) {
-      decision = { mode: 'full', reason: `the full extract of ${unsavedFull} may have been delivered without its state being saved: it is repeated, so that no delta follows it against the state before it` };
+      decision = {
+        mode: 'full',
+        reason:
+          unsavedFull.mode === 'full'
+            ? `the full extract of ${unsavedFull.snapshot} may have been delivered without its state being saved: it is repeated, so that no delta follows it against the state before it`
+            : `the delta of ${unsavedFull.snapshot} may have been delivered without its state being saved: a full extract follows, since what the recipient holds is not known (that delta, or the state before it)`,
+      };
     }
     if (state && !o.force && !o.practices) checkSchedule(definition.schedule.frequency, state, o.extractDate);
     // What the recipient holds, by dataset: a delta sends a delete marker only for one of these.
@@ -419,9 +425,10 @@ async function extract(o: RunOptions): Promise<RunResult> {
       delivered = `${zipTemporary}.enc`;
       await encryptSmime(zipTemporary, delivered, certificate);
     }
-    // A full that reaches the recipient without its state saved must be repeated (not followed by a
-    // delta against the state before it): marked first, cleared with the state (extract-state.ts).
-    if (definition.mode === 'delta' && decision.mode === 'full' && !o.practices) await markUnsavedFull(o.db, definition.id, extracted.snapshot.time);
+    // An extract that reaches the recipient without its state saved leaves what it holds unknown: a
+    // full is repeated, a delta is followed by a full (never by a delta compared with the state
+    // before it). Marked first, cleared with the state (extract-state.ts).
+    if (definition.mode === 'delta' && !o.practices) await markUnsavedFull(o.db, definition.id, extracted.snapshot.time, decision.mode);
     const output = placeUnder(delivered, out);
     o.onPhase?.({ delivered: true });
     rmSync(work, { recursive: true, force: true });
