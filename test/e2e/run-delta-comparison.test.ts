@@ -71,7 +71,7 @@ describe.each(testEngines())('delta by comparison on %s', (engine: EngineName) =
 
   beforeAll(async () => {
     keys = writeKeysFile(join(work.dir, 'keys.yaml'), { unused: 'k'.repeat(40) });
-    scratch = await scratchDatabase(engine);
+    scratch = await scratchDatabase(engine, { maxConnections: 12 });
     db = scratch.db;
     await seedSmall(db, { patients: 160, seed: 13, asOf: START });
     cast = await members(db);

@@ -13,7 +13,8 @@ import { loadCatalogue } from '../../src/catalogue/load-catalogue.js';
 import type { Database } from '../../src/db/database.js';
 import { runExtract, type RunEvents, type RunResult } from '../../src/execute/run-extract.js';
 import { seedDatabase } from '../../src/seed/seed-database.js';
-import { applyExtract, readExtract, type AppliedExtract, type CsvRow } from './run-harness.js';
+import { scratchDatabase, type EngineName } from './engines.js';
+import { applyExtract, readExtract, type AppliedExtract, type CsvRow, type RunTarget } from './run-harness.js';
 
 export function referenceCatalogue(): Catalogue {
   const { catalogue } = loadCatalogue();
@@ -23,6 +24,17 @@ export function referenceCatalogue(): Catalogue {
 
 export async function seedSmall(db: Database, options: { patients: number; seed: number; asOf: string }): Promise<void> {
   await seedDatabase(db, referenceCatalogue(), { practices: 3, patients: options.patients, seed: options.seed, asOf: options.asOf, replace: true });
+}
+
+/**
+ * A seeded database for in-process runs, opened once for the whole test file (PGlite in memory,
+ * or a scratch database on the test server): cheaper than run-harness's seededTarget, whose
+ * PGlite directory is reopened for every call so that CLI runs can take it in between.
+ */
+export async function inProcessTarget(engine: EngineName, options: { patients: number; seed: number; asOf: string }): Promise<RunTarget> {
+  const scratch = await scratchDatabase(engine, { maxConnections: 12 });
+  await seedSmall(scratch.db, options);
+  return { engine, url: scratch.url, use: (fn) => fn(scratch.db), drop: () => scratch.drop() };
 }
 
 /** Where a run is made to fail: the first step whose message starts with `step`, or just after the output is in place (`delivered`). */
