@@ -7,12 +7,11 @@
  * both engines; the definition is chis-immunisations made to cover every age, backfill a patient
  * back from an opt-out, and keep only immunisations of the last 15 months.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
-import { resources } from '../../src/resources.js';
-import { asObject, expectCopyEqualsFull, Recipient, runInProcess, seedSmall } from '../support/delta-recipient.js';
+import { asObject, comparisonDefinition, expectCopyEqualsFull, Recipient, runInProcess, seedSmall } from '../support/delta-recipient.js';
 import { scratchDatabase, testEngines, type EngineName, type ScratchDatabase } from '../support/engines.js';
 import { applyExtract, IdAllocator, makeWorkDir, readExtract, recordId, writeKeysFile, type AppliedExtract, type Extract } from '../support/run-harness.js';
 
@@ -27,17 +26,6 @@ const START = '2026-11-21';
 
 function addDays(date: string, days: number): string {
   return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
-}
-
-function definitionText(id: string, onLeave: 'delete' | 'keep'): string {
-  const text = readFileSync(join(resources.definitions, 'chis-immunisations.exdef.yaml'), 'utf8')
-    .replace('id: chis-immunisations', `id: ${id}`)
-    .replace('on_opt_back_in: no_backfill', `on_opt_back_in: backfill\n  on_leave: ${onLeave}`)
-    .replace('  where: age_years(date_of_birth) < 20\n', '')
-    .replace(/where: code in << 33879002 \|Administration of vaccine to produce active immunity\|/, `$& and effective_date >= today() - interval '15 months'`);
-  expect(text).toContain(`on_leave: ${onLeave}`);
-  expect(text).toContain("interval '15 months'");
-  return text;
 }
 
 /** Patients in the population on START with one current permanent registration at a practice in scope and nothing that could change it. */
@@ -96,7 +84,7 @@ describe.each(testEngines())('delta by comparison on %s', (engine: EngineName) =
   const feed = (name: string, onLeave: 'delete' | 'keep') => {
     const id = `compare-${name}`;
     const file = join(work.dir, `${id}.exdef.yaml`);
-    writeFileSync(file, definitionText(id, onLeave));
+    writeFileSync(file, comparisonDefinition(id, onLeave));
     const out = join(work.dir, id);
     mkdirSync(out, { recursive: true });
     const recipient = new Recipient(out);

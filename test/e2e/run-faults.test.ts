@@ -72,6 +72,9 @@ datasets:
       - name: code
         value: code
         justification: The recorded code identifies the condition for the feed.
+      - name: recorded_on
+        value: effective_date
+        justification: The date places the condition in the patient's history.
 `;
 }
 

@@ -5,16 +5,34 @@
  * in place), and a recipient that applies every delivery in order, as test/support/run-harness.ts
  * does, to be compared with a fresh full extract of the same snapshot.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { Catalogue } from '../../src/catalogue/catalogue.js';
 import { loadCatalogue } from '../../src/catalogue/load-catalogue.js';
 import type { Database } from '../../src/db/database.js';
 import { runExtract, type RunEvents, type RunResult } from '../../src/execute/run-extract.js';
+import { resources } from '../../src/resources.js';
 import { seedDatabase } from '../../src/seed/seed-database.js';
 import { scratchDatabase, type EngineName } from './engines.js';
 import { applyExtract, readExtract, type AppliedExtract, type CsvRow, type RunTarget } from './run-harness.js';
+
+/**
+ * chis-immunisations made into a definition whose fresh full extract a delta chain must equal: every
+ * age, a patient back from an opt-out backfilled, `on_leave` as given, and only immunisations of the
+ * last 15 months (a today() window).
+ */
+export function comparisonDefinition(id: string, onLeave: 'delete' | 'keep'): string {
+  const text = readFileSync(join(resources.definitions, 'chis-immunisations.exdef.yaml'), 'utf8')
+    .replace('id: chis-immunisations', `id: ${id}`)
+    .replace('on_opt_back_in: no_backfill', `on_opt_back_in: backfill\n  on_leave: ${onLeave}`)
+    .replace('  where: age_years(date_of_birth) < 20\n', '')
+    .replace(/where: code in << 33879002 \|Administration of vaccine to produce active immunity\|/, `$& and effective_date >= today() - interval '15 months'`);
+  expect(text).toContain(`on_leave: ${onLeave}`);
+  expect(text).toContain("interval '15 months'");
+  expect(text).not.toContain('age_years');
+  return text;
+}
 
 export function referenceCatalogue(): Catalogue {
   const { catalogue } = loadCatalogue();
