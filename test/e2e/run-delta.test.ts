@@ -212,7 +212,7 @@ describe.each(testEngines())('exdef run: deltas on %s', (engine: EngineName) => 
 
   beforeAll(async () => {
     keys = writeKeysFile(join(work.dir, 'keys.yaml'), { unused: 'k'.repeat(40) });
-    target = await inProcessTarget(engine, { patients: 700, seed: 11, asOf: SEED_AS_OF });
+    target = await inProcessTarget(engine, { patients: 400, seed: 11, asOf: SEED_AS_OF });
   }, 120_000);
   afterAll(async () => {
     await target?.drop();
