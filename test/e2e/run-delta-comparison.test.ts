@@ -91,14 +91,14 @@ describe.each(testEngines())('delta by comparison on %s', (engine: EngineName) =
     return {
       recipient,
       /** A run on `today`, applied by the recipient: its extract. */
-      async run(today: string): Promise<Extract> {
-        const result = await runInProcess({ definition: file, db, out, today, keysFile: keys });
+      async run(today: string, policyFile?: string): Promise<Extract> {
+        const result = await runInProcess({ definition: file, db, out, today, keysFile: keys, ...(policyFile ? { policyFile } : {}) });
         expect(recipient.receive()).toBe(1);
         return readExtract(result.output);
       },
       /** A full extract now, with the state's record key, the state left alone. */
-      async reference(today: string): Promise<string> {
-        return (await runInProcess({ definition: file, db, out: join(work.dir, `${id}-reference`), today, keysFile: keys, practices: PRACTICES })).output;
+      async reference(today: string, policyFile?: string): Promise<string> {
+        return (await runInProcess({ definition: file, db, out: join(work.dir, `${id}-reference`), today, keysFile: keys, practices: PRACTICES, ...(policyFile ? { policyFile } : {}) })).output;
       },
       async recordKey(): Promise<string> {
         const [row] = await db.query<{ record_key: string }>('SELECT record_key FROM exdef_state.extract_state WHERE definition_id = $1', [id]);
@@ -228,5 +228,26 @@ describe.each(testEngines())('delta by comparison on %s', (engine: EngineName) =
     expect(after.manifest.reason).toMatch(/the terminology changed since the last run/);
     expect((after.manifest as unknown as { comparison: { changes: string[] } }).comparison.changes.join(' ')).toMatch(/terminology/);
     expectCopyEqualsFull(f.recipient, await f.reference(day), 'the recipient equals a full extract after the terminology update');
+  }, 120_000);
+
+  it("4: a policy whose sensitive code sets grow deletes the rows they now exclude, and the manifest says why", async () => {
+    const patient = take();
+    const f = feed('policy', 'delete');
+    let day = START;
+    const covered = await immunisation(patient, THIRD_VACCINE, '2026-09-20');
+    const kept = await immunisation(patient, VACCINE, '2026-09-21');
+    await f.run(day);
+    const key = await f.recordKey();
+    const policy = join(work.dir, 'organisation.policy.yaml');
+    writeFileSync(
+      policy,
+      `policy: 1\nname: An organisation's policy\nsensitive_code_sets:\n  local_vaccine_trial:\n    title: A vaccine under a local trial\n    source: the organisation's IG board\n    ecl: << ${THIRD_VACCINE}\n`,
+    );
+    day = addDays(day, 1);
+    const after = await f.run(day, policy);
+    expect(changeList(after)).toContain(`immunisations delete ${recordId(covered, key)}`);
+    expect(changeList(after)).not.toContain(`immunisations delete ${recordId(kept, key)}`);
+    expect(after.manifest.reason).toMatch(/the policy's sensitive code sets changed since the last run/);
+    expectCopyEqualsFull(f.recipient, await f.reference(day, policy), 'the recipient equals a full extract under the new policy');
   }, 120_000);
 });

@@ -70,6 +70,8 @@ export interface InProcessRun {
   /** A reference: a full extract for these practices, with the state's record key, the state untouched. */
   practices?: string[];
   crash?: Crash;
+  /** An organisation's policy file (--policy). */
+  policyFile?: string;
 }
 
 /** `exdef run` in this process (no CLI start-up): the run's result, or its error. */
@@ -94,6 +96,7 @@ export async function runInProcess(o: InProcessRun): Promise<RunResult> {
     ...(o.practices ? { practices: o.practices } : {}),
     force: false,
     ...(o.keysFile ? { keysFile: o.keysFile } : {}),
+    ...(o.policyFile ? { policyFile: o.policyFile } : {}),
     env: {},
     concurrency: 2,
     statementTimeoutSeconds: 120,
