@@ -390,7 +390,7 @@ async function extract(o: RunOptions): Promise<RunResult> {
 
     // ------------------------------------------------------------------ the package
     filesGenerated = extracted.files.length;
-    const meaningChanges = decision.mode === 'delta' && state ? changesOfMeaning(plan, state, { extractDate: o.extractDate, terminology, policy: policyDigest }) : [];
+    const meaningChanges = decision.mode === 'delta' && state ? changesOfMeaning(definition, state, { extractDate: o.extractDate, terminology, policy: policyDigest }) : [];
     if (meaningChanges.length > 0) decision = { ...decision, reason: `${decision.reason}; ${meaningChanges.join('; ')}` };
     const manifest: Manifest = {
       manifest: 1,
@@ -408,7 +408,7 @@ async function extract(o: RunOptions): Promise<RunResult> {
       population: { patients: extracted.population.filter((p) => !p.optedOut).length },
       files: extracted.files.map((f) => {
         const dataset = plan.datasets.find((d) => d.name === f.dataset)!;
-        return { ...f, columns: dataset.columns.filter((c) => c.role !== 'practice').map((c) => ({ name: c.name, type: c.role === 'field' ? c.type : 'text' })) };
+        return { ...f, columns: dataset.columns.filter((c) => c.role !== 'practice' && c.role !== 'held').map((c) => ({ name: c.name, type: c.role === 'field' ? c.type : 'text' })) };
       }),
       disclosure: extracted.disclosure,
       linkedDisclosure: extracted.linkedDisclosure,
@@ -578,7 +578,7 @@ async function checkTables(db: Database, catalogue: Catalogue): Promise<void> {
  * sent as the upserts and deletes it causes (the delta is a comparison with what the recipient
  * holds), and the manifest names it.
  */
-function changesOfMeaning(plan: CompiledPlan, state: ExtractState, now: { extractDate: string; terminology: string | undefined; policy: string }): string[] {
+function changesOfMeaning(definition: ExtractDefinition, state: ExtractState, now: { extractDate: string; terminology: string | undefined; policy: string }): string[] {
   const changes: string[] = [];
   if (state.terminology && now.terminology && state.terminology !== now.terminology) {
     changes.push('the terminology changed since the last run (a new release or refset membership): rows its code sets now select are sent and rows they no longer select are deleted');
@@ -586,11 +586,17 @@ function changesOfMeaning(plan: CompiledPlan, state: ExtractState, now: { extrac
   if (state.policy && state.policy !== now.policy) {
     changes.push("the policy's sensitive code sets changed since the last run: rows they now exclude are deleted and rows they release are sent");
   }
-  const usesToday = plan.datasets.some((d) => d.full.parameters.includes('snapshot_date')) || plan.population.parameters.includes('snapshot_date');
-  if (usesToday && state.lastExtractDate !== now.extractDate) {
-    changes.push(`filters relative to today() are judged on ${now.extractDate} (the last run on ${state.lastExtractDate}): rows that aged out are deleted and rows that came in are sent`);
+  // The population (registrations, opt-outs, deaths on the date) and any today() filter are judged on the extract date.
+  if (state.lastExtractDate !== now.extractDate) {
+    const filters = datasetsReadTheDate(definition) ? 'the population and the filters relative to today()' : 'the population';
+    changes.push(`${filters} are judged on ${now.extractDate} (the last run on ${state.lastExtractDate}): rows that no longer qualify on that date are deleted and rows that now do are sent`);
   }
   return changes;
+}
+
+/** Whether a dataset's filter or fields read the extract date (today(), an age): functions in the IR are plain data. */
+function datasetsReadTheDate(definition: ExtractDefinition): boolean {
+  return /"(today|age_years|age_band)"/.test(JSON.stringify(definition.datasets));
 }
 
 /**

@@ -148,7 +148,7 @@ describe.each(testEngines())('delta by comparison on %s', (engine: EngineName) =
     const aged = await f.run(day);
     expect(changeList(aged)).toContain(`immunisations delete ${recordId(ageing, key)}`);
     expect(changeList(aged)).not.toContain(`immunisations delete ${recordId(staying, key)}`);
-    expect(aged.manifest.reason).toMatch(/filters relative to today\(\) are judged on 2026-11-24 \(the last run on 2026-11-22\)/);
+    expect(aged.manifest.reason).toMatch(/the population and the filters relative to today\(\) are judged on 2026-11-24 \(the last run on 2026-11-22\)/);
     expectCopyEqualsFull(f.recipient, await f.reference(day), 'the recipient equals a full extract after rows aged out');
   }, 120_000);
 
