@@ -3,7 +3,8 @@
  * new, changed, recoded, confidential and soft-deleted immunisations, new NHS numbers, patients
  * who leave and come back (Type 1 opt-out, death, PDS-sensitive flag, registration end and a new
  * registration) — then late writers (a transaction open across the run, a prepared transaction
- * committed after it; PostgreSQL only), a terminology update half-way, and on some nights a crash at a random
+ * committed after it; PostgreSQL only, where the runs use a least-privilege role that cannot see
+ * other sessions, with a late-writer margin), a terminology update half-way, and on some nights a crash at a random
  * step of the run (the run is then retried). After every run that delivered, the recipient's copy
  * — every delivery applied in order — equals a fresh full extract of the same data, row for row.
  *
@@ -16,7 +17,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { comparisonDefinition, deliveries, expectCopyEqualsFull, inProcessTarget, Recipient, runInProcess, type Crash } from '../support/delta-recipient.js';
-import { testEngines } from '../support/engines.js';
+import { openDatabase } from '../../src/db/open-database.js';
+import { adminUrl, testEngines } from '../support/engines.js';
 import { IdAllocator, makeWorkDir, testNhsNumber, writeKeysFile, type RunTarget } from '../support/run-harness.js';
 
 const START = '2026-11-21';
@@ -61,12 +63,34 @@ describe.each(testEngines())('nights of deltas on %s', (engine) => {
   let db: Database;
   const ids = new IdAllocator();
 
+  /** The extract role: on PostgreSQL a least-privilege one (SELECT on the data, CREATE for its state; no pg_read_all_stats, so it runs with a late-writer margin). */
+  let reader: Database;
+  let role: string | undefined;
+  const margin = engine === 'postgres' ? { lateWriterMarginSeconds: 5 } : {};
+
   beforeAll(async () => {
     target = await inProcessTarget(engine, { patients: 150, seed: seed % 1000, asOf: START });
     db = await target.use(async (d) => d);
+    reader = db;
+    if (engine === 'postgres') {
+      role = `exdef_nights_${randomBytes(4).toString('hex')}`;
+      const password = randomBytes(12).toString('hex');
+      const url = new URL(target.url);
+      await db.exec(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+      await db.exec(`GRANT USAGE ON SCHEMA reporting, terminology TO ${role}; GRANT SELECT ON ALL TABLES IN SCHEMA reporting, terminology TO ${role}; GRANT CREATE ON DATABASE ${url.pathname.slice(1)} TO ${role}`);
+      url.username = role;
+      url.password = password;
+      reader = await openDatabase({ url: url.toString(), maxConnections: 6 });
+    }
   }, 120_000);
   afterAll(async () => {
+    if (reader !== db) await reader?.close();
     await target?.drop();
+    if (role) {
+      const admin = new pg.Client({ connectionString: adminUrl() });
+      await admin.connect();
+      await admin.query(`DROP ROLE IF EXISTS ${role}`).finally(() => admin.end());
+    }
     work.remove();
   });
 
@@ -82,10 +106,12 @@ describe.each(testEngines())('nights of deltas on %s', (engine) => {
     const update = Math.floor(NIGHTS / 2);
     const crashNights = new Set(Array.from({ length: 5 }, () => 2 + rng.int(NIGHTS - 2)).filter((n) => n !== update && n !== update + 1));
     const log: string[] = [];
+    /** The least-privilege role was told it cannot see other sessions (so it really ran as that role). */
+    let hiddenSessionsWarned = false;
     const q = (text: string, params: unknown[] = []) => db.query(text, params);
 
     const checkAgainstFull = async (day: string, what: string) => {
-      const reference = await runInProcess({ definition: file, db, out: referenceOut, today: day, keysFile: keys, practices: PRACTICES });
+      const reference = await runInProcess({ definition: file, db: reader, out: referenceOut, today: day, keysFile: keys, practices: PRACTICES, ...margin });
       expectCopyEqualsFull(recipient, reference.output, `${what} (seed ${seed}; ${log.slice(-12).join(' | ')})`);
     };
 
@@ -111,14 +137,15 @@ describe.each(testEngines())('nights of deltas on %s', (engine) => {
         if (crashNights.has(night)) {
           const crash = rng.pick(CRASHES);
           const before = deliveries(out).size;
-          await expect(runInProcess({ definition: file, db, out, today: day, keysFile: keys, crash }), `night ${night} crashes`).rejects.toThrow();
+          await expect(runInProcess({ definition: file, db: reader, out, today: day, keysFile: keys, crash, ...margin }), `night ${night} crashes`).rejects.toThrow();
           log.push(`${day}: crash at ${typeof crash === 'string' ? crash : crash.step}`);
           expect(deliveries(out).size, 'a crash delivers nothing unless it came after delivery').toBe(before + (crash === 'delivered' ? 1 : 0));
           crashDelivered = recipient.receive() > 0;
           if (crashDelivered) await checkAgainstFull(day, `night ${night}: the delivery of a run that crashed after delivering`);
         }
-        const result = await runInProcess({ definition: file, db, out, today: day, keysFile: keys });
+        const result = await runInProcess({ definition: file, db: reader, out, today: day, keysFile: keys, ...margin });
         log.push(`${day}: ${result.mode} ${result.rows}`);
+        if (result.warnings.some((w) => /transactions cannot be seen/.test(w))) hiddenSessionsWarned = true;
         // A run after one that delivered without saving its state is a full: what the recipient holds is not known.
         expect(result.mode, result.reason).toBe(night === 0 || crashDelivered ? 'full' : 'delta');
         expect(recipient.receive()).toBe(1);
@@ -127,6 +154,7 @@ describe.each(testEngines())('nights of deltas on %s', (engine) => {
         await late?.commit();
       }
     }
+    expect(hiddenSessionsWarned, 'the runs on PostgreSQL are made by a role that cannot see other sessions').toBe(engine === 'postgres');
     expect(recipient.applied.length).toBeGreaterThanOrEqual(NIGHTS);
     expect(recipient.applied.filter((a) => a.mode === 'delta').length).toBeGreaterThan(NIGHTS / 2);
     expect(recipient.applied.some((a) => /terminology changed/.test(a.reason)), 'the manifest said when the terminology changed').toBe(true);

@@ -72,6 +72,8 @@ export interface InProcessRun {
   crash?: Crash;
   /** An organisation's policy file (--policy). */
   policyFile?: string;
+  /** --late-writer-margin: what lets a role that cannot see other sessions run. */
+  lateWriterMarginSeconds?: number;
 }
 
 /** `exdef run` in this process (no CLI start-up): the run's result, or its error. */
@@ -97,6 +99,7 @@ export async function runInProcess(o: InProcessRun): Promise<RunResult> {
     force: false,
     ...(o.keysFile ? { keysFile: o.keysFile } : {}),
     ...(o.policyFile ? { policyFile: o.policyFile } : {}),
+    ...(o.lateWriterMarginSeconds !== undefined ? { lateWriterMarginSeconds: o.lateWriterMarginSeconds } : {}),
     env: {},
     concurrency: 2,
     statementTimeoutSeconds: 120,
