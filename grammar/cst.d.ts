@@ -140,9 +140,10 @@ export type PopulationClauseCstChildren = {
   Opt?: (IToken)[];
   Out?: (IToken)[];
   National?: IToken[];
-  On?: IToken[];
+  On?: (IToken)[];
   Back?: IToken[];
   In?: IToken[];
+  Leave?: IToken[];
   Practices?: IToken[];
   nameList?: NameListCstNode[];
   Where?: IToken[];

@@ -132,6 +132,7 @@ export class ExdefParser extends CstParser {
         },
       },
       { ALT: () => { this.CONSUME(t.On); this.CONSUME3(t.Opt); this.CONSUME(t.Back); this.CONSUME(t.In); this.SUBRULE5(this.name); } },
+      { ALT: () => { this.CONSUME2(t.On); this.CONSUME(t.Leave); this.SUBRULE6(this.name); } },
       { ALT: () => { this.CONSUME(t.Practices); this.SUBRULE(this.nameList); } },
       { ALT: () => { this.CONSUME(t.Where); this.SUBRULE(this.expression); } },
     ]);

@@ -80,6 +80,7 @@ export const Type1 = keyword('Type1', 'type1', true);
 export const National = keyword('National', 'national', true);
 export const Opt = keyword('Opt', 'opt', true);
 export const Back = keyword('Back', 'back', true);
+export const Leave = keyword('Leave', 'leave', true);
 export const On = keyword('On', 'on', true);
 export const Off = keyword('Off', 'off', true);
 export const Practices = keyword('Practices', 'practices', true);
@@ -151,7 +152,7 @@ export const Semicolon = createToken({ name: 'Semicolon', pattern: /;/ });
 const reserved = [And, Or, Not, In, Is, Null, Between, Exists, Where, True, False, Interval, EclMinus, Select, From, Join, As, Justify];
 const soft = [
   Exdef, Extract, Version, Title, Owner, Contact, Governance, Use, Case, Care, Intended, Legal, Basis, Article, Statement, Notice, Approval, Dpia,
-  Singling, Out, Linkability, Reviewed, By, Processing, Population, Registration, Justified, Deceased, Type1, National, Opt, Back, On, Off,
+  Singling, Out, Linkability, Reviewed, By, Processing, Population, Registration, Justified, Deceased, Type1, National, Opt, Back, Leave, On, Off,
   Practices, Mode, Schedule, Window, Output, Csv, Delimiter, Quote, Header, Line, Ending, Layout, Encrypt, To, Deliver, None, Sftp, Host,
   Port, User, Directory, Key, Dataset, Exemption, For, Set, Fields, Justification, Expires, Description, DateKeyword,
 ];

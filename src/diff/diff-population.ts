@@ -5,7 +5,7 @@ import { setOptional, values } from './diff-governance.js';
 import type { DraftChange } from './draft-change.js';
 import { printIrExpression } from './print-ir-expression.js';
 
-type Choice = 'registration' | 'deceased' | 'type1OptOut' | 'nationalDataOptOut' | 'onOptBackIn';
+type Choice = 'registration' | 'deceased' | 'type1OptOut' | 'nationalDataOptOut' | 'onOptBackIn' | 'onLeave';
 
 /** Each population choice, its YAML key, and the value that admits more patients or more data. */
 const CHOICES: { key: Choice; path: string; wider: string; widened: string; narrowed: string }[] = [
@@ -20,6 +20,13 @@ const CHOICES: { key: Choice; path: string; wider: string; widened: string; narr
     narrowed: 'national data opt-outs are respected',
   },
   { key: 'onOptBackIn', path: 'population.on_opt_back_in', wider: 'backfill', widened: 'a patient who opts back in has their history sent', narrowed: 'a patient who opts back in is sent from then on only' },
+  {
+    key: 'onLeave',
+    path: 'population.on_leave',
+    wider: 'keep',
+    widened: 'the recipient keeps the rows of a patient who leaves the population (as last sent)',
+    narrowed: 'the recipient is told to delete the rows of a patient who leaves the population',
+  },
 ];
 
 const JUSTIFICATIONS: { key: keyof Population & `${string}Justification`; path: string }[] = [

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Database, Session } from '../db/database.js';
 import { ExdefError } from '../failure.js';
 import type { PopulationRow, PopulationState } from '../sql/population-change.js';
-import { RECORD_ID_BYTES, RecordIdSet } from './record-id-set.js';
+import { HELD_ROW_BYTES, HeldRows } from './held-rows.js';
 import { CREATE_BIND_TABLE, queryBound } from './copy-sql.js';
 
 /**
@@ -29,7 +29,20 @@ export interface ExtractState {
   lastMode: 'full' | 'delta';
   /** Successful runs so far. */
   runs: number;
+  /**
+   * What the code sets were evaluated against at the last run: a digest of the terminology tables
+   * and the policy's sensitive sets (a delta run says in its manifest when either changed).
+   */
+  terminology?: string;
+  policy?: string;
 }
+
+/**
+ * The format of held_record_ids.ids: 1, record ids only (exdef before delta by comparison); 2,
+ * HeldRows (id, content hash, patient, practice). A state in format 1 cannot be compared with, so
+ * the next run is a new baseline.
+ */
+const HELD_FORMAT = 2;
 
 const DDL = [
   `CREATE SCHEMA IF NOT EXISTS ${STATE_SCHEMA}`,
@@ -51,15 +64,27 @@ const DDL = [
      opted_out boolean NOT NULL,
      PRIMARY KEY (definition_id, patient_id)
    )`,
-  // The record ids the recipient holds (record-id-set.ts): sorted 16-byte ids, in chunks of
-  // HELD_CHUNK_IDS so no single value grows without bound. Every dataset of a delta definition has
-  // at least chunk 0 (empty when it holds nothing), so "no rows" means "not known".
+  // What the recipient holds (held-rows.ts; `format` HELD_FORMAT): per row its record id, content
+  // hash, patient and practice, sorted by id, in chunks of HELD_CHUNK_ROWS so no single value grows
+  // without bound. Every dataset of a delta definition has at least chunk 0 (empty when it holds
+  // nothing), so "no rows" means "not known".
   `CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.held_record_ids (
      definition_id text NOT NULL REFERENCES ${STATE_SCHEMA}.extract_state (definition_id) ON DELETE CASCADE,
      dataset text NOT NULL,
      chunk integer NOT NULL,
      ids bytea NOT NULL,
      PRIMARY KEY (definition_id, dataset, chunk)
+   )`,
+  `ALTER TABLE ${STATE_SCHEMA}.held_record_ids ADD COLUMN IF NOT EXISTS format smallint NOT NULL DEFAULT 1`,
+  `ALTER TABLE ${STATE_SCHEMA}.extract_state ADD COLUMN IF NOT EXISTS terminology text`,
+  `ALTER TABLE ${STATE_SCHEMA}.extract_state ADD COLUMN IF NOT EXISTS policy text`,
+  // Patients back from an opt-out under on_opt_back_in: no_backfill, and the instant (µs since
+  // 1970) before which their rows are not sent.
+  `CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.withheld_patient (
+     definition_id text NOT NULL REFERENCES ${STATE_SCHEMA}.extract_state (definition_id) ON DELETE CASCADE,
+     patient_id bigint NOT NULL,
+     since_us bigint NOT NULL,
+     PRIMARY KEY (definition_id, patient_id)
    )`,
   // A full extract placed in the output before its state is saved: if the state is never saved
   // (the connection lost, the process killed), the recipient holds that full but the state does
@@ -69,19 +94,24 @@ const DDL = [
      snapshot timestamptz NOT NULL,
      marked_at timestamptz NOT NULL DEFAULT now()
    )`,
+  // The mode of the extract placed without its state saved (a delta, too, leaves the holdings unknown).
+  `ALTER TABLE ${STATE_SCHEMA}.unsaved_full ADD COLUMN IF NOT EXISTS mode text NOT NULL DEFAULT 'full'`,
 ];
 
-/** Ids per stored chunk: 1 MiB. */
-const HELD_CHUNK_IDS = 65_536;
+/** Held rows per stored chunk: about 1 MiB. */
+const HELD_CHUNK_ROWS = 29_127;
 
 /** Creates the state schema when missing; a database where exdef may not create it is a clear error. */
 export async function ensureStateSchema(db: Database): Promise<void> {
   try {
-    const [present] = await db.query<{ n: string }>(
-      "SELECT count(*)::text AS n FROM information_schema.tables WHERE table_schema = $1 AND table_name IN ('extract_state', 'population_member', 'held_record_ids', 'unsaved_full')",
+    const [present] = await db.query<{ n: string; c: string }>(
+      `SELECT (SELECT count(*) FROM information_schema.tables WHERE table_schema = $1
+                 AND table_name IN ('extract_state', 'population_member', 'held_record_ids', 'unsaved_full', 'withheld_patient'))::text AS n,
+              (SELECT count(*) FROM information_schema.columns WHERE table_schema = $1
+                 AND ((table_name = 'held_record_ids' AND column_name = 'format') OR (table_name = 'extract_state' AND column_name IN ('terminology', 'policy')) OR (table_name = 'unsaved_full' AND column_name = 'mode')))::text AS c`,
       [STATE_SCHEMA],
     );
-    if (present?.n === '4') return;
+    if (present?.n === '5' && present.c === '4') return;
     for (const statement of DDL) await db.exec(statement);
   } catch (error) {
     throw new ExdefError(`cannot create the executor's state schema ${STATE_SCHEMA} in ${db.target}: ${(error as Error).message}`, {
@@ -97,7 +127,7 @@ export async function readState(db: Database, definitionId: string): Promise<Ext
     `SELECT definition_id, fingerprint, record_key,
             to_char(window_end AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS window_end,
             to_char(last_snapshot AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS last_snapshot,
-            to_char(last_extract_date, 'YYYY-MM-DD') AS last_extract_date, last_mode, runs::text AS runs
+            to_char(last_extract_date, 'YYYY-MM-DD') AS last_extract_date, last_mode, runs::text AS runs, terminology, policy
        FROM ${STATE_SCHEMA}.extract_state WHERE definition_id = $1`,
     [definitionId],
   );
@@ -111,6 +141,8 @@ export async function readState(db: Database, definitionId: string): Promise<Ext
     lastExtractDate: row['last_extract_date']!,
     lastMode: row['last_mode'] as 'full' | 'delta',
     runs: Number(row['runs']),
+    ...(row['terminology'] ? { terminology: row['terminology'] } : {}),
+    ...(row['policy'] ? { policy: row['policy'] } : {}),
   };
 }
 
@@ -127,43 +159,61 @@ export async function readPopulationState(db: Database, definitionId: string): P
 }
 
 /**
- * The record ids the recipient holds after the last successful run, by dataset. A dataset without
- * any stored chunk is missing from the map: its holdings are not known (a state made before exdef
- * kept them), and the caller starts again with a full extract rather than guess.
+ * What the recipient holds after the last successful run, by dataset. A dataset without any
+ * stored chunk in the current format is missing from `held`: what it holds is not known (a state
+ * made before exdef kept it, or in an older format, which `olderFormat` says), and the caller
+ * starts again with a full extract rather than guess.
  */
-export async function readHeldRecords(db: Database, definitionId: string): Promise<Map<string, RecordIdSet>> {
-  const rows = await db.query<{ dataset: string; ids: Uint8Array }>(
-    `SELECT dataset, ids FROM ${STATE_SCHEMA}.held_record_ids WHERE definition_id = $1 ORDER BY dataset, chunk`,
+export async function readHeldRecords(db: Database, definitionId: string): Promise<{ held: Map<string, HeldRows>; olderFormat: boolean }> {
+  const rows = await db.query<{ dataset: string; ids: Uint8Array; format: number }>(
+    `SELECT dataset, ids, format FROM ${STATE_SCHEMA}.held_record_ids WHERE definition_id = $1 ORDER BY dataset, chunk`,
     [definitionId],
   );
   const chunks = new Map<string, Buffer[]>();
+  let olderFormat = false;
   for (const row of rows) {
+    if (Number(row.format) !== HELD_FORMAT) {
+      olderFormat = true;
+      continue;
+    }
     const list = chunks.get(row.dataset) ?? [];
     list.push(Buffer.from(row.ids.buffer, row.ids.byteOffset, row.ids.byteLength));
     chunks.set(row.dataset, list);
   }
-  return new Map([...chunks].map(([dataset, list]) => [dataset, RecordIdSet.fromSorted(list.length === 1 ? list[0]! : Buffer.concat(list))]));
+  return {
+    held: new Map([...chunks].map(([dataset, list]) => [dataset, HeldRows.fromBytes(list.length === 1 ? list[0]! : Buffer.concat(list))])),
+    olderFormat,
+  };
+}
+
+/** Patients back from an opt-out whose earlier rows are not sent (on_opt_back_in: no_backfill): patient → µs since 1970. */
+export async function readWithheld(db: Database, definitionId: string): Promise<Map<number, number>> {
+  const rows = await db.query<{ patient_id: string; since_us: string }>(
+    `SELECT patient_id::text AS patient_id, since_us::text AS since_us FROM ${STATE_SCHEMA}.withheld_patient WHERE definition_id = $1`,
+    [definitionId],
+  );
+  return new Map(rows.map((r) => [Number(r.patient_id), Number(r.since_us)]));
 }
 
 /**
  * Marks that a full extract of `definitionId` (snapshot `snapshot`) is being placed in the output
  * before its state is saved; writeState clears the mark in the transaction that saves the state.
  */
-export async function markUnsavedFull(db: Database, definitionId: string, snapshot: string): Promise<void> {
+export async function markUnsavedFull(db: Database, definitionId: string, snapshot: string, mode: 'full' | 'delta' = 'full'): Promise<void> {
   await db.query(
-    `INSERT INTO ${STATE_SCHEMA}.unsaved_full (definition_id, snapshot) VALUES ($1, $2::timestamptz)
-     ON CONFLICT (definition_id) DO UPDATE SET snapshot = EXCLUDED.snapshot, marked_at = now()`,
-    [definitionId, snapshot],
+    `INSERT INTO ${STATE_SCHEMA}.unsaved_full (definition_id, snapshot, mode) VALUES ($1, $2::timestamptz, $3)
+     ON CONFLICT (definition_id) DO UPDATE SET snapshot = EXCLUDED.snapshot, mode = EXCLUDED.mode, marked_at = now()`,
+    [definitionId, snapshot, mode],
   );
 }
 
 /** The snapshot of a full extract that was delivered (or may have been) without its state saved. */
-export async function readUnsavedFull(db: Database, definitionId: string): Promise<string | undefined> {
-  const [row] = await db.query<{ snapshot: string }>(
-    `SELECT to_char(snapshot AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS snapshot FROM ${STATE_SCHEMA}.unsaved_full WHERE definition_id = $1`,
+export async function readUnsavedFull(db: Database, definitionId: string): Promise<{ snapshot: string; mode: 'full' | 'delta' } | undefined> {
+  const [row] = await db.query<{ snapshot: string; mode: 'full' | 'delta' }>(
+    `SELECT to_char(snapshot AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS snapshot, mode FROM ${STATE_SCHEMA}.unsaved_full WHERE definition_id = $1`,
     [definitionId],
   );
-  return row?.snapshot;
+  return row ? { snapshot: row.snapshot, mode: row.mode } : undefined;
 }
 
 /** A fresh record key: 32 random bytes as hex. */
@@ -179,7 +229,8 @@ export async function writeState(
   db: Database,
   state: ExtractState,
   population: readonly PopulationRow[] | undefined,
-  held?: ReadonlyMap<string, RecordIdSet>,
+  held?: ReadonlyMap<string, HeldRows>,
+  withheld?: ReadonlyMap<number, number>,
 ): Promise<void> {
   await db.withSession(async (session: Session) => {
     await session.exec(CREATE_BIND_TABLE);
@@ -189,11 +240,12 @@ export async function writeState(
       // parameters a server log could show.
       await queryBound(
         session,
-        `INSERT INTO ${STATE_SCHEMA}.extract_state (definition_id, fingerprint, record_key, window_end, last_snapshot, last_extract_date, last_mode, runs, updated_at)
-         VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6::date, $7, $8::integer, now())
+        `INSERT INTO ${STATE_SCHEMA}.extract_state (definition_id, fingerprint, record_key, window_end, last_snapshot, last_extract_date, last_mode, runs, terminology, policy, updated_at)
+         VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6::date, $7, $8::integer, nullif($9, ''), nullif($10, ''), now())
          ON CONFLICT (definition_id) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, record_key = EXCLUDED.record_key, window_end = EXCLUDED.window_end,
-           last_snapshot = EXCLUDED.last_snapshot, last_extract_date = EXCLUDED.last_extract_date, last_mode = EXCLUDED.last_mode, runs = EXCLUDED.runs, updated_at = now()`,
-        [state.definitionId, state.fingerprint, state.recordKey, state.windowEnd, state.lastSnapshot, state.lastExtractDate, state.lastMode, String(state.runs)],
+           last_snapshot = EXCLUDED.last_snapshot, last_extract_date = EXCLUDED.last_extract_date, last_mode = EXCLUDED.last_mode, runs = EXCLUDED.runs,
+           terminology = EXCLUDED.terminology, policy = EXCLUDED.policy, updated_at = now()`,
+        [state.definitionId, state.fingerprint, state.recordKey, state.windowEnd, state.lastSnapshot, state.lastExtractDate, state.lastMode, String(state.runs), state.terminology ?? '', state.policy ?? ''],
       );
       await session.query(`DELETE FROM ${STATE_SCHEMA}.unsaved_full WHERE definition_id = $1`, [state.definitionId]);
       await session.query(`DELETE FROM ${STATE_SCHEMA}.population_member WHERE definition_id = $1`, [state.definitionId]);
@@ -204,16 +256,22 @@ export async function writeState(
         );
       }
       await session.query(`DELETE FROM ${STATE_SCHEMA}.held_record_ids WHERE definition_id = $1`, [state.definitionId]);
-      for (const [dataset, set] of held ?? []) {
-        const step = HELD_CHUNK_IDS * RECORD_ID_BYTES;
-        for (let chunk = 0, at = 0; chunk === 0 || at < set.ids.length; chunk++, at += step) {
-          await session.query(`INSERT INTO ${STATE_SCHEMA}.held_record_ids (definition_id, dataset, chunk, ids) VALUES ($1, $2, $3::integer, decode($4, 'hex'))`, [
-            state.definitionId,
-            dataset,
-            String(chunk),
-            set.ids.subarray(at, at + step).toString('hex'),
-          ]);
+      for (const [dataset, rows] of held ?? []) {
+        const step = HELD_CHUNK_ROWS * HELD_ROW_BYTES;
+        const bytes = rows.bytes;
+        for (let chunk = 0, at = 0; chunk === 0 || at < bytes.length; chunk++, at += step) {
+          await session.query(
+            `INSERT INTO ${STATE_SCHEMA}.held_record_ids (definition_id, dataset, chunk, ids, format) VALUES ($1, $2, $3::integer, decode($4, 'hex'), $5::smallint)`,
+            [state.definitionId, dataset, String(chunk), bytes.subarray(at, at + step).toString('hex'), String(HELD_FORMAT)],
+          );
         }
+      }
+      await session.query(`DELETE FROM ${STATE_SCHEMA}.withheld_patient WHERE definition_id = $1`, [state.definitionId]);
+      if (withheld && withheld.size > 0) {
+        await session.query(
+          `INSERT INTO ${STATE_SCHEMA}.withheld_patient (definition_id, patient_id, since_us) SELECT $1, p, s FROM unnest($2::bigint[], $3::bigint[]) AS w(p, s)`,
+          [state.definitionId, `{${[...withheld.keys()].join(',')}}`, `{${[...withheld.values()].join(',')}}`],
+        );
       }
       await session.exec('COMMIT');
     } catch (error) {

@@ -12,13 +12,15 @@ import { compileDefinitionFile } from '../pipeline/compile-definition.js';
 import { prepareLint, type LintContext } from '../pipeline/lint-definition.js';
 import { bindParameters, type RunValues } from '../sql/bind-parameters.js';
 import type { CompiledPlan } from '../sql/compile-extract.js';
-import { enteredPatients, type PopulationRow } from '../sql/population-change.js';
+import { type PopulationRow } from '../sql/population-change.js';
+import { terminologyDigestQuery } from '../sql/terminology-digest.js';
+import { createHash } from 'node:crypto';
 import { csvDialectProblem, type CsvDialect } from './csv.js';
 import { writeDataset, type WrittenFile } from './dataset-writer.js';
 import { deltaRecords, type DeltaRecords } from './delta-records.js';
+import { HeldRows } from './held-rows.js';
 import { certificateProblem, checkOpenssl, encryptSmime } from './encrypt.js';
-import { ensureStateSchema, markUnsavedFull, newRecordKey, readHeldRecords, readPopulationState, readState, readUnsavedFull, writeState, type ExtractState } from './extract-state.js';
-import { RecordIdSet } from './record-id-set.js';
+import { ensureStateSchema, markUnsavedFull, newRecordKey, readHeldRecords, readPopulationState, readState, readUnsavedFull, readWithheld, writeState, type ExtractState } from './extract-state.js';
 import { writeFailedLog, writeLogFile } from './log-file.js';
 import { directoryProblem, makeDirectory } from './make-directory.js';
 import { runFailure } from './run-failure.js';
@@ -109,6 +111,14 @@ export interface Manifest {
   mode: 'full' | 'delta';
   reason: string;
   window: { start: string; end: string } | null;
+  /**
+   * A delta definition's run: what the recipient's copy was compared with (the last run's
+   * snapshot; null for a new baseline) and what changed the meaning of the data since (a
+   * terminology update, the policy's code sets, the date today() filters are judged on). A delta
+   * is made by comparing the full result with what the recipient holds, so each of these arrives
+   * as the upserts and deletes it causes.
+   */
+  comparison?: { with: string | null; changes: string[] };
   practices: string[];
   /** Practices of the definition left out (no valid approval), and why. */
   excluded: ExcludedPractice[];
@@ -283,13 +293,24 @@ async function extract(o: RunOptions): Promise<RunResult> {
     const unsavedFull = state && definition.mode === 'delta' ? await readUnsavedFull(o.db, definition.id) : undefined;
     let decision = decideMode(o, definition, plan, state);
     if (decision.mode === 'delta' && unsavedFull) {
-      decision = { mode: 'full', reason: `the full extract of ${unsavedFull} may have been delivered without its state being saved: it is repeated, so that no delta follows it against the state before it` };
+      decision = {
+        mode: 'full',
+        reason:
+          unsavedFull.mode === 'full'
+            ? `the full extract of ${unsavedFull.snapshot} may have been delivered without its state being saved: it is repeated, so that no delta follows it against the state before it`
+            : `the delta of ${unsavedFull.snapshot} may have been delivered without its state being saved: a full extract follows, since what the recipient holds is not known (that delta, or the state before it)`,
+      };
     }
     if (state && !o.force && !o.practices) checkSchedule(definition.schedule.frequency, state, o.extractDate);
     // What the recipient holds, by dataset: a delta sends a delete marker only for one of these.
-    const held = decision.mode === 'delta' ? await readHeldRecords(o.db, definition.id) : new Map<string, RecordIdSet>();
+    const { held, olderFormat } = decision.mode === 'delta' ? await readHeldRecords(o.db, definition.id) : { held: new Map<string, HeldRows>(), olderFormat: false };
     if (decision.mode === 'delta' && plan.datasets.some((d) => !held.has(d.name))) {
-      decision = { mode: 'full', reason: 'the state does not record which rows the recipient holds (it was saved by an earlier exdef): a full extract starts again' };
+      decision = {
+        mode: 'full',
+        reason: olderFormat
+          ? 'the state was saved by an earlier exdef, which kept the ids of the rows the recipient holds but not their content: a full extract is the new baseline that deltas are compared with'
+          : 'the state does not record which rows the recipient holds (it was saved by an earlier exdef): a full extract starts again',
+      };
     }
     if (definition.output.delivery.kind === 'sftp' && !o.onPackaged) {
       warn(`the definition delivers by SFTP to ${definition.output.delivery.host}: exdef run writes the extract to ${out}; the transfer is your delivery job's (with the host key the definition names)`);
@@ -298,6 +319,7 @@ async function extract(o: RunOptions): Promise<RunResult> {
     if (windowWarning) warn(windowWarning);
     const recordKey = decision.mode === 'delta' || o.practices ? (state?.recordKey ?? newRecordKey()) : newRecordKey();
     const previous = decision.mode === 'delta' ? await readPopulationState(o.db, definition.id) : undefined;
+    const withheldBefore = decision.mode === 'delta' ? await readWithheld(o.db, definition.id) : new Map<number, number>();
 
     work = join(out, `.exdef-run-${process.pid}-${randomBytes(4).toString('hex')}`);
     mkdirSync(work, { mode: PRIVATE_DIRECTORY_MODE });
@@ -319,11 +341,10 @@ async function extract(o: RunOptions): Promise<RunResult> {
     const windowEnd = decision.mode === 'delta' && state && mark.windowEnd < state.windowEnd ? state.windowEnd : mark.windowEnd;
     const window = decision.mode === 'delta' && state ? { start: state.windowEnd, end: windowEnd } : null;
 
-    // A delta definition's datasets pass the delta filter: in a full run every row is an upsert
-    // and the recipient's holdings become exactly what was sent.
-    const records = new Map<string, DeltaRecords>(
-      definition.mode === 'delta' ? plan.datasets.map((d) => [d.name, deltaRecords(decision.mode === 'delta' ? held.get(d.name)! : RecordIdSet.empty())]) : [],
-    );
+    let records = new Map<string, DeltaRecords>();
+    let withheld = new Map<number, number>();
+    let terminology: string | undefined;
+    const policyDigest = createHash('sha256').update(JSON.stringify(plan.parameters.filter((p) => p.source === 'policy'))).digest('hex').slice(0, 16);
     const datasetCount = plan.datasets.length;
     const sessions = o.db.engine === 'postgres' ? Math.max(1, Math.min(o.concurrency, datasetCount)) : 1;
     const settings = { statementTimeoutSeconds: o.statementTimeoutSeconds, ...(o.db.engine === 'postgres' ? { clientCheckSeconds: CLIENT_CHECK_SECONDS } : {}) };
@@ -346,9 +367,26 @@ async function extract(o: RunOptions): Promise<RunResult> {
         const population = (await queryBound<{ patient_id: string; practice: string; opted_out: boolean }>(leader!, plan.population.sql, bindParameters(plan, plan.population, base))).map(
           (r): PopulationRow => ({ patientId: String(r.patient_id), practice: r.practice, optedOut: r.opted_out }),
         );
-        const values: RunValues = previous
-          ? { ...base, entered: enteredPatients(population, previous, { onOptBackIn: plan.guards.population.onOptBackIn, perPractice: plan.definition.layout === 'per_practice' }) }
-          : base;
+        const values: RunValues = base;
+        if (definition.mode === 'delta') {
+          if (!o.practices) terminology = (await queryBound<{ digest: string }>(leader!, terminologyDigestQuery(o.catalogue).sql, []))[0]?.digest;
+          // Every dataset of a delta definition is its full query compared with what the recipient
+          // holds (delta-records.ts); in a full run that is nothing, so every row is an upsert.
+          const members = new Set(population.filter((p) => !p.optedOut).map((p) => Number(p.patientId)));
+          withheld = previous ? withheldPatients(population, previous, withheldBefore, plan.guards.population.onOptBackIn, Date.parse(state!.windowEnd) * 1000) : new Map();
+          records = new Map(
+            plan.datasets.map((d) => [
+              d.name,
+              deltaRecords(decision.mode === 'delta' ? held.get(d.name)! : HeldRows.empty(), {
+                practices: definition.population.practices,
+                perPractice: plan.definition.layout === 'per_practice',
+                fields: d.columns.filter((c) => c.role === 'field').length,
+                ...(definition.population.onLeave === 'keep' ? { keepDeparted: members } : {}),
+                ...(withheld.size > 0 ? { withheldSince: withheld } : {}),
+              }),
+            ]),
+          );
+        }
 
         events.step('measuring k-anonymity on the data');
         const disclosure = await disclosureChecks(leader!, plan, definition, values, policy.thresholds.kAnonymity, policy.thresholds.pseudonymisedBelowK);
@@ -379,6 +417,8 @@ async function extract(o: RunOptions): Promise<RunResult> {
 
     // ------------------------------------------------------------------ the package
     filesGenerated = extracted.files.length;
+    const meaningChanges = decision.mode === 'delta' && state ? changesOfMeaning(definition, state, { extractDate: o.extractDate, terminology, policy: policyDigest }) : [];
+    if (meaningChanges.length > 0) decision = { ...decision, reason: `${decision.reason}; ${meaningChanges.join('; ')}` };
     const manifest: Manifest = {
       manifest: 1,
       generator: GENERATOR,
@@ -388,6 +428,7 @@ async function extract(o: RunOptions): Promise<RunResult> {
       mode: decision.mode,
       reason: decision.reason,
       window,
+      ...(definition.mode === 'delta' ? { comparison: { with: decision.mode === 'delta' ? state!.lastSnapshot : null, changes: meaningChanges } } : {}),
       practices,
       excluded,
       layout: plan.definition.layout,
@@ -395,7 +436,7 @@ async function extract(o: RunOptions): Promise<RunResult> {
       population: { patients: extracted.population.filter((p) => !p.optedOut).length },
       files: extracted.files.map((f) => {
         const dataset = plan.datasets.find((d) => d.name === f.dataset)!;
-        return { ...f, columns: dataset.columns.filter((c) => c.role !== 'practice').map((c) => ({ name: c.name, type: c.role === 'field' ? c.type : 'text' })) };
+        return { ...f, columns: dataset.columns.filter((c) => c.role !== 'practice' && c.role !== 'held').map((c) => ({ name: c.name, type: c.role === 'field' ? c.type : 'text' })) };
       }),
       disclosure: extracted.disclosure,
       linkedDisclosure: extracted.linkedDisclosure,
@@ -412,9 +453,10 @@ async function extract(o: RunOptions): Promise<RunResult> {
       delivered = `${zipTemporary}.enc`;
       await encryptSmime(zipTemporary, delivered, certificate);
     }
-    // A full that reaches the recipient without its state saved must be repeated (not followed by a
-    // delta against the state before it): marked first, cleared with the state (extract-state.ts).
-    if (definition.mode === 'delta' && decision.mode === 'full' && !o.practices) await markUnsavedFull(o.db, definition.id, extracted.snapshot.time);
+    // An extract that reaches the recipient without its state saved leaves what it holds unknown: a
+    // full is repeated, a delta is followed by a full (never by a delta compared with the state
+    // before it). Marked first, cleared with the state (extract-state.ts).
+    if (definition.mode === 'delta' && !o.practices) await markUnsavedFull(o.db, definition.id, extracted.snapshot.time, decision.mode);
     const output = placeUnder(delivered, out);
     o.onPhase?.({ delivered: true });
     rmSync(work, { recursive: true, force: true });
@@ -458,11 +500,12 @@ async function extract(o: RunOptions): Promise<RunResult> {
             lastExtractDate: o.extractDate,
             lastMode: decision.mode,
             runs: (state?.runs ?? 0) + 1,
+            ...(terminology ? { terminology } : {}),
+            policy: policyDigest,
           },
           definition.mode === 'delta' ? extracted.population : undefined,
-          new Map(
-            [...records].map(([dataset, r]) => [dataset, decision.mode === 'delta' ? r.held.apply(r.sent, r.withdrawn) : RecordIdSet.of(r.sent)]),
-          ),
+          new Map([...records].map(([dataset, r]) => [dataset, r.next.sorted()])),
+          withheld,
         );
       } catch (error) {
         result.stateError = `the extract is complete, but its state could not be saved (${(error as Error).message}): the next run repeats this one`;
@@ -586,6 +629,58 @@ async function checkTables(db: Database, catalogue: Catalogue): Promise<void> {
   }
 }
 
+/**
+ * What changed the meaning of the data since the last run, besides the rows themselves: each is
+ * sent as the upserts and deletes it causes (the delta is a comparison with what the recipient
+ * holds), and the manifest names it.
+ */
+function changesOfMeaning(definition: ExtractDefinition, state: ExtractState, now: { extractDate: string; terminology: string | undefined; policy: string }): string[] {
+  const changes: string[] = [];
+  if (state.terminology && now.terminology && state.terminology !== now.terminology) {
+    changes.push('the terminology changed since the last run (a new release or refset membership): rows its code sets now select are sent and rows they no longer select are deleted');
+  }
+  if (state.policy && state.policy !== now.policy) {
+    changes.push("the policy's sensitive code sets changed since the last run: rows they now exclude are deleted and rows they release are sent");
+  }
+  // The population (registrations, opt-outs, deaths on the date) and any today() filter are judged on the extract date.
+  if (state.lastExtractDate !== now.extractDate) {
+    const filters = datasetsReadTheDate(definition) ? 'the population and the filters relative to today()' : 'the population';
+    changes.push(`${filters} are judged on ${now.extractDate} (the last run on ${state.lastExtractDate}): rows that no longer qualify on that date are deleted and rows that now do are sent`);
+  }
+  return changes;
+}
+
+/** Whether a dataset's filter or fields read the extract date (today(), an age): functions in the IR are plain data. */
+function datasetsReadTheDate(definition: ExtractDefinition): boolean {
+  return /"(today|age_years|age_band)"/.test(JSON.stringify(definition.datasets));
+}
+
+/**
+ * Patients back from an opt-out whose earlier rows are not sent (on_opt_back_in: no_backfill),
+ * with the instant (µs) before which a row of theirs counts as earlier: the end of the window of
+ * the run before they came back. A patient stays withheld while in the population.
+ */
+function withheldPatients(
+  now: readonly PopulationRow[],
+  previous: { members: readonly { patientId: string }[]; optedOut: readonly string[] },
+  before: ReadonlyMap<number, number>,
+  onOptBackIn: 'backfill' | 'no_backfill',
+  sinceUs: number,
+): Map<number, number> {
+  const withheld = new Map<number, number>();
+  if (onOptBackIn === 'backfill') return withheld;
+  const members = new Set(previous.members.map((m) => m.patientId));
+  const optedOut = new Set(previous.optedOut);
+  for (const row of now) {
+    if (row.optedOut) continue;
+    const patient = Number(row.patientId);
+    const since = before.get(patient);
+    if (since !== undefined) withheld.set(patient, since);
+    else if (!members.has(row.patientId) && optedOut.has(row.patientId)) withheld.set(patient, sinceUs);
+  }
+  return withheld;
+}
+
 function decideMode(o: RunOptions, definition: ExtractDefinition, plan: CompiledPlan, state: ExtractState | undefined): { mode: 'full' | 'delta'; reason: string } {
   if (definition.mode === 'full') return { mode: 'full', reason: 'the definition is a full extract' };
   if (o.practices) return { mode: 'full', reason: 'a run for some practices only is a full extract, and leaves the delta state alone' };
@@ -640,7 +735,8 @@ async function extractDatasets(
     for (;;) {
       const dataset = failed ? undefined : queue.shift();
       if (!dataset) return;
-      const query = plan.definition.mode === 'delta' && values.window ? dataset.delta! : dataset.full;
+      // A delta definition's delta is its full query compared with what the recipient holds.
+      const query = dataset.full;
       events.datasetStarted(dataset.name);
       const t0 = Date.now();
       const files = await writeDataset({

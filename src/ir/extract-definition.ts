@@ -45,6 +45,12 @@ export interface Population {
   nationalDataOptOut: 'respect' | 'not_applicable';
   nationalDataOptOutJustification?: string;
   onOptBackIn: 'no_backfill' | 'backfill';
+  /**
+   * A patient who leaves the population (opts out, dies, becomes PDS-sensitive, their registration
+   * ends) is never sent again; `delete` (the default) tells the recipient to delete their rows, so
+   * its copy always equals a fresh full extract; `keep` leaves their rows as last sent.
+   */
+  onLeave: 'delete' | 'keep';
   practices: string[];
   /** A filter on the patient table. */
   where?: IrExpr;

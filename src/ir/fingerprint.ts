@@ -39,7 +39,9 @@ export function dataDefinition(definition: ExtractDefinition): unknown {
     format: definition.format,
     id: definition.id,
     // Justifications explain the population; they do not change who is in it.
-    population: Object.fromEntries(Object.entries(definition.population).filter(([key]) => !key.endsWith('Justification'))),
+    // Nor does what a recipient is told when a patient leaves: a delta run compares with what it
+    // holds, so a change of on_leave takes effect without a new baseline.
+    population: Object.fromEntries(Object.entries(definition.population).filter(([key]) => !key.endsWith('Justification') && key !== 'onLeave')),
     mode: definition.mode,
     datasets: definition.datasets.map((d) => ({ name: d.name, table: d.table, where: d.where, fields: d.fields.map((f) => ({ name: f.name, value: f.value })) })),
     exemptions: definition.exemptions.map((e) => ({ rule: e.rule, codeSet: e.codeSet, datasets: e.datasets, fields: e.fields })),

@@ -35,6 +35,7 @@ const CLAUSES: Record<string, string> = {
   'population.national_data_opt_out': 'NATIONAL OPT OUT',
   'population.national_data_opt_out_justification': 'NATIONAL OPT OUT ... JUSTIFIED',
   'population.on_opt_back_in': 'ON OPT BACK IN',
+  'population.on_leave': 'ON LEAVE',
   'population.practices': 'PRACTICES',
   'population.where': 'the POPULATION filter (WHERE)',
   mode: 'MODE',

@@ -206,6 +206,7 @@ class DocumentBuilder {
       else if (k.Deceased) setChoice('deceased', k.Deceased);
       else if (k.Type1) setChoice('type1_opt_out', [...k.Type1, ...(k.Opt ?? []), ...(k.Out ?? [])]);
       else if (k.National) setChoice('national_data_opt_out', [...k.National, ...(k.Opt ?? []), ...(k.Out ?? [])]);
+      else if (k.Leave && value) this.set(['population', 'on_leave'], nameText(value), [...(k.On ?? []), ...k.Leave], nodeSpan(this.ctx, value));
       else if (k.On && value) this.set(['population', 'on_opt_back_in'], nameText(value), [...k.On, ...(k.Back ?? []), ...(k.In ?? [])], nodeSpan(this.ctx, value));
       else if (k.Practices && k.nameList) {
         const names = k.nameList[0]!.children.name;

@@ -105,6 +105,7 @@ export function printExdef(definition: PrintableDefinition): string {
     choice('TYPE1 OPT OUT', 'type1_opt_out');
     choice('NATIONAL OPT OUT', 'national_data_opt_out');
     if (str(population['on_opt_back_in']) !== undefined) lines.push(`  ON OPT BACK IN ${printName(str(population['on_opt_back_in'])!)}`);
+    if (str(population['on_leave']) !== undefined) lines.push(`  ON LEAVE ${printName(str(population['on_leave'])!)}`);
     if (Array.isArray(population['practices'])) lines.push(`  PRACTICES ${population['practices'].map((p) => printName(String(p))).join(', ')}`);
     if (population['where'] !== undefined) lines.push(`  WHERE ${expression(['population', 'where'], population['where'])}`);
     emitComments('population');

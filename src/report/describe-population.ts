@@ -75,6 +75,14 @@ export function populationChoices(definition: ExtractDefinition): PopulationChoi
       choice: p.onOptBackIn === 'backfill' ? 'their history is sent again (backfill)' : 'only their changes from then on are sent (no backfill)',
       departsFromDefault: false,
     },
+    {
+      topic: 'Patients who leave the population',
+      choice:
+        p.onLeave === 'keep'
+          ? 'never sent again; the recipient keeps their rows as last sent (keep)'
+          : 'never sent again, and the recipient is told to delete their rows (delete)',
+      departsFromDefault: p.onLeave === 'keep',
+    },
   ];
 }
 

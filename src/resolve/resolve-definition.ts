@@ -177,6 +177,7 @@ export function resolveDefinition(parsed: ParsedDefinition, catalogue: Catalogue
       type1OptOut: p.type1_opt_out,
       nationalDataOptOut: p.national_data_opt_out ?? (doc.care_type === 'direct' ? 'not_applicable' : 'respect'),
       onOptBackIn: p.on_opt_back_in ?? 'no_backfill',
+      onLeave: p.on_leave ?? 'delete',
       practices: [...p.practices],
       ...compact({
         registrationJustification: p.registration_justification,
@@ -285,6 +286,7 @@ interface RawDefinition {
     national_data_opt_out?: 'respect' | 'not_applicable';
     national_data_opt_out_justification?: string;
     on_opt_back_in?: 'no_backfill' | 'backfill';
+    on_leave?: 'delete' | 'keep';
     practices: string[];
     where?: string;
   };

@@ -19,11 +19,20 @@ export interface OutputColumn {
   /** The value's type in the language; every column is written as text (see outputText). */
   type: ValueType;
   /** A field of the definition, or a column exdef adds. */
-  role: 'field' | 'record_id' | 'change_type' | 'practice';
+  role: 'field' | 'record_id' | 'change_type' | 'practice' | 'held';
 }
 
 /** The hidden column that routes each row to its practice's folder (per_practice layout). */
 export const PRACTICE_COLUMN = '__practice';
+
+/**
+ * The hidden last column of a delta definition's full query, which the executor reads and does
+ * not write (delta-records.ts): `<patient>.<changed>.<practice>` — the row's patient (0 for a
+ * table without patients), its change-tracking time in microseconds since 1970 (0 when it has
+ * none) and the practice it is held for. Only digits, letters and dots: never quoted, whatever
+ * the dialect (a delimiter is never a letter, digit or dot: csvDialectProblem).
+ */
+export const HELD_COLUMN = '__held';
 
 /** Builds a fresh context for one query (its own aliases); parameters are shared by the plan. */
 export function queryContext(base: SqlContext, dependencies?: Map<string, RelationStep[]>): SqlContext {
@@ -43,7 +52,11 @@ export function outputColumns(ctx: SqlContext, dataset: Dataset): OutputColumn[]
   if (ctx.definition.output.layout === 'per_practice') columns.push({ name: PRACTICE_COLUMN, type: 'text', role: 'practice' });
   columns.push(...dataset.fields.map((f) => ({ name: f.name, type: f.type, role: 'field' as const })));
   if (ctx.definition.mode === 'delta') {
-    columns.push({ name: 'record_id', type: 'text', role: 'record_id' }, { name: 'change_type', type: 'text', role: 'change_type' });
+    columns.push(
+      { name: 'record_id', type: 'text', role: 'record_id' },
+      { name: 'change_type', type: 'text', role: 'change_type' },
+      { name: HELD_COLUMN, type: 'text', role: 'held' },
+    );
   }
   return columns;
 }
@@ -55,7 +68,7 @@ export function outputColumns(ctx: SqlContext, dataset: Dataset): OutputColumn[]
  */
 export function fullQuery(base: SqlContext, dataset: Dataset): AnySelect {
   const ctx = queryContext(base);
-  let query = datasetSelect(ctx, dataset, withPopulation(ctx), 'upsert');
+  let query = datasetSelect(ctx, dataset, withPopulation(ctx), 'upsert', { held: ctx.definition.mode === 'delta' });
   if (ctx.definition.output.layout === 'per_practice') query = query.orderBy(sql.ref(PRACTICE_COLUMN));
   query = query.orderBy(orderKey(ctx, dataset));
   markNode({ kind: 'dataset-root' }, query.toOperationNode());
@@ -138,7 +151,13 @@ export const PATIENT_COLUMN = '__patient';
  * NULL for a table without patients) and the fields as text, nothing else: what src/disclosure
  * measures k-anonymity on.
  */
-export function datasetSelect(ctx: SqlContext, dataset: Dataset, from: { selectFrom: (t: string) => AnySelect }, kind: 'upsert' | 'delete' | 'disclosure'): AnySelect {
+export function datasetSelect(
+  ctx: SqlContext,
+  dataset: Dataset,
+  from: { selectFrom: (t: string) => AnySelect },
+  kind: 'upsert' | 'delete' | 'disclosure',
+  options: { held?: boolean } = {},
+): AnySelect {
   const root = tableOf(ctx.catalogue, dataset.table);
   const scope = new Scope(ctx, root, 't', { label: `dataset ${dataset.name}`, path: [], inPopulation: false });
   const fields = dataset.fields.map((field) => {
@@ -202,6 +221,11 @@ export function datasetSelect(ctx: SqlContext, dataset: Dataset, from: { selectF
     const changeType = kind === 'upsert' ? sql`'upsert'` : sql`'delete'`;
     markNode({ kind: 'change-type' }, changeType.toOperationNode());
     selections.push(recordId.as('record_id'), changeType.as('change_type'));
+    if (options.held) {
+      const patient = root.patientColumn ? sql`${column('p', 'patient_id')}::text` : sql`'0'`;
+      const changed = root.changeTracking ? sql`coalesce(floor(extract(epoch FROM ${column('t', root.changeTracking)}) * 1000000)::bigint, 0)::text` : sql`'0'`;
+      selections.push(sql`concat_ws('.', ${patient}, ${changed}, coalesce((${practice})::text, ''))`.as(HELD_COLUMN));
+    }
   }
   return query.select(selections);
 }

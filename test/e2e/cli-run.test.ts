@@ -141,7 +141,8 @@ function checkPackage(zip: string, summary: RunResult, c: Compiled, practices: r
     layout: c.plan.definition.layout,
     csv: { delimiter: dialect.delimiter, quote: dialect.quote, header: dialect.header, lineEnding: dialect.lineEnding },
   });
-  expect(Object.keys(manifest).sort()).toEqual(MANIFEST_KEYS);
+  // A delta definition's manifest also says what its output was compared with (delta by comparison).
+  expect(Object.keys(manifest).sort()).toEqual([...MANIFEST_KEYS, ...(c.plan.definition.mode === 'delta' ? ['comparison'] : [])].sort());
   expect(manifest.generator).toMatch(/^exdef /);
   expect(zipMembers(zip).sort()).toEqual([...manifest.files.map((f) => f.path), 'manifest.json'].sort());
   const csv = new Map<string, Buffer>();
@@ -152,7 +153,7 @@ function checkPackage(zip: string, summary: RunResult, c: Compiled, practices: r
     expect(file.path).toBe(`${file.practice ? `${file.practice}/` : ''}${file.dataset}.csv`);
     const dataset = c.plan.datasets.find((d) => d.name === file.dataset)!;
     expect(file.columns).toEqual(
-      dataset.columns.filter((column) => column.role !== 'practice').map((column) => ({ name: column.name, type: column.role === 'field' ? column.type : 'text' })),
+      dataset.columns.filter((column) => column.role !== 'practice' && column.role !== 'held').map((column) => ({ name: column.name, type: column.role === 'field' ? column.type : 'text' })),
     );
     csv.set(file.path, bytes);
   }

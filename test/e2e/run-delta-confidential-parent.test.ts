@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { resources } from '../../src/resources.js';
 import { testEngines, type EngineName } from '../support/engines.js';
-import { applyExtract, extractState, IdAllocator, makeWorkDir, readExtract, recordId, runOk, seededTarget, writeKeysFile, type AppliedExtract, type Extract, type RunSummary, type RunTarget } from '../support/run-harness.js';
+import { inProcessTarget, runInProcess } from '../support/delta-recipient.js';
+import { applyExtract, extractState, IdAllocator, makeWorkDir, readExtract, recordId, SEED_AS_OF, writeKeysFile, type AppliedExtract, type Extract, type RunSummary, type RunTarget } from '../support/run-harness.js';
 
 const DEFINITION = join(resources.definitions, 'chis-immunisations.exdef.yaml');
 const ID = 'chis-immunisations';
@@ -50,7 +51,8 @@ describe.each(testEngines())('exdef run: a consultation turning confidential, on
   let today = '2026-11-21';
   let held: AppliedExtract | undefined;
 
-  const run = (): RunSummary => runOk({ definition: DEFINITION, target, out, today, keys });
+  // In-process runs on a database opened once (test/e2e/cli-run covers the command itself).
+  const run = (): Promise<RunSummary> => target.use((db) => runInProcess({ definition: DEFINITION, db, out, today, keysFile: keys }));
   const deliver = (summary: RunSummary): Extract => {
     const extract = readExtract(summary.output);
     held = applyExtract(held, extract);
@@ -77,8 +79,8 @@ describe.each(testEngines())('exdef run: a consultation turning confidential, on
 
   beforeAll(async () => {
     keys = writeKeysFile(join(work.dir, 'keys.yaml'), { unused: 'k'.repeat(40) });
-    target = await seededTarget(engine, work.dir, { patients: 300, seed: 29 });
-  });
+    target = await inProcessTarget(engine, { patients: 300, seed: 29, asOf: SEED_AS_OF });
+  }, 120_000);
   afterAll(async () => {
     await target?.drop();
     work.remove();
@@ -91,7 +93,7 @@ describe.each(testEngines())('exdef run: a consultation turning confidential, on
     const sent = await consultationWithImmunisation(a, false);
     const never = await consultationWithImmunisation(b, true);
 
-    const first = run();
+    const first = await run();
     expect(first.mode).toBe('full');
     deliver(first);
     const key = (await target.use((db) => extractState(db, ID)))!.recordKey;
@@ -102,14 +104,14 @@ describe.each(testEngines())('exdef run: a consultation turning confidential, on
     await sql('UPDATE reporting.consultation SET confidential = TRUE WHERE consultation_id = $1::bigint', [sent.consultation]);
     await sql(`UPDATE reporting.consultation SET consultation_type = 'telephone' WHERE consultation_id = $1::bigint`, [never.consultation]);
     today = addDays(today, 1);
-    const day2 = deliver(run());
+    const day2 = deliver(await run());
     expect(day2.manifest.mode).toBe('delta');
     expect(changeList(day2), 'a delete marker for the held child only').toEqual([`immunisations delete ${recordId(sent.observation, key)}`]);
 
     // Day 3: both flags lifted: both children are sent.
     await sql('UPDATE reporting.consultation SET confidential = FALSE WHERE consultation_id = ANY($1::bigint[])', [[sent.consultation, never.consultation]]);
     today = addDays(today, 1);
-    const day3 = deliver(run());
+    const day3 = deliver(await run());
     expect(changeList(day3)).toEqual([`immunisations upsert ${recordId(sent.observation, key)}`, `immunisations upsert ${recordId(never.observation, key)}`].sort());
   }, 600_000);
 });

@@ -9,9 +9,10 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
-import { RecordIdSet } from '../../src/execute/record-id-set.js';
+import { HeldRows } from '../../src/execute/held-rows.js';
 import { resources } from '../../src/resources.js';
 import { testEngines, type EngineName } from '../support/engines.js';
+import { inProcessTarget, runInProcess } from '../support/delta-recipient.js';
 import {
   applyExtract,
   extractState,
@@ -19,8 +20,7 @@ import {
   makeWorkDir,
   readExtract,
   recordId,
-  runOk,
-  seededTarget,
+  SEED_AS_OF,
   stateRows,
   writeKeysFile,
   type AppliedExtract,
@@ -77,7 +77,7 @@ async function heldInState(db: Database): Promise<Record<string, string[]>> {
   const rows = await db.query<{ dataset: string; ids: Uint8Array }>(`SELECT dataset, ids FROM exdef_state.held_record_ids WHERE definition_id = $1 ORDER BY dataset, chunk`, [ID]);
   const bytes = new Map<string, Buffer[]>();
   for (const r of rows) bytes.set(r.dataset, [...(bytes.get(r.dataset) ?? []), Buffer.from(r.ids)]);
-  return Object.fromEntries([...bytes].map(([dataset, chunks]) => [dataset, RecordIdSet.fromSorted(Buffer.concat(chunks)).toHex().sort()]));
+  return Object.fromEntries([...bytes].map(([dataset, chunks]) => [dataset, HeldRows.fromBytes(Buffer.concat(chunks)).idsHex().sort()]));
 }
 
 function heldByRecipient(held: AppliedExtract): Record<string, string[]> {
@@ -93,7 +93,9 @@ describe.each(testEngines())('exdef run: delta deletions only for rows sent, on 
   let today = '2026-11-21';
   let held: AppliedExtract | undefined;
 
-  const run = (extra: string[] = []): RunSummary => runOk({ definition: DEFINITION, target, out, today, keys, extra });
+  // In-process runs on a database opened once (test/e2e/cli-run covers the command itself).
+  const run = (practices?: readonly string[]): Promise<RunSummary> =>
+    target.use((db) => runInProcess({ definition: DEFINITION, db, out, today, keysFile: keys, ...(practices ? { practices: [...practices] } : {}) }));
   const deliver = (summary: RunSummary): Extract => {
     const extract = readExtract(summary.output);
     held = applyExtract(held, extract);
@@ -115,8 +117,8 @@ describe.each(testEngines())('exdef run: delta deletions only for rows sent, on 
 
   beforeAll(async () => {
     keys = writeKeysFile(join(work.dir, 'keys.yaml'), { unused: 'k'.repeat(40) });
-    target = await seededTarget(engine, work.dir, { patients: 400, seed: 23 });
-  });
+    target = await inProcessTarget(engine, { patients: 400, seed: 23, asOf: SEED_AS_OF });
+  }, 120_000);
   afterAll(async () => {
     await target?.drop();
     work.remove();
@@ -129,7 +131,7 @@ describe.each(testEngines())('exdef run: delta deletions only for rows sent, on 
     const [a, b, c, d] = inside as [Patient, Patient, Patient, Patient];
 
     // ------------------------------------------------------------- the baseline
-    const first = run();
+    const first = await run();
     expect(first.mode).toBe('full');
     deliver(first);
     const key = (await target.use((db) => extractState(db, ID)))!.recordKey;
@@ -144,7 +146,7 @@ describe.each(testEngines())('exdef run: delta deletions only for rows sent, on 
     await sql(`UPDATE reporting.observation SET effective_date = DATE '2026-11-19' WHERE observation_id = $1::bigint`, [outsider!.imms[0]]);
     await sql(`UPDATE reporting.observation SET deleted_at = now() WHERE observation_id = $1::bigint`, [c.imms[0]]);
     today = addDays(today, 1);
-    const day2 = deliver(run());
+    const day2 = deliver(await run());
     expect(day2.manifest.mode).toBe('delta');
     expect(changeList(day2), 'only the soft-deleted row the recipient had').toEqual([gone(c.imms[0]!)]);
     for (const never of [confidential, sensitive, outsiderNew, outsider!.imms[0]!]) {
@@ -155,25 +157,25 @@ describe.each(testEngines())('exdef run: delta deletions only for rows sent, on 
     await sql(`UPDATE reporting.observation SET effective_date = DATE '2026-11-18' WHERE observation_id = ANY($1::bigint[])`, [[confidential, sensitive, outsiderNew, c.imms[0]]]);
     await sql(`UPDATE reporting.observation SET confidential = true WHERE observation_id = $1::bigint`, [d.imms[0]]);
     today = addDays(today, 1);
-    const day3 = deliver(run());
+    const day3 = deliver(await run());
     expect(changeList(day3), 'the newly confidential row it had, and no second deletion of the deleted one').toEqual([gone(d.imms[0]!)]);
 
     // ------------------------------------------------------------- day 4: both confidential rows are released
     await sql(`UPDATE reporting.observation SET confidential = false WHERE observation_id = ANY($1::bigint[])`, [[d.imms[0], confidential]]);
     today = addDays(today, 1);
-    const day4 = deliver(run());
+    const day4 = deliver(await run());
     expect(changeList(day4)).toEqual([upsert(d.imms[0]!), upsert(confidential)].sort());
 
     // ------------------------------------------------------------- day 5: the row first sent on day 4 turns confidential again
     await sql(`UPDATE reporting.observation SET confidential = true WHERE observation_id = $1::bigint`, [confidential]);
     today = addDays(today, 1);
-    const day5 = deliver(run());
+    const day5 = deliver(await run());
     expect(changeList(day5), 'sent on day 4, so now withdrawn').toEqual([gone(confidential)]);
     expect(await target.use(heldInState), 'the state holds exactly what the recipient holds').toEqual(heldByRecipient(held!));
 
     // ------------------------------------------------------------- the chain against a full extract (state untouched)
     const before = await target.use(stateRows);
-    const reference = run(PRACTICES.flatMap((p) => ['--practice', p]));
+    const reference = await run(PRACTICES);
     expect(reference.mode).toBe('full');
     expect(await target.use(stateRows), 'a run for named practices leaves the state alone').toBe(before);
     const full = applyExtract(undefined, readExtract(reference.output));
@@ -184,12 +186,18 @@ describe.each(testEngines())('exdef run: delta deletions only for rows sent, on 
   it('a state that does not record the holdings (an earlier exdef) starts again in full, never with a guess', async () => {
     await sql('DELETE FROM exdef_state.held_record_ids WHERE definition_id = $1', [ID]);
     today = addDays(today, 1);
-    const summary = run();
+    const summary = await run();
     expect(summary.mode).toBe('full');
     expect(summary.reason).toMatch(/does not record which rows the recipient holds/);
     held = applyExtract(undefined, readExtract(summary.output));
     expect(await target.use(heldInState)).toEqual(heldByRecipient(held));
     today = addDays(today, 1);
-    expect(run().mode, 'then deltas again').toBe('delta');
+    expect((await run()).mode, 'then deltas again').toBe('delta');
+    // A state kept by exdef before deltas were made by comparison (record ids without their content).
+    await sql('UPDATE exdef_state.held_record_ids SET format = 1 WHERE definition_id = $1', [ID]);
+    today = addDays(today, 1);
+    const older = await run();
+    expect(older.mode).toBe('full');
+    expect(older.reason).toMatch(/earlier exdef, which kept the ids of the rows the recipient holds but not their content: a full extract is the new baseline/);
   }, 300_000);
 });

@@ -12,6 +12,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { resources } from '../../src/resources.js';
+import { inProcessTarget, runInProcess } from '../support/delta-recipient.js';
 import { testEngines, type EngineName } from '../support/engines.js';
 import {
   applyExtract,
@@ -22,8 +23,7 @@ import {
   makeWorkDir,
   readExtract,
   recordId,
-  runOk,
-  seededTarget,
+  SEED_AS_OF,
   stateRows,
   testNhsNumber,
   writeKeysFile,
@@ -179,8 +179,19 @@ describe.each(testEngines())('exdef run: deltas on %s', (engine: EngineName) => 
   /** The NHS number of the child who opted back in without backfill: the recipient lacks their older rows. */
   let notBackfilled = '';
 
-  const run = (options: { definition?: string; today?: string; extra?: string[] } = {}) =>
-    runOk({ definition: options.definition ?? DEFINITION, target, out, today: options.today ?? today, keys, ...(options.extra ? { extra: options.extra } : {}) });
+  // In-process runs (as `exdef run` makes them, without starting the CLI each time: test/e2e/cli-run covers the command).
+  const run = (options: { definition?: string; today?: string; practices?: readonly string[]; full?: boolean } = {}): Promise<RunSummary> =>
+    target.use((db) =>
+      runInProcess({
+        definition: options.definition ?? DEFINITION,
+        db,
+        out,
+        today: options.today ?? today,
+        keysFile: keys,
+        ...(options.practices ? { practices: [...options.practices] } : {}),
+        ...(options.full ? { full: true } : {}),
+      }),
+    );
   /** A run of the chis definition whose output the recipient applies. */
   const delivered = (summary: RunSummary): Extract => {
     const extract = readExtract(summary.output);
@@ -193,7 +204,7 @@ describe.each(testEngines())('exdef run: deltas on %s', (engine: EngineName) => 
   /** A full extract of every practice with the state's record key, leaving the state alone: the reference. */
   const referenceFull = async (): Promise<Extract> => {
     const before = await target.use(stateRows);
-    const summary = run({ extra: PRACTICES.flatMap((p) => ['--practice', p]) });
+    const summary = await run({ practices: PRACTICES });
     expect(summary.mode).toBe('full');
     expect(await target.use(stateRows), 'a run for named practices leaves the state alone').toBe(before);
     return readExtract(summary.output);
@@ -201,8 +212,8 @@ describe.each(testEngines())('exdef run: deltas on %s', (engine: EngineName) => 
 
   beforeAll(async () => {
     keys = writeKeysFile(join(work.dir, 'keys.yaml'), { unused: 'k'.repeat(40) });
-    target = await seededTarget(engine, work.dir, { patients: 700, seed: 11 });
-  });
+    target = await inProcessTarget(engine, { patients: 400, seed: 11, asOf: SEED_AS_OF });
+  }, 120_000);
   afterAll(async () => {
     await target?.drop();
     work.remove();
@@ -239,19 +250,21 @@ describe.each(testEngines())('exdef run: deltas on %s', (engine: EngineName) => 
     writeFileSync(backfill, text.replace(`id: ${ID}`, `id: ${ID}-backfill`).replace('on_opt_back_in: no_backfill', 'on_opt_back_in: backfill'));
 
     // ----------------------------------------------------------------- 2026-11-21: the first run is full
-    const first = run();
+    const first = await run();
     expect(first.mode).toBe('full');
     expect(first.reason).toMatch(/first run/);
     expect(first.window).toBeNull();
     const initial = delivered(first);
     expect([...initial.datasets.values()].flat().every((r) => r['change_type'] === 'upsert'), 'a full extract: every row an upsert').toBe(true);
-    const backfillFirst = run({ definition: backfill });
+    const backfillFirst = await run({ definition: backfill });
     expect(backfillFirst.mode).toBe('full');
     const state0 = (await target.use((db) => extractState(db, ID)))!;
     const key = state0.recordKey;
     const obs = (id: string) => `immunisations upsert ${recordId(id, key)}`;
     const gone = (id: string) => `immunisations delete ${recordId(id, key)}`;
     const child = (id: string) => `children upsert ${recordId(id, key)}`;
+    // on_leave: delete (the default): a patient who leaves the population is deleted downstream.
+    const left = (c: Child) => [`children delete ${recordId(c.id, key)}`, ...c.imms.map((i) => gone(i.id))];
     const nhsInFirst = new Set(initial.datasets.get('children')!.map((r) => r['nhs_number']));
     expect(nhsInFirst.has(renamed!.nhs) && nhsInFirst.has(turns20!.nhs)).toBe(true);
     expect(nhsInFirst.has(optsBackIn!.nhs), 'opted out at the first run').toBe(false);
@@ -287,7 +300,7 @@ describe.each(testEngines())('exdef run: deltas on %s', (engine: EngineName) => 
       const asthma = await c.observation(softDeleted!.id, softDeleted!.practice, ASTHMA, '2026-11-20');
       return { code, added, asthma };
     });
-    const d1 = delivered(run({ today: nextDay() }));
+    const d1 = delivered(await run({ today: nextDay() }));
     expectDelta(d1, [child(renamed!.id), ...renamed!.imms.map((i) => obs(i.id)), obs(recoded!.imms[0]!.id), obs(step1.added)]);
     expect(changeList(d1), 'no trace of the asthma row the recipient never had').not.toContain(gone(step1.asthma));
     expect(rowById(d1, 'children', renamed!.id)!['nhs_number'], 'the new NHS number').toBe(newNhs);
@@ -302,10 +315,11 @@ describe.each(testEngines())('exdef run: deltas on %s', (engine: EngineName) => 
       await c.endRegistration(mover!.registration, '2026-11-22');
       await c.registration(mover!.id, 'A81001', '2026-11-23');
     });
-    const d2 = delivered(run({ today: nextDay() }));
+    const d2 = delivered(await run({ today: nextDay() }));
     expectDelta(d2, [
       obs(recoded!.imms[0]!.id),
       gone(softDeleted!.imms[0]!.id),
+      ...left(optsOut!),
       child(mover!.id),
       // Entered the population: their whole history held at a practice in scope, though none of it
       // changed; what was recorded at A81003 (out of scope) is not sent (issue 11).
@@ -322,11 +336,11 @@ describe.each(testEngines())('exdef run: deltas on %s', (engine: EngineName) => 
       await c.updateObservation(sensitive!.imms[0]!.id, 'code', SENSITIVE_CODE);
       await db.query(`UPDATE reporting.opt_out SET effective_to = TIMESTAMPTZ '2026-11-22 09:00:00+00' WHERE opt_out_id = $1::bigint`, [optOut]);
     });
-    const d3 = delivered(run({ today: nextDay() }));
+    const d3 = delivered(await run({ today: nextDay() }));
     // on_opt_back_in: no_backfill — the child who opted back in gets nothing until a row of theirs changes;
-    // the child who turned 20 left the population: no deletions.
-    expectDelta(d3, [gone(confidential!.imms[0]!.id), gone(sensitive!.imms[0]!.id)]);
-    const backfillDelta = readExtract(run({ definition: backfill }).output);
+    // the child who turned 20 left the population (on_leave: delete): their rows are deleted.
+    expectDelta(d3, [gone(confidential!.imms[0]!.id), gone(sensitive!.imms[0]!.id), ...left(turns20!)]);
+    const backfillDelta = readExtract((await run({ definition: backfill })).output);
     expect(backfillDelta.manifest.mode).toBe('delta');
 
     // ----------------------------------------------------------------- 2026-11-25: a registration ends, a child moves practice, a code leaves the filter
@@ -337,9 +351,9 @@ describe.each(testEngines())('exdef run: deltas on %s', (engine: EngineName) => 
       await c.updateObservation(leavesFilter!.imms[0]!.id, 'code', ASTHMA);
       return { asthma: await c.observation(renamed!.id, renamed!.practice, ASTHMA, '2026-11-24') };
     });
-    const d4 = delivered(run({ today: nextDay() }));
+    const d4 = delivered(await run({ today: nextDay() }));
     // The new asthma row was never sent: no deletion for it.
-    expectDelta(d4, [child(movesPractice!.id), gone(leavesFilter!.imms[0]!.id)]);
+    expectDelta(d4, [child(movesPractice!.id), gone(leavesFilter!.imms[0]!.id), ...left(deregistered!)]);
     expect(rowById(d4, 'children', movesPractice!.id)!['practice']).toBe(otherPractice(movesPractice!.practice));
 
     // ----------------------------------------------------------------- 2026-11-26: a new patient with history recorded earlier, a new immunisation
@@ -359,7 +373,7 @@ describe.each(testEngines())('exdef run: deltas on %s', (engine: EngineName) => 
       await c.updateObservation(deregistered!.imms[1]!.id, 'effective_date', '2026-11-01');
       return { added: await c.observation(confidential!.id, confidential!.practice, '38598009', '2026-11-25') };
     });
-    const d5 = delivered(run({ today: nextDay() }));
+    const d5 = delivered(await run({ today: nextDay() }));
     expectDelta(d5, [child(newcomer.id), ...newcomer.imms.map(obs), obs(step5.added)]);
 
     // ----------------------------------------------------------------- the applied chain against a full extract now
@@ -371,15 +385,16 @@ describe.each(testEngines())('exdef run: deltas on %s', (engine: EngineName) => 
     expect(fullPatients.has(newcomer.nhs) && fullPatients.has(newNhs) && fullPatients.has(optsBackIn!.nhs)).toBe(true);
 
     const chainPatients = new Set([...held!.get('children')!.values()].map((r) => r['nhs_number']!));
-    // Difference 1, by design: a patient who left is no longer extracted, and no deletion is sent, so the
-    // recipient still holds their rows as they were. Compared: exactly the leavers, with exactly their first rows.
+    // A patient who left is no longer extracted and (on_leave: delete, the default) their rows were
+    // deleted downstream: the chain holds no one the full extract does not.
     const leavers = [...chainPatients].filter((nhs) => !fullPatients.has(nhs));
+    expect(leavers, 'no leaver is held').toEqual([]);
     for (const leaver of [optsOut!, deregistered!, turns20!]) {
-      expect(leavers, `${leaver.nhs} left the population`).toContain(leaver.nhs);
-      expect(rowsOf(held!, leaver.nhs), `the recipient keeps ${leaver.nhs}'s rows`).toEqual(rowsOf(initial, leaver.nhs));
+      expect(rowsOf(initial, leaver.nhs)['children'], `${leaver.nhs} was sent at first`).toHaveLength(1);
+      expect(population.has(leaver.id), `${leaver.nhs} is out of the population by the independent query`).toBe(false);
+      expect(Object.values(rowsOf(held!, leaver.nhs)).flat(), `the recipient holds nothing of ${leaver.nhs}`).toEqual([]);
     }
-    expect(leavers.filter((nhs) => population.has(nhs)), 'a leaver is out of the population by the independent query').toEqual([]);
-    // Difference 2, by design (on_opt_back_in: no_backfill): the child who opted back in gets only rows
+    // The one difference, by design (on_opt_back_in: no_backfill): the child who opted back in gets only rows
     // that change from now on, so the chain lacks exactly their rows of the full extract.
     const missing = [...full].flatMap(([dataset, rows]) => [...rows.keys()].filter((id) => !held!.get(dataset)!.has(id)).map((id) => `${dataset} ${rows.get(id)!['nhs_number']}`));
     expect(missing.sort(), 'the chain lacks exactly the rows of the child who opted back in (no backfill)').toEqual(
@@ -387,8 +402,7 @@ describe.each(testEngines())('exdef run: deltas on %s', (engine: EngineName) => 
     );
     expect(rowsOf(full, optsBackIn!.nhs)['immunisations']!.length).toBeGreaterThanOrEqual(2);
     // Everything else: the same record ids with the same values.
-    const leaving = new Set(leavers);
-    expect(asObject(restrict(held!, (nhs) => !leaving.has(nhs)))).toEqual(asObject(restrict(full, (nhs) => nhs !== optsBackIn!.nhs)));
+    expect(asObject(held!)).toEqual(asObject(restrict(full, (nhs) => nhs !== optsBackIn!.nhs)));
 
     // With on_opt_back_in: backfill the child who opted back in got their history in the delta after.
     const backfilled = backfillDelta.datasets;
@@ -419,20 +433,21 @@ describe.each(testEngines())('exdef run: deltas on %s', (engine: EngineName) => 
         await new Promise((r) => setTimeout(r, 20));
         const during = await change((x) => x.observation(c!.id, c!.practice, '999900091000000100', '2026-11-26'));
 
-        const first = run({ today: nextDay() });
+        const first = await run({ today: nextDay() });
         const firstExtract = delivered(first);
         expect(first.mode).toBe('delta');
         expect(first.window!.end < writerStart, `window end ${first.window!.end} is before the open transaction's start ${writerStart}`).toBe(true);
         const firstIds = changeList(firstExtract);
         expect(firstIds, 'committed before the writer began').toContain(`immunisations upsert ${recordId(before, key)}`);
         expect(firstIds, 'not committed yet').not.toContain(`immunisations upsert ${recordId(lateId, key)}`);
-        expect(firstIds, 'stamped after the window end').not.toContain(`immunisations upsert ${recordId(during, key)}`);
+        // Committed before the run, so in its snapshot: a delta compares the whole result with what the recipient holds.
+        expect(firstIds, 'committed before the run').toContain(`immunisations upsert ${recordId(during, key)}`);
 
         await writer.query('COMMIT');
-        const second = run({ today: nextDay() });
+        const second = await run({ today: nextDay() });
         const secondExtract = delivered(second);
         expect(second.window!.start).toBe(first.window!.end);
-        expect(changeList(secondExtract)).toEqual([`immunisations upsert ${recordId(lateId, key)}`, `immunisations upsert ${recordId(during, key)}`].sort());
+        expect(changeList(secondExtract)).toEqual([`immunisations upsert ${recordId(lateId, key)}`]);
         expect(firstIds.filter((id) => changeList(secondExtract).includes(id)), 'no row in both deltas').toEqual([]);
       } finally {
         await writer.end();
@@ -455,12 +470,12 @@ describe.each(testEngines())('exdef run: deltas on %s', (engine: EngineName) => 
     expect(readFileSync(changed, 'utf8')).toContain('value: month(effective_date)');
 
     const before = await target.use((db) => extractState(db, ID));
-    const reworded = run({ definition: justified, today: nextDay() });
+    const reworded = await run({ definition: justified, today: nextDay() });
     expect(reworded.mode, reworded.reason).toBe('delta');
     expect(reworded.definition.fingerprint).toBe(before!.fingerprint);
     held = applyExtract(held, readExtract(reworded.output));
 
-    const other = run({ definition: changed, today: nextDay() });
+    const other = await run({ definition: changed, today: nextDay() });
     expect(other.mode).toBe('full');
     expect(other.window).toBeNull();
     expect(other.reason).toMatch(/fingerprint/);
@@ -472,7 +487,7 @@ describe.each(testEngines())('exdef run: deltas on %s', (engine: EngineName) => 
     expect(dates.length).toBeGreaterThan(0);
     expect(dates.every((d) => /^\d{4}-\d{2}-01$/.test(d!))).toBe(true);
     // The next run of the changed definition is a delta again.
-    const next = run({ definition: changed, today: nextDay() });
+    const next = await run({ definition: changed, today: nextDay() });
     expect(next.mode).toBe('delta');
   });
 
@@ -482,7 +497,7 @@ describe.each(testEngines())('exdef run: deltas on %s', (engine: EngineName) => 
     // The original definition again (its fingerprint differs from the last run's), but --full says why.
     const day = nextDay();
     const reference = await referenceFull();
-    const full = run({ today: day, extra: ['--full'] });
+    const full = await run({ today: day, full: true });
     expect(full.mode).toBe('full');
     expect(full.reason).toMatch(/--full/);
     expect(full.window).toBeNull();
@@ -496,7 +511,7 @@ describe.each(testEngines())('exdef run: deltas on %s', (engine: EngineName) => 
 
     const imm = kid.imms[0]!;
     await change((c) => c.updateObservation(imm.id, 'effective_date', '2026-02-02'));
-    const delta = run({ today: nextDay() });
+    const delta = await run({ today: nextDay() });
     expect(delta.mode).toBe('delta');
     expect(delta.window!.start, 'from the end of the --full run').toBe(state!.windowEnd);
     const extract = readExtract(delta.output);

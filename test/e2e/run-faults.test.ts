@@ -131,7 +131,11 @@ describe.each(testEngines())('exdef run: faults on %s', (engine: EngineName) => 
   let pending: string[] = [];
   const changeObservations = (ids: string[]) =>
     target.use(async (db) => {
-      for (const id of ids) await db.query(`UPDATE reporting.observation SET effective_date = effective_date - 1 WHERE observation_id = $1::bigint`, [id]);
+      // A change the recipient sees (a delta compares what is sent, so a change to a column no field shows sends nothing):
+      // the code, between asthma and essential hypertension, neither in a sensitive set.
+      for (const id of ids) {
+        await db.query(`UPDATE reporting.observation SET code = CASE WHEN code = 195967001 THEN 59621000 ELSE 195967001 END WHERE observation_id = $1::bigint`, [id]);
+      }
       pending.push(...ids);
     });
   /** The next run succeeds and is exactly the delta it would have been had the failures never happened. */

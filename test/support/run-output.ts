@@ -149,7 +149,7 @@ export async function expectedCsvFiles(
   const perPractice = plan.definition.layout === 'per_practice';
   const byDataset = new Map<string, Map<string, string[][]>>();
   for (const dataset of plan.datasets) {
-    const fields = dataset.columns.filter((c) => c.role !== 'practice').map((c) => c.name);
+    const fields = dataset.columns.filter((c) => c.role !== 'practice' && c.role !== 'held').map((c) => c.name);
     const practiceColumn = dataset.columns.find((c) => c.role === 'practice')?.name;
     const rows = await session.query(dataset.full.sql, bindParameters(plan, dataset.full, values));
     const files = new Map<string, string[][]>();

@@ -111,6 +111,7 @@ const cases: [string, string, Edit[], [ChangeKind, ChangeClass, string][]][] = [
   ['Type 1 opt-out respect → override', CHIS, [['type1_opt_out: respect', 'type1_opt_out: override']], [['population-widened', REVIEW, 'population.type1_opt_out']]],
   ['national data opt-out respect → not applicable', PHM, [['  on_opt_back_in:', '  national_data_opt_out: not_applicable\n  on_opt_back_in:']], [['population-widened', REVIEW, 'population.national_data_opt_out']]],
   ['on opt back in → backfill', PHM, [['on_opt_back_in: no_backfill', 'on_opt_back_in: backfill']], [['population-widened', REVIEW, 'population.on_opt_back_in']]],
+  ['on leave delete → keep', PHM, [['on_opt_back_in: no_backfill', 'on_opt_back_in: no_backfill\n  on_leave: keep']], [['population-widened', REVIEW, 'population.on_leave']]],
   ['a practice added', PHM, [['A81003]', 'A81003, A81004]']], [['practices-added', REVIEW, 'population.practices']]],
   ['a practice removed', PHM, [['A81002, A81003]', 'A81002]']], [['practices-removed', BASELINE, 'population.practices']]],
   [

@@ -684,6 +684,7 @@ const generatedArb: fc.Arbitrary<Generated> = fc
         national_data_opt_out: fc.constantFrom('respect', 'not_applicable'),
         national_data_opt_out_justification: hostile,
         on_opt_back_in: fc.constantFrom('no_backfill', 'backfill'),
+        on_leave: fc.constantFrom('delete', 'keep'),
         practices: fc.uniqueArray(odsCode, { minLength: 1, maxLength: 3 }),
         where: written(expr(scopeOf('patient'), 'boolean', 3)),
       },

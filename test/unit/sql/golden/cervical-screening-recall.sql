@@ -1,6 +1,6 @@
 -- exdef compiled SQL for cervical-screening-recall version 1 (definitions/cervical-screening-recall.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint a451b63b7f36a9a6cce33d10fdba7330b2e04d391c67445d58a16e1baf0d38c8
--- digest      bc6b6a6f307a3ecb3f2790409d47047144b4b5b0c9428e9f88ccfcfb73d6bec5
+-- digest      e0dc4ac734f236852ba0f4438da8009fa28f6d16b9d8ebb29b1d4cd96d569099
 -- query: dataset due_for_screening (from patient), full extract
 -- columns: nhs_number (text), given_name (text), family_name (text), address (text), postcode (text), mobile (text), previously_screened (boolean)
 -- guards: population: registered on the snapshot date at A81002; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs overridden; National Data Opt-out not applicable
@@ -320,7 +320,7 @@ ORDER BY
 
 -- exdef compiled SQL for cervical-screening-recall version 1 (definitions/cervical-screening-recall.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint a451b63b7f36a9a6cce33d10fdba7330b2e04d391c67445d58a16e1baf0d38c8
--- digest      bc6b6a6f307a3ecb3f2790409d47047144b4b5b0c9428e9f88ccfcfb73d6bec5
+-- digest      e0dc4ac734f236852ba0f4438da8009fa28f6d16b9d8ebb29b1d4cd96d569099
 -- query: dataset due_for_screening (from patient), k-anonymity: the smallest number of patients sharing one combination of nhs_number, given_name, family_name, address, postcode, mobile (columns k, groups)
 -- guards: population: registered on the snapshot date at A81002; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs overridden; National Data Opt-out not applicable
 -- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column
@@ -558,7 +558,7 @@ FROM
 
 -- exdef compiled SQL for cervical-screening-recall version 1 (definitions/cervical-screening-recall.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint a451b63b7f36a9a6cce33d10fdba7330b2e04d391c67445d58a16e1baf0d38c8
--- digest      bc6b6a6f307a3ecb3f2790409d47047144b4b5b0c9428e9f88ccfcfb73d6bec5
+-- digest      e0dc4ac734f236852ba0f4438da8009fa28f6d16b9d8ebb29b1d4cd96d569099
 -- query: the population (every patient of it, their practice and whether an opt-out leaves them out)
 -- guards: population: registered on the snapshot date at A81002; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs overridden; National Data Opt-out not applicable
 -- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column

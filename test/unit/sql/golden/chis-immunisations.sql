@@ -1,8 +1,8 @@
 -- exdef compiled SQL for chis-immunisations version 3 (definitions/chis-immunisations.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint c724867e81d7bb21a3c0fb7913a722582e54b8558c70b5a9f94c78c5fbc800be
--- digest      9b2756bff4d07a1dae6c73b1b71dbaf8951e96914b60cf924a6e7caf50807124
+-- digest      2e5b239dfaf625c0f22ca6c10a613dd3d913fe1f689eeecc9bd86018d62b1095
 -- query: dataset children (from patient), full extract (first run or new baseline)
--- columns: nhs_number (text), birth_month (date), practice (text), record_id (record_id), change_type (change_type)
+-- columns: nhs_number (text), birth_month (date), practice (text), record_id (record_id), change_type (change_type), __held (held)
 -- guards: population: registered on the snapshot date at A81001, A81002; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-out not applicable
 -- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column
 -- parameters:
@@ -195,7 +195,22 @@ SELECT
     ),
     32
   ) AS "record_id",
-  'upsert' AS "change_type"
+  'upsert' AS "change_type",
+  concat_ws(
+    '.',
+    "p"."patient_id"::text,
+    coalesce(
+      floor(
+        extract(
+          epoch
+          FROM
+            "t"."updated_at"
+        ) * 1000000
+      )::bigint,
+      0
+    )::text,
+    coalesce(("p"."practice")::text, '')
+  ) AS "__held"
 FROM
   "reporting"."patient" AS "t"
   INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
@@ -230,9 +245,9 @@ ORDER BY
 
 -- exdef compiled SQL for chis-immunisations version 3 (definitions/chis-immunisations.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint c724867e81d7bb21a3c0fb7913a722582e54b8558c70b5a9f94c78c5fbc800be
--- digest      9b2756bff4d07a1dae6c73b1b71dbaf8951e96914b60cf924a6e7caf50807124
+-- digest      2e5b239dfaf625c0f22ca6c10a613dd3d913fe1f689eeecc9bd86018d62b1095
 -- query: dataset children (from patient), delta: rows changed in (window_start, window_end]
--- columns: nhs_number (text), birth_month (date), practice (text), record_id (record_id), change_type (change_type)
+-- columns: nhs_number (text), birth_month (date), practice (text), record_id (record_id), change_type (change_type), __held (held)
 -- guards: population: registered on the snapshot date at A81001, A81002; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-out not applicable
 -- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column
 -- parameters:
@@ -571,7 +586,7 @@ ORDER BY
 
 -- exdef compiled SQL for chis-immunisations version 3 (definitions/chis-immunisations.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint c724867e81d7bb21a3c0fb7913a722582e54b8558c70b5a9f94c78c5fbc800be
--- digest      9b2756bff4d07a1dae6c73b1b71dbaf8951e96914b60cf924a6e7caf50807124
+-- digest      2e5b239dfaf625c0f22ca6c10a613dd3d913fe1f689eeecc9bd86018d62b1095
 -- query: dataset children (from patient), k-anonymity: the smallest number of patients sharing one combination of nhs_number, birth_month (columns k, groups)
 -- guards: population: registered on the snapshot date at A81001, A81002; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-out not applicable
 -- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column
@@ -784,9 +799,9 @@ FROM
 
 -- exdef compiled SQL for chis-immunisations version 3 (definitions/chis-immunisations.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint c724867e81d7bb21a3c0fb7913a722582e54b8558c70b5a9f94c78c5fbc800be
--- digest      9b2756bff4d07a1dae6c73b1b71dbaf8951e96914b60cf924a6e7caf50807124
+-- digest      2e5b239dfaf625c0f22ca6c10a613dd3d913fe1f689eeecc9bd86018d62b1095
 -- query: dataset immunisations (from observation), full extract (first run or new baseline)
--- columns: nhs_number (text), vaccination_code (code), vaccination_date (date), record_id (record_id), change_type (change_type)
+-- columns: nhs_number (text), vaccination_code (code), vaccination_date (date), record_id (record_id), change_type (change_type), __held (held)
 -- guards: population: registered on the snapshot date at A81001, A81002; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-out not applicable
 -- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column
 -- parameters:
@@ -975,7 +990,22 @@ SELECT
     ),
     32
   ) AS "record_id",
-  'upsert' AS "change_type"
+  'upsert' AS "change_type",
+  concat_ws(
+    '.',
+    "p"."patient_id"::text,
+    coalesce(
+      floor(
+        extract(
+          epoch
+          FROM
+            "t"."updated_at"
+        ) * 1000000
+      )::bigint,
+      0
+    )::text,
+    coalesce(("p"."practice")::text, '')
+  ) AS "__held"
 FROM
   "reporting"."observation" AS "t"
   INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
@@ -1033,9 +1063,9 @@ ORDER BY
 
 -- exdef compiled SQL for chis-immunisations version 3 (definitions/chis-immunisations.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint c724867e81d7bb21a3c0fb7913a722582e54b8558c70b5a9f94c78c5fbc800be
--- digest      9b2756bff4d07a1dae6c73b1b71dbaf8951e96914b60cf924a6e7caf50807124
+-- digest      2e5b239dfaf625c0f22ca6c10a613dd3d913fe1f689eeecc9bd86018d62b1095
 -- query: dataset immunisations (from observation), delta: rows changed in (window_start, window_end]
--- columns: nhs_number (text), vaccination_code (code), vaccination_date (date), record_id (record_id), change_type (change_type)
+-- columns: nhs_number (text), vaccination_code (code), vaccination_date (date), record_id (record_id), change_type (change_type), __held (held)
 -- guards: population: registered on the snapshot date at A81001, A81002; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-out not applicable
 -- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column
 -- parameters:
@@ -1434,7 +1464,7 @@ ORDER BY
 
 -- exdef compiled SQL for chis-immunisations version 3 (definitions/chis-immunisations.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint c724867e81d7bb21a3c0fb7913a722582e54b8558c70b5a9f94c78c5fbc800be
--- digest      9b2756bff4d07a1dae6c73b1b71dbaf8951e96914b60cf924a6e7caf50807124
+-- digest      2e5b239dfaf625c0f22ca6c10a613dd3d913fe1f689eeecc9bd86018d62b1095
 -- query: dataset immunisations (from observation), k-anonymity: the smallest number of patients sharing one combination of nhs_number, vaccination_date (columns k, groups)
 -- guards: population: registered on the snapshot date at A81001, A81002; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-out not applicable
 -- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column
@@ -1681,7 +1711,7 @@ FROM
 
 -- exdef compiled SQL for chis-immunisations version 3 (definitions/chis-immunisations.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint c724867e81d7bb21a3c0fb7913a722582e54b8558c70b5a9f94c78c5fbc800be
--- digest      9b2756bff4d07a1dae6c73b1b71dbaf8951e96914b60cf924a6e7caf50807124
+-- digest      2e5b239dfaf625c0f22ca6c10a613dd3d913fe1f689eeecc9bd86018d62b1095
 -- query: the population (every patient of it, their practice and whether an opt-out leaves them out)
 -- guards: population: registered on the snapshot date at A81001, A81002; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-out not applicable
 -- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column

@@ -1,6 +1,6 @@
 -- exdef compiled SQL for diabetes-recall version 2 (definitions/diabetes-recall.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint c85cc02ac2968cbb2581dfe71d9f373d6a5e78f5f1df600a7744ff67f6f07fe0
--- digest      2038040b7016a3e2d7397bf413442c184fb265503dfcde827a6c40480ba5ba94
+-- digest      fbd5ad24dc22ee4dd748723898d53863e457d4ab8b8784025c54483937dff159
 -- query: dataset due_for_review (from patient), full extract
 -- columns: nhs_number (text), given_name (text), family_name (text), address (text), postcode (text), mobile (text)
 -- guards: population: registered on the snapshot date at A81001; every registration type; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs overridden; National Data Opt-out not applicable
@@ -252,7 +252,7 @@ ORDER BY
 
 -- exdef compiled SQL for diabetes-recall version 2 (definitions/diabetes-recall.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint c85cc02ac2968cbb2581dfe71d9f373d6a5e78f5f1df600a7744ff67f6f07fe0
--- digest      2038040b7016a3e2d7397bf413442c184fb265503dfcde827a6c40480ba5ba94
+-- digest      fbd5ad24dc22ee4dd748723898d53863e457d4ab8b8784025c54483937dff159
 -- query: dataset due_for_review (from patient), k-anonymity: the smallest number of patients sharing one combination of nhs_number, given_name, family_name, address, postcode, mobile (columns k, groups)
 -- guards: population: registered on the snapshot date at A81001; every registration type; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs overridden; National Data Opt-out not applicable
 -- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column
@@ -520,7 +520,7 @@ FROM
 
 -- exdef compiled SQL for diabetes-recall version 2 (definitions/diabetes-recall.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint c85cc02ac2968cbb2581dfe71d9f373d6a5e78f5f1df600a7744ff67f6f07fe0
--- digest      2038040b7016a3e2d7397bf413442c184fb265503dfcde827a6c40480ba5ba94
+-- digest      fbd5ad24dc22ee4dd748723898d53863e457d4ab8b8784025c54483937dff159
 -- query: the population (every patient of it, their practice and whether an opt-out leaves them out)
 -- guards: population: registered on the snapshot date at A81001; every registration type; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs overridden; National Data Opt-out not applicable
 -- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column

@@ -1,8 +1,8 @@
 -- exdef compiled SQL for flu-vaccination-uptake version 1 (definitions/flu-vaccination-uptake.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint e1bc25e5a0276531b87edcba5be981a8bf20d789a228eff08aaba84cf430fdd5
--- digest      d10e32a3f02608252af53a622c45df38ac01753b15564db8ef457a7cd4b7a9f6
+-- digest      b74993fd3345a38275ac1c072627cd4d0973f31986ebdf56fa638346e58a9192
 -- query: dataset people (from patient), full extract (first run or new baseline)
--- columns: person_key (text), age_band (text), sex (text), postcode_district (text), practice (text), record_id (record_id), change_type (change_type)
+-- columns: person_key (text), age_band (text), sex (text), postcode_district (text), practice (text), record_id (record_id), change_type (change_type), __held (held)
 -- guards: population: registered on the snapshot date at A81001, A81002, A81003; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-outs respected
 -- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column
 -- parameters:
@@ -280,7 +280,22 @@ SELECT
     ),
     32
   ) AS "record_id",
-  'upsert' AS "change_type"
+  'upsert' AS "change_type",
+  concat_ws(
+    '.',
+    "p"."patient_id"::text,
+    coalesce(
+      floor(
+        extract(
+          epoch
+          FROM
+            "t"."updated_at"
+        ) * 1000000
+      )::bigint,
+      0
+    )::text,
+    coalesce(("p"."practice")::text, '')
+  ) AS "__held"
 FROM
   "reporting"."patient" AS "t"
   INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
@@ -315,9 +330,9 @@ ORDER BY
 
 -- exdef compiled SQL for flu-vaccination-uptake version 1 (definitions/flu-vaccination-uptake.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint e1bc25e5a0276531b87edcba5be981a8bf20d789a228eff08aaba84cf430fdd5
--- digest      d10e32a3f02608252af53a622c45df38ac01753b15564db8ef457a7cd4b7a9f6
+-- digest      b74993fd3345a38275ac1c072627cd4d0973f31986ebdf56fa638346e58a9192
 -- query: dataset people (from patient), delta: rows changed in (window_start, window_end]
--- columns: person_key (text), age_band (text), sex (text), postcode_district (text), practice (text), record_id (record_id), change_type (change_type)
+-- columns: person_key (text), age_band (text), sex (text), postcode_district (text), practice (text), record_id (record_id), change_type (change_type), __held (held)
 -- guards: population: registered on the snapshot date at A81001, A81002, A81003; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-outs respected
 -- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column
 -- parameters:
@@ -743,7 +758,7 @@ ORDER BY
 
 -- exdef compiled SQL for flu-vaccination-uptake version 1 (definitions/flu-vaccination-uptake.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint e1bc25e5a0276531b87edcba5be981a8bf20d789a228eff08aaba84cf430fdd5
--- digest      d10e32a3f02608252af53a622c45df38ac01753b15564db8ef457a7cd4b7a9f6
+-- digest      b74993fd3345a38275ac1c072627cd4d0973f31986ebdf56fa638346e58a9192
 -- query: dataset people (from patient), k-anonymity: the smallest number of patients sharing one combination of age_band, sex, postcode_district (columns k, groups)
 -- guards: population: registered on the snapshot date at A81001, A81002, A81003; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-outs respected
 -- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column
@@ -1033,9 +1048,9 @@ FROM
 
 -- exdef compiled SQL for flu-vaccination-uptake version 1 (definitions/flu-vaccination-uptake.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint e1bc25e5a0276531b87edcba5be981a8bf20d789a228eff08aaba84cf430fdd5
--- digest      d10e32a3f02608252af53a622c45df38ac01753b15564db8ef457a7cd4b7a9f6
+-- digest      b74993fd3345a38275ac1c072627cd4d0973f31986ebdf56fa638346e58a9192
 -- query: dataset vaccinations (from observation), full extract (first run or new baseline)
--- columns: person_key (text), vaccination_code (code), vaccination_month (date), record_id (record_id), change_type (change_type)
+-- columns: person_key (text), vaccination_code (code), vaccination_month (date), record_id (record_id), change_type (change_type), __held (held)
 -- guards: population: registered on the snapshot date at A81001, A81002, A81003; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-outs respected
 -- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column
 -- parameters:
@@ -1262,7 +1277,22 @@ SELECT
     ),
     32
   ) AS "record_id",
-  'upsert' AS "change_type"
+  'upsert' AS "change_type",
+  concat_ws(
+    '.',
+    "p"."patient_id"::text,
+    coalesce(
+      floor(
+        extract(
+          epoch
+          FROM
+            "t"."updated_at"
+        ) * 1000000
+      )::bigint,
+      0
+    )::text,
+    coalesce(("p"."practice")::text, '')
+  ) AS "__held"
 FROM
   "reporting"."observation" AS "t"
   INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
@@ -1325,9 +1355,9 @@ ORDER BY
 
 -- exdef compiled SQL for flu-vaccination-uptake version 1 (definitions/flu-vaccination-uptake.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint e1bc25e5a0276531b87edcba5be981a8bf20d789a228eff08aaba84cf430fdd5
--- digest      d10e32a3f02608252af53a622c45df38ac01753b15564db8ef457a7cd4b7a9f6
+-- digest      b74993fd3345a38275ac1c072627cd4d0973f31986ebdf56fa638346e58a9192
 -- query: dataset vaccinations (from observation), delta: rows changed in (window_start, window_end]
--- columns: person_key (text), vaccination_code (code), vaccination_month (date), record_id (record_id), change_type (change_type)
+-- columns: person_key (text), vaccination_code (code), vaccination_month (date), record_id (record_id), change_type (change_type), __held (held)
 -- guards: population: registered on the snapshot date at A81001, A81002, A81003; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-outs respected
 -- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column
 -- parameters:
@@ -1774,7 +1804,7 @@ ORDER BY
 
 -- exdef compiled SQL for flu-vaccination-uptake version 1 (definitions/flu-vaccination-uptake.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint e1bc25e5a0276531b87edcba5be981a8bf20d789a228eff08aaba84cf430fdd5
--- digest      d10e32a3f02608252af53a622c45df38ac01753b15564db8ef457a7cd4b7a9f6
+-- digest      b74993fd3345a38275ac1c072627cd4d0973f31986ebdf56fa638346e58a9192
 -- query: the population (every patient of it, their practice and whether an opt-out leaves them out)
 -- guards: population: registered on the snapshot date at A81001, A81002, A81003; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-outs respected
 -- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column

@@ -1,6 +1,6 @@
 -- exdef compiled SQL for phm-warehouse version 1 (definitions/phm-warehouse.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint 5d8b70b60845db9faa7af219c3d26e12df3702f3e7ef4d2a536d379d3d61a937
--- digest      193027082d48f7aadeddb59004825decc2ac4fd14d155622557d2254f18b74a9
+-- digest      8ec3d2d5a7532532c931752c0eaec87b6013417b93d07492276589cbf11f9321
 -- query: dataset people (from patient), full extract
 -- columns: __practice (practice), person_key (text), age_band (text), sex (text)
 -- guards: population: registered on the snapshot date at A81001, A81002, A81003; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-outs respected
@@ -284,7 +284,7 @@ ORDER BY
 
 -- exdef compiled SQL for phm-warehouse version 1 (definitions/phm-warehouse.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint 5d8b70b60845db9faa7af219c3d26e12df3702f3e7ef4d2a536d379d3d61a937
--- digest      193027082d48f7aadeddb59004825decc2ac4fd14d155622557d2254f18b74a9
+-- digest      8ec3d2d5a7532532c931752c0eaec87b6013417b93d07492276589cbf11f9321
 -- query: dataset people (from patient), k-anonymity: the smallest number of patients sharing one combination of age_band, sex (columns k, groups)
 -- guards: population: registered on the snapshot date at A81001, A81002, A81003; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-outs respected
 -- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column
@@ -569,7 +569,7 @@ FROM
 
 -- exdef compiled SQL for phm-warehouse version 1 (definitions/phm-warehouse.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint 5d8b70b60845db9faa7af219c3d26e12df3702f3e7ef4d2a536d379d3d61a937
--- digest      193027082d48f7aadeddb59004825decc2ac4fd14d155622557d2254f18b74a9
+-- digest      8ec3d2d5a7532532c931752c0eaec87b6013417b93d07492276589cbf11f9321
 -- query: dataset long_term_conditions (from observation), full extract
 -- columns: __practice (practice), person_key (text), condition_code (code), diagnosis_month (date)
 -- guards: population: registered on the snapshot date at A81001, A81002, A81003; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-outs respected
@@ -846,7 +846,7 @@ ORDER BY
 
 -- exdef compiled SQL for phm-warehouse version 1 (definitions/phm-warehouse.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint 5d8b70b60845db9faa7af219c3d26e12df3702f3e7ef4d2a536d379d3d61a937
--- digest      193027082d48f7aadeddb59004825decc2ac4fd14d155622557d2254f18b74a9
+-- digest      8ec3d2d5a7532532c931752c0eaec87b6013417b93d07492276589cbf11f9321
 -- query: dataset blood_pressure (from observation), full extract
 -- columns: __practice (practice), person_key (text), reading_code (code), value (numeric), reading_month (date)
 -- guards: population: registered on the snapshot date at A81001, A81002, A81003; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-outs respected
@@ -1128,7 +1128,7 @@ ORDER BY
 
 -- exdef compiled SQL for phm-warehouse version 1 (definitions/phm-warehouse.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint 5d8b70b60845db9faa7af219c3d26e12df3702f3e7ef4d2a536d379d3d61a937
--- digest      193027082d48f7aadeddb59004825decc2ac4fd14d155622557d2254f18b74a9
+-- digest      8ec3d2d5a7532532c931752c0eaec87b6013417b93d07492276589cbf11f9321
 -- query: the population (every patient of it, their practice and whether an opt-out leaves them out)
 -- guards: population: registered on the snapshot date at A81001, A81002, A81003; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-outs respected
 -- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column

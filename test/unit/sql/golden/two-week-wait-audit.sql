@@ -1,6 +1,6 @@
 -- exdef compiled SQL for two-week-wait-audit version 1 (definitions/two-week-wait-audit.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint ca9665a0694e7905f0215dc1e7d6391df9ede1b744e2789c001f66ea5d568059
--- digest      2b1c92dab0a0e327236fdd37b01e280091a0f4272f9e393ad65dd3bf1585108c
+-- digest      e78d380526d46e6cef874e4f2306cfd62e2cbea2a76f790ccbc358a8e8113016
 -- query: dataset referrals (from referral), full extract
 -- columns: person_key (text), referral_month (date), target_service (text), reason_code (code), age_band (text), practice (text)
 -- guards: population: registered on the snapshot date at A81001, A81002, A81003; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-outs respected
@@ -326,7 +326,7 @@ ORDER BY
 
 -- exdef compiled SQL for two-week-wait-audit version 1 (definitions/two-week-wait-audit.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint ca9665a0694e7905f0215dc1e7d6391df9ede1b744e2789c001f66ea5d568059
--- digest      2b1c92dab0a0e327236fdd37b01e280091a0f4272f9e393ad65dd3bf1585108c
+-- digest      e78d380526d46e6cef874e4f2306cfd62e2cbea2a76f790ccbc358a8e8113016
 -- query: dataset referrals (from referral), k-anonymity: the smallest number of patients sharing one combination of age_band (columns k, groups)
 -- guards: population: registered on the snapshot date at A81001, A81002, A81003; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-outs respected
 -- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column
@@ -645,7 +645,7 @@ FROM
 
 -- exdef compiled SQL for two-week-wait-audit version 1 (definitions/two-week-wait-audit.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint ca9665a0694e7905f0215dc1e7d6391df9ede1b744e2789c001f66ea5d568059
--- digest      2b1c92dab0a0e327236fdd37b01e280091a0f4272f9e393ad65dd3bf1585108c
+-- digest      e78d380526d46e6cef874e4f2306cfd62e2cbea2a76f790ccbc358a8e8113016
 -- query: the population (every patient of it, their practice and whether an opt-out leaves them out)
 -- guards: population: registered on the snapshot date at A81001, A81002, A81003; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-outs respected
 -- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column
