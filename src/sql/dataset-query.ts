@@ -173,7 +173,9 @@ export function datasetSelect(
     // The population join is the patient scope of the dataset's own table (and gives its practice).
     const on = registerGuard({ kind: 'population-join', alias: 't' }, sql`${column('p', 'patient_id')} = ${column('t', root.patientColumn)}`);
     query = query.innerJoin(`${POPULATION} as p`, (jb) => jb.on(on));
-    practice = column('p', 'practice');
+    // A row belongs to the practice that holds it (its controller), where the table records one: a
+    // per-practice folder never holds a row of another practice, even one about its own patient.
+    practice = root.practiceColumn ? column('t', root.practiceColumn) : column('p', 'practice');
   } else if (root.practiceColumn) {
     practice = column('t', root.practiceColumn);
   } else {

@@ -5,6 +5,7 @@
  * in place), and a recipient that applies every delivery in order, as test/support/run-harness.ts
  * does, to be compared with a fresh full extract of the same snapshot.
  */
+import { approvedProvider } from './approvals.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -97,6 +98,7 @@ export async function runInProcess(o: InProcessRun): Promise<RunResult> {
     full: o.full ?? false,
     ...(o.practices ? { practices: o.practices } : {}),
     force: false,
+    approvals: approvedProvider(o.definition),
     ...(o.keysFile ? { keysFile: o.keysFile } : {}),
     ...(o.policyFile ? { policyFile: o.policyFile } : {}),
     ...(o.lateWriterMarginSeconds !== undefined ? { lateWriterMarginSeconds: o.lateWriterMarginSeconds } : {}),

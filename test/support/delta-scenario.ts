@@ -48,6 +48,8 @@ export interface ObservationRow {
   patientId: string;
   /** The consultation it was recorded in, if any. */
   consultationId: string | null;
+  /** The practice that holds the row (its controller): the folder it goes to in per_practice layout. */
+  practice: string;
   code: string;
   effectiveDate: string;
   confidential: boolean;
@@ -103,7 +105,7 @@ export async function readSnapshot(db: Database): Promise<Snapshot> {
        FROM reporting.opt_out`,
   );
   const observations = await db.query<Record<string, string | boolean | null>>(
-    `SELECT observation_id::text AS id, patient_id::text AS patient, consultation_id::text AS consultation, code::text AS code, effective_date::text AS effective_date,
+    `SELECT observation_id::text AS id, patient_id::text AS patient, consultation_id::text AS consultation, practice_ods, code::text AS code, effective_date::text AS effective_date,
             confidential, deleted_at IS NOT NULL AS deleted, ${MICROS('updated_at')} AS updated
        FROM reporting.observation`,
   );
@@ -152,6 +154,7 @@ export async function readSnapshot(db: Database): Promise<Snapshot> {
       observationId: r['id'] as string,
       patientId: r['patient'] as string,
       consultationId: (r['consultation'] as string | null) ?? null,
+      practice: r['practice_ods'] as string,
       code: r['code'] as string,
       effectiveDate: r['effective_date'] as string,
       confidential: r['confidential'] as boolean,
@@ -390,7 +393,7 @@ export function expectedFull(
     const entry = population.get(patientId);
     if (!entry || entry.optedOut) continue;
     if (dataset.qualifies(row, snapshot)) {
-      rows.push(outputRow(dataset.fields, dataset.values(row, snapshot, keys.pseudonym), recordIdOf(primaryKey, keys.record), 'upsert', practiceColumn(layout, entry)));
+      rows.push(outputRow(dataset.fields, dataset.values(row, snapshot, keys.pseudonym), recordIdOf(primaryKey, keys.record), 'upsert', practiceColumn(layout, entry, row)));
     }
   }
   return sortRows(rows);
@@ -438,17 +441,20 @@ export function expectedDelta(
     const changed = dataset.changed(row, snapshot, inWindow);
     if (dataset.qualifies(row, snapshot)) {
       if (changed || entered.has(patientId)) {
-        rows.push(outputRow(dataset.fields, dataset.values(row, snapshot, keys.pseudonym), recordIdOf(primaryKey, keys.record), 'upsert', practiceColumn(rules.layout, entry)));
+        rows.push(outputRow(dataset.fields, dataset.values(row, snapshot, keys.pseudonym), recordIdOf(primaryKey, keys.record), 'upsert', practiceColumn(rules.layout, entry, row)));
       }
     } else if (changed) {
-      rows.push(outputRow(dataset.fields, null, recordIdOf(primaryKey, keys.record), 'delete', practiceColumn(rules.layout, entry)));
+      rows.push(outputRow(dataset.fields, null, recordIdOf(primaryKey, keys.record), 'delete', practiceColumn(rules.layout, entry, row)));
     }
   }
   return sortRows(rows);
 }
 
-function practiceColumn(layout: DeltaRules['layout'], entry: PopulationEntry): string | undefined {
-  return layout === 'per_practice' ? entry.practice : undefined;
+/** The folder of a row in per_practice layout: the practice that holds it where its table records one, else its patient's. */
+function practiceColumn(layout: DeltaRules['layout'], entry: PopulationEntry, row: unknown): string | undefined {
+  if (layout !== 'per_practice') return undefined;
+  const held = (row as { practice?: unknown }).practice;
+  return typeof held === 'string' ? held : entry.practice;
 }
 
 /** Rows in a fixed order: by record_id, then change_type. */

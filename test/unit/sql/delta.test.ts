@@ -651,13 +651,15 @@ describe.each(testEngines())('delta extract on %s', (engine) => {
       }
     });
 
-    it('11: a patient who moved practice: nothing in single_zip, everything in per_practice', () => {
+    it('11: a patient who moved practice: nothing in single_zip; in per_practice every row again, each in the folder of the practice holding it', () => {
       const { patient } = cases.movedPractice;
       expect(patientRows(events(), patient)).toEqual([]);
       expect(rowOf(people(), patient)).toEqual([]);
       const qualifying = after.observations.filter((o) => o.patientId === patient && MODEL_DATASETS.events.qualifies(o, after));
       const inNewFolder = <T extends object>(row: T) => ({ ...row, [PRACTICE_COLUMN]: 'A81002' });
-      expect(patientRows(actual.perPractice.events, patient)).toEqual(sortedById(qualifying.map((o) => inNewFolder(upsert(patient, o.observationId)))));
+      // An observation stays in the folder of the practice that recorded it (its controller); the patient row moves.
+      expect(patientRows(actual.perPractice.events, patient)).toEqual(sortedById(qualifying.map((o) => ({ ...upsert(patient, o.observationId), [PRACTICE_COLUMN]: o.practice }))));
+      expect(qualifying.some((o) => o.practice !== 'A81002'), 'rows recorded at the old practice, which stay in its folder').toBe(true);
       expect(rowOf(actual.perPractice.people, patient)).toEqual([
         inNewFolder({ person_key: keyOf(patient), birth_year: after.patients.get(patient)!.dateOfBirth.slice(0, 4), record_id: rid(patient), change_type: 'upsert' }),
       ]);

@@ -819,7 +819,7 @@ describe.each(testEngines())('compiled full extracts on %s match the specificati
           - { name: consultation_date, value: consultation.consultation_date, justification: A field through the consultation relation. }
     `;
 
-    it('rows go to the patient population practice; related rows are read only when they pass their guards', async () => {
+    it('rows go to the practice that holds them (a patient row to its population practice); related rows are read only when they pass their guards', async () => {
       const ex = prepare({ care: 'direct', population, layout: 'per_practice', datasets });
       const practiceOf = (id: string) => ex.members.get(id)!.registration;
       await expectDataset(
@@ -842,10 +842,12 @@ describe.each(testEngines())('compiled full extracts on %s match the specificati
           sex: patient?.sex ?? null,
           practice: patient ? practiceOf(o.patient_id).practice_ods : null,
           consultation_date: consultation?.consultation_date ?? null,
-          __practice: practiceOf(o.patient_id).practice_ods,
+          // The folder of the practice that holds the row (its controller), not the patient's.
+          __practice: o.practice_ods,
         };
       });
-      // The cases that make this test bite: hidden consultations, a patient row failing its guards.
+      // The cases that make this test bite: an observation held at another practice than its patient's, hidden consultations, a patient row failing its guards.
+      expect(model.guardedObservations(ex.members, ex.blocked).some((o) => o.practice_ods !== practiceOf(o.patient_id).practice_ods)).toBe(true);
       expect(expectedObs.some((r) => r.consultation_date === null && model.snapshot.observations.find((o) => o.observation_id === r.observation_id)!.consultation_id !== null)).toBe(true);
       expect(expectedObs.some((r) => r.date_of_birth === null)).toBe(true);
       await expectDataset(ex, 'observations', ['observation_id', 'date_of_birth', 'sex', 'practice', 'consultation_date'], expectedObs);

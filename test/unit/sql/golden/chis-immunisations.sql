@@ -1004,7 +1004,7 @@ SELECT
       )::bigint,
       0
     )::text,
-    coalesce(("p"."practice")::text, '')
+    coalesce(("t"."practice_ods")::text, '')
   ) AS "__held"
 FROM
   "reporting"."observation" AS "t"

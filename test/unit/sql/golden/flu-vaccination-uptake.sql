@@ -1291,7 +1291,7 @@ SELECT
       )::bigint,
       0
     )::text,
-    coalesce(("p"."practice")::text, '')
+    coalesce(("t"."practice_ods")::text, '')
   ) AS "__held"
 FROM
   "reporting"."observation" AS "t"

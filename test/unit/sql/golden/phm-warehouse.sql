@@ -772,7 +772,7 @@ WITH
       NOT "b"."opted_out"
   )
 SELECT
-  "p"."practice" AS "__practice",
+  "t"."practice_ods" AS "__practice",
   encode(
     hmac (
       convert_to(("j1"."nhs_number")::text, 'UTF8'),
@@ -1048,7 +1048,7 @@ WITH
       NOT "b"."opted_out"
   )
 SELECT
-  "p"."practice" AS "__practice",
+  "t"."practice_ods" AS "__practice",
   encode(
     hmac (
       convert_to(("j1"."nhs_number")::text, 'UTF8'),
