@@ -6,19 +6,21 @@
  * deltas applied in order equal a full extract.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resources } from '../../src/resources.js';
 import { runCli } from '../support/cli.js';
 import { testEngines } from '../support/engines.js';
+import { approvedProvider } from '../support/approvals.js';
 import { approvalsSection, deliverCli, deliveringDefinition, pendingInOutbox, providerConfig, runDelivering } from '../support/delivery-harness.js';
 import { applyExtract, errorLine, fieldLines, makeWorkDir, readExtract, runOk, seededTarget, spawnRun, waitFor, writeKeysFile, type AppliedExtract, type RunTarget } from '../support/run-harness.js';
 import { remoteDirectory, sftpServer } from '../support/sftp-server.js';
 
 const server = sftpServer();
 const CHIS = join(resources.definitions, 'chis-immunisations.exdef.yaml');
+const PHM = join(resources.definitions, 'phm-warehouse.exdef.yaml');
 const VACCINES = ['86198006', '38598009', '999900071000000104', '999900081000000102', '999900091000000100'];
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
@@ -91,6 +93,29 @@ for (const engine of testEngines()) {
       const delivered = readdirSync(join(provider.outbox, 'delivered'));
       expect(delivered).toHaveLength(1);
       expect(readdirSync(join(provider.outbox, 'delivered', delivered[0]!)).sort()).toEqual(['item.json', 'receipt.json']);
+    });
+
+    it('approved by two of its three practices: the server receives their folders only, and the log names the third', () => {
+      const dir = join(work.dir, 'two-of-three');
+      mkdirSync(dir, { recursive: true });
+      const phmRemote = remoteDirectory(s, `phm-${engine}-${process.pid}`);
+      const phm = deliveringDefinition(PHM, join(dir, 'phm-warehouse.exdef.yaml'), s, phmRemote);
+      const approvals = approvedProvider(phm, { work: dir, practices: ['A81001', 'A81002'] });
+      const twoOfThree = providerConfig(dir, s, {}, approvals);
+      const phmKeys = writeKeysFile(join(dir, 'keys.yaml'), { 'phm-icb-key': 'p'.repeat(40) });
+      const today = nextDay();
+      const result = runDelivering({ definition: phm, target, out: join(dir, 'out'), today, keys: phmKeys, provider: twoOfThree.file });
+      expect(result.status, result.stderr).toBe(0);
+      const zips = readdirSync(phmRemote).filter((f) => f.endsWith('.zip'));
+      expect(zips).toHaveLength(1);
+      const delivered = readExtract(join(phmRemote, zips[0]!));
+      const folders = new Set([...delivered.datasets.keys()].map((name) => name.split('/')[0]));
+      expect([...folders].sort()).toEqual(['A81001', 'A81002']);
+      expect([...delivered.datasets.values()].some((rows) => rows.length > 0)).toBe(true);
+      const log = readFileSync(join(phmRemote, 'logs', `im1_bulk_log_${today}.txt`), 'utf8');
+      expect(log).toMatch(/^Status: COMPLETE\n/);
+      expect(log).toMatch(/^Practice left out: A81003 \(.*\)$/m);
+      expect((delivered.manifest as unknown as { excluded: { practice: string }[] }).excluded.map((e) => e.practice)).toEqual(['A81003']);
     });
 
     it('a delta chain delivered through outages waits in the outbox in order, and arrives whole', async () => {

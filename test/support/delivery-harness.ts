@@ -3,7 +3,7 @@
  * sshd, the provider configuration naming the client key and the outbox, and the one place a run
  * that delivers is invoked (so that a step before it — an approval — is added in one place).
  */
-import { approvedProvider } from './approvals.js';
+import { approvedProvider, type TestProvider } from './approvals.js';
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, type CliResult } from './cli.js';
@@ -33,19 +33,18 @@ export function deliveringDefinition(definition: string, to: string, server: Sft
  * The approvals section of a test provider configuration: the test process's approvals
  * (test/support/approvals.ts), where the run harness approves each definition it runs.
  */
-export function approvalsSection(): string[] {
-  const approvals = approvedProvider();
+export function approvalsSection(approvals: Pick<TestProvider, 'directory' | 'allowedSigners'> = approvedProvider()): string[] {
   return ['approvals:', `  directory: ${JSON.stringify(approvals.directory)}`, `  allowed_signers: ${JSON.stringify(approvals.allowedSigners)}`];
 }
 
 /** A provider configuration in `dir`: the client key (copied beside it, 0600) and the outbox, retries without waiting. */
-export function providerConfig(dir: string, server: SftpServer, extra: Record<string, number> = {}): { file: string; outbox: string } {
+export function providerConfig(dir: string, server: SftpServer, extra: Record<string, number> = {}, approvals?: TestProvider): { file: string; outbox: string } {
   copyFileSync(server.key, join(dir, 'client_ed25519'));
   const settings = { retries: 1, backoff_seconds: 0, connect_timeout_seconds: 10, stall_timeout_seconds: 10, ...extra };
   const file = join(dir, 'exdef.provider.yaml');
   writeFileSync(
     file,
-    [...approvalsSection(), 'delivery:', '  client_key: client_ed25519', '  outbox: outbox', ...Object.entries(settings).map(([k, v]) => `  ${k}: ${v}`), ''].join('\n'),
+    [...approvalsSection(approvals), 'delivery:', '  client_key: client_ed25519', '  outbox: outbox', ...Object.entries(settings).map(([k, v]) => `  ${k}: ${v}`), ''].join('\n'),
   );
   return { file, outbox: join(dir, 'outbox') };
 }

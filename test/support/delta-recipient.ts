@@ -26,9 +26,12 @@ import { applyExtract, readExtract, type AppliedExtract, type CsvRow, type RunTa
 export function comparisonDefinition(id: string, onLeave: 'delete' | 'keep'): string {
   const text = readFileSync(join(resources.definitions, 'chis-immunisations.exdef.yaml'), 'utf8')
     .replace('id: chis-immunisations', `id: ${id}`)
+    // Reviewed the day before the chains start, so that its approvals (at most three months after the review) hold for all sixty nights.
+    .replace(/last_reviewed: \d{4}-\d{2}-\d{2}/, 'last_reviewed: 2026-11-20')
     .replace('on_opt_back_in: no_backfill', `on_opt_back_in: backfill\n  on_leave: ${onLeave}`)
     .replace('  where: age_years(date_of_birth) < 20\n', '')
     .replace(/where: code in << 33879002 \|Administration of vaccine to produce active immunity\|/, `$& and effective_date >= today() - interval '15 months'`);
+  expect(text).toContain('last_reviewed: 2026-11-20');
   expect(text).toContain(`on_leave: ${onLeave}`);
   expect(text).toContain("interval '15 months'");
   expect(text).not.toContain('age_years');
