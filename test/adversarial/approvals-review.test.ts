@@ -104,4 +104,29 @@ describe('approvals under review', () => {
     expect(later.practices).toEqual([]);
     expect(later.excluded[0]?.reason).toContain('revoked');
   });
+
+  it('exdef revoke does not claim a revocation that leaves the practice approved (an approval stamped after it)', () => {
+    const definition = join(packageRoot, 'definitions', 'phm-warehouse.exdef.yaml');
+    const d = definitionToApprove(definition, referenceCatalogue());
+    const dir = join(work.dir, 'skewed');
+    mkdirSync(dir, { recursive: true });
+    const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'guardian' });
+    const keyFile = join(dir, 'guardian.key');
+    writeFileSync(keyFile, pair.private, { mode: 0o600 });
+    writeFileSync(join(dir, 'allowed_signers'), `A81001 ${NS} ${pair.public}\n`);
+    writeFileSync(join(dir, 'exdef.provider.yaml'), 'approvals:\n  directory: approvals\n  allowed_signers: allowed_signers\n');
+    const clock = new Date();
+    const today = clock.toISOString().slice(0, 10);
+    // Signed on a machine whose clock ran a day ahead (the review date keeps it inside its three months).
+    const ahead = new Date(clock.getTime() + 86_400_000).toISOString();
+    writeSignedRecord(join(dir, 'approvals'), approval(d, 'A81001', ahead, d.reviewed!, addMonths(d.reviewed!, 3)), readSigningKey(keyFile));
+    const revoke = runCli(['revoke', definition, '--practice', 'A81001', '--by', 'Dr A', '--role', 'Caldicott Guardian', '--key', keyFile, '--provider', join(dir, 'exdef.provider.yaml')]);
+    const source = { directory: join(dir, 'approvals'), allowedSigners: join(dir, 'allowed_signers') };
+    const after = approvedPractices(source, d, ['A81001'], today < addMonths(d.reviewed!, 3) ? today : d.reviewed!);
+    // Either the revocation takes effect, or `exdef revoke` fails saying why it does not.
+    if (after.practices.includes('A81001')) {
+      expect(revoke.status, revoke.stdout).toBe(1);
+      expect(revoke.stderr).toMatch(/still holds|after this revocation/);
+    }
+  }, 60_000);
 });
