@@ -130,3 +130,22 @@ describe('approvals under review', () => {
     }
   }, 60_000);
 });
+
+describe('allowed_signers dates', () => {
+  it('refuses a valid-after / valid-before that is not written as ssh-keygen writes it, instead of trusting a key early', async () => {
+    const { parseAllowedSigners, trustingSigners } = await import('../../src/approval/allowed-signers.js');
+    const k = key('dated');
+    const publicKey = k.publicLine.split(' ').slice(0, 2).join(' ');
+    // The operator means "from 1 December 2026" but writes the date with dashes (ssh-keygen rejects the line).
+    const text = `A81001 namespaces="exdef-approval@nhs",valid-after="2026-12-01" ${k.publicLine}\n`;
+    let signers;
+    try {
+      signers = parseAllowedSigners(text, 'allowed_signers');
+    } catch (error) {
+      expect((error as Error).message).toMatch(/^allowed_signers:1:\d+: .*valid-after/);
+      return;
+    }
+    // Parsed: then the key must not be trusted in November.
+    expect(trustingSigners(signers, publicKey, 'A81001', 'exdef-approval@nhs', '2026-11-15')).toEqual([]);
+  });
+});
