@@ -149,3 +149,21 @@ describe('allowed_signers dates', () => {
     expect(trustingSigners(signers, publicKey, 'A81001', 'exdef-approval@nhs', '2026-11-15')).toEqual([]);
   });
 });
+
+describe('the approvals directory', () => {
+  it('a FIFO named like an approval (or its .sig) is judged invalid, never read: a run does not hang on it', async () => {
+    const { execFileSync, spawnSync } = await import('node:child_process');
+    const dir = join(work.dir, 'fifo');
+    mkdirSync(dir, { recursive: true });
+    execFileSync('mkfifo', [join(dir, 'x.A81001.v1.approval')]);
+    writeFileSync(join(dir, 'y.A81002.v1.approval'), 'exdef_approval: 1\n');
+    execFileSync('mkfifo', [join(dir, 'y.A81002.v1.approval.sig')]);
+    const module = join(packageRoot, 'dist', 'src', 'approval', 'approval-file.js');
+    const script = `import(${JSON.stringify(module)}).then((m) => console.log(JSON.stringify(m.readSignedRecords(${JSON.stringify(dir)}).map((f) => f.problem))))`;
+    const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 5000 });
+    expect(result.signal, 'readSignedRecords hung on a FIFO').toBeNull();
+    const problems = JSON.parse(result.stdout) as string[];
+    expect(problems).toHaveLength(2);
+    for (const p of problems) expect(p).toMatch(/not a regular file/);
+  }, 20_000);
+});
