@@ -167,3 +167,28 @@ describe('the approvals directory', () => {
     for (const p of problems) expect(p).toMatch(/not a regular file/);
   }, 20_000);
 });
+
+describe('the approved recipient', () => {
+  it('--encrypt-to cannot replace the recipient certificate an approved definition names', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const dir = join(work.dir, 'recipient');
+    mkdirSync(dir, { recursive: true });
+    for (const who of ['recipient', 'someone-else']) {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, `${who}.key`), '-out', join(dir, `${who}.pem`), '-days', '2', '-subj', `/CN=${who}`], { stdio: 'ignore' });
+    }
+    const text = readFileSync(join(packageRoot, 'definitions', 'phm-warehouse.exdef.yaml'), 'utf8');
+    expect(text).toContain('  layout: per_practice\n');
+    const definition = join(dir, 'phm-warehouse.exdef.yaml');
+    writeFileSync(definition, text.replace('  layout: per_practice\n', '  layout: per_practice\n  encryption:\n    certificate: recipient.pem\n'));
+    const d = definitionToApprove(definition, referenceCatalogue());
+    const signer = key('recipient-approver');
+    writeFileSync(join(dir, 'allowed_signers'), `* ${NS} ${signer.publicLine}\n`);
+    writeFileSync(join(dir, 'exdef.provider.yaml'), 'approvals:\n  directory: approvals\n  allowed_signers: allowed_signers\n');
+    for (const practice of d.practices) writeSignedRecord(join(dir, 'approvals'), approval(d, practice, new Date().toISOString(), d.reviewed!, addMonths(d.reviewed!, 3)), signer.key);
+    const keys = writeKeysFile(join(dir, 'keys.yaml'), { 'phm-icb-key': 'review-a-icb-key-0123456789abcdef0123' });
+    const result = runCli(['run', definition, '--today', d.reviewed!, '--keys', keys, '--provider', join(dir, 'exdef.provider.yaml'), '--out', join(dir, 'out'), '--encrypt-to', join(dir, 'someone-else.pem'), '--database', 'postgres://exdef@127.0.0.1:1/none', '--force']);
+    // Refused before any database is opened (the unreachable database is never reached).
+    expect(result.stderr).toContain('error (encryption)');
+    expect(result.status).toBe(2);
+  }, 60_000);
+});
