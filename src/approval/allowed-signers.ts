@@ -64,10 +64,11 @@ export function parseAllowedSigners(text: string, file: string): AllowedSigner[]
           signer.namespaces = value.split(',');
           break;
         case 'valid-after':
-          signer.validAfter = value;
-          break;
         case 'valid-before':
-          signer.validBefore = value;
+          // ssh-keygen's YYYYMMDD[HHMM[SS]][Z]; anything else (2026-12-01) it refuses, and so does exdef.
+          if (!/^\d{8}(\d{4}(\d{2})?)?Z?$/.test(value)) fail(`${name!.toLowerCase()} ${JSON.stringify(value)} is not a time as ssh-keygen writes it (YYYYMMDD, YYYYMMDDHHMM or YYYYMMDDHHMMSS, optionally ending Z)`, raw.indexOf(option) + 1);
+          if (name!.toLowerCase() === 'valid-after') signer.validAfter = value;
+          else signer.validBefore = value;
           break;
         default:
           fail(`unknown option ${JSON.stringify(name)} (ssh-keygen knows cert-authority, namespaces, valid-after, valid-before)`, raw.indexOf(option) + 1);

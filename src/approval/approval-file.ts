@@ -1,4 +1,4 @@
-import { linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { ExdefError } from '../failure.js';
@@ -192,6 +192,17 @@ export function readSignedRecords(directory: string): SignedRecordFile[] {
 export function readSignedRecord(file: string): SignedRecordFile {
   let bytes: Buffer;
   let armoured: string;
+  // Only regular files (a symbolic link to one included) are read: a FIFO or a device would hang
+  // or flood every run.
+  const regular = (path: string) => {
+    try {
+      return statSync(path).isFile();
+    } catch {
+      return true; // reading it says why (ENOENT, EACCES)
+    }
+  };
+  if (!regular(file)) return { file, problem: 'is not a regular file' };
+  if (!regular(`${file}.sig`)) return { file, problem: 'has a signature (.sig) that is not a regular file' };
   try {
     bytes = readFileSync(file);
   } catch (error) {

@@ -58,10 +58,16 @@ export interface PracticeDecision {
  * - `other-version`: same data, but another version or wording (governance, review date) of it;
  * - `expired`: `date` is after its last day;
  * - `valid`: none of these.
- * A revocation file is `valid` (it takes effect) or `invalid`/`untrusted` (it is ignored).
+ * A revocation file is `valid` (it takes effect) or `invalid`/`untrusted` (it is ignored); its key
+ * is judged without the dates of its allowed_signers line (valid-after / valid-before).
  */
 export function judgeRecords(files: readonly SignedRecordFile[], signers: readonly AllowedSigner[], date: string, definition?: ApprovedDefinition): ApprovalStatus[] {
-  const trusted = (f: SignedRecordFile) => f.signature && f.record && trustingSigners(signers, f.signature.publicKey, f.record.practice, APPROVAL_NAMESPACE, date)[0];
+  // A revocation only ever takes data away: it counts whenever its key is trusted for the practice,
+  // whatever the key's valid-after / valid-before say of `date` (a deputy's key that has since
+  // expired, or a run whose --today is before the key was added, never revives what it revoked).
+  const undated = signers.map(({ validAfter: _after, validBefore: _before, ...rest }) => rest as AllowedSigner);
+  const trusted = (f: SignedRecordFile) =>
+    f.signature && f.record && trustingSigners(f.record.kind === 'revocation' ? undated : signers, f.signature.publicKey, f.record.practice, APPROVAL_NAMESPACE, date)[0];
   const revocations = files.filter((f): f is SignedRecordFile & { record: Revocation } => !f.problem && f.record?.kind === 'revocation' && Boolean(trusted(f)));
   return files.map((f): ApprovalStatus => {
     const record = f.record;

@@ -156,7 +156,27 @@ async function describe(directory: string, name: string, remote: string, kind: O
 
 /** The pending items, in the order they are delivered: oldest queued first (then by snapshot). */
 export function pendingItems(outbox: string): OutboxItem[] {
-  return readItems(pendingDirectory(outbox)).sort((a, b) => a.queuedAt.localeCompare(b.queuedAt) || a.snapshot.localeCompare(b.snapshot) || a.id.localeCompare(b.id));
+  const directory = pendingDirectory(outbox);
+  // An item that cannot be read is never passed over: a newer delta of its definition would reach
+  // the recipient before it. Everything waits until it is put right.
+  for (const id of entries(directory)) {
+    let problem: string | undefined;
+    try {
+      if (!statSync(join(directory, id)).isDirectory()) continue;
+      const item = JSON.parse(readFileSync(join(directory, id, 'item.json'), 'utf8')) as Partial<OutboxItem>;
+      if (item.id !== id || typeof item.queuedAt !== 'string' || !item.definition || !Array.isArray(item.files)) problem = 'item.json is not an outbox item';
+    } catch (error) {
+      problem = `item.json ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'is missing' : (error as NodeJS.ErrnoException).code ? `cannot be read (${(error as NodeJS.ErrnoException).code})` : 'is not valid JSON'}`;
+    }
+    if (problem) {
+      throw new ExdefError(`the outbox item ${join(directory, id)}: ${problem}; nothing is delivered, so that no later extract overtakes it`, {
+        exitCode: 1,
+        step: 'outbox',
+        hints: ['restore it (the extract is also in the output directory) or, if it must not be delivered, move it out of pending/'],
+      });
+    }
+  }
+  return readItems(directory).sort((a, b) => a.queuedAt.localeCompare(b.queuedAt) || a.snapshot.localeCompare(b.snapshot) || a.id.localeCompare(b.id));
 }
 
 /** The receipts of delivered items, oldest delivery first. */

@@ -1,4 +1,4 @@
-import { linkSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Catalogue } from '../catalogue/catalogue.js';
@@ -600,13 +600,32 @@ function selectPractices(definition: ExtractDefinition, asked: string[] | undefi
 
 async function recipientCertificate(o: Pick<RunOptions, 'encryptTo' | 'file'>, definition: ExtractDefinition): Promise<string | undefined> {
   const written = definition.output.encryption?.certificate;
-  const path = o.encryptTo ?? (written === undefined ? undefined : isAbsolute(written) ? written : join(dirname(o.file), written));
+  const named = written === undefined ? undefined : isAbsolute(written) ? written : join(dirname(o.file), written);
+  // The practices approved this definition, recipient included: --encrypt-to may name the same
+  // certificate, never another one.
+  if (o.encryptTo && named && !sameFileContent(o.encryptTo, named)) {
+    throw new ExdefError(`--encrypt-to ${o.encryptTo} is not the recipient certificate the definition names (${written}): the practices approved the extract to that recipient`, {
+      exitCode: 2,
+      step: 'encryption',
+      hints: ['leave out --encrypt-to; to send to another recipient, change output.encryption.certificate and have the practices approve the new version'],
+    });
+  }
+  const path = o.encryptTo ?? named;
   if (!path) return undefined;
   const openssl = await checkOpenssl();
   if (openssl) throw new ExdefError(openssl, { exitCode: 2, step: 'encryption' });
   const problem = await certificateProblem(path);
   if (problem) throw new ExdefError(`the recipient certificate ${path}: ${problem}`, { exitCode: 2, step: 'encryption' });
   return path;
+}
+
+/** Whether two files hold the same bytes (an unreadable one never matches). */
+function sameFileContent(a: string, b: string): boolean {
+  try {
+    return readFileSync(a).equals(readFileSync(b));
+  } catch {
+    return false;
+  }
 }
 
 /** The reporting tables the catalogue names must be there: a missing one is a clear error, before anything runs. */
