@@ -318,8 +318,12 @@ async function extract(o: RunOptions): Promise<RunResult> {
     const windowWarning = outsideRunWindow(definition, now());
     if (windowWarning) warn(windowWarning);
     const recordKey = decision.mode === 'delta' || o.practices ? (state?.recordKey ?? newRecordKey()) : newRecordKey();
-    const previous = decision.mode === 'delta' ? await readPopulationState(o.db, definition.id) : undefined;
-    const withheldBefore = decision.mode === 'delta' ? await readWithheld(o.db, definition.id) : new Map<number, number>();
+    // Patients withheld under on_opt_back_in: no_backfill stay withheld in a new baseline too
+    // (--full, a new fingerprint, the full after an interrupted run): it sends no more of their
+    // history than a delta would, and the state keeps them withheld.
+    const carriesState = state !== undefined && definition.mode === 'delta' && !o.practices;
+    const previous = carriesState ? await readPopulationState(o.db, definition.id) : undefined;
+    const withheldBefore = carriesState ? await readWithheld(o.db, definition.id) : new Map<number, number>();
 
     work = join(out, `.exdef-run-${process.pid}-${randomBytes(4).toString('hex')}`);
     mkdirSync(work, { mode: PRIVATE_DIRECTORY_MODE });
