@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { resources } from '../../src/resources.js';
-import { InjectedCrash, Recipient, runInProcess, seedSmall } from '../support/delta-recipient.js';
+import { expectCopyEqualsFull, InjectedCrash, Recipient, runInProcess, seedSmall } from '../support/delta-recipient.js';
 import { scratchDatabase, testEngines, type EngineName, type ScratchDatabase } from '../support/engines.js';
 import { IdAllocator, makeWorkDir, readExtract, writeKeysFile, type Extract } from '../support/run-harness.js';
 
@@ -114,10 +114,15 @@ describe.each(testEngines())('no_backfill under deltas by comparison on %s', (en
           return readExtract(join(out, last.file));
         }
       },
-      /** A --practice run (a full for some practices, the state left alone), as docs/run.md offers for re-sending a practice's data. */
-      async resend(today: string, practice: string): Promise<Extract> {
-        const result = await runInProcess({ definition: file, db, out: join(work.dir, `${id}-resend`), today, keysFile: keys, practices: [practice] });
+      /** A --practice run (a full for some practices, the state left alone), as docs/run.md offers for re-sending a practice's data; `deliver` puts it where the recipient takes deliveries. */
+      async resend(today: string, practice: string, deliver = false): Promise<Extract> {
+        const result = await runInProcess({ definition: file, db, out: deliver ? out : join(work.dir, `${id}-resend`), today, keysFile: keys, practices: [practice] });
+        if (deliver) expect(recipient.receive()).toBe(1);
         return readExtract(result.output);
+      },
+      /** A fresh full extract of every practice, with the state's record key, the state left alone. */
+      async reference(today: string): Promise<string> {
+        return (await runInProcess({ definition: file, db, out: join(work.dir, `${id}-reference`), today, keysFile: keys, practices: PRACTICES })).output;
       },
     };
   };
@@ -177,5 +182,19 @@ describe.each(testEngines())('no_backfill under deltas by comparison on %s', (en
     await optBackIn(opt);
     day = addDays(day, 1);
     expect(datesSent(await f.run(day), patient.nhs), 'no_backfill: only rows that change after they came back').toEqual([]);
+  }, 180_000);
+
+  it('a --practice re-send delivered to the recipient (docs/run.md: "for re-sending one practice\'s data") leaves its copy equal to a full extract', async () => {
+    const f = feed('resend-delivered');
+    let day = START;
+    await f.run(day);
+    day = addDays(day, 1);
+    await f.run(day);
+    // The operator re-sends one practice's data; it reaches the recipient as a full extract of that practice only.
+    const resent = await f.resend(day, PRACTICES[0]!, true);
+    expect(resent.manifest.mode).toBe('full');
+    day = addDays(day, 1);
+    await f.run(day);
+    expectCopyEqualsFull(f.recipient, await f.reference(day), 'after a --practice re-send and the next delta');
   }, 180_000);
 });
