@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { resources } from '../../src/resources.js';
-import { expectCopyEqualsFull, InjectedCrash, Recipient, runInProcess, seedSmall } from '../support/delta-recipient.js';
+import { expectCopyEqualsFull, InjectedCrash, Recipient, referenceCatalogue, runInProcess, seedSmall } from '../support/delta-recipient.js';
+import { approvedProvider } from '../support/approvals.js';
+import { runExtract } from '../../src/execute/run-extract.js';
 import { scratchDatabase, testEngines, type EngineName, type ScratchDatabase } from '../support/engines.js';
 import { IdAllocator, makeWorkDir, readExtract, writeKeysFile, type Extract } from '../support/run-harness.js';
 
@@ -120,6 +122,18 @@ describe.each(testEngines())('no_backfill under deltas by comparison on %s', (en
         if (deliver) expect(recipient.receive()).toBe(1);
         return readExtract(result.output);
       },
+      /** A run on `today` while only `approved` practices have a valid approval (another's lapsed), applied by the recipient. */
+      async runApproved(today: string, approved: string[]): Promise<Extract> {
+        const quiet = () => undefined;
+        const result = await runExtract({
+          file, db, catalogue: referenceCatalogue(), out, extractDate: today, full: false, force: false,
+          approvals: approvedProvider(file, { work: join(work.dir, `${id}-approvals-${approved.join('-')}`), practices: approved }),
+          keysFile: keys, env: {}, concurrency: 2, statementTimeoutSeconds: 120,
+          events: { warn: quiet, step: quiet, datasetStarted: quiet, datasetRows: quiet, datasetFinished: quiet },
+        });
+        expect(recipient.receive()).toBe(1);
+        return readExtract(result.output);
+      },
       /** A fresh full extract of every practice, with the state's record key, the state left alone. */
       async reference(today: string): Promise<string> {
         return (await runInProcess({ definition: file, db, out: join(work.dir, `${id}-reference`), today, keysFile: keys, practices: PRACTICES })).output;
@@ -196,5 +210,15 @@ describe.each(testEngines())('no_backfill under deltas by comparison on %s', (en
     day = addDays(day, 1);
     await f.run(day);
     expectCopyEqualsFull(f.recipient, await f.reference(day), 'after a --practice re-send and the next delta');
+  }, 180_000);
+
+  it('a patient withheld under no_backfill stays withheld through a night their practice\'s approval lapsed', async () => {
+    const { f, patient, day: back } = await optedBackIn('lapse');
+    const other = PRACTICES.find((p) => p !== patient.practice)!;
+    let day = addDays(back, 1);
+    const lapsed = await f.runApproved(day, [other]);
+    expect(lapsed.manifest.mode).toBe('delta');
+    day = addDays(day, 1);
+    expect(datesSent(await f.run(day), patient.nhs), 'the approval renewed: the history no_backfill withholds is sent').toEqual([]);
   }, 180_000);
 });
