@@ -662,7 +662,9 @@ function datasetsReadTheDate(definition: ExtractDefinition): boolean {
 /**
  * Patients back from an opt-out whose earlier rows are not sent (on_opt_back_in: no_backfill),
  * with the instant (µs) before which a row of theirs counts as earlier: the end of the window of
- * the run before they came back. A patient stays withheld while in the population.
+ * the run before they came back. A patient stays withheld until they opt out again (and then from
+ * their next return): one out of the population for a while — a night their practice's approval
+ * lapsed, a registration that ended and began again — is not backfilled when they are back.
  */
 function withheldPatients(
   now: readonly PopulationRow[],
@@ -675,6 +677,10 @@ function withheldPatients(
   if (onOptBackIn === 'backfill') return withheld;
   const members = new Set(previous.members.map((m) => m.patientId));
   const optedOut = new Set(previous.optedOut);
+  const present = new Set(now.map((row) => Number(row.patientId)));
+  for (const [patient, since] of before) {
+    if (!present.has(patient)) withheld.set(patient, since);
+  }
   for (const row of now) {
     if (row.optedOut) continue;
     const patient = Number(row.patientId);
