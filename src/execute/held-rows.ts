@@ -66,10 +66,10 @@ export class HeldRows {
     return this.words[at] === h0 && this.words[at + 1] === h1;
   }
 
-  /** The row's patient id (0: a table without patients). */
+  /** The row's patient id (0: a table without patients); the high word is signed, as addHex stores it (a bigint key may be negative). */
   patient(i: number): number {
     const at = i * HELD_ROW_WORDS + PATIENT;
-    return this.words[at]! * 0x1_0000_0000 + this.words[at + 1]!;
+    return (this.words[at]! | 0) * 0x1_0000_0000 + this.words[at + 1]!;
   }
 
   practice(i: number): number {

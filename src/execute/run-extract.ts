@@ -318,8 +318,12 @@ async function extract(o: RunOptions): Promise<RunResult> {
     const windowWarning = outsideRunWindow(definition, now());
     if (windowWarning) warn(windowWarning);
     const recordKey = decision.mode === 'delta' || o.practices ? (state?.recordKey ?? newRecordKey()) : newRecordKey();
-    const previous = decision.mode === 'delta' ? await readPopulationState(o.db, definition.id) : undefined;
-    const withheldBefore = decision.mode === 'delta' ? await readWithheld(o.db, definition.id) : new Map<number, number>();
+    // Patients withheld under on_opt_back_in: no_backfill stay withheld in a new baseline too
+    // (--full, a new fingerprint, the full after an interrupted run): it sends no more of their
+    // history than a delta would, and the state keeps them withheld.
+    const carriesState = state !== undefined && definition.mode === 'delta' && !o.practices;
+    const previous = carriesState ? await readPopulationState(o.db, definition.id) : undefined;
+    const withheldBefore = carriesState ? await readWithheld(o.db, definition.id) : new Map<number, number>();
 
     work = join(out, `.exdef-run-${process.pid}-${randomBytes(4).toString('hex')}`);
     mkdirSync(work, { mode: PRIVATE_DIRECTORY_MODE });
@@ -677,7 +681,9 @@ function datasetsReadTheDate(definition: ExtractDefinition): boolean {
 /**
  * Patients back from an opt-out whose earlier rows are not sent (on_opt_back_in: no_backfill),
  * with the instant (µs) before which a row of theirs counts as earlier: the end of the window of
- * the run before they came back. A patient stays withheld while in the population.
+ * the run before they came back. A patient stays withheld until they opt out again (and then from
+ * their next return): one out of the population for a while — a night their practice's approval
+ * lapsed, a registration that ended and began again — is not backfilled when they are back.
  */
 function withheldPatients(
   now: readonly PopulationRow[],
@@ -690,6 +696,10 @@ function withheldPatients(
   if (onOptBackIn === 'backfill') return withheld;
   const members = new Set(previous.members.map((m) => m.patientId));
   const optedOut = new Set(previous.optedOut);
+  const present = new Set(now.map((row) => Number(row.patientId)));
+  for (const [patient, since] of before) {
+    if (!present.has(patient)) withheld.set(patient, since);
+  }
   for (const row of now) {
     if (row.optedOut) continue;
     const patient = Number(row.patientId);

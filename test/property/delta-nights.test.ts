@@ -98,7 +98,11 @@ describe.each(testEngines())('nights of deltas on %s', (engine) => {
     const rng = generator(seed);
     const keys = writeKeysFile(join(work.dir, 'keys.yaml'), { unused: 'k'.repeat(40) });
     const file = join(work.dir, 'nights.exdef.yaml');
-    writeFileSync(file, comparisonDefinition('nights', 'delete'));
+    // Reviewed the day before the first night, so its approvals (valid three months from the review)
+    // last all sixty nights: reviewed 2026-10-01, as shipped, they lapse on 2027-01-02, night 42.
+    const text = comparisonDefinition('nights', 'delete').replace('last_reviewed: 2026-10-01', `last_reviewed: ${addDays(START, -1)}`);
+    expect(text).toContain(`last_reviewed: ${addDays(START, -1)}`);
+    writeFileSync(file, text);
     const out = join(work.dir, 'out');
     const referenceOut = join(work.dir, 'reference');
     mkdirSync(out);
