@@ -53,7 +53,12 @@ function approval(d: ReturnType<typeof definitionToApprove>, practice: string, a
 }
 
 describe('approvals under review', () => {
-  it('a past --today does not revive an approval that has expired by the clock', () => {
+  // OPEN (issue 14 review, finding 1): approvals are judged on --today only, so a past --today revives
+  // an expired approval. The fix (judge on the later of --today and the clock) is five lines, but the
+  // shipped examples' review dates (phm-warehouse 2026-09-15, which cannot be edited) would then bar
+  // them from running at all after 2026-12-15, against the rule that they always run with an
+  // approval: a decision to take, not a line to change. it.fails until then: fixing it fails this.
+  it.fails('a past --today does not revive an approval that has expired by the clock', () => {
     const clock = new Date().toISOString().slice(0, 10);
     // Reviewed four months ago: every approval of it ended a month ago, by the clock.
     const reviewed = addMonths(clock, -4);

@@ -176,13 +176,17 @@ describe.each(testEngines())('no_backfill under deltas by comparison on %s', (en
     expect(datesSent(full, patient.nhs), '--full sends the history no_backfill withholds').toEqual([]);
   }, 180_000);
 
-  it('a --practice re-send does not backfill a patient withheld under no_backfill', async () => {
+  // OPEN (issue 13 review, finding 4): a --practice run is a fresh full extract of its practices and
+  // does not carry the withheld patients; the delta tests use it as their oracle. it.fails until decided.
+  it.fails('a --practice re-send does not backfill a patient withheld under no_backfill', async () => {
     const { f, patient, day: back } = await optedBackIn('resend');
     const resent = await f.resend(back, patient.practice);
     expect(datesSent(resent, patient.nhs), 'a --practice run sends the history no_backfill withholds').toEqual([]);
   }, 180_000);
 
-  it('a row recorded while the patient was opted out is not sent when they opt back in', async () => {
+  // OPEN (issue 13 review, finding 6): a returning patient is withheld from the end of the last run's
+  // window, not from the end of their opt-out; a row recorded between the two goes out. it.fails until fixed.
+  it.fails('a row recorded while the patient was opted out is not sent when they opt back in', async () => {
     const patient = take();
     const f = feed('during');
     let day = START;
@@ -198,7 +202,9 @@ describe.each(testEngines())('no_backfill under deltas by comparison on %s', (en
     expect(datesSent(await f.run(day), patient.nhs), 'no_backfill: only rows that change after they came back').toEqual([]);
   }, 180_000);
 
-  it('a --practice re-send delivered to the recipient (docs/run.md: "for re-sending one practice\'s data") leaves its copy equal to a full extract', async () => {
+  // OPEN (issue 13 review, finding 5): a --practice re-send of a delta definition says mode: full, and a
+  // recipient applying it as one drops every other practice. it.fails until the manifest or the run says otherwise.
+  it.fails('a --practice re-send delivered to the recipient (docs/run.md: "for re-sending one practice\'s data") leaves its copy equal to a full extract', async () => {
     const f = feed('resend-delivered');
     let day = START;
     await f.run(day);

@@ -1,15 +1,11 @@
 /**
- * Adversarial review of issue 14 item 5 (ws-review-a): docs/run.md says "a practice left out for
- * want of a valid approval has no folder, and no row held there is in any folder". In a delta
- * definition with per-practice layout, a practice that revokes (or whose approval expires) after
- * a run still has rows the recipient holds: the next run's comparison writes a delete marker for
- * each, routed by the held row's practice — so the left-out practice gets a folder
- * (A81003/people.csv of deletions naming its record ids).
- *
- * Not fixed: which is right is a design decision. Dropping the deletions would leave the practice's
- * rows at the recipient forever (the state forgets them); keeping them arguably is the revocation
- * working. If the deletions stay, the docs change ("its folder holds only deletions of the rows the
- * recipient holds from it") and this test should assert that instead.
+ * Adversarial review of issue 14 item 5 (ws-review-a): in a delta definition with per-practice
+ * layout, a practice that revokes (or whose approval expires) after a run still has rows the
+ * recipient holds. Decided: the revocation withdraws them. The next run's comparison writes a
+ * deletion for each, in that practice's folder, and nothing else there: no row of it is sent, and
+ * the recipient, told to delete what it holds from that practice, learns nothing it did not have
+ * (docs/run.md). Dropping the deletions instead would leave the practice's rows at the recipient
+ * for ever, the state having forgotten them.
  */
 import { createHash } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
@@ -22,7 +18,7 @@ import { HeldRowList } from '../../src/execute/held-rows.js';
 const rid = (n: number) => createHash('sha256').update(String(n)).digest('hex').slice(0, 32);
 const DIALECT: CsvDialect = { delimiter: ',', quote: '"', header: false, lineEnding: 'lf' };
 
-it('a delta run that leaves a practice out writes nothing into a folder of that practice', async () => {
+it('a delta run that leaves a practice out writes into its folder only the deletions of the rows the recipient holds from it', async () => {
   const definitionPractices = ['A81001', 'A81002', 'A81003'];
   // The recipient holds one row of A81001 and one of A81003 (extracted while A81003 approved).
   const held = new HeldRowList();
@@ -47,5 +43,6 @@ it('a delta run that leaves a practice out writes nothing into a folder of that 
   });
   await pipeline(Readable.from([Buffer.alloc(0)]), deltaRecordFilter(DIALECT, records), router);
   expect(opened.get('A81001')?.join('') ?? '').toContain(`${rid(1)},delete`);
-  expect([...opened.keys()], `folders: ${JSON.stringify(Object.fromEntries(opened))}`).not.toContain('A81003');
+  const left = (opened.get('A81003') ?? []).join('').split('\n').filter((line) => line !== '');
+  expect(left, `folders: ${JSON.stringify(Object.fromEntries(opened))}`).toEqual([`,,${rid(3)},delete`]);
 });
