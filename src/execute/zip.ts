@@ -60,12 +60,14 @@ export async function writeZip(path: string, entries: readonly ZipEntry[], optio
     const fail = (error: ExdefError) => {
       if (failure) return;
       failure = error;
-      for (const input of reading) input.destroy();
+      const open = [...reading];
+      for (const input of open) input.destroy();
       zip.outputStream.unpipe(output);
       (zip.outputStream as Readable).destroy();
       output.destroy();
-      output.once('close', () => reject(error));
-      if (output.closed) reject(error);
+      // Rejected only once every file it opened is closed: the ZIP and any input being read.
+      const closed = (stream: NodeJS.EventEmitter & { closed: boolean }) => (stream.closed ? Promise.resolve() : new Promise<void>((done) => stream.once('close', () => done())));
+      void Promise.all([closed(output), ...open.map(closed)]).then(() => reject(error));
     };
     zip.on('error', (error: Error) => fail(new ExdefError(`cannot write the ZIP file ${path}: ${error.message}`, { step: 'zip', cause: error })));
     output.on('error', (error: NodeJS.ErrnoException) => fail(new ExdefError(`cannot write the ZIP file ${path}: ${fileProblem(error)}`, { step: 'zip', cause: error })));
