@@ -16,8 +16,14 @@ import { PGlite } from '@electric-sql/pglite';
 import { pgcrypto } from '@electric-sql/pglite/contrib/pgcrypto';
 import { resources } from '../resources.js';
 
-/** The installed PGlite's version (its package.json, found from its entry point: the package does not export it). */
+let installedVersion: string | undefined;
+
+/** The installed PGlite's version (its package.json, found from its entry point: the package does not export it), read once. */
 function pgliteVersion(): string {
+  return (installedVersion ??= readPgliteVersion());
+}
+
+function readPgliteVersion(): string {
   let dir = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
   for (;;) {
     const manifest = join(dir, 'package.json');

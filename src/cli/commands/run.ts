@@ -13,7 +13,7 @@ import { drained } from '../drained.js';
 import { todayFromFlag } from '../lint-context-for-cli.js';
 import { catalogueForCommand } from '../load-catalogue-for-cli.js';
 import { catalogueFlag, databaseFlag, jsonFlag, providerFlag } from '../shared-flags.js';
-import { approvalsOf, loadProviderConfigFrom } from '../../provider/provider-config.js';
+import { approvalsOf, loadProviderConfigFrom, type ProviderConfig } from '../../provider/provider-config.js';
 import type { DeliveryConfig } from '../../deliver/delivery-config.js';
 import type { DeliveryReport } from '../../deliver/deliver-outbox.js';
 import type { Catalogue } from '../../catalogue/catalogue.js';
@@ -72,6 +72,8 @@ export default class Run extends ExdefCommand {
       if (!/^[A-Z][A-Z0-9]{2,7}$/.test(practice)) throw new ExdefError(`--practice ${JSON.stringify(practice)} is not an ODS code (e.g. A81001)`, { exitCode: 2 });
     }
     const catalogue = catalogueForCommand(flags.catalogue);
+    // Read once: its approvals decide the practices, its delivery section the outbox and client key.
+    const provider = loadProviderConfigFrom(flags.provider);
     const out = flags.out ?? join('extracts', basename(args.file).replace(/\.exdef(\.ya?ml)?$/, ''));
     const events = reporter(flags.quiet || flags.json, process.stderr);
     const { writeFailedLog } = await import('../../execute/log-file.js');
@@ -83,7 +85,7 @@ export default class Run extends ExdefCommand {
     };
     const options = {
       file: args.file,
-      approvals: approvalsFor(flags.provider),
+      approvals: provider ? approvalsOf(provider) : undefined,
       catalogue,
       out,
       extractDate,
@@ -116,7 +118,7 @@ export default class Run extends ExdefCommand {
     let delivery: DeliveryConfig | undefined;
     if (sftp) {
       try {
-        delivery = await deliveryForRun(flags.provider, flags.deliver);
+        delivery = await deliveryForRun(provider, flags.deliver);
       } catch (error) {
         logFailure((error as Error).message);
         throw error;
@@ -253,10 +255,10 @@ interface RunDelivery {
  * The provider's delivery settings for a run that delivers: the outbox must be usable, and (unless
  * --no-deliver) the client key present, private and ed25519 — all before a database is opened.
  */
-async function deliveryForRun(providerFlag: string | undefined, deliver: boolean): Promise<DeliveryConfig> {
-  const { loadDeliveryConfig, readClientKey } = await import('../../deliver/delivery-config.js');
+async function deliveryForRun(provider: ProviderConfig | undefined, deliver: boolean): Promise<DeliveryConfig> {
+  const { parseDeliveryConfig, readClientKey } = await import('../../deliver/delivery-config.js');
   const { openOutbox } = await import('../../deliver/outbox.js');
-  const config = loadDeliveryConfig(providerFlag);
+  const config = parseDeliveryConfig(provider?.raw['delivery'], provider?.file);
   if (deliver) {
     const key = readClientKey(config);
     const { checkClientKey } = await import('../../deliver/ssh-keys.js');
@@ -328,10 +330,4 @@ function deliveryLine(sent: RunDelivery): string {
   if (sent.delivered && mine) return `  delivered: ${mine.files.map((f) => f.remote).join(', ')}`;
   if (sent.failure) return `  not delivered: kept in the outbox ${sent.outbox}`;
   return `  outbox: ${sent.outbox} (not delivered: --no-deliver; \`exdef deliver\` sends it)`;
-}
-
-/** Where the approvals are, from the provider configuration; undefined when there is none (the run refuses, naming how to give one). */
-function approvalsFor(flag: string | undefined) {
-  const provider = loadProviderConfigFrom(flag);
-  return provider ? approvalsOf(provider) : undefined;
 }
