@@ -12,6 +12,17 @@ export interface ExcludedPractice {
   reason: string;
 }
 
+/**
+ * The date a run (and `exdef approvals`, `exdef report`) judges approvals on: the extract date, or
+ * the clock's date when that is later. An approval that has expired by the clock stays expired
+ * whatever --today says: a past --today judges the population and today() filters, and never
+ * widens what a run may extract (as with exemptions, lint-definition.ts's exemptionDate).
+ */
+export function approvalDate(extractDate: string, now: Date = new Date()): string {
+  const clock = now.toISOString().slice(0, 10);
+  return clock > extractDate ? clock : extractDate;
+}
+
 /** Every approval and revocation in the provider's directory, judged on `date` (for `definition` when given). */
 export function approvalStatuses(source: ApprovalSource, date: string, definition?: ApprovedDefinition): ApprovalStatus[] {
   return judgeRecords(readSignedRecords(source.directory), readAllowedSigners(source.allowedSigners), date, definition);

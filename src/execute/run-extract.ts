@@ -31,7 +31,7 @@ import { abandonSnapshot, beginSnapshot, DEFAULT_PREPARED_MARGIN_SECONDS, endSna
 import { PRIVATE_DIRECTORY_MODE, withPrivateUmask } from './private-files.js';
 import { lockRun } from './run-lock.js';
 import { writeZip } from './zip.js';
-import { approvedPractices, type ApprovalSource, type ExcludedPractice } from '../approval/practice-approvals.js';
+import { approvalDate, approvedPractices, type ApprovalSource, type ExcludedPractice } from '../approval/practice-approvals.js';
 
 /** What a person watching is told as the run goes. */
 export interface RunEvents {
@@ -575,7 +575,7 @@ function processAlive(pid: number): boolean {
  * definition (fingerprint and digest) is valid on the extract date are extracted. None approved
  * refuses the run (exit 1, a FAILED log naming each practice and why).
  */
-function selectApproved(o: Pick<RunOptions, 'approvals' | 'extractDate'>, plan: CompiledPlan, selected: string[]): { practices: string[]; excluded: ExcludedPractice[] } {
+function selectApproved(o: Pick<RunOptions, 'approvals' | 'extractDate' | 'now'>, plan: CompiledPlan, selected: string[]): { practices: string[]; excluded: ExcludedPractice[] } {
   const d = plan.definition;
   if (!o.approvals) {
     throw new ExdefError('no provider configuration: a run extracts only the practices that approved the definition, and the provider configuration says where approvals are and whose keys are trusted', {
@@ -584,10 +584,11 @@ function selectApproved(o: Pick<RunOptions, 'approvals' | 'extractDate'>, plan: 
       hints: ['give it with --provider FILE or EXDEF_PROVIDER, or put exdef.provider.yaml in the working directory (docs/production.md, "Approvals")'],
     });
   }
-  const decision = approvedPractices(o.approvals, { id: d.id, version: d.version, fingerprint: d.fingerprint, digest: d.digest }, selected, o.extractDate);
+  const date = approvalDate(o.extractDate, (o.now ?? (() => new Date()))());
+  const decision = approvedPractices(o.approvals, { id: d.id, version: d.version, fingerprint: d.fingerprint, digest: d.digest }, selected, date);
   if (decision.practices.length === 0) {
     throw new ExdefError(
-      `no practice has approved ${d.id} version ${d.version} (fingerprint ${d.fingerprint.slice(0, 12)}) for ${o.extractDate}: ${decision.excluded.map((p) => `${p.practice} ${p.reason}`).join('; ')}`,
+      `no practice has approved ${d.id} version ${d.version} (fingerprint ${d.fingerprint.slice(0, 12)}) for ${date}${date === o.extractDate ? '' : ` (the clock's date, later than --today ${o.extractDate})`}: ${decision.excluded.map((p) => `${p.practice} ${p.reason}`).join('; ')}`,
       { exitCode: 1, step: 'approvals', hints: ['each practice approves it with `exdef approve FILE --practice ODS --by NAME --role ROLE --key KEY`; `exdef approvals FILE` lists the approvals and their state'] },
     );
   }

@@ -3,7 +3,7 @@
  *
  * 1. A past `--today` revives an approval the clock says has expired: docs/run.md promises "a past
  *    --today never widens what a run may do", yet the approvals step judges expiry (and the keys'
- *    valid-before) on the extract date alone.
+ *    valid-before) on the extract date alone. Fixed: judged on the later of --today and the clock.
  * 2. A revocation is ignored once the key that signed it leaves its allowed_signers validity window
  *    (a rotated key with valid-before): the approval it revoked, signed by another still-trusted
  *    key, holds again. A revocation only ever removes data, so it counts whenever its key was
@@ -53,12 +53,10 @@ function approval(d: ReturnType<typeof definitionToApprove>, practice: string, a
 }
 
 describe('approvals under review', () => {
-  // OPEN (issue 14 review, finding 1): approvals are judged on --today only, so a past --today revives
-  // an expired approval. The fix (judge on the later of --today and the clock) is five lines, but the
-  // shipped examples' review dates (phm-warehouse 2026-09-15, which cannot be edited) would then bar
-  // them from running at all after 2026-12-15, against the rule that they always run with an
-  // approval: a decision to take, not a line to change. it.fails until then: fixing it fails this.
-  it.fails('a past --today does not revive an approval that has expired by the clock', () => {
+  // Issue 14 review, finding 1, fixed: approvals are judged on the later of --today and the clock
+  // (practice-approvals.ts approvalDate). The suite's clock is the fixtures' date
+  // (test/support/world-clock.mjs), so the shipped definitions' approvals hold in it on any day.
+  it('a past --today does not revive an approval that has expired by the clock', () => {
     const clock = new Date().toISOString().slice(0, 10);
     // Reviewed four months ago: every approval of it ended a month ago, by the clock.
     const reviewed = addMonths(clock, -4);

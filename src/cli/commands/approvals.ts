@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { basename } from 'node:path';
 import { definitionToApprove } from '../../approval/approve-definition.js';
 import { decidePractices, type ApprovalStatus, type PracticeDecision } from '../../approval/approval-status.js';
-import { approvalStatuses } from '../../approval/practice-approvals.js';
+import { approvalDate, approvalStatuses } from '../../approval/practice-approvals.js';
 import { ExdefError } from '../../failure.js';
 import { approvalsOf, loadProviderConfigFrom } from '../../provider/provider-config.js';
 import { definitionFileArgument } from '../definition-files.js';
@@ -29,14 +29,15 @@ export default class Approvals extends ExdefCommand {
   };
   static override flags = {
     provider: providerFlag,
-    today: Flags.string({ description: 'The date approvals are judged on, as a run for that extract date would (YYYY-MM-DD; default: today, UTC)', helpValue: 'DATE' }),
+    today: Flags.string({ description: "The extract date approvals are judged on, as a run for it would: the clock's date when that is later, since a past date never revives an expired approval (YYYY-MM-DD; default: today, UTC)", helpValue: 'DATE' }),
     catalogue: catalogueFlag,
     json: jsonFlag,
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Approvals);
-    const today = todayFromFlag(flags.today);
+    // Judged as a run would: on --today, or the clock's date when that is later.
+    const today = approvalDate(todayFromFlag(flags.today));
     const provider = loadProviderConfigFrom(flags.provider);
     if (!provider) throw new ExdefError('no provider configuration: give --provider FILE or EXDEF_PROVIDER, or put exdef.provider.yaml in the working directory', { exitCode: 2, step: 'provider' });
     let definition;

@@ -72,10 +72,10 @@ export default class Report extends ExdefCommand {
     // The practices' approvals, when the provider's configuration is found (a reviewer without one sees none).
     const provider = loadProviderConfigFrom(flags.provider);
     if (provider?.approvals) {
-      const { approvalStatuses } = await import('../../approval/practice-approvals.js');
+      const { approvalDate, approvalStatuses } = await import('../../approval/practice-approvals.js');
       const { decidePractices } = await import('../../approval/approval-status.js');
-      const records = approvalStatuses(provider.approvals, today, report.identity).filter((s) => s.definition === report.identity.id);
-      report.approvals = { provider: provider.file, date: today, practices: decidePractices(report.identity, outcome.practices, records), records };
+      const records = approvalStatuses(provider.approvals, approvalDate(today), report.identity).filter((s) => s.definition === report.identity.id);
+      report.approvals = { provider: provider.file, date: approvalDate(today), practices: decidePractices(report.identity, outcome.practices, records), records };
     }
     const text = flags.format === 'markdown' ? (await import('../../report/render-markdown.js')).renderMarkdown(report) : (await import('../../report/render-html.js')).renderHtml(report);
     if (flags.output === undefined) {
