@@ -29,6 +29,8 @@ export interface Approval {
   reviewed: string;
   /** The last day the approval holds (YYYY-MM-DD): at most three months after `reviewed`. */
   expires: string;
+  /** sha256 of the recipient certificate delivery is encrypted to (recipient.ts); absent when unencrypted. */
+  recipient?: string;
 }
 
 /** A practice withdraws its approvals of a definition made before `revokedAt`; from the next run. */
@@ -66,6 +68,7 @@ const KEYS: Record<ApprovalRecord['kind'], Record<string, string>> = {
     approved_at: 'approvedAt',
     reviewed: 'reviewed',
     expires: 'expires',
+    recipient_certificate_sha256: 'recipient',
   },
   revocation: { definition: 'definition', practice: 'practice', revoked_by: 'revokedBy', role: 'role', revoked_at: 'revokedAt', reason: 'reason' },
 };
@@ -79,6 +82,7 @@ const FORMATS: Record<string, RegExp> = {
   revoked_at: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/,
   reviewed: /^\d{4}-\d\d-\d\d$/,
   expires: /^\d{4}-\d\d-\d\d$/,
+  recipient_certificate_sha256: /^[0-9a-f]{64}$/,
 };
 
 /** The text of a record: a short YAML document whose comment says how to check it without exdef. */
@@ -115,7 +119,7 @@ export function parseRecord(text: string): ApprovalRecord | string {
   for (const [key, field] of Object.entries(KEYS[kind])) {
     const value = data[key];
     if (value === undefined) {
-      if (key === 'reason') continue;
+      if (key === 'reason' || key === 'recipient_certificate_sha256') continue;
       return `${key} is missing`;
     }
     if (key === 'version' ? !Number.isInteger(value) : typeof value !== 'string') return `${key} is not a ${key === 'version' ? 'whole number' : 'text'}`;

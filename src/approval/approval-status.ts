@@ -16,6 +16,8 @@ export interface ApprovedDefinition {
   version: number;
   fingerprint: string;
   digest: string;
+  /** sha256 of the recipient certificate the definition encrypts to (recipient.ts); none when unencrypted. */
+  recipient?: string | undefined;
 }
 
 export type ApprovalState = 'valid' | 'expired' | 'revoked' | 'other-fingerprint' | 'other-version' | 'untrusted' | 'invalid';
@@ -94,6 +96,10 @@ export function judgeRecords(files: readonly SignedRecordFile[], signers: readon
     }
     if (wanted && (wanted.digest !== record.digest || wanted.version !== record.version)) {
       return { ...signed, state: 'other-version', reason: `approves version ${record.version} (digest ${record.digest.slice(0, 12)}), not version ${wanted.version} (digest ${wanted.digest.slice(0, 12)}): the texts or the review changed` };
+    }
+    if (wanted && (wanted.recipient ?? null) !== (record.recipient ?? null)) {
+      const named = (digest: string | undefined) => (digest ? `the recipient certificate ${digest.slice(0, 12)}` : 'no encryption');
+      return { ...signed, state: 'other-version', reason: `approves delivery to ${named(record.recipient)}, not to ${named(wanted.recipient)}: the recipient changed` };
     }
     if (date > record.expires) return { ...signed, state: 'expired', reason: `its last day was ${record.expires}` };
     return { ...signed, state: 'valid', reason: `approved by ${record.approvedBy} (${record.role}) on ${record.approvedAt.slice(0, 10)}, until ${record.expires}` };

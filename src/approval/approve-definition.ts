@@ -6,6 +6,7 @@ import { checkDefinitionFile } from '../pipeline/check-definition.js';
 import { parseIsoDate } from '../seed/calendar.js';
 import { writeSignedRecord, type Approval, type Revocation } from './approval-file.js';
 import { latestExpiry, APPROVAL_MONTHS, type ApprovedDefinition } from './approval-status.js';
+import { recipientDigest } from './recipient.js';
 import type { SigningKey } from './sshsig.js';
 
 /** What a practice approves of a definition file: its identity, fingerprint, digest, review date and practices. */
@@ -24,7 +25,17 @@ export function definitionToApprove(file: string, catalogue: Catalogue): Definit
     throw new ExdefError(`${where}${first?.message ?? `${file} cannot be read`} (fix the definition, lint it, then approve it)`, { exitCode: 1, step: 'definition' });
   }
   const d = checked.definition;
-  return { id: d.id, version: d.version, title: d.title, fingerprint: fingerprint(d), digest: definitionDigest(d), reviewed: d.review.lastReviewed, practices: [...d.population.practices] };
+  const recipient = recipientDigest(file, d);
+  return {
+    id: d.id,
+    version: d.version,
+    title: d.title,
+    fingerprint: fingerprint(d),
+    digest: definitionDigest(d),
+    ...(recipient ? { recipient } : {}),
+    reviewed: d.review.lastReviewed,
+    practices: [...d.population.practices],
+  };
 }
 
 export interface ApproveOptions {
@@ -79,6 +90,7 @@ export function approveDefinition(o: ApproveOptions): { file: string; approval: 
     approvedAt: o.now.toISOString(),
     reviewed: d.reviewed,
     expires,
+    ...(d.recipient ? { recipient: d.recipient } : {}),
   };
   return { file: writeSignedRecord(o.directory, approval, o.key), approval };
 }

@@ -31,6 +31,7 @@ import { abandonSnapshot, beginSnapshot, DEFAULT_PREPARED_MARGIN_SECONDS, endSna
 import { PRIVATE_DIRECTORY_MODE, withPrivateUmask } from './private-files.js';
 import { lockRun } from './run-lock.js';
 import { writeZip } from './zip.js';
+import { recipientDigest } from '../approval/recipient.js';
 import { approvalDate, approvedPractices, type ApprovalSource, type ExcludedPractice } from '../approval/practice-approvals.js';
 
 /** What a person watching is told as the run goes. */
@@ -220,7 +221,7 @@ export async function prepareRun(o: Omit<RunOptions, 'db' | 'prepared'>): Promis
   const { keys, warnings: keyWarnings } = loadPseudonymKeys(plan.keys, { ...(o.keysFile ? { file: o.keysFile } : {}), env: o.env });
   keyWarnings.forEach(warn);
   const certificate = await recipientCertificate(o, definition);
-  const { practices, excluded } = selectApproved(o, plan, selected);
+  const { practices, excluded } = selectApproved(o, plan, selected, recipientDigest(o.file, definition));
   for (const p of excluded) warn(`practice ${p.practice} is left out: ${p.reason}`);
   return { plan, definition, policy: prepared.context.policy, dialect, practices, excluded, keys, certificate, warnings };
 }
@@ -575,7 +576,7 @@ function processAlive(pid: number): boolean {
  * definition (fingerprint and digest) is valid on the extract date are extracted. None approved
  * refuses the run (exit 1, a FAILED log naming each practice and why).
  */
-function selectApproved(o: Pick<RunOptions, 'approvals' | 'extractDate' | 'now'>, plan: CompiledPlan, selected: string[]): { practices: string[]; excluded: ExcludedPractice[] } {
+function selectApproved(o: Pick<RunOptions, 'approvals' | 'extractDate' | 'now'>, plan: CompiledPlan, selected: string[], recipient: string | undefined): { practices: string[]; excluded: ExcludedPractice[] } {
   const d = plan.definition;
   if (!o.approvals) {
     throw new ExdefError('no provider configuration: a run extracts only the practices that approved the definition, and the provider configuration says where approvals are and whose keys are trusted', {
@@ -585,7 +586,8 @@ function selectApproved(o: Pick<RunOptions, 'approvals' | 'extractDate' | 'now'>
     });
   }
   const date = approvalDate(o.extractDate, (o.now ?? (() => new Date()))());
-  const decision = approvedPractices(o.approvals, { id: d.id, version: d.version, fingerprint: d.fingerprint, digest: d.digest }, selected, date);
+  // The recipient certificate's bytes too: the practices approved delivery to that recipient.
+  const decision = approvedPractices(o.approvals, { id: d.id, version: d.version, fingerprint: d.fingerprint, digest: d.digest, recipient }, selected, date);
   if (decision.practices.length === 0) {
     throw new ExdefError(
       `no practice has approved ${d.id} version ${d.version} (fingerprint ${d.fingerprint.slice(0, 12)}) for ${date}${date === o.extractDate ? '' : ` (the clock's date, later than --today ${o.extractDate})`}: ${decision.excluded.map((p) => `${p.practice} ${p.reason}`).join('; ')}`,

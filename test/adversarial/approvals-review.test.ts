@@ -13,6 +13,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { afterAll, describe, expect, it } from 'vitest';
+import { selfSignedCertificate } from '../support/certificates.js';
 import { writeSignedRecord, type Approval } from '../../src/approval/approval-file.js';
 import { approvedPractices } from '../../src/approval/practice-approvals.js';
 import { readSigningKey, type SigningKey } from '../../src/approval/sshsig.js';
@@ -177,7 +178,8 @@ describe('the approved recipient', () => {
     const dir = join(work.dir, 'recipient');
     mkdirSync(dir, { recursive: true });
     for (const who of ['recipient', 'someone-else']) {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, `${who}.key`), '-out', join(dir, `${who}.pem`), '-days', '2', '-subj', `/CN=${who}`], { stdio: 'ignore' });
+      execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-out', join(dir, `${who}.key`), '-pkeyopt', 'rsa_keygen_bits:2048'], { stdio: 'ignore' });
+      selfSignedCertificate(dir, { key: `${who}.key`, certificate: `${who}.pem`, name: who, days: 2 });
     }
     const text = readFileSync(join(packageRoot, 'definitions', 'phm-warehouse.exdef.yaml'), 'utf8');
     expect(text).toContain('  layout: per_practice\n');
@@ -193,5 +195,44 @@ describe('the approved recipient', () => {
     // Refused before any database is opened (the unreachable database is never reached).
     expect(result.stderr).toContain('error (encryption)');
     expect(result.status).toBe(2);
+  }, 60_000);
+
+  it('a recipient certificate replaced behind an unchanged definition is not approved: an approval binds the certificate\'s bytes', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { approveDefinition } = await import('../../src/approval/approve-definition.js');
+    const dir = join(work.dir, 'swapped-recipient');
+    mkdirSync(dir, { recursive: true });
+    for (const who of ['recipient', 'someone-else']) {
+      execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-out', join(dir, `${who}.key`), '-pkeyopt', 'rsa_keygen_bits:2048'], { stdio: 'ignore' });
+      selfSignedCertificate(dir, { key: `${who}.key`, certificate: `${who}.pem`, name: who, days: 2 });
+    }
+    const text = readFileSync(join(packageRoot, 'definitions', 'phm-warehouse.exdef.yaml'), 'utf8');
+    const definition = join(dir, 'phm-warehouse.exdef.yaml');
+    writeFileSync(definition, text.replace('  layout: per_practice\n', '  layout: per_practice\n  encryption:\n    certificate: recipient.pem\n'));
+    const d = definitionToApprove(definition, referenceCatalogue());
+    expect(d.recipient).toMatch(/^[0-9a-f]{64}$/);
+    const signer = key('swapped-approver');
+    writeFileSync(join(dir, 'allowed_signers'), `* ${NS} ${signer.publicLine}\n`);
+    writeFileSync(join(dir, 'exdef.provider.yaml'), 'approvals:\n  directory: approvals\n  allowed_signers: allowed_signers\n');
+    const approvals = join(dir, 'approvals');
+    for (const practice of d.practices) {
+      const { file } = approveDefinition({ definition: d, practice, by: 'Dr A', role: 'Caldicott Guardian', key: signer.key, directory: approvals, now: new Date(), today: d.reviewed! });
+      expect(readFileSync(file, 'utf8')).toContain(`recipient_certificate_sha256: ${d.recipient}`);
+    }
+    const source = { directory: approvals, allowedSigners: join(dir, 'allowed_signers') };
+    expect(approvedPractices(source, d, d.practices, d.reviewed!).practices).toEqual(d.practices);
+    // The same definition file, another certificate behind its name.
+    writeFileSync(join(dir, 'recipient.pem'), readFileSync(join(dir, 'someone-else.pem')));
+    const swapped = definitionToApprove(definition, referenceCatalogue());
+    expect([swapped.fingerprint, swapped.digest]).toEqual([d.fingerprint, d.digest]);
+    const decision = approvedPractices(source, swapped, swapped.practices, d.reviewed!);
+    expect(decision.practices).toEqual([]);
+    expect(decision.excluded[0]!.reason).toContain('approved a different version');
+    // And a run says so before any database is opened.
+    const keys = writeKeysFile(join(dir, 'keys.yaml'), { 'phm-icb-key': 'review-a-icb-key-0123456789abcdef0123' });
+    const result = runCli(['run', definition, '--today', d.reviewed!, '--keys', keys, '--provider', join(dir, 'exdef.provider.yaml'), '--out', join(dir, 'out'), '--database', 'postgres://exdef@127.0.0.1:1/none', '--force']);
+    expect(result.stderr).toContain('error (approvals)');
+    expect(result.stderr).toContain('the recipient changed');
+    expect(result.status).toBe(1);
   }, 60_000);
 });

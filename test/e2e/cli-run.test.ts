@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selfSignedCertificate } from '../support/certificates.js';
 import type { Database } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/open-database.js';
 import type { Manifest, RunResult } from '../../src/execute/run-extract.js';
@@ -384,7 +385,7 @@ describe.each(testEngines())('exdef run on %s', (engine) => {
     const recipient = dir('recipient');
     mkdirSync(recipient, { recursive: true });
     openssl(recipient, ['genpkey', '-algorithm', 'RSA', '-out', 'private.pem', '-pkeyopt', 'rsa_keygen_bits:2048']);
-    openssl(recipient, ['req', '-new', '-x509', '-key', 'private.pem', '-out', 'certificate.pem', '-days', '3650', '-subj', '/CN=test']);
+    selfSignedCertificate(recipient, { key: 'private.pem', certificate: 'certificate.pem', name: 'test' });
     const out = dir('encrypted');
     const file = definitionFile('phm-warehouse.exdef.yaml');
     const cli = runDefinition(db, file, out, ['--json', '--quiet', '--force', '--encrypt-to', join(recipient, 'certificate.pem')]);

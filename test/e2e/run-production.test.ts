@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selfSignedCertificate } from '../support/certificates.js';
 import { inCi } from '../../src/ci-environment.js';
 import { resources } from '../../src/resources.js';
 import { runCli } from '../support/cli.js';
@@ -296,10 +297,10 @@ describe.skipIf(!engines.includes('postgres'))('exdef run in production on Postg
     mkdirSync(recipient);
     for (const args of [
       ['genpkey', '-algorithm', 'RSA', '-out', 'private.pem', '-pkeyopt', 'rsa_keygen_bits:2048'],
-      ['req', '-new', '-x509', '-key', 'private.pem', '-out', 'certificate.pem', '-days', '30', '-subj', '/CN=test'],
     ]) {
       execFileSync('openssl', args, { cwd: recipient, stdio: 'ignore' });
     }
+    selfSignedCertificate(recipient, { key: 'private.pem', certificate: 'certificate.pem', name: 'test', days: 30 });
     const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
     const previous = process.umask(0o022);
     const lock = await lockObservations();

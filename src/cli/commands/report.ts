@@ -74,8 +74,11 @@ export default class Report extends ExdefCommand {
     if (provider?.approvals) {
       const { approvalDate, approvalStatuses } = await import('../../approval/practice-approvals.js');
       const { decidePractices } = await import('../../approval/approval-status.js');
-      const records = approvalStatuses(provider.approvals, approvalDate(today), report.identity).filter((s) => s.definition === report.identity.id);
-      report.approvals = { provider: provider.file, date: approvalDate(today), practices: decidePractices(report.identity, outcome.practices, records), records };
+      const { definitionToApprove } = await import('../../approval/approve-definition.js');
+      // As a run judges them: this definition's identity and its recipient certificate's bytes.
+      const identity = definitionToApprove(args.file, catalogue);
+      const records = approvalStatuses(provider.approvals, approvalDate(today), identity).filter((s) => s.definition === identity.id);
+      report.approvals = { provider: provider.file, date: approvalDate(today), practices: decidePractices(identity, outcome.practices, records), records };
     }
     const text = flags.format === 'markdown' ? (await import('../../report/render-markdown.js')).renderMarkdown(report) : (await import('../../report/render-html.js')).renderHtml(report);
     if (flags.output === undefined) {

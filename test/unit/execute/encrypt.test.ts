@@ -4,6 +4,7 @@ import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selfSignedCertificate } from '../../support/certificates.js';
 import { certificateProblem, checkOpenssl, encryptSmime } from '../../../src/execute/encrypt.js';
 import { isExdefError } from '../../../src/failure.js';
 
@@ -37,7 +38,7 @@ function script(name: string, body: string): string {
 beforeAll(() => {
   // Seed 002's commands, with -subj so that req asks nothing.
   openssl('genpkey', '-algorithm', 'RSA', '-out', 'private.pem', '-pkeyopt', 'rsa_keygen_bits:2048');
-  openssl('req', '-new', '-x509', '-key', 'private.pem', '-out', 'certificate.pem', '-days', '3650', '-subj', '/CN=test');
+  selfSignedCertificate(dir, { key: 'private.pem', certificate: 'certificate.pem', name: 'test' });
   writeFileSync(at('notes.txt'), 'not a certificate\n');
 });
 
@@ -165,7 +166,7 @@ describe('certificateProblem', () => {
 
   it('refuses an EC certificate, whose files openssl smime -decrypt cannot open', async () => {
     openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'ec-private.pem');
-    openssl('req', '-new', '-x509', '-key', 'ec-private.pem', '-out', 'ec-certificate.pem', '-days', '30', '-subj', '/CN=ec');
+    selfSignedCertificate(dir, { key: 'ec-private.pem', certificate: 'ec-certificate.pem', name: 'ec', days: 30 });
     expect(await certificateProblem(at('ec-certificate.pem'))).toMatch(/EC key.*openssl smime -decrypt.*RSA key/);
     // Why: openssl cms encrypts to it, but the recipients' command cannot read the result.
     writeFileSync(at('ec.zip'), 'PK\u0003\u0004');
@@ -176,7 +177,7 @@ describe('certificateProblem', () => {
 
   it('refuses a short RSA key', async () => {
     openssl('genpkey', '-algorithm', 'RSA', '-out', 'short.pem', '-pkeyopt', 'rsa_keygen_bits:1024');
-    openssl('req', '-new', '-x509', '-key', 'short.pem', '-out', 'short-certificate.pem', '-days', '30', '-subj', '/CN=short');
+    selfSignedCertificate(dir, { key: 'short.pem', certificate: 'short-certificate.pem', name: 'short', days: 30 });
     expect(await certificateProblem(at('short-certificate.pem'))).toMatch(/only 1024 bits/);
   });
 
