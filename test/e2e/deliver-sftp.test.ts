@@ -1,7 +1,7 @@
 /**
  * SFTP delivery against a real OpenSSH server (.ci/sshd.sh): what arrives, under which names, and
  * each fault — a wrong host key, a wrong client key, a directory not writable, a connection cut or
- * stalled mid-upload — ending in one line that names its step, with nothing under a final name.
+ * stalled mid-upload, a full disk — ending in one line that names its step, with nothing under a final name.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -14,6 +14,7 @@ import { parseDeliveryConfig } from '../../src/deliver/delivery-config.js';
 import { deliverOutbox } from '../../src/deliver/deliver-outbox.js';
 import { enqueue, pendingItems, receipts } from '../../src/deliver/outbox.js';
 import { DeliveryError, sendFiles, type OutgoingFile, type SftpOptions } from '../../src/deliver/sftp.js';
+import { inCi } from '../../src/ci-environment.js';
 import { ExdefError } from '../../src/failure.js';
 import { destinationOn, remoteDirectory, sessionProcesses, sftpServer, signalSessions } from '../support/sftp-server.js';
 
@@ -149,6 +150,27 @@ describe.skipIf(!server)('SFTP delivery to OpenSSH', () => {
     const closed = await failure(sendFiles({ ...destinationOn(s, dir), port: 1 }, [file('a.zip', 'x')], options()));
     expect([closed.step, (closed as DeliveryError).retryable]).toEqual(['connect', true]);
     expect(closed.message).toMatch(/connection was refused/);
+  });
+
+  it('a full disk on the server (a 64 KiB tmpfs as the target directory; needs root to mount it: skipped without, except under CI) ends in one line naming the upload, retryable, with nothing under a final name', async (context) => {
+    const dir = remoteDirectory(s, `full-${randomBytes(3).toString('hex')}`);
+    try {
+      const uid = Number(execFileSync('id', ['-u', s.user], { encoding: 'utf8' }).trim());
+      execFileSync('mount', ['-t', 'tmpfs', '-o', `size=64k,mode=0700,uid=${uid}`, 'tmpfs', dir], { stdio: 'ignore' });
+    } catch (error) {
+      if (inCi()) throw new Error(`CI: a 64 KiB tmpfs must be mountable for the server's full-disk test (${error instanceof Error ? error.message : String(error)})`);
+      context.skip('a small tmpfs cannot be mounted here (root and mount privileges needed)');
+    }
+    try {
+      const big = file('extract.zip', randomBytes(256 * 1024));
+      const full = await failure(sendFiles(destinationOn(s, dir), [big], options()));
+      expect(full.step).toBe('upload extract.zip');
+      expect(full.message).toMatch(/full disk or (a )?quota/);
+      expect((full as DeliveryError).retryable, 'space may be freed: the outbox retries it').toBe(true);
+      expect(readdirSync(dir).filter((name) => !name.endsWith('.partial')), 'nothing under a final name').toEqual([]);
+    } finally {
+      execFileSync('umount', [dir], { stdio: 'ignore' });
+    }
   });
 
   it('a connection cut mid-upload leaves no file under its final name, and a later send completes it', async () => {
