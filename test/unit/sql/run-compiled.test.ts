@@ -16,8 +16,6 @@ const KEY = 'k'.repeat(32);
 function runValues(plan: CompiledPlan): RunValues {
   return {
     snapshotDate: TODAY,
-    window: { start: '2026-11-20T02:00:00Z', end: '2026-11-21T02:00:00Z' },
-    entered: ['21', '22'],
     recordKey: 'r'.repeat(32),
     keys: new Map(plan.keys.map((k) => [k, KEY])),
   };
@@ -28,7 +26,6 @@ function queriesOf(plan: CompiledPlan): [string, CompiledQuery][] {
     ['population', plan.population],
     ...plan.datasets.flatMap((d): [string, CompiledQuery][] => [
       [d.name, d.full],
-      ...(d.delta ? [[`${d.name} (delta)`, d.delta] as [string, CompiledQuery]] : []),
       ...(d.disclosure.kAnonymity ? [[`${d.name} (k-anonymity)`, d.disclosure.kAnonymity] as [string, CompiledQuery]] : []),
     ]),
   ];
