@@ -73,6 +73,7 @@ async function run(o: RunOptions): Promise<RunResult> {
     const plan = planRun({
       definition,
       fingerprint: compiled.definition.fingerprint,
+      layout: compiled.definition.layout,
       datasets: compiled.datasets.map((d) => d.name),
       request: { extractDate: o.extractDate, full: o.full, force: o.force, ...(o.practices ? { practices: prepared.practices } : {}) },
       state: saved.state,

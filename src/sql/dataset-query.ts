@@ -152,13 +152,16 @@ export function datasetSelect(
 }
 
 /**
- * A row's record id: an HMAC of its key under the delta state's record key, 32 hex digits. Stable
+ * A row's record id: an HMAC of its key (a composite key as a JSON array of text) under the delta
+ * state's record key, 32 hex digits. Stable
  * from run to run (so a recipient can apply upserts and deletions), but opaque: internal keys are
  * sequential, and their gaps would tell a recipient where rows it may not see sit (a patient's
  * hidden sensitive observation between two it has).
  */
 function recordIdSql(ctx: SqlContext, table: CatalogueTable, alias: string): RawBuilder<any> {
-  const key = table.primaryKey.length === 1 ? sql`(${column(alias, table.primaryKey[0]!)})::text` : sql`concat_ws('|', ${sql.join(table.primaryKey.map((k) => sql`(${column(alias, k)})::text`))})`;
+  // A composite key as a JSON array of its values as text: unambiguous, where joining them with a
+  // separator would give ('a|b', 'c') and ('a', 'b|c') one id.
+  const key = table.primaryKey.length === 1 ? sql`(${column(alias, table.primaryKey[0]!)})::text` : sql`json_build_array(${sql.join(table.primaryKey.map((k) => sql`(${column(alias, k)})::text`))})::text`;
   const recordKey = ctx.params.use({
     name: RUN_PARAMETERS.recordKey,
     type: 'text',

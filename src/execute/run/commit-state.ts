@@ -37,6 +37,7 @@ export async function commitState(db: Database, c: CommitInput): Promise<string 
         runs: (c.state?.runs ?? 0) + 1,
         ...(c.extracted.terminology ? { terminology: c.extracted.terminology } : {}),
         policy: c.policy,
+        layout: c.definition.output.layout,
       },
       c.definition.mode === 'delta' ? c.extracted.population : undefined,
       new Map([...c.extracted.records].map(([dataset, r]) => [dataset, r.next.sorted()])),

@@ -12,6 +12,8 @@ export interface PlanInput {
   definition: Pick<ExtractDefinition, 'id' | 'mode' | 'schedule'>;
   /** The definition's data fingerprint now (plan.definition.fingerprint). */
   fingerprint: string;
+  /** The output layout now (not in the fingerprint: a change of layout is judged against the state's). */
+  layout: 'single_zip' | 'per_practice';
   /** The datasets of the compiled plan. */
   datasets: readonly string[];
   request: {
@@ -73,6 +75,9 @@ function decideMode(input: PlanInput): { mode: 'full' | 'delta'; reason: string 
   if (request.full) return { mode: 'full', reason: 'a full extract was asked for (--full)' };
   if (!state) return { mode: 'full', reason: 'the first run of this definition is a full extract' };
   if (state.fingerprint !== input.fingerprint) return { mode: 'full', reason: 'the definition changed since the last run (a new fingerprint): it starts again with a full extract' };
+  if (state.layout && state.layout !== input.layout) {
+    return { mode: 'full', reason: `the output layout changed since the last run (${state.layout} to ${input.layout}): a delta would not fit the copy the recipient holds, so it starts again with a full extract` };
+  }
   if (unsaved) {
     return {
       mode: 'full',

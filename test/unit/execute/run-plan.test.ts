@@ -23,6 +23,7 @@ function input(over: Partial<Omit<PlanInput, 'request'>> & { request?: Partial<P
   return {
     definition: { id: 'feed', mode: 'delta', schedule: { frequency: 'daily' } },
     fingerprint: 'f1',
+    layout: 'single_zip',
     datasets: ['children', 'immunisations'],
     state: STATE,
     unsaved: undefined,
@@ -59,6 +60,14 @@ describe('planRun', () => {
     const plan = planRun(input({ fingerprint: 'f2' }));
     expect(plan).toMatchObject({ mode: 'full', recordKey: 'new', carriesState: true });
     expect(plan.reason).toMatch(/new fingerprint/);
+  });
+
+  it('a change of output layout (not in the fingerprint) starts again with a full; a state that does not say its layout does not', () => {
+    const plan = planRun(input({ state: { ...STATE, layout: 'per_practice' } }));
+    expect(plan).toMatchObject({ mode: 'full', recordKey: 'new', carriesState: true });
+    expect(plan.reason).toBe('the output layout changed since the last run (per_practice to single_zip): a delta would not fit the copy the recipient holds, so it starts again with a full extract');
+    expect(planRun(input({ state: { ...STATE, layout: 'single_zip' } })).mode).toBe('delta');
+    expect(planRun(input()).mode, 'an older state, without a layout').toBe('delta');
   });
 
   it('an extract placed without its state saved: a full is repeated, and a delta is followed by a full', () => {
