@@ -27,8 +27,8 @@ export const PRACTICE_COLUMN = '__practice';
 /**
  * The hidden last column of a delta definition's full query, which the executor reads and does
  * not write (delta-records.ts): `<patient>.<changed>.<practice>` — the row's patient (0 for a
- * table without patients), its change-tracking time in microseconds since 1970 (0 when it has
- * none) and the practice it is held for. Only digits, letters and dots: never quoted, whatever
+ * table without patients), its change-tracking time in microseconds since 1970 (0 when it is
+ * null) and the practice it is held for. Only digits, letters and dots: never quoted, whatever
  * the dialect (a delimiter is never a letter, digit or dot: csvDialectProblem).
  */
 export const HELD_COLUMN = '__held';
@@ -143,8 +143,15 @@ export function datasetSelect(
     markNode({ kind: 'change-type' }, changeType.toOperationNode());
     selections.push(recordId.as('record_id'), changeType.as('change_type'));
     if (options.held) {
+      if (!root.changeTracking) {
+        throw new CompileError(
+          `delta mode needs a change-tracking column on each dataset's own table (a patient back from an opt-out under no_backfill is sent only the rows that change after they came back): \`${root.name}\` has none in the catalogue`,
+          ["use mode: full, or name the table's change_tracking column in the catalogue"],
+          dataset.span,
+        );
+      }
       const patient = root.patientColumn ? sql`${column('p', 'patient_id')}::text` : sql`'0'`;
-      const changed = root.changeTracking ? sql`coalesce(floor(extract(epoch FROM ${column('t', root.changeTracking)}) * 1000000)::bigint, 0)::text` : sql`'0'`;
+      const changed = sql`coalesce(floor(extract(epoch FROM ${column('t', root.changeTracking)}) * 1000000)::bigint, 0)::text`;
       selections.push(sql`concat_ws('.', ${patient}, ${changed}, coalesce((${practice})::text, ''))`.as(HELD_COLUMN));
     }
   }
