@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { markUnsavedFull, newRecordKey } from './extract-state.js';
 import { PRIVATE_DIRECTORY_MODE, withPrivateUmask } from './private-files.js';
