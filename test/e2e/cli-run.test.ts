@@ -280,6 +280,8 @@ async function deliver(db: RunDatabase, file: string, out: string, options: { fl
   expect(basename(summary.output)).toMatch(new RegExp(`^${id}_\\d{8}T\\d{6}Z_full\\.zip$`));
   expect(summary.bytes).toBe(statSync(summary.output).size);
   expect(readdirSync(out).sort(), 'nothing but the ZIP and the logs').toEqual([basename(summary.output), 'logs'].sort());
+  // A run for some practices says which (the manifest's scope, checked equal in checkPackage): never a full that replaces everything.
+  expect(summary.scope).toEqual(options.practices ? { practices: options.practices } : undefined);
   const delivery = checkPackage(summary.output, summary, c, options.practices ?? c.definition.population.practices);
   checkDisclosure(delivery, summary, c);
   checkLog(summary, out, delivery.csv.size);
