@@ -20,19 +20,18 @@ export interface RoleCheck {
  * - the executor's state schema: there and writable, or CREATE on the database to make it;
  * - TEMPORARY on the database (each run session binds its values through a temporary table, so
  *   that no key is ever a bind parameter a server log could show);
- * - pg_read_all_stats, to see other sessions' transactions for the late-writer mark (without it a
- *   run is refused unless a late-writer margin is chosen);
  * - PostgreSQL 14 or later, whose client_connection_check_interval ends a killed run's queries.
+ * Seeing other sessions' transactions (pg_read_all_stats) is not needed: a delta is a comparison of
+ * every row with what the recipient holds, so a row committed after a run's snapshot is simply in
+ * the next run's comparison (docs/production.md, "Late writers").
  */
 export async function roleChecks(db: Database, catalogue: Catalogue): Promise<{ role: string; server: string; checks: RoleCheck[] }> {
   if (db.engine === 'pglite') {
     return { role: 'postgres', server: 'PGlite (embedded)', checks: [{ need: 'the embedded database: one process, every privilege', ok: true, found: 'PGlite' }] };
   }
-  const [who] = await db.query<{ role: string; database: string; version: string; version_num: string; superuser: boolean; stats: boolean; temp: boolean; create: boolean }>(
+  const [who] = await db.query<{ role: string; database: string; version: string; version_num: string; temp: boolean; create: boolean }>(
     `SELECT current_user AS role, current_database() AS database, current_setting('server_version') AS version,
             current_setting('server_version_num') AS version_num,
-            coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false) AS superuser,
-            pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS stats,
             has_database_privilege(current_database(), 'TEMPORARY') AS temp,
             has_database_privilege(current_database(), 'CREATE') AS "create"`,
   );
@@ -73,13 +72,6 @@ export async function roleChecks(db: Database, catalogue: Catalogue): Promise<{ 
     ok: who!.temp,
     found: who!.temp ? 'granted' : 'not granted',
     ...(who!.temp ? {} : { fix: `GRANT TEMPORARY ON DATABASE "${who!.database.replace(/"/g, '""')}" TO ${quoted};` }),
-  });
-  const sees = who!.superuser || who!.stats;
-  checks.push({
-    need: "pg_read_all_stats: see other sessions' transactions, so that a row written during a run is in the next delta",
-    ok: sees,
-    found: who!.superuser ? 'superuser' : who!.stats ? 'member of pg_read_all_stats' : 'not a member: runs are refused unless --late-writer-margin is given',
-    ...(sees ? {} : { fix: `GRANT pg_read_all_stats TO ${quoted};` }),
   });
   const recent = Number(who!.version_num) >= 140000;
   checks.push({

@@ -1,7 +1,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { RecordScanner, type CsvDialect } from './csv.js';
 import { HeldRowList, HeldRows, NO_PRACTICE, rowHash } from './held-rows.js';
-import { hexToId, RECORD_ID_HEX } from './record-id-set.js';
+import { hexToId, RECORD_ID_HEX } from './record-id.js';
 
 /**
  * One dataset of a delta definition's run: what the recipient held before it, what the run's

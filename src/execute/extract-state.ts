@@ -8,7 +8,7 @@ import { CREATE_BIND_TABLE, queryBound } from './copy-sql.js';
 /**
  * What the executor remembers between runs of a definition, in a schema of its own in the
  * reporting database (created when missing): when it last ran successfully, with which
- * fingerprint, up to where its delta window reached, the key that makes record ids opaque, and
+ * fingerprint and snapshot, the key that makes record ids opaque, and
  * (for delta definitions) the population it extracted and the record ids the recipient holds,
  * per dataset. State advances only after a run's output is complete and in place, all of it in
  * one transaction.
@@ -21,8 +21,6 @@ export interface ExtractState {
   fingerprint: string;
   /** Record ids are an HMAC under this key (made at each full run of a delta definition). */
   recordKey: string;
-  /** The end of the last window (ISO 8601): the next delta reads changes after it. */
-  windowEnd: string;
   /** The snapshot time (ISO 8601) and extract date of the last successful run. */
   lastSnapshot: string;
   lastExtractDate: string;
@@ -35,6 +33,12 @@ export interface ExtractState {
    */
   terminology?: string;
   policy?: string;
+  /**
+   * The output layout the recipient's copy was sent in (single_zip or per_practice; absent in a
+   * state saved before exdef kept it): not in the fingerprint, but a delta in another layout would
+   * not fit what the recipient holds, so a change of layout starts again with a full extract.
+   */
+  layout?: 'single_zip' | 'per_practice';
 }
 
 /**
@@ -46,6 +50,9 @@ const HELD_FORMAT = 2;
 
 const DDL = [
   `CREATE SCHEMA IF NOT EXISTS ${STATE_SCHEMA}`,
+  // window_end: the end of the last run's time window, when deltas were read by time (before
+  // deltas by comparison); kept so that a state of either exdef reads in the other, and written
+  // with the snapshot time.
   `CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.extract_state (
      definition_id text PRIMARY KEY,
      fingerprint text NOT NULL,
@@ -78,6 +85,7 @@ const DDL = [
   `ALTER TABLE ${STATE_SCHEMA}.held_record_ids ADD COLUMN IF NOT EXISTS format smallint NOT NULL DEFAULT 1`,
   `ALTER TABLE ${STATE_SCHEMA}.extract_state ADD COLUMN IF NOT EXISTS terminology text`,
   `ALTER TABLE ${STATE_SCHEMA}.extract_state ADD COLUMN IF NOT EXISTS policy text`,
+  `ALTER TABLE ${STATE_SCHEMA}.extract_state ADD COLUMN IF NOT EXISTS layout text`,
   // Patients back from an opt-out under on_opt_back_in: no_backfill, and the instant (µs since
   // 1970) before which their rows are not sent.
   `CREATE TABLE IF NOT EXISTS ${STATE_SCHEMA}.withheld_patient (
@@ -108,10 +116,10 @@ export async function ensureStateSchema(db: Database): Promise<void> {
       `SELECT (SELECT count(*) FROM information_schema.tables WHERE table_schema = $1
                  AND table_name IN ('extract_state', 'population_member', 'held_record_ids', 'unsaved_full', 'withheld_patient'))::text AS n,
               (SELECT count(*) FROM information_schema.columns WHERE table_schema = $1
-                 AND ((table_name = 'held_record_ids' AND column_name = 'format') OR (table_name = 'extract_state' AND column_name IN ('terminology', 'policy')) OR (table_name = 'unsaved_full' AND column_name = 'mode')))::text AS c`,
+                 AND ((table_name = 'held_record_ids' AND column_name = 'format') OR (table_name = 'extract_state' AND column_name IN ('terminology', 'policy', 'layout')) OR (table_name = 'unsaved_full' AND column_name = 'mode')))::text AS c`,
       [STATE_SCHEMA],
     );
-    if (present?.n === '5' && present.c === '4') return;
+    if (present?.n === '5' && present.c === '5') return;
     for (const statement of DDL) await db.exec(statement);
   } catch (error) {
     throw new ExdefError(`cannot create the executor's state schema ${STATE_SCHEMA} in ${db.target}: ${(error as Error).message}`, {
@@ -125,9 +133,8 @@ export async function ensureStateSchema(db: Database): Promise<void> {
 export async function readState(db: Database, definitionId: string): Promise<ExtractState | undefined> {
   const [row] = await db.query<Record<string, string>>(
     `SELECT definition_id, fingerprint, record_key,
-            to_char(window_end AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS window_end,
             to_char(last_snapshot AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS last_snapshot,
-            to_char(last_extract_date, 'YYYY-MM-DD') AS last_extract_date, last_mode, runs::text AS runs, terminology, policy
+            to_char(last_extract_date, 'YYYY-MM-DD') AS last_extract_date, last_mode, runs::text AS runs, terminology, policy, layout
        FROM ${STATE_SCHEMA}.extract_state WHERE definition_id = $1`,
     [definitionId],
   );
@@ -136,13 +143,13 @@ export async function readState(db: Database, definitionId: string): Promise<Ext
     definitionId: row['definition_id']!,
     fingerprint: row['fingerprint']!,
     recordKey: row['record_key']!,
-    windowEnd: row['window_end']!,
     lastSnapshot: row['last_snapshot']!,
     lastExtractDate: row['last_extract_date']!,
     lastMode: row['last_mode'] as 'full' | 'delta',
     runs: Number(row['runs']),
     ...(row['terminology'] ? { terminology: row['terminology'] } : {}),
     ...(row['policy'] ? { policy: row['policy'] } : {}),
+    ...(row['layout'] === 'single_zip' || row['layout'] === 'per_practice' ? { layout: row['layout'] } : {}),
   };
 }
 
@@ -183,6 +190,21 @@ export async function readHeldRecords(db: Database, definitionId: string): Promi
   return {
     held: new Map([...chunks].map(([dataset, list]) => [dataset, HeldRows.fromBytes(list.length === 1 ? list[0]! : Buffer.concat(list))])),
     olderFormat,
+  };
+}
+
+/**
+ * Which datasets the state records held rows of in the current format, and whether it holds some
+ * in an older one: what the plan stage needs to know before the rows themselves are read.
+ */
+export async function readHeldDatasets(db: Database, definitionId: string): Promise<{ datasets: Set<string>; olderFormat: boolean }> {
+  const rows = await db.query<{ dataset: string; format: number }>(
+    `SELECT DISTINCT dataset, format FROM ${STATE_SCHEMA}.held_record_ids WHERE definition_id = $1`,
+    [definitionId],
+  );
+  return {
+    datasets: new Set(rows.filter((r) => Number(r.format) === HELD_FORMAT).map((r) => r.dataset)),
+    olderFormat: rows.some((r) => Number(r.format) !== HELD_FORMAT),
   };
 }
 
@@ -240,12 +262,12 @@ export async function writeState(
       // parameters a server log could show.
       await queryBound(
         session,
-        `INSERT INTO ${STATE_SCHEMA}.extract_state (definition_id, fingerprint, record_key, window_end, last_snapshot, last_extract_date, last_mode, runs, terminology, policy, updated_at)
-         VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6::date, $7, $8::integer, nullif($9, ''), nullif($10, ''), now())
+        `INSERT INTO ${STATE_SCHEMA}.extract_state (definition_id, fingerprint, record_key, window_end, last_snapshot, last_extract_date, last_mode, runs, terminology, policy, layout, updated_at)
+         VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6::date, $7, $8::integer, nullif($9, ''), nullif($10, ''), nullif($11, ''), now())
          ON CONFLICT (definition_id) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, record_key = EXCLUDED.record_key, window_end = EXCLUDED.window_end,
            last_snapshot = EXCLUDED.last_snapshot, last_extract_date = EXCLUDED.last_extract_date, last_mode = EXCLUDED.last_mode, runs = EXCLUDED.runs,
-           terminology = EXCLUDED.terminology, policy = EXCLUDED.policy, updated_at = now()`,
-        [state.definitionId, state.fingerprint, state.recordKey, state.windowEnd, state.lastSnapshot, state.lastExtractDate, state.lastMode, String(state.runs), state.terminology ?? '', state.policy ?? ''],
+           terminology = EXCLUDED.terminology, policy = EXCLUDED.policy, layout = EXCLUDED.layout, updated_at = now()`,
+        [state.definitionId, state.fingerprint, state.recordKey, state.lastSnapshot, state.lastSnapshot, state.lastExtractDate, state.lastMode, String(state.runs), state.terminology ?? '', state.policy ?? '', state.layout ?? ''],
       );
       await session.query(`DELETE FROM ${STATE_SCHEMA}.unsaved_full WHERE definition_id = $1`, [state.definitionId]);
       await session.query(`DELETE FROM ${STATE_SCHEMA}.population_member WHERE definition_id = $1`, [state.definitionId]);

@@ -1,4 +1,4 @@
-import { hexToId, RECORD_ID_BYTES } from './record-id-set.js';
+import { hexToId, RECORD_ID_BYTES } from './record-id.js';
 
 /**
  * What the recipient of a delta definition holds, per dataset: for every row it was sent, the

@@ -257,7 +257,7 @@ function governanceRows(d: ExtractDefinition): GovernanceRow[] {
     row('Last reviewed', d.review.lastReviewed),
     row('Reviewer', d.review.reviewer),
     row('Processing location', d.processingLocation === 'uk' ? 'United Kingdom' : 'outside the United Kingdom'),
-    row('Mode', d.mode === 'full' ? 'full: every qualifying row, each run' : 'delta: the rows changed since the last run (a full extract first, and whenever the definition changes)'),
+    row('Mode', d.mode === 'full' ? 'full: every qualifying row, each run' : 'delta: the changes since the last run, found by comparing every qualifying row with what the recipient holds (a full extract first, and whenever the definition changes)'),
     row('Schedule', `${FREQUENCY[d.schedule.frequency]}${d.schedule.window ? `, between ${d.schedule.window.start} and ${d.schedule.window.end} (UK time)` : ', no run window'}`),
     row(
       'Output',
@@ -301,8 +301,7 @@ async function reportSql(plan: CompiledPlan): Promise<ReportSql> {
   });
   const queries: ReportQuery[] = [await query('The population', 'population.sql', plan.population)];
   for (const d of plan.datasets) {
-    queries.push(await query(`Dataset ${d.name}: ${plan.definition.mode === 'delta' ? 'full extract (first run, and every new baseline)' : 'full extract'}`, `${d.name}.sql`, d.full));
-    if (d.delta) queries.push(await query(`Dataset ${d.name}: delta (rows changed in the window, as upserts and deletions)`, `${d.name}.delta.sql`, d.delta));
+    queries.push(await query(`Dataset ${d.name}: ${plan.definition.mode === 'delta' ? 'every qualifying row with its record id (each run compares them with what the recipient holds)' : 'full extract'}`, `${d.name}.sql`, d.full));
     if (d.disclosure.kAnonymity) {
       queries.push(await query(`Dataset ${d.name}: k-anonymity (smallest group sharing ${d.disclosure.quasiIdentifiers.join(', ')})`, `${d.name}.k-anonymity.sql`, d.disclosure.kAnonymity));
     }

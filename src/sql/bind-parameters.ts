@@ -3,14 +3,10 @@ import type { CompiledPlan, CompiledQuery } from './compile-extract.js';
 import { keyVariable } from './expression-sql.js';
 import { arrayLiteral, RUN_PARAMETERS, type ParameterSpec } from './parameters.js';
 
-/** What a run supplies: the snapshot, the delta window and state, and the pseudonym keys. */
+/** What a run supplies: the extract date, the delta state's record key, and the pseudonym keys. */
 export interface RunValues {
   /** YYYY-MM-DD (UTC): the extract date. */
   snapshotDate: string;
-  /** ISO 8601 instants bounding a delta run's window (start exclusive, end inclusive). */
-  window?: { start: string; end: string };
-  /** The patients who entered the population since the last run (population-change.ts). */
-  entered?: readonly string[];
   /** The delta state's record key (record ids are an HMAC of the row's key under it). */
   recordKey?: string;
   /** A subset of the definition's practices to run for (`exdef run --practice`). */
@@ -36,18 +32,11 @@ function valueOf(spec: ParameterSpec, values: RunValues): string {
   switch (spec.source) {
     case 'run':
       if (spec.name === RUN_PARAMETERS.snapshotDate) return values.snapshotDate;
-      if (!values.window) throw new Error(`internal: ${spec.name} needs a delta window`);
-      if (spec.name === RUN_PARAMETERS.windowStart) return values.window.start;
-      if (spec.name === RUN_PARAMETERS.windowEnd) return values.window.end;
       throw new Error(`internal: unknown run parameter ${spec.name}`);
     case 'state': {
       if (spec.name === RUN_PARAMETERS.recordKey) {
         if (!values.recordKey) throw new Error('internal: a delta definition needs its record key');
         return values.recordKey;
-      }
-      if (spec.name === RUN_PARAMETERS.enteredPatients) {
-        if (!values.entered) throw new Error('internal: a delta query needs the patients who entered the population');
-        return arrayLiteral(values.entered);
       }
       throw new Error(`internal: unknown state parameter ${spec.name}`);
     }

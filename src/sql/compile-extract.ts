@@ -10,7 +10,7 @@ import type { CompiledLinkedDisclosure } from '../disclosure/disclosure-checks.j
 import { kAnonymityQuery, linkedKAnonymityQuery } from '../disclosure/k-anonymity-query.js';
 import { linkedGroups, measuredMembers } from '../disclosure/linked-datasets.js';
 import { identification, quasiIdentifierFields } from '../disclosure/quasi-identifiers.js';
-import { deltaQuery, fullQuery, outputColumns, type OutputColumn } from './dataset-query.js';
+import { fullQuery, outputColumns, type OutputColumn } from './dataset-query.js';
 import { ParameterSet, type ParameterSpec } from './parameters.js';
 import { optOutsApplied, populationStateQuery } from './population.js';
 import { aliasMaker, terminologyTables, type SqlContext } from './sql-context.js';
@@ -36,8 +36,6 @@ export interface CompiledDataset {
   columns: OutputColumn[];
   /** Every qualifying row (a full extract, or the first run and every new baseline of a delta definition). */
   full: CompiledQuery;
-  /** Rows changed in the window, as upserts and deletions (delta definitions only). */
-  delta?: CompiledQuery;
   /** How the dataset presents people, and its k-anonymity query (columns k, groups) when it has quasi-identifiers. */
   disclosure: {
     identification: 'identified' | 'pseudonymised' | 'de-identified';
@@ -189,7 +187,8 @@ export function compileVerified(node: RootOperationNode, expectations: GuardExpe
 
 /**
  * Compiles a resolved definition (which lint has passed) into parameterised PostgreSQL: the
- * population, and per dataset a full query and, in delta mode, a delta query, each verified to
+ * population, and per dataset its query (in a delta definition also the record id that the run
+ * compares with what the recipient holds), each verified to
  * carry every guard the policy requires before it is compiled to text.
  */
 export function compileExtract(definition: ExtractDefinition, options: CompileOptions): CompiledPlan {
@@ -211,7 +210,6 @@ export function compileExtract(definition: ExtractDefinition, options: CompileOp
     const k = kAnonymityQuery(ctx, dataset);
     if (k) compiled.disclosure.kAnonymity = compile(k, `dataset ${dataset.name} (k-anonymity)`);
     if (dataset.description !== undefined) compiled.description = dataset.description;
-    if (definition.mode === 'delta') compiled.delta = compile(deltaQuery(ctx, dataset), `dataset ${dataset.name} (delta)`);
     return compiled;
   });
   const linkedDisclosure = linkedGroups(definition, options.catalogue, { patientLinksOnly: true }).flatMap((group): CompiledLinkedDisclosure[] => {

@@ -1,11 +1,10 @@
 import { sql, type RawBuilder, type SelectQueryBuilder } from 'kysely';
-import { findRelation, tableOf, type CatalogueTable } from '../catalogue/catalogue.js';
+import { tableOf, type CatalogueTable } from '../catalogue/catalogue.js';
 import type { RelationStep, ValueType } from '../ir/expression.js';
 import type { Dataset } from '../ir/extract-definition.js';
 import { CompileError } from './compile-error.js';
-import { compilerKysely } from './compiler-db.js';
-import { applyJoins, expressionSql, relationConditions, Scope } from './expression-sql.js';
-import { markNode, POPULATION, registerGuard, scanGuards, scopeGuards } from './guards.js';
+import { applyJoins, expressionSql, Scope } from './expression-sql.js';
+import { markNode, POPULATION, registerGuard, scanGuards } from './guards.js';
 import { RUN_PARAMETERS } from './parameters.js';
 import { withPopulation } from './population.js';
 import { aliasMaker, type SqlContext } from './sql-context.js';
@@ -28,8 +27,8 @@ export const PRACTICE_COLUMN = '__practice';
 /**
  * The hidden last column of a delta definition's full query, which the executor reads and does
  * not write (delta-records.ts): `<patient>.<changed>.<practice>` — the row's patient (0 for a
- * table without patients), its change-tracking time in microseconds since 1970 (0 when it has
- * none) and the practice it is held for. Only digits, letters and dots: never quoted, whatever
+ * table without patients), its change-tracking time in microseconds since 1970 (0 when it is
+ * null) and the practice it is held for. Only digits, letters and dots: never quoted, whatever
  * the dialect (a delimiter is never a letter, digit or dot: csvDialectProblem).
  */
 export const HELD_COLUMN = '__held';
@@ -75,70 +74,6 @@ export function fullQuery(base: SqlContext, dataset: Dataset): AnySelect {
   return query;
 }
 
-/**
- * The delta of a dataset over the window (window_start, window_end] of the change-tracking column:
- *
- * `changed` holds the keys of rows whose own row, or any row they read through a relation or an
- * exists() test, changed in the window; `candidates` adds the rows of the patients who entered the
- * population since the last run and get their history (the `entered_patients` parameter, see
- * population-change.ts: newly registered, or opted back in when the definition says backfill). Upserts are the candidates that qualify now. Deletions are the
- * changed rows that no longer qualify — soft-deleted (the tombstone), now confidential or
- * sensitive, or no longer matching the filter — written as a record id and nothing else, so the
- * recipient's copy converges. A patient who left the population is no longer extracted.
- */
-export function deltaQuery(base: SqlContext, dataset: Dataset): AnySelect {
-  const dependencies = new Map<string, RelationStep[]>();
-  const ctx = queryContext(base, dependencies);
-  const root = tableOf(ctx.catalogue, dataset.table);
-  const pk = root.primaryKey;
-  const keys = pk.map((_, i) => `k${i + 1}`);
-
-  // The upsert branch is built first: compiling its expressions collects the dependencies.
-  const upsert = datasetSelect(ctx, dataset, compilerKysely(), 'upsert').where(keyIn(pk, keys, 'candidates'));
-  const removed = datasetSelect({ ...ctx, dependencies: undefined } as SqlContext, dataset, compilerKysely(), 'delete').where(keyIn(pk, keys, 'changed'));
-
-  const changedBranches = [changedRows(ctx, root, [], keys), ...[...dependencies.values()].map((steps) => changedRows(ctx, root, steps, keys))];
-  const changed = changedBranches.slice(1).reduce((u, b) => u.union(b), changedBranches[0]!);
-  markNode({ kind: 'keys-only', alias: 'd0' }, changed.toOperationNode());
-  let query = withPopulation(ctx).with('changed', () => changed);
-  let candidates: AnySelect = compilerKysely().selectFrom('changed as c').select(keys.map((k) => `c.${k}`));
-  if (root.patientColumn) {
-    const entered = ctx.params.use({
-      name: RUN_PARAMETERS.enteredPatients,
-      type: 'bigint[]',
-      source: 'state',
-      meaning: 'the patients who entered the population since the last run and get their history (from the population query and the last run\'s state)',
-    });
-    const backfill = compilerKysely()
-      .selectFrom(tableAs(root, 'f'))
-      .select(pk.map((k, i) => column('f', k).as(keys[i]!)))
-      .where(sql<boolean>`${column('f', root.patientColumn!)} = ANY(${entered})`);
-    markNode({ kind: 'keys-only', alias: 'f' }, backfill.toOperationNode());
-    candidates = candidates.union(backfill);
-  }
-  query = query.with('candidates', () => candidates);
-  markNode({ kind: 'delete-branch' }, removed.toOperationNode());
-  // The upsert select, carrying the UNION ALL of the deletions.
-  const both = upsert.unionAll(removed);
-  markNode({ kind: 'dataset-root' }, both.toOperationNode());
-  // WITH ... SELECT * FROM (<upserts> UNION ALL <deletions>) AS delta ORDER BY record_id, change_type
-  let output = query.selectFrom(both.as('delta')).selectAll() as AnySelect;
-  if (ctx.definition.output.layout === 'per_practice') output = output.orderBy(`delta.${PRACTICE_COLUMN}`);
-  output = output.orderBy('delta.record_id').orderBy('delta.change_type');
-  markNode({ kind: 'delta-output' }, output.toOperationNode());
-  return output;
-}
-
-/**
- * The row's key is among the keys of a CTE. A one-column key is tested with `= ANY(ARRAY(...))`,
- * which PostgreSQL answers with the primary key's index whatever it guesses the CTE's size to be
- * (a delta touches few rows of a large table; a guess of thousands would make it scan them all).
- */
-function keyIn(pk: string[], keys: string[], cte: string): RawBuilder<boolean> {
-  if (pk.length === 1) return sql<boolean>`${column('t', pk[0]!)} = ANY(ARRAY(SELECT ${sql.ref(keys[0]!)} FROM ${sql.table(cte)}))`;
-  return sql<boolean>`(${sql.join(pk.map((k) => column('t', k)))}) IN (SELECT ${sql.join(keys.map((k) => sql.ref(k)))} FROM ${sql.table(cte)})`;
-}
-
 /** The column of a `disclosure` select that holds the row's patient (src/disclosure measures k on it). */
 export const PATIENT_COLUMN = '__patient';
 
@@ -146,8 +81,7 @@ export const PATIENT_COLUMN = '__patient';
  * The select of a dataset: FROM its table as t, joined to the population (a table with patients),
  * the relations its expressions follow, the scan guards of t (practice scope and row guards,
  * with the sensitive sets an exemption in scope releases on its coded columns) and the filter.
- * `delete` selects the rows that do not qualify (no guards can hold for them) and outputs their
- * record id only. `disclosure` selects the rows an upsert would, as the patient (PATIENT_COLUMN,
+ * `disclosure` selects the rows an upsert would, as the patient (PATIENT_COLUMN,
  * NULL for a table without patients) and the fields as text, nothing else: what src/disclosure
  * measures k-anonymity on.
  */
@@ -155,7 +89,7 @@ export function datasetSelect(
   ctx: SqlContext,
   dataset: Dataset,
   from: { selectFrom: (t: string) => AnySelect },
-  kind: 'upsert' | 'delete' | 'disclosure',
+  kind: 'upsert' | 'disclosure',
   options: { held?: boolean } = {},
 ): AnySelect {
   const root = tableOf(ctx.catalogue, dataset.table);
@@ -188,16 +122,8 @@ export function datasetSelect(
   query = applyJoins(query, scope);
   // Only here, on the dataset's own table, may an exemption in scope release a sensitive set.
   const guards = scanGuards(ctx, root, 't', { membership: false, released: ctx.releases.get(dataset.name) ?? new Map(), path: [] });
-  if (kind !== 'delete') {
-    for (const guard of guards) query = query.where(guard);
-    if (filter) query = query.where(filter);
-  } else {
-    // A changed row that does not qualify now: soft-deleted, now confidential or sensitive, held at
-    // a practice out of scope, or no longer matching the filter. Whether the recipient ever had it
-    // is not known here, so a deletion may name a row it never had: an opaque id it ignores.
-    const qualifies = [...guards, ...(filter ? [sql`COALESCE(${filter}, FALSE)`] : [])];
-    query = query.where(qualifies.length > 0 ? sql<boolean>`NOT (${sql.join(qualifies, sql` AND `)})` : sql<boolean>`FALSE`);
-  }
+  for (const guard of guards) query = query.where(guard);
+  if (filter) query = query.where(filter);
 
   if (kind === 'disclosure') {
     const patient = root.patientColumn ? column('p', 'patient_id') : sql`NULL::bigint`;
@@ -209,23 +135,23 @@ export function datasetSelect(
     markNode({ kind: 'practice-routing' }, routed.toOperationNode());
     selections.push(routed.as(PRACTICE_COLUMN));
   }
-  selections.push(...fields.map(({ field, value }) => {
-    if (kind === 'delete') {
-      const empty = sql`NULL::text`;
-      markNode({ kind: 'null-field' }, empty.toOperationNode());
-      return empty.as(identifier(field.name));
-    }
-    return outputText(value, field.type).as(identifier(field.name));
-  }));
+  selections.push(...fields.map(({ field, value }) => outputText(value, field.type).as(identifier(field.name))));
   if (ctx.definition.mode === 'delta') {
     const recordId = recordIdSql(ctx, root, 't');
     markNode({ kind: 'record-id', alias: 't' }, recordId.toOperationNode());
-    const changeType = kind === 'upsert' ? sql`'upsert'` : sql`'delete'`;
+    const changeType = sql`'upsert'`;
     markNode({ kind: 'change-type' }, changeType.toOperationNode());
     selections.push(recordId.as('record_id'), changeType.as('change_type'));
     if (options.held) {
+      if (!root.changeTracking) {
+        throw new CompileError(
+          `delta mode needs a change-tracking column on each dataset's own table (a patient back from an opt-out under no_backfill is sent only the rows that change after they came back): \`${root.name}\` has none in the catalogue`,
+          ["use mode: full, or name the table's change_tracking column in the catalogue"],
+          dataset.span,
+        );
+      }
       const patient = root.patientColumn ? sql`${column('p', 'patient_id')}::text` : sql`'0'`;
-      const changed = root.changeTracking ? sql`coalesce(floor(extract(epoch FROM ${column('t', root.changeTracking)}) * 1000000)::bigint, 0)::text` : sql`'0'`;
+      const changed = sql`coalesce(floor(extract(epoch FROM ${column('t', root.changeTracking)}) * 1000000)::bigint, 0)::text`;
       selections.push(sql`concat_ws('.', ${patient}, ${changed}, coalesce((${practice})::text, ''))`.as(HELD_COLUMN));
     }
   }
@@ -233,13 +159,16 @@ export function datasetSelect(
 }
 
 /**
- * A row's record id: an HMAC of its key under the delta state's record key, 32 hex digits. Stable
+ * A row's record id: an HMAC of its key (a composite key as a JSON array of text) under the delta
+ * state's record key, 32 hex digits. Stable
  * from run to run (so a recipient can apply upserts and deletions), but opaque: internal keys are
  * sequential, and their gaps would tell a recipient where rows it may not see sit (a patient's
  * hidden sensitive observation between two it has).
  */
 function recordIdSql(ctx: SqlContext, table: CatalogueTable, alias: string): RawBuilder<any> {
-  const key = table.primaryKey.length === 1 ? sql`(${column(alias, table.primaryKey[0]!)})::text` : sql`concat_ws('|', ${sql.join(table.primaryKey.map((k) => sql`(${column(alias, k)})::text`))})`;
+  // A composite key as a JSON array of its values as text: unambiguous, where joining them with a
+  // separator would give ('a|b', 'c') and ('a', 'b|c') one id.
+  const key = table.primaryKey.length === 1 ? sql`(${column(alias, table.primaryKey[0]!)})::text` : sql`json_build_array(${sql.join(table.primaryKey.map((k) => sql`(${column(alias, k)})::text`))})::text`;
   const recordKey = ctx.params.use({
     name: RUN_PARAMETERS.recordKey,
     type: 'text',
@@ -253,61 +182,6 @@ function recordIdSql(ctx: SqlContext, table: CatalogueTable, alias: string): Raw
 function orderKey(ctx: SqlContext, dataset: Dataset): RawBuilder<any> {
   const root = tableOf(ctx.catalogue, dataset.table);
   return sql`${sql.join(root.primaryKey.map((k) => column('t', k)))}`;
-}
-
-/**
- * Keys of the dataset's rows that a change in the window touches: through `steps` (a relation
- * path from the dataset's table) when given, else the row's own change.
- */
-function changedRows(ctx: SqlContext, root: CatalogueTable, steps: RelationStep[], keys: string[]): AnySelect {
-  const db = compilerKysely();
-  const d = 'd0';
-  let query = db.selectFrom(tableAs(root, d)).select(root.primaryKey.map((k, i) => column(d, k).as(keys[i]!))) as AnySelect;
-  let table = root;
-  let alias = d;
-  steps.forEach((step, i) => {
-    const relation = findRelation(table, step.relation);
-    if (!relation) throw new Error(`internal: ${table.name} has no relation ${step.relation}`);
-    const target = tableOf(ctx.catalogue, relation.to);
-    const next = `d${i + 1}`;
-    // Every registration of the patient, not only the population's: a superset is safe here. But
-    // only rows of population members held at practices in scope: a change to a row of an
-    // excluded patient, or held elsewhere, must not make a row be sent again (it would tell the
-    // recipient that something it may not see has changed).
-    const conditions = [
-      ...relation.on.map((pair) => sql<boolean>`${column(next, pair.to)} = ${column(alias, pair.from)}`),
-      ...scopeGuards(ctx, target, next),
-    ];
-    query = query.innerJoin(tableAs(target, next), (jb) => conditions.reduce((j, c) => j.on(c), jb));
-    table = target;
-    alias = next;
-  });
-  if (!table.changeTracking) {
-    const via = steps.length > 0 ? ` (read through ${steps.map((s) => s.relation).join('.')})` : '';
-    throw new CompileError(
-      `delta mode needs a change-tracking column on every table a dataset reads: \`${table.name}\`${via} has none in the catalogue`,
-      ['use mode: full, or name the table\'s change_tracking column in the catalogue'],
-    );
-  }
-  query = query.where(window(ctx, column(alias, table.changeTracking)));
-  markNode({ kind: 'keys-only', alias: d }, query.toOperationNode());
-  return query;
-}
-
-function window(ctx: SqlContext, value: RawBuilder<any>): RawBuilder<boolean> {
-  const start = ctx.params.use({
-    name: RUN_PARAMETERS.windowStart,
-    type: 'timestamptz',
-    source: 'run',
-    meaning: 'start of the delta window (exclusive): the end of the window of the last successful run',
-  });
-  const end = ctx.params.use({
-    name: RUN_PARAMETERS.windowEnd,
-    type: 'timestamptz',
-    source: 'run',
-    meaning: 'end of the delta window (inclusive): no transaction still running in the snapshot started before it',
-  });
-  return sql<boolean>`${value} > ${start} AND ${value} <= ${end}`;
 }
 
 /** A value as the text written to the CSV: dates ISO 8601, timestamps in UTC with Z, booleans true/false. */

@@ -23,10 +23,8 @@ import { column, identifier } from './sql-names.js';
  * Population guards (in the population and eligible queries): `patient-tombstone`, `pds-sensitive`,
  * `deceased`, `registration-tombstone`, `registration-current`, `registration-practice`,
  * `registration-permanent`, `opt-out-flag` (the selected flag) and `not-opted-out`.
- * Structural marks: `keys-only` (a delta candidate query that outputs keys, never data),
- * `delete-branch` (delta deletions: a record id and nothing else), `null-field`, `record-id`,
- * `change-type`, `practice-routing`, and the selects themselves: `population-base`,
- * `population-eligible`, `population-state`, `dataset-root` (a dataset's rows) and `delta-output` (upserts and deletions);
+ * Structural marks: `record-id`, `change-type`, `practice-routing`, and the selects themselves:
+ * `population-base`, `population-eligible`, `population-state` and `dataset-root` (a dataset's rows);
  * `sensitive-code-set` marks the CTE holding the concepts of the sensitive sets.
  */
 export type GuardKind =
@@ -46,9 +44,6 @@ export type GuardKind =
   | 'registration-permanent'
   | 'opt-out-flag'
   | 'not-opted-out'
-  | 'keys-only'
-  | 'delete-branch'
-  | 'null-field'
   | 'record-id'
   | 'change-type'
   | 'practice-routing'
@@ -56,7 +51,6 @@ export type GuardKind =
   | 'population-eligible'
   | 'population-state'
   | 'dataset-root'
-  | 'delta-output'
   | 'k-anonymity'
   | 'sensitive-code-set';
 

@@ -5,9 +5,8 @@ export type ParameterType = 'text' | 'bigint' | 'integer' | 'numeric' | 'boolean
 
 /**
  * Where a parameter's value comes from:
- * - `run`: the executor, for this run (snapshot date, delta window);
- * - `state`: the executor, from the delta state the last successful run left (who entered the
- *   population since, the record key);
+ * - `run`: the executor, for this run (the snapshot date);
+ * - `state`: the executor, from the delta state the last successful run left (the record key);
  * - `definition`: a literal written in the definition (its value is in the plan);
  * - `population`: the definition's population settings (the practices in scope);
  * - `policy`: the IM1 policy (sensitive code sets);
@@ -40,9 +39,6 @@ export function isParameterRef(value: unknown): value is ParameterRef {
 /** The run-time parameters, by name. */
 export const RUN_PARAMETERS = {
   snapshotDate: 'snapshot_date',
-  windowStart: 'window_start',
-  windowEnd: 'window_end',
-  enteredPatients: 'entered_patients',
   recordKey: 'record_key',
 } as const;
 

@@ -11,13 +11,13 @@ export async function layoutSql(sqlText: string): Promise<string> {
   return format(sqlText, { language: 'postgresql', keywordCase: 'upper', paramTypes: { numbered: ['$'] } });
 }
 
-/** What the SQL file of one query is: a dataset's full or delta query, or the population. */
-export type QueryFileKind = { kind: 'dataset'; dataset: CompiledDataset; variant: 'full' | 'delta' | 'k-anonymity' } | { kind: 'population' };
+/** What the SQL file of one query is: a dataset's query or its k-anonymity query, or the population. */
+export type QueryFileKind = { kind: 'dataset'; dataset: CompiledDataset; variant: 'full' | 'k-anonymity' } | { kind: 'population' };
 
 /** A .sql file: a header that says what the query is, its guards and each parameter, then the query. */
 export async function sqlFile(plan: CompiledPlan, file: QueryFileKind): Promise<string> {
   const query: CompiledQuery =
-    file.kind === 'population' ? plan.population : file.variant === 'full' ? file.dataset.full : file.variant === 'delta' ? file.dataset.delta! : file.dataset.disclosure.kAnonymity!;
+    file.kind === 'population' ? plan.population : file.variant === 'full' ? file.dataset.full : file.dataset.disclosure.kAnonymity!;
   const d = plan.definition;
   const lines: string[] = [
     `exdef compiled SQL for ${d.id} version ${d.version} (${d.file}). Do not edit: recompile with exdef compile.`,
@@ -31,7 +31,7 @@ export async function sqlFile(plan: CompiledPlan, file: QueryFileKind): Promise<
     if (file.variant === 'k-anonymity') {
       lines.push(`query: dataset ${ds.name} (from ${ds.table}), k-anonymity: the smallest number of patients sharing one combination of ${ds.disclosure.quasiIdentifiers.join(', ')} (columns k, groups)`);
     } else {
-      lines.push(`query: dataset ${ds.name} (from ${ds.table}), ${file.variant === 'full' ? (plan.definition.mode === 'delta' ? 'full extract (first run or new baseline)' : 'full extract') : 'delta: rows changed in (window_start, window_end]'}`);
+      lines.push(`query: dataset ${ds.name} (from ${ds.table}), ${plan.definition.mode === 'delta' ? 'every qualifying row, each with its record id (a delta run compares them with what the recipient holds)' : 'full extract'}`);
       lines.push(`columns: ${ds.columns.map((c) => `${c.name} (${c.role === 'field' ? c.type : c.role})`).join(', ')}`);
     }
   }

@@ -99,11 +99,6 @@ export function verifyGuards(root: OperationNode, expectations: GuardExpectation
     if (node.kind === 'SelectQueryNode') {
       if (done.has(node)) return;
       if (node !== root && node['with']) fail('a nested select has a WITH of its own');
-      if (info?.kind === 'keys-only') {
-        checkKeysOnly(node, expectations, fail);
-        visit(node['setOperations'], set);
-        return;
-      }
       // Inside the population's own selects, scans may read eligible patients (not yet the population).
       const inner: PatientSet = info?.kind === 'population-base' || info?.kind === 'population-eligible' ? 'eligible' : set;
       checkSelect(node, check, inner, accounted);
@@ -158,7 +153,7 @@ function checkNoProtectedTables(root: Node, catalogue: Catalogue, fail: (problem
   visit(root);
 }
 
-/** The output: a dataset select, the delta's UNION ALL of dataset and deletion selects, or the population. */
+/** The output: a dataset select, a k-anonymity query over dataset selects, or the population. */
 function checkRoot(root: Node, fail: (problem: string) => never): void {
   const mark = guardOf(root)?.kind;
   if (mark === 'dataset-root' || mark === 'population-state') return;
@@ -166,17 +161,7 @@ function checkRoot(root: Node, fail: (problem: string) => never): void {
     if (!readsDatasetSelects(root)) fail('the k-anonymity query does not read dataset selects only');
     return;
   }
-  if (mark === 'delta-output') {
-    const derived = root['from']?.froms?.[0]?.node as Node | undefined;
-    const branches: Node[] = derived ? [derived, ...((derived['setOperations'] ?? []) as Node[]).map((s) => s['expression'] as Node)] : [];
-    if (branches.length === 0) fail('the delta query reads no dataset select');
-    for (const branch of branches) {
-      const kind = guardOf(branch)?.kind;
-      if (kind !== 'dataset-root' && kind !== 'delete-branch') fail('a branch of the delta query is neither a dataset select nor a deletion');
-    }
-    return;
-  }
-  fail('the query is not one the compiler makes (a dataset, a delta or the population)');
+  fail('the query is not one the compiler makes (a dataset, its k-anonymity or the population)');
 }
 
 /**
@@ -242,7 +227,7 @@ function checkSelect(select: Node, check: Check, set: PatientSet, accounted: Wea
   let own: Reference[] = [];
   if (mark === 'population-base' || mark === 'population-eligible') own = checkPopulationSelect(select, mark, references, check);
   let root: Reference | undefined;
-  if (mark === 'dataset-root' || mark === 'delete-branch') {
+  if (mark === 'dataset-root') {
     root = references.find((r) => r.isFrom && r.alias === 't');
     if (!root) return fail('a dataset select does not read its table as t');
     if (root.table.patientColumn) {
@@ -255,18 +240,8 @@ function checkSelect(select: Node, check: Check, set: PatientSet, accounted: Wea
       fail(`dataset table ${root.table.name} has neither patients nor practices to limit it to`);
     }
   }
-  if (mark === 'delete-branch') {
-    for (const selection of (select['selections'] ?? []) as Node[]) {
-      const value = selection['selection']?.node as Node | undefined;
-      const kind = value ? guardOf(value)?.kind : undefined;
-      if (kind !== 'null-field' && kind !== 'record-id' && kind !== 'change-type' && kind !== 'practice-routing') {
-        fail('a deletion outputs something other than its record id');
-      }
-    }
-  }
   for (const ref of references) {
     if (own.includes(ref)) continue; // the population's own patient and registration: its guards are checked above
-    if (mark === 'delete-branch' && ref.isFrom) continue; // its rows are those the guards refuse: they output no data
     const isRoot = ref === root;
     for (const required of requiredScanGuards(ref.table, ref.alias, check, set, isRoot)) {
       const found = ref.place.map((c) => guardOf(c)).find((g) => matches(g, required));
@@ -309,21 +284,6 @@ function checkPopulationSelect(select: Node, mark: 'population-base' | 'populati
     if (!excluded || !covers(excluded)) fail('the eligible patients do not exclude the opted out as the definition requires');
   }
   return [patient, registration];
-}
-
-/** A delta candidate select: it may skip row guards because it outputs only keys of its FROM table. */
-function checkKeysOnly(select: Node, expectations: GuardExpectations, fail: (problem: string) => never): void {
-  const from = tableReference(expectations.catalogue, select['from']?.froms?.[0] as Node);
-  if (!from) return fail('a key-only select does not read a catalogue table');
-  for (const selection of (select['selections'] ?? []) as Node[]) {
-    const raw = selection['selection']?.node as Node | undefined;
-    const ref = raw?.['kind'] === 'RawNode' && (raw['sqlFragments'] as string[]).every((f) => f === '') ? (raw['parameters'] as Node[])[0] : undefined;
-    const alias = ref?.['table']?.table?.identifier?.name;
-    const columnName = ref?.['column']?.column?.name;
-    if (ref?.['kind'] !== 'ReferenceNode' || alias !== from.alias || !from.table.primaryKey.includes(columnName)) {
-      fail(`a key-only select over ${from.table.name} outputs more than its key`);
-    }
-  }
 }
 
 /**

@@ -176,17 +176,16 @@ describe.each(testEngines())('no_backfill under deltas by comparison on %s', (en
     expect(datesSent(full, patient.nhs), '--full sends the history no_backfill withholds').toEqual([]);
   }, 180_000);
 
-  // OPEN (issue 13 review, finding 4): a --practice run is a fresh full extract of its practices and
-  // does not carry the withheld patients; the delta tests use it as their oracle. it.fails until decided.
-  it.fails('a --practice re-send does not backfill a patient withheld under no_backfill', async () => {
+  // Issue 13 review, finding 4 (fixed): a --practice run carries the withheld patients of the state, as --full does.
+  it('a --practice re-send does not backfill a patient withheld under no_backfill', async () => {
     const { f, patient, day: back } = await optedBackIn('resend');
     const resent = await f.resend(back, patient.practice);
     expect(datesSent(resent, patient.nhs), 'a --practice run sends the history no_backfill withholds').toEqual([]);
   }, 180_000);
 
-  // OPEN (issue 13 review, finding 6): a returning patient is withheld from the end of the last run's
-  // window, not from the end of their opt-out; a row recorded between the two goes out. it.fails until fixed.
-  it.fails('a row recorded while the patient was opted out is not sent when they opt back in', async () => {
+  // Issue 13 review, finding 6 (fixed): a returning patient is withheld from when their opt-out ended
+  // (opt_out.effective_to), not from the last run; a row recorded while opted out changed before that.
+  it('a row recorded while the patient was opted out is not sent when they opt back in', async () => {
     const patient = take();
     const f = feed('during');
     let day = START;
@@ -202,9 +201,9 @@ describe.each(testEngines())('no_backfill under deltas by comparison on %s', (en
     expect(datesSent(await f.run(day), patient.nhs), 'no_backfill: only rows that change after they came back').toEqual([]);
   }, 180_000);
 
-  // OPEN (issue 13 review, finding 5): a --practice re-send of a delta definition says mode: full, and a
-  // recipient applying it as one drops every other practice. it.fails until the manifest or the run says otherwise.
-  it.fails('a --practice re-send delivered to the recipient (docs/run.md: "for re-sending one practice\'s data") leaves its copy equal to a full extract', async () => {
+  // Issue 13 review, finding 5 (fixed): a --practice re-send's manifest has a scope (the practices it
+  // carries): a recipient applies its rows as upserts and keeps every other practice's (docs/run.md).
+  it('a --practice re-send delivered to the recipient (docs/run.md: "for re-sending one practice\'s data") leaves its copy equal to a full extract', async () => {
     const f = feed('resend-delivered');
     let day = START;
     await f.run(day);
@@ -213,6 +212,7 @@ describe.each(testEngines())('no_backfill under deltas by comparison on %s', (en
     // The operator re-sends one practice's data; it reaches the recipient as a full extract of that practice only.
     const resent = await f.resend(day, PRACTICES[0]!, true);
     expect(resent.manifest.mode).toBe('full');
+    expect((resent.manifest as { scope?: unknown }).scope, 'the manifest says it replaces one practice\'s rows only').toEqual({ practices: [PRACTICES[0]] });
     day = addDays(day, 1);
     await f.run(day);
     expectCopyEqualsFull(f.recipient, await f.reference(day), 'after a --practice re-send and the next delta');

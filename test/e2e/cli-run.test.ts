@@ -109,8 +109,8 @@ async function compiled(file: string): Promise<Compiled> {
 // ---------------------------------------------------------------------------------------------
 // Checking a delivery
 
-const SUMMARY_KEYS = ['status', 'definition', 'mode', 'reason', 'extractDate', 'snapshot', 'window', 'output', 'log', 'encrypted', 'files', 'rows', 'bytes', 'disclosure', 'linkedDisclosure', 'seconds', 'warnings'];
-const MANIFEST_KEYS = ['manifest', 'generator', 'definition', 'extractDate', 'snapshot', 'mode', 'reason', 'window', 'practices', 'excluded', 'layout', 'csv', 'population', 'files', 'disclosure', 'linkedDisclosure'].sort();
+const SUMMARY_KEYS = ['status', 'definition', 'mode', 'reason', 'extractDate', 'snapshot', 'output', 'log', 'encrypted', 'files', 'rows', 'bytes', 'disclosure', 'linkedDisclosure', 'seconds', 'warnings'];
+const MANIFEST_KEYS = ['manifest', 'generator', 'definition', 'extractDate', 'snapshot', 'mode', 'reason', 'practices', 'excluded', 'layout', 'csv', 'population', 'files', 'disclosure', 'linkedDisclosure'].sort();
 const DISCLOSURE_KEYS = ['dataset', 'identification', 'quasiIdentifiers', 'k', 'groups', 'threshold', 'outcome', 'note'].sort();
 
 interface Delivery {
@@ -137,13 +137,14 @@ function checkPackage(zip: string, summary: RunResult, c: Compiled, practices: r
     snapshot: summary.snapshot,
     mode: summary.mode,
     reason: summary.reason,
-    window: summary.window,
     practices,
     layout: c.plan.definition.layout,
     csv: { delimiter: dialect.delimiter, quote: dialect.quote, header: dialect.header, lineEnding: dialect.lineEnding },
   });
   // A delta definition's manifest also says what its output was compared with (delta by comparison).
-  expect(Object.keys(manifest).sort()).toEqual([...MANIFEST_KEYS, ...(c.plan.definition.mode === 'delta' ? ['comparison'] : [])].sort());
+  // A run for some practices (--practice) says so: a full of those practices only, never one that replaces everything.
+  expect(manifest.scope).toEqual(summary.scope);
+  expect(Object.keys(manifest).sort()).toEqual([...MANIFEST_KEYS, ...(c.plan.definition.mode === 'delta' ? ['comparison'] : []), ...(summary.scope ? ['scope'] : [])].sort());
   expect(manifest.generator).toMatch(/^exdef /);
   expect(zipMembers(zip).sort()).toEqual([...manifest.files.map((f) => f.path), 'manifest.json'].sort());
   const csv = new Map<string, Buffer>();
@@ -274,13 +275,14 @@ async function deliver(db: RunDatabase, file: string, out: string, options: { fl
     definition: { id, version: c.plan.definition.version, fingerprint: c.plan.definition.fingerprint },
     mode: 'full',
     extractDate: TODAY,
-    window: null,
     encrypted: false,
   });
   expect(summary.output).toBe(join(out, basename(summary.output)));
   expect(basename(summary.output)).toMatch(new RegExp(`^${id}_\\d{8}T\\d{6}Z_full\\.zip$`));
   expect(summary.bytes).toBe(statSync(summary.output).size);
   expect(readdirSync(out).sort(), 'nothing but the ZIP and the logs').toEqual([basename(summary.output), 'logs'].sort());
+  // A run for some practices says which (the manifest's scope, checked equal in checkPackage): never a full that replaces everything.
+  expect(summary.scope).toEqual(options.practices ? { practices: options.practices } : undefined);
   const delivery = checkPackage(summary.output, summary, c, options.practices ?? c.definition.population.practices);
   checkDisclosure(delivery, summary, c);
   checkLog(summary, out, delivery.csv.size);

@@ -250,4 +250,26 @@ describe.each(testEngines())('delta by comparison on %s', (engine: EngineName) =
     expect(after.manifest.reason).toMatch(/the policy's sensitive code sets changed since the last run/);
     expectCopyEqualsFull(f.recipient, await f.reference(day, policy), 'the recipient equals a full extract under the new policy');
   }, 120_000);
+  it('a change of output layout (not in the fingerprint) starts again with a full extract in the new layout, then deltas again', async () => {
+    const id = 'compare-layout';
+    const file = join(work.dir, `${id}.exdef.yaml`);
+    const single = comparisonDefinition(id, 'delete');
+    expect(single).toContain('layout: single_zip');
+    writeFileSync(file, single);
+    const out = join(work.dir, id);
+    mkdirSync(out, { recursive: true });
+    let day = START;
+    const first = await runInProcess({ definition: file, db, out, today: day, keysFile: keys });
+    day = addDays(day, 1);
+    expect((await runInProcess({ definition: file, db, out, today: day, keysFile: keys })).mode).toBe('delta');
+    writeFileSync(file, single.replace('layout: single_zip', 'layout: per_practice'));
+    day = addDays(day, 1);
+    const changed = await runInProcess({ definition: file, db, out, today: day, keysFile: keys });
+    expect(changed.definition.fingerprint, 'the layout is not in the fingerprint').toBe(first.definition.fingerprint);
+    expect(changed.mode).toBe('full');
+    expect(changed.reason).toMatch(/^the output layout changed since the last run \(single_zip to per_practice\)/);
+    expect(changed.files.every((f) => f.practice !== undefined), 'in practice folders').toBe(true);
+    day = addDays(day, 1);
+    expect((await runInProcess({ definition: file, db, out, today: day, keysFile: keys })).mode).toBe('delta');
+  }, 180_000);
 });

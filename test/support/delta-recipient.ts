@@ -76,8 +76,6 @@ export interface InProcessRun {
   crash?: Crash;
   /** An organisation's policy file (--policy). */
   policyFile?: string;
-  /** --late-writer-margin: what lets a role that cannot see other sessions run. */
-  lateWriterMarginSeconds?: number;
 }
 
 /** `exdef run` in this process (no CLI start-up): the run's result, or its error. */
@@ -104,7 +102,6 @@ export async function runInProcess(o: InProcessRun): Promise<RunResult> {
     approvals: approvedProvider(o.definition),
     ...(o.keysFile ? { keysFile: o.keysFile } : {}),
     ...(o.policyFile ? { policyFile: o.policyFile } : {}),
-    ...(o.lateWriterMarginSeconds !== undefined ? { lateWriterMarginSeconds: o.lateWriterMarginSeconds } : {}),
     env: {},
     concurrency: 2,
     statementTimeoutSeconds: 120,
@@ -126,7 +123,9 @@ export function deliveries(dir: string): Set<string> {
 
 /**
  * A recipient: applies every ZIP that appears in the delivery directory, in the order they
- * appear (a run that crashed after putting its output in place has delivered it all the same).
+ * appear (a run that crashed after putting its output in place has delivered it all the same),
+ * as docs/run.md says: a delta's upserts and deletes; a full extract replaces everything, unless
+ * its manifest has a `scope` (a re-send of some practices), whose rows are upserts.
  */
 export class Recipient {
   held: AppliedExtract | undefined;
@@ -141,7 +140,10 @@ export class Recipient {
     for (const file of arrived) {
       this.#seen.add(file);
       const extract = readExtract(join(this.dir, file));
-      this.held = applyExtract(this.held, extract);
+      // A full extract of some practices only (manifest.scope, a --practice re-send) replaces what it
+      // carries and nothing else: its rows are applied as upserts, every other row kept.
+      const scoped = (extract.manifest as { scope?: { practices: string[] } }).scope !== undefined;
+      this.held = applyExtract(this.held, scoped ? { ...extract, manifest: { ...extract.manifest, mode: 'delta' } } : extract);
       this.applied.push({ file, mode: extract.manifest.mode, reason: extract.manifest.reason });
     }
     return arrived.length;

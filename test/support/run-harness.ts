@@ -175,7 +175,6 @@ export interface RunSummary {
   reason: string;
   extractDate: string;
   snapshot: string;
-  window: { start: string; end: string } | null;
   output: string;
   log: string;
   files: { path: string; dataset: string; rows: number; bytes: number; sha256: string }[];
@@ -326,7 +325,7 @@ export function errorLine(stderr: string): string {
 export type CsvRow = Record<string, string>;
 
 export interface Extract {
-  manifest: { mode: 'full' | 'delta'; window: { start: string; end: string } | null; reason: string };
+  manifest: { mode: 'full' | 'delta'; reason: string };
   /** Rows by dataset name, in file order. */
   datasets: Map<string, CsvRow[]>;
 }

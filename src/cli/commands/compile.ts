@@ -18,7 +18,7 @@ import { writeFileAtomically } from '../write-file.js';
 export default class Compile extends ExdefCommand {
   static override summary = 'Compile a definition into parameterised PostgreSQL with the policy\'s guards built in';
   static override description =
-    'Lints the definition (a definition with errors is never compiled), then writes one SQL query per dataset — the population, the row guards (soft-deleted, confidential, sensitive codes) and the definition\'s filters built in, every value a bound parameter — with a header naming the definition, its fingerprint and what each parameter means; a delta definition gets a second query per dataset for the rows changed in a window. With -o, writes DIR/<dataset>.sql (and <dataset>.delta.sql; <dataset>.k-anonymity.sql for datasets with quasi-identifiers), DIR/population.sql and DIR/plan.json (the compiled plan the executor runs); without, prints the SQL. The compiler checks its own output: a query missing a guard is refused as an internal error (exit 2).';
+    'Lints the definition (a definition with errors is never compiled), then writes one SQL query per dataset — the population, the row guards (soft-deleted, confidential, sensitive codes) and the definition\'s filters built in, every value a bound parameter — with a header naming the definition, its fingerprint and what each parameter means; a delta definition\'s queries add each row\'s record id, which a delta run compares with what the recipient holds. With -o, writes DIR/<dataset>.sql (and <dataset>.k-anonymity.sql for datasets with quasi-identifiers), DIR/population.sql and DIR/plan.json (the compiled plan the executor runs); without, prints the SQL. The compiler checks its own output: a query missing a guard is refused as an internal error (exit 2).';
   static override examples = [
     { description: 'Show the SQL of a definition', command: '<%= config.bin %> compile definitions/phm-warehouse.exdef.yaml' },
     { description: 'Write the SQL files and plan.json', command: '<%= config.bin %> compile definitions/chis-immunisations.exdef -o build/chis' },
@@ -64,12 +64,11 @@ export default class Compile extends ExdefCommand {
   }
 }
 
-/** The SQL files of a plan: each dataset's full (and delta) query, then the population. */
+/** The SQL files of a plan: each dataset's query (and k-anonymity query), then the population. */
 function queryFiles(plan: CompiledPlan): { name: string; kind: QueryFileKind }[] {
   const files: { name: string; kind: QueryFileKind }[] = [];
   for (const dataset of plan.datasets) {
     files.push({ name: `${dataset.name}.sql`, kind: { kind: 'dataset', dataset, variant: 'full' } });
-    if (dataset.delta) files.push({ name: `${dataset.name}.delta.sql`, kind: { kind: 'dataset', dataset, variant: 'delta' } });
     if (dataset.disclosure.kAnonymity) files.push({ name: `${dataset.name}.k-anonymity.sql`, kind: { kind: 'dataset', dataset, variant: 'k-anonymity' } });
   }
   files.push({ name: 'population.sql', kind: { kind: 'population' } });

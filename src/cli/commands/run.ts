@@ -1,9 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { rmSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { paletteFor, renderDiagnostics } from '../../diagnostics/render-terminal.js';
-import { chooseDatabase, openDatabase } from '../../db/open-database.js';
-import { countRows, existingTables } from '../../db/reporting-schema.js';
 import type { Database } from '../../db/database.js';
 import type { RunEvents, RunResult } from '../../execute/run-extract.js';
 import { ExdefError } from '../../failure.js';
@@ -16,16 +13,12 @@ import { catalogueFlag, databaseFlag, jsonFlag, providerFlag } from '../shared-f
 import { approvalsOf, loadProviderConfigFrom, type ProviderConfig } from '../../provider/provider-config.js';
 import type { DeliveryConfig } from '../../deliver/delivery-config.js';
 import type { DeliveryReport } from '../../deliver/deliver-outbox.js';
-import type { Catalogue } from '../../catalogue/catalogue.js';
-
-/** The demo-sized population the embedded database is seeded with when a run finds it empty. */
-const EMBEDDED_SEED = { practices: 3, patients: 2000, seed: 1 };
 
 export default class Run extends ExdefCommand {
   static override summary = 'Run an approved definition into a ZIP of CSVs, with manifest and log file';
   static override description = [
     'Lints the definition (a definition with errors never runs), reads every dataset from one consistent read-only snapshot, streams each to CSV in the definition\'s dialect (COPY on PostgreSQL, a cursor on PGlite), measures k-anonymity on the data, and packages the CSVs — one per dataset, or a folder per practice — with manifest.json into one ZIP, S/MIME-encrypted (AES-256) to the recipient\'s certificate when the definition or --encrypt-to names one. The log file logs/im1_bulk_log_<date>.txt (seed 000\'s format) is written beside it; a failed run keeps its own log beside it (im1_bulk_log_<date>.failed-HHMMSS.txt) and never replaces the log of a run that completed. The output directory, the definition (lint), the keys and the certificate are checked before any database is opened or seeded. Files are written under temporary names and renamed when complete.',
-    'A delta definition\'s first run, a --full run and a run after the definition changed (a new fingerprint) are full extracts; the others are deltas made by comparison: every dataset is extracted in full and compared with what the recipient holds, so upserts and deletions bring its copy to a fresh full extract, whatever changed (rows, a today() window, the terminology, patients leaving or coming back, rows committed late). The state (in the schema exdef_state of the database) advances only once the output is in place.',
+    'A delta definition\'s first run, a --full run and a run after the definition changed (a new fingerprint, or another output layout) are full extracts; the others are deltas made by comparison: every dataset is extracted in full and compared with what the recipient holds, so upserts and deletions bring its copy to a fresh full extract, whatever changed (rows, a today() window, the terminology, patients leaving or coming back, rows committed late). The state (in the schema exdef_state of the database) advances only once the output is in place.',
     'A definition that delivers by SFTP (output.delivery.sftp) puts the finished extract — the ZIP or .zip.enc, a manifest beside it, the log file — in the outbox of the provider configuration (--provider, EXDEF_PROVIDER or ./exdef.provider.yaml) before the state advances, and sends it at once (see `exdef deliver`); --no-deliver leaves it in the outbox. A delivery that fails after a complete extract exits 1 and says so: the extract is safe in the outbox and `exdef deliver` sends it.',
     'Without --database (or EXDEF_DATABASE_URL) the run uses the embedded database in ./.exdef/pglite, seeding a synthetic population and the sample terminology first when it is empty. Exit codes: 0 complete, 1 the run failed or was refused, 2 usage or configuration errors.',
   ].join('\n\n');
@@ -44,18 +37,12 @@ export default class Run extends ExdefCommand {
     out: Flags.string({ char: 'o', description: 'Output directory (default: extracts/<definition file name>)', helpValue: 'DIR' }),
     today: Flags.string({ description: 'The extract date: the population, today() and ages are judged on it (YYYY-MM-DD; default: today, UTC)', helpValue: 'DATE' }),
     full: Flags.boolean({ description: 'A full extract even when a delta is due (the delta state starts again from it)' }),
-    practice: Flags.string({ description: 'Run for this practice only (repeatable): a full extract, the delta state untouched', helpValue: 'ODS', multiple: true }),
+    practice: Flags.string({ description: 'Run for this practice only (repeatable): a full extract of it, its manifest scoped to it (a recipient applies its rows as upserts), the delta state untouched', helpValue: 'ODS', multiple: true }),
     force: Flags.boolean({ description: 'Run even when the schedule says it is not due' }),
     keys: Flags.string({ description: 'YAML file of pseudonym keys (name: key); otherwise EXDEF_KEY_<NAME> variables', helpValue: 'FILE' }),
     'encrypt-to': Flags.string({ description: "Recipient's certificate (PEM): deliver the ZIP S/MIME-encrypted as .zip.enc", helpValue: 'FILE' }),
     concurrency: Flags.integer({ description: 'Datasets extracted at once on PostgreSQL, each on its own connection in the one snapshot', default: 2, min: 1, max: 8 }),
     'statement-timeout': Flags.integer({ description: 'Cancel any one statement after this many seconds', default: 3600, min: 1, helpValue: 'SECONDS' }),
-    'late-writer-margin': Flags.integer({
-      description:
-        "End each delta window this many seconds before now when the database role cannot see other sessions' transactions (without pg_read_all_stats the run is refused unless this is given), and before a pending prepared transaction was prepared (default 3600 there)",
-      min: 0,
-      helpValue: 'SECONDS',
-    }),
     policy: Flags.string({ description: "An organisation's policy file, applied on top of the IM1 policy", helpValue: 'FILE' }),
     terminology: Flags.string({ description: 'SNOMED CT RF2 snapshot directory lint evaluates code sets in (default: the shipped sample)', helpValue: 'DIR' }),
     catalogue: catalogueFlag,
@@ -76,13 +63,11 @@ export default class Run extends ExdefCommand {
     const provider = loadProviderConfigFrom(flags.provider);
     const out = flags.out ?? join('extracts', basename(args.file).replace(/\.exdef(\.ya?ml)?$/, ''));
     const events = reporter(flags.quiet || flags.json, process.stderr);
-    const { writeFailedLog } = await import('../../execute/log-file.js');
     const { prepareRun, runExtract, RunRefused } = await import('../../execute/run-extract.js');
+    const { failRun, removeWork } = await import('../../execute/run/fail.js');
     const started = new Date();
-    /** A FAILED log where the output goes, when it can be written (the message says why in any case). */
-    const logFailure = (reason: string) => {
-      writeFailedLog(resolve(out), extractDate, { started, completed: new Date(), files: 0, reason });
-    };
+    /** The one failure path (execute/run/fail.ts) for what fails around the run itself: the error to throw. */
+    const failed = (error: unknown, step: string) => failRun(error, { out, extractDate, started, completed: new Date(), files: 0, step, statementTimeoutSeconds: flags['statement-timeout'] });
     const options = {
       file: args.file,
       approvals: provider ? approvalsOf(provider) : undefined,
@@ -97,7 +82,6 @@ export default class Run extends ExdefCommand {
       env: process.env,
       concurrency: flags.concurrency,
       statementTimeoutSeconds: flags['statement-timeout'],
-      ...(flags['late-writer-margin'] !== undefined ? { lateWriterMarginSeconds: flags['late-writer-margin'] } : {}),
       ...(flags.policy ? { policyFile: flags.policy } : {}),
       ...(flags.terminology ? { terminologyDir: flags.terminology } : {}),
       events,
@@ -109,9 +93,7 @@ export default class Run extends ExdefCommand {
       prepared = await prepareRun(options);
     } catch (error) {
       if (error instanceof RunRefused) process.stderr.write(renderDiagnostics(error.diagnostics.filter((d) => d.severity !== 'info'), undefined, paletteFor(process.stderr)));
-      const step = (error as ExdefError).step;
-      if (step !== 'output' && step !== 'practices') logFailure((error as Error).message);
-      throw error;
+      throw failed(error, 'preparing the run');
     }
     // A definition that delivers by SFTP: the outbox (and, to send at once, the client key) first.
     const sftp = prepared.definition.output.delivery.kind === 'sftp' ? prepared.definition.output.delivery : undefined;
@@ -120,31 +102,26 @@ export default class Run extends ExdefCommand {
       try {
         delivery = await deliveryForRun(provider, flags.deliver);
       } catch (error) {
-        logFailure((error as Error).message);
-        throw error;
+        throw failed(error, 'preparing the delivery');
       }
     }
     let db: Database;
     try {
-      db = await this.openForRun(flags.database, catalogue, extractDate, events, flags.quiet || flags.json);
+      const { openEmbeddedSeeded } = await import('../../db/embedded.js');
+      db = await openEmbeddedSeeded({ url: flags.database, catalogue, asOf: extractDate, ...(flags.quiet || flags.json ? {} : { onSeeding: (message: string) => events.step(message) }) });
     } catch (error) {
-      logFailure((error as Error).message);
-      throw error;
+      throw failed(error, 'opening the database');
     }
     // Interrupted (Ctrl-C, a cron timeout's SIGTERM): remove the temporary files, log the failure, exit 1.
     let phase: { work?: string; delivered: boolean } = { delivered: false };
     const interrupted = (signal: NodeJS.Signals) => {
       events.close();
-      if (phase.work) {
-        // A write the thread pool had already started may add a file while the directory is being
-        // removed (ENOTEMPTY): retrying settles it, since no new write can start while this runs.
-        try {
-          rmSync(phase.work, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
-        } catch (error) {
-          process.stderr.write(`warning: the temporary directory ${phase.work} could not be removed (${(error as NodeJS.ErrnoException).code ?? 'error'}); the next run removes it\n`);
-        }
+      const warn = (message: string) => process.stderr.write(`warning: ${message}\n`);
+      if (phase.delivered) {
+        if (phase.work) removeWork(phase.work, warn);
+      } else {
+        failRun(new ExdefError(`interrupted (${signal})`, { exitCode: 1 }), { out, extractDate, started, completed: new Date(), files: 0, step: 'the run', ...(phase.work ? { work: phase.work } : {}), warn });
       }
-      if (!phase.delivered) logFailure(`interrupted (${signal})`);
       process.stderr.write(`error: interrupted (${signal})${phase.delivered ? ': the extract was delivered, but the delta state may not have advanced' : ': nothing was delivered and the delta state is unchanged'}\n`);
       // Exit once what was written has drained (a pipe reading stderr gets the whole message).
       void Promise.all([drained(process.stdout), drained(process.stderr)]).then(() => process.exit(1));
@@ -217,26 +194,6 @@ export default class Run extends ExdefCommand {
     if (sent?.failure) {
       throw new ExdefError(`${sent.failure} — the extract is complete and safe in the outbox ${sent.outbox}; \`exdef deliver\` sends it once this is put right`, { exitCode: 1, step: 'delivery' });
     }
-  }
-
-  /** The database; the embedded one is seeded with a synthetic population when it is empty. */
-  private async openForRun(url: string | undefined, catalogue: Catalogue, extractDate: string, events: Reporter, quiet: boolean): Promise<Database> {
-    const target = chooseDatabase({ url });
-    const db = await openDatabase({ url, maxConnections: 10 });
-    if (target.engine !== 'pglite') return db;
-    try {
-      const present = await existingTables(db, catalogue);
-      const patients = present.has('patient') ? await countRows(db, 'reporting', 'patient') : 0;
-      if (patients === 0) {
-        if (!quiet) events.step(`the embedded database (${db.target}) is empty: seeding ${EMBEDDED_SEED.patients.toLocaleString('en-GB')} synthetic patients and the sample terminology`);
-        const { seedDatabase } = await import('../../seed/seed-database.js');
-        await seedDatabase(db, catalogue, { ...EMBEDDED_SEED, asOf: extractDate, replace: true });
-      }
-    } catch (error) {
-      await db.close();
-      throw error;
-    }
-    return db;
   }
 }
 
@@ -315,7 +272,7 @@ function reporter(quiet: boolean, stream: NodeJS.WriteStream): Reporter {
 function summary(r: RunResult, sent: RunDelivery | undefined): string {
   const lines = [
     `${r.status.toLowerCase()}: ${r.definition.id} version ${r.definition.version}, ${r.mode} extract for ${r.extractDate} (${r.reason})`,
-    `  ${r.files.length} file${r.files.length === 1 ? '' : 's'}, ${r.rows.toLocaleString('en-GB')} rows, snapshot ${r.snapshot}${r.window ? `, changes in (${r.window.start}, ${r.window.end}]` : ''}`,
+    `  ${r.files.length} file${r.files.length === 1 ? '' : 's'}, ${r.rows.toLocaleString('en-GB')} rows, snapshot ${r.snapshot}${r.scope ? `, practices ${r.scope.practices.join(', ')} only` : ''}`,
     ...r.disclosure.filter((d) => d.k !== null).map((d) => `  k-anonymity of ${d.dataset}: ${d.k} (${d.quasiIdentifiers.join(' + ')}; threshold ${d.threshold})`),
     ...r.linkedDisclosure.filter((d) => d.k !== null).map((d) => `  k-anonymity of linked ${d.datasets.join(' + ')}: ${d.k} (${d.quasiIdentifiers.join(' + ')}; threshold ${d.threshold})`),
     `  output: ${r.output}${r.encrypted ? ' (S/MIME, AES-256)' : ''}`,

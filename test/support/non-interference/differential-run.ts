@@ -62,7 +62,6 @@ export async function deliver(side: RunSide, definitionId: string): Promise<Deli
       env: keysEnvironment(side.keyNames),
       concurrency: 1,
       statementTimeoutSeconds: 120,
-      lateWriterMarginSeconds: 0,
       events: quiet,
     });
     return { kind: 'delivered', files: readZip(result.output) };

@@ -152,7 +152,6 @@ for (const engine of testEngines()) {
           env: { EXDEF_KEY_MOSAIC_KEY: KEY, EXDEF_KEY_OTHER_KEY: KEY.replace(/k/g, 'o') },
           concurrency: 1,
           statementTimeoutSeconds: 120,
-          lateWriterMarginSeconds: 0,
           events: noEvents,
           ...extra,
         });

@@ -5,52 +5,18 @@ import { describe, expect, it } from 'vitest';
 import { CsvFormatter, type CsvDialect } from '../../../src/execute/csv.js';
 import { deltaRecordFilter, deltaRecords, type DeltaRules } from '../../../src/execute/delta-records.js';
 import { HeldRows } from '../../../src/execute/held-rows.js';
-import { RecordIdList, RecordIdSet } from '../../../src/execute/record-id-set.js';
+import { hexToId } from '../../../src/execute/record-id.js';
 
 /** A record id as the compiler makes them: 32 hex digits. */
 const rid = (n: number | string) => createHash('sha256').update(String(n)).digest('hex').slice(0, 32);
 
-const listOf = (ids: string[]) => {
-  const list = new RecordIdList();
-  for (const id of ids) expect(list.addHex(Buffer.from(id, 'latin1'), 0)).toBe(true);
-  return list;
-};
-const setOf = (ids: string[]) => RecordIdSet.of(listOf(ids));
-const hexes = (set: RecordIdSet) => [...set.toHex()].sort();
-
-describe('RecordIdSet', () => {
-  it('keeps ids sorted and unique, and finds exactly those it holds', () => {
-    const ids = Array.from({ length: 5000 }, (_, i) => rid(i));
-    const set = setOf([...ids, ids[3]!, ids[4999]!]);
-    expect(set.size).toBe(5000);
-    expect(hexes(set)).toEqual([...ids].sort());
-    expect(set.toHex(), 'one id per entry, in the set\'s order').toHaveLength(5000);
-    for (const id of ids) expect(set.hasHex(id)).toBe(true);
-    for (let i = 5000; i < 6000; i++) expect(set.hasHex(rid(i))).toBe(false);
-    expect(RecordIdSet.empty().hasHex(rid(1))).toBe(false);
-  });
-
-  it('applies a run: withdrawn ids leave, sent ids join (a row withdrawn and sent again is held)', () => {
-    const held = setOf([rid(1), rid(2), rid(3), rid(4)]);
-    const next = held.apply(listOf([rid(5), rid(2), rid(6)]), listOf([rid(1), rid(2), rid(7)]));
-    expect(hexes(next)).toEqual([rid(2), rid(3), rid(4), rid(5), rid(6)].sort());
-    expect(hexes(RecordIdSet.empty().apply(listOf([]), listOf([rid(1)])))).toEqual([]);
-  });
-
-  it('refuses stored bytes that are not a sorted set', () => {
-    const sorted = setOf([rid(1), rid(2)]).ids;
-    expect(RecordIdSet.fromSorted(Buffer.from(sorted)).toHex()).toEqual(setOf([rid(2), rid(1)]).toHex());
-    const swapped = Buffer.concat([sorted.subarray(16), sorted.subarray(0, 16)]);
-    expect(() => RecordIdSet.fromSorted(swapped)).toThrow(/not sorted/);
-    expect(() => RecordIdSet.fromSorted(Buffer.concat([sorted.subarray(0, 16), sorted.subarray(0, 16)]))).toThrow(/not sorted/);
-    expect(() => RecordIdSet.fromSorted(sorted.subarray(0, 20))).toThrow(/whole number/);
-  });
-
+describe('record ids', () => {
   it('takes only 32 lower-case hex digits as an id', () => {
-    const list = new RecordIdList();
-    expect(list.addHex(Buffer.from('z'.repeat(32)), 0)).toBe(false);
-    expect(list.addHex(Buffer.from(rid(1).slice(0, 31)), 0)).toBe(false);
-    expect(list.size).toBe(0);
+    const words = new Uint32Array(4);
+    expect(hexToId(Buffer.from(rid(1)), 0, words, 0)).toBe(true);
+    expect(hexToId(Buffer.from('z'.repeat(32)), 0, words, 0)).toBe(false);
+    expect(hexToId(Buffer.from(rid(1).toUpperCase()), 0, words, 0)).toBe(false);
+    expect(hexToId(Buffer.from(rid(1).slice(0, 31)), 0, words, 0)).toBe(false);
   });
 });
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HELD_ROW_BYTES, HeldRowList, HeldRows, NO_PRACTICE, rowHash } from '../../../src/execute/held-rows.js';
-import { hexToId } from '../../../src/execute/record-id-set.js';
+import { hexToId } from '../../../src/execute/record-id.js';
 
 const rid = (n: number | string) => createHash('sha256').update(String(n)).digest('hex').slice(0, 32);
 

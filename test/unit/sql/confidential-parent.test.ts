@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { resources } from '../../../src/resources.js';
 import { seedDatabase } from '../../../src/seed/seed-database.js';
 import { compilerContext } from '../../../src/sql/compile-extract.js';
-import { deltaQuery, fullQuery } from '../../../src/sql/dataset-query.js';
+import { fullQuery } from '../../../src/sql/dataset-query.js';
 import { guardOf, markNode, type GuardInfo } from '../../../src/sql/guards.js';
 import { GuardVerificationError, verifyGuards } from '../../../src/sql/verify-guards.js';
 import { compileText, TODAY } from '../../support/compile.js';
@@ -97,7 +97,7 @@ function refusal(tree: OperationNode, expectations: Parameters<typeof verifyGuar
 
 describe('the verifier requires the confidential-parent guard on every scan of observation', () => {
   const cases: [string, string, string | undefined, 'full' | 'delta'][] = [
-    ['a dataset from observation (its own table, and its delete branch in a delta)', DATASETS, undefined, 'delta'],
+    ['a dataset from observation (its own table), in a delta definition', DATASETS, undefined, 'delta'],
     ['exists() and a nested exists() in fields of a dataset from patient', DATASETS, undefined, 'full'],
     ['the population filter', POPULATION_PROBE, `exists(observations where value_numeric = ${MARK})`, 'full'],
   ];
@@ -106,7 +106,7 @@ describe('the verifier requires the confidential-parent guard on every scan of o
       const { definition } = compileText(probeDefinition({ datasets, ...(where ? { where } : {}), mode }));
       const { ctx, expectations } = compilerContext(definition, { catalogue, policy, today: TODAY });
       const dataset = what.startsWith('exists') ? definition.datasets[1]! : definition.datasets[0]!;
-      const root = (mode === 'delta' ? deltaQuery(ctx, dataset) : fullQuery(ctx, dataset)).toOperationNode();
+      const root = fullQuery(ctx, dataset).toOperationNode();
       expect(refusal(root, expectations), 'the compiled tree is accepted').toBe('accepted');
       const parents = guards(root).filter((g) => g.info.kind === 'confidential-parent');
       expect(parents.length).toBeGreaterThan(0);
@@ -116,12 +116,8 @@ describe('the verifier requires the confidential-parent guard on every scan of o
       if (what.startsWith('exists')) expect([...aliases].filter((a) => a?.startsWith('e')).length, 'both exists() bodies').toBe(2);
       for (const g of parents) {
         const message = refusal(replaced(root, g.node), expectations);
-        // A delta's deletion branch outputs record ids only; the guard there decides what is deleted, so
-        // the upsert branch's copy is the one that must be present (the deletion's t is exempt by design).
-        expect(message, `without the guard on ${g.info.alias}`).toMatch(new RegExp(`the confidential-parent guard \\(through consultation\\) is missing on observation \\(as ${g.info.alias}\\)|^accepted$`));
+        expect(message, `without the guard on ${g.info.alias}`).toMatch(new RegExp(`the confidential-parent guard \\(through consultation\\) is missing on observation \\(as ${g.info.alias}\\)`));
       }
-      const refused = parents.filter((g) => refusal(replaced(root, g.node), expectations) !== 'accepted');
-      expect(refused.length, 'each guard outside a deletion branch is required').toBe(mode === 'delta' ? parents.length - 1 : parents.length);
     });
   }
 
@@ -130,28 +126,6 @@ describe('the verifier requires the confidential-parent guard on every scan of o
     expect(plan.datasets[0]!.full.sql).toContain(
       'NOT EXISTS (SELECT 1 FROM "reporting"."consultation" AS "t_consultation" WHERE "t_consultation"."consultation_id" = "t"."consultation_id" AND "t_consultation"."confidential" IS NOT FALSE)',
     );
-  });
-
-  it('a delta re-evaluates the rows inside a consultation whose flag changed (the relation is a dependency)', () => {
-    const datasets = `
-- name: plain
-  from: observation
-  fields:
-${field('observation_id', 'observation_id')}
-${DATASETS.slice(DATASETS.indexOf('- name: flags'))}`;
-    const { definition } = compileText(probeDefinition({ datasets, mode: 'delta' }));
-    const { ctx } = compilerContext(definition, { catalogue, policy, today: TODAY });
-    /** Per branch of the changed CTE, the tables it joins, in order (the dependency path). */
-    const paths = (dataset: number): string[] => {
-      const root = deltaQuery(ctx, definition.datasets[dataset]!).toOperationNode() as unknown as Record<string, any>;
-      const changed = (root['with'].expressions as Record<string, any>[]).find((c) => c['name'].table.table.identifier.name === 'changed')!['expression'];
-      const branches = [changed, ...((changed['setOperations'] ?? []) as Record<string, any>[]).map((s) => s['expression'])];
-      return branches.map((b) => ((b['joins'] ?? []) as Record<string, any>[]).map((j) => j['table'].node.table.identifier.name).join('>')).sort();
-    };
-    // plain reads no relation at all: its rows change with their own row and with their consultation.
-    expect(paths(0)).toEqual(['', 'consultation']);
-    // flags: each observation its exists() bodies read, and each one's consultation.
-    expect(paths(1)).toEqual(['', 'consultation', 'consultation>observation', 'consultation>observation>consultation', 'observation', 'observation>consultation']);
   });
 });
 

@@ -19,7 +19,6 @@ async function goldenText(plan: CompiledPlan): Promise<string> {
   const parts: string[] = [];
   for (const dataset of plan.datasets) {
     parts.push(await sqlFile(plan, { kind: 'dataset', dataset, variant: 'full' }));
-    if (dataset.delta) parts.push(await sqlFile(plan, { kind: 'dataset', dataset, variant: 'delta' }));
     if (dataset.disclosure.kAnonymity) parts.push(await sqlFile(plan, { kind: 'dataset', dataset, variant: 'k-anonymity' }));
   }
   parts.push(await sqlFile(plan, { kind: 'population' }));
@@ -64,13 +63,13 @@ describe('golden SQL of the shipped definitions', () => {
 
     it(`${id}: the laid-out SQL is the plan's statement, differing only in whitespace and keyword case`, async () => {
       const plan = await compileFile(file);
-      const queries = [plan.population, ...plan.datasets.flatMap((d) => [d.full, ...(d.delta ? [d.delta] : []), ...(d.disclosure.kAnonymity ? [d.disclosure.kAnonymity] : [])])];
+      const queries = [plan.population, ...plan.datasets.flatMap((d) => [d.full, ...(d.disclosure.kAnonymity ? [d.disclosure.kAnonymity] : [])])];
       for (const query of queries) expect(token(await layoutSql(query.sql))).toBe(token(query.sql));
     });
 
     it(`${id}: no value of the definition is written into the SQL text`, async () => {
       const plan = await compileFile(file);
-      const sqlTexts = [plan.population.sql, ...plan.datasets.flatMap((d) => [d.full.sql, d.delta?.sql ?? '', d.disclosure.kAnonymity?.sql ?? ''])].join('\n');
+      const sqlTexts = [plan.population.sql, ...plan.datasets.flatMap((d) => [d.full.sql, d.disclosure.kAnonymity?.sql ?? ''])].join('\n');
       for (const parameter of plan.parameters.filter((p) => p.source === 'definition' && typeof p.value === 'string' && p.value.length > 3)) {
         expect(sqlTexts, parameter.name).not.toContain(String(parameter.value));
       }

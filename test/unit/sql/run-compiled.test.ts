@@ -16,8 +16,6 @@ const KEY = 'k'.repeat(32);
 function runValues(plan: CompiledPlan): RunValues {
   return {
     snapshotDate: TODAY,
-    window: { start: '2026-11-20T02:00:00Z', end: '2026-11-21T02:00:00Z' },
-    entered: ['21', '22'],
     recordKey: 'r'.repeat(32),
     keys: new Map(plan.keys.map((k) => [k, KEY])),
   };
@@ -28,7 +26,6 @@ function queriesOf(plan: CompiledPlan): [string, CompiledQuery][] {
     ['population', plan.population],
     ...plan.datasets.flatMap((d): [string, CompiledQuery][] => [
       [d.name, d.full],
-      ...(d.delta ? [[`${d.name} (delta)`, d.delta] as [string, CompiledQuery]] : []),
       ...(d.disclosure.kAnonymity ? [[`${d.name} (k-anonymity)`, d.disclosure.kAnonymity] as [string, CompiledQuery]] : []),
     ]),
   ];
@@ -107,7 +104,7 @@ for (const engine of testEngines()) {
           expect(explained.length, what).toBeGreaterThan(0);
           const rows = await s.db.query(query.sql, params);
           const columns =
-            what === 'population' ? ['patient_id', 'practice', 'opted_out'] : what.endsWith('(k-anonymity)') ? ['k', 'groups'] : plan.datasets.find((d) => what.startsWith(d.name))!.columns.filter((c) => !(c.role === 'held' && what.endsWith('(delta)'))).map((c) => c.name);
+            what === 'population' ? ['patient_id', 'practice', 'opted_out'] : what.endsWith('(k-anonymity)') ? ['k', 'groups'] : plan.datasets.find((d) => what.startsWith(d.name))!.columns.map((c) => c.name);
           if (rows.length > 0) expect(Object.keys(rows[0]!), what).toEqual(columns);
         }
       });

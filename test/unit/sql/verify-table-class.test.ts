@@ -5,7 +5,7 @@ import { referenceCatalogue } from '../../../src/catalogue/load-catalogue.js';
 import { ruleCatalogue } from '../../../src/pipeline/lint-definition.js';
 import { loadPolicy } from '../../../src/policy/policy.js';
 import { compilerContext } from '../../../src/sql/compile-extract.js';
-import { deltaQuery, fullQuery } from '../../../src/sql/dataset-query.js';
+import { fullQuery } from '../../../src/sql/dataset-query.js';
 import { guardOf, markNode } from '../../../src/sql/guards.js';
 import { GuardVerificationError, verifyGuards } from '../../../src/sql/verify-guards.js';
 import { compileText, TODAY } from '../../support/compile.js';
@@ -72,13 +72,13 @@ function refusal(tree: OperationNode, expectations: Parameters<typeof verifyGuar
 }
 
 describe('guard verification: control and document tables are out whole', () => {
-  it('accepts the population\'s own opt-out test (full and delta)', () => {
+  it('accepts the population\'s own opt-out test (a full and a delta definition)', () => {
     const { ctx, expectations, dataset } = setup('phm-warehouse.exdef.yaml', 'blood_pressure');
     const full = fullQuery(ctx, dataset).toOperationNode();
     expect(JSON.stringify(full)).toContain('"opt_out"');
     expect(refusal(full, expectations)).toBe('accepted');
     const chis = setup('chis-immunisations.exdef.yaml', 'immunisations');
-    expect(refusal(deltaQuery(chis.ctx, chis.dataset).toOperationNode(), chis.expectations)).toBe('accepted');
+    expect(refusal(fullQuery(chis.ctx, chis.dataset).toOperationNode(), chis.expectations)).toBe('accepted');
   });
 
   it('refuses a dataset select that reads the document table', () => {
@@ -87,9 +87,9 @@ describe('guard verification: control and document tables are out whole', () => 
     expect(refusal(tree, expectations)).toMatch(/table reporting\.document is a document table, which no query may read/);
   });
 
-  it('refuses a delta whose candidates read the opt-out table', () => {
+  it('refuses a delta definition\'s dataset select that reads the opt-out table', () => {
     const { ctx, expectations, dataset } = setup('chis-immunisations.exdef.yaml', 'immunisations');
-    const tree = renameTable(deltaQuery(ctx, dataset).toOperationNode(), 'observation', 'opt_out');
+    const tree = renameTable(fullQuery(ctx, dataset).toOperationNode(), 'observation', 'opt_out');
     expect(refusal(tree, expectations)).toMatch(/table reporting\.opt_out is a control table/);
   });
 
