@@ -4,6 +4,7 @@
  * JSON summary or as a child process that can be killed, the delivered ZIP read back into rows,
  * extracts applied one after another as a recipient would, and the executor's state as it is.
  */
+import { realNow } from './world-clock.mjs';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -210,7 +211,10 @@ const lastDelivery = new Map<string, number>();
 function waitForANewSecond(out: string): void {
   const last = lastDelivery.get(out);
   if (last === undefined) return;
-  const wait = Math.floor(last / 1000) * 1000 + 1050 - Date.now();
+  // The snapshot time is the database's clock: PostgreSQL's is the real one, the embedded PGlite's
+  // the CLI process's, which runs in the suite's world date (world-clock.mjs): compare like with like.
+  const now = Math.abs(last - Date.now()) < 86_400_000 ? Date.now() : realNow();
+  const wait = Math.floor(last / 1000) * 1000 + 1050 - now;
   if (wait > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, wait);
 }
 

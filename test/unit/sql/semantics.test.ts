@@ -226,8 +226,11 @@ describe.each(testEngines())('compiled full extracts on %s match the specificati
   beforeAll(async () => {
     scratch = await scratchDatabase(engine, { maxConnections: 12 });
     await seedDatabase(scratch.db, catalogue, { practices: 3, patients: 400, seed: 7, asOf: D });
-    plants = await plantEdgeCases(scratch.db, new ExtractModel(await loadSnapshot(scratch.db), D), PLANTED_ROLES.length + 1);
-    model = new ExtractModel(await loadSnapshot(scratch.db), D);
+    // N is the database's own date (the SQL reads now()): PostgreSQL's is the real one, while this
+    // process runs in the suite's world date (test/support/world-clock.mjs).
+    const [{ today: N } = { today: '' }] = await scratch.db.query<{ today: string }>(`SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS today`);
+    plants = await plantEdgeCases(scratch.db, new ExtractModel(await loadSnapshot(scratch.db), D, N), PLANTED_ROLES.length + 1);
+    model = new ExtractModel(await loadSnapshot(scratch.db), D, N);
   });
   afterAll(async () => scratch?.drop());
 
