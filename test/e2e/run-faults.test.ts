@@ -171,16 +171,18 @@ describe.each(testEngines())('exdef run: faults on %s', (engine: EngineName) => 
     const waiting = `SELECT count(*)::text AS n FROM pg_stat_activity
                       WHERE application_name = 'exdef' AND datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'COPY (%'`;
     const caught = lock
-      ? waitFor('the COPY of observations to wait for the lock', async () => ((await target.use((db) => db.query<{ n: string }>(waiting)))[0]!.n === '1' ? true : undefined))
+      ? waitFor('the COPY of observations to wait for the lock', async () => ((await target.use((db) => db.query<{ n: string }>(waiting)))[0]!.n === '1' ? true : undefined), 90_000)
       : waitFor('rows in observations.csv', () => {
           const temporary = runTemporaries(out).find((d) => d.startsWith(`.exdef-run-${running.child.pid}-`));
           const csv = temporary && join(out, temporary, 'observations.csv');
           return csv && existsSync(csv) && statSync(csv).size > 0 ? true : undefined;
-        });
+        }, 90_000);
     try {
       await Promise.race([caught, exitedEarly]);
     } catch (error) {
       running.child.kill('SIGKILL');
+      // Gone before the next test opens the embedded database (one process at a time).
+      await running.exited;
       throw error;
     }
     return running;
@@ -314,7 +316,8 @@ describe.each(testEngines())('exdef run: faults on %s', (engine: EngineName) => 
       }
       try {
         // A full extract (a delta of two rows would fit).
-        const result = await runWithin(run({ out: tiny, extra: ['--full'] }), 30_000);
+        // Generous: a loaded machine's embedded run takes tens of seconds to reach the disk; a hang takes for ever.
+        const result = await runWithin(run({ out: tiny, extra: ['--full'] }), 100_000);
         expect(result.hung, `the run ends rather than hang:\n${result.stderr}`).toBe(false);
         expect(result.status, result.stderr).toBe(1);
         expect(errorLine(result.stderr)).toMatch(/^error \(run\): extracting dataset \w+: the disk is full/);
@@ -325,7 +328,7 @@ describe.each(testEngines())('exdef run: faults on %s', (engine: EngineName) => 
       } finally {
         execFileSync('umount', [tiny]);
       }
-    });
+    }, 180_000);
 
     it('a definition with lint errors is not run: exit 1, the errors at file:line, a FAILED log', async () => {
       const bad = join(work.dir, 'feed-bad.exdef.yaml');
