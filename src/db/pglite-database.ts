@@ -6,7 +6,7 @@ import { makeDirectory } from '../execute/make-directory.js';
 import pg from 'pg';
 import { ExdefError, isExdefError } from '../failure.js';
 import { lockDirectory } from './directory-lock.js';
-import { needsInitdb, pgliteTemplate } from './pglite-template.js';
+import { needsInitdb, pgliteTemplate, unpackPgliteTemplate } from './pglite-template.js';
 import { qualifiedName, quoteIdentifier } from '../sql/identifier.js';
 import { TEXT_PARSED_TYPES, type CopyTarget, type Database, type Row, type Session } from './database.js';
 import { cursorRows } from './postgres-database.js';
@@ -19,6 +19,15 @@ export interface PGliteOptions {
 }
 
 const textParsers = Object.fromEntries(Object.values(TEXT_PARSED_TYPES).map((oid) => [oid, (value: string) => value]));
+
+/**
+ * Server settings for every embedded database, given at start so that they hold for a database
+ * made before them too. PostgreSQL's defaults size a server; PGlite allocates its buffer pool and
+ * its sort memory inside the WASM heap, which never shrinks, so the default 128 MB of
+ * shared_buffers alone was a third of the process. The operating system's page cache still holds
+ * the database files, so reads that miss this pool are memory copies, not disk reads.
+ */
+const PGLITE_SETTINGS = ['shared_buffers=16MB', 'maintenance_work_mem=16MB'];
 
 /** Bytes gathered before each COPY FROM '/dev/blob' (PGlite's COPY takes a whole blob at once). */
 const COPY_BATCH_BYTES = 4 * 1024 * 1024;
@@ -34,13 +43,19 @@ export async function openPGlite(options: PGliteOptions = {}): Promise<Database>
       makeDirectory(options.dataDir);
       unlock = lockDirectory(options.dataDir, target);
     }
-    // A new database is unpacked from the build's template rather than made by initdb (pglite-template.ts).
-    const template = needsInitdb(options.dataDir) && !options.initdb ? pgliteTemplate() : undefined;
+    // A new database is unpacked from the build's template rather than made by initdb
+    // (pglite-template.ts): onto disk before PGlite starts, or through loadDataDir in memory.
+    let template: Blob | undefined;
+    if (needsInitdb(options.dataDir) && !options.initdb) {
+      if (options.dataDir) await unpackPgliteTemplate(options.dataDir);
+      else template = pgliteTemplate();
+    }
     pglite = await PGlite.create({
       ...(options.dataDir ? { dataDir: options.dataDir } : {}),
       ...(template ? { loadDataDir: template } : {}),
       extensions: { pgcrypto },
       parsers: textParsers,
+      startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS.flatMap((setting) => ['-c', setting])],
     });
     await pglite.exec("SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO, YMD'; SET IntervalStyle TO 'postgres'");
   } catch (error) {
