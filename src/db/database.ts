@@ -6,6 +6,9 @@ export type Engine = 'pglite' | 'postgres';
 /** A row as the engines return it: dates, timestamps, bigints and numerics as strings (see parsers). */
 export type Row = Record<string, unknown>;
 
+/** COPY text-format data: whole lines ending in \n, as text or as its UTF-8 bytes. */
+export type CopyChunk = string | Uint8Array;
+
 /** Where rows are copied into, and the stream of COPY text-format chunks (lines ending in \n). */
 export interface CopyTarget {
   schema: string;
@@ -24,7 +27,7 @@ export interface Session {
   /** Rows of a query in batches, through a server-side cursor, in flat memory. */
   cursor<R extends Row = Row>(sql: string, params: readonly unknown[], batchSize: number): AsyncIterable<R[]>;
   /** COPY ... FROM STDIN in text format. Returns the number of rows copied. */
-  copyIn(target: CopyTarget, chunks: AsyncIterable<string> | Iterable<string>): Promise<number>;
+  copyIn(target: CopyTarget, chunks: AsyncIterable<CopyChunk> | Iterable<CopyChunk>): Promise<number>;
   /**
    * `COPY (...) TO STDOUT ...` as a byte stream, on this session's connection (inside its
    * transaction). Real PostgreSQL only: PGlite's COPY TO buffers the whole result, so the executor

@@ -8,7 +8,7 @@ import { ExdefError, isExdefError } from '../failure.js';
 import { lockDirectory } from './directory-lock.js';
 import { needsInitdb, pgliteTemplate, unpackPgliteTemplate } from './pglite-template.js';
 import { qualifiedName, quoteIdentifier } from '../sql/identifier.js';
-import { TEXT_PARSED_TYPES, type CopyTarget, type Database, type Row, type Session } from './database.js';
+import { TEXT_PARSED_TYPES, type CopyChunk, type CopyTarget, type Database, type Row, type Session } from './database.js';
 import { cursorRows } from './postgres-database.js';
 
 export interface PGliteOptions {
@@ -29,8 +29,11 @@ const textParsers = Object.fromEntries(Object.values(TEXT_PARSED_TYPES).map((oid
  */
 const PGLITE_SETTINGS = ['shared_buffers=16MB', 'maintenance_work_mem=16MB'];
 
-/** Bytes gathered before each COPY FROM '/dev/blob' (PGlite's COPY takes a whole blob at once). */
-const COPY_BATCH_BYTES = 4 * 1024 * 1024;
+/**
+ * Bytes gathered before each COPY FROM '/dev/blob' (PGlite's COPY takes a whole blob at once, and
+ * copies it twice on the way in). Every table being loaded holds one batch: the seed loads eleven.
+ */
+const COPY_BATCH_BYTES = 1024 * 1024;
 
 /** The embedded engine: PostgreSQL compiled to WASM, in this process. */
 export async function openPGlite(options: PGliteOptions = {}): Promise<Database> {
@@ -76,14 +79,14 @@ export async function openPGlite(options: PGliteOptions = {}): Promise<Database>
     cursor<R extends Row>(sql: string, params: readonly unknown[], batchSize: number) {
       return cursorRows<R>((text, values) => pglite.query<R>(text, values as unknown[]).then((r) => r.rows), sql, params, batchSize);
     },
-    async copyIn(copyTarget: CopyTarget, chunks: AsyncIterable<string> | Iterable<string>) {
+    async copyIn(copyTarget: CopyTarget, chunks: AsyncIterable<CopyChunk> | Iterable<CopyChunk>) {
       const sql = `COPY ${qualifiedName(copyTarget.schema, copyTarget.table)} (${copyTarget.columns.map(quoteIdentifier).join(', ')}) FROM '/dev/blob'`;
-      let parts: string[] = [];
+      let parts: CopyChunk[] = [];
       let size = 0;
       let rows = 0;
       const flush = async () => {
         if (parts.length === 0) return;
-        const result = await pglite.query(sql, [], { blob: new Blob(parts) });
+        const result = await pglite.query(sql, [], { blob: new Blob(parts as (string | Uint8Array<ArrayBuffer>)[]) });
         rows += result.affectedRows ?? 0;
         parts = [];
         size = 0;
