@@ -30,8 +30,8 @@ export interface Session {
   copyIn(target: CopyTarget, chunks: AsyncIterable<CopyChunk> | Iterable<CopyChunk>): Promise<number>;
   /**
    * `COPY (...) TO STDOUT ...` as a byte stream, on this session's connection (inside its
-   * transaction). Real PostgreSQL only: PGlite's COPY TO buffers the whole result, so the executor
-   * streams it through cursor() instead.
+   * transaction). PostgreSQL, and PGlite in a directory (through a file there: pglite-copy-out.ts);
+   * an in-memory PGlite has none, and the executor streams through cursor() instead.
    */
   copyOut?(sql: string): CopyOut;
 }

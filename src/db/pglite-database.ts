@@ -6,6 +6,7 @@ import { makeDirectory } from '../execute/make-directory.js';
 import pg from 'pg';
 import { ExdefError, isExdefError } from '../failure.js';
 import { lockDirectory } from './directory-lock.js';
+import { copyOutThroughFile, removeCopyLeftovers } from './pglite-copy-out.js';
 import { needsInitdb, pgliteTemplate, unpackPgliteTemplate } from './pglite-template.js';
 import { qualifiedName, quoteIdentifier } from '../sql/identifier.js';
 import { TEXT_PARSED_TYPES, type CopyChunk, type CopyTarget, type Database, type Row, type Session } from './database.js';
@@ -45,6 +46,7 @@ export async function openPGlite(options: PGliteOptions = {}): Promise<Database>
       // Not mkdirSync's recursive form, which never returns for a directory under /proc.
       makeDirectory(options.dataDir);
       unlock = lockDirectory(options.dataDir, target);
+      removeCopyLeftovers(options.dataDir);
     }
     // A new database is unpacked from the build's template rather than made by initdb
     // (pglite-template.ts): onto disk before PGlite starts, or through loadDataDir in memory.
@@ -67,6 +69,7 @@ export async function openPGlite(options: PGliteOptions = {}): Promise<Database>
     throw new ExdefError(`cannot open the ${target}: ${(error as Error).message}`, { exitCode: 2, step: 'connect', cause: error });
   }
   let kysely: Kysely<any> | undefined;
+  const dataDir = options.dataDir;
 
   const session: Session = {
     async query<R extends Row>(sql: string, params: readonly unknown[] = []) {
@@ -79,6 +82,8 @@ export async function openPGlite(options: PGliteOptions = {}): Promise<Database>
     cursor<R extends Row>(sql: string, params: readonly unknown[], batchSize: number) {
       return cursorRows<R>((text, values) => pglite.query<R>(text, values as unknown[]).then((r) => r.rows), sql, params, batchSize);
     },
+    // In memory, the file would be in memory too: there the cursor is the flat-memory path.
+    ...(dataDir === undefined ? {} : { copyOut: (sql: string) => copyOutThroughFile(pglite, dataDir, sql) }),
     async copyIn(copyTarget: CopyTarget, chunks: AsyncIterable<CopyChunk> | Iterable<CopyChunk>) {
       const sql = `COPY ${qualifiedName(copyTarget.schema, copyTarget.table)} (${copyTarget.columns.map(quoteIdentifier).join(', ')}) FROM '/dev/blob'`;
       let parts: CopyChunk[] = [];
