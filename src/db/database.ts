@@ -47,6 +47,11 @@ export interface Database extends Session {
   readonly engine: Engine;
   /** Where the database is, for messages: never includes a password. */
   readonly target: string;
+  /**
+   * Set when opening this database created it with a catalogue's schema already in it (PGlite's
+   * schema template): that schema's digest (schemaDigest in reporting-schema.ts).
+   */
+  readonly createdWithSchema?: string;
   /** Runs `fn` on one dedicated connection (released afterwards, whatever happens). */
   withSession<T>(fn: (session: Session) => Promise<T>): Promise<T>;
   /** Kysely over the same connection(s), PostgreSQL dialect. */

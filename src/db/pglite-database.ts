@@ -7,7 +7,9 @@ import pg from 'pg';
 import { ExdefError, isExdefError } from '../failure.js';
 import { lockDirectory } from './directory-lock.js';
 import { copyOutThroughFile, removeCopyLeftovers } from './pglite-copy-out.js';
-import { needsInitdb, pgliteTemplate, unpackPgliteTemplate } from './pglite-template.js';
+import type { Catalogue } from '../catalogue/catalogue.js';
+import { needsInitdb, pgliteSchemaTemplatePath, pgliteTemplate, unpackPgliteTemplate } from './pglite-template.js';
+import { schemaDigest } from './reporting-schema.js';
 import { qualifiedName, quoteIdentifier } from '../sql/identifier.js';
 import { TEXT_PARSED_TYPES, type CopyChunk, type CopyTarget, type Database, type Row, type Session } from './database.js';
 import { cursorRows } from './postgres-database.js';
@@ -17,6 +19,11 @@ export interface PGliteOptions {
   dataDir?: string;
   /** Create a new database by initdb even when the build's template exists (to compare the two). */
   initdb?: boolean;
+  /**
+   * The catalogue whose schema is about to be created (`db init`): a new database in a directory
+   * is then unpacked from the build's template that holds that schema already, when there is one.
+   */
+  schemaFor?: Catalogue;
 }
 
 const textParsers = Object.fromEntries(Object.values(TEXT_PARSED_TYPES).map((oid) => [oid, (value: string) => value]));
@@ -41,6 +48,7 @@ export async function openPGlite(options: PGliteOptions = {}): Promise<Database>
   const target = options.dataDir ? `embedded PGlite database at ${options.dataDir}` : 'in-memory PGlite database';
   let pglite: PGlite;
   let unlock = () => undefined as void;
+  let createdWithSchema: string | undefined;
   try {
     if (options.dataDir) {
       // Not mkdirSync's recursive form, which never returns for a directory under /proc.
@@ -52,8 +60,13 @@ export async function openPGlite(options: PGliteOptions = {}): Promise<Database>
     // (pglite-template.ts): onto disk before PGlite starts, or through loadDataDir in memory.
     let template: Blob | undefined;
     if (needsInitdb(options.dataDir) && !options.initdb) {
-      if (options.dataDir) await unpackPgliteTemplate(options.dataDir);
-      else template = pgliteTemplate();
+      if (options.dataDir) {
+        const digest = options.schemaFor ? schemaDigest(options.schemaFor) : undefined;
+        if (digest && (await unpackPgliteTemplate(options.dataDir, pgliteSchemaTemplatePath(digest)))) createdWithSchema = digest;
+        else await unpackPgliteTemplate(options.dataDir);
+      } else {
+        template = pgliteTemplate();
+      }
     }
     pglite = await PGlite.create({
       ...(options.dataDir ? { dataDir: options.dataDir } : {}),
@@ -109,6 +122,7 @@ export async function openPGlite(options: PGliteOptions = {}): Promise<Database>
   return {
     engine: 'pglite',
     target,
+    ...(createdWithSchema === undefined ? {} : { createdWithSchema }),
     ...session,
     cursor<R extends Row>(sql: string, params: readonly unknown[], batchSize: number): AsyncIterable<R[]> {
       return {

@@ -10,15 +10,23 @@
  * named by the PGlite version that made it and a digest of the recipe, and a template for any other
  * version or recipe is never used: a missing or stale template means initdb, so the template can
  * make creation faster but never different.
+ *
+ * `exdef db init` goes one step further: the build also keeps the template with the reference
+ * catalogue's schema created in it, named by the digest of that DDL (schemaDigest), and a new
+ * database for a catalogue with the same digest is unpacked from it, so that init is an unpack and
+ * an open. For any other catalogue the schema is created as before, on the plain template.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync, createReadStream } from 'node:fs';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { PGlite } from '@electric-sql/pglite';
 import { pgcrypto } from '@electric-sql/pglite/contrib/pgcrypto';
+import { allStatements, generateDdl } from '../catalogue/ddl.js';
+import type { Catalogue } from '../catalogue/catalogue.js';
 import { resources } from '../resources.js';
+import { schemaDigest } from './reporting-schema.js';
 
 /**
  * Run after initdb when the template is built. exdef creates pgcrypto in every database it uses
@@ -48,9 +56,20 @@ function readPgliteVersion(): string {
   }
 }
 
-export function pgliteTemplatePath(): string {
+const TEMPLATE_PREFIX = 'pglite-template-';
+
+function templateName(): string {
   const recipe = createHash('sha256').update(JSON.stringify(TEMPLATE_RECIPE)).digest('hex').slice(0, 12);
-  return join(resources.compiledAssets, `pglite-template-${pgliteVersion()}-${recipe}.tar.gz`);
+  return `${TEMPLATE_PREFIX}${pgliteVersion()}-${recipe}`;
+}
+
+export function pgliteTemplatePath(): string {
+  return join(resources.compiledAssets, `${templateName()}.tar.gz`);
+}
+
+/** The template that also holds the schema whose DDL has this digest (see schemaDigest). */
+export function pgliteSchemaTemplatePath(digest: string): string {
+  return join(resources.compiledAssets, `${templateName()}-schema-${digest.slice(0, 16)}.tar.gz`);
 }
 
 /** The template for the installed PGlite, or undefined when the build has not made one (initdb runs instead). */
@@ -74,8 +93,7 @@ const UNPACKING = '.exdef-template-unpacking';
  * PGlite (the caller lets PGlite run initdb). The entries are unpacked aside, then moved in with
  * PG_VERSION last, so an interrupted unpack never looks like a database: the next open starts over.
  */
-export async function unpackPgliteTemplate(dataDir: string): Promise<boolean> {
-  const template = pgliteTemplatePath();
+export async function unpackPgliteTemplate(dataDir: string, template = pgliteTemplatePath()): Promise<boolean> {
   if (!existsSync(template)) return false;
   const staging = join(dataDir, UNPACKING);
   rmSync(staging, { recursive: true, force: true });
@@ -173,13 +191,33 @@ function readHeader(block: Buffer): { name: string; type: 'file' | 'directory'; 
   throw new Error(`internal: entry ${JSON.stringify(name)} of the PGlite template is neither a file nor a directory`);
 }
 
-/** Run by the build: initdb once, then the recipe, kept as the template. Skipped when the template for this version and recipe exists. */
-export async function buildPgliteTemplate(): Promise<string> {
-  const target = pgliteTemplatePath();
-  if (existsSync(target)) return target;
-  const pglite = await PGlite.create({ extensions: { pgcrypto } });
+/**
+ * Run by the build: initdb once, then the recipe, kept as the template; then that template with
+ * `catalogue`'s schema created in it (as ensureSchema creates it), kept as the schema template.
+ * Each is skipped when it exists already; templates of other versions, recipes or schemas are removed.
+ */
+export async function buildPgliteTemplates(catalogue: Catalogue): Promise<string[]> {
+  const plain = pgliteTemplatePath();
+  const withSchema = pgliteSchemaTemplatePath(schemaDigest(catalogue));
+  for (const entry of existsSync(resources.compiledAssets) ? readdirSync(resources.compiledAssets) : []) {
+    const path = join(resources.compiledAssets, entry);
+    if (entry.startsWith(TEMPLATE_PREFIX) && path !== plain && path !== withSchema) rmSync(path, { force: true });
+  }
+  if (!existsSync(plain)) {
+    await dumpTemplate(plain, {}, TEMPLATE_RECIPE);
+  }
+  if (!existsSync(withSchema)) {
+    const template = new Blob([readFileSync(plain)], { type: 'application/x-gzip' });
+    // One transaction, as ensureSchema runs it.
+    await dumpTemplate(withSchema, { loadDataDir: template }, ['BEGIN', ...allStatements(generateDdl(catalogue)), 'COMMIT']);
+  }
+  return [plain, withSchema];
+}
+
+async function dumpTemplate(target: string, start: { loadDataDir?: Blob }, statements: readonly string[]): Promise<void> {
+  const pglite = await PGlite.create({ ...start, extensions: { pgcrypto } });
   try {
-    for (const statement of TEMPLATE_RECIPE) await pglite.exec(statement);
+    for (const statement of statements) await pglite.exec(statement);
     await pglite.exec('CHECKPOINT');
     const dump = await pglite.dumpDataDir('gzip');
     const partial = `${target}.partial`;
@@ -188,5 +226,4 @@ export async function buildPgliteTemplate(): Promise<string> {
   } finally {
     await pglite.close();
   }
-  return target;
 }

@@ -6,7 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { inCi } from '../../../src/ci-environment.js';
 import type { Database } from '../../../src/db/database.js';
 import { openPGlite } from '../../../src/db/pglite-database.js';
-import { extractTar, needsInitdb, pgliteTemplate, pgliteTemplatePath } from '../../../src/db/pglite-template.js';
+import { extractTar, needsInitdb, pgliteSchemaTemplatePath, pgliteTemplate, pgliteTemplatePath } from '../../../src/db/pglite-template.js';
+import { existingTables, ensureSchema, schemaDigest } from '../../../src/db/reporting-schema.js';
+import { referenceCatalogue } from '../../../src/catalogue/load-catalogue.js';
 
 /** What initdb decides and a database's users could notice: settings, databases, roles, extensions available, the catalogue's shape. */
 async function clusterFingerprint(db: Database): Promise<unknown> {
@@ -20,6 +22,18 @@ async function clusterFingerprint(db: Database): Promise<unknown> {
   await db.exec('CREATE EXTENSION IF NOT EXISTS pgcrypto');
   const digest = await db.query("SELECT encode(digest('exdef', 'sha256'), 'hex') AS d");
   return { settings, databases, roles, extensions, relations, digest };
+}
+
+/** The shape of exdef's schemas: columns, constraints, indexes, triggers and their function. */
+async function schemaFingerprint(db: Database): Promise<unknown> {
+  const schemas = "('reporting', 'terminology')";
+  return {
+    columns: await db.query(`SELECT table_schema, table_name, column_name, ordinal_position, data_type, is_nullable, column_default FROM information_schema.columns WHERE table_schema IN ${schemas} ORDER BY 1, 2, 4`),
+    constraints: await db.query(`SELECT conrelid::regclass::text AS rel, conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE connamespace::regnamespace::text IN ${schemas} ORDER BY 1, 2`),
+    indexes: await db.query(`SELECT schemaname, tablename, indexname, indexdef FROM pg_indexes WHERE schemaname IN ${schemas} ORDER BY 1, 2, 3`),
+    triggers: await db.query(`SELECT event_object_schema, event_object_table, trigger_name, action_timing, event_manipulation, action_statement FROM information_schema.triggers WHERE trigger_schema IN ${schemas} ORDER BY 1, 2, 3, 5`),
+    functions: await db.query(`SELECT pronamespace::regnamespace::text AS schema, proname, prosrc FROM pg_proc WHERE pronamespace::regnamespace::text IN ${schemas} ORDER BY 1, 2`),
+  };
 }
 
 describe('a new embedded database starts from the build template', () => {
@@ -55,6 +69,38 @@ describe('a new embedded database starts from the build template', () => {
     }
     expect(readFileSync(join(dir, 'PG_VERSION'), 'utf8').trim()).toMatch(/^\d+$/);
     expect(readdirSync(dir).filter((name) => name.startsWith('.'))).toEqual([]);
+  });
+
+  it('for db init, holds the reference schema exactly as its DDL makes it: init is an unpack and an open', async () => {
+    const catalogue = referenceCatalogue();
+    if (!existsSync(pgliteSchemaTemplatePath(schemaDigest(catalogue))) && !inCi()) return;
+    const unpacked = await openPGlite({ dataDir: join(work, 'schema-template'), schemaFor: catalogue });
+    const made = await openPGlite({ dataDir: join(work, 'schema-ddl') });
+    try {
+      expect(unpacked.createdWithSchema).toBe(schemaDigest(catalogue));
+      expect(made.createdWithSchema).toBeUndefined();
+      expect(await ensureSchema(unpacked, catalogue)).toBe(true);
+      expect(await ensureSchema(made, catalogue)).toBe(true);
+      expect(await schemaFingerprint(unpacked)).toEqual(await schemaFingerprint(made));
+      expect((await existingTables(unpacked, catalogue)).size).toBe(catalogue.tables.length);
+    } finally {
+      await unpacked.close();
+      await made.close();
+    }
+  });
+
+  it('for another catalogue, is the plain template: the schema is made from that catalogue', async () => {
+    const reference = referenceCatalogue();
+    const other = { ...reference, tables: reference.tables.filter((t) => t.name !== 'document') };
+    const db = await openPGlite({ dataDir: join(work, 'other-catalogue'), schemaFor: other });
+    try {
+      expect(db.createdWithSchema).toBeUndefined();
+      expect((await existingTables(db, reference)).size).toBe(0);
+      expect(await ensureSchema(db, other)).toBe(true);
+      expect([...(await existingTables(db, reference))].sort()).toEqual(other.tables.map((t) => t.name).sort());
+    } finally {
+      await db.close();
+    }
   });
 
   it('is used only for a directory with no database: an existing one is opened, its data kept', async () => {
