@@ -7,13 +7,13 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { parseCatalogue } from '../catalogue/load-catalogue.js';
+import { parseCatalogue, referenceCatalogue } from '../catalogue/load-catalogue.js';
 import { ruleCatalogue } from '../pipeline/lint-definition.js';
 import { loadPolicy } from '../policy/policy.js';
 import { resources } from '../resources.js';
 import { readTerminology } from '../terminology/import-terminology.js';
 import { DEFAULT_POLICY_ASSET, SAMPLE_TERMINOLOGY_ASSET, sampleTerminologyDigest, sourceDigest, terminologyToJson } from './prebuilt.js';
-import { buildPgliteTemplate } from '../db/pglite-template.js';
+import { buildPgliteTemplates } from '../db/pglite-template.js';
 import { createAjv, precompiledValidatorPath, schemaDigest } from '../source/schema-validation.js';
 
 export const REFERENCE_CATALOGUE_ASSET = 'reference-catalogue.json';
@@ -57,7 +57,7 @@ function buildDefaultPolicy(): string {
 export async function buildAssets(): Promise<string[]> {
   mkdirSync(resources.compiledAssets, { recursive: true });
   const validators = [buildValidator(resources.catalogueSchema), buildValidator(resources.definitionSchema), buildValidator(resources.policySchema), buildValidator(resources.definitionTestSchema)];
-  return [...validators, buildReferenceCatalogue(), buildDefaultPolicy(), await buildSampleTerminology(), await buildPgliteTemplate()];
+  return [...validators, buildReferenceCatalogue(), buildDefaultPolicy(), await buildSampleTerminology(), ...(await buildPgliteTemplates(referenceCatalogue()))];
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {

@@ -6,6 +6,9 @@ export type Engine = 'pglite' | 'postgres';
 /** A row as the engines return it: dates, timestamps, bigints and numerics as strings (see parsers). */
 export type Row = Record<string, unknown>;
 
+/** COPY text-format data: whole lines ending in \n, as text or as its UTF-8 bytes. */
+export type CopyChunk = string | Uint8Array;
+
 /** Where rows are copied into, and the stream of COPY text-format chunks (lines ending in \n). */
 export interface CopyTarget {
   schema: string;
@@ -24,11 +27,11 @@ export interface Session {
   /** Rows of a query in batches, through a server-side cursor, in flat memory. */
   cursor<R extends Row = Row>(sql: string, params: readonly unknown[], batchSize: number): AsyncIterable<R[]>;
   /** COPY ... FROM STDIN in text format. Returns the number of rows copied. */
-  copyIn(target: CopyTarget, chunks: AsyncIterable<string> | Iterable<string>): Promise<number>;
+  copyIn(target: CopyTarget, chunks: AsyncIterable<CopyChunk> | Iterable<CopyChunk>): Promise<number>;
   /**
    * `COPY (...) TO STDOUT ...` as a byte stream, on this session's connection (inside its
-   * transaction). Real PostgreSQL only: PGlite's COPY TO buffers the whole result, so the executor
-   * streams it through cursor() instead.
+   * transaction). PostgreSQL, and PGlite in a directory (through a file there: pglite-copy-out.ts);
+   * an in-memory PGlite has none, and the executor streams through cursor() instead.
    */
   copyOut?(sql: string): CopyOut;
 }
@@ -44,6 +47,11 @@ export interface Database extends Session {
   readonly engine: Engine;
   /** Where the database is, for messages: never includes a password. */
   readonly target: string;
+  /**
+   * Set when opening this database created it with a catalogue's schema already in it (PGlite's
+   * schema template): that schema's digest (schemaDigest in reporting-schema.ts).
+   */
+  readonly createdWithSchema?: string;
   /** Runs `fn` on one dedicated connection (released afterwards, whatever happens). */
   withSession<T>(fn: (session: Session) => Promise<T>): Promise<T>;
   /** Kysely over the same connection(s), PostgreSQL dialect. */

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { ExdefError } from '../failure.js';
+import type { Catalogue } from '../catalogue/catalogue.js';
 import type { Database } from './database.js';
 
 /** The embedded database's directory when none is named: project-local, so a demo persists. */
@@ -11,6 +12,8 @@ export interface DatabaseChoice {
   /** The environment to read EXDEF_DATABASE_URL and EXDEF_DATA_DIR from. */
   env?: NodeJS.ProcessEnv;
   maxConnections?: number;
+  /** The catalogue whose schema the caller is about to create: a new embedded database may be made with it in place (`db init`). */
+  schemaFor?: Catalogue;
 }
 
 export type DatabaseTarget =
@@ -53,5 +56,6 @@ export async function openDatabase(choice: DatabaseChoice | DatabaseTarget = {})
     return openPostgres(maxConnections === undefined ? { url: target.url } : { url: target.url, maxConnections });
   }
   const { openPGlite } = await import('./pglite-database.js');
-  return openPGlite(target.dataDir === undefined ? {} : { dataDir: target.dataDir });
+  const schemaFor = 'engine' in choice ? undefined : choice.schemaFor;
+  return openPGlite({ ...(target.dataDir === undefined ? {} : { dataDir: target.dataDir }), ...(schemaFor ? { schemaFor } : {}) });
 }

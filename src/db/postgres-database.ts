@@ -3,7 +3,7 @@ import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { once } from 'node:events';
 import { connectionError, describePostgresUrl } from './connection-error.js';
-import { TEXT_PARSED_TYPES, type CopyTarget, type Database, type Row, type Session } from './database.js';
+import { TEXT_PARSED_TYPES, type CopyChunk, type CopyTarget, type Database, type Row, type Session } from './database.js';
 import { qualifiedName, quoteIdentifier } from '../sql/identifier.js';
 
 const textOids = new Set<number>(Object.values(TEXT_PARSED_TYPES));
@@ -53,7 +53,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     cursor<R extends Row>(sql: string, params: readonly unknown[], batchSize: number) {
       return cursorRows<R>((text, values) => client.query(text, values as unknown[]).then((r) => r.rows as R[]), sql, params, batchSize);
     },
-    copyIn(copyTarget: CopyTarget, chunks: AsyncIterable<string> | Iterable<string>) {
+    copyIn(copyTarget: CopyTarget, chunks: AsyncIterable<CopyChunk> | Iterable<CopyChunk>) {
       return copyInto(client, copyTarget, chunks);
     },
     copyOut(sql: string) {
@@ -136,7 +136,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   return database;
 }
 
-async function copyInto(client: pg.PoolClient, target: CopyTarget, chunks: AsyncIterable<string> | Iterable<string>): Promise<number> {
+async function copyInto(client: pg.PoolClient, target: CopyTarget, chunks: AsyncIterable<CopyChunk> | Iterable<CopyChunk>): Promise<number> {
   const sql = `COPY ${qualifiedName(target.schema, target.table)} (${target.columns.map(quoteIdentifier).join(', ')}) FROM STDIN`;
   const stream = client.query(copyFrom(sql));
   const finished = new Promise<void>((resolve, reject) => {

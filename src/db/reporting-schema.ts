@@ -1,5 +1,6 @@
 import type { Catalogue } from '../catalogue/catalogue.js';
-import { allStatements, generateDdl, type Ddl } from '../catalogue/ddl.js';
+import { createHash } from 'node:crypto';
+import { allStatements, ddlScript, generateDdl, type Ddl } from '../catalogue/ddl.js';
 import { ExdefError } from '../failure.js';
 import { qualifiedName } from '../sql/identifier.js';
 import type { Database } from './database.js';
@@ -46,11 +47,19 @@ export async function runDdl(db: Database, ddl: Ddl, phases: readonly SchemaPhas
   }
 }
 
+/** What identifies the schema exdef creates for a catalogue: the digest of its DDL. */
+export function schemaDigest(catalogue: Catalogue): string {
+  return createHash('sha256').update(ddlScript(generateDdl(catalogue))).digest('hex');
+}
+
 /**
  * Creates the catalogue's schema when it is missing. Returns false when every table already
  * existed. A schema that is only partly there is an error: exdef does not guess how to finish it.
+ * A database that its opening created with this catalogue's schema (PGlite's schema template)
+ * was created here in effect: true, with nothing left to run.
  */
 export async function ensureSchema(db: Database, catalogue: Catalogue): Promise<boolean> {
+  if (db.createdWithSchema !== undefined && db.createdWithSchema === schemaDigest(catalogue)) return true;
   const present = await existingTables(db, catalogue);
   if (present.size === catalogue.tables.length) return false;
   if (present.size > 0) {

@@ -1,10 +1,10 @@
 /**
- * A bounded queue of text chunks between the generator (one producer) and a COPY stream (one
+ * A bounded queue of COPY text chunks between the generator (one producer) and a COPY stream (one
  * consumer). The producer waits when `capacity` chunks are queued, so memory stays flat however
  * many rows are generated.
  */
-export class ChunkChannel implements AsyncIterable<string> {
-  private readonly queue: string[] = [];
+export class ChunkChannel implements AsyncIterable<Uint8Array> {
+  private readonly queue: Uint8Array[] = [];
   private closed = false;
   private failed: unknown = undefined;
   private wakeConsumer: (() => void) | undefined;
@@ -12,7 +12,7 @@ export class ChunkChannel implements AsyncIterable<string> {
 
   constructor(private readonly capacity = 4) {}
 
-  async push(chunk: string): Promise<void> {
+  async push(chunk: Uint8Array): Promise<void> {
     while (this.queue.length >= this.capacity && this.failed === undefined) {
       await new Promise<void>((resolve) => (this.wakeProducer = resolve));
     }
@@ -32,7 +32,7 @@ export class ChunkChannel implements AsyncIterable<string> {
     this.wakeProducer?.();
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<string> {
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     for (;;) {
       const chunk = this.queue.shift();
       if (chunk !== undefined) {

@@ -7,6 +7,7 @@ import { ExdefError } from '../failure.js';
 import { importTerminology, terminologyLoaded } from '../terminology/import-terminology.js';
 import { DAY_MS, formatTimestamp, parseIsoDate, todayUtc } from './calendar.js';
 import { ChunkChannel } from './chunk-channel.js';
+import { CopyTextBuffer } from './copy-text-buffer.js';
 import { generatePatient, type HistorySettings, type Practice, type RecordWriter } from './patient-history.js';
 import { Random } from './random.js';
 import { emptyTrapCounts, SEED_COLUMNS, SEED_TABLES, type SeedTable, type TrapCounts } from './seed-tables.js';
@@ -109,7 +110,7 @@ export async function seedDatabase(db: Database, catalogue: Catalogue, options: 
   const rows = Object.fromEntries(SEED_TABLES.map((t) => [t, 0])) as Record<SeedTable, number>;
   const ids = Object.fromEntries(SEED_TABLES.map((t) => [t, 0])) as Record<SeedTable, number>;
   const channels = Object.fromEntries(SEED_TABLES.map((t) => [t, new ChunkChannel(4)])) as Record<SeedTable, ChunkChannel>;
-  const buffers = Object.fromEntries(SEED_TABLES.map((t) => [t, ''])) as Record<SeedTable, string>;
+  const buffers = Object.fromEntries(SEED_TABLES.map((t) => [t, new CopyTextBuffer(CHUNK_BYTES)])) as Record<SeedTable, CopyTextBuffer>;
   const copies = SEED_TABLES.map((table) => {
     const target = tableOf(catalogue, table);
     return db
@@ -128,17 +129,13 @@ export async function seedDatabase(db: Database, catalogue: Catalogue, options: 
     nextId: (table) => ++ids[table],
     write: (table, line) => {
       rows[table]++;
-      buffers[table] += line;
+      buffers[table].append(line);
     },
     traps,
   };
   const flush = async (all: boolean) => {
     for (const table of SEED_TABLES) {
-      if (buffers[table].length >= (all ? 1 : CHUNK_BYTES)) {
-        const chunk = buffers[table];
-        buffers[table] = '';
-        await channels[table].push(chunk);
-      }
+      for (const chunk of buffers[table].take(all)) await channels[table].push(chunk);
     }
   };
 

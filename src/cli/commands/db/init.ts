@@ -29,7 +29,7 @@ export default class DbInit extends ExdefCommand {
       process.stdout.write(ddlScript(generateDdl(catalogue)));
       return;
     }
-    const db = await openDatabase({ url: flags.database });
+    const db = await openDatabase({ url: flags.database, schemaFor: catalogue });
     try {
       if (flags.replace) await dropSchema(db, catalogue);
       const created = await ensureSchema(db, catalogue);

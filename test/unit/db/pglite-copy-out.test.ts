@@ -1,0 +1,57 @@
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { text } from 'node:stream/consumers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../../src/db/database.js';
+import { openPGlite } from '../../../src/db/pglite-database.js';
+
+describe('COPY TO STDOUT on an embedded database in a directory (through a file there)', () => {
+  const work = mkdtempSync(join(tmpdir(), 'exdef-copy-out-'));
+  const dir = join(work, 'db');
+  let db: Database;
+  const leftovers = () => readdirSync(dir).filter((name) => name.startsWith('exdef-copy-'));
+
+  beforeAll(async () => {
+    db = await openPGlite({ dataDir: dir });
+    await db.exec(`CREATE TABLE t (id int, name text, seen date);
+      INSERT INTO t VALUES (1, 'plain', '2026-01-02'), (2, 'a "quoted", comma', NULL), (3, E'two\\nlines', '2026-03-04'), (4, 'Zoë ✓', '2026-05-06')`);
+  });
+  afterAll(async () => {
+    await db.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it("gives PostgreSQL's own CSV, the row count, and leaves no file behind", async () => {
+    const copy = db.copyOut!(`COPY (SELECT id, name, seen FROM t WHERE id <= current_setting('server_version_num')::int ORDER BY id) TO STDOUT WITH (FORMAT csv, HEADER true)`);
+    expect(await text(copy.stream)).toBe('id,name,seen\n1,plain,2026-01-02\n2,"a ""quoted"", comma",\n3,"two\nlines",2026-03-04\n4,Zoë ✓,2026-05-06\n');
+    expect(copy.rows()).toBe(4);
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('fails the stream when the query fails, and leaves no file behind', async () => {
+    const copy = db.copyOut!('COPY (SELECT no_such_column FROM t) TO STDOUT WITH (FORMAT csv)');
+    await expect(text(copy.stream)).rejects.toThrow(/no_such_column/);
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('is refused for anything but COPY (query) TO STDOUT', () => {
+    expect(() => db.copyOut!('SELECT 1')).toThrow(/internal/);
+  });
+
+  it("removes a killed process's files when the database is next opened", async () => {
+    await db.close();
+    writeFileSync(join(dir, 'exdef-copy-99999-1.csv'), 'left over');
+    db = await openPGlite({ dataDir: dir });
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('an in-memory database has none (the executor reads through a cursor there)', async () => {
+    const memory = await openPGlite();
+    try {
+      expect(memory.copyOut).toBeUndefined();
+    } finally {
+      await memory.close();
+    }
+  });
+});
