@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /**
  * Commands that start without oclif. Loading oclif (its configuration, plugins, parser, help and
@@ -34,24 +35,39 @@ interface ManifestCommand {
 
 export type ParsedFlags = Record<string, string | number | boolean | undefined>;
 
+/** The commands that run without oclif, and the failure reporting that knows their errors. */
+type DirectEntry = typeof import('./direct-entry.js');
+
 /**
  * A command that can run directly: the flags it reads as integers (oclif's Flags.integer with
- * min 0; the manifest records them as plain options), and its oclif-free body, loaded on use.
+ * min 0; the manifest records them as plain options), and its oclif-free body.
  */
 interface DirectCommand {
   integerFlags: readonly string[];
-  load: () => Promise<(argv: string[], flags: ParsedFlags) => Promise<number>>;
+  run: (entry: DirectEntry, argv: string[], flags: ParsedFlags) => Promise<number>;
 }
 
 const DIRECT: Record<string, DirectCommand> = {
   lint: {
     integerFlags: ['max-warnings'],
-    load: async () => {
-      const { runLint } = await import('./run-lint.js');
-      return (argv, flags) => runLint(argv, flags as unknown as Parameters<typeof runLint>[1]);
-    },
+    run: (entry, argv, flags) => entry.runLint(argv, flags as unknown as Parameters<DirectEntry['runLint']>[1]),
   },
 };
+
+/**
+ * The direct commands' modules: the build's bundle of them (bundle-direct-commands.ts) while it is
+ * newer than the modules tsc wrote, the separate modules otherwise.
+ */
+async function loadDirectEntry(): Promise<DirectEntry> {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const bundle = join(here, 'direct-entry.bundle.js');
+  try {
+    if (statSync(bundle).mtimeMs >= statSync(join(here, 'direct-entry.js')).mtimeMs) return (await import(pathToFileURL(bundle).href)) as DirectEntry;
+  } catch {
+    // No bundle (running from src/, or a build without it): the separate modules.
+  }
+  return import('./direct-entry.js');
+}
 
 /** The ids of the commands that may run without oclif. */
 export const DIRECT_COMMANDS: readonly string[] = Object.keys(DIRECT);
@@ -109,15 +125,18 @@ export function parsePlainArgv(command: ManifestCommand, tokens: readonly string
  * The command `argv` names, ready to run without oclif, or undefined when oclif should run it (not
  * a direct command, arguments that are not plain, no manifest).
  */
-export async function directCommand(argv: readonly string[], packageRoot: string): Promise<(() => Promise<number>) | undefined> {
+export async function directCommand(
+  argv: readonly string[],
+  packageRoot: string,
+): Promise<{ run: () => Promise<number>; reportFailure: DirectEntry['reportFailure'] } | undefined> {
   const [id, ...rest] = argv;
   const direct = id !== undefined && Object.hasOwn(DIRECT, id) ? DIRECT[id] : undefined;
   if (!direct) return undefined;
   const command = manifestCommand(packageRoot, id!);
   const parsed = command && parsePlainArgv(command, rest, direct.integerFlags);
   if (!parsed) return undefined;
-  const run = await direct.load();
-  return () => run(parsed.argv, parsed.flags);
+  const entry = await loadDirectEntry();
+  return { run: () => direct.run(entry, parsed.argv, parsed.flags), reportFailure: entry.reportFailure };
 }
 
 function manifestCommand(packageRoot: string, id: string): ManifestCommand | undefined {

@@ -4,7 +4,6 @@ import { directCommand } from './direct-command.js';
 import { drained } from './drained.js';
 import { jsonErrorLine } from './json-error.js';
 import { nearestCommand } from './nearest-command.js';
-import { reportFailure } from './report-failure.js';
 
 /**
  * The `exdef` process from start to end. oclif's own `execute` ends a failed command with
@@ -21,9 +20,9 @@ export async function main(argv: string[], bin: string | URL): Promise<never> {
   const direct = await directCommand(argv, dirname(dirname(binPath)));
   if (direct) {
     try {
-      code = await direct();
+      code = await direct.run();
     } catch (error) {
-      code = reportFailure(error as Error, { json: false });
+      code = direct.reportFailure(error as Error, { json: false });
     }
   } else {
     code = await runWithOclif(argv, binPath);

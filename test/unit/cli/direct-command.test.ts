@@ -69,7 +69,7 @@ describe('commands run without oclif read their arguments as oclif does', () => 
 
   it('a plain `exdef lint FILE` runs directly; other commands and help go to oclif', async () => {
     expect(DIRECT_COMMANDS).toEqual(['lint']);
-    expect(await directCommand(['lint', 'a.exdef.yaml'], packageRoot)).toBeTypeOf('function');
+    expect((await directCommand(['lint', 'a.exdef.yaml'], packageRoot))?.run).toBeTypeOf('function');
     expect(await directCommand(['lint', '--help'], packageRoot)).toBeUndefined();
     expect(await directCommand(['compile', 'a.exdef.yaml'], packageRoot)).toBeUndefined();
     expect(await directCommand(['--help'], packageRoot)).toBeUndefined();
