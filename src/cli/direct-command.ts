@@ -61,12 +61,14 @@ const DIRECT: Record<string, DirectCommand> = {
 async function loadDirectEntry(): Promise<DirectEntry> {
   const here = dirname(fileURLToPath(import.meta.url));
   const bundle = join(here, 'direct-entry.bundle.js');
+  let current = false;
   try {
-    if (statSync(bundle).mtimeMs >= statSync(join(here, 'direct-entry.js')).mtimeMs) return (await import(pathToFileURL(bundle).href)) as DirectEntry;
+    current = statSync(bundle).mtimeMs >= statSync(join(here, 'direct-entry.js')).mtimeMs;
   } catch {
     // No bundle (running from src/, or a build without it): the separate modules.
   }
-  return import('./direct-entry.js');
+  // A bundle that fails to load is a bug to see, not to step around.
+  return current ? ((await import(pathToFileURL(bundle).href)) as DirectEntry) : import('./direct-entry.js');
 }
 
 /** The ids of the commands that may run without oclif. */
