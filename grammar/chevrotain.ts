@@ -15,5 +15,6 @@ const chevrotain = (await import(pathToFileURL(bundle).href)) as typeof Chevrota
 
 export const { createToken, Lexer, EOF, createSyntaxDiagramsCode } = chevrotain;
 export const CstParser = chevrotain.CstParser;
+export const LLkLookaheadStrategy = chevrotain.LLkLookaheadStrategy;
 export type CstParser = Chevrotain.CstParser;
 export type { CstNode, ILexingError, IParserErrorMessageProvider, IRecognitionException, IToken, TokenType } from 'chevrotain';

@@ -1,5 +1,6 @@
 import { CstParser, type IToken, type TokenType } from './chevrotain.js';
 import { errorMessages } from './error-messages.js';
+import { LazyLookaheadStrategy } from './lazy-lookahead.js';
 import * as t from './tokens.js';
 
 /**
@@ -19,6 +20,7 @@ export class ExdefParser extends CstParser {
       nodeLocationTracking: 'full',
       errorMessageProvider: errorMessages,
       skipValidations: !(options.validate ?? false),
+      lookaheadStrategy: new LazyLookaheadStrategy({ maxLookahead: 3 }),
     });
     this.performSelfAnalysis();
   }

@@ -23,6 +23,10 @@ const keyword = (name: string, word: string, soft: boolean): TokenType =>
   createToken({
     name,
     pattern: new RegExp(word, 'i'),
+    // What the lexer would otherwise work out from each keyword's pattern at every start: a word
+    // never spans lines, and starts with its first letter in either case.
+    line_breaks: false,
+    start_chars_hint: [word[0]!.toLowerCase(), word[0]!.toUpperCase()],
     longer_alt: Identifier,
     categories: soft ? [SoftKeyword, AnyWord] : [AnyWord],
   });

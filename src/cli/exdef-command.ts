@@ -1,6 +1,7 @@
 import { Command, Errors } from '@oclif/core';
 import { isExdefError } from '../failure.js';
-import { jsonErrorLine, type JsonError } from './json-error.js';
+import { jsonErrorLine } from './json-error.js';
+import { reportFailure } from './report-failure.js';
 
 /**
  * Every exdef command: failures a user can cause end in one clear line on stderr and exit code
@@ -14,21 +15,14 @@ export abstract class ExdefCommand extends Command {
   }
 
   /** With `--json`, a failure is answered on stdout too, so that stdout is always JSON. */
-  private answerJson(error: JsonError): void {
+  private answersJson(): boolean {
     const flags = (this.constructor as typeof Command).flags ?? {};
-    if ('json' in flags && this.argv.includes('--json')) process.stdout.write(jsonErrorLine(error));
+    return 'json' in flags && this.argv.includes('--json');
   }
 
   protected override async catch(error: Error & { oclif?: { exit?: number }; code?: string }): Promise<unknown> {
     if (error instanceof Errors.ExitError) throw error;
-    if (isExdefError(error)) {
-      const step = error.step ? ` (${error.step})` : '';
-      this.say(`error${step}: ${error.message}`);
-      for (const hint of error.hints) this.say(`  hint: ${hint}`);
-      this.answerJson({ kind: error.exitCode === 1 ? 'failed' : 'usage', exitCode: error.exitCode, message: error.message, step: error.step });
-      return this.exit(error.exitCode);
-    }
-    if (error.oclif?.exit !== undefined) {
+    if (!isExdefError(error) && error.oclif?.exit !== undefined) {
       // A usage error from oclif's parser (unknown flag, missing argument, bad value).
       const lines = (error.message ?? String(error))
         .split('\n')
@@ -37,14 +31,9 @@ export abstract class ExdefCommand extends Command {
       const message = lines.join(': ').replace(/:\s*:/g, ':') || 'invalid usage';
       this.say(`error: ${message} (see \`${this.config.bin} ${this.id?.replace(/:/g, ' ') ?? ''} --help\`)`);
       const code = error.oclif?.exit === 1 ? 1 : 2;
-      this.answerJson({ kind: code === 1 ? 'failed' : 'usage', exitCode: code, message });
+      if (this.answersJson()) process.stdout.write(jsonErrorLine({ kind: code === 1 ? 'failed' : 'usage', exitCode: code, message }));
       return this.exit(code);
     }
-    if (error.code === 'EPIPE') return this.exit(0);
-    this.say(`internal error: ${error.message ?? String(error)}`);
-    this.say('  this is a bug in exdef; please report it with the command you ran (EXDEF_DEBUG=1 shows the stack)');
-    if (process.env['EXDEF_DEBUG']) this.say(error.stack ?? '');
-    this.answerJson({ kind: 'internal', exitCode: 2, message: error.message ?? String(error) });
-    return this.exit(2);
+    return this.exit(reportFailure(error, { json: this.answersJson() }));
   }
 }

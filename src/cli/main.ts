@@ -1,24 +1,31 @@
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Config, Errors, run } from '@oclif/core';
-import { nearestCommand } from './nearest-command.js';
+import { directCommand } from './direct-command.js';
 import { drained } from './drained.js';
 import { jsonErrorLine } from './json-error.js';
+import { nearestCommand } from './nearest-command.js';
 
 /**
  * The `exdef` process from start to end. oclif's own `execute` ends a failed command with
  * `process.exit`, which drops whatever stdout has not yet drained into a pipe (a SARIF report cut
  * at 64 KiB by `| tee`). Here the exit code is decided first, then stdout and stderr are drained,
- * and only then does the process end.
+ * and only then does the process end. A plain invocation of a command that can run without oclif
+ * (direct-command.ts) does so; everything else goes through oclif, loaded only then.
+ *
+ * `bin`: the URL or path of bin/run.js; the package root is the directory above it.
  */
-export async function main(argv: string[], root: string | URL): Promise<never> {
-  let code = 0;
-  let commands: string[] = [];
-  try {
-    const config = await Config.load(root instanceof URL || root.startsWith('file:') ? fileURLToPath(root) : root);
-    commands = config.commandIDs;
-    await run(argv, config);
-  } catch (error) {
-    code = exitCodeOf(error, argv, commands);
+export async function main(argv: string[], bin: string | URL): Promise<never> {
+  const binPath = bin instanceof URL || bin.startsWith('file:') ? fileURLToPath(bin) : bin;
+  let code: number;
+  const direct = await directCommand(argv, dirname(dirname(binPath)));
+  if (direct) {
+    try {
+      code = await direct.run();
+    } catch (error) {
+      code = direct.reportFailure(error as Error, { json: false });
+    }
+  } else {
+    code = await runWithOclif(argv, binPath);
   }
   process.exitCode = code;
   await drained(process.stdout);
@@ -27,9 +34,30 @@ export async function main(argv: string[], root: string | URL): Promise<never> {
   process.exit(code);
 }
 
+async function runWithOclif(argv: string[], binPath: string): Promise<number> {
+  // oclif checks at load that Node satisfies its own `engines` (>=18), with the semver package;
+  // exdef's package.json already requires Node 20 (engine-strict), so the check is skipped.
+  const ownEngineCheck = process.env['OCLIF_DISABLE_ENGINE_WARNING'] === undefined;
+  if (ownEngineCheck) process.env['OCLIF_DISABLE_ENGINE_WARNING'] = '1';
+  const { Config, Errors, run, settings } = await import('@oclif/core');
+  if (ownEngineCheck) delete process.env['OCLIF_DISABLE_ENGINE_WARNING'];
+  // Always run the compiled commands in dist/, even when NODE_ENV is "test" or "development"
+  // (oclif would otherwise look for TypeScript sources beside them).
+  settings.enableAutoTranspile = false;
+  let commands: string[] = [];
+  try {
+    const config = await Config.load(binPath);
+    commands = config.commandIDs;
+    await run(argv, config);
+    return 0;
+  } catch (error) {
+    return exitCodeOf(error, argv, commands, Errors.ExitError);
+  }
+}
+
 /** The exit code of an error that reached the top; one that no command caught is reported here in one line. */
-function exitCodeOf(error: unknown, argv: readonly string[], commands: readonly string[]): number {
-  if (error instanceof Errors.ExitError) return error.oclif.exit ?? 1;
+function exitCodeOf(error: unknown, argv: readonly string[], commands: readonly string[], ExitError: abstract new (...args: never[]) => { oclif: { exit?: number } }): number {
+  if (error instanceof ExitError) return error.oclif.exit ?? 1;
   const e = error as Error & { oclif?: { exit?: number }; code?: string };
   if (e?.code === 'EPIPE') return 0;
   const notFound = /^command (.+) not found$/.exec(e?.message ?? '');

@@ -1,7 +1,7 @@
 import { findColumn, findTable, type Catalogue } from '../catalogue/catalogue.js';
 import type { ColumnRef, IrExpr } from '../ir/expression.js';
 import type { Dataset, Field } from '../ir/extract-definition.js';
-import { keyVariable } from '../sql/expression-sql.js';
+import { keyVariable } from '../sql/key-variable.js';
 import { derivationsOf, reconstructedColumns } from './derivations.js';
 import { exactDates } from './exact-dates.js';
 

@@ -1,7 +1,7 @@
 import { readPrebuilt, SAMPLE_TERMINOLOGY_ASSET, sampleTerminologyDigest, terminologyFromJson } from '../assets/prebuilt.js';
 import type { Ecl } from '../ir/expression.js';
 import { resources } from '../resources.js';
-import { readTerminology, type Terminology } from '../terminology/import-terminology.js';
+import type { Terminology } from '../terminology/import-terminology.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { SensitiveCodeSet } from './policy.js';
 
@@ -159,6 +159,12 @@ export function buildCodeSetIndex(terminology: Terminology, sets: readonly Sensi
 async function prebuiltSample(): Promise<{ terminology?: Terminology; diagnostics: Diagnostic[] }> {
   const json = readPrebuilt<Parameters<typeof terminologyFromJson>[0]>(SAMPLE_TERMINOLOGY_ASSET, sampleTerminologyDigest(), 'terminology');
   return json ? { terminology: terminologyFromJson(json), diagnostics: [] } : readTerminology(resources.sampleTerminology);
+}
+
+/** Reads an RF2 release; the reader (streams, readline) is loaded only when one is read rather than the prebuilt sample. */
+async function readTerminology(dir: string): Promise<{ terminology?: Terminology; diagnostics: Diagnostic[] }> {
+  const { readTerminology: read } = await import('../terminology/import-terminology.js');
+  return read(dir);
 }
 
 const cache = new Map<string, Promise<{ terminology?: Terminology; diagnostics: Diagnostic[] }>>();

@@ -78,19 +78,39 @@ const LOREM = new Set(
 );
 
 const KEYBOARD_ROWS = ['qwertyuiop', 'asdfghjkl', 'zxcvbnm'];
+/** The rows both ways: a run may go right to left ("lkjh"). */
+const KEYBOARD_RUNS = KEYBOARD_ROWS.flatMap((row) => [row, [...row].reverse().join('')]);
 
 /** A run along a keyboard row ("asdf", "lkjh"), one letter repeated ("aaaa"), or a long word with no vowel ("sdfghk"). */
 function isKeyboardMash(word: string): boolean {
   // Numbers are references and values ("DPIA-2026-031", "000123"), never mashing.
   if (!/^[a-z]+$/.test(word)) return false;
   if (/^(.)\1{2,}$/.test(word)) return true;
-  if (word.length >= 3 && KEYBOARD_ROWS.some((row) => row.includes(word) || [...row].reverse().join('').includes(word))) return true;
+  if (word.length >= 3 && KEYBOARD_RUNS.some((run) => run.includes(word))) return true;
   return word.length >= 5 && !/[aeiouy]/.test(word);
+}
+
+/**
+ * Words and content words of the texts seen so far. The same texts are compared pairwise (every
+ * justification with every other) and checked by several rules, and a lint of many definitions
+ * meets the same stock texts again: each text is taken apart once. Bounded, for a long-lived process.
+ */
+const wordsSeen = new Map<string, { words: readonly string[]; content?: readonly string[] }>();
+const WORDS_SEEN_LIMIT = 50_000;
+
+function wordsOf(text: string): { words: readonly string[]; content?: readonly string[] } {
+  let seen = wordsSeen.get(text);
+  if (!seen) {
+    if (wordsSeen.size >= WORDS_SEEN_LIMIT) wordsSeen.clear();
+    seen = { words: lookAlikeSkeleton(text).toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [] };
+    wordsSeen.set(text, seen);
+  }
+  return seen;
 }
 
 /** The words of a text as a reader sees them, lower case, with where each starts in the skeleton. */
 export function textWords(text: string): string[] {
-  return lookAlikeSkeleton(text).toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  return [...wordsOf(text).words];
 }
 
 function stem(word: string): string {
@@ -104,15 +124,19 @@ function stem(word: string): string {
 
 /** The content words of a text: no stop words, stemmed, folded synonyms. */
 export function contentWords(text: string): string[] {
-  return textWords(text)
-    .filter((w) => !STOP_WORDS.has(w) && /\p{L}/u.test(w))
-    .map(stem);
+  return [...contentOf(text)];
+}
+
+function contentOf(text: string): readonly string[] {
+  const seen = wordsOf(text);
+  seen.content ??= seen.words.filter((w) => !STOP_WORDS.has(w) && /\p{L}/u.test(w)).map(stem);
+  return seen.content;
 }
 
 /** How a text compares with the policy's stock phrases: content words and numbers, without padding. */
 export function stockKey(text: string): string {
-  return textWords(text)
-    .filter((w) => !STOP_WORDS.has(w))
+  return wordsOf(text)
+    .words.filter((w) => !STOP_WORDS.has(w))
     .map(stem)
     .filter((w) => !PADDING_WORDS.has(w))
     .join(' ');
@@ -223,8 +247,8 @@ export function textProblems(text: string, kind: TextKind, policy: Policy, optio
     problems.push({ kind: 'placeholder', detail: slot !== undefined && !isPlaceholderText(skeleton) ? `it has a slot left to fill in (${slot})` : 'it is a placeholder' });
     return problems;
   }
-  const words = textWords(text);
-  const content = contentWords(text);
+  const words = wordsOf(text).words;
+  const content = contentOf(text);
   const distinct = new Set(content.filter((w) => w.length >= 2));
   const lorem = new Set(words.filter((w) => LOREM.has(w)));
   if (lorem.size >= 2) {
@@ -243,7 +267,7 @@ export function textProblems(text: string, kind: TextKind, policy: Policy, optio
   const key = stockKey(text);
   // A reference's number is what makes it specific ("DPIA-2026-031"), however generic its words.
   const numbered = kind === 'reference' && words.some((w) => /\d/.test(w));
-  if (policy.boilerplate.some((phrase) => stockKey(phrase) === key) || (key !== '' && kind !== 'name' && !numbered && allGeneric(key, policy, options))) {
+  if (boilerplateKeys(policy).has(key) || (key !== '' && kind !== 'name' && !numbered && allGeneric(key, policy, options))) {
     problems.push({ kind: 'stock', detail: 'it is a stock phrase that says nothing specific' });
     return problems;
   }
@@ -280,15 +304,62 @@ function hiddenProblem(hidden: HiddenCharacter[]): TextProblem {
   return { kind: 'hidden', detail: `it hides a ${first.name} at character ${first.index + 1}${more}`, hidden: first };
 }
 
+/** What the policy's word lists come to, worked out once per policy rather than at every text. */
+const preparedLists = new WeakMap<Policy, { boilerplate: Set<string>; generic: Set<string> }>();
+
+function prepared(policy: Policy): { boilerplate: Set<string>; generic: Set<string> } {
+  let lists = preparedLists.get(policy);
+  if (!lists) {
+    lists = {
+      boilerplate: new Set(policy.boilerplate.map(stockKey)),
+      generic: new Set([...policy.genericWords.map((w) => stem(w.toLowerCase())), ...PADDING_WORDS]),
+    };
+    preparedLists.set(policy, lists);
+  }
+  return lists;
+}
+
+/** The stock keys of the policy's boilerplate phrases. */
+function boilerplateKeys(policy: Policy): Set<string> {
+  return prepared(policy).boilerplate;
+}
+
 /** Every content word is generic (need, analysis, report, ...) or names the subject itself. */
 function allGeneric(key: string, policy: Policy, options: TextOptions): boolean {
-  const generic = new Set([...policy.genericWords.map((w) => stem(w.toLowerCase())), ...PADDING_WORDS]);
-  const subject = new Set((options.subject ?? []).flatMap((s) => s.toLowerCase().split(/[^\p{L}\p{N}]+/u)).map(stem));
+  const generic = prepared(policy).generic;
+  const subject = subjectWords(options.subject);
   return key.split(' ').every((w) => generic.has(w) || subject.has(w));
 }
 
+/** The stemmed words of a text's subject (a field's name): `date_of_birth` is date, of, birth. */
+const subjectsSeen = new Map<string, ReadonlySet<string>>();
+function subjectWords(subject: readonly string[] = []): ReadonlySet<string> {
+  const key = subject.join('\0');
+  let words = subjectsSeen.get(key);
+  if (!words) {
+    if (subjectsSeen.size >= WORDS_SEEN_LIMIT) subjectsSeen.clear();
+    words = new Set(subject.flatMap((s) => s.toLowerCase().split(/[^\p{L}\p{N}]+/u)).map(stem));
+    subjectsSeen.set(key, words);
+  }
+  return words;
+}
+
+/** The content words textSimilarity compares: the text's own, less its subject's. Each pair of a definition's texts meets them again. */
+const comparedSeen = new Map<string, ReadonlySet<string>>();
+function comparedWords(text: string, subject: readonly string[] = []): ReadonlySet<string> {
+  const key = `${subject.join('\0')}\u0001${text}`;
+  let words = comparedSeen.get(key);
+  if (!words) {
+    if (comparedSeen.size >= WORDS_SEEN_LIMIT) comparedSeen.clear();
+    const own = subjectWords(subject);
+    words = new Set(contentOf(text).filter((w) => !own.has(w)));
+    comparedSeen.set(key, words);
+  }
+  return words;
+}
+
 /** The words are one shorter run written two or more times ("age band risk age band risk"). */
-function repeatsItself(words: string[]): boolean {
+function repeatsItself(words: readonly string[]): boolean {
   const n = words.length;
   if (n < 4) return false;
   for (let period = 1; period * 2 <= n; period++) {
@@ -305,12 +376,8 @@ function repeatsItself(words: string[]): boolean {
  * changed in a sentence of six content words still scores 5/7.
  */
 export function textSimilarity(a: string, b: string, subjects: { a?: readonly string[]; b?: readonly string[] } = {}): number {
-  const words = (text: string, subject: readonly string[] = []) => {
-    const own = new Set(subject.flatMap((s) => s.toLowerCase().split(/[^\p{L}\p{N}]+/u)).map(stem));
-    return new Set(contentWords(text).filter((w) => !own.has(w)));
-  };
-  const x = words(a, subjects.a);
-  const y = words(b, subjects.b);
+  const x = comparedWords(a, subjects.a);
+  const y = comparedWords(b, subjects.b);
   if (x.size === 0 && y.size === 0) return lookAlikeSkeleton(a).toLowerCase() === lookAlikeSkeleton(b).toLowerCase() ? 1 : 0;
   let shared = 0;
   for (const w of x) if (y.has(w)) shared++;

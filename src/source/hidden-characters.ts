@@ -56,6 +56,7 @@ export function codePointLabel(char: string): string {
   return `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
+const PLAIN_ASCII = /^[\t\n\r\x20-\x7e]*$/;
 const CONTROL = /\p{Cc}/u;
 const UNSEEN = /\p{Cf}|\p{Co}|\p{Cn}/u;
 
@@ -96,6 +97,8 @@ export const LOOK_ALIKE_LETTERS: Record<string, string> = {
  * a word that also has Latin letters: a Greek or Russian word on its own is written honestly.
  */
 export function hiddenCharacters(text: string): HiddenCharacter[] {
+  // Printable ASCII, tabs and line breaks (most texts) hide nothing and have no look-alike letters.
+  if (PLAIN_ASCII.test(text)) return [];
   const found: HiddenCharacter[] = [];
   let index = 0;
   for (const char of text) {
@@ -129,6 +132,8 @@ export function withoutHiddenCharacters(text: string): string {
  * the same skeleton are indistinguishable on screen.
  */
 export function lookAlikeSkeleton(text: string): string {
+  // Plain ASCII: nothing hidden, NFKC leaves it as it is, no look-alike letters.
+  if (PLAIN_ASCII.test(text)) return text.replace(/\s+/g, ' ').trim();
   let out = '';
   for (const char of withoutHiddenCharacters(text).normalize('NFKC')) out += LOOK_ALIKE_LETTERS[char] ?? char;
   return out.replace(/\s+/gu, ' ').trim();

@@ -2,6 +2,7 @@ import { sql, type RawBuilder, type SelectQueryBuilder } from 'kysely';
 import { findRelation, tableOf, type CatalogueRelation, type CatalogueTable } from '../catalogue/catalogue.js';
 import type { IrExpr, RelationStep, ValueType } from '../ir/expression.js';
 import { formatPosition } from '../source/source-file.js';
+import { keyVariable } from './key-variable.js';
 import { CompileError } from './compile-error.js';
 import { compilerKysely } from './compiler-db.js';
 import { eclPredicate } from './ecl-sql.js';
@@ -274,10 +275,8 @@ export function pseudonymKey(ctx: SqlContext, name: string): RawBuilder<any> {
   });
 }
 
-/** EXDEF_KEY_<NAME>: the key name upper-cased, `-` as `_`. */
-export function keyVariable(name: string): string {
-  return `EXDEF_KEY_${name.toUpperCase().replace(/-/g, '_')}`;
-}
+/** Re-exported for the modules that already name it here (bind-parameters, pseudonym-keys). */
+export { keyVariable };
 
 /**
  * exists(relation where ...): a correlated subquery over the related rows, each table in it with

@@ -1,6 +1,5 @@
 import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { createInterface } from 'node:readline';
 import { defineCodes } from '../diagnostics/define-codes.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Span } from '../source/source-file.js';
@@ -145,6 +144,8 @@ export async function readRf2(
   idColumns: number[],
 ): Promise<void> {
   const spec = FILE_PATTERNS[kind];
+  // readline is loaded when a release is read, not by every command that can read one (lint).
+  const { createInterface } = await import('node:readline');
   const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
   let lineNumber = 0;
   let badRows = 0;

@@ -1,14 +1,7 @@
 import { Args, Flags } from '@oclif/core';
-import { countBySeverity } from '../../diagnostics/diagnostic.js';
-import { formatLintResults, LINT_FORMAT_HELP, LINT_FORMATS, type LintFormat } from '../../diagnostics/formats/index.js';
-import type { LintFileResult } from '../../diagnostics/formats/lint-result.js';
-import { ExdefError } from '../../failure.js';
-import { duplicateDefinitionIds } from '../../pipeline/duplicate-definition-ids.js';
-import { lintDefinitionFile } from '../../pipeline/lint-definition.js';
-import { definitionFiles } from '../definition-files.js';
+import { LINT_FORMAT_HELP, LINT_FORMATS } from '../../diagnostics/formats/index.js';
 import { ExdefCommand } from '../exdef-command.js';
-import { lintContextForCommand, todayFromFlag } from '../lint-context-for-cli.js';
-import { catalogueForCommand } from '../load-catalogue-for-cli.js';
+import { runLint } from '../run-lint.js';
 import { catalogueFlag } from '../shared-flags.js';
 
 export default class Lint extends ExdefCommand {
@@ -40,22 +33,6 @@ export default class Lint extends ExdefCommand {
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Lint);
-    const today = todayFromFlag(flags.today);
-    const files = definitionFiles(argv as string[]);
-    if (files.length === 0) throw new ExdefError(`no definition files (*.exdef.yaml, *.exdef) match ${(argv as string[]).join(' ')}`, { exitCode: 2 });
-    const catalogue = catalogueForCommand(flags.catalogue);
-    const context = await lintContextForCommand({ catalogue, today, policy: flags.policy, terminology: flags.terminology });
-    const checked = files.map((file) => lintDefinitionFile(file, context));
-    const duplicates = duplicateDefinitionIds(checked);
-    const results: LintFileResult[] = checked.map((c, i) => {
-      const all = [...c.diagnostics, ...duplicates.filter((d) => d.span?.file === c.parsed.file.path)];
-      const diagnostics = flags.quiet ? all.filter((d) => d.severity === 'error') : all;
-      return { file: files[i]!, syntax: c.parsed.syntax, diagnostics };
-    });
-    process.stdout.write(formatLintResults(flags.format as LintFormat, results, { maxWarnings: flags['max-warnings'] }));
-    const counts = countBySeverity(results.flatMap((r) => r.diagnostics));
-    const tooManyWarnings = flags['max-warnings'] !== undefined && counts.warning > flags['max-warnings'];
-    if (tooManyWarnings && flags.format === 'stylish') this.say(`too many warnings: ${counts.warning} (--max-warnings ${flags['max-warnings']})`);
-    if (counts.error > 0 || tooManyWarnings) this.exit(1);
+    if ((await runLint(argv as string[], flags)) !== 0) this.exit(1);
   }
 }
