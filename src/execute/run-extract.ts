@@ -410,7 +410,7 @@ async function extract(o: RunOptions): Promise<RunResult> {
           });
         }
 
-        const files = await extractDatasets(o.db.engine, [leader!, ...joined], plan, values, dialect, work!, practices, events, records);
+        const files = await extractDatasets(o.db.engine, [leader!, ...joined], plan, values, dialect, work!, practices, events, records, definition.output.compression);
         for (const session of [leader!, ...joined]) await endSnapshot(session);
         return { snapshot, population, files, disclosure, linkedDisclosure };
       } catch (error) {
@@ -448,8 +448,9 @@ async function extract(o: RunOptions): Promise<RunResult> {
     events.step('packaging');
     const name = `${definition.id}_${extracted.snapshot.time.slice(0, 19).replace(/[-:]/g, '')}Z_${decision.mode}.zip`;
     const zipTemporary = join(work, name);
-    await writeZip(zipTemporary, [...extracted.files.map((f) => ({ name: f.path, file: join(work!, f.path) })), { name: 'manifest.json', text: `${JSON.stringify(manifest, null, 2)}\n` }], {
+    await writeZip(zipTemporary, [...extracted.files.map((f) => ({ name: f.path, packed: join(work!, f.path) })), { name: 'manifest.json', text: `${JSON.stringify(manifest, null, 2)}\n` }], {
       mtime: new Date(extracted.snapshot.time),
+      ...(definition.output.compression ? { compression: definition.output.compression } : {}),
     });
     let delivered = zipTemporary;
     if (certificate) {
@@ -756,6 +757,7 @@ async function extractDatasets(
   practices: string[],
   events: RunEvents,
   records: ReadonlyMap<string, DeltaRecords>,
+  compression: ExtractDefinition['output']['compression'],
 ): Promise<WrittenFile[]> {
   const queue = [...plan.datasets];
   const results = new Map<string, WrittenFile[]>();
@@ -780,6 +782,7 @@ async function extractDatasets(
         ...(plan.definition.layout === 'per_practice' ? { practices } : {}),
         onRows: (rows) => events.datasetRows(dataset.name, rows),
         ...(records.has(dataset.name) ? { delta: records.get(dataset.name)! } : {}),
+        ...(compression ? { compression } : {}),
       });
       results.set(dataset.name, files);
       events.datasetFinished(dataset.name, files, (Date.now() - t0) / 1000);
