@@ -138,7 +138,8 @@ class ZipWriter {
     await this.#header(name, entry);
     if (entry.compressedSize === 0) return;
     const input = createReadStream(file, { start: 0, end: entry.compressedSize - 1, highWaterMark: COPY_CHUNK });
-    await this.#stream(input, file, []);
+    const copied = await this.#stream(input, file, []);
+    if (copied !== entry.compressedSize) throw this.#changed(file, copied, entry.compressedSize);
   }
 
   /** A file deflated as it is read; its header is written first and completed after. */
@@ -150,7 +151,7 @@ class ZipWriter {
     const input = createReadStream(file, { highWaterMark: COPY_CHUNK });
     await this.#stream(input, file, packer.stages);
     const entry = packer.entry();
-    if (entry.size !== size) throw new ExdefError(`cannot write the ZIP file ${this.#path}: ${file} changed while it was read (an unexpected number of bytes: ${entry.size}, not ${size})`, { step: 'zip' });
+    if (entry.size !== size) throw this.#changed(file, entry.size, size);
     if (!zip64 && this.#needsZip64(entry)) throw new Error(`internal: ${file} deflated past what its ZIP header can hold`);
     this.#written[this.#written.length - 1] = { ...this.#written[this.#written.length - 1]!, ...entry };
     await this.#writeAt(this.#localHeader(Buffer.from(name, 'utf8'), entry, zip64), at);
@@ -259,18 +260,30 @@ class ZipWriter {
     return extra;
   }
 
-  /** An input through the stages into the ZIP; a failure to read names the input. */
-  async #stream(input: ReadStream, file: string, stages: Transform[]): Promise<void> {
+  #changed(file: string, read: number, expected: number): ExdefError {
+    return new ExdefError(`cannot write the ZIP file ${this.#path}: ${file} changed while it was read (an unexpected number of bytes: ${read}, not ${expected})`, { step: 'zip' });
+  }
+
+  /** An input through the stages into the ZIP; a failure to read names the input. Gives the bytes written. */
+  async #stream(input: ReadStream, file: string, stages: Transform[]): Promise<number> {
+    let bytes = 0;
+    let writeFailure: unknown;
     const sink = new Writable({
       highWaterMark: COPY_CHUNK,
       write: (chunk: Buffer, _encoding, done) => {
-        this.#write(chunk).then(() => done(), done);
+        bytes += chunk.length;
+        this.#write(chunk).then(
+          () => done(),
+          (error: Error) => done((writeFailure = error)),
+        );
       },
     });
     try {
       await pipeline([input as Readable, ...stages, sink]);
+      return bytes;
     } catch (error) {
-      if (input.errored === error) throw new ExdefError(`cannot read ${file} into the ZIP file: ${fileProblem(error as NodeJS.ErrnoException)}`, { step: 'zip', cause: error });
+      // The pipeline destroys every stream with the first error: only one the input raised is a read failure.
+      if (error !== writeFailure && input.errored === error) throw new ExdefError(`cannot read ${file} into the ZIP file: ${fileProblem(error as NodeJS.ErrnoException)}`, { step: 'zip', cause: error });
       throw error;
     }
   }
