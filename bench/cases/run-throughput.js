@@ -122,6 +122,7 @@ if (mode === 'setup') {
   const db = await openDatabase({ url, maxConnections: 2 });
   const seconds = {};
   const t0 = performance.now();
+  const steps = [['start', t0]];
   const result = await runExtract({
     file,
     approvals,
@@ -135,13 +136,16 @@ if (mode === 'setup') {
     concurrency: 1,
     statementTimeoutSeconds: 3600,
     lateWriterMarginSeconds: 3600,
-    events: { warn() {}, step() {}, datasetStarted() {}, datasetRows() {}, datasetFinished(_d, _f, s) { seconds.dataset = s; } },
+    events: { warn() {}, step(name) { steps.push([name, performance.now()]); }, datasetStarted() {}, datasetRows() {}, datasetFinished(_d, _f, s) { seconds.dataset = s; } },
   });
   const total = (performance.now() - t0) / 1000;
+  steps.push(['end', performance.now()]);
+  // Where the time went: each step's seconds, until the next step began.
+  const phases = Object.fromEntries(steps.slice(0, -1).map(([name, at], i) => [name, Number(((steps[i + 1][1] - at) / 1000).toFixed(2))]));
   await db.close();
   const csvBytes = result.files.reduce((n, f) => n + f.bytes, 0);
   rmSync(dir, { recursive: true, force: true });
-  console.log(JSON.stringify({ rows: result.rows, csvBytes, zipBytes: result.bytes, datasetSeconds: seconds.dataset, totalSeconds: total, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
+  console.log(JSON.stringify({ rows: result.rows, csvBytes, zipBytes: result.bytes, datasetSeconds: seconds.dataset, totalSeconds: total, phases, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
 } else if (mode === 'exdef-command') {
   // What a user waits for: node's start, module loading, lint, approvals, the snapshot, the data, the ZIP.
   const [url, rows] = [a, Number(b)];
