@@ -179,7 +179,10 @@ const suites = {
 
   package() {
     // The whole command against psql \copy of the same query, and against psql \copy then zip of
-    // its file. EXDEF_BENCH_PACKAGE_ROWS: the sizes (default 1,000,000 and 5,000,000 rows).
+    // its file. EXDEF_BENCH_PACKAGE_ROWS: the sizes (default 1,000,000 and 5,000,000 rows). The
+    // in-process run (exdef dataset s, packaging s) says where the command's time goes: its
+    // dataset step, the packaging after it, and the rest (start-up, lint, connecting, population).
+    //   npm run bench -- package
     const patients = Number(process.env.EXDEF_BENCH_RUN_PATIENTS ?? 100_000);
     const sizes = (process.env.EXDEF_BENCH_PACKAGE_ROWS ?? '1000000,5000000').split(',').map(Number);
     const { url } = measure('run-throughput.js', ['setup', String(patients)]);
@@ -205,7 +208,7 @@ const suites = {
       });
       table(
         `exdef run (the command, wall time) vs psql \\copy of the same query, and vs psql \\copy + zip of its file; PostgreSQL 15, ${fmt.int(patients)} patients; best of 2 each, measured in the same run`,
-        ['rows', 'CSV MB', 'psql s', '+ zip -6 s', '+ zip -1 s', 'exdef dataset s', 'exdef command s', 'command ÷ psql', 'command ÷ (psql + zip -6)', 'ZIP MB exdef / zip -6', 'command peak RSS MB'],
+        ['rows', 'CSV MB', 'psql s', '+ zip -6 s', '+ zip -1 s', 'exdef dataset s', 'exdef packaging s', 'run ÷ its dataset step', 'exdef command s', 'command ÷ psql', 'command ÷ (psql + zip -6)', 'ZIP MB exdef / zip -6', 'command peak RSS MB'],
         rows.map((r) => [
           fmt.int(r.c.rows),
           fmt.mb(r.c.csvBytes / 1e6),
@@ -213,6 +216,8 @@ const suites = {
           fmt.s(r.psqlZip),
           fmt.s(r.psqlZipFast),
           fmt.s(r.e.datasetSeconds),
+          fmt.s(r.e.phases.packaging),
+          `${(r.e.totalSeconds / r.e.datasetSeconds).toFixed(2)}x`,
           fmt.s(r.c.seconds),
           `${(r.c.seconds / r.p.seconds).toFixed(2)}x`,
           `${(r.c.seconds / r.psqlZip).toFixed(2)}x`,

@@ -1,8 +1,8 @@
 // exdef run against psql \copy of the same query, on a seeded PostgreSQL database. Prints one JSON line.
 //   node bench/cases/run-throughput.js setup PATIENTS          → creates and seeds a database, prints its URL
-//   node bench/cases/run-throughput.js exdef URL ROWS          → one exdef run of a dataset of about ROWS rows (its own process: its own peak RSS)
+//   node bench/cases/run-throughput.js exdef URL ROWS [COMPRESSION]          → one exdef run of a dataset of about ROWS rows (its own process: its own peak RSS)
 //   node bench/cases/run-throughput.js psql URL ROWS           → psql \copy of the same query, then `zip` of its output (timed apart)
-//   node bench/cases/run-throughput.js exdef-command URL ROWS  → the `exdef run` command a user types, wall time and peak RSS (/usr/bin/time)
+//   node bench/cases/run-throughput.js exdef-command URL ROWS [COMPRESSION] → the `exdef run` command a user types, wall time and peak RSS (/usr/bin/time)
 //   node bench/cases/run-throughput.js drop URL
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -24,10 +24,10 @@ import { bindParameters } from '../../dist/src/sql/bind-parameters.js';
 import { compileExtract } from '../../dist/src/sql/compile-extract.js';
 
 const AS_OF = '2026-11-21';
-const [mode, a, b] = process.argv.slice(2);
+const [mode, a, b, c] = process.argv.slice(2);
 
 /** A direct-care definition with one dataset of 8 columns over observation, about `rows` rows. */
-async function definitionText(url, rows) {
+async function definitionText(url, rows, compression) {
   const db = await openDatabase({ url });
   const practices = (await db.query('SELECT ods_code FROM reporting.practice ORDER BY 1')).map((r) => r.ods_code);
   const [{ total }] = await db.query('SELECT count(*)::bigint::text AS total, max(observation_id)::text AS max FROM reporting.observation');
@@ -59,7 +59,7 @@ population:
   practices: [${practices.join(', ')}]
 mode: full
 schedule: { frequency: daily, window: 01:00-05:00 }
-output: { csv: { delimiter: ',', quote: '"', header: true, line_ending: lf }, layout: single_zip }
+output: { csv: { delimiter: ',', quote: '"', header: true, line_ending: lf }, layout: single_zip${compression ? `, compression: ${compression}` : ''} }
 datasets:
   - name: observations
     from: observation
@@ -77,10 +77,10 @@ datasets:
 }
 
 /** A definition of about `rows` rows in a directory of its own, approved by every practice with a key made for the benchmark, and a provider file naming the approvals. */
-async function approvedRun(url, rows) {
+async function approvedRun(url, rows, compression) {
   const dir = mkdtempSync(join(tmpdir(), 'exdef-bench-run-'));
   const file = join(dir, 'bench.exdef.yaml');
-  writeFileSync(file, await definitionText(url, rows));
+  writeFileSync(file, await definitionText(url, rows, compression));
   const pair = ssh2.utils.generateKeyPairSync('ed25519');
   writeFileSync(join(dir, 'approver.key'), pair.private, { mode: 0o600 });
   writeFileSync(join(dir, 'allowed_signers'), `* namespaces="exdef-approval@nhs" ${pair.public}\n`);
@@ -118,7 +118,7 @@ if (mode === 'setup') {
   console.log(JSON.stringify({ dropped: name }));
 } else if (mode === 'exdef') {
   const [url, rows] = [a, Number(b)];
-  const { dir, file, approvals } = await approvedRun(url, rows);
+  const { dir, file, approvals } = await approvedRun(url, rows, c);
   const db = await openDatabase({ url, maxConnections: 2 });
   const seconds = {};
   const t0 = performance.now();
@@ -149,19 +149,21 @@ if (mode === 'setup') {
 } else if (mode === 'exdef-command') {
   // What a user waits for: node's start, module loading, lint, approvals, the snapshot, the data, the ZIP.
   const [url, rows] = [a, Number(b)];
-  const { dir, file } = await approvedRun(url, rows);
+  const { dir, file } = await approvedRun(url, rows, c);
   const cli = new URL('../../bin/run.js', import.meta.url).pathname;
-  const args = ['-f', '%e %M', process.execPath, cli, 'run', file, '--database', url, '--provider', join(dir, 'exdef.provider.yaml'), '--out', join(dir, 'out'), '--today', AS_OF, '--force', '--json'];
+  // EXDEF_BENCH_CPU_PROF=DIR: a CPU profile of the command into DIR.
+  const profile = process.env.EXDEF_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.EXDEF_BENCH_CPU_PROF}`] : [];
+  const args = ['-f', '%e %M %U %S', process.execPath, ...profile, cli, 'run', file, '--database', url, '--provider', join(dir, 'exdef.provider.yaml'), '--out', join(dir, 'out'), '--today', AS_OF, '--force', '--json'];
   const t0 = performance.now();
   const run = spawnSync('/usr/bin/time', args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   const seconds = (performance.now() - t0) / 1000;
   if (run.status !== 0) throw new Error(`exdef run failed (exit ${run.status}): ${run.stderr}`);
-  const [, maxRssKb] = run.stderr.trim().split('\n').pop().split(' ').map(Number);
+  const [, maxRssKb, user, system] = run.stderr.trim().split('\n').pop().split(' ').map(Number);
   const summary = JSON.parse(run.stdout);
   const csvBytes = summary.files.reduce((n, f) => n + f.bytes, 0);
   const zipBytes = statSync(summary.output).size;
   rmSync(dir, { recursive: true, force: true });
-  console.log(JSON.stringify({ rows: summary.rows, csvBytes, zipBytes, seconds, maxRssMb: maxRssKb / 1024 }));
+  console.log(JSON.stringify({ rows: summary.rows, csvBytes, zipBytes, seconds, cpuSeconds: user + system, maxRssMb: maxRssKb / 1024 }));
 } else if (mode === 'psql') {
   const [url, rows] = [a, Number(b)];
   const dir = mkdtempSync(join(tmpdir(), 'exdef-bench-psql-'));
