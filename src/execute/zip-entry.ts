@@ -5,8 +5,8 @@
  * main thread reads the database. The packed file holds the entry's data as it goes into the ZIP,
  * followed by a fixed trailer with what the headers need; writeZip (zip.ts) then only copies it.
  *
- * Deflate's output depends only on the bytes and the level, never on how they arrived in chunks,
- * so the package is the same whichever dataset finished first.
+ * Deflate's output depends only on the bytes, the level and the zlib (Node's own), never on how
+ * the bytes arrived in chunks, so the package is the same whichever dataset finished first.
  */
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
@@ -16,7 +16,7 @@ import type { Compression } from '../ir/extract-definition.js';
 
 export type { Compression };
 
-/** The default: deflate level 1, which keeps up with PostgreSQL's COPY on one core. */
+/** The default: deflate level 1, about 200 MB/s of CSV on one core here, faster than COPY sends it. */
 export const DEFAULT_COMPRESSION: Compression = 'fast';
 
 /** ZIP compression methods: 0 stored, 8 deflated. */
@@ -49,6 +49,7 @@ const TRAILER_LENGTH = 4 + 8 + 8 + 2 + 2 + TRAILER_MAGIC.length;
 /** Output chunks of the deflater: fewer, larger writes than zlib's 16 KiB. */
 const DEFLATE_CHUNK = 64 * 1024;
 
+/** zlib's level for a compression, or none for store. */
 export function deflateLevel(compression: Compression): number | undefined {
   return compression === 'store' ? undefined : LEVELS[compression];
 }
