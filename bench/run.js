@@ -242,6 +242,64 @@ const suites = {
       measure('run-throughput.js', ['drop', url]);
     }
   },
+
+  package() {
+    // The whole command against psql \copy of the same query, and against psql \copy then zip of
+    // its file. EXDEF_BENCH_PACKAGE_ROWS: the sizes (default 1,000,000 and 5,000,000 rows). The
+    // in-process run (exdef dataset s, packaging s) says where the command's time goes: its
+    // dataset step, the packaging after it, and the rest (start-up, lint, connecting, population).
+    //   npm run bench -- package
+    const patients = Number(process.env.EXDEF_BENCH_RUN_PATIENTS ?? 100_000);
+    const sizes = (process.env.EXDEF_BENCH_PACKAGE_ROWS ?? '1000000,5000000').split(',').map(Number);
+    const { url } = measure('run-throughput.js', ['setup', String(patients)]);
+    try {
+      const rows = sizes.map((size) => {
+        // Alternated, twice each, the better of two kept, so no side gains from a warmer cache.
+        const psql = [];
+        const exdef = [];
+        const command = [];
+        for (let i = 0; i < 2; i++) {
+          if (i === 0) psql.push(measure('run-throughput.js', ['psql', url, String(size)]));
+          command.push(measure('run-throughput.js', ['exdef-command', url, String(size)]));
+          exdef.push(measure('run-throughput.js', ['exdef', url, String(size)]));
+          if (i === 1) psql.push(measure('run-throughput.js', ['psql', url, String(size)]));
+        }
+        const best = (runs, key) => runs.reduce((x, y) => (x[key] < y[key] ? x : y));
+        const p = best(psql, 'seconds');
+        const pz = best(psql, 'zipSeconds');
+        const e = best(exdef, 'datasetSeconds');
+        const c = best(command, 'seconds');
+        for (const r of [e, c]) if (r.csvBytes !== p.bytes) throw new Error(`exdef wrote ${r.csvBytes} bytes of CSV, psql ${p.bytes}: not the same output`);
+        return { size, p, psqlZip: p.seconds + pz.zipSeconds, psqlZipFast: p.seconds + best(psql, 'zipFastSeconds').zipFastSeconds, pz, e, c, rss: Math.max(...command.map((x) => x.maxRssMb)) };
+      });
+      table(
+        `exdef run (the command, wall time) vs psql \\copy of the same query, and vs psql \\copy + zip of its file; PostgreSQL 15, ${fmt.int(patients)} patients; best of 2 each, measured in the same run`,
+        ['rows', 'CSV MB', 'psql s', '+ zip -6 s', '+ zip -1 s', 'exdef dataset s', 'exdef packaging s', 'run ÷ its dataset step', 'exdef command s', 'command ÷ psql', 'command ÷ (psql + zip -6)', 'ZIP MB exdef / zip -6', 'command peak RSS MB'],
+        rows.map((r) => [
+          fmt.int(r.c.rows),
+          fmt.mb(r.c.csvBytes / 1e6),
+          fmt.s(r.p.seconds),
+          fmt.s(r.psqlZip),
+          fmt.s(r.psqlZipFast),
+          fmt.s(r.e.datasetSeconds),
+          fmt.s(r.e.phases.packaging),
+          `${(r.e.totalSeconds / r.e.datasetSeconds).toFixed(2)}x`,
+          fmt.s(r.c.seconds),
+          `${(r.c.seconds / r.p.seconds).toFixed(2)}x`,
+          `${(r.c.seconds / r.psqlZip).toFixed(2)}x`,
+          `${fmt.mb(r.c.zipBytes / 1e6)} / ${fmt.mb(r.pz.zipBytes / 1e6)}`,
+          fmt.mb(r.rss),
+        ]),
+      );
+      for (const r of rows) {
+        target(`exdef run (whole command) ≤ 1.25x psql \\copy at ${fmt.int(r.c.rows)} rows`, r.c.seconds <= 1.25 * r.p.seconds, `${(r.c.seconds / r.p.seconds).toFixed(2)}x`);
+        target(`exdef run (whole command) faster than psql \\copy + zip at ${fmt.int(r.c.rows)} rows`, r.c.seconds < r.psqlZip, `${fmt.s(r.c.seconds)} s against ${fmt.s(r.psqlZip)} s`);
+      }
+      target('exdef run peak RSS flat as rows grow (largest within 25% of smallest)', rows[rows.length - 1].rss <= rows[0].rss * 1.25, rows.map((r) => fmt.mb(r.rss)).join(' → ') + ' MB');
+    } finally {
+      measure('run-throughput.js', ['drop', url]);
+    }
+  },
 };
 
 const wanted = process.argv.slice(2);

@@ -204,7 +204,8 @@ export type OutputClauseCstChildren = {
   Csv?: IToken[];
   csvOption?: CsvOptionCstNode[];
   Layout?: IToken[];
-  name?: NameCstNode[];
+  name?: (NameCstNode)[];
+  Compression?: IToken[];
   Encrypt?: IToken[];
   To?: IToken[];
   StringLiteral?: IToken[];

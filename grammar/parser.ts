@@ -172,6 +172,7 @@ export class ExdefParser extends CstParser {
     this.OR([
       { ALT: () => { this.CONSUME(t.Csv); this.MANY(() => this.SUBRULE(this.csvOption)); } },
       { ALT: () => { this.CONSUME(t.Layout); this.SUBRULE(this.name); } },
+      { ALT: () => { this.CONSUME(t.Compression); this.SUBRULE2(this.name); } },
       { ALT: () => { this.CONSUME(t.Encrypt); this.CONSUME(t.To); this.CONSUME(t.StringLiteral); } },
       {
         ALT: () => {

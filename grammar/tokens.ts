@@ -99,6 +99,7 @@ export const Header = keyword('Header', 'header', true);
 export const Line = keyword('Line', 'line', true);
 export const Ending = keyword('Ending', 'ending', true);
 export const Layout = keyword('Layout', 'layout', true);
+export const Compression = keyword('Compression', 'compression', true);
 export const Encrypt = keyword('Encrypt', 'encrypt', true);
 export const To = keyword('To', 'to', true);
 export const Deliver = keyword('Deliver', 'deliver', true);
@@ -157,7 +158,7 @@ const reserved = [And, Or, Not, In, Is, Null, Between, Exists, Where, True, Fals
 const soft = [
   Exdef, Extract, Version, Title, Owner, Contact, Governance, Use, Case, Care, Intended, Legal, Basis, Article, Statement, Notice, Approval, Dpia,
   Singling, Out, Linkability, Reviewed, By, Processing, Population, Registration, Justified, Deceased, Type1, National, Opt, Back, Leave, On, Off,
-  Practices, Mode, Schedule, Window, Output, Csv, Delimiter, Quote, Header, Line, Ending, Layout, Encrypt, To, Deliver, None, Sftp, Host,
+  Practices, Mode, Schedule, Window, Output, Csv, Delimiter, Quote, Header, Line, Ending, Layout, Compression, Encrypt, To, Deliver, None, Sftp, Host,
   Port, User, Directory, Key, Dataset, Exemption, For, Set, Fields, Justification, Expires, Description, DateKeyword,
 ];
 

@@ -1,7 +1,8 @@
 // exdef run against psql \copy of the same query, on a seeded PostgreSQL database. Prints one JSON line.
 //   node bench/cases/run-throughput.js setup PATIENTS          → creates and seeds a database, prints its URL
-//   node bench/cases/run-throughput.js exdef URL ROWS          → one exdef run of a dataset of about ROWS rows (its own process: its own peak RSS)
-//   node bench/cases/run-throughput.js psql URL ROWS           → psql \copy of the same query
+//   node bench/cases/run-throughput.js exdef URL ROWS [COMPRESSION]          → one exdef run of a dataset of about ROWS rows (its own process: its own peak RSS)
+//   node bench/cases/run-throughput.js psql URL ROWS           → psql \copy of the same query, then `zip` of its output (timed apart)
+//   node bench/cases/run-throughput.js exdef-command URL ROWS [COMPRESSION] → the `exdef run` command a user types, wall time and peak RSS (/usr/bin/time)
 //   node bench/cases/run-throughput.js drop URL
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { referenceCatalogue } from '../../dist/src/catalogue/load-catalogue.js';
 import { openDatabase } from '../../dist/src/db/open-database.js';
-import { setConfigStatement, withSettingParameters } from '../../dist/src/execute/copy-sql.js';
+import { settingName, withSettingParameters } from '../../dist/src/execute/copy-sql.js';
 import { runExtract } from '../../dist/src/execute/run-extract.js';
 import ssh2 from 'ssh2';
 import { approveDefinition, definitionToApprove } from '../../dist/src/approval/approve-definition.js';
@@ -23,10 +24,10 @@ import { bindParameters } from '../../dist/src/sql/bind-parameters.js';
 import { compileExtract } from '../../dist/src/sql/compile-extract.js';
 
 const AS_OF = '2026-11-21';
-const [mode, a, b] = process.argv.slice(2);
+const [mode, a, b, c] = process.argv.slice(2);
 
 /** A direct-care definition with one dataset of 8 columns over observation, about `rows` rows. */
-async function definitionText(url, rows) {
+async function definitionText(url, rows, compression) {
   const db = await openDatabase({ url });
   const practices = (await db.query('SELECT ods_code FROM reporting.practice ORDER BY 1')).map((r) => r.ods_code);
   const [{ total }] = await db.query('SELECT count(*)::bigint::text AS total, max(observation_id)::text AS max FROM reporting.observation');
@@ -45,7 +46,7 @@ legal_basis:
   article_6: 6(1)(e) public task
   article_9: 9(2)(h) provision of health care
   statement: Direct care by the practice; the benchmark runs on synthetic data only.
-dpia: DPIA-BENCH
+dpia: DPIA-2026-900
 risk:
   singling_out: Identifies patients by design, for direct care; synthetic data only.
   linkability: Not shared outside the practice; synthetic data only.
@@ -57,8 +58,8 @@ population:
   type1_opt_out_justification: Type 1 opt-out does not apply to direct care by the practice.
   practices: [${practices.join(', ')}]
 mode: full
-schedule: { frequency: daily, window: 00:00-23:59 }
-output: { csv: { delimiter: ',', quote: '"', header: true, line_ending: lf }, layout: single_zip }
+schedule: { frequency: daily, window: 01:00-05:00 }
+output: { csv: { delimiter: ',', quote: '"', header: true, line_ending: lf }, layout: single_zip${compression ? `, compression: ${compression}` : ''} }
 datasets:
   - name: observations
     from: observation
@@ -73,6 +74,23 @@ datasets:
       - { name: practice, value: practice_ods, justification: The practice where the observation was recorded. }
       - { name: consultation, value: consultation_id, justification: Groups observations recorded in one consultation. }
 `;
+}
+
+/** A definition of about `rows` rows in a directory of its own, approved by every practice with a key made for the benchmark, and a provider file naming the approvals. */
+async function approvedRun(url, rows, compression) {
+  const dir = mkdtempSync(join(tmpdir(), 'exdef-bench-run-'));
+  const file = join(dir, 'bench.exdef.yaml');
+  writeFileSync(file, await definitionText(url, rows, compression));
+  const pair = ssh2.utils.generateKeyPairSync('ed25519');
+  writeFileSync(join(dir, 'approver.key'), pair.private, { mode: 0o600 });
+  writeFileSync(join(dir, 'allowed_signers'), `* namespaces="exdef-approval@nhs" ${pair.public}\n`);
+  writeFileSync(join(dir, 'exdef.provider.yaml'), 'approvals:\n  directory: approvals\n  allowed_signers: allowed_signers\n');
+  const approvals = { directory: join(dir, 'approvals'), allowedSigners: join(dir, 'allowed_signers') };
+  const toApprove = definitionToApprove(file, referenceCatalogue());
+  for (const practice of toApprove.practices) {
+    approveDefinition({ definition: toApprove, practice, by: 'Benchmark', role: 'Benchmark', key: readSigningKey(join(dir, 'approver.key')), directory: approvals.directory, now: new Date(), today: AS_OF });
+  }
+  return { dir, file, approvals };
 }
 
 if (mode === 'setup') {
@@ -100,21 +118,11 @@ if (mode === 'setup') {
   console.log(JSON.stringify({ dropped: name }));
 } else if (mode === 'exdef') {
   const [url, rows] = [a, Number(b)];
-  const dir = mkdtempSync(join(tmpdir(), 'exdef-bench-run-'));
-  const file = join(dir, 'bench.exdef.yaml');
-  writeFileSync(file, await definitionText(url, rows));
-  // Every practice approves, with a key made for the benchmark (a run extracts approved practices only).
-  const pair = ssh2.utils.generateKeyPairSync('ed25519');
-  writeFileSync(join(dir, 'approver.key'), pair.private, { mode: 0o600 });
-  writeFileSync(join(dir, 'allowed_signers'), `* namespaces="exdef-approval@nhs" ${pair.public}\n`);
-  const approvals = { directory: join(dir, 'approvals'), allowedSigners: join(dir, 'allowed_signers') };
-  const toApprove = definitionToApprove(file, referenceCatalogue());
-  for (const practice of toApprove.practices) {
-    approveDefinition({ definition: toApprove, practice, by: 'Benchmark', role: 'Benchmark', key: readSigningKey(join(dir, 'approver.key')), directory: approvals.directory, now: new Date(), today: AS_OF });
-  }
+  const { dir, file, approvals } = await approvedRun(url, rows, c);
   const db = await openDatabase({ url, maxConnections: 2 });
   const seconds = {};
   const t0 = performance.now();
+  const steps = [['start', t0]];
   const result = await runExtract({
     file,
     approvals,
@@ -128,13 +136,34 @@ if (mode === 'setup') {
     concurrency: 1,
     statementTimeoutSeconds: 3600,
     lateWriterMarginSeconds: 3600,
-    events: { warn() {}, step() {}, datasetStarted() {}, datasetRows() {}, datasetFinished(_d, _f, s) { seconds.dataset = s; } },
+    events: { warn() {}, step(name) { steps.push([name, performance.now()]); }, datasetStarted() {}, datasetRows() {}, datasetFinished(_d, _f, s) { seconds.dataset = s; } },
   });
   const total = (performance.now() - t0) / 1000;
+  steps.push(['end', performance.now()]);
+  // Where the time went: each step's seconds, until the next step began.
+  const phases = Object.fromEntries(steps.slice(0, -1).map(([name, at], i) => [name, Number(((steps[i + 1][1] - at) / 1000).toFixed(2))]));
   await db.close();
   const csvBytes = result.files.reduce((n, f) => n + f.bytes, 0);
   rmSync(dir, { recursive: true, force: true });
-  console.log(JSON.stringify({ rows: result.rows, csvBytes, zipBytes: result.bytes, datasetSeconds: seconds.dataset, totalSeconds: total, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
+  console.log(JSON.stringify({ rows: result.rows, csvBytes, zipBytes: result.bytes, datasetSeconds: seconds.dataset, totalSeconds: total, phases, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
+} else if (mode === 'exdef-command') {
+  // What a user waits for: node's start, module loading, lint, approvals, the snapshot, the data, the ZIP.
+  const [url, rows] = [a, Number(b)];
+  const { dir, file } = await approvedRun(url, rows, c);
+  const cli = new URL('../../bin/run.js', import.meta.url).pathname;
+  // EXDEF_BENCH_CPU_PROF=DIR: a CPU profile of the command into DIR.
+  const profile = process.env.EXDEF_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.EXDEF_BENCH_CPU_PROF}`] : [];
+  const args = ['-f', '%e %M %U %S', process.execPath, ...profile, cli, 'run', file, '--database', url, '--provider', join(dir, 'exdef.provider.yaml'), '--out', join(dir, 'out'), '--today', AS_OF, '--force', '--json'];
+  const t0 = performance.now();
+  const run = spawnSync('/usr/bin/time', args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const seconds = (performance.now() - t0) / 1000;
+  if (run.status !== 0) throw new Error(`exdef run failed (exit ${run.status}): ${run.stderr}`);
+  const [, maxRssKb, user, system] = run.stderr.trim().split('\n').pop().split(' ').map(Number);
+  const summary = JSON.parse(run.stdout);
+  const csvBytes = summary.files.reduce((n, f) => n + f.bytes, 0);
+  const zipBytes = statSync(summary.output).size;
+  rmSync(dir, { recursive: true, force: true });
+  console.log(JSON.stringify({ rows: summary.rows, csvBytes, zipBytes, seconds, cpuSeconds: user + system, maxRssMb: maxRssKb / 1024 }));
 } else if (mode === 'psql') {
   const [url, rows] = [a, Number(b)];
   const dir = mkdtempSync(join(tmpdir(), 'exdef-bench-psql-'));
@@ -145,7 +174,7 @@ if (mode === 'setup') {
   const values = bindParameters(plan, query, { snapshotDate: AS_OF, recordKey: 'x'.repeat(32), keys: new Map() });
   // The same statement exdef runs, its values bound the same way (written as literals here: a benchmark, not a run).
   const literal = (v) => `'${v.replace(/'/g, "''")}'`;
-  const setConfig = setConfigStatement(values.length).replace(/\$(\d+)/g, (_m, n) => literal(values[Number(n) - 1]));
+  const setConfig = `SELECT 1${values.map((v, i) => `, set_config('${settingName(i + 1)}', ${literal(v)}, true)`).join('')}`;
   const out = join(dir, 'observations.csv');
   const script = [
     'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;',
@@ -160,6 +189,14 @@ if (mode === 'setup') {
   const seconds = (performance.now() - t0) / 1000;
   if (run.status !== 0) throw new Error(`psql failed: ${run.stderr}`);
   const bytes = statSync(out).size;
+  // The second baseline: Info-ZIP at its default level (-6) and at its fastest (-1), of psql's file.
+  const zipped = {};
+  for (const level of ['6', '1']) {
+    const z0 = performance.now();
+    const zip = spawnSync('zip', ['-q', `-${level}`, '-j', join(dir, `observations-${level}.zip`), out], { encoding: 'utf8' });
+    if (zip.status !== 0) throw new Error(`zip failed: ${zip.stderr}`);
+    zipped[level] = { seconds: (performance.now() - z0) / 1000, bytes: statSync(join(dir, `observations-${level}.zip`)).size };
+  }
   rmSync(dir, { recursive: true, force: true });
-  console.log(JSON.stringify({ seconds, bytes }));
+  console.log(JSON.stringify({ seconds, bytes, zipSeconds: zipped['6'].seconds, zipBytes: zipped['6'].bytes, zipFastSeconds: zipped['1'].seconds, zipFastBytes: zipped['1'].bytes }));
 }

@@ -131,6 +131,16 @@ function diffOutput(before: ExtractDefinition, after: ExtractDefinition): DraftC
       apply: (d) => (d.output.layout = after.output.layout),
     });
   }
+  if (before.output.compression !== after.output.compression) {
+    changes.push({
+      kind: 'output-changed',
+      path: 'output.compression',
+      ...values(before.output.compression ?? 'fast', after.output.compression ?? 'fast'),
+      explanation: 'the ZIP is compressed differently; the recipient unzips the same CSV files',
+      review: false,
+      apply: (d) => setOptional(d.output, 'compression', after.output.compression),
+    });
+  }
   const [cb, ca] = [before.output.encryption?.certificate, after.output.encryption?.certificate];
   if (cb !== ca) {
     changes.push({

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from './private-files.js';
 import { join } from 'node:path';
@@ -10,8 +9,12 @@ import type { OutputColumn } from '../sql/dataset-query.js';
 import { bindAsSettings, withSettingParameters } from './copy-sql.js';
 import { copyOptionsSql, CsvFormatter, crlfTransform, RecordRouter, type CsvDialect } from './csv.js';
 import { deltaRecordFilter, type DeltaRecords } from './delta-records.js';
+import { DEFAULT_COMPRESSION, entryPacker, type Compression } from './zip-entry.js';
 
-/** One CSV file of the extract, as the manifest lists it. */
+/**
+ * One CSV file of the extract, as the manifest lists it. On disk, under the run's directory at
+ * its path, is the file packed as a ZIP entry (zip-entry.ts), which writeZip copies as it is.
+ */
 export interface WrittenFile {
   /** Its path inside the ZIP: `people.csv`, or `A81001/people.csv` in per-practice layout. */
   path: string;
@@ -42,6 +45,8 @@ export interface DatasetJob {
    * does not hold are left out, and what is written is recorded here for the state.
    */
   delta?: DeltaRecords;
+  /** How the files are deflated as they are written (default fast). */
+  compression?: Compression;
 }
 
 /** Rows fetched per round trip on PGlite. */
@@ -52,8 +57,9 @@ const CURSOR_BATCH = 5000;
  * (the values bound as transaction settings, see copy-sql.ts), on PGlite through a cursor and a
  * formatter that writes exactly the bytes COPY would. Line endings are converted after, so both
  * paths share everything downstream; per-practice layout routes each record to its practice's
- * file by the query's first column. Every file is hashed as it is written. A delta's records pass
- * the delta filter first (delta-records.ts).
+ * file by the query's first column. Every file is hashed and packed as a ZIP entry as it is
+ * written (deflated on the thread pool, zip-entry.ts), so packaging the run only copies bytes.
+ * A delta's records pass the delta filter first (delta-records.ts).
  */
 export async function writeDataset(job: DatasetJob): Promise<WrittenFile[]> {
   const source = job.engine === 'postgres' ? await copySource(job) : cursorSource(job);
@@ -67,7 +73,7 @@ export async function writeDataset(job: DatasetJob): Promise<WrittenFile[]> {
   stream.on('error', (error) => counted.destroy(error));
   if (!job.practices) {
     const path = `${job.dataset}.csv`;
-    const file = await writeFile(counted, join(job.directory, path), job.dialect);
+    const file = await writeFile(counted, join(job.directory, path), job);
     // The rows written: in a delta, without the deletions the filter left out.
     return [{ path, dataset: job.dataset, rows: job.delta ? job.delta.written : source.rows(), ...file }];
   }
@@ -106,22 +112,14 @@ function cursorSource(job: DatasetJob): Source {
   return { stream: Readable.from(lines(), { objectMode: false }), rows: () => rows };
 }
 
-/** Bytes → (CRLF) → sha256 and size → file. */
-async function writeFile(input: Readable, path: string, dialect: CsvDialect): Promise<{ bytes: number; sha256: string }> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  const measure = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      done(null, chunk);
-    },
-  });
+/** Bytes → (CRLF) → sha256, CRC-32 and size → deflate → packed entry file. */
+async function writeFile(input: Readable, path: string, job: DatasetJob): Promise<{ bytes: number; sha256: string }> {
+  const packer = entryPacker(job.compression ?? DEFAULT_COMPRESSION);
   const stages: (Readable | Transform | Writable)[] = [input];
-  if (dialect.lineEnding === 'crlf') stages.push(crlfTransform(dialect.quote));
-  stages.push(measure, createWriteStream(path, { highWaterMark: 1 << 20, mode: PRIVATE_FILE_MODE }));
+  if (job.dialect.lineEnding === 'crlf') stages.push(crlfTransform(job.dialect.quote));
+  stages.push(...packer.stages, createWriteStream(path, { highWaterMark: 1 << 20, mode: PRIVATE_FILE_MODE }));
   await pipeline(stages as [Readable, ...Transform[], Writable]);
-  return { bytes, sha256: hash.digest('hex') };
+  return packer.measured();
 }
 
 /** Per-practice layout: one file per practice, named by its ODS code; a practice without rows gets a header-only file. */
@@ -131,7 +129,7 @@ async function routeByPractice(job: DatasetJob, input: Readable): Promise<Writte
     if (!/^[A-Z][A-Z0-9]{2,7}$/.test(practice)) throw new Error(`internal: unexpected practice code ${JSON.stringify(practice)} in the routing column`);
     mkdirSync(join(job.directory, practice), { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
     const head = new PassThrough();
-    const done = writeFile(head, join(job.directory, practice, `${job.dataset}.csv`), job.dialect);
+    const done = writeFile(head, join(job.directory, practice, `${job.dataset}.csv`), job);
     // Observed here so a failure elsewhere (which destroys every output) is never an unhandled rejection.
     done.catch(() => undefined);
     written.set(practice, done);

@@ -56,9 +56,17 @@ export interface Population {
   where?: IrExpr;
 }
 
+/**
+ * How hard the ZIP's entries are deflated: store (none), fast (level 1, the default), default
+ * (zlib's level 6) or best (level 9). The recipient unzips the same bytes whichever is chosen.
+ */
+export type Compression = 'store' | 'fast' | 'default' | 'best';
+
 export interface Output {
   csv: { delimiter: string; quote: string; header: boolean; lineEnding: 'crlf' | 'lf' };
   layout: 'single_zip' | 'per_practice';
+  /** Absent when the definition does not say: then fast (src/execute/zip-entry.ts). */
+  compression?: Compression;
   encryption?: { certificate: string };
   delivery: { kind: 'none' } | { kind: 'sftp'; host: string; port: number; user: string; directory: string; hostKey: string };
 }

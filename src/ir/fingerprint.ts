@@ -45,6 +45,9 @@ export function dataDefinition(definition: ExtractDefinition): unknown {
     mode: definition.mode,
     datasets: definition.datasets.map((d) => ({ name: d.name, table: d.table, where: d.where, fields: d.fields.map((f) => ({ name: f.name, value: f.value })) })),
     exemptions: definition.exemptions.map((e) => ({ rule: e.rule, codeSet: e.codeSet, datasets: e.datasets, fields: e.fields })),
+    // Nor is the output. Its compression (output.compression) in particular changes only how the
+    // same CSV bytes are packed in the ZIP, never what the recipient unzips: it must not force a
+    // new baseline.
   });
 }
 

@@ -49,6 +49,7 @@ const CLAUSES: Record<string, string> = {
   'output.csv.header': 'CSV HEADER',
   'output.csv.line_ending': 'LINE ENDING',
   'output.layout': 'LAYOUT',
+  'output.compression': 'COMPRESSION',
   'output.encryption': 'ENCRYPT TO',
   'output.encryption.certificate': 'ENCRYPT TO',
   'output.delivery': 'DELIVER',

@@ -245,6 +245,7 @@ class DocumentBuilder {
           } else if (o.Line && o.name) this.set(['output', 'csv', 'line_ending'], nameText(o.name[0]!), [...o.Line, ...(o.Ending ?? [])], nodeSpan(this.ctx, o.name[0]!));
         }
       } else if (k.Layout && k.name) this.set(['output', 'layout'], nameText(k.name[0]!), k.Layout, nodeSpan(this.ctx, k.name[0]!));
+      else if (k.Compression && k.name) this.set(['output', 'compression'], nameText(k.name[0]!), k.Compression, nodeSpan(this.ctx, k.name[0]!));
       else if (k.Encrypt && k.StringLiteral?.[0]) this.set(['output', 'encryption', 'certificate'], stringValue(k.StringLiteral[0]), [...k.Encrypt, ...(k.To ?? [])], k.StringLiteral[0]);
       else if (k.Deliver) {
         if (k.None?.[0]) this.set(['output', 'delivery'], 'none', k.Deliver, k.None[0]);

@@ -136,6 +136,7 @@ export function printExdef(definition: PrintableDefinition): string {
       lines.push(`  CSV ${options.join(' ')}`.trimEnd());
     }
     if (str(output['layout']) !== undefined) lines.push(`  LAYOUT ${printName(str(output['layout'])!)}`);
+    if (str(output['compression']) !== undefined) lines.push(`  COMPRESSION ${printName(str(output['compression'])!)}`);
     const certificate = str(obj(output['encryption'])['certificate']);
     if (certificate !== undefined) lines.push(`  ENCRYPT TO ${quote(certificate)}`);
     const delivery = output['delivery'];

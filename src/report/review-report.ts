@@ -225,6 +225,14 @@ const USE_CASE: Record<ExtractDefinition['useCase'], string> = {
   direct_care_planning: 'direct care planning',
 };
 
+/** output.compression as a reviewer reads it. */
+const COMPRESSION: Record<NonNullable<ExtractDefinition['output']['compression']>, string> = {
+  fast: 'fast: deflated at zlib level 1 as the CSV files are written',
+  default: 'default: deflated at zlib level 6',
+  best: 'best: deflated at zlib level 9 (smallest, slowest)',
+  store: 'store: not compressed',
+};
+
 const FREQUENCY: Record<ExtractDefinition['schedule']['frequency'], string> = {
   hourly: 'hourly',
   twice_daily: 'twice a day',
@@ -263,6 +271,7 @@ function governanceRows(d: ExtractDefinition): GovernanceRow[] {
       'Output',
       `${d.output.layout === 'single_zip' ? 'one ZIP of CSV files' : 'one ZIP with a folder of CSV files per practice'}; CSV fields separated by ${csvCharacter(csv.delimiter)} and quoted with ${csvCharacter(csv.quote)}, ${csv.header ? 'with' : 'without'} a header row, ${csv.lineEnding.toUpperCase()} line endings`,
     ),
+    row('Compression', `${COMPRESSION[d.output.compression ?? 'fast']}${d.output.compression ? '' : ' (the default)'}; the recipient unzips the same CSV bytes at any level`),
     row('Encryption', d.output.encryption ? `S/MIME (AES-256) to the certificate ${d.output.encryption.certificate}` : 'none in the definition (exdef run --encrypt-to can add it)'),
     row('Delivery', delivery.kind === 'sftp' ? `SFTP to ${delivery.user}@${delivery.host}:${delivery.port}${delivery.directory}, host key ${delivery.hostKey}` : 'none: the provider hands the ZIP over'),
     row(

@@ -140,6 +140,7 @@ export function resolveDefinition(parsed: ParsedDefinition, catalogue: Catalogue
   const output: Output = {
     csv: { delimiter: doc.output.csv.delimiter, quote: doc.output.csv.quote, header: doc.output.csv.header, lineEnding: doc.output.csv.line_ending },
     layout: doc.output.layout,
+    ...(doc.output.compression ? { compression: doc.output.compression } : {}),
     delivery:
       doc.output.delivery && doc.output.delivery !== 'none'
         ? {
@@ -295,6 +296,7 @@ interface RawDefinition {
   output: {
     csv: { delimiter: string; quote: string; header: boolean; line_ending: 'crlf' | 'lf' };
     layout: 'single_zip' | 'per_practice';
+    compression?: 'fast' | 'default' | 'best' | 'store';
     encryption?: { certificate: string };
     delivery?: 'none' | { sftp: { host: string; port?: number; user: string; directory: string; host_key: string } };
   };

@@ -1,3 +1,4 @@
+import type { ExtractDefinition } from '../../ir/extract-definition.js';
 import type { Catalogue } from '../../catalogue/catalogue.js';
 import type { Database, Session } from '../../db/database.js';
 import { disclosureChecks, linkedDisclosureChecks, type DisclosureCheck, type LinkedDisclosureCheck } from '../../disclosure/disclosure-checks.js';
@@ -132,7 +133,7 @@ export async function extractInSnapshot(x: ExtractInput): Promise<Extracted> {
         });
       }
 
-      const files = await extractDatasets(db.engine, [leader!, ...joined], compiled, values, prepared.dialect, x.work, prepared.practices, events, records);
+      const files = await extractDatasets(db.engine, [leader!, ...joined], compiled, values, prepared.dialect, x.work, prepared.practices, events, records, prepared.definition.output.compression);
       for (const session of [leader!, ...joined]) await endSnapshot(session);
       return { snapshot: snapshot.time, population, files, disclosure, linkedDisclosure, records, withheld, ...(terminology ? { terminology } : {}) };
     } catch (error) {
@@ -160,6 +161,7 @@ async function extractDatasets(
   practices: string[],
   events: RunEvents,
   records: ReadonlyMap<string, DeltaRecords>,
+  compression: ExtractDefinition['output']['compression'],
 ): Promise<WrittenFile[]> {
   const queue = [...plan.datasets];
   const results = new Map<string, WrittenFile[]>();
@@ -184,6 +186,7 @@ async function extractDatasets(
         ...(plan.definition.layout === 'per_practice' ? { practices } : {}),
         onRows: (rows) => events.datasetRows(dataset.name, rows),
         ...(records.has(dataset.name) ? { delta: records.get(dataset.name)! } : {}),
+        ...(compression ? { compression } : {}),
       });
       results.set(dataset.name, files);
       events.datasetFinished(dataset.name, files, (Date.now() - t0) / 1000);

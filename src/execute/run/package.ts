@@ -45,8 +45,10 @@ export async function packageExtract(p: PackageInput): Promise<Packaged> {
   p.events.step('packaging');
   const name = `${p.definition.id}_${p.extracted.snapshot.slice(0, 19).replace(/[-:]/g, '')}Z_${p.manifest.mode}.zip`;
   const zipTemporary = join(p.work, name);
-  await writeZip(zipTemporary, [...p.extracted.files.map((f) => ({ name: f.path, file: join(p.work, f.path) })), { name: 'manifest.json', text: `${JSON.stringify(p.manifest, null, 2)}\n` }], {
+  // Each CSV was deflated as it was written (a packed entry, zip-entry.ts): copied, not compressed again.
+  await writeZip(zipTemporary, [...p.extracted.files.map((f) => ({ name: f.path, packed: join(p.work, f.path) })), { name: 'manifest.json', text: `${JSON.stringify(p.manifest, null, 2)}\n` }], {
     mtime: new Date(p.extracted.snapshot),
+    ...(p.definition.output.compression ? { compression: p.definition.output.compression } : {}),
   });
   let finished = zipTemporary;
   if (p.certificate) {

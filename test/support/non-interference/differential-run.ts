@@ -82,7 +82,7 @@ async function clearState(db: Database, definitionId: string): Promise<void> {
 }
 
 /**
- * The members of a ZIP (as yazl writes them: no ZIP64 at these sizes), read in this process from
+ * The members of a ZIP (as zip.ts writes them: no ZIP64 at these sizes), read in this process from
  * its central directory — spawning `unzip` per member would cost more than the run itself.
  */
 function readZip(zip: string): Map<string, string> {
