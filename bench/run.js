@@ -193,20 +193,31 @@ const suites = {
   },
 
 
-  sql() {
-    const patients = Number(process.env.EXDEF_BENCH_SQL_PATIENTS ?? 100_000);
-    const r = measure('delta-plan.js', [String(patients)]);
+  delta() {
+    const patients = Number(process.env.EXDEF_BENCH_DELTA_PATIENTS ?? 100_000);
+    const r = measure('delta-cost.js', [String(patients)]);
+    const [full, delta, quiet] = r.runs;
+    const datasets = Object.keys(full.perDataset);
+    const out = (run) => (run.mode === 'full' ? `${fmt.int(run.rows)} rows` : `${fmt.int(datasets.reduce((n, d) => n + run.perDataset[d].upserts, 0))} upserts, ${fmt.int(datasets.reduce((n, d) => n + run.perDataset[d].deletes, 0))} deletes`);
+    const expectedOut = (run) => (run.expected ? `${fmt.int(datasets.reduce((n, d) => n + run.expected[d].upserts, 0))} upserts, ${fmt.int(datasets.reduce((n, d) => n + run.expected[d].deletes, 0))} deletes` : '-');
     table(
-      `Compiled queries on PostgreSQL 15, ${fmt.int(r.patients)} patients (${fmt.int(r.observations)} observations): phm-warehouse as a delta definition, full vs one day of changes (${fmt.int(r.entered)} patients entered)`,
-      ['dataset', 'query', 'rows', 'seconds', 'scans of the dataset table (the population\'s own: pt, r)'],
-      r.results.map((x) => [x.dataset, x.variant, fmt.int(x.rows), fmt.s(x.seconds), x.scans.filter((s) => s.endsWith(` on ${x.table}`)).join(', ')]),
+      `exdef run of phm-warehouse as a delta definition, PostgreSQL 15, ${fmt.int(r.patients)} patients (${fmt.int(r.observations)} observations); whole command: module load, lint, engine start and shutdown, ZIP`,
+      ['run', 'mode', 'rows out', 'expected (oracle)', 'seconds', 'vs full', 'run\'s own s', 'peak RSS MB', 'held rows', 'exdef_state MB'],
+      r.runs.map((x) => [x.name, x.mode, out(x), expectedOut(x), fmt.s(x.seconds), `${(x.seconds / full.seconds).toFixed(2)}x`, fmt.s(x.runSeconds), fmt.mb(x.maxRssMb), fmt.int(x.state.heldRows), (x.state.bytes / 1e6).toFixed(1)]),
     );
-    for (const x of r.results.filter((x) => x.variant !== 'full')) {
-      const full = r.results.find((f) => f.dataset === x.dataset && f.variant === 'full');
-      target(`delta of one day over ${x.table} (${x.dataset}) plans on indexes, no full scan`, !x.seqScanOfTable, x.scans.filter((s) => s.endsWith(` on ${x.table}`)).join(', '));
-      if (r.patients >= 100_000 && x.table === 'observation') {
-        target(`delta of one day (${x.dataset}) faster than its full extract`, x.seconds < full.seconds, `${fmt.s(x.seconds)} s vs ${fmt.s(full.seconds)} s`);
-      }
+    console.log(`rows read per run: ${datasets.map((d) => `${d} ${fmt.int(full.perDataset[d].rows)}`).join(', ')} (the full extract's rows; every run reads them all)`);
+    console.log(`the day of changes: ${fmt.int(r.changed.inserted)} observations inserted, ${fmt.int(r.changed.updated)} updated, ${fmt.int(r.changed.deleted)} soft-deleted (1% of ${fmt.int(r.observations)})`);
+    for (const [label, run] of [['full', full], ['day of changes', delta], ['no changes', quiet]]) {
+      console.log(`exdef_state after the ${label} run: ${Object.entries(run.state.tables).map(([t, b]) => `${t} ${(b / 1e6).toFixed(2)} MB`).join(', ')}; held rows ${(run.state.heldBytes / 1e6).toFixed(2)} MB`);
+    }
+    if (full.mode !== 'full' || delta.mode !== 'delta' || quiet.mode !== 'delta') throw new Error(`expected a full run then two deltas, got ${r.runs.map((x) => `${x.mode} (${x.reason})`).join(', ')}`);
+    for (const [label, run] of [['after a day of changes', delta], ['with no changes', quiet]]) {
+      target(`delta run ${label} within 1.3x the full run's time`, run.seconds <= 1.3 * full.seconds, `${fmt.s(run.seconds)} s vs ${fmt.s(full.seconds)} s (${(run.seconds / full.seconds).toFixed(2)}x)`);
+      // The held rows before and after the run (36 bytes each) are in memory at once, beside what a full run needs.
+      const allowance = (36 * run.state.heldRows * 2) / 1024 / 1024;
+      target(`delta run ${label}: peak RSS within the full run's + 36 B × held rows × 2 (${allowance.toFixed(0)} MB)`, run.maxRssMb <= full.maxRssMb + allowance, `${fmt.mb(run.maxRssMb)} MB vs ${fmt.mb(full.maxRssMb)} MB`);
+      const same = datasets.every((d) => run.perDataset[d].upserts === run.expected[d].upserts && run.perDataset[d].deletes === run.expected[d].deletes);
+      target(`delta run ${label}: upserts and deletes per dataset equal the oracle's`, same, datasets.map((d) => `${d} ${run.perDataset[d].upserts}+${run.perDataset[d].deletes}/${run.expected[d].upserts}+${run.expected[d].deletes}`).join(', '));
     }
   },
 
