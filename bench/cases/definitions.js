@@ -41,7 +41,7 @@ for (let i = 0; i < texts.length; i++) {
       continue;
     }
     const plan = compileExtract(resolved[i], { catalogue, policy, today: '2026-11-21' });
-    queries += 1 + plan.datasets.reduce((n, d) => n + (d.delta ? 2 : 1), 0);
+    queries += 1 + plan.datasets.length;
     continue;
   }
   if (mode === 'lint') {

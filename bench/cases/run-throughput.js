@@ -135,7 +135,6 @@ if (mode === 'setup') {
     env: {},
     concurrency: 1,
     statementTimeoutSeconds: 3600,
-    lateWriterMarginSeconds: 3600,
     events: { warn() {}, step(name) { steps.push([name, performance.now()]); }, datasetStarted() {}, datasetRows() {}, datasetFinished(_d, _f, s) { seconds.dataset = s; } },
   });
   const total = (performance.now() - t0) / 1000;
