@@ -55,8 +55,8 @@ function approval(d: ReturnType<typeof definitionToApprove>, practice: string, a
 
 describe('approvals under review', () => {
   // Issue 14 review, finding 1, fixed: approvals are judged on the later of --today and the clock
-  // (practice-approvals.ts approvalDate). The suite's clock is the fixtures' date
-  // (test/support/world-clock.mjs), so the shipped definitions' approvals hold in it on any day.
+  // (practice-approvals.ts approvalDate). The suite's clock stops at the last date the fixtures'
+  // approvals hold (test/support/world-clock.mjs), so the shipped definitions still run after it.
   it('a past --today does not revive an approval that has expired by the clock', () => {
     const clock = new Date().toISOString().slice(0, 10);
     // Reviewed four months ago: every approval of it ended a month ago, by the clock.

@@ -2,12 +2,12 @@
  * The test suite's world date. The fixtures are written for 2026-11-21 (definitions reviewed in
  * the three months before it, --today 2026-11-21 throughout), and exdef judges what only ever
  * tightens by the clock — an approval expires three months after the definition's review, an
- * exemption on its end date, whatever --today says. So that the suite means the same on any day,
- * it runs as if the clock said 2026-11-22 (vitest.config.ts), the day after: this module moves `Date` by a whole number of days
- * (times of day, durations and timers are untouched) in the vitest workers (vitest.config.ts's
- * setupFiles) and, through NODE_OPTIONS, in every node process a test starts (the CLI, the demo).
- * Test support only: nothing of exdef reads it, and a test that needs the real clock reads
- * `realNow()`.
+ * exemption on its end date, whatever --today says. So that the suite means the same once those
+ * dates have passed, vitest.config.ts caps the suite's clock at the last date the fixtures'
+ * approvals hold: this module moves `Date` back by whole days (times of day, durations and timers
+ * are untouched) in the vitest workers (setupFiles) and, through NODE_OPTIONS, in every node
+ * process a test starts (the CLI, the demo). Test support only: nothing of exdef reads it, and a
+ * test that needs the real clock reads `realNow()`. The database server's clock is not moved.
  *
  * EXDEF_TEST_WORLD_OFFSET_MS, set once by vitest.config.ts, is the shift; unset, this does nothing.
  */
