@@ -264,7 +264,7 @@ describe.each(testEngines())('no_backfill under deltas by comparison on %s', (en
       const patient = take();
       const neighbour = takeAt(patient.practice);
       const old = await immunisation(neighbour, '2026-03-02');
-      const f = feed(`resend-learns-${layout.replace("_", "-")}`, layout);
+      const f = feed(`resend-learns-${layout.replace('_', '-')}`, layout);
       let day = START;
       expect(datesSentAnywhere(await f.run(day), neighbour.nhs)).toContain('2026-03-02');
       day = addDays(day, 1);
@@ -290,7 +290,7 @@ describe.each(testEngines())('no_backfill under deltas by comparison on %s', (en
 
   it.each(['single_zip', 'per_practice'] as const)('%s: a --practice re-send followed by a delta with no changes: the delta sends nothing', async (layout) => {
     const patient = take();
-    const f = feed(`resend-quiet-${layout.replace("_", "-")}`, layout);
+    const f = feed(`resend-quiet-${layout.replace('_', '-')}`, layout);
     let day = START;
     await f.run(day);
     day = addDays(day, 1);
