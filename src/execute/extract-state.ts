@@ -171,7 +171,7 @@ export async function readPopulationState(db: Database, definitionId: string): P
  * made before exdef kept it, or in an older format, which `olderFormat` says), and the caller
  * starts again with a full extract rather than guess.
  */
-export async function readHeldRecords(db: Database, definitionId: string): Promise<{ held: Map<string, HeldRows>; olderFormat: boolean }> {
+export async function readHeldRecords(db: Session, definitionId: string): Promise<{ held: Map<string, HeldRows>; olderFormat: boolean }> {
   const rows = await db.query<{ dataset: string; ids: Uint8Array; format: number }>(
     `SELECT dataset, ids, format FROM ${STATE_SCHEMA}.held_record_ids WHERE definition_id = $1 ORDER BY dataset, chunk`,
     [definitionId],
@@ -218,10 +218,18 @@ export async function readWithheld(db: Database, definitionId: string): Promise<
 }
 
 /**
- * Marks that a full extract of `definitionId` (snapshot `snapshot`) is being placed in the output
- * before its state is saved; writeState clears the mark in the transaction that saves the state.
+ * What was placed in the output before the state learnt of it: a full extract, a delta, or a
+ * re-send of some practices (`resend`, written by exdef since re-sends are recorded; an earlier
+ * exdef reading it still follows it with a full).
  */
-export async function markUnsavedFull(db: Database, definitionId: string, snapshot: string, mode: 'full' | 'delta' = 'full'): Promise<void> {
+export type UnsavedMode = 'full' | 'delta' | 'resend';
+
+/**
+ * Marks that an extract of `definitionId` (snapshot `snapshot`) is being placed in the output
+ * before its state is saved; writeState (writeResent for a re-send) clears the mark in the
+ * transaction that saves the state.
+ */
+export async function markUnsavedFull(db: Database, definitionId: string, snapshot: string, mode: UnsavedMode = 'full'): Promise<void> {
   await db.query(
     `INSERT INTO ${STATE_SCHEMA}.unsaved_full (definition_id, snapshot, mode) VALUES ($1, $2::timestamptz, $3)
      ON CONFLICT (definition_id) DO UPDATE SET snapshot = EXCLUDED.snapshot, mode = EXCLUDED.mode, marked_at = now()`,
@@ -230,12 +238,12 @@ export async function markUnsavedFull(db: Database, definitionId: string, snapsh
 }
 
 /** The snapshot of a full extract that was delivered (or may have been) without its state saved. */
-export async function readUnsavedFull(db: Database, definitionId: string): Promise<{ snapshot: string; mode: 'full' | 'delta' } | undefined> {
-  const [row] = await db.query<{ snapshot: string; mode: 'full' | 'delta' }>(
+export async function readUnsavedFull(db: Database, definitionId: string): Promise<{ snapshot: string; mode: UnsavedMode } | undefined> {
+  const [row] = await db.query<{ snapshot: string; mode: string }>(
     `SELECT to_char(snapshot AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS snapshot, mode FROM ${STATE_SCHEMA}.unsaved_full WHERE definition_id = $1`,
     [definitionId],
   );
-  return row ? { snapshot: row.snapshot, mode: row.mode } : undefined;
+  return row ? { snapshot: row.snapshot, mode: row.mode === 'delta' || row.mode === 'resend' ? row.mode : 'full' } : undefined;
 }
 
 /** A fresh record key: 32 random bytes as hex. */
@@ -278,29 +286,89 @@ export async function writeState(
         );
       }
       await session.query(`DELETE FROM ${STATE_SCHEMA}.held_record_ids WHERE definition_id = $1`, [state.definitionId]);
-      for (const [dataset, rows] of held ?? []) {
-        const step = HELD_CHUNK_ROWS * HELD_ROW_BYTES;
-        const bytes = rows.bytes;
-        for (let chunk = 0, at = 0; chunk === 0 || at < bytes.length; chunk++, at += step) {
-          await session.query(
-            `INSERT INTO ${STATE_SCHEMA}.held_record_ids (definition_id, dataset, chunk, ids, format) VALUES ($1, $2, $3::integer, decode($4, 'hex'), $5::smallint)`,
-            [state.definitionId, dataset, String(chunk), bytes.subarray(at, at + step).toString('hex'), String(HELD_FORMAT)],
-          );
-        }
-      }
-      await session.query(`DELETE FROM ${STATE_SCHEMA}.withheld_patient WHERE definition_id = $1`, [state.definitionId]);
-      if (withheld && withheld.size > 0) {
-        await session.query(
-          `INSERT INTO ${STATE_SCHEMA}.withheld_patient (definition_id, patient_id, since_us) SELECT $1, p, s FROM unnest($2::bigint[], $3::bigint[]) AS w(p, s)`,
-          [state.definitionId, `{${[...withheld.keys()].join(',')}}`, `{${[...withheld.values()].join(',')}}`],
-        );
-      }
+      for (const [dataset, rows] of held ?? []) await insertHeld(session, state.definitionId, dataset, rows);
+      await replaceWithheld(session, state.definitionId, withheld);
       await session.exec('COMMIT');
     } catch (error) {
       await session.exec('ROLLBACK').catch(() => undefined);
       throw error;
     }
   });
+}
+
+/** A re-send of some practices, as the state records it (writeResent). */
+export interface Resent {
+  definitionId: string;
+  /** The practices re-sent (the manifest's scope). */
+  practices: readonly string[];
+  /** Whether the output is in per-practice layout (HeldRows.merge). */
+  perPractice: boolean;
+  /** The population of those practices the re-send read. */
+  population: readonly PopulationRow[];
+  /** Per dataset, the rows it sent, sorted. */
+  sent: ReadonlyMap<string, HeldRows>;
+  /** The patients withheld under no_backfill after it (the re-send keeps those of other practices). */
+  withheld: ReadonlyMap<number, number>;
+}
+
+/**
+ * Records a re-send of some practices of a delta definition, in one transaction: the recipient,
+ * which applies it as upserts and keeps every other row, now holds the rows held before and the
+ * rows re-sent (HeldRows.merge), so those become the held rows; the re-sent practices' part of
+ * the population is replaced by the one the re-send read; the withheld patients are those it
+ * kept; its "placed, not yet saved" mark is cleared. The rest of the state — fingerprint, record
+ * key, last snapshot, extract date and mode, the count of runs, terminology, policy, layout — is
+ * not moved: a re-send is no run of the definition's schedule, and the next delta is still
+ * compared with the last run's baseline (now with what the re-send sent, too).
+ */
+export async function writeResent(db: Database, r: Resent): Promise<void> {
+  await db.withSession(async (session: Session) => {
+    await session.exec('BEGIN');
+    try {
+      const { held } = await readHeldRecords(session, r.definitionId);
+      for (const [dataset, sent] of r.sent) {
+        await session.query(`DELETE FROM ${STATE_SCHEMA}.held_record_ids WHERE definition_id = $1 AND dataset = $2`, [r.definitionId, dataset]);
+        await insertHeld(session, r.definitionId, dataset, HeldRows.merge(held.get(dataset) ?? HeldRows.empty(), sent, r.perPractice));
+      }
+      // A patient now at a re-sent practice may be listed at another one: the re-send's row replaces it.
+      await session.query(`DELETE FROM ${STATE_SCHEMA}.population_member WHERE definition_id = $1 AND (practice = ANY($2::text[]) OR patient_id = ANY($3::bigint[]))`, [
+        r.definitionId,
+        r.practices,
+        r.population.map((p) => p.patientId),
+      ]);
+      if (r.population.length > 0) {
+        await session.copyIn({ schema: STATE_SCHEMA, table: 'population_member', columns: ['definition_id', 'patient_id', 'practice', 'opted_out'] }, batches(r.definitionId, r.population));
+      }
+      await replaceWithheld(session, r.definitionId, r.withheld);
+      await session.query(`DELETE FROM ${STATE_SCHEMA}.unsaved_full WHERE definition_id = $1`, [r.definitionId]);
+      await session.exec('COMMIT');
+    } catch (error) {
+      await session.exec('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
+/** One dataset's held rows, in chunks of HELD_CHUNK_ROWS (at least chunk 0, empty when it holds nothing). */
+async function insertHeld(session: Session, definitionId: string, dataset: string, rows: HeldRows): Promise<void> {
+  const step = HELD_CHUNK_ROWS * HELD_ROW_BYTES;
+  const bytes = rows.bytes;
+  for (let chunk = 0, at = 0; chunk === 0 || at < bytes.length; chunk++, at += step) {
+    await session.query(
+      `INSERT INTO ${STATE_SCHEMA}.held_record_ids (definition_id, dataset, chunk, ids, format) VALUES ($1, $2, $3::integer, decode($4, 'hex'), $5::smallint)`,
+      [definitionId, dataset, String(chunk), bytes.subarray(at, at + step).toString('hex'), String(HELD_FORMAT)],
+    );
+  }
+}
+
+async function replaceWithheld(session: Session, definitionId: string, withheld: ReadonlyMap<number, number> | undefined): Promise<void> {
+  await session.query(`DELETE FROM ${STATE_SCHEMA}.withheld_patient WHERE definition_id = $1`, [definitionId]);
+  if (withheld && withheld.size > 0) {
+    await session.query(
+      `INSERT INTO ${STATE_SCHEMA}.withheld_patient (definition_id, patient_id, since_us) SELECT $1, p, s FROM unnest($2::bigint[], $3::bigint[]) AS w(p, s)`,
+      [definitionId, `{${[...withheld.keys()].join(',')}}`, `{${[...withheld.values()].join(',')}}`],
+    );
+  }
 }
 
 /** COPY text-format lines (values are ids, ODS codes and booleans: nothing to escape but checked). */

@@ -87,6 +87,44 @@ export class HeldRows {
     return Array.from({ length: this.size }, (_, i) => this.idHex(i));
   }
 
+  /**
+   * What the recipient holds after a re-send of some practices (a full extract of them, which it
+   * applies as upserts, keeping every other row): every row held before, and every row `sent`, a
+   * row in both as sent. Except, in per-practice layout, a row sent in another practice's folder
+   * than the one it is held in: the recipient then holds both copies, and the one kept here is the
+   * old, so that the next delta withdraws it from its folder (its hash differs from the row's now)
+   * and sends the row again in its own.
+   */
+  static merge(held: HeldRows, sent: HeldRows, perPractice: boolean): HeldRows {
+    const a = held.words;
+    const b = sent.words;
+    const out = new Uint32Array(a.length + b.length);
+    let i = 0;
+    let j = 0;
+    let length = 0;
+    const take = (from: Uint32Array, at: number) => {
+      out.set(from.subarray(at, at + HELD_ROW_WORDS), length);
+      length += HELD_ROW_WORDS;
+    };
+    while (i < a.length || j < b.length) {
+      const order = i >= a.length ? 1 : j >= b.length ? -1 : compareIds(a, i, b, j);
+      if (order < 0) {
+        take(a, i);
+        i += HELD_ROW_WORDS;
+      } else if (order > 0) {
+        take(b, j);
+        j += HELD_ROW_WORDS;
+      } else {
+        const moved = perPractice && a[i + PRACTICE] !== b[j + PRACTICE];
+        if (moved) take(a, i);
+        else take(b, j);
+        i += HELD_ROW_WORDS;
+        j += HELD_ROW_WORDS;
+      }
+    }
+    return new HeldRows(out.subarray(0, length));
+  }
+
   /** Copies row i into `list` unchanged (a row kept held though not sent again). */
   copyTo(i: number, list: HeldRowList): void {
     list.push(this.words, i * HELD_ROW_WORDS);

@@ -67,7 +67,7 @@ async function run(o: RunOptions): Promise<RunResult> {
 
     // ------------------------------------------------------------------ the saved state, and the plan
     events.step(`connecting to ${o.db.target}`);
-    const saved = await loadSavedState(o.db, o.catalogue, definition, !o.practices);
+    const saved = await loadSavedState(o.db, o.catalogue, definition);
     unlock = saved.unlock;
     const plan = planRun({
       definition,
@@ -138,9 +138,9 @@ async function run(o: RunOptions): Promise<RunResult> {
       now,
       events,
       // An extract that reaches the recipient without its state saved leaves what it holds unknown:
-      // a full is repeated, a delta is followed by a full (never by a delta compared with the state
-      // before it). Marked first, cleared with the state (extract-state.ts).
-      ...(definition.mode === 'delta' && plan.savesState ? { beforePlacing: () => markUnsavedFull(o.db, definition.id, snapshot, plan.mode) } : {}),
+      // a full is repeated, a delta or a re-send is followed by a full (never by a delta compared
+      // with the state before it). Marked first, cleared with the state (extract-state.ts).
+      ...(definition.mode === 'delta' && plan.commit !== 'nothing' ? { beforePlacing: () => markUnsavedFull(o.db, definition.id, snapshot, plan.commit === 'resent' ? 'resend' : plan.mode) } : {}),
       onPlaced: () => o.onPhase?.({ delivered: true }),
     });
     work = undefined;

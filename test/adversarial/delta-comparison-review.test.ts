@@ -13,6 +13,7 @@ import { resources } from '../../src/resources.js';
 import { expectCopyEqualsFull, InjectedCrash, Recipient, referenceCatalogue, runInProcess, seedSmall } from '../support/delta-recipient.js';
 import { approvedProvider } from '../support/approvals.js';
 import { runExtract } from '../../src/execute/run-extract.js';
+import { lockRun } from '../../src/execute/run-lock.js';
 import { scratchDatabase, testEngines, type EngineName, type ScratchDatabase } from '../support/engines.js';
 import { IdAllocator, makeWorkDir, readExtract, writeKeysFile, type Extract } from '../support/run-harness.js';
 
@@ -25,15 +26,32 @@ function addDays(date: string, days: number): string {
   return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 }
 
-/** chis-immunisations for every age, no_backfill (as shipped), on_leave: delete. */
-function noBackfillDefinition(id: string): string {
+/** chis-immunisations for every age, no_backfill (as shipped), on_leave: delete; in the layout given. */
+function noBackfillDefinition(id: string, layout: Layout = 'single_zip'): string {
   const text = readFileSync(join(resources.definitions, 'chis-immunisations.exdef.yaml'), 'utf8')
     .replace('id: chis-immunisations', `id: ${id}`)
     .replace('on_opt_back_in: no_backfill', 'on_opt_back_in: no_backfill\n  on_leave: delete')
-    .replace('  where: age_years(date_of_birth) < 20\n', '');
+    .replace('  where: age_years(date_of_birth) < 20\n', '')
+    .replace('layout: single_zip', `layout: ${layout}`);
   expect(text).toContain('on_opt_back_in: no_backfill');
   expect(text).not.toContain('age_years');
+  expect(text).toContain(`layout: ${layout}`);
   return text;
+}
+
+type Layout = 'single_zip' | 'per_practice';
+
+/** The immunisation dates sent for an NHS number in an extract, in any layout (upserts only). */
+function datesSentAnywhere(extract: Extract, nhs: string): string[] {
+  return [...extract.datasets]
+    .filter(([name]) => name === 'immunisations' || name.endsWith('/immunisations'))
+    .flatMap(([, rows]) => rows.filter((r) => r['nhs_number'] === nhs && r['change_type'] === 'upsert').map((r) => r['vaccination_date']!))
+    .sort();
+}
+
+/** The data rows of an extract, all files together. */
+function rowsIn(extract: Extract): number {
+  return [...extract.datasets.values()].reduce((n, rows) => n + rows.length, 0);
 }
 
 /** The immunisation dates sent for an NHS number in an extract (upserts only). */
@@ -76,14 +94,27 @@ describe.each(testEngines())('no_backfill under deltas by comparison on %s', (en
     work.remove();
   });
 
-  const immunisation = async (patient: { id: string; practice: string }, date: string): Promise<void> => {
+  /** A patient of the cast at `practice`. */
+  const takeAt = (practice: string) => {
+    const at = cast.findIndex((p) => p.practice === practice);
+    expect(at, `a patient of the cast at ${practice}`).toBeGreaterThanOrEqual(0);
+    return cast.splice(at, 1)[0]!;
+  };
+  const immunisation = async (patient: { id: string; practice: string }, date: string): Promise<string> => {
     const id = await ids.take(db, 'observation', 'observation_id');
     await db.query(
       `INSERT INTO reporting.observation (observation_id, patient_id, practice_ods, consultation_id, code, effective_date, recorded_at, value_numeric, value_unit, comment, confidential, updated_at, deleted_at)
        VALUES ($1::bigint, $2::bigint, $3, NULL, $4::bigint, $5::date, $5::date + time '10:00', NULL, NULL, NULL, false, now(), NULL)`,
       [id, patient.id, patient.practice, VACCINE, date],
     );
+    return id;
   };
+  const softDelete = async (observationId: string): Promise<void> => {
+    await db.query(`UPDATE reporting.observation SET deleted_at = now(), updated_at = now() WHERE observation_id = $1::bigint`, [observationId]);
+  };
+  /** The state's run: what a re-send must not move. */
+  const stateRun = async (id: string) =>
+    (await db.query(`SELECT fingerprint, record_key, last_snapshot::text AS last_snapshot, last_extract_date::text AS last_extract_date, last_mode, runs FROM exdef_state.extract_state WHERE definition_id = $1`, [id]))[0];
   const optOut = async (patient: { id: string }): Promise<string> => {
     const id = await ids.take(db, 'opt_out', 'opt_out_id');
     await db.query(
@@ -95,10 +126,10 @@ describe.each(testEngines())('no_backfill under deltas by comparison on %s', (en
   const optBackIn = async (optOutId: string): Promise<void> => {
     await db.query(`UPDATE reporting.opt_out SET effective_to = now(), updated_at = now() WHERE opt_out_id = $1::bigint`, [optOutId]);
   };
-  const feed = (name: string) => {
+  const feed = (name: string, layout: Layout = 'single_zip') => {
     const id = `review-b-${name}`;
     const file = join(work.dir, `${id}.exdef.yaml`);
-    writeFileSync(file, noBackfillDefinition(id));
+    writeFileSync(file, noBackfillDefinition(id, layout));
     const out = join(work.dir, id);
     mkdirSync(out, { recursive: true });
     const recipient = new Recipient(out);
@@ -116,11 +147,17 @@ describe.each(testEngines())('no_backfill under deltas by comparison on %s', (en
           return readExtract(join(out, last.file));
         }
       },
-      /** A --practice run (a full for some practices, the state left alone), as docs/run.md offers for re-sending a practice's data; `deliver` puts it where the recipient takes deliveries. */
+      id,
+      /** A --practice run (a full for some practices), as docs/run.md offers for re-sending a practice's data; `deliver` puts it where the recipient takes deliveries. */
       async resend(today: string, practice: string, deliver = false): Promise<Extract> {
         const result = await runInProcess({ definition: file, db, out: deliver ? out : join(work.dir, `${id}-resend`), today, keysFile: keys, practices: [practice] });
         if (deliver) expect(recipient.receive()).toBe(1);
         return readExtract(result.output);
+      },
+      /** A --practice re-send delivered, that crashes just after its output is in place. */
+      async resendCrashing(today: string, practice: string): Promise<void> {
+        await expect(runInProcess({ definition: file, db, out, today, keysFile: keys, practices: [practice], crash: 'delivered' })).rejects.toThrow(InjectedCrash);
+        expect(recipient.receive(), 'the crashed re-send delivered').toBe(1);
       },
       /** A run on `today` while only `approved` practices have a valid approval (another's lapsed), applied by the recipient. */
       async runApproved(today: string, approved: string[]): Promise<Extract> {
@@ -134,7 +171,7 @@ describe.each(testEngines())('no_backfill under deltas by comparison on %s', (en
         expect(recipient.receive()).toBe(1);
         return readExtract(result.output);
       },
-      /** A fresh full extract of every practice, with the state's record key, the state left alone. */
+      /** A fresh full extract of every practice, with the state's record key (a re-send the recipient does not take: the last step of a test). */
       async reference(today: string): Promise<string> {
         return (await runInProcess({ definition: file, db, out: join(work.dir, `${id}-reference`), today, keysFile: keys, practices: PRACTICES })).output;
       },
@@ -216,6 +253,84 @@ describe.each(testEngines())('no_backfill under deltas by comparison on %s', (en
     day = addDays(day, 1);
     await f.run(day);
     expectCopyEqualsFull(f.recipient, await f.reference(day), 'after a --practice re-send and the next delta');
+  }, 180_000);
+
+  // A re-send is a delivery: the recipient applies its rows as upserts, so it holds what it held and
+  // what the re-send sent, and the state must say so, or a row the re-send sent and that is removed
+  // before the next delta stays at the recipient for ever.
+  it.each(['single_zip', 'per_practice'] as const)(
+    '%s: a row a --practice re-send sent, removed before the next delta, is deleted by it; so is a row held before that the re-send no longer had',
+    async (layout) => {
+      const patient = take();
+      const neighbour = takeAt(patient.practice);
+      const old = await immunisation(neighbour, '2026-03-02');
+      const f = feed(`resend-learns-${layout.replace('_', '-')}`, layout);
+      let day = START;
+      expect(datesSentAnywhere(await f.run(day), neighbour.nhs)).toContain('2026-03-02');
+      day = addDays(day, 1);
+      expect((await f.run(day)).manifest.mode).toBe('delta');
+      const before = await stateRun(f.id);
+      // A row new since the last run, and one the recipient holds removed, then a re-send of their practice.
+      const fresh = await immunisation(patient, '2026-03-03');
+      await softDelete(old);
+      const resent = await f.resend(day, patient.practice, true);
+      expect(datesSentAnywhere(resent, patient.nhs), 'the re-send carries the new row').toContain('2026-03-03');
+      expect(datesSentAnywhere(resent, neighbour.nhs), 'the re-send no longer has the removed row').not.toContain('2026-03-02');
+      expect(await stateRun(f.id), 'a re-send moves neither the last run, its date and mode, nor the count of runs').toEqual(before);
+      // The new row is removed before the next delta.
+      await softDelete(fresh);
+      day = addDays(day, 1);
+      const next = await f.run(day);
+      expect(next.manifest.mode).toBe('delta');
+      expect(next.manifest.reason).toMatch(/^the changes since the last run/);
+      expectCopyEqualsFull(f.recipient, await f.reference(day), `${layout}: after a re-send, a removal and the next delta`);
+    },
+    180_000,
+  );
+
+  it.each(['single_zip', 'per_practice'] as const)('%s: a --practice re-send followed by a delta with no changes: the delta sends nothing', async (layout) => {
+    const patient = take();
+    const f = feed(`resend-quiet-${layout.replace('_', '-')}`, layout);
+    let day = START;
+    await f.run(day);
+    day = addDays(day, 1);
+    await f.run(day);
+    await immunisation(patient, '2026-03-04');
+    day = addDays(day, 1);
+    expect(datesSentAnywhere(await f.resend(day, patient.practice, true), patient.nhs)).toContain('2026-03-04');
+    const next = await f.run(day);
+    expect(next.manifest.mode).toBe('delta');
+    expect(rowsIn(next), 'the row the re-send sent is not sent again').toBe(0);
+    expectCopyEqualsFull(f.recipient, await f.reference(day), `${layout}: after a re-send and a delta with no changes`);
+  }, 180_000);
+
+  it('a --practice re-send placed in the output whose record is not saved is followed by a full', async () => {
+    const patient = take();
+    const f = feed('resend-unsaved');
+    let day = START;
+    await f.run(day);
+    day = addDays(day, 1);
+    await f.run(day);
+    const fresh = await immunisation(patient, '2026-03-05');
+    await f.resendCrashing(day, patient.practice);
+    await softDelete(fresh);
+    day = addDays(day, 1);
+    const next = await f.run(day);
+    expect(next.manifest.mode).toBe('full');
+    expect(next.manifest.reason).toMatch(/re-send of some practices .* may have been delivered without the state recording what it sent/);
+    expectCopyEqualsFull(f.recipient, await f.reference(day), 'after an unsaved re-send and the full that follows it');
+  }, 180_000);
+
+  it.runIf(engine === 'postgres')('a --practice re-send takes the run lock: refused while another run of the definition holds it', async () => {
+    const f = feed('resend-lock');
+    await f.run(START);
+    const unlock = await lockRun(db, f.id);
+    try {
+      await expect(f.resend(addDays(START, 1), PRACTICES[0]!)).rejects.toThrow(/another run of review-b-resend-lock is in progress/);
+    } finally {
+      await unlock();
+    }
+    expect((await f.resend(addDays(START, 1), PRACTICES[0]!)).manifest.mode).toBe('full');
   }, 180_000);
 
   it('a patient withheld under no_backfill stays withheld through a night their practice\'s approval lapsed', async () => {

@@ -173,11 +173,11 @@ describe.each(testEngines())('exdef run: delta deletions only for rows sent, on 
     expect(changeList(day5), 'sent on day 4, so now withdrawn').toEqual([gone(confidential)]);
     expect(await target.use(heldInState), 'the state holds exactly what the recipient holds').toEqual(heldByRecipient(held!));
 
-    // ------------------------------------------------------------- the chain against a full extract (state untouched)
+    // ------------------------------------------------------------- the chain against a full extract (a re-send of what the state holds: it stays as it was)
     const before = await target.use(stateRows);
     const reference = await run(PRACTICES);
     expect(reference.mode).toBe('full');
-    expect(await target.use(stateRows), 'a run for named practices leaves the state alone').toBe(before);
+    expect(await target.use(stateRows), 'a re-send of what the state holds leaves it as it was').toBe(before);
     const full = applyExtract(undefined, readExtract(reference.output));
     const asObject = (x: AppliedExtract) => Object.fromEntries([...x].map(([dataset, rows]) => [dataset, Object.fromEntries([...rows].sort(([p], [q]) => p.localeCompare(q)))]));
     expect(asObject(held!)).toEqual(asObject(full));

@@ -201,12 +201,15 @@ describe.each(testEngines())('exdef run: deltas on %s', (engine: EngineName) => 
   };
   const change = <T>(fn: (c: Changes, db: Database) => Promise<T>) => target.use((db) => fn(new Changes(db, ids), db));
   const recordKey = async () => (await target.use((db) => extractState(db, ID)))!.recordKey;
-  /** A full extract of every practice with the state's record key, leaving the state alone: the reference. */
+  /**
+   * A full extract of every practice with the state's record key: the reference. A re-send, which the
+   * state records as sent; taken where it sends only what the state holds, it changes nothing there.
+   */
   const referenceFull = async (): Promise<Extract> => {
     const before = await target.use(stateRows);
     const summary = await run({ practices: PRACTICES });
     expect(summary.mode).toBe('full');
-    expect(await target.use(stateRows), 'a run for named practices leaves the state alone').toBe(before);
+    expect(await target.use(stateRows), 'a re-send of what the state holds leaves it as it was').toBe(before);
     return readExtract(summary.output);
   };
 

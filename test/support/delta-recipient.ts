@@ -71,7 +71,7 @@ export interface InProcessRun {
   today: string;
   keysFile?: string;
   full?: boolean;
-  /** A reference: a full extract for these practices, with the state's record key, the state untouched. */
+  /** A re-send: a full extract for these practices, with the state's record key, which a delta definition's state records as sent. */
   practices?: string[];
   crash?: Crash;
   /** An organisation's policy file (--policy). */
@@ -141,9 +141,11 @@ export class Recipient {
       this.#seen.add(file);
       const extract = readExtract(join(this.dir, file));
       // A full extract of some practices only (manifest.scope, a --practice re-send) replaces what it
-      // carries and nothing else: its rows are applied as upserts, every other row kept.
+      // carries and nothing else: its rows are applied as upserts, every other row kept — in
+      // per-practice layout, every other practice's folder too.
       const scoped = (extract.manifest as { scope?: { practices: string[] } }).scope !== undefined;
-      this.held = applyExtract(this.held, scoped ? { ...extract, manifest: { ...extract.manifest, mode: 'delta' } } : extract);
+      const applied = applyExtract(this.held, scoped ? { ...extract, manifest: { ...extract.manifest, mode: 'delta' } } : extract);
+      this.held = scoped ? new Map([...(this.held ?? []), ...applied]) : applied;
       this.applied.push({ file, mode: extract.manifest.mode, reason: extract.manifest.reason });
     }
     return arrived.length;

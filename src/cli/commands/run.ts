@@ -37,7 +37,7 @@ export default class Run extends ExdefCommand {
     out: Flags.string({ char: 'o', description: 'Output directory (default: extracts/<definition file name>)', helpValue: 'DIR' }),
     today: Flags.string({ description: 'The extract date: the population, today() and ages are judged on it (YYYY-MM-DD; default: today, UTC)', helpValue: 'DATE' }),
     full: Flags.boolean({ description: 'A full extract even when a delta is due (the delta state starts again from it)' }),
-    practice: Flags.string({ description: 'Run for this practice only (repeatable): a full extract of it, its manifest scoped to it (a recipient applies its rows as upserts), the delta state untouched', helpValue: 'ODS', multiple: true }),
+    practice: Flags.string({ description: 'Run for this practice only (repeatable): a full extract of it, its manifest scoped to it (a recipient applies its rows as upserts), which the delta state records as sent', helpValue: 'ODS', multiple: true }),
     force: Flags.boolean({ description: 'Run even when the schedule says it is not due' }),
     keys: Flags.string({ description: 'YAML file of pseudonym keys (name: key); otherwise EXDEF_KEY_<NAME> variables', helpValue: 'FILE' }),
     'encrypt-to': Flags.string({ description: "Recipient's certificate (PEM): deliver the ZIP S/MIME-encrypted as .zip.enc", helpValue: 'FILE' }),

@@ -1,6 +1,6 @@
 import type { Database } from '../../db/database.js';
 import type { ExtractDefinition } from '../../ir/extract-definition.js';
-import { writeState, type ExtractState } from '../extract-state.js';
+import { writeResent, writeState, type ExtractState } from '../extract-state.js';
 import type { Extracted } from './extract.js';
 import type { RunPlan } from './plan.js';
 
@@ -20,10 +20,25 @@ export interface CommitInput {
 /**
  * The commit stage, last: the state advances — in one transaction — only once the output is in
  * place (and in the outbox). Returns why it could not be saved, if it could not: the output is
- * complete, and the "placed, not yet saved" mark makes the next run repeat a full.
+ * complete, and the "placed, not yet saved" mark makes the next run a full.
  */
 export async function commitState(db: Database, c: CommitInput): Promise<string | undefined> {
-  if (!c.plan.savesState) return undefined;
+  if (c.plan.commit === 'nothing') return undefined;
+  if (c.plan.commit === 'resent') {
+    try {
+      await writeResent(db, {
+        definitionId: c.definition.id,
+        practices: c.plan.scope?.practices ?? [],
+        perPractice: c.definition.output.layout === 'per_practice',
+        population: c.extracted.population,
+        sent: new Map([...c.extracted.records].map(([dataset, r]) => [dataset, r.next.sorted()])),
+        withheld: c.extracted.withheld,
+      });
+      return undefined;
+    } catch (error) {
+      return `the re-send is complete, but the state could not record what it sent (${(error as Error).message}): the next run is a full extract`;
+    }
+  }
   try {
     await writeState(
       db,

@@ -13,19 +13,19 @@ export interface SavedState {
   state: ExtractState | undefined;
   unsaved: PlanInput['unsaved'];
   held: PlanInput['held'];
-  /** Releases the run's lock on its definition (run-lock.ts), when one was taken. */
-  unlock?: () => Promise<void>;
+  /** Releases the run's lock on its definition (run-lock.ts). */
+  unlock: () => Promise<void>;
 }
 
 /**
  * Opens the run's side of the database: the catalogue's tables there and readable, the state
- * schema made when missing, the definition's lock taken (runs that save the state never overlap;
- * a run for some practices leaves the state alone and takes none), and the state read.
+ * schema made when missing, the definition's lock taken (runs of one definition never overlap, a
+ * re-send of some practices included: it too records what it sent), and the state read.
  */
-export async function loadSavedState(db: Database, catalogue: Catalogue, definition: { id: string; mode: 'full' | 'delta' }, savesState: boolean): Promise<SavedState> {
+export async function loadSavedState(db: Database, catalogue: Catalogue, definition: { id: string; mode: 'full' | 'delta' }): Promise<SavedState> {
   await checkTables(db, catalogue);
   await ensureStateSchema(db);
-  const unlock = savesState ? await lockRun(db, definition.id) : undefined;
+  const unlock = await lockRun(db, definition.id);
   try {
     const state = await readState(db, definition.id);
     const delta = state !== undefined && definition.mode === 'delta';
@@ -33,10 +33,10 @@ export async function loadSavedState(db: Database, catalogue: Catalogue, definit
       state,
       unsaved: delta ? await readUnsavedFull(db, definition.id) : undefined,
       held: delta ? await readHeldDatasets(db, definition.id) : { datasets: new Set(), olderFormat: false },
-      ...(unlock ? { unlock } : {}),
+      unlock,
     };
   } catch (error) {
-    await unlock?.().catch(() => undefined);
+    await unlock().catch(() => undefined);
     throw error;
   }
 }

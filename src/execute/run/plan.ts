@@ -1,6 +1,6 @@
 import { ExdefError } from '../../failure.js';
 import type { ExtractDefinition, Frequency } from '../../ir/extract-definition.js';
-import type { ExtractState } from '../extract-state.js';
+import type { ExtractState, UnsavedMode } from '../extract-state.js';
 
 /**
  * The plan stage: from the compiled definition, what was asked and the saved state, what this run
@@ -26,7 +26,7 @@ export interface PlanInput {
   /** The state the last successful run saved, if any. */
   state: ExtractState | undefined;
   /** An extract placed in the output whose state was never saved (extract-state.ts, unsaved_full). */
-  unsaved: { snapshot: string; mode: 'full' | 'delta' } | undefined;
+  unsaved: { snapshot: string; mode: UnsavedMode } | undefined;
   /** The datasets whose held rows the state records in the current format, and whether it holds some in an older one. */
   held: { datasets: ReadonlySet<string>; olderFormat: boolean };
 }
@@ -38,8 +38,17 @@ export interface RunPlan {
   baseline: string | null;
   /** A run for some practices only: the practices it carries (the manifest's scope). */
   scope?: { practices: string[] };
-  /** Whether the state is saved after the run (never for a run for some practices). */
-  savesState: boolean;
+  /**
+   * What the commit stage saves once the output is in place:
+   * - `state`: the whole state (a run of the whole definition);
+   * - `resent`: what a re-send of some practices of a delta definition sent (extract-state.ts
+   *   writeResent), so that the next delta compares with what the recipient holds after it — when a
+   *   delta could follow the state at all;
+   * - `nothing`: a re-send of a full definition, or of a delta definition whose next run is a full
+   *   anyway (no state, a new fingerprint or layout, an extract placed without its state saved,
+   *   held rows not recorded).
+   */
+  commit: 'state' | 'resent' | 'nothing';
   /**
    * The state's record key (a delta; a run for some practices, whose ids must match what the
    * recipient holds), or a new one (a new baseline of the whole definition).
@@ -58,20 +67,32 @@ export function planRun(input: PlanInput): RunPlan {
   const decided = decideMode(input);
   if (state && !request.force && !request.practices) checkSchedule(definition.schedule.frequency, state, request.extractDate);
   const scope = request.practices ? { practices: [...request.practices] } : undefined;
+  const commit = !request.practices ? 'state' : learnsResend(input) ? 'resent' : 'nothing';
   return {
     ...decided,
+    ...(commit === 'resent' ? { reason: `${decided.reason}; the delta state records the rows it sent, which the next delta is compared with` } : {}),
     baseline: decided.mode === 'delta' ? state!.lastSnapshot : null,
     ...(scope ? { scope } : {}),
-    savesState: !request.practices,
+    commit,
     recordKey: state && (decided.mode === 'delta' || request.practices) ? 'state' : 'new',
     carriesState: state !== undefined && definition.mode === 'delta',
   };
 }
 
+/**
+ * Whether a re-send of some practices is recorded in the state: when a run of the whole definition
+ * would be a delta now. Otherwise the next run is a full whatever the re-send sent — and the state
+ * must not claim to know a dataset's holdings it does not.
+ */
+function learnsResend(input: PlanInput): boolean {
+  const { practices: _practices, ...whole } = input.request;
+  return decideMode({ ...input, request: { ...whole, full: false } }).mode === 'delta';
+}
+
 function decideMode(input: PlanInput): { mode: 'full' | 'delta'; reason: string } {
   const { definition, state, request, unsaved, held } = input;
   if (definition.mode === 'full') return { mode: 'full', reason: 'the definition is a full extract' };
-  if (request.practices) return { mode: 'full', reason: `a run for some practices only (${request.practices.join(', ')}) is a full extract of them, and leaves the delta state alone` };
+  if (request.practices) return { mode: 'full', reason: `a run for some practices only (${request.practices.join(', ')}) is a full extract of them` };
   if (request.full) return { mode: 'full', reason: 'a full extract was asked for (--full)' };
   if (!state) return { mode: 'full', reason: 'the first run of this definition is a full extract' };
   if (state.fingerprint !== input.fingerprint) return { mode: 'full', reason: 'the definition changed since the last run (a new fingerprint): it starts again with a full extract' };
@@ -84,7 +105,9 @@ function decideMode(input: PlanInput): { mode: 'full' | 'delta'; reason: string 
       reason:
         unsaved.mode === 'full'
           ? `the full extract of ${unsaved.snapshot} may have been delivered without its state being saved: it is repeated, so that no delta follows it against the state before it`
-          : `the delta of ${unsaved.snapshot} may have been delivered without its state being saved: a full extract follows, since what the recipient holds is not known (that delta, or the state before it)`,
+          : unsaved.mode === 'resend'
+            ? `the re-send of some practices of ${unsaved.snapshot} may have been delivered without the state recording what it sent: a full extract follows, since what the recipient holds is not known`
+            : `the delta of ${unsaved.snapshot} may have been delivered without its state being saved: a full extract follows, since what the recipient holds is not known (that delta, or the state before it)`,
     };
   }
   if (input.datasets.some((d) => !held.datasets.has(d))) {

@@ -25,7 +25,10 @@ export interface RunOptions {
   /** YYYY-MM-DD: the extract date; the population and today() are judged on it. */
   extractDate: string;
   full: boolean;
-  /** Run for these practices only (a subset of the definition's): always full, state untouched. */
+  /**
+   * Run for these practices only (a subset of the definition's): always a full extract of them,
+   * scoped; a delta definition's state records what it sent (run/plan.ts `commit`).
+   */
   practices?: string[];
   /**
    * The provider's approvals (provider-config.ts): only practices whose approval of this

@@ -42,6 +42,40 @@ describe('HeldRows', () => {
     expect(list.addHex(Buffer.from('z'.repeat(32)), 0, 0, 0, 0, 0)).toBe(false);
   });
 
+  it('merges a re-send into the held rows: every row of both, a row in both as sent — in per-practice layout, as held when sent in another folder', () => {
+    const row = fc.tuple(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 1 }));
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 40 }), fc.array(row, { maxLength: 40 }), fc.boolean(), (heldRows, sentRows, perPractice) => {
+        const make = (rows: [number, number, number][], tag: number) => {
+          const list = new HeldRowList();
+          for (const [n, hash, practice] of rows) list.addHex(Buffer.from(rid(n)), 0, hash, tag, n, practice);
+          return list.sorted();
+        };
+        const held = make(heldRows, 1);
+        const sent = make(sentRows, 2);
+        const merged = HeldRows.merge(held, sent, perPractice);
+        const words = (rows: HeldRows, id: string) => {
+          const w = new Uint32Array(4);
+          hexToId(Buffer.from(id), 0, w, 0);
+          const at = rows.indexOf(w);
+          return at < 0 ? undefined : { practice: rows.practice(at), held: rows.hashEquals(at, heldRows.find(([n]) => rid(n) === id)?.[1] ?? -1, 1) };
+        };
+        const ids = [...new Set([...held.idsHex(), ...sent.idsHex()])].sort();
+        expect(merged.idsHex()).toEqual(ids);
+        for (const id of ids) {
+          const before = words(held, id);
+          const now = words(sent, id);
+          const kept = words(merged, id)!;
+          const expectHeld = now === undefined || (perPractice && before !== undefined && before.practice !== now.practice);
+          expect(kept.held, id).toBe(expectHeld);
+          expect(kept.practice).toBe((expectHeld ? before : now)!.practice);
+        }
+        expect(HeldRows.fromBytes(Buffer.from(merged.bytes)).size).toBe(ids.length);
+      }),
+    );
+    expect(HeldRows.merge(HeldRows.empty(), HeldRows.empty(), false).size).toBe(0);
+  });
+
   it('hashes a changed row differently', () => {
     const a = new Uint32Array(2);
     const b = new Uint32Array(2);

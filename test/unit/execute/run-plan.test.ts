@@ -36,23 +36,23 @@ function input(over: Partial<Omit<PlanInput, 'request'>> & { request?: Partial<P
 describe('planRun', () => {
   it('a delta definition with a saved state, nothing asked: a delta compared with the last run, with its record key', () => {
     const plan = planRun(input());
-    expect(plan).toEqual({ mode: 'delta', reason: 'the changes since the last run (2026-11-21T02:00:00.000000Z)', baseline: STATE.lastSnapshot, savesState: true, recordKey: 'state', carriesState: true });
+    expect(plan).toEqual({ mode: 'delta', reason: 'the changes since the last run (2026-11-21T02:00:00.000000Z)', baseline: STATE.lastSnapshot, commit: 'state', recordKey: 'state', carriesState: true });
   });
 
   it('a full definition is always a full extract, with a new record key', () => {
     const plan = planRun(input({ definition: { id: 'feed', mode: 'full', schedule: { frequency: 'daily' } } }));
-    expect(plan).toMatchObject({ mode: 'full', reason: 'the definition is a full extract', baseline: null, savesState: true, recordKey: 'new', carriesState: false });
+    expect(plan).toMatchObject({ mode: 'full', reason: 'the definition is a full extract', baseline: null, commit: 'state', recordKey: 'new', carriesState: false });
   });
 
   it('the first run (no state) is a full extract', () => {
     const plan = planRun(input({ state: undefined, held: { datasets: new Set(), olderFormat: false } }));
-    expect(plan).toMatchObject({ mode: 'full', baseline: null, recordKey: 'new', carriesState: false, savesState: true });
+    expect(plan).toMatchObject({ mode: 'full', baseline: null, recordKey: 'new', carriesState: false, commit: 'state' });
     expect(plan.reason).toMatch(/first run/);
   });
 
   it('--full is a new baseline that still carries the withheld patients', () => {
     const plan = planRun(input({ request: { full: true } }));
-    expect(plan).toMatchObject({ mode: 'full', baseline: null, recordKey: 'new', carriesState: true, savesState: true });
+    expect(plan).toMatchObject({ mode: 'full', baseline: null, recordKey: 'new', carriesState: true, commit: 'state' });
     expect(plan.reason).toMatch(/--full/);
   });
 
@@ -88,24 +88,43 @@ describe('planRun', () => {
     expect(missing.reason).toMatch(/does not record which rows the recipient holds/);
   });
 
-  it('--practice: a full extract of those practices with the state\'s record key, scoped, the state not saved, the schedule not checked', () => {
+  it('--practice: a full extract of those practices with the state\'s record key, scoped, recorded as sent, the schedule not checked', () => {
     const plan = planRun(input({ request: { practices: ['A81001'], extractDate: '2026-11-21' } }));
     expect(plan).toEqual({
       mode: 'full',
-      reason: 'a run for some practices only (A81001) is a full extract of them, and leaves the delta state alone',
+      reason: 'a run for some practices only (A81001) is a full extract of them; the delta state records the rows it sent, which the next delta is compared with',
       baseline: null,
       scope: { practices: ['A81001'] },
-      savesState: false,
+      commit: 'resent',
       recordKey: 'state',
       carriesState: true,
     });
-    // Without a state there is no record key to reuse.
-    expect(planRun(input({ state: undefined, request: { practices: ['A81001'] } })).recordKey).toBe('new');
+    // --full with --practice is the same re-send.
+    expect(planRun(input({ request: { practices: ['A81001'], full: true } })).commit).toBe('resent');
   });
 
-  it('--practice takes precedence over --full, an unsaved extract and a new fingerprint', () => {
-    const plan = planRun(input({ fingerprint: 'f2', unsaved: { snapshot: 'x', mode: 'full' }, request: { practices: ['A81002'], full: true } }));
-    expect(plan).toMatchObject({ mode: 'full', scope: { practices: ['A81002'] }, savesState: false });
+  it('--practice records nothing when the next run is a full anyway: no state, a full definition, a new fingerprint or layout, an unsaved extract, held rows not recorded', () => {
+    const nothing = (over: Parameters<typeof input>[0]) => {
+      const plan = planRun(input({ ...over, request: { practices: ['A81002'], ...over?.request } }));
+      expect(plan).toMatchObject({ mode: 'full', scope: { practices: ['A81002'] }, commit: 'nothing' });
+      expect(plan.reason).not.toMatch(/records/);
+      return plan;
+    };
+    // Without a state there is no record key to reuse.
+    expect(nothing({ state: undefined, held: { datasets: new Set(), olderFormat: false } }).recordKey).toBe('new');
+    expect(nothing({ definition: { id: 'feed', mode: 'full', schedule: { frequency: 'daily' } } }).carriesState).toBe(false);
+    expect(nothing({ fingerprint: 'f2', request: { full: true } }).recordKey).toBe('state');
+    expect(nothing({ state: { ...STATE, layout: 'per_practice' } }).reason).toBe('a run for some practices only (A81002) is a full extract of them');
+    nothing({ unsaved: { snapshot: 'x', mode: 'delta' } });
+    nothing({ unsaved: { snapshot: 'x', mode: 'resend' } });
+    nothing({ held: { datasets: new Set(['children']), olderFormat: false } });
+    nothing({ held: { datasets: new Set(), olderFormat: true } });
+  });
+
+  it('after a re-send placed without its record saved, the next run is a full', () => {
+    const plan = planRun(input({ unsaved: { snapshot: '2026-11-21T09:00:00Z', mode: 'resend' } }));
+    expect(plan).toMatchObject({ mode: 'full', commit: 'state', recordKey: 'new' });
+    expect(plan.reason).toMatch(/^the re-send of some practices of 2026-11-21T09:00:00Z may have been delivered without the state recording what it sent/);
   });
 
   it('refuses a run before the schedule is due, unless forced', () => {
