@@ -135,7 +135,11 @@ export async function seedDatabase(db: Database, catalogue: Catalogue, options: 
   };
   const flush = async (all: boolean) => {
     for (const table of SEED_TABLES) {
-      for (const chunk of buffers[table].take(all)) await channels[table].push(chunk);
+      // One push per table per flush, as many chunks as are ready in it: a COPY still waiting for a
+      // connection (the pool smaller than the tables) holds at most one flush's data, and the
+      // final flush never blocks behind a channel that is full of small chunks.
+      const chunks = buffers[table].take(all);
+      if (chunks.length > 0) await channels[table].push(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
     }
   };
 
