@@ -2,18 +2,10 @@ import { pathToFileURL } from 'node:url';
 import { relative, resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
+import { worldOffsetMs } from './test/support/world-offset.mjs';
 
-/**
- * The latest date the suite's clock may say (test/support/world-clock.mjs): the fixtures are
- * written for --today 2026-11-21, and every shipped definition's approvals hold until at least
- * 2026-12-15 (three months after the oldest review). Until then the suite runs on the real clock;
- * after it, node processes run as if it were this date (the time of day kept). PostgreSQL keeps
- * the real clock, so a test that compares an engine's now() with the other's can differ then.
- */
-const LATEST_WORLD_DATE = '2026-12-14';
-const realToday = new Date().toISOString().slice(0, 10);
-const worldDate = realToday < LATEST_WORLD_DATE ? realToday : LATEST_WORLD_DATE;
-process.env['EXDEF_TEST_WORLD_OFFSET_MS'] ??= String(Date.parse(`${worldDate}T00:00:00Z`) - Date.parse(`${realToday}T00:00:00Z`));
+// The suite's clock (test/support/world-offset.mjs): .ci/run sets it for PostgreSQL too.
+process.env['EXDEF_TEST_WORLD_OFFSET_MS'] ??= String(worldOffsetMs());
 // Every node process a test starts (the CLI, the demo) runs in the same world.
 const worldClock = resolve('test/support/world-clock.mjs');
 if (!(process.env['NODE_OPTIONS'] ?? '').includes(worldClock)) {

@@ -33,7 +33,20 @@ pg_throwaway_start() {
     --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$PG_WORK/initdb.log" 2>&1 \
     || { cat "$PG_WORK/initdb.log" >&2; return 1; }
   PG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-  as_pg_user "$PG_BIN_DIR/pg_ctl" -D "$PG_WORK/data" -l "$PG_WORK/server.log" -w -t 60 start \
+  # The suite's clock (test/support/world-offset.mjs): when it is moved back, the server's is
+  # moved by the same whole days (libfaketime), so that both engines judge the same date.
+  local clock=()
+  local offset_days=$(( ${EXDEF_TEST_WORLD_OFFSET_MS:-0} / 86400000 ))
+  if [ "$offset_days" != "0" ]; then
+    local faketime_lib
+    faketime_lib=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
+    if [ -z "$faketime_lib" ]; then
+      echo "EXDEF_TEST_WORLD_OFFSET_MS moves the suite's clock ${offset_days} days: PostgreSQL must follow it (apt-get install libfaketime)" >&2
+      return 1
+    fi
+    clock=(env "LD_PRELOAD=$faketime_lib" "FAKETIME=${offset_days}d" FAKETIME_DONT_FAKE_MONOTONIC=1)
+  fi
+  as_pg_user "${clock[@]}" "$PG_BIN_DIR/pg_ctl" -D "$PG_WORK/data" -l "$PG_WORK/server.log" -w -t 60 start \
     -o "-p $PG_PORT -k $PG_WORK -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c max_prepared_transactions=20 -c shared_buffers=256MB -c max_wal_size=4GB -c maintenance_work_mem=256MB" \
     >/dev/null || { cat "$PG_WORK/server.log" >&2; return 1; }
   export EXDEF_TEST_DATABASE_URL="postgres://postgres:${PG_PASSWORD}@127.0.0.1:${PG_PORT}/postgres"

@@ -3,11 +3,12 @@
  * the three months before it, --today 2026-11-21 throughout), and exdef judges what only ever
  * tightens by the clock — an approval expires three months after the definition's review, an
  * exemption on its end date, whatever --today says. So that the suite means the same once those
- * dates have passed, vitest.config.ts caps the suite's clock at the last date the fixtures'
- * approvals hold: this module moves `Date` back by whole days (times of day, durations and timers
+ * dates have passed, the suite's clock stops at the last date the fixtures' approvals hold
+ * (world-offset.mjs): this module moves `Date` back by whole days (times of day, durations and timers
  * are untouched) in the vitest workers (setupFiles) and, through NODE_OPTIONS, in every node
  * process a test starts (the CLI, the demo). Test support only: nothing of exdef reads it, and a
- * test that needs the real clock reads `realNow()`. The database server's clock is not moved.
+ * test that needs the real clock reads `realNow()`. .ci/run moves the throwaway PostgreSQL's
+ * clock by the same days (libfaketime); a server started otherwise keeps the real one.
  *
  * EXDEF_TEST_WORLD_OFFSET_MS, set once by vitest.config.ts, is the shift; unset, this does nothing.
  */
