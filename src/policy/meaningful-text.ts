@@ -233,6 +233,25 @@ function templateSlot(skeleton: string): string | undefined {
  * `kind` decides the shape expected; the policy gives the stock phrases and thresholds.
  */
 export function textProblems(text: string, kind: TextKind, policy: Policy, options: TextOptions = {}): TextProblem[] {
+  // A pure function of the text, its kind and subject and the policy: a lint of many definitions
+  // meets the same texts again, and each is judged once (a copy is returned each time).
+  let judged = problemsSeen.get(policy);
+  if (!judged) problemsSeen.set(policy, (judged = new Map()));
+  // JSON escapes control characters: the subject part holds no raw \u0001.
+  const key = `${kind}\u0001${JSON.stringify(options.subject ?? [])}\u0001${text}`;
+  let found = judged.get(key);
+  if (!found) {
+    if (judged.size >= WORDS_SEEN_LIMIT) judged.clear();
+    found = judgeText(text, kind, policy, options);
+    judged.set(key, found);
+  }
+  return found.map((p) => (p.hidden ? { ...p, hidden: { ...p.hidden } } : { ...p }));
+}
+
+/** Per policy, what textProblems found in each text (by kind, subject and text). */
+const problemsSeen = new WeakMap<Policy, Map<string, readonly TextProblem[]>>();
+
+function judgeText(text: string, kind: TextKind, policy: Policy, options: TextOptions): TextProblem[] {
   const problems: TextProblem[] = [];
   const hidden = hiddenCharacters(text);
   const skeleton = lookAlikeSkeleton(text);
