@@ -364,15 +364,24 @@ function subjectWords(subject: readonly string[] = []): ReadonlySet<string> {
 }
 
 /** The content words textSimilarity compares: the text's own, less its subject's. Each pair of a definition's texts meets them again. */
-const comparedSeen = new Map<string, ReadonlySet<string>>();
+// By subject, then by the text itself (a text's hash is kept with the string: no key is built per lookup).
+const comparedSeen = new Map<string, Map<string, ReadonlySet<string>>>();
+let comparedCount = 0;
 function comparedWords(text: string, subject: readonly string[] = []): ReadonlySet<string> {
-  const key = `${subject.join('\0')}\u0001${text}`;
-  let words = comparedSeen.get(key);
+  const subjectKey = subject.length === 0 ? '' : subject.length === 1 ? `\u0001${subject[0]}` : `\u0001${subject.join('\0')}`;
+  let bySubject = comparedSeen.get(subjectKey);
+  let words = bySubject?.get(text);
   if (!words) {
-    if (comparedSeen.size >= WORDS_SEEN_LIMIT) comparedSeen.clear();
+    if (comparedCount >= WORDS_SEEN_LIMIT) {
+      comparedSeen.clear();
+      comparedCount = 0;
+      bySubject = undefined;
+    }
+    if (!bySubject) comparedSeen.set(subjectKey, (bySubject = new Map()));
     const own = subjectWords(subject);
     words = new Set(contentOf(text).filter((w) => !own.has(w)));
-    comparedSeen.set(key, words);
+    bySubject.set(text, words);
+    comparedCount++;
   }
   return words;
 }
