@@ -257,10 +257,11 @@ function checkSelect(select: Node, check: Check, set: PatientSet, accounted: Wea
   for (const ref of references) {
     if (own.includes(ref)) continue; // the population's own patient and registration: its guards are checked above
     const isRoot = ref === root;
+    const guards = ref.place.map((c) => guardOf(c));
     for (const required of requiredScanGuards(ref.table, ref.alias, check, set, isRoot)) {
-      const found = ref.place.map((c) => guardOf(c)).find((g) => matches(g, required));
+      const found = guards.find((g) => matches(g, required));
       if (!found) fail(`${describe(required)} is missing on ${ref.table.name} (as ${ref.alias})`);
-      if (found!.kind === 'sensitive-codes' && JSON.stringify(check.codeSets.get(found!.cte ?? '')) !== JSON.stringify(found!.sets)) {
+      if (found!.kind === 'sensitive-codes' && !sameNames(check.codeSets.get(found!.cte ?? ''), found!.sets)) {
         fail(`the sensitive-codes guard on ${ref.alias}.${found!.column} reads ${found!.cte}, which does not hold exactly the sets ${found!.sets?.join(', ')}`);
       }
     }
@@ -325,8 +326,16 @@ function matches(found: GuardInfo | undefined, required: GuardInfo): boolean {
   if (!found || found.kind !== required.kind || found.alias !== required.alias) return false;
   if (required.column !== undefined && found.column !== required.column) return false;
   if (required.relation !== undefined && found.relation !== required.relation) return false;
-  if (required.sets !== undefined && JSON.stringify(found.sets) !== JSON.stringify(required.sets)) return false;
+  if (required.sets !== undefined && !sameNames(found.sets, required.sets)) return false;
   if (required.set !== undefined && found.set !== required.set) return false;
+  return true;
+}
+
+/** The same names in the same order (both absent counts as the same, as their JSON text would). */
+function sameNames(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
