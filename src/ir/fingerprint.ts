@@ -14,18 +14,32 @@ export function canonicalDefinition(definition: ExtractDefinition): unknown {
 
 /** The same rules for any part of a definition (src/diff/canonical-key.ts compares parts with it). */
 export function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value && typeof value === 'object') {
+  return canonicalWith(value, undefined);
+}
+
+/**
+ * canonical(), remembering the result for each object it meets in `memo` (when given): the
+ * fingerprint and the digest of one definition canonicalise the same expressions, each once.
+ * A memo is for one unchanged definition only.
+ */
+function canonicalWith(value: unknown, memo: Map<object, unknown> | undefined): unknown {
+  if (!value || typeof value !== 'object') return value;
+  if (memo?.has(value)) return memo.get(value);
+  let result: unknown;
+  if (Array.isArray(value)) {
+    result = value.map((v) => canonicalWith(v, memo));
+  } else {
     const out: Record<string, unknown> = {};
     const kind = (value as { kind?: unknown }).kind;
     for (const k of Object.keys(value).sort()) {
       if (k === 'span' || k === 'source' || (k === 'term' && kind === 'concept') || isDerivedKey(value, k)) continue;
-      const v = canonical((value as Record<string, unknown>)[k]);
+      const v = canonicalWith((value as Record<string, unknown>)[k], memo);
       if (v !== undefined) out[k] = v;
     }
-    return out;
+    result = out;
   }
-  return value;
+  memo?.set(value, result);
+  return result;
 }
 
 /**
@@ -35,7 +49,11 @@ export function canonical(value: unknown): unknown {
  * changing them does not force a new baseline (the semantic diff reports them for IG review).
  */
 export function dataDefinition(definition: ExtractDefinition): unknown {
-  return canonical({
+  return dataDefinitionWith(definition, undefined);
+}
+
+function dataDefinitionWith(definition: ExtractDefinition, memo: Map<object, unknown> | undefined): unknown {
+  return canonicalWith({
     format: definition.format,
     id: definition.id,
     // Justifications explain the population; they do not change who is in it.
@@ -48,7 +66,7 @@ export function dataDefinition(definition: ExtractDefinition): unknown {
     // Nor is the output. Its compression (output.compression) in particular changes only how the
     // same CSV bytes are packed in the ZIP, never what the recipient unzips: it must not force a
     // new baseline.
-  });
+  }, memo);
 }
 
 /**
@@ -66,4 +84,16 @@ export function fingerprint(definition: ExtractDefinition): string {
  */
 export function definitionDigest(definition: ExtractDefinition): string {
   return createHash('sha256').update(JSON.stringify(canonicalDefinition(definition))).digest('hex');
+}
+
+/**
+ * fingerprint() and definitionDigest() of one definition together, the parts they share
+ * canonicalised once (the same two hashes).
+ */
+export function fingerprintAndDigest(definition: ExtractDefinition): { fingerprint: string; digest: string } {
+  const memo = new Map<object, unknown>();
+  return {
+    fingerprint: createHash('sha256').update(JSON.stringify(dataDefinitionWith(definition, memo))).digest('hex'),
+    digest: createHash('sha256').update(JSON.stringify(canonicalWith(definition, memo))).digest('hex'),
+  };
 }

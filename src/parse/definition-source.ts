@@ -52,7 +52,13 @@ export function commentPlace(at: string): { at: string; place: 'before' | 'befor
 }
 
 export function pointer(path: YamlPath): string {
-  return path.length === 0 ? '' : `/${path.map((p) => String(p).replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`;
+  // Called for every part of every definition: a segment without ~ or / is copied as it is.
+  let out = '';
+  for (const part of path) {
+    const text = String(part);
+    out += `/${text.includes('~') || text.includes('/') ? text.replace(/~/g, '~0').replace(/\//g, '~1') : text}`;
+  }
+  return out;
 }
 
 export function pathOfPointer(text: string): YamlPath {

@@ -233,6 +233,25 @@ function templateSlot(skeleton: string): string | undefined {
  * `kind` decides the shape expected; the policy gives the stock phrases and thresholds.
  */
 export function textProblems(text: string, kind: TextKind, policy: Policy, options: TextOptions = {}): TextProblem[] {
+  // A pure function of the text, its kind and subject and the policy: a lint of many definitions
+  // meets the same texts again, and each is judged once (a copy is returned each time).
+  let judged = problemsSeen.get(policy);
+  if (!judged) problemsSeen.set(policy, (judged = new Map()));
+  // JSON escapes control characters: the subject part holds no raw \u0001.
+  const key = `${kind}\u0001${JSON.stringify(options.subject ?? [])}\u0001${text}`;
+  let found = judged.get(key);
+  if (!found) {
+    if (judged.size >= WORDS_SEEN_LIMIT) judged.clear();
+    found = judgeText(text, kind, policy, options);
+    judged.set(key, found);
+  }
+  return found.map((p) => (p.hidden ? { ...p, hidden: { ...p.hidden } } : { ...p }));
+}
+
+/** Per policy, what textProblems found in each text (by kind, subject and text). */
+const problemsSeen = new WeakMap<Policy, Map<string, readonly TextProblem[]>>();
+
+function judgeText(text: string, kind: TextKind, policy: Policy, options: TextOptions): TextProblem[] {
   const problems: TextProblem[] = [];
   const hidden = hiddenCharacters(text);
   const skeleton = lookAlikeSkeleton(text);
@@ -345,15 +364,24 @@ function subjectWords(subject: readonly string[] = []): ReadonlySet<string> {
 }
 
 /** The content words textSimilarity compares: the text's own, less its subject's. Each pair of a definition's texts meets them again. */
-const comparedSeen = new Map<string, ReadonlySet<string>>();
+// By subject, then by the text itself (a text's hash is kept with the string: no key is built per lookup).
+const comparedSeen = new Map<string, Map<string, ReadonlySet<string>>>();
+let comparedCount = 0;
 function comparedWords(text: string, subject: readonly string[] = []): ReadonlySet<string> {
-  const key = `${subject.join('\0')}\u0001${text}`;
-  let words = comparedSeen.get(key);
+  const subjectKey = subject.length === 0 ? '' : subject.length === 1 ? `\u0001${subject[0]}` : `\u0001${subject.join('\0')}`;
+  let bySubject = comparedSeen.get(subjectKey);
+  let words = bySubject?.get(text);
   if (!words) {
-    if (comparedSeen.size >= WORDS_SEEN_LIMIT) comparedSeen.clear();
+    if (comparedCount >= WORDS_SEEN_LIMIT) {
+      comparedSeen.clear();
+      comparedCount = 0;
+      bySubject = undefined;
+    }
+    if (!bySubject) comparedSeen.set(subjectKey, (bySubject = new Map()));
     const own = subjectWords(subject);
     words = new Set(contentOf(text).filter((w) => !own.has(w)));
-    comparedSeen.set(key, words);
+    bySubject.set(text, words);
+    comparedCount++;
   }
   return words;
 }

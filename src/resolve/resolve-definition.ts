@@ -222,8 +222,8 @@ function sourceOf(parsed: ParsedDefinition, catalogue: Catalogue): ExtractDefini
   const spans: Record<string, Span> = {};
   const keySpans: Record<string, Span> = {};
   const characterSpans: Record<string, Span> = {};
-  const visit = (value: unknown, path: YamlPath) => {
-    const at = pointer(path);
+  // `at` is pointer(path), built a segment at a time.
+  const visit = (value: unknown, path: YamlPath, at: string) => {
     spans[at] = parsed.locate(path, 'value');
     if (path.length > 0) keySpans[at] = parsed.locate(path, 'key');
     if (typeof value === 'string' && parsed.locateCharacter) {
@@ -235,10 +235,10 @@ function sourceOf(parsed: ParsedDefinition, catalogue: Catalogue): ExtractDefini
         if (span) characterSpans[`${at}#${hidden.index}`] = span;
       }
     }
-    if (Array.isArray(value)) value.forEach((v, i) => visit(v, [...path, i]));
-    else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) visit(v, [...path, k]);
+    if (Array.isArray(value)) value.forEach((v, i) => visit(v, [...path, i], `${at}/${i}`));
+    else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) visit(v, [...path, k], at + pointer([k]));
   };
-  visit(parsed.document, []);
+  visit(parsed.document, [], '');
   return {
     file: parsed.file.path,
     syntax: parsed.syntax,

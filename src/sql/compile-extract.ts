@@ -1,7 +1,7 @@
 import { createQueryId, type RootOperationNode, type SelectQueryBuilder } from 'kysely';
 import { codedColumns, tableOf, type Catalogue } from '../catalogue/catalogue.js';
 import type { ExtractDefinition } from '../ir/extract-definition.js';
-import { definitionDigest, fingerprint } from '../ir/fingerprint.js';
+import { fingerprintAndDigest } from '../ir/fingerprint.js';
 import { releasedSensitiveSets, type ReleasedSet } from '../policy/exemptions.js';
 import type { Policy, SensitiveCodeSet } from '../policy/policy.js';
 import { compilerKysely, parameterNames } from './compiler-db.js';
@@ -233,8 +233,7 @@ export function compileExtract(definition: ExtractDefinition, options: CompileOp
       version: definition.version,
       title: definition.title,
       file: definition.source.file,
-      fingerprint: fingerprint(definition),
-      digest: definitionDigest(definition),
+      ...fingerprintAndDigest(definition),
       mode: definition.mode,
       layout: definition.output.layout,
     },

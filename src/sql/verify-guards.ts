@@ -132,26 +132,40 @@ interface Check {
  * query may hold is inside the population's opt-out test, whose result is a flag, never a row.
  */
 function checkNoProtectedTables(root: Node, catalogue: Catalogue, fail: (problem: string) => never): void {
-  const seen = new WeakSet<object>();
+  // A subtree found clean stays clean (the compiler's nodes are frozen): the subtrees the queries of
+  // a definition share (the population CTEs, the sensitive-code sets) are walked once per catalogue.
+  // A node is marked only once everything under it has passed; a failure throws before any mark.
+  let clean = CLEAN.get(catalogue);
+  if (!clean) CLEAN.set(catalogue, (clean = new WeakSet()));
+  const passed = clean;
   const visit = (value: unknown): void => {
+    if (typeof value !== 'object' || value === null) return;
     if (Array.isArray(value)) {
-      for (const v of value) visit(v);
+      for (let i = 0; i < value.length; i++) visit(value[i]);
       return;
     }
-    if (!value || typeof value !== 'object' || seen.has(value)) return;
-    seen.add(value);
     const node = value as Node;
-    if (guardOf(node)?.kind === 'opt-out-flag') return;
-    if (node.kind === 'TableNode') {
-      const table = catalogueTable(catalogue, node);
-      if (table?.classification) fail(`table ${table.schema}.${table.name} is a ${table.classification} table, which no query may read`);
+    const kind = node.kind;
+    // Only selects and raw SQL (which holds subqueries) are shared between places and queries: the
+    // check remembers those; any other node is small and is walked again wherever it occurs.
+    const remembered = kind === 'SelectQueryNode' || kind === 'RawNode';
+    if (remembered && passed.has(node)) return;
+    if (guardOf(node)?.kind !== 'opt-out-flag') {
+      if (kind === 'TableNode') {
+        const table = catalogueTable(catalogue, node);
+        if (table?.classification) fail(`table ${table.schema}.${table.name} is a ${table.classification} table, which no query may read`);
+      }
+      for (const key in node) {
+        if (key !== 'kind' && Object.hasOwn(node, key)) visit(node[key]);
+      }
     }
-    for (const key of Object.keys(node)) {
-      if (key !== 'kind') visit(node[key]);
-    }
+    if (remembered) passed.add(node);
   };
   visit(root);
 }
+
+/** Per catalogue, the subtrees checkNoProtectedTables found without a control or document table. */
+const CLEAN = new WeakMap<Catalogue, WeakSet<object>>();
 
 /** The output: a dataset select, a k-anonymity query over dataset selects, or the population. */
 function checkRoot(root: Node, fail: (problem: string) => never): void {
@@ -243,10 +257,11 @@ function checkSelect(select: Node, check: Check, set: PatientSet, accounted: Wea
   for (const ref of references) {
     if (own.includes(ref)) continue; // the population's own patient and registration: its guards are checked above
     const isRoot = ref === root;
+    const guards = ref.place.map((c) => guardOf(c));
     for (const required of requiredScanGuards(ref.table, ref.alias, check, set, isRoot)) {
-      const found = ref.place.map((c) => guardOf(c)).find((g) => matches(g, required));
+      const found = guards.find((g) => matches(g, required));
       if (!found) fail(`${describe(required)} is missing on ${ref.table.name} (as ${ref.alias})`);
-      if (found!.kind === 'sensitive-codes' && JSON.stringify(check.codeSets.get(found!.cte ?? '')) !== JSON.stringify(found!.sets)) {
+      if (found!.kind === 'sensitive-codes' && !sameNames(check.codeSets.get(found!.cte ?? ''), found!.sets)) {
         fail(`the sensitive-codes guard on ${ref.alias}.${found!.column} reads ${found!.cte}, which does not hold exactly the sets ${found!.sets?.join(', ')}`);
       }
     }
@@ -311,8 +326,16 @@ function matches(found: GuardInfo | undefined, required: GuardInfo): boolean {
   if (!found || found.kind !== required.kind || found.alias !== required.alias) return false;
   if (required.column !== undefined && found.column !== required.column) return false;
   if (required.relation !== undefined && found.relation !== required.relation) return false;
-  if (required.sets !== undefined && JSON.stringify(found.sets) !== JSON.stringify(required.sets)) return false;
+  if (required.sets !== undefined && !sameNames(found.sets, required.sets)) return false;
   if (required.set !== undefined && found.set !== required.set) return false;
+  return true;
+}
+
+/** The same names in the same order (both absent counts as the same, as their JSON text would). */
+function sameNames(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
@@ -354,5 +377,18 @@ function catalogueTable(catalogue: Catalogue, tableNode: Node): CatalogueTable |
   const schema = tableNode['table']?.schema?.name as string | undefined;
   const name = tableNode['table']?.identifier?.name as string | undefined;
   if (!schema || !name) return undefined;
-  return catalogue.tables.find((t) => t.schema === schema && t.name === name);
+  return tableIndex(catalogue).get(`${schema}\u0000${name}`);
+}
+
+/** Per catalogue, its tables by schema and name (rebuilt should its list of tables change). */
+const TABLES = new WeakMap<Catalogue, { tables: readonly CatalogueTable[]; length: number; index: Map<string, CatalogueTable> }>();
+
+function tableIndex(catalogue: Catalogue): Map<string, CatalogueTable> {
+  const known = TABLES.get(catalogue);
+  if (known && known.tables === catalogue.tables && known.length === catalogue.tables.length) return known.index;
+  const index = new Map<string, CatalogueTable>();
+  // The first of a schema and name wins, as a search of catalogue.tables would find it.
+  for (const t of catalogue.tables) if (!index.has(`${t.schema}\u0000${t.name}`)) index.set(`${t.schema}\u0000${t.name}`, t);
+  TABLES.set(catalogue, { tables: catalogue.tables, length: catalogue.tables.length, index });
+  return index;
 }
