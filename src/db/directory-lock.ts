@@ -1,3 +1,4 @@
+import { processAlive } from '../process-alive.js';
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExdefError } from '../failure.js';
@@ -31,7 +32,7 @@ export function lockDirectory(dir: string, what: string): () => void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number(readFileSync(path, 'utf8').trim());
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && processAlive(owner)) {
         throw new ExdefError(`the ${what} is in use by another exdef process (pid ${owner}): one process at a time may open it`, {
           exitCode: 1,
           step: 'connect',
@@ -45,11 +46,3 @@ export function lockDirectory(dir: string, what: string): () => void {
   throw new ExdefError(`cannot lock the ${what}: its lock file ${path} keeps coming back`, { exitCode: 2, step: 'connect' });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -1,3 +1,4 @@
+import { processAlive } from '../process-alive.js';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, createReadStream, linkSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -249,7 +250,7 @@ export function lockOutbox(outbox: string): () => void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || tries > 2) throw error;
       const holder = Number(readFileSync(lock, 'utf8').trim());
-      if (Number.isInteger(holder) && holder > 0 && alive(holder)) {
+      if (Number.isInteger(holder) && holder > 0 && processAlive(holder)) {
         throw new ExdefError(`another exdef (pid ${holder}) is delivering from the outbox ${outbox}`, { exitCode: 1, step: 'outbox', hints: ['it sends what is pending; run `exdef deliver` again once it has finished'] });
       }
       rmSync(lock, { force: true });
@@ -257,21 +258,12 @@ export function lockOutbox(outbox: string): () => void {
   }
   for (const name of entries(outbox)) {
     const match = /^\.incoming-(\d+)-/.exec(name);
-    if (match && !alive(Number(match[1]))) rmSync(join(outbox, name), { recursive: true, force: true });
+    if (match && !processAlive(Number(match[1]))) rmSync(join(outbox, name), { recursive: true, force: true });
   }
   for (const id of entries(deliveredDirectory(outbox))) removeDeliveredData(join(deliveredDirectory(outbox), id));
   return () => rmSync(lock, { force: true });
 }
 
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function entries(directory: string): string[] {
   try {

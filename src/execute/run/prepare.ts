@@ -1,3 +1,4 @@
+import { processAlive } from '../../process-alive.js';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { approvalDate, approvedPractices, type ExcludedPractice } from '../../approval/practice-approvals.js';
@@ -100,15 +101,6 @@ function prepareOutputDirectory(out: string): void {
   }
 }
 
-function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Each practice is the controller of its rows: only those whose approval of exactly this
