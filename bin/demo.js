@@ -38,7 +38,7 @@ if (reviewed && latestExpiry(reviewed) < today) {
 }
 
 // The practices' approvals: made with a demo key, never a real approver's.
-const { default: ssh2 } = await import('ssh2');
+const { generateEd25519KeyPair } = await import('../dist/src/approval/ed25519-keygen.js');
 const { definitionToApprove, approveDefinition } = await import('../dist/src/approval/approve-definition.js');
 const { readSigningKey } = await import('../dist/src/approval/sshsig.js');
 const { referenceCatalogue } = await import('../dist/src/catalogue/load-catalogue.js');
@@ -46,7 +46,7 @@ const providerDir = join('.exdef', 'demo-provider');
 const approverKey = join(providerDir, 'demo-approver.key');
 mkdirSync(providerDir, { recursive: true, mode: 0o700 });
 if (!existsSync(approverKey)) {
-  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'exdef demo approver' });
+  const pair = generateEd25519KeyPair('exdef demo approver');
   writeFileSync(approverKey, pair.private, { mode: 0o600 });
   writeFileSync(`${approverKey}.pub`, `${pair.public}\n`);
 }

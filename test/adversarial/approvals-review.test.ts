@@ -11,7 +11,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
+import { generateEd25519KeyPair } from '../../src/approval/ed25519-keygen.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { selfSignedCertificate } from '../support/certificates.js';
 import { writeSignedRecord, type Approval } from '../../src/approval/approval-file.js';
@@ -28,7 +28,7 @@ const work = makeWorkDir('exdef-review-a-');
 afterAll(() => work.remove());
 
 function key(name: string): { key: SigningKey; publicLine: string } {
-  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: name });
+  const pair = generateEd25519KeyPair(name);
   const file = join(work.dir, `${name}.key`);
   writeFileSync(file, pair.private, { mode: 0o600 });
   return { key: readSigningKey(file), publicLine: pair.public };
@@ -114,7 +114,7 @@ describe('approvals under review', () => {
     const d = definitionToApprove(definition, referenceCatalogue());
     const dir = join(work.dir, 'skewed');
     mkdirSync(dir, { recursive: true });
-    const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'guardian' });
+    const pair = generateEd25519KeyPair('guardian');
     const keyFile = join(dir, 'guardian.key');
     writeFileSync(keyFile, pair.private, { mode: 0o600 });
     writeFileSync(join(dir, 'allowed_signers'), `A81001 ${NS} ${pair.public}\n`);

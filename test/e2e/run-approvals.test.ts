@@ -8,7 +8,7 @@
 import { createHmac } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
+import { generateEd25519KeyPair } from '../../src/approval/ed25519-keygen.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/resources.js';
 import { approvedProvider, type TestProvider } from '../support/approvals.js';
@@ -151,7 +151,7 @@ describe('exdef run refuses a definition no practice validly approved (before an
 
     // Signed by a key allowed_signers does not trust.
     const stranger = join(work.dir, 'stranger.key');
-    writeFileSync(stranger, ssh2.utils.generateKeyPairSync('ed25519').private, { mode: 0o600 });
+    writeFileSync(stranger, generateEd25519KeyPair().private, { mode: 0o600 });
     const untrusted = runCli(['approve', PHM, '--practice', 'A81001', '--by', 'Mallory', '--role', 'Nobody', '--key', stranger, '--provider', provider.file, '--today', TODAY]);
     expect(untrusted.status, untrusted.stderr).toBe(0);
     expect(untrusted.stderr).toMatch(/^warning: .*allowed_signers does not trust SHA256:\S+ for A81001/m);

@@ -1,13 +1,13 @@
 /**
  * Practices' approvals for tests that run extracts: one fresh ed25519 key per test process
- * (node:crypto via ssh2, no ssh-keygen), an allowed_signers file trusting it for every practice
+ * (node:crypto, no ssh-keygen), an allowed_signers file trusting it for every practice
  * (`*`), a provider configuration naming both, and approvals signed with it — the same files
  * `exdef approve` writes, so runs check them exactly as they check a practice's.
  */
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import ssh2 from 'ssh2';
+import { generateEd25519KeyPair } from '../../src/approval/ed25519-keygen.js';
 import { definitionToApprove } from '../../src/approval/approve-definition.js';
 import { writeSignedRecord } from '../../src/approval/approval-file.js';
 import { latestExpiry } from '../../src/approval/approval-status.js';
@@ -56,7 +56,7 @@ function temporaryDirectory(): string {
 function makeProvider(work: string): TestProvider {
   const dir = join(work, 'provider');
   mkdirSync(dir, { recursive: true });
-  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'exdef test approver' });
+  const pair = generateEd25519KeyPair('exdef test approver');
   const keyFile = join(dir, 'approver.key');
   writeFileSync(keyFile, pair.private, { mode: 0o600 });
   writeFileSync(`${keyFile}.pub`, `${pair.public}\n`);

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import ssh2 from 'ssh2';
+import { generateEd25519KeyPair } from '../../../src/approval/ed25519-keygen.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllowedSigners, principalMatches } from '../../../src/approval/allowed-signers.js';
 import { approveDefinition, revokeApprovals, type DefinitionToApprove } from '../../../src/approval/approve-definition.js';
@@ -18,7 +18,7 @@ let trusted: SigningKey;
 let stranger: SigningKey;
 const newKey = (name: string) => {
   const file = join(dir, name);
-  writeFileSync(file, ssh2.utils.generateKeyPairSync('ed25519', { comment: name }).private, { mode: 0o600 });
+  writeFileSync(file, generateEd25519KeyPair(name).private, { mode: 0o600 });
   return readSigningKey(file);
 };
 beforeAll(() => {

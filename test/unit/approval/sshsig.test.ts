@@ -4,13 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import ssh2 from 'ssh2';
+import { generateEd25519KeyPair } from '../../../src/approval/ed25519-keygen.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSshsig, readSigningKey, signSshsig, verifySshsig } from '../../../src/approval/sshsig.js';
+import { inCi } from '../../../src/ci-environment.js';
 
 const SSH_KEYGEN = '/usr/bin/ssh-keygen';
 const NAMESPACE = 'exdef-approval@nhs';
 // Under CI the real ssh-keygen must be there: the test never skips.
-const haveKeygen = existsSync(SSH_KEYGEN) || process.env['CI'] === 'true';
+const haveKeygen = existsSync(SSH_KEYGEN) || inCi();
 
 describe.runIf(haveKeygen)('SSHSIG signatures, checked by OpenSSH itself', () => {
   let dir: string;
@@ -18,7 +20,7 @@ describe.runIf(haveKeygen)('SSHSIG signatures, checked by OpenSSH itself', () =>
   let publicLine: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'exdef-sshsig-'));
-    const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'approver@test' });
+    const pair = generateEd25519KeyPair('approver@test');
     keyFile = join(dir, 'key');
     writeFileSync(keyFile, pair.private, { mode: 0o600 });
     publicLine = pair.public;
