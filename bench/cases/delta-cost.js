@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import ssh2 from 'ssh2';
+import { generateEd25519KeyPair } from '../../dist/src/approval/ed25519-keygen.js';
 import { writeSignedRecord } from '../../dist/src/approval/approval-file.js';
 import { latestExpiry } from '../../dist/src/approval/approval-status.js';
 import { definitionToApprove } from '../../dist/src/approval/approve-definition.js';
@@ -63,7 +63,7 @@ function approvedDefinition(practiceList) {
   writeFileSync(file, text);
   const dir = join(work, 'provider');
   mkdirSync(dir);
-  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'exdef bench approver' });
+  const pair = generateEd25519KeyPair('exdef bench approver');
   writeFileSync(join(dir, 'approver.key'), pair.private, { mode: 0o600 });
   writeFileSync(join(dir, 'allowed_signers'), `* namespaces="exdef-approval@nhs" ${pair.public}\n`);
   writeFileSync(join(dir, 'exdef.provider.yaml'), 'approvals:\n  directory: approvals\n  allowed_signers: allowed_signers\n');

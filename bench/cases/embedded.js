@@ -43,7 +43,7 @@ if (mode === 'floor-create' || mode === 'floor-open') {
   console.log(report());
 } else if (mode === 'prepare-run') {
   const [dir] = rest;
-  const { default: ssh2 } = await import('ssh2');
+  const { generateEd25519KeyPair } = await import('../../dist/src/approval/ed25519-keygen.js');
   const { definitionToApprove, approveDefinition } = await import('../../dist/src/approval/approve-definition.js');
   const { latestExpiry } = await import('../../dist/src/approval/approval-status.js');
   const { readSigningKey } = await import('../../dist/src/approval/sshsig.js');
@@ -52,7 +52,7 @@ if (mode === 'floor-create' || mode === 'floor-open') {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const keys = join(dir, 'keys.yaml');
   writeFileSync(keys, ['phm-icb-key', 'tww-audit-key', 'flu-icb-key'].map((name, i) => `${name}: bench-key-${String(i + 1).repeat(54)}`).join('\n') + '\n', { mode: 0o600 });
-  const pair = ssh2.utils.generateKeyPairSync('ed25519');
+  const pair = generateEd25519KeyPair();
   writeFileSync(join(dir, 'approver.key'), pair.private, { mode: 0o600 });
   const approved = definitionToApprove(definition, referenceCatalogue());
   writeFileSync(join(dir, 'allowed_signers'), `${approved.practices.join(',')} namespaces="exdef-approval@nhs" ${pair.public}\n`);

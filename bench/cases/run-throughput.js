@@ -13,7 +13,7 @@ import { referenceCatalogue } from '../../dist/src/catalogue/load-catalogue.js';
 import { openDatabase } from '../../dist/src/db/open-database.js';
 import { settingName, withSettingParameters } from '../../dist/src/execute/copy-sql.js';
 import { runExtract } from '../../dist/src/execute/run-extract.js';
-import ssh2 from 'ssh2';
+import { generateEd25519KeyPair } from '../../dist/src/approval/ed25519-keygen.js';
 import { approveDefinition, definitionToApprove } from '../../dist/src/approval/approve-definition.js';
 import { readSigningKey } from '../../dist/src/approval/sshsig.js';
 import { checkDefinitionText } from '../../dist/src/pipeline/check-definition.js';
@@ -81,7 +81,7 @@ async function approvedRun(url, rows, compression) {
   const dir = mkdtempSync(join(tmpdir(), 'exdef-bench-run-'));
   const file = join(dir, 'bench.exdef.yaml');
   writeFileSync(file, await definitionText(url, rows, compression));
-  const pair = ssh2.utils.generateKeyPairSync('ed25519');
+  const pair = generateEd25519KeyPair();
   writeFileSync(join(dir, 'approver.key'), pair.private, { mode: 0o600 });
   writeFileSync(join(dir, 'allowed_signers'), `* namespaces="exdef-approval@nhs" ${pair.public}\n`);
   writeFileSync(join(dir, 'exdef.provider.yaml'), 'approvals:\n  directory: approvals\n  allowed_signers: allowed_signers\n');
