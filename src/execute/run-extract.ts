@@ -118,7 +118,7 @@ async function run(o: RunOptions): Promise<RunResult> {
       practices: prepared.practices,
       excluded: prepared.excluded,
       dialect: prepared.dialect,
-      patients: extracted.population.filter((p) => !p.optedOut).length,
+      patients: extracted.patients,
       files: extracted.files,
       disclosure: extracted.disclosure,
       linkedDisclosure: extracted.linkedDisclosure,

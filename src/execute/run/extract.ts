@@ -45,6 +45,9 @@ export interface ExtractInput {
 /** What the extract stage read, in its one snapshot. */
 export interface Extracted {
   snapshot: string;
+  /** The patients in the population on the extract date, opted-out ones not counted (the manifest's figure). */
+  patients: number;
+  /** A delta definition's population, patient by patient (its state keeps it); empty for a full definition, which only counts it. */
   population: PopulationRow[];
   files: WrittenFile[];
   disclosure: DisclosureCheck[];
@@ -66,13 +69,19 @@ export interface Extracted {
 export async function extractInSnapshot(x: ExtractInput): Promise<Extracted> {
   const { db, prepared, plan, holdings, events } = x;
   const { plan: compiled, definition, policy } = prepared;
-  const sessions = db.engine === 'postgres' ? Math.max(1, Math.min(x.concurrency, compiled.datasets.length)) : 1;
+  const datasetSessions = db.engine === 'postgres' ? Math.max(1, Math.min(x.concurrency, compiled.datasets.length)) : 1;
+  // A full definition on PostgreSQL with more than one connection allowed counts its population on
+  // a connection of its own, in the same snapshot, while the datasets are read.
+  const countAside = db.engine === 'postgres' && definition.mode !== 'delta' && x.concurrency > 1;
   const settings = { statementTimeoutSeconds: x.statementTimeoutSeconds, ...(db.engine === 'postgres' ? { clientCheckSeconds: CLIENT_CHECK_SECONDS } : {}) };
-  return withSessions(db, sessions, async ([leader, ...workers]) => {
-    const snapshot = await beginSnapshot(leader!, settings, { export: workers.length > 0 });
+  return withSessions(db, datasetSessions + (countAside ? 1 : 0), async (held) => {
+    const counter = countAside ? held.pop() : undefined;
+    const [leader, ...workers] = held;
+    const snapshot = await beginSnapshot(leader!, settings, { export: workers.length > 0 || counter !== undefined });
     const joined: Session[] = [];
+    let counting: Promise<number> | undefined;
     try {
-      for (const worker of workers) {
+      for (const worker of [...workers, ...(counter ? [counter] : [])]) {
         await joinSnapshot(worker, snapshot.exported!, settings);
         joined.push(worker);
       }
@@ -83,9 +92,22 @@ export async function extractInSnapshot(x: ExtractInput): Promise<Extracted> {
         ...(x.narrowed || prepared.excluded.length > 0 ? { practices: prepared.practices } : {}),
       };
       events.step('reading the population');
-      const population = (await queryBound<{ patient_id: string; practice: string; opted_out: boolean }>(leader!, compiled.population.sql, bindParameters(compiled, compiled.population, values))).map(
-        (r): PopulationRow => ({ patientId: String(r.patient_id), practice: r.practice, optedOut: r.opted_out }),
-      );
+      const populationValues = bindParameters(compiled, compiled.population, values);
+      // A full definition needs only the count (the manifest's); a delta definition keeps every member in its state.
+      const population =
+        definition.mode === 'delta'
+          ? (await queryBound<{ patient_id: string; practice: string; opted_out: boolean }>(leader!, compiled.population.sql, populationValues)).map(
+              (r): PopulationRow => ({ patientId: String(r.patient_id), practice: r.practice, optedOut: r.opted_out }),
+            )
+          : [];
+      const countPopulation = async (session: Session) =>
+        Number((await queryBound<{ patients: string }>(session, populationCountSql(compiled.population.sql), populationValues))[0]?.patients ?? 0);
+      if (counter) {
+        counting = countPopulation(counter);
+        // Awaited once the datasets are read; on a failure before that, its rejection is dropped here (the session is rolled back).
+        counting.catch(() => undefined);
+      }
+      const patients = definition.mode === 'delta' ? population.filter((p) => !p.optedOut).length : counter ? undefined : await countPopulation(leader!);
       let records = new Map<string, DeltaRecords>();
       let withheld = new Map<number, number>();
       let terminology: string | undefined;
@@ -133,14 +155,20 @@ export async function extractInSnapshot(x: ExtractInput): Promise<Extracted> {
         });
       }
 
-      const files = await extractDatasets(db.engine, [leader!, ...joined], compiled, values, prepared.dialect, x.work, prepared.practices, events, records, prepared.definition.output.compression);
+      const files = await extractDatasets(db.engine, [leader!, ...joined.filter((s) => s !== counter)], compiled, values, prepared.dialect, x.work, prepared.practices, events, records, prepared.definition.output.compression);
+      const counted = patients ?? (await counting!);
       for (const session of [leader!, ...joined]) await endSnapshot(session);
-      return { snapshot: snapshot.time, population, files, disclosure, linkedDisclosure, records, withheld, ...(terminology ? { terminology } : {}) };
+      return { snapshot: snapshot.time, patients: counted, population, files, disclosure, linkedDisclosure, records, withheld, ...(terminology ? { terminology } : {}) };
     } catch (error) {
       for (const session of [leader!, ...joined]) await abandonSnapshot(session);
       throw error;
     }
   });
+}
+
+/** The population query counted on the server: its members that are not opted out (the rows need not travel). */
+export function populationCountSql(populationSql: string): string {
+  return `SELECT count(*) FILTER (WHERE NOT population.opted_out)::bigint AS patients FROM (${populationSql}) AS population`;
 }
 
 /** When each of `patients` came back from their applied opt-outs (µs), read in the snapshot. */
