@@ -100,7 +100,7 @@ const suites = {
   embedded() {
     // The embedded default against PGlite's own floor (bare PGlite opening an existing database),
     // measured in this run. Every exdef case is the command a user types, in its own process.
-    const patientCounts = (process.env.EXDEF_BENCH_EMBEDDED_PATIENTS ?? '10000,30000').split(',').map(Number);
+    const patientCounts = (process.env.EXDEF_BENCH_EMBEDDED_PATIENTS ?? '2000,10000,30000').split(',').map(Number);
     const work = mkdtempSync(join(tmpdir(), 'exdef-bench-embedded-'));
     const pgName = `exdef_bench_embedded_${process.pid}`;
     let pgUrl;
@@ -111,9 +111,11 @@ const suites = {
       const initdb = measure('embedded.js', ['exdef-create-initdb', join(work, 'initdb')]);
       const init = measure('embedded.js', ['cli', 'db', 'init', '--database', `pglite:${join(work, 'init')}`]);
       const { args: runArgs } = measure('embedded.js', ['prepare-run', join(work, 'run')]);
+      // A plain extract too (every observation, 8 plain columns): the engine's own speed, without phm-warehouse's generalisation.
+      const { args: plainArgs } = measure('embedded.js', ['prepare-run', join(work, 'plain'), join(here, 'definitions', 'all-observations.exdef.yaml')]);
       const seedArgs = (n) => ['db', 'seed', '--patients', String(n), '--practices', '3', '--seed', '1', '--as-of', '2026-11-21'];
-      const runOn = (database, out) => {
-        const r = measure('embedded.js', ['cli', ...runArgs, '--database', database, '--out', join(work, out)]);
+      const runOn = (database, out, args = runArgs) => {
+        const r = measure('embedded.js', ['cli', ...args, '--database', database, '--out', join(work, out)]);
         const zip = readdirSync(join(work, out)).find((f) => f.endsWith('.zip'));
         const manifest = JSON.parse(spawnSync('unzip', ['-p', join(work, out, zip), 'manifest.json'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).stdout);
         return { ...r, csv: manifest.files.map((f) => `${f.path} ${f.sha256}`).sort().join('\n') };
@@ -123,11 +125,14 @@ const suites = {
         return { n, seed: measure('embedded.js', ['cli', ...seedArgs(n), '--database', database]), run: runOn(database, `out-${n}`) };
       });
       const largest = sizes[sizes.length - 1];
+      const plainRun = runOn(`pglite:${join(work, `seeded-${largest.n}`)}`, 'out-plain', plainArgs);
       let pgRun;
+      let pgPlain;
       if (process.env.EXDEF_BENCH_DATABASE_URL) {
         pgUrl = measure('embedded.js', ['pg-create', pgName]).url;
         measure('embedded.js', ['cli', ...seedArgs(largest.n), '--database', pgUrl]);
         pgRun = runOn(pgUrl, 'out-postgres');
+        pgPlain = runOn(pgUrl, 'out-postgres-plain', plainArgs);
       }
       const demoDir = join(work, 'demo');
       mkdirSync(demoDir);
@@ -151,6 +156,8 @@ const suites = {
             row(`exdef run phm-warehouse on ${fmt.int(n)} patients (${fmt.int(run.datasetRows)} rows)`, run, fmt.int(rate(run))),
           ]),
           ...(pgRun ? [row(`exdef run phm-warehouse on ${fmt.int(largest.n)} patients, PostgreSQL`, pgRun, fmt.int(rate(pgRun)))] : []),
+          row(`exdef run all-observations (plain) on ${fmt.int(largest.n)} patients (${fmt.int(plainRun.datasetRows)} rows)`, plainRun, fmt.int(rate(plainRun))),
+          ...(pgPlain ? [row(`exdef run all-observations (plain) on ${fmt.int(largest.n)} patients, PostgreSQL`, pgPlain, fmt.int(rate(pgPlain)))] : []),
         ],
       );
       console.log(`npm run demo (after build, no .exdef/ yet: seeds 2,000 patients, then runs phm-warehouse): ${fmt.s(demoSeconds)} s`);
@@ -161,9 +168,12 @@ const suites = {
         target(`exdef db seed of ${fmt.int(n)} patients peaks at ≤ 1.3x the floor`, seed.maxRssMb <= 1.3 * floor, ratio(seed));
         target(`exdef run on ${fmt.int(n)} patients peaks at ≤ 1.3x the floor`, run.maxRssMb <= 1.3 * floor, ratio(run));
       }
+      target(`exdef run of the plain extract on ${fmt.int(largest.n)} patients peaks at ≤ 1.3x the floor`, plainRun.maxRssMb <= 1.3 * floor, ratio(plainRun));
       if (pgRun) {
         target(`extract on PGlite at ≥ 0.4x PostgreSQL's speed (dataset rows/s, ${fmt.int(largest.n)} patients)`, rate(largest.run) >= 0.4 * rate(pgRun), `${(rate(largest.run) / rate(pgRun)).toFixed(2)}x (whole command ${(pgRun.seconds / largest.run.seconds).toFixed(2)}x)`);
         target('the same CSV bytes from both engines (sha256 of every file)', largest.run.csv === pgRun.csv, largest.run.csv === pgRun.csv ? 'identical' : 'DIFFERENT');
+        target(`plain extract on PGlite at ≥ 0.4x PostgreSQL's speed (dataset rows/s, ${fmt.int(plainRun.datasetRows)} rows)`, rate(plainRun) >= 0.4 * rate(pgPlain), `${(rate(plainRun) / rate(pgPlain)).toFixed(2)}x (whole command ${(pgPlain.seconds / plainRun.seconds).toFixed(2)}x)`);
+        target('the same CSV bytes from both engines, plain extract', plainRun.csv === pgPlain.csv, plainRun.csv === pgPlain.csv ? 'identical' : 'DIFFERENT');
       }
       target('npm run demo (after build) under 15 s', demoSeconds < 15, `${fmt.s(demoSeconds)} s`);
     } finally {

@@ -1,12 +1,12 @@
 // One embedded-database measurement in its own process (its peak RSS is its own). Prints one JSON line.
 //   node bench/cases/embedded.js floor-create|floor-open|exdef-create-initdb DIR
-//   node bench/cases/embedded.js prepare-run DIR
+//   node bench/cases/embedded.js prepare-run DIR [DEFINITION]
 //   node bench/cases/embedded.js cli ARG...
 //   node bench/cases/embedded.js pg-create|pg-drop NAME     (a database beside EXDEF_BENCH_DATABASE_URL's)
 // floor-*: bare PGlite (with pgcrypto, as exdef loads it) creating a database (its initdb) or
 // opening an existing one, then `SELECT 1`, with PGlite's own settings. exdef-create-initdb: what
 // `exdef db init` did before the build's template (initdb, then the reporting schema).
-// prepare-run: what `exdef run` of phm-warehouse needs in DIR (pseudonym keys, a demo approver's
+// prepare-run: what `exdef run` of phm-warehouse (or DEFINITION) needs in DIR (pseudonym keys, a demo approver's
 // approvals for its practices, as bin/demo.js makes them); prints the run's arguments.
 // cli: the exdef command line itself, in this process (as bin/run.js runs it): module loading,
 // engine start and shutdown included. Its output is kept; the dataset lines `exdef run` prints
@@ -42,13 +42,13 @@ if (mode === 'floor-create' || mode === 'floor-open') {
   await db.close();
   console.log(report());
 } else if (mode === 'prepare-run') {
-  const [dir] = rest;
+  const [dir, definitionFile] = rest;
   const { generateEd25519KeyPair } = await import('../../dist/src/approval/ed25519-keygen.js');
   const { definitionToApprove, approveDefinition } = await import('../../dist/src/approval/approve-definition.js');
   const { latestExpiry } = await import('../../dist/src/approval/approval-status.js');
   const { readSigningKey } = await import('../../dist/src/approval/sshsig.js');
   const { referenceCatalogue } = await import('../../dist/src/catalogue/load-catalogue.js');
-  const definition = join(root, 'definitions', 'phm-warehouse.exdef.yaml');
+  const definition = definitionFile ?? join(root, 'definitions', 'phm-warehouse.exdef.yaml');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const keys = join(dir, 'keys.yaml');
   writeFileSync(keys, ['phm-icb-key', 'tww-audit-key', 'flu-icb-key'].map((name, i) => `${name}: bench-key-${String(i + 1).repeat(54)}`).join('\n') + '\n', { mode: 0o600 });

@@ -72,7 +72,8 @@ export async function openPGlite(options: PGliteOptions = {}): Promise<Database>
   try {
     if (options.dataDir) {
       // Not mkdirSync's recursive form, which never returns for a directory under /proc.
-      makeDirectory(options.dataDir);
+      // 0700, as PostgreSQL wants its own data directory: it holds patient records (and, while a COPY runs, a dataset's CSV).
+      makeDirectory(options.dataDir, 0o700);
       unlock = lockDirectory(options.dataDir, target);
       removeCopyLeftovers(options.dataDir);
     }

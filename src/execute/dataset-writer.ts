@@ -53,16 +53,17 @@ export interface DatasetJob {
 const CURSOR_BATCH = 5000;
 
 /**
- * Streams one dataset query to CSV on disk in flat memory: on PostgreSQL through COPY TO STDOUT
- * (the values bound as transaction settings, see copy-sql.ts), on PGlite through a cursor and a
- * formatter that writes exactly the bytes COPY would. Line endings are converted after, so both
+ * Streams one dataset query to CSV on disk in flat memory: through COPY TO STDOUT (the values
+ * bound as transaction settings, see copy-sql.ts) on PostgreSQL and on an embedded database in a
+ * directory (through a file there, pglite-copy-out.ts: about 3x its cursor), and on an in-memory
+ * PGlite through a cursor and a formatter that writes exactly the bytes COPY would. Line endings are converted after, so both
  * paths share everything downstream; per-practice layout routes each record to its practice's
  * file by the query's first column. Every file is hashed and packed as a ZIP entry as it is
  * written (deflated on the thread pool, zip-entry.ts), so packaging the run only copies bytes.
  * A delta's records pass the delta filter first (delta-records.ts).
  */
 export async function writeDataset(job: DatasetJob): Promise<WrittenFile[]> {
-  const source = job.engine === 'postgres' ? await copySource(job) : cursorSource(job);
+  const source = job.session.copyOut ? await copySource(job) : cursorSource(job);
   let stream: Readable = source.stream;
   if (job.delta) {
     const filtered = source.stream.pipe(deltaRecordFilter(job.dialect, job.delta));

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
@@ -27,6 +27,10 @@ describe('COPY TO STDOUT on an embedded database in a directory (through a file 
     expect(await text(copy.stream)).toBe('id,name,seen\n1,plain,2026-01-02\n2,"a ""quoted"", comma",\n3,"two\nlines",2026-03-04\n4,Zoë ✓,2026-05-06\n');
     expect(copy.rows()).toBe(4);
     expect(leftovers()).toEqual([]);
+  });
+
+  it('keeps the data directory (patient records, and the CSV while it is copied) to its owner: 0700', () => {
+    expect((statSync(dir).mode & 0o777).toString(8)).toBe('700');
   });
 
   it('fails the stream when the query fails, and leaves no file behind', async () => {
