@@ -73,7 +73,7 @@ export async function extractInSnapshot(x: ExtractInput): Promise<Extracted> {
   // A full definition on PostgreSQL with more than one connection allowed counts its population on
   // a connection of its own, in the same snapshot, while the datasets are read.
   const countAside = db.engine === 'postgres' && definition.mode !== 'delta' && x.concurrency > 1;
-  const settings = { statementTimeoutSeconds: x.statementTimeoutSeconds, ...(db.engine === 'postgres' ? { clientCheckSeconds: CLIENT_CHECK_SECONDS } : {}) };
+  const settings = { statementTimeoutSeconds: x.statementTimeoutSeconds, ...(db.engine === 'postgres' ? { clientCheckSeconds: CLIENT_CHECK_SECONDS, workMemMb: 64 } : {}) };
   return withSessions(db, datasetSessions + (countAside ? 1 : 0), async (held) => {
     const counter = countAside ? held.pop() : undefined;
     const [leader, ...workers] = held;
