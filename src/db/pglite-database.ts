@@ -2,6 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { pgcrypto } from '@electric-sql/pglite/contrib/pgcrypto';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 import { Kysely, PostgresDialect } from 'kysely';
+import { chmodSync, statSync } from 'node:fs';
 import { makeDirectory } from '../execute/make-directory.js';
 import pg from 'pg';
 import { ExdefError, isExdefError } from '../failure.js';
@@ -72,8 +73,10 @@ export async function openPGlite(options: PGliteOptions = {}): Promise<Database>
   try {
     if (options.dataDir) {
       // Not mkdirSync's recursive form, which never returns for a directory under /proc.
-      // 0700, as PostgreSQL wants its own data directory: it holds patient records (and, while a COPY runs, a dataset's CSV).
+      // 0700, as PostgreSQL wants its own data directory: it holds patient records (and, while a
+      // COPY runs, a dataset's CSV). One made before exdef did this is tightened when it is ours.
       makeDirectory(options.dataDir, 0o700);
+      keepToOwner(options.dataDir);
       unlock = lockDirectory(options.dataDir, target);
       removeCopyLeftovers(options.dataDir);
     }
@@ -182,4 +185,10 @@ export async function openPGlite(options: PGliteOptions = {}): Promise<Database>
       }
     },
   };
+}
+
+/** Removes group and other access from a directory this process owns (another's is left as it is, and its owner's to mind). */
+function keepToOwner(dir: string): void {
+  const stat = statSync(dir);
+  if ((stat.mode & 0o077) !== 0 && stat.uid === process.getuid?.()) chmodSync(dir, stat.mode & 0o700);
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
@@ -31,6 +31,15 @@ describe('COPY TO STDOUT on an embedded database in a directory (through a file 
 
   it('keeps the data directory (patient records, and the CSV while it is copied) to its owner: 0700', () => {
     expect((statSync(dir).mode & 0o777).toString(8)).toBe('700');
+  });
+
+  it('tightens a data directory made before to 0700 when it is opened', async () => {
+    const old = join(work, 'old');
+    mkdirSync(old, { mode: 0o755 });
+    chmodSync(old, 0o755);
+    const opened = await openPGlite({ dataDir: old });
+    await opened.close();
+    expect((statSync(old).mode & 0o777).toString(8)).toBe('700');
   });
 
   it('fails the stream when the query fails, and leaves no file behind', async () => {
