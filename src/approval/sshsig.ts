@@ -1,6 +1,6 @@
 import { createHash, createPublicKey, verify as verifySignature } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import ssh2 from 'ssh2';
+import { createRequire } from 'node:module';
 import { ExdefError } from '../failure.js';
 
 /**
@@ -40,6 +40,8 @@ export function readSigningKey(path: string, passphrase?: string): SigningKey {
   } catch (error) {
     throw new ExdefError(`cannot read the key ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { exitCode: 2, step: 'key' });
   }
+  // Loaded here, only to read a signing key: a run verifies approvals without it (about 30 ms of start-up).
+  const ssh2 = createRequire(import.meta.url)('ssh2') as typeof import('ssh2');
   const parsed = ssh2.utils.parseKey(text, passphrase);
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
   if (key instanceof Error || key === undefined) {
