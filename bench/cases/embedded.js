@@ -77,9 +77,12 @@ if (mode === 'floor-create' || mode === 'floor-open') {
   process.on('exit', (code) => {
     let datasetSeconds = 0;
     let datasetRows = 0;
-    for (const [, rows, seconds] of stderr.matchAll(/^ {2}\S+: ([\d,]+) rows, [\d.]+ MB in ([\d.]+) s/gm)) {
-      datasetRows += Number(rows.replace(/,/g, ''));
-      datasetSeconds += Number(seconds);
+    // The seconds are printed to 0.1 s; the rate beside them comes from the exact time.
+    for (const [, rows, seconds, rate] of stderr.matchAll(/^ {2}\S+: ([\d,]+) rows, [\d.]+ MB in ([\d.]+) s(?: \(([\d,]+) rows\/s\))?/gm)) {
+      const n = Number(rows.replace(/,/g, ''));
+      const perSecond = rate ? Number(rate.replace(/,/g, '')) : 0;
+      datasetRows += n;
+      datasetSeconds += n > 0 && perSecond > 0 ? n / perSecond : Number(seconds);
     }
     // Written synchronously: the process is ending.
     if (code === 0) writeSync(1, `\n${report({ datasetSeconds, datasetRows })}\n`);
