@@ -9,6 +9,7 @@ import type { OutputColumn } from '../sql/dataset-query.js';
 import { bindAsSettings, withSettingParameters } from './copy-sql.js';
 import { copyOptionsSql, CsvFormatter, crlfTransform, RecordRouter, type CsvDialect } from './csv.js';
 import { deltaRecordFilter, type DeltaRecords } from './delta-records.js';
+import { testHold } from './test-hold.js';
 import { DEFAULT_COMPRESSION, entryPacker, type Compression } from './zip-entry.js';
 
 /**
@@ -69,6 +70,12 @@ export async function writeDataset(job: DatasetJob): Promise<WrittenFile[]> {
     const filtered = source.stream.pipe(deltaRecordFilter(job.dialect, job.delta));
     source.stream.on('error', (error) => filtered.destroy(error));
     stream = filtered;
+  }
+  const held = testHold(job.dataset);
+  if (held) {
+    const from = stream;
+    stream = from.pipe(held);
+    from.on('error', (error) => held.destroy(error));
   }
   const counted = stream.pipe(newlineCounter(job.onRows));
   stream.on('error', (error) => counted.destroy(error));

@@ -14,7 +14,7 @@
  * in the middle of extracting (its COPY waits on the lock), instead of racing a fast COPY.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,6 +45,7 @@ import {
   type RunTarget,
 } from '../support/run-harness.js';
 import { inCi } from '../../src/ci-environment.js';
+import { TEST_HOLD_VARIABLE } from '../../src/execute/test-hold.js';
 
 const ID = 'observation-feed';
 
@@ -157,10 +158,11 @@ describe.each(testEngines())('exdef run: faults on %s', (engine: EngineName) => 
 
   /**
    * Starts a run and resolves once it is extracting the observations dataset: on PostgreSQL its COPY
-   * is waiting for the lock `lock` holds; on PGlite rows are being written to observations.csv.
+   * is waiting for the lock `lock` holds; on PGlite (which extracts this data in milliseconds) the
+   * run is held after the first bytes of observations.csv (test-hold.ts) and says so.
    */
   const startExtracting = async (lock: pg.Client | undefined): Promise<RunningExdef> => {
-    const running = spawnRun(run());
+    const running = spawnRun(run(lock ? {} : { env: { [TEST_HOLD_VARIABLE]: 'observations' } }));
     const exitedEarly = running.exited.then(({ code }) => {
       throw new Error(`the run ended (exit ${code}) before it was caught extracting:\n${running.stderr()}`);
     });
@@ -172,10 +174,10 @@ describe.each(testEngines())('exdef run: faults on %s', (engine: EngineName) => 
                       WHERE application_name = 'exdef' AND datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'COPY (%'`;
     const caught = lock
       ? waitFor('the COPY of observations to wait for the lock', async () => ((await target.use((db) => db.query<{ n: string }>(waiting)))[0]!.n === '1' ? true : undefined), 90_000)
-      : waitFor('rows in observations.csv', () => {
+      : waitFor('the run to be held in observations', () => {
+          if (!running.stderr().includes(`holding the run in observations (${TEST_HOLD_VARIABLE})`)) return undefined;
           const temporary = runTemporaries(out).find((d) => d.startsWith(`.exdef-run-${running.child.pid}-`));
-          const csv = temporary && join(out, temporary, 'observations.csv');
-          return csv && existsSync(csv) && statSync(csv).size > 0 ? true : undefined;
+          return temporary && existsSync(join(out, temporary)) ? true : undefined;
         }, 90_000);
     try {
       await Promise.race([caught, exitedEarly]);
@@ -387,6 +389,8 @@ describe.each(testEngines())('exdef run: faults on %s', (engine: EngineName) => 
       expect(exit, running.stderr()).toEqual({ code: 1, signal: null });
       expect(errorLine(running.stderr())).toMatch(/interrupted \(SIGTERM\)/);
       expect(runTemporaries(out)).toEqual([]);
+      // On PGlite the dataset was being read from a file of the data directory: it went with the process.
+      if (engine === 'pglite') expect(readdirSync(target.url.slice('pglite:'.length)).filter((name) => name.startsWith('exdef-copy-'))).toEqual([]);
       expectFailedLog(/interrupted/);
       await expectUntouched(was);
     });

@@ -70,9 +70,10 @@ export async function extractInSnapshot(x: ExtractInput): Promise<Extracted> {
   const { db, prepared, plan, holdings, events } = x;
   const { plan: compiled, definition, policy } = prepared;
   const datasetSessions = db.engine === 'postgres' ? Math.max(1, Math.min(x.concurrency, compiled.datasets.length)) : 1;
-  // A full definition on PostgreSQL with more than one connection allowed counts its population on
-  // a connection of its own, in the same snapshot, while the datasets are read.
-  const countAside = db.engine === 'postgres' && definition.mode !== 'delta' && x.concurrency > 1;
+  // A full definition on PostgreSQL with a connection to spare (fewer datasets than --concurrency)
+  // counts its population on it, in the same snapshot, while the datasets are read; otherwise on
+  // the first connection before them. A run never holds more than --concurrency reading connections.
+  const countAside = db.engine === 'postgres' && definition.mode !== 'delta' && datasetSessions < x.concurrency;
   const settings = { statementTimeoutSeconds: x.statementTimeoutSeconds, ...(db.engine === 'postgres' ? { clientCheckSeconds: CLIENT_CHECK_SECONDS, workMemMb: 64 } : {}) };
   return withSessions(db, datasetSessions + (countAside ? 1 : 0), async (held) => {
     const counter = countAside ? held.pop() : undefined;

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +6,7 @@ import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../../src/db/database.js';
 import { openPGlite } from '../../../src/db/pglite-database.js';
+import { packageRoot } from '../../../src/resources.js';
 
 describe('COPY TO STDOUT on an embedded database in a directory (through a file there)', () => {
   const work = mkdtempSync(join(tmpdir(), 'exdef-copy-out-'));
@@ -46,6 +48,39 @@ describe('COPY TO STDOUT on an embedded database in a directory (through a file 
     const copy = db.copyOut!('COPY (SELECT no_such_column FROM t) TO STDOUT WITH (FORMAT csv)');
     await expect(text(copy.stream)).rejects.toThrow(/no_such_column/);
     expect(leftovers()).toEqual([]);
+  });
+
+  it("keeps the file to its owner while it is read (0600: PGlite would make it 0644), and removes it once read", async () => {
+    await db.exec('CREATE TABLE big AS SELECT n, repeat(md5(n::text), 4) AS filler FROM generate_series(1, 30000) AS n');
+    const copy = db.copyOut!('COPY (SELECT n, filler FROM big ORDER BY n) TO STDOUT WITH (FORMAT csv)');
+    const chunks = copy.stream[Symbol.asyncIterator]();
+    expect((await chunks.next()).done).toBe(false);
+    expect(leftovers()).toHaveLength(1);
+    expect((statSync(join(dir, leftovers()[0]!)).mode & 0o777).toString(8)).toBe('600');
+    while (!(await chunks.next()).done);
+    expect(copy.rows()).toBe(30000);
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('removes the file when the process exits while reading it (a run interrupted by a signal exits at once)', () => {
+    const other = join(work, 'exiting');
+    const script = `
+      import { readdirSync } from 'node:fs';
+      import { openPGlite } from ${JSON.stringify(join(packageRoot, 'dist', 'src', 'db', 'pglite-database.js'))};
+      const db = await openPGlite({ dataDir: ${JSON.stringify(other)} });
+      await db.exec('CREATE TABLE big AS SELECT n, repeat(md5(n::text), 4) AS filler FROM generate_series(1, 30000) AS n');
+      const chunks = db.copyOut('COPY (SELECT n, filler FROM big) TO STDOUT WITH (FORMAT csv)').stream[Symbol.asyncIterator]();
+      await chunks.next();
+      process.stdout.write(JSON.stringify(readdirSync(${JSON.stringify(other)}).filter((name) => name.startsWith('exdef-copy-'))));
+      process.exit(1);`;
+    let printed = '';
+    try {
+      execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (error) {
+      printed = (error as { stdout: string }).stdout;
+    }
+    expect(JSON.parse(printed), 'the file existed while it was read').toHaveLength(1);
+    expect(readdirSync(other).filter((name) => name.startsWith('exdef-copy-')), 'and is gone after exit').toEqual([]);
   });
 
   it('is refused for anything but COPY (query) TO STDOUT', () => {
