@@ -18,39 +18,18 @@ import { measureDisclosure } from '../../../src/report/measure-disclosure.js';
 import { seedDatabase } from '../../../src/seed/seed-database.js';
 import { bindParameters } from '../../../src/sql/bind-parameters.js';
 import { compileText, TODAY } from '../../support/compile.js';
+import { indirectCareDefinition } from '../../support/indirect-definition.js';
 import { scratchDatabase, testEngines, type ScratchDatabase } from '../../support/engines.js';
 
 const KEY = 'k'.repeat(40);
 
 function definition(people: string, births: string, where: { people?: string; births?: string } = {}): string {
-  return `exdef: 1
-id: mosaic-probe
-title: Mosaic probe
-version: 1
-owner: { organisation: Test ICB, contact: ig@example-icb.nhs.uk }
-use_case: data_warehouse
-care_type: indirect
-intended_use: Population health planning of long-term conditions across the ICB's practices.
-legal_basis:
-  article_6: 6(1)(e) public task
-  article_9: 9(2)(h) management of health care systems
-  statement: Indirect care under the ICB's population health management programme.
-dpia: DPIA-2026-099
-risk:
-  singling_out: Sex and year of birth only, each in its own dataset.
-  linkability: The test decides whether the datasets share a pseudonym key.
-review: { last_reviewed: 2026-09-15, reviewer: ICB Data Protection Officer }
-population:
-  registration: permanent
-  deceased: exclude
-  type1_opt_out: respect
-  on_opt_back_in: no_backfill
-  practices: [A81001, A81002, A81003]
-mode: full
-schedule: { frequency: weekly }
-output: { csv: { delimiter: ',', quote: '"', header: true, line_ending: lf }, layout: single_zip }
-datasets:
-  - name: people
+  return indirectCareDefinition({
+    id: 'mosaic-probe',
+    title: 'Mosaic probe',
+    singlingOut: 'Sex and year of birth only, each in its own dataset.',
+    linkability: 'The test decides whether the datasets share a pseudonym key.',
+    datasets: `  - name: people
     from: patient
 ${where.people ? `    where: ${where.people}\n` : ''}    fields:
 ${people}      - name: sex
@@ -62,7 +41,8 @@ ${where.births ? `    where: ${where.births}\n` : ''}    fields:
 ${births}      - name: birth_year
         value: year(date_of_birth)
         justification: Age is the main driver of risk stratification.
-`;
+`,
+  });
 }
 
 const key = (name: string, relation = '') => `      - name: person_key

@@ -15,6 +15,7 @@ import { seedDatabase } from '../../../src/seed/seed-database.js';
 import { approvedProvider } from '../../support/approvals.js';
 import { readExtract } from '../../support/run-harness.js';
 import { TODAY } from '../../support/compile.js';
+import { indirectCareDefinition } from '../../support/indirect-definition.js';
 import { scratchDatabase, testEngines, type ScratchDatabase } from '../../support/engines.js';
 
 const dataset = (name: string) => `  - name: ${name}
@@ -25,34 +26,14 @@ const dataset = (name: string) => `  - name: ${name}
         justification: Prevalence and risk models differ by sex.
 `;
 
-const definition = (datasets: string) => `exdef: 1
-id: connections-probe
-title: Connections probe
-version: 1
-owner: { organisation: Test ICB, contact: ig@example-icb.nhs.uk }
-use_case: data_warehouse
-care_type: indirect
-intended_use: Population health planning of long-term conditions across the ICB's practices.
-legal_basis:
-  article_6: 6(1)(e) public task
-  article_9: 9(2)(h) management of health care systems
-  statement: Indirect care under the ICB's population health management programme.
-dpia: DPIA-2026-099
-risk:
-  singling_out: Only the sex of each patient is sent, which thousands of patients share.
-  linkability: No pseudonym or key is sent, so the datasets cannot be joined to each other.
-review: { last_reviewed: 2026-09-15, reviewer: ICB Data Protection Officer }
-population:
-  registration: permanent
-  deceased: exclude
-  type1_opt_out: respect
-  on_opt_back_in: no_backfill
-  practices: [A81001, A81002, A81003]
-mode: full
-schedule: { frequency: weekly }
-output: { csv: { delimiter: ',', quote: '"', header: true, line_ending: lf }, layout: single_zip }
-datasets:
-${datasets}`;
+const definition = (datasets: string) =>
+  indirectCareDefinition({
+    id: 'connections-probe',
+    title: 'Connections probe',
+    singlingOut: 'Only the sex of each patient is sent, which thousands of patients share.',
+    linkability: 'No pseudonym or key is sent, so the datasets cannot be joined to each other.',
+    datasets,
+  });
 
 const ONE = definition(dataset('people'));
 const TWO = definition(dataset('people') + dataset('people_again'));
