@@ -70,7 +70,13 @@ export async function disclosureChecks(
     const d = dataset.disclosure;
     const check: DisclosureCheck = { dataset: dataset.name, identification: d.identification, quasiIdentifiers: d.quasiIdentifiers, k: null, groups: 0, threshold, outcome: 'not applicable', note: '' };
     if (!d.kAnonymity) {
-      check.note = `dataset ${dataset.name} has no quasi-identifiers`;
+      check.note = `dataset ${dataset.name} has no quasi-identifiers and no patients`;
+      checks.push(check);
+      continue;
+    }
+    if (d.quasiIdentifiers.length === 0 && definition.careType === 'direct') {
+      // One group of every patient the rows are of; direct care passes whatever it is.
+      check.note = `dataset ${dataset.name} has no quasi-identifiers (direct care): not measured`;
       checks.push(check);
       continue;
     }
@@ -81,22 +87,33 @@ export async function disclosureChecks(
       continue;
     }
     Object.assign(check, await measure(session, plan, d.kAnonymity, values));
+    // Without quasi-identifiers the dataset is one group: all its rows are of its k patients.
+    const grouped = d.quasiIdentifiers.length > 0;
     const combination = d.quasiIdentifiers.join(' + ');
+    const alone = (k: number) =>
+      grouped ? `${plural(k, 'patient')} alone share a combination of ${combination}` : `all its rows are of ${plural(k, 'patient')} (it has no quasi-identifiers, but its filter narrows it to them)`;
     if (check.k === null || check.k >= threshold) {
       check.outcome = 'pass';
-      check.note = check.k === null ? `dataset ${dataset.name} has no rows` : `dataset ${dataset.name}: at least ${check.k} patients share each combination of ${combination}`;
+      check.note =
+        check.k === null
+          ? `dataset ${dataset.name} has no rows`
+          : grouped
+            ? `dataset ${dataset.name}: at least ${check.k} patients share each combination of ${combination}`
+            : `dataset ${dataset.name}: no quasi-identifiers, and its rows are of ${check.k} patients`;
     } else if (definition.careType === 'direct') {
       check.outcome = 'pass';
       check.note = `dataset ${dataset.name} identifies patients by design (direct care): smallest group ${check.k}`;
     } else if (d.identification === 'de-identified') {
       check.outcome = 'fail';
-      check.note = `dataset ${dataset.name}: ${plural(check.k, 'patient')} alone share a combination of ${combination}, below the policy's k of ${threshold}: they could be singled out`;
+      check.note = `dataset ${dataset.name}: ${alone(check.k)}, below the policy's k of ${threshold}: they could be singled out`;
     } else if (pseudonymisedBelowK === 'refuse') {
       check.outcome = 'fail';
-      check.note = `dataset ${dataset.name} (${d.identification}): ${plural(check.k, 'patient')} alone share a combination of ${combination}, below the policy's k of ${threshold}: they could be singled out, and the pseudonym then tells the recipient every other row of theirs`;
+      check.note = `dataset ${dataset.name} (${d.identification}): ${alone(check.k)}, below the policy's k of ${threshold}: they could be singled out, and the pseudonym then tells the recipient every other row of theirs`;
     } else {
       check.outcome = 'warn';
-      check.note = `dataset ${dataset.name} (${d.identification}): the smallest group sharing ${combination} has ${plural(check.k, 'patient')}, below ${threshold}; the data are personal data under the definition's legal basis and DPIA`;
+      check.note = grouped
+        ? `dataset ${dataset.name} (${d.identification}): the smallest group sharing ${combination} has ${plural(check.k, 'patient')}, below ${threshold}; the data are personal data under the definition's legal basis and DPIA`
+        : `dataset ${dataset.name} (${d.identification}): ${alone(check.k)}, below ${threshold}; the data are personal data under the definition's legal basis and DPIA`;
     }
     checks.push(check);
   }

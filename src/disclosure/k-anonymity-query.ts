@@ -63,16 +63,20 @@ function smallestGroup(ctx: SqlContext, sizes: AnySelect): AnySelect {
 /**
  * k-anonymity of one dataset on the data: the smallest number of patients (rows, for a table
  * without patients) sharing one combination of its quasi-identifiers, over every row the full
- * extract would give, by SQL (no row leaves the database). Columns k and groups; undefined
- * without quasi-identifiers.
+ * extract would give, by SQL (no row leaves the database). Columns k and groups. A dataset of a
+ * table with patients but no quasi-identifiers is one group: k is how many patients its rows
+ * belong to (a filter can narrow it to one patient — "the oldest", "the one at this postcode" —
+ * and then every row is theirs). Undefined for a table without patients and quasi-identifiers.
  */
 export function kAnonymityQuery(base: SqlContext, dataset: Dataset): AnySelect | undefined {
-  if (quasiIdentifierFields(base.catalogue, dataset).length === 0) return undefined;
+  const patients = tableOf(base.catalogue, dataset.table).patientColumn !== undefined;
+  if (quasiIdentifierFields(base.catalogue, dataset).length === 0 && !patients) return undefined;
   const ctx = queryContext(base);
   const { rows, columns } = quasiIdentifierRows(ctx, base.catalogue, dataset);
-  const patients = tableOf(base.catalogue, dataset.table).patientColumn !== undefined;
   const size = patients ? sql`count(DISTINCT ${sql.ref(`r.${PATIENT_COLUMN}`)})` : sql`count(*)`;
-  const sizes = columns.reduce((q, c) => q.groupBy(sql.ref(`r.${c}`)), compilerKysely().selectFrom(rows.as('r')).select(size.as('n')) as AnySelect);
+  let sizes = compilerKysely().selectFrom(rows.as('r')).select(size.as('n')) as AnySelect;
+  // Without a GROUP BY an aggregate gives one row even of no rows: no rows, no group.
+  sizes = columns.length === 0 ? (sizes.having(sql`count(*)`, '>', sql`0`) as AnySelect) : columns.reduce((q, c) => q.groupBy(sql.ref(`r.${c}`)), sizes);
   return smallestGroup(ctx, sizes);
 }
 

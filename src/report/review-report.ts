@@ -312,7 +312,8 @@ async function reportSql(plan: CompiledPlan): Promise<ReportSql> {
   for (const d of plan.datasets) {
     queries.push(await query(`Dataset ${d.name}: ${plan.definition.mode === 'delta' ? 'every qualifying row with its record id (each run compares them with what the recipient holds)' : 'full extract'}`, `${d.name}.sql`, d.full));
     if (d.disclosure.kAnonymity) {
-      queries.push(await query(`Dataset ${d.name}: k-anonymity (smallest group sharing ${d.disclosure.quasiIdentifiers.join(', ')})`, `${d.name}.k-anonymity.sql`, d.disclosure.kAnonymity));
+      const measured = d.disclosure.quasiIdentifiers.length > 0 ? `smallest group sharing ${d.disclosure.quasiIdentifiers.join(', ')}` : 'the patients its rows are of: no quasi-identifiers, one group';
+      queries.push(await query(`Dataset ${d.name}: k-anonymity (${measured})`, `${d.name}.k-anonymity.sql`, d.disclosure.kAnonymity));
     }
   }
   for (const [i, linked] of (plan.linkedDisclosure ?? []).entries()) {

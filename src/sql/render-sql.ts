@@ -29,7 +29,11 @@ export async function sqlFile(plan: CompiledPlan, file: QueryFileKind): Promise<
   } else {
     const ds = file.dataset;
     if (file.variant === 'k-anonymity') {
-      lines.push(`query: dataset ${ds.name} (from ${ds.table}), k-anonymity: the smallest number of patients sharing one combination of ${ds.disclosure.quasiIdentifiers.join(', ')} (columns k, groups)`);
+      lines.push(
+        ds.disclosure.quasiIdentifiers.length > 0
+          ? `query: dataset ${ds.name} (from ${ds.table}), k-anonymity: the smallest number of patients sharing one combination of ${ds.disclosure.quasiIdentifiers.join(', ')} (columns k, groups)`
+          : `query: dataset ${ds.name} (from ${ds.table}), k-anonymity: no quasi-identifiers, so one group: the number of patients its rows are of (columns k, groups)`,
+      );
     } else {
       lines.push(`query: dataset ${ds.name} (from ${ds.table}), ${plan.definition.mode === 'delta' ? 'every qualifying row, each with its record id (a delta run compares them with what the recipient holds)' : 'full extract'}`);
       lines.push(`columns: ${ds.columns.map((c) => `${c.name} (${c.role === 'field' ? c.type : c.role})`).join(', ')}`);

@@ -144,6 +144,6 @@ describe('exdef compile', () => {
     const withoutBp = text.slice(0, text.indexOf('  - name: blood_pressure'));
     writeFileSync(at('two-datasets.exdef.yaml'), withoutBp);
     expect(runCli(['compile', at('two-datasets.exdef.yaml'), '-o', out, '--today', '2026-11-21']).status).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['long_term_conditions.sql', 'people.k-anonymity.sql', 'people.sql', 'plan.json', 'population.sql']);
+    expect(readdirSync(out).sort()).toEqual(['long_term_conditions.k-anonymity.sql', 'long_term_conditions.sql', 'people.k-anonymity.sql', 'people.sql', 'plan.json', 'population.sql']);
   });
 });

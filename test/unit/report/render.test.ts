@@ -135,7 +135,7 @@ describe('a definition that lints clean', () => {
     const report = await review(join(resources.definitions, 'phm-warehouse.exdef.yaml'));
     expect(report.sql.compiled).toBe(true);
     if (!report.sql.compiled) return;
-    expect(report.sql.queries.map((q) => q.file)).toEqual(['population.sql', 'people.sql', 'people.k-anonymity.sql', 'long_term_conditions.sql', 'blood_pressure.sql']);
+    expect(report.sql.queries.map((q) => q.file)).toEqual(['population.sql', 'people.sql', 'people.k-anonymity.sql', 'long_term_conditions.sql', 'long_term_conditions.k-anonymity.sql', 'blood_pressure.sql', 'blood_pressure.k-anonymity.sql']);
     const population = report.sql.queries[0]!;
     const practices = population.parameters.find((p) => p.name === 'practices')!;
     expect(practices.shownValue).toBe('A81001, A81002, A81003');

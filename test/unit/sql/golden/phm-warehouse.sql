@@ -847,6 +847,259 @@ ORDER BY
 -- exdef compiled SQL for phm-warehouse version 1 (definitions/phm-warehouse.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint 5d8b70b60845db9faa7af219c3d26e12df3702f3e7ef4d2a536d379d3d61a937
 -- digest      8ec3d2d5a7532532c931752c0eaec87b6013417b93d07492276589cbf11f9321
+-- query: dataset long_term_conditions (from observation), k-anonymity: no quasi-identifiers, so one group: the number of patients its rows are of (columns k, groups)
+-- guards: population: registered on the snapshot date at A81001, A81002, A81003; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-outs respected
+-- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column
+-- parameters:
+--   $1 concept_999004351000000109 bigint = 999004351000000109: SNOMED CT concept 999004351000000109 |General practice summary data sharing exclusion for gender related issues simple reference set| (policy set gender_reassignment)
+--   $2 concept_1955851000000101 bigint = 1955851000000101: SNOMED CT concept 1955851000000101 |National Health Service secondary use data exclusions due to Gender Recognition Act 2004 simple reference set| (policy set gender_reassignment)
+--   $3 concept_118199002 bigint = 118199002: SNOMED CT concept 118199002 |Finding relating to sexuality and sexual activity| (policy set sexuality)
+--   $4 concept_365957000 bigint = 365957000: SNOMED CT concept 365957000 |Finding related to sexual relationship| (policy set sexuality)
+--   $5 concept_118200004 bigint = 118200004: SNOMED CT concept 118200004 |Finding related to sexual state| (policy set sexuality)
+--   $6 concept_171023003 bigint = 171023003: SNOMED CT concept 171023003 |Psychosexual counseling| (policy set sexuality)
+--   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
+--   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
+--   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $11 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
+--   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
+--   $14 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
+--   $15 concept_73211009 bigint = 73211009: SNOMED CT concept 73211009 |Diabetes mellitus| (dataset long_term_conditions, WHERE)
+--   $16 concept_38341003 bigint = 38341003: SNOMED CT concept 38341003 |Hypertensive disorder| (dataset long_term_conditions, WHERE)
+--   $17 concept_195967001 bigint = 195967001: SNOMED CT concept 195967001 |Asthma| (dataset long_term_conditions, WHERE)
+
+WITH
+  "sensitive_codes" AS (
+    SELECT
+      "z"."code"
+    FROM
+      (
+        SELECT
+          "m1"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m1"
+        WHERE
+          "m1"."active"
+          AND "m1"."refset_id" IN ($1::bigint, $2::bigint)
+        UNION
+        SELECT
+          "c1"."descendant_id"
+        FROM
+          "terminology"."closure" AS "c1"
+        WHERE
+          "c1"."ancestor_id" IN ($3::bigint, $4::bigint, $5::bigint, $6::bigint)
+        UNION
+        SELECT
+          "m2"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m2"
+        WHERE
+          "m2"."active"
+          AND "m2"."refset_id" IN ($7::bigint)
+        UNION
+        SELECT
+          "m3"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m3"
+        WHERE
+          "m3"."active"
+          AND "m3"."refset_id" IN ($8::bigint)
+        UNION
+        SELECT
+          "m4"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m4"
+        WHERE
+          "m4"."active"
+          AND "m4"."refset_id" IN ($9::bigint)
+      ) AS z (code)
+  ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $13::text
+            AND "o1"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+        OR EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o2"
+          WHERE
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $14::text
+            AND "o2"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      )
+  ),
+  "population_base" AS (
+    SELECT DISTINCT
+      ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
+      "r"."practice_ods" AS "practice",
+      "r"."registration_id" AS "registration_key_1",
+      (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o3"
+          WHERE
+            "o3"."patient_id" = "pt"."patient_id"
+            AND "o3"."opt_out_type" = $13::text
+            AND "o3"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o3"."effective_to" IS NULL
+              OR "o3"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+        OR EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o4"
+          WHERE
+            "o4"."patient_id" = "pt"."patient_id"
+            AND "o4"."opt_out_type" = $14::text
+            AND "o4"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o4"."effective_to" IS NULL
+              OR "o4"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      ) AS "opted_out"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+    ORDER BY
+      "pt"."patient_id",
+      ("r"."registration_type" = $12::text) DESC,
+      "r"."start_date",
+      "r"."registration_id"
+  ),
+  "population" AS (
+    SELECT
+      "b"."patient_id",
+      "b"."practice",
+      "b"."registration_key_1"
+    FROM
+      "population_base" AS "b"
+    WHERE
+      NOT "b"."opted_out"
+  )
+SELECT
+  min("g"."n") AS "k",
+  count(*) AS "groups"
+FROM
+  (
+    SELECT
+      count(DISTINCT "r"."__patient") AS "n"
+    FROM
+      (
+        SELECT
+          "p"."patient_id" AS "__patient"
+        FROM
+          "reporting"."observation" AS "t"
+          INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
+        WHERE
+          "t"."practice_ods" = ANY ($11::TEXT[])
+          AND "t"."deleted_at" IS NULL
+          AND "t"."confidential" IS FALSE
+          AND NOT EXISTS (
+            SELECT
+              1
+            FROM
+              "reporting"."consultation" AS "t_consultation"
+            WHERE
+              "t_consultation"."consultation_id" = "t"."consultation_id"
+              AND "t_consultation"."confidential" IS NOT FALSE
+          )
+          AND NOT COALESCE(
+            "t"."code" IN (
+              SELECT
+                "code"
+              FROM
+                "sensitive_codes"
+            ),
+            FALSE
+          )
+          AND (
+            "t"."code" IN (
+              SELECT
+                "c1"."descendant_id"
+              FROM
+                "terminology"."closure" AS "c1"
+              WHERE
+                "c1"."ancestor_id" IN ($15::bigint, $16::bigint, $17::bigint)
+            )
+          )
+      ) AS "r"
+    HAVING
+      count(*) > 0
+  ) AS "g";
+
+-- exdef compiled SQL for phm-warehouse version 1 (definitions/phm-warehouse.exdef.yaml). Do not edit: recompile with exdef compile.
+-- fingerprint 5d8b70b60845db9faa7af219c3d26e12df3702f3e7ef4d2a536d379d3d61a937
+-- digest      8ec3d2d5a7532532c931752c0eaec87b6013417b93d07492276589cbf11f9321
 -- query: dataset blood_pressure (from observation), full extract
 -- columns: __practice (practice), person_key (text), reading_code (code), value (numeric), reading_month (date)
 -- guards: population: registered on the snapshot date at A81001, A81002, A81003; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-outs respected
@@ -1125,6 +1378,263 @@ WHERE
 ORDER BY
   "__practice",
   "t"."observation_id";
+
+-- exdef compiled SQL for phm-warehouse version 1 (definitions/phm-warehouse.exdef.yaml). Do not edit: recompile with exdef compile.
+-- fingerprint 5d8b70b60845db9faa7af219c3d26e12df3702f3e7ef4d2a536d379d3d61a937
+-- digest      8ec3d2d5a7532532c931752c0eaec87b6013417b93d07492276589cbf11f9321
+-- query: dataset blood_pressure (from observation), k-anonymity: no quasi-identifiers, so one group: the number of patients its rows are of (columns k, groups)
+-- guards: population: registered on the snapshot date at A81001, A81002, A81003; permanent registrations only; the deceased excluded; PDS-sensitive patients never; Type 1 opt-outs respected; National Data Opt-outs respected
+-- guards: rows: soft-deleted and confidential rows excluded; sensitive codes (assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy) excluded from every coded column
+-- parameters:
+--   $1 concept_999004351000000109 bigint = 999004351000000109: SNOMED CT concept 999004351000000109 |General practice summary data sharing exclusion for gender related issues simple reference set| (policy set gender_reassignment)
+--   $2 concept_1955851000000101 bigint = 1955851000000101: SNOMED CT concept 1955851000000101 |National Health Service secondary use data exclusions due to Gender Recognition Act 2004 simple reference set| (policy set gender_reassignment)
+--   $3 concept_118199002 bigint = 118199002: SNOMED CT concept 118199002 |Finding relating to sexuality and sexual activity| (policy set sexuality)
+--   $4 concept_365957000 bigint = 365957000: SNOMED CT concept 365957000 |Finding related to sexual relationship| (policy set sexuality)
+--   $5 concept_118200004 bigint = 118200004: SNOMED CT concept 118200004 |Finding related to sexual state| (policy set sexuality)
+--   $6 concept_171023003 bigint = 171023003: SNOMED CT concept 171023003 |Psychosexual counseling| (policy set sexuality)
+--   $7 concept_999004381000000103 bigint = 999004381000000103: SNOMED CT concept 999004381000000103 |General practice summary data sharing exclusion for sexually transmitted disease simple reference set| (policy set hiv_sti)
+--   $8 concept_999004361000000107 bigint = 999004361000000107: SNOMED CT concept 999004361000000107 |General practice summary data sharing exclusion for termination of pregnancy simple reference set| (policy set termination_of_pregnancy)
+--   $9 concept_999004371000000100 bigint = 999004371000000100: SNOMED CT concept 999004371000000100 |General practice summary data sharing exclusion for assisted fertilisation simple reference set| (policy set assisted_fertilisation)
+--   $10 snapshot_date date given at run time: the snapshot date of the run (the extract date, UTC): today() and ages are judged on it, registrations must have started by it; deregistrations and opt-outs count from it up to the snapshot's own date
+--   $11 practices text[] = {A81001, A81002, A81003}: the practices in scope (ODS codes)
+--   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
+--   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
+--   $14 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
+--   $15 concept_75367002 bigint = 75367002: SNOMED CT concept 75367002 |Blood pressure| (dataset blood_pressure, WHERE)
+--   $16 literal_4 interval = '2 years': dataset blood_pressure, WHERE: interval '2 years' [definitions/phm-warehouse.exdef.yaml:87:81]
+
+WITH
+  "sensitive_codes" AS (
+    SELECT
+      "z"."code"
+    FROM
+      (
+        SELECT
+          "m1"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m1"
+        WHERE
+          "m1"."active"
+          AND "m1"."refset_id" IN ($1::bigint, $2::bigint)
+        UNION
+        SELECT
+          "c1"."descendant_id"
+        FROM
+          "terminology"."closure" AS "c1"
+        WHERE
+          "c1"."ancestor_id" IN ($3::bigint, $4::bigint, $5::bigint, $6::bigint)
+        UNION
+        SELECT
+          "m2"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m2"
+        WHERE
+          "m2"."active"
+          AND "m2"."refset_id" IN ($7::bigint)
+        UNION
+        SELECT
+          "m3"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m3"
+        WHERE
+          "m3"."active"
+          AND "m3"."refset_id" IN ($8::bigint)
+        UNION
+        SELECT
+          "m4"."referenced_component_id"
+        FROM
+          "terminology"."refset_member" AS "m4"
+        WHERE
+          "m4"."active"
+          AND "m4"."refset_id" IN ($9::bigint)
+      ) AS z (code)
+  ),
+  "population_eligible" AS (
+    SELECT
+      "pt"."patient_id" AS "patient_id"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+      AND NOT (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o1"
+          WHERE
+            "o1"."patient_id" = "pt"."patient_id"
+            AND "o1"."opt_out_type" = $13::text
+            AND "o1"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o1"."effective_to" IS NULL
+              OR "o1"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+        OR EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o2"
+          WHERE
+            "o2"."patient_id" = "pt"."patient_id"
+            AND "o2"."opt_out_type" = $14::text
+            AND "o2"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o2"."effective_to" IS NULL
+              OR "o2"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      )
+  ),
+  "population_base" AS (
+    SELECT DISTINCT
+      ON ("pt"."patient_id") "pt"."patient_id" AS "patient_id",
+      "r"."practice_ods" AS "practice",
+      "r"."registration_id" AS "registration_key_1",
+      (
+        EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o3"
+          WHERE
+            "o3"."patient_id" = "pt"."patient_id"
+            AND "o3"."opt_out_type" = $13::text
+            AND "o3"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o3"."effective_to" IS NULL
+              OR "o3"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+        OR EXISTS (
+          SELECT
+            1
+          FROM
+            "reporting"."opt_out" AS "o4"
+          WHERE
+            "o4"."patient_id" = "pt"."patient_id"
+            AND "o4"."opt_out_type" = $14::text
+            AND "o4"."effective_from" < (
+              (
+                GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date) + 1
+              )::timestamp AT TIME ZONE 'UTC'
+            )
+            AND (
+              "o4"."effective_to" IS NULL
+              OR "o4"."effective_to" > ($10::date::timestamp AT TIME ZONE 'UTC')
+            )
+        )
+      ) AS "opted_out"
+    FROM
+      "reporting"."patient" AS "pt"
+      INNER JOIN "reporting"."registration" AS "r" ON "r"."patient_id" = "pt"."patient_id"
+      AND "r"."deleted_at" IS NULL
+      AND "r"."start_date" <= $10::date
+      AND (
+        "r"."end_date" IS NULL
+        OR "r"."end_date" >= GREATEST($10::date, (now() AT TIME ZONE 'UTC')::date)
+      )
+      AND "r"."practice_ods" = ANY ($11::TEXT[])
+      AND "r"."registration_type" = $12::text
+    WHERE
+      "pt"."deleted_at" IS NULL
+      AND "pt"."pds_sensitive" IS FALSE
+      AND "pt"."date_of_death" IS NULL
+    ORDER BY
+      "pt"."patient_id",
+      ("r"."registration_type" = $12::text) DESC,
+      "r"."start_date",
+      "r"."registration_id"
+  ),
+  "population" AS (
+    SELECT
+      "b"."patient_id",
+      "b"."practice",
+      "b"."registration_key_1"
+    FROM
+      "population_base" AS "b"
+    WHERE
+      NOT "b"."opted_out"
+  )
+SELECT
+  min("g"."n") AS "k",
+  count(*) AS "groups"
+FROM
+  (
+    SELECT
+      count(DISTINCT "r"."__patient") AS "n"
+    FROM
+      (
+        SELECT
+          "p"."patient_id" AS "__patient"
+        FROM
+          "reporting"."observation" AS "t"
+          INNER JOIN "population" AS "p" ON "p"."patient_id" = "t"."patient_id"
+        WHERE
+          "t"."practice_ods" = ANY ($11::TEXT[])
+          AND "t"."deleted_at" IS NULL
+          AND "t"."confidential" IS FALSE
+          AND NOT EXISTS (
+            SELECT
+              1
+            FROM
+              "reporting"."consultation" AS "t_consultation"
+            WHERE
+              "t_consultation"."consultation_id" = "t"."consultation_id"
+              AND "t_consultation"."confidential" IS NOT FALSE
+          )
+          AND NOT COALESCE(
+            "t"."code" IN (
+              SELECT
+                "code"
+              FROM
+                "sensitive_codes"
+            ),
+            FALSE
+          )
+          AND (
+            (
+              "t"."code" IN (
+                SELECT
+                  "c1"."descendant_id"
+                FROM
+                  "terminology"."closure" AS "c1"
+                WHERE
+                  "c1"."ancestor_id" IN ($15::bigint)
+              )
+            )
+            AND (
+              "t"."effective_date" >= (($10::date - $16::interval))::date
+            )
+          )
+      ) AS "r"
+    HAVING
+      count(*) > 0
+  ) AS "g";
 
 -- exdef compiled SQL for phm-warehouse version 1 (definitions/phm-warehouse.exdef.yaml). Do not edit: recompile with exdef compile.
 -- fingerprint 5d8b70b60845db9faa7af219c3d26e12df3702f3e7ef4d2a536d379d3d61a937
