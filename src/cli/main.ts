@@ -16,6 +16,13 @@ import { nearestCommand } from './nearest-command.js';
  */
 export async function main(argv: string[], bin: string | URL): Promise<never> {
   const binPath = bin instanceof URL || bin.startsWith('file:') ? fileURLToPath(bin) : bin;
+  // A reader that stops early (`| head -c 10`) closes the pipe: what is left is not wanted, and the
+  // command ends as it would have (its exit code unchanged), never with an unhandled EPIPE.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') process.exitCode = 2;
+    });
+  }
   let code: number;
   const direct = await directCommand(argv, dirname(dirname(binPath)));
   if (direct) {

@@ -42,7 +42,7 @@ export function chooseDatabase(choice: DatabaseChoice = {}): DatabaseTarget {
     return { engine: 'postgres', url };
   }
   throw new ExdefError(
-    `unsupported database ${JSON.stringify(url.replace(/:[^:@/]*@/, ':***@'))}: use postgres://user@host:port/database, pglite:DIR or memory:`,
+    `unsupported database ${JSON.stringify(redactConnectionText(url))}: use postgres://user@host:port/database, pglite:DIR or memory:${/(^|\s)\w+\s*=/.test(url) ? ' (libpq key=value strings are not read: write it as a URL)' : ''}`,
     { exitCode: 2 },
   );
 }
@@ -59,3 +59,22 @@ export async function openDatabase(choice: DatabaseChoice | DatabaseTarget = {})
   const schemaFor = 'engine' in choice ? undefined : choice.schemaFor;
   return openPGlite({ ...(target.dataDir === undefined ? {} : { dataDir: target.dataDir }), ...(schemaFor ? { schemaFor } : {}) });
 }
+
+/**
+ * A connection string as it may be shown: every `password=...` (libpq's key=value form, quoted or
+ * not) and a URL's password (all after the user's first `:` up to the last `@`, whatever
+ * characters it holds) replaced by ***. Errors and logs never show a password, even of a
+ * mistyped URL.
+ */
+export function redactConnectionText(text: string): string {
+  let shown = text.replace(/(password\s*=\s*)('(?:[^'\\]|\\.)*'?|\S*)/gi, '$1***');
+  const at = shown.lastIndexOf('@');
+  if (at >= 0) {
+    const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/*/.exec(shown)?.[0] ?? '';
+    const userinfo = shown.slice(scheme.length, at);
+    const colon = userinfo.indexOf(':');
+    if (colon >= 0) shown = `${scheme}${userinfo.slice(0, colon)}:***${shown.slice(at)}`;
+  }
+  return shown;
+}
+

@@ -80,3 +80,18 @@ describe('piped output is never cut off', () => {
     }
   }, 240_000);
 });
+
+/**
+ * A reader that stops after a few bytes (`| head -c 10`) closes the pipe while exdef still writes:
+ * the command ends as it would have (the same exit code as to a file), with no EPIPE stack trace.
+ */
+describe('a reader that stops early', () => {
+  it.each(CASES.filter((c) => c.minBytes !== undefined))('$name | head -c 10', ({ args }) => {
+    const expected = toFile(args());
+    const script = `"$0" "$@" | head -c 10 >/dev/null; exit \${PIPESTATUS[0]}`;
+    const result = spawnSync('bash', ['-c', script, process.execPath, bin, ...args()], { cwd: packageRoot, env, timeout: 120_000 });
+    const stderr = result.stderr.toString('utf8');
+    expect(stderr).not.toMatch(/EPIPE|at .*\(node:|Unhandled/);
+    expect(result.status, stderr).toBe(expected.status);
+  }, 240_000);
+});

@@ -388,6 +388,8 @@ describe.each(testEngines())('exdef run: faults on %s', (engine: EngineName) => 
       }
       expect(exit, running.stderr()).toEqual({ code: 1, signal: null });
       expect(errorLine(running.stderr())).toMatch(/interrupted \(SIGTERM\)/);
+      // --json always answers: the error object on stdout.
+      expect(JSON.parse(running.stdout())).toMatchObject({ error: { code: 'failed', exitCode: 1, message: expect.stringMatching(/^interrupted \(SIGTERM\)/) } });
       expect(runTemporaries(out)).toEqual([]);
       // On PGlite the dataset was being read from a file of the data directory: it went with the process.
       if (engine === 'pglite') expect(readdirSync(target.url.slice('pglite:'.length)).filter((name) => name.startsWith('exdef-copy-'))).toEqual([]);

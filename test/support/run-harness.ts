@@ -239,6 +239,7 @@ export function runFails(o: RunOptions): CliResult {
 export interface RunningExdef {
   child: ChildProcess;
   stderr(): string;
+  stdout(): string;
   /** Resolves with the exit code (null) and signal when it has ended. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -251,9 +252,10 @@ export function spawnRun(o: RunOptions): RunningExdef {
   });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  child.stdout!.resume();
+  let stdout = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  return { child, stderr: () => stderr, exited };
+  return { child, stderr: () => stderr, stdout: () => stdout, exited };
 }
 
 /**

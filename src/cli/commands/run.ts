@@ -6,6 +6,7 @@ import type { RunEvents, RunResult } from '../../execute/run-extract.js';
 import { ExdefError } from '../../failure.js';
 import { definitionFileArgument } from '../definition-files.js';
 import { ExdefCommand } from '../exdef-command.js';
+import { jsonErrorLine } from '../json-error.js';
 import { drained } from '../drained.js';
 import { todayFromFlag } from '../lint-context-for-cli.js';
 import { catalogueForCommand } from '../load-catalogue-for-cli.js';
@@ -122,7 +123,10 @@ export default class Run extends ExdefCommand {
       } else {
         failRun(new ExdefError(`interrupted (${signal})`, { exitCode: 1 }), { out, extractDate, started, completed: new Date(), files: 0, step: 'the run', ...(phase.work ? { work: phase.work } : {}), warn });
       }
-      process.stderr.write(`error: interrupted (${signal})${phase.delivered ? ': the extract was delivered, but the delta state may not have advanced' : ': nothing was delivered and the delta state is unchanged'}\n`);
+      const message = `interrupted (${signal})${phase.delivered ? ': the extract was delivered, but the delta state may not have advanced' : ': nothing was delivered and the delta state is unchanged'}`;
+      process.stderr.write(`error: ${message}\n`);
+      // --json always answers, even a run ended by a signal.
+      if (flags.json) process.stdout.write(jsonErrorLine({ kind: 'failed', exitCode: 1, message, step: 'the run' }));
       // Exit once what was written has drained (a pipe reading stderr gets the whole message).
       void Promise.all([drained(process.stdout), drained(process.stderr)]).then(() => process.exit(1));
     };
@@ -171,7 +175,9 @@ export default class Run extends ExdefCommand {
         // Interrupted while sending: the extract is complete and stays in the outbox (the lock this
         // process held is taken over by the next delivery, a .partial on the server is replaced).
         const interruptedDelivery = (signal: NodeJS.Signals) => {
-          process.stderr.write(`error (delivery): interrupted (${signal}) — the extract is complete and safe in the outbox ${delivery.outbox}; \`exdef deliver\` sends it\n`);
+          const message = `interrupted (${signal}) — the extract is complete and safe in the outbox ${delivery.outbox}; \`exdef deliver\` sends it`;
+          process.stderr.write(`error (delivery): ${message}\n`);
+          if (flags.json) process.stdout.write(jsonErrorLine({ kind: 'failed', exitCode: 1, message, step: 'delivery' }));
           void Promise.all([drained(process.stdout), drained(process.stderr)]).then(() => process.exit(1));
         };
         process.once('SIGINT', interruptedDelivery);
@@ -273,7 +279,7 @@ function summary(r: RunResult, sent: RunDelivery | undefined): string {
   const lines = [
     `${r.status.toLowerCase()}: ${r.definition.id} version ${r.definition.version}, ${r.mode} extract for ${r.extractDate} (${r.reason})`,
     `  ${r.files.length} file${r.files.length === 1 ? '' : 's'}, ${r.rows.toLocaleString('en-GB')} rows, snapshot ${r.snapshot}${r.scope ? `, practices ${r.scope.practices.join(', ')} only` : ''}`,
-    ...r.disclosure.filter((d) => d.k !== null).map((d) => `  k-anonymity of ${d.dataset}: ${d.k} (${d.quasiIdentifiers.join(' + ')}; threshold ${d.threshold})`),
+    ...r.disclosure.filter((d) => d.k !== null).map((d) => `  k-anonymity of ${d.dataset}: ${d.k} (${d.quasiIdentifiers.length > 0 ? d.quasiIdentifiers.join(' + ') : 'no quasi-identifiers: the patients its rows are of'}; threshold ${d.threshold})`),
     ...r.linkedDisclosure.filter((d) => d.k !== null).map((d) => `  k-anonymity of linked ${d.datasets.join(' + ')}: ${d.k} (${d.quasiIdentifiers.join(' + ')}; threshold ${d.threshold})`),
     `  output: ${r.output}${r.encrypted ? ' (S/MIME, AES-256)' : ''}`,
     `  log:    ${r.log}`,

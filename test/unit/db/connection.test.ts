@@ -63,3 +63,23 @@ describe('connection errors', () => {
     expect(error.message).toBe(`cannot connect to postgres://${url.username}@${url.hostname}:${url.port}/exdef_no_such_database: the database does not exist`);
   });
 });
+
+describe('a connection string exdef cannot use is named without its password', () => {
+  it.each([
+    ['host=db.internal user=exdef_extract password=S3cretPW dbname=reporting', 'S3cretPW'],
+    ["host=db password = 'a b\\'c' dbname=x", "a b\\'c"],
+    ['postgress://exdef:S3c/retPW@db.internal/reporting', 'S3c/retPW'],
+    ['postgres//exdef:ab:S3cretPW@db.internal/reporting', 'S3cretPW'],
+    ['mysql://user:p@ss@word@host/db', 'p@ss'],
+  ])('%s', (url, secret) => {
+    let message = '';
+    try {
+      chooseDatabase({ url, env: {} });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^unsupported database/);
+    expect(message).not.toContain(secret);
+    expect(message).not.toContain(secret.slice(0, 3));
+  });
+});
