@@ -243,6 +243,33 @@ ${person()}      - name: band_five
       ],
     },
     {
+      name: 'review 2026-12-03: the date of birth pinned through a difference in days (between 13 and 13, 13 to 15)',
+      text: withDatasets(`  - name: conditions
+    from: observation
+    where: ⟦patient.date_of_birth - 1928-02-19 between 13 and 13 or ⟦patient.date_of_birth - 1928-02-19 between 13 and 15
+    fields:
+      - name: condition_code
+        value: code
+        justification: Identifies the long-term condition recorded for planning.
+`),
+      findings: [
+        { severity: 'error', message: /pins patient\.date_of_birth to the one value 13 \(computed from the full date\)/ },
+        { severity: 'error', message: /pins patient\.date_of_birth to 13 to 15 \(2 apart, computed from the full date\)/ },
+      ],
+    },
+    {
+      name: 'review 2026-12-03: one postcode unit as a range of skewed bounds (TS10 5PZZ to TS10 5QA0 holds only TS10 5QA)',
+      text: withDatasets(`  - name: conditions
+    from: observation
+    where: ⟦patient.postcode between 'TS10 5PZZ' and 'TS10 5QA0'
+    fields:
+      - name: condition_code
+        value: code
+        justification: Identifies the long-term condition recorded for planning.
+`),
+      findings: [{ severity: 'error', message: /pins patient\.postcode to the postcodes 'TS10 5PZZ' to 'TS10 5QA0' \(a range of full postcodes\)/ }],
+    },
+    {
       name: 'bypass 17-style: the population pinned by a narrow range of birth dates (bounds in reverse order, 3 days)',
       text: variant(
         base.indirect(),

@@ -16,7 +16,7 @@ export const generaliseQuasiIdentifiers: RuleModule = {
       'The IM1 Data Protection Policy: consumers "must select the minimum data and fields required for the use case" and consider the risk of "singling out". A full date of birth with a full postcode identifies almost everyone; year of birth, age band and postcode district serve population analysis as well. Arithmetic does not generalise: `date_of_birth + 1` or `coalesce(date_of_birth, date_of_death)` is still the full date, and arithmetic inside a generalising function can scale the date before it is cut (`year(d + (date_of_birth - d) * 365)` is the day of birth).',
     source: 'IM1 Data Protection Policy (Minimisation of Data Egress; singling out)',
     triggers:
-      'care_type is indirect and a field reads a full date (date_of_birth, date_of_death) or a full postcode somewhere other than directly inside year(), month(), age_years(), age_band(), postcode_district() or pseudonym() (coalesce(), case changes and shifts by a constant are allowed in between); or a filter (of a dataset or the population) pins one to a single value or a very narrow range — `=`, `in`, `between X and X`, `>= X and <= X` on the same value, or bounds at most 7 days apart on a date or at most the last character apart on a postcode — which is an error: it singles out a person or a household. Two or more different generalisations of one column in a dataset or in linked datasets (`month(date_of_birth + 1)` beside `month(date_of_birth + 2)`, `year(...)` beside a shifted `month(...)`, age bands of widths 5 and 7) are a warning at the field that completes the set: together they tell the full value (disclosure-risk scores it so). In a repeated extract (every schedule: hourly to quarterly) a field showing age_years() of a date (of birth, or of any date of the record) is an error: the age goes up on the anniversary, so comparing consecutive extracts tells the day; an age band or the year (year(date_of_birth)) does not move on a day only the patient knows. A population narrowed by ordinary ranges (an age of 103 or over, one sex, one practice) cannot be judged statically: the run measures k on the data.',
+      'care_type is indirect and a field reads a full date (date_of_birth, date_of_death) or a full postcode somewhere other than directly inside year(), month(), age_years(), age_band(), postcode_district() or pseudonym() (coalesce(), case changes and shifts by a constant are allowed in between); or a filter (of a dataset or the population) pins one to a single value or a very narrow range — `=`, `in`, `between X and X`, `>= X and <= X` on the same value, bounds at most 7 days apart on a date (or at most 7 apart on a number computed from the full date, such as `date_of_birth - d` in days), or any range (`between`, or a lower and an upper bound together) on a full postcode, whose area a filter selects with postcode_district() — which is an error: it singles out a person or a household. A narrowing these miss (any arithmetic can hide a pin) is caught at run time: every dataset of the rows of patients is measured, one without quasi-identifiers as one group of the patients its rows are of. Two or more different generalisations of one column in a dataset or in linked datasets (`month(date_of_birth + 1)` beside `month(date_of_birth + 2)`, `year(...)` beside a shifted `month(...)`, age bands of widths 5 and 7) are a warning at the field that completes the set: together they tell the full value (disclosure-risk scores it so). In a repeated extract (every schedule: hourly to quarterly) a field showing age_years() of a date (of birth, or of any date of the record) is an error: the age goes up on the anniversary, so comparing consecutive extracts tells the day; an age band or the year (year(date_of_birth)) does not move on a day only the patient knows. A population narrowed by ordinary ranges (an age of 103 or over, one sex, one practice) cannot be judged statically: the run measures k on the data.',
     // Fields that show a full value are warnings (a justification may need the exact date); filters
     // that pin one are errors.
     defaultSeverity: 'error',
@@ -142,23 +142,34 @@ const NARROW_DAYS = 7;
 
 /** The literal a bound compares with, when it is one (a date, a timestamp or a text). */
 function literalOf(e: IrExpr): string | undefined {
-  return e.kind === 'literal' && typeof e.value === 'string' ? e.value : undefined;
+  if (e.kind !== 'literal') return undefined;
+  return typeof e.value === 'string' ? e.value : typeof e.value === 'number' ? String(e.value) : undefined;
 }
 
 const normalisedPostcode = (text: string) => text.toUpperCase().replace(/\s+/g, '');
 
 /** Whether bounds low..high on a full date or postcode leave (about) one value; the range as the message shows it. */
-function narrow(e: Exposure, low: string, high: string): string | undefined {
+function narrow(e: Exposure, low: string, high: string, operand: IrExpr): string | undefined {
   if (e.column.format === 'postcode') {
-    const a = normalisedPostcode(low);
-    const b = normalisedPostcode(high);
-    if (a === b) return `the one postcode '${low}'`;
-    if (a.length === b.length && a.slice(0, -1) === b.slice(0, -1)) return `the postcodes '${low}' to '${high}' (one street or less)`;
-    return undefined;
+    if (normalisedPostcode(low) === normalisedPostcode(high)) return `the one postcode '${low}'`;
+    // A range of full postcodes is a list of streets, and a skewed pair of bounds
+    // ('TS10 5PZZ'..'TS10 5QA0') holds a single unit whatever their lengths: postcode_district()
+    // is how a filter selects an area.
+    return `the postcodes '${low}' to '${high}' (a range of full postcodes)`;
+  }
+  const number = /^[+-]?\d+(\.\d+)?$/;
+  if (number.test(low) && number.test(high)) {
+    // A number computed from the full date (`date_of_birth - d`, in days): a few units apart
+    // pins it as surely as a week of dates does. A number of a generalised date is not raw.
+    if (operand.type !== 'integer' && operand.type !== 'numeric') return undefined;
+    const width = Number(high) - Number(low);
+    if (width === 0) return `the one value ${low} (computed from the full date)`;
+    return width > 0 && width <= NARROW_DAYS ? `${low} to ${high} (${width} apart, computed from the full date)` : undefined;
   }
   const from = Date.parse(low);
   const to = Date.parse(high);
-  if (!Number.isFinite(from) || !Number.isFinite(to)) return undefined;
+  // The same bound twice is `=` written as a range, whatever the value.
+  if (!Number.isFinite(from) || !Number.isFinite(to)) return low === high ? `the one value ${low}` : undefined;
   const days = (to - from) / 86_400_000;
   if (days < 0 || days > NARROW_DAYS) return undefined;
   return days < 1 ? `the one day ${low}` : `${low} to ${high} (${Math.round(days)} days)`;
@@ -184,7 +195,7 @@ function narrowRanges(expression: IrExpr): Pinned[] {
       const e = preciseOf(node.operand);
       const low = literalOf(node.low);
       const high = literalOf(node.high);
-      const range = e && low !== undefined && high !== undefined ? narrow(e, low, high) : undefined;
+      const range = e && low !== undefined && high !== undefined ? narrow(e, low, high, node.operand) : undefined;
       if (e && range) found.push({ column: columnName(e.column), range, span: node.span ?? e.node.span });
       return undefined;
     }
@@ -198,7 +209,7 @@ function narrowRanges(expression: IrExpr): Pinned[] {
       } else conjuncts.push(n);
     };
     flatten(node);
-    const bounds = new Map<string, { e: Exposure; low?: string; high?: string; spans: IrExpr[] }>();
+    const bounds = new Map<string, { e: Exposure; value: IrExpr; low?: string; high?: string; spans: IrExpr[] }>();
     for (const c of conjuncts) {
       if (c.kind !== 'binary' || !['<', '<=', '>', '>='].includes(c.op)) continue;
       // value op literal, or literal op value (flipped).
@@ -209,7 +220,7 @@ function narrowRanges(expression: IrExpr): Pinned[] {
       if (!e || literal === undefined) continue;
       const upper = leftLiteral === undefined ? c.op === '<' || c.op === '<=' : c.op === '>' || c.op === '>=';
       const key = printIrExpression(value);
-      const entry = bounds.get(key) ?? { e, spans: [] };
+      const entry = bounds.get(key) ?? { e, value, spans: [] };
       if (upper) entry.high = entry.high === undefined || literal < entry.high ? literal : entry.high;
       else entry.low = entry.low === undefined || literal > entry.low ? literal : entry.low;
       entry.spans.push(c);
@@ -217,7 +228,7 @@ function narrowRanges(expression: IrExpr): Pinned[] {
     }
     for (const b of bounds.values()) {
       if (b.low === undefined || b.high === undefined) continue;
-      const range = narrow(b.e, b.low, b.high);
+      const range = narrow(b.e, b.low, b.high, b.value);
       if (range) found.push({ column: columnName(b.e.column), range, span: b.spans[b.spans.length - 1]!.span ?? b.e.node.span });
     }
     return undefined;
