@@ -16,7 +16,7 @@ export interface AllowedSigner {
   /** `ssh-ed25519 AAAA...`. */
   publicKey: string;
   namespaces?: string[];
-  /** YYYYMMDD... as written (ssh-keygen's valid-after / valid-before). */
+  /** YYYYMMDD... as written (ssh-keygen's valid-after / valid-before; signerTime() reads them). */
   validAfter?: string;
   validBefore?: string;
   certAuthority: boolean;
@@ -65,8 +65,8 @@ export function parseAllowedSigners(text: string, file: string): AllowedSigner[]
           break;
         case 'valid-after':
         case 'valid-before':
-          // ssh-keygen's YYYYMMDD[HHMM[SS]][Z]; anything else (2026-12-01) it refuses, and so does exdef.
-          if (!/^\d{8}(\d{4}(\d{2})?)?Z?$/.test(value)) fail(`${name!.toLowerCase()} ${JSON.stringify(value)} is not a time as ssh-keygen writes it (YYYYMMDD, YYYYMMDDHHMM or YYYYMMDDHHMMSS, optionally ending Z)`, raw.indexOf(option) + 1);
+          // ssh-keygen's YYYYMMDD[HHMM[SS]][Z|UTC]; anything else (2026-12-01) it refuses, and so does exdef.
+          if (signerTime(value) === undefined) fail(`${name!.toLowerCase()} ${JSON.stringify(value)} is not a time as ssh-keygen writes it (YYYYMMDD, YYYYMMDDHHMM or YYYYMMDDHHMMSS, optionally ending Z for UTC)`, raw.indexOf(option) + 1);
           if (name!.toLowerCase() === 'valid-after') signer.validAfter = value;
           else signer.validBefore = value;
           break;
@@ -80,31 +80,66 @@ export function parseAllowedSigners(text: string, file: string): AllowedSigner[]
 }
 
 /**
- * The lines that trust `publicKey` for `principal` in `namespace` on `date` (YYYY-MM-DD): the key
- * is the line's, a principal pattern matches and none negates it, the namespace is allowed, and
- * the date is inside valid-after / valid-before. Certificate authorities are never matched (exdef
- * signatures carry plain keys).
+ * The lines that trust `publicKey` for `principal` in `namespace` at the instant `at`, as
+ * `ssh-keygen -Y verify` decides it: the key is the line's, the principal and the namespace match
+ * its pattern lists (a negated pattern that matches refuses), and `at` is inside valid-after /
+ * valid-before. `at` is the clock (a Date, or an ISO 8601 text of an instant), never a run's
+ * --today: a key the provider trusts only from tomorrow signs nothing today, whatever date a run is
+ * for. Certificate authorities are never matched (exdef signatures carry plain keys).
  */
-export function trustingSigners(signers: readonly AllowedSigner[], publicKey: string, principal: string, namespace: string, date: string): AllowedSigner[] {
-  const day = date.replace(/-/g, '');
-  return signers.filter(
-    (s) =>
-      !s.certAuthority &&
-      s.publicKey === publicKey &&
-      principalMatches(s.principals, principal) &&
-      (!s.namespaces || s.namespaces.some((n) => patternMatches(n, namespace))) &&
-      (!s.validAfter || s.validAfter.slice(0, 8) <= day) &&
-      (!s.validBefore || day < s.validBefore.slice(0, 8)),
-  );
+export function trustingSigners(signers: readonly AllowedSigner[], publicKey: string, principal: string, namespace: string, at: Date | string): AllowedSigner[] {
+  return signersOfKey(signers, publicKey, principal, namespace).filter((s) => keyValidity(s, at) === 'valid');
 }
 
-/** ssh's match_pattern_list: some pattern matches and no negated one does. */
-export function principalMatches(patterns: readonly string[], principal: string): boolean {
+/** The lines that would trust the key for the principal and namespace, whatever their dates. */
+export function signersOfKey(signers: readonly AllowedSigner[], publicKey: string, principal: string, namespace: string): AllowedSigner[] {
+  return signers.filter((s) => !s.certAuthority && s.publicKey === publicKey && matchPatternList(s.principals, principal) && (!s.namespaces || matchPatternList(s.namespaces, namespace)));
+}
+
+/**
+ * Whether a line's key may sign at `at` (sshsig.c: "key is not yet valid" when the verify time is
+ * before valid-after, "key has expired" when after valid-before; both ends included, in whole seconds).
+ */
+export function keyValidity(signer: AllowedSigner, at: Date | string): 'valid' | 'not-yet-valid' | 'expired' {
+  const seconds = Math.floor(new Date(at).getTime() / 1000);
+  // parseAllowedSigners() refuses a time ssh-keygen cannot read; one that slipped past (NaN) trusts nothing.
+  if (signer.validAfter && !(seconds >= (signerTime(signer.validAfter) ?? NaN))) return 'not-yet-valid';
+  if (signer.validBefore && !(seconds <= (signerTime(signer.validBefore) ?? NaN))) return 'expired';
+  return 'valid';
+}
+
+/**
+ * A valid-after / valid-before time in seconds since the epoch, read as OpenSSH's
+ * parse_absolute_time (misc.c) reads it: YYYYMMDD, YYYYMMDDHHMM or YYYYMMDDHHMMSS, in UTC when it
+ * ends Z or UTC (any case), otherwise in the local time zone by mktime() with tm_isdst = 0 — its
+ * *standard* time, so 20270701 in London is 00:00 GMT (01:00 BST), as `ssh-keygen -Y verify` has
+ * it. Undefined when ssh-keygen would refuse it.
+ */
+export function signerTime(text: string): number | undefined {
+  const match = /^(\d{4})(\d\d)(\d\d)(?:(\d\d)(\d\d)(\d\d)?)?(z|utc)?$/i.exec(text);
+  if (!match) return undefined;
+  const [year, month, day, hour = 0, minute = 0, second = 0] = match.slice(1, 7).map((f) => (f === undefined ? undefined : Number(f))) as number[];
+  // strptime's ranges (%m, %d, %H, %M, %S); mktime carries 31 February into March, and so does Date.UTC.
+  if (month! < 1 || month! > 12 || day! < 1 || day! > 31 || hour > 23 || minute > 59 || second > 60) return undefined;
+  const wall = Date.UTC(year!, month! - 1, day!, hour, minute, second);
+  return (match[7] ? wall : wall + standardOffsetMinutes(year!) * 60_000) / 1000;
+}
+
+/** The local zone's standard-time offset (minutes behind UTC, as getTimezoneOffset) in `year`: the larger of January's and July's, DST being the smaller. */
+function standardOffsetMinutes(year: number): number {
+  return Math.max(new Date(year, 0, 1).getTimezoneOffset(), new Date(year, 6, 1).getTimezoneOffset());
+}
+
+/**
+ * ssh's match_pattern_list, for principals and namespaces alike: some pattern matches and no
+ * negated one does (`*,!exdef-approval@nhs` allows every namespace but exdef's).
+ */
+export function matchPatternList(patterns: readonly string[], value: string): boolean {
   let matched = false;
   for (const pattern of patterns) {
     if (pattern.startsWith('!')) {
-      if (patternMatches(pattern.slice(1), principal)) return false;
-    } else if (patternMatches(pattern, principal)) matched = true;
+      if (patternMatches(pattern.slice(1), value)) return false;
+    } else if (patternMatches(pattern, value)) matched = true;
   }
   return matched;
 }

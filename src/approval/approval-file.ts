@@ -1,6 +1,8 @@
-import { linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { linkSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
+import { directoryProblem, makeDirectory } from '../execute/make-directory.js';
+import { PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from '../execute/private-files.js';
 import { ExdefError } from '../failure.js';
 import { parseSshsig, signSshsig, verifySshsig, type ParsedSignature, type SigningKey } from './sshsig.js';
 
@@ -138,14 +140,17 @@ export function parseRecord(text: string): ApprovalRecord | string {
 /**
  * Writes a record and its signature (FILE.sig, as `ssh-keygen -Y sign` names it) into the
  * approvals directory under a new name: an existing file is never replaced. Returns the path.
+ * Whatever the umask, the directories it makes are 0700 and the files 0600, as the outbox's: a
+ * revocation anyone could delete would revive the approval it withdrew.
  */
 export function writeSignedRecord(directory: string, record: ApprovalRecord, key: SigningKey): string {
   const text = recordText(record);
   const signature = signSshsig(Buffer.from(text, 'utf8'), APPROVAL_NAMESPACE, key);
   try {
-    mkdirSync(directory, { recursive: true });
+    // Not mkdirSync's recursive mode: it never returns under /proc (make-directory.ts).
+    makeDirectory(directory, PRIVATE_DIRECTORY_MODE);
   } catch (error) {
-    throw new ExdefError(`cannot make the approvals directory ${directory}: ${(error as NodeJS.ErrnoException).code}`, { exitCode: 2, step: 'approvals' });
+    throw new ExdefError(`cannot make the approvals directory ${directory}: ${directoryProblem(error as NodeJS.ErrnoException)}`, { exitCode: 2, step: 'approvals' });
   }
   const at = (record.kind === 'approval' ? record.approvedAt : record.revokedAt).replace(/[-:]/g, '').replace(/\.\d+/, '');
   const base = record.kind === 'approval' ? `${record.definition}.${record.practice}.v${record.version}.${at}` : `${record.definition}.${record.practice}.${at}`;
@@ -155,12 +160,12 @@ export function writeSignedRecord(directory: string, record: ApprovalRecord, key
     // never sees a record without its signature.
     const temporary = join(directory, `.${base}.${process.pid}.tmp`);
     try {
-      writeFileSync(`${path}.sig`, signature, { flag: 'wx' });
+      writeFileSync(`${path}.sig`, signature, { flag: 'wx', mode: PRIVATE_FILE_MODE });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
       throw new ExdefError(`cannot write to the approvals directory ${directory}: ${(error as NodeJS.ErrnoException).code}`, { exitCode: 2, step: 'approvals' });
     }
-    writeFileSync(temporary, text);
+    writeFileSync(temporary, text, { mode: PRIVATE_FILE_MODE });
     try {
       linkSync(temporary, path);
       return path;

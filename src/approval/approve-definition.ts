@@ -45,7 +45,7 @@ export interface ApproveOptions {
   role: string;
   key: SigningKey;
   directory: string;
-  /** The last day the approval holds (default, and at most: three months after the review). */
+  /** The last day the approval holds (default, and at most: three months after the review, or after now when the review is dated later). */
   expires?: string;
   /** When it is signed (approved_at). */
   now: Date;
@@ -56,7 +56,8 @@ export interface ApproveOptions {
 /**
  * Signs and writes the approval of `practice` for exactly this definition. Refused: a practice
  * not in the definition, a definition never reviewed or whose review is over three months old,
- * an expiry after the review's three months or before today.
+ * an expiry after the review's three months or before today. A review dated after the signing day
+ * counts from the signing day (latestExpiry): the approval still lasts three months at most.
  */
 export function approveDefinition(o: ApproveOptions): { file: string; approval: Approval } {
   const d = o.definition;
@@ -66,14 +67,18 @@ export function approveDefinition(o: ApproveOptions): { file: string; approval: 
     throw new ExdefError(`${d.id} has no review.last_reviewed: an approval expires with the IG review, so the definition is reviewed before it is approved`, { exitCode: 1, step: 'approve' });
   }
   const today = o.today ?? o.now.toISOString().slice(0, 10);
-  const latest = latestExpiry(d.reviewed);
+  const signedOn = o.now.toISOString().slice(0, 10);
+  const latest = latestExpiry(d.reviewed, signedOn);
+  // Three months after what: the review, or the signing day when the review is dated after it.
+  const cycle = signedOn < d.reviewed ? `${APPROVAL_MONTHS} months after today, ${signedOn} (the review is dated ${d.reviewed}, in the future)` : `${APPROVAL_MONTHS} months after the review of ${d.reviewed}`;
   if (latest < today) {
+    if (signedOn < d.reviewed) throw new ExdefError(`an approval signed today would end on ${latest}, ${cycle}: before --today ${today}`, { exitCode: 2, step: 'approve' });
     throw new ExdefError(`${d.id} was last reviewed on ${d.reviewed}, more than ${APPROVAL_MONTHS} months ago: review it (and update review.last_reviewed) before approving it`, { exitCode: 1, step: 'approve' });
   }
   let expires = latest;
   if (o.expires !== undefined) {
     if (parseIsoDate(o.expires) === undefined) throw new ExdefError(`--expires must be a date written YYYY-MM-DD, not ${JSON.stringify(o.expires)}`, { exitCode: 2 });
-    if (o.expires > latest) throw new ExdefError(`--expires ${o.expires} is after ${latest}, ${APPROVAL_MONTHS} months after the review of ${d.reviewed}: an approval ends with the review cycle`, { exitCode: 2, step: 'approve' });
+    if (o.expires > latest) throw new ExdefError(`--expires ${o.expires} is after ${latest}, ${cycle}: an approval ends with the review cycle`, { exitCode: 2, step: 'approve' });
     if (o.expires < today) throw new ExdefError(`--expires ${o.expires} is in the past`, { exitCode: 2, step: 'approve' });
     expires = o.expires;
   }

@@ -31,6 +31,8 @@ export interface CatalogueColumn {
   nullable: boolean;
   description?: string;
   codeSystem?: CodeSystem;
+  /** Uncoded text that can name a sensitive service: rows naming one of the policy's sensitive_terms are out. */
+  sensitiveTerms?: boolean;
   values?: string[];
   format?: 'nhs_number' | 'postcode';
   references?: { table: string; column: string };
@@ -134,4 +136,9 @@ export function patientTables(catalogue: Catalogue): CatalogueTable[] {
 
 export function codedColumns(table: CatalogueTable): CatalogueColumn[] {
   return table.columns.filter((c) => c.codeSystem !== undefined);
+}
+
+/** The columns of uncoded text the policy's sensitive_terms are looked for in. */
+export function termColumns(table: CatalogueTable): CatalogueColumn[] {
+  return table.columns.filter((c) => c.sensitiveTerms === true);
 }

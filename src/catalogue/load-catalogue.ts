@@ -78,6 +78,7 @@ interface RawColumn {
   nullable?: boolean;
   description?: string;
   code_system?: 'snomed' | 'dmd';
+  sensitive_terms?: boolean;
   values?: string[];
   format?: 'nhs_number' | 'postcode';
   references?: string;
@@ -183,6 +184,7 @@ function buildCatalogue(path: string, raw: RawCatalogue, source: YamlSource): Ca
       };
       if (c.description !== undefined) column.description = c.description;
       if (c.code_system !== undefined) column.codeSystem = c.code_system;
+      if (c.sensitive_terms === true) column.sensitiveTerms = true;
       if (c.values !== undefined) column.values = c.values;
       if (c.format !== undefined) column.format = c.format;
       if (c.references !== undefined) {

@@ -52,6 +52,8 @@ export interface Database extends Session {
    * schema template): that schema's digest (schemaDigest in reporting-schema.ts).
    */
   readonly createdWithSchema?: string;
+  /** On PostgreSQL, how many connections its pool may hold at once. */
+  readonly maxConnections?: number;
   /** Runs `fn` on one dedicated connection (released afterwards, whatever happens). */
   withSession<T>(fn: (session: Session) => Promise<T>): Promise<T>;
   /** Kysely over the same connection(s), PostgreSQL dialect. */

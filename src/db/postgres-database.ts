@@ -65,6 +65,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   const database: Database = {
     engine: 'postgres',
     target,
+    maxConnections: options.maxConnections ?? 4,
     async query<R extends Row>(sql: string, params: readonly unknown[] = []) {
       const result = await pool.query(sql, params as unknown[]);
       return result.rows as R[];

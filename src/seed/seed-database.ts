@@ -111,6 +111,11 @@ export async function seedDatabase(db: Database, catalogue: Catalogue, options: 
   const ids = Object.fromEntries(SEED_TABLES.map((t) => [t, 0])) as Record<SeedTable, number>;
   const channels = Object.fromEntries(SEED_TABLES.map((t) => [t, new ChunkChannel(4)])) as Record<SeedTable, ChunkChannel>;
   const buffers = Object.fromEntries(SEED_TABLES.map((t) => [t, new CopyTextBuffer(CHUNK_BYTES)])) as Record<SeedTable, CopyTextBuffer>;
+  // Every table is copied at once, fed as the history is generated: with fewer connections than
+  // tables, the copies without one would wait while the generator waits on their full channels.
+  if (db.maxConnections !== undefined && db.maxConnections < SEED_TABLES.length) {
+    throw new Error(`internal: seeding copies ${SEED_TABLES.length} tables at once: open the database with at least ${SEED_TABLES.length} connections (it has ${db.maxConnections})`);
+  }
   const copies = SEED_TABLES.map((table) => {
     const target = tableOf(catalogue, table);
     return db

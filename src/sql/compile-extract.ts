@@ -1,5 +1,5 @@
 import { createQueryId, type RootOperationNode, type SelectQueryBuilder } from 'kysely';
-import { codedColumns, tableOf, type Catalogue } from '../catalogue/catalogue.js';
+import { codedColumns, termColumns, tableOf, type Catalogue } from '../catalogue/catalogue.js';
 import type { ExtractDefinition } from '../ir/extract-definition.js';
 import { fingerprintAndDigest } from '../ir/fingerprint.js';
 import { releasedSensitiveSets, type ReleasedSet } from '../policy/exemptions.js';
@@ -118,6 +118,7 @@ export function compilerContext(definition: ExtractDefinition, options: CompileO
     definition,
     params: new ParameterSet(),
     guardedSets,
+    sensitiveTerms: guardedTerms(options.policy.sensitiveTerms),
     releases,
     codeSetCtes,
     terminology: terminologyTables(options.catalogue),
@@ -127,6 +128,7 @@ export function compilerContext(definition: ExtractDefinition, options: CompileO
   const expectations: GuardExpectations = {
     catalogue: options.catalogue,
     sensitiveSets: guardedSets.map((s) => s.name).sort(),
+    termSets: [...ctx.sensitiveTerms.keys()].sort(),
     released: new Map(),
     population: {
       permanentOnly: definition.population.registration === 'permanent',
@@ -142,10 +144,25 @@ export function compilerContext(definition: ExtractDefinition, options: CompileO
  * table (those the named fields read, when it names fields). Joins, exists() bodies, other
  * datasets and the population keep every set excluded.
  */
+/**
+ * The policy's sensitive terms by set, as the guard compares them: lower case, every run of
+ * characters other than a-z and 0-9 one space (the text it tests is normalised the same way).
+ */
+export function guardedTerms(terms: Readonly<Record<string, readonly string[]>>): Map<string, string[]> {
+  const bySet = new Map<string, string[]>();
+  for (const [set, list] of Object.entries(terms)) {
+    const normalised = [...new Set(list.map((t) => t.normalize('NFKD').toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim()).filter((t) => t !== ''))].sort();
+    if (normalised.length > 0) bySet.set(set, normalised);
+  }
+  return bySet;
+}
+
 export function releasesByDataset(catalogue: Catalogue, definition: ExtractDefinition, released: readonly ReleasedSet[]): Map<string, Map<string, string[]>> {
   const byDataset = new Map<string, Map<string, string[]>>();
   for (const dataset of definition.datasets) {
-    const coded = codedColumns(tableOf(catalogue, dataset.table)).map((c) => c.name);
+    // A release frees its set on the coded columns, and on the uncoded text naming services, of the dataset's own table.
+    const table = tableOf(catalogue, dataset.table);
+    const coded = [...codedColumns(table), ...termColumns(table)].map((c) => c.name);
     const columns = new Map<string, string[]>();
     for (const release of released) {
       if (!release.datasets.includes(dataset.name)) continue;

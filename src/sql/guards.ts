@@ -1,5 +1,5 @@
 import { sql, type OperationNode, type RawBuilder } from 'kysely';
-import { codedColumns, findRelation, tableOf, type CatalogueTable } from '../catalogue/catalogue.js';
+import { codedColumns, findRelation, tableOf, termColumns, type CatalogueColumn, type CatalogueTable } from '../catalogue/catalogue.js';
 import type { RelationStep } from '../ir/expression.js';
 import type { SensitiveCodeSet } from '../policy/policy.js';
 import type { SqlContext } from './sql-context.js';
@@ -19,6 +19,8 @@ import { column, identifier } from './sql-names.js';
  * - `confidential-parent`: nor items inside a confidential parent (a consultation or encounter,
  *   through a relation the catalogue names in `confidential_via`);
  * - `sensitive-codes`: a row whose coded column holds a code of a sensitive set is not extracted.
+ * - `sensitive-terms`: nor a row whose uncoded text naming a service (a catalogue column marked
+ *   sensitive_terms: a referral's target service) holds a term of a sensitive set.
  * - `population-join`: a dataset's own table inner joined to the population (its patient scope).
  * Population guards (in the population and eligible queries): `patient-tombstone`, `pds-sensitive`,
  * `deceased`, `registration-tombstone`, `registration-current`, `registration-practice`,
@@ -32,6 +34,7 @@ export type GuardKind =
   | 'confidential'
   | 'confidential-parent'
   | 'sensitive-codes'
+  | 'sensitive-terms'
   | 'population-join'
   | 'patient-scope'
   | 'practice-scope'
@@ -60,9 +63,9 @@ export interface GuardInfo {
   alias?: string;
   /** For confidential-parent: the to-one relation to the parent whose flag it reads. */
   relation?: string;
-  /** The coded column, for sensitive-codes. */
+  /** The coded column, for sensitive-codes; the text column, for sensitive-terms. */
   column?: string;
-  /** The sensitive sets excluded (sorted), for sensitive-codes. */
+  /** The sensitive sets excluded (sorted), for sensitive-codes and sensitive-terms. */
   sets?: string[];
   /** For sensitive-codes: the CTE of the sets it reads. */
   cte?: string;
@@ -194,7 +197,48 @@ function rowGuards(ctx: SqlContext, table: CatalogueTable, alias: string, releas
       ),
     );
   }
+  for (const text of termColumns(table)) {
+    const free = released?.get(text.name) ?? [];
+    const sets = [...ctx.sensitiveTerms.keys()].filter((s) => !free.includes(s)).sort();
+    if (sets.length > 0) guards.push(sensitiveTermsGuard(ctx, alias, text, sets));
+  }
   return guards;
+}
+
+/**
+ * A row whose text names a sensitive service is out, however a filter tests it (a range, a
+ * prefix, a case change): the text, lower case with every run of characters but a-z and 0-9 made
+ * one space, holds a term of `sets` as whole words, or a term of several words written without
+ * its spaces ('SexualHealth'). A NULL text names nothing. The terms are parameters of the plan
+ * (source policy), the normalising patterns the compiler's own.
+ */
+function sensitiveTermsGuard(ctx: SqlContext, alias: string, text: CatalogueColumn, sets: readonly string[]): RawBuilder<any> {
+  const terms = [...new Set(sets.flatMap((s) => ctx.sensitiveTerms.get(s) ?? []))].sort();
+  const phrases = terms.filter((t) => t.includes(' ')).map((t) => t.replace(/ /g, ''));
+  // Named for the sets left out where an exemption releases some; one parameter otherwise.
+  const released = [...ctx.sensitiveTerms.keys()].filter((s) => !sets.includes(s)).sort();
+  const suffix = released.length === 0 ? '' : `_without_${released.join('_')}`;
+  const words = ctx.params.use({
+    name: `sensitive_terms${suffix}`,
+    type: 'text',
+    source: 'policy',
+    meaning: `the policy's sensitive_terms of ${sets.join(', ')}, as a pattern of whole words`,
+    value: ` (${terms.join('|')}) `,
+  });
+  const lowered = sql`lower(normalize(${column(alias, text.name)}, NFKD))`;
+  const spaced = sql`(${sql.raw("' '")} || regexp_replace(${lowered}, ${sql.raw("'[^a-z0-9]+'")}, ${sql.raw("' '")}, ${sql.raw("'g'")}) || ${sql.raw("' '")}) ~ ${words}`;
+  let matched = spaced;
+  if (phrases.length > 0) {
+    const compact = ctx.params.use({
+      name: `sensitive_phrases${suffix}`,
+      type: 'text',
+      source: 'policy',
+      meaning: `the policy's sensitive_terms of ${sets.join(', ')} of several words, written without their spaces`,
+      value: `(${phrases.join('|')})`,
+    });
+    matched = sql`(${spaced} OR regexp_replace(${lowered}, ${sql.raw("'[^a-z0-9]+'")}, ${sql.raw("''")}, ${sql.raw("'g'")}) ~ ${compact})`;
+  }
+  return registerGuard({ kind: 'sensitive-terms', alias, column: text.name, sets: [...sets] }, sql`NOT COALESCE(${matched}, FALSE)`);
 }
 
 /**

@@ -26,6 +26,12 @@ export interface SqlContext {
    */
   guardedSets: readonly SensitiveCodeSet[];
   /**
+   * The policy's sensitive_terms by set (normalised: lower case, words of a-z and 0-9 one space
+   * apart): rows whose uncoded text naming a service (a catalogue column marked sensitive_terms)
+   * holds one are excluded at any depth, except where a valid exemption releases the set.
+   */
+  sensitiveTerms: ReadonlyMap<string, readonly string[]>;
+  /**
    * By dataset, the coded columns of the dataset's own table on which valid exemptions release
    * sets (column -> set names): nowhere else, not in its joins or exists() bodies.
    */

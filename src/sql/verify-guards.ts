@@ -1,5 +1,5 @@
 import type { OperationNode } from 'kysely';
-import { codedColumns, type Catalogue, type CatalogueTable } from '../catalogue/catalogue.js';
+import { codedColumns, termColumns, type Catalogue, type CatalogueTable } from '../catalogue/catalogue.js';
 import { guardOf, POPULATION_ELIGIBLE, type GuardInfo, type GuardKind, type PatientSet } from './guards.js';
 
 /** What the policy requires of one query of a definition. */
@@ -7,6 +7,8 @@ export interface GuardExpectations {
   catalogue: Catalogue;
   /** The sensitive sets every coded column must exclude (sorted), at any depth. */
   sensitiveSets: string[];
+  /** The sets whose sensitive_terms every text column naming services must exclude (sorted), at any depth. */
+  termSets: string[];
   /**
    * In a dataset's queries, the sets released on coded columns of the dataset's own table (column
    * -> set names): there, and only there (alias t of the dataset select), they need not be excluded.
@@ -33,6 +35,7 @@ const GUARD_KINDS: ReadonlySet<GuardKind> = new Set([
   'confidential',
   'confidential-parent',
   'sensitive-codes',
+  'sensitive-terms',
   'population-join',
   'patient-scope',
   'practice-scope',
@@ -319,6 +322,11 @@ function requiredScanGuards(table: CatalogueTable, alias: string, check: Check, 
     const sets = check.expectations.sensitiveSets.filter((s) => !free.includes(s));
     if (sets.length > 0) required.push({ kind: 'sensitive-codes', alias, column: coded.name, sets });
   }
+  for (const text of termColumns(table)) {
+    const free = isDatasetRoot ? (check.expectations.released.get(text.name) ?? []) : [];
+    const sets = check.expectations.termSets.filter((s) => !free.includes(s));
+    if (sets.length > 0) required.push({ kind: 'sensitive-terms', alias, column: text.name, sets });
+  }
   return required;
 }
 
@@ -340,7 +348,7 @@ function sameNames(a: readonly string[] | undefined, b: readonly string[] | unde
 }
 
 function describe(guard: GuardInfo): string {
-  if (guard.kind === 'sensitive-codes') return `the sensitive-codes guard on ${guard.column} (${guard.sets?.join(', ')})`;
+  if (guard.kind === 'sensitive-codes' || guard.kind === 'sensitive-terms') return `the ${guard.kind} guard on ${guard.column} (${guard.sets?.join(', ')})`;
   if (guard.kind === 'confidential-parent') return `the confidential-parent guard (through ${guard.relation})`;
   if (guard.kind === 'patient-scope') return `the patient-scope guard (${guard.set === 'eligible' ? 'eligible patients' : 'population members'})`;
   return `the ${guard.kind} guard`;

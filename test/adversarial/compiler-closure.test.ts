@@ -144,7 +144,7 @@ describe.each(testEngines())('compiler closure probes on %s', (engine) => {
   const after = new Map<string, Record<string, string[]>>();
 
   beforeAll(async () => {
-    scratch = await scratchDatabase(engine, { maxConnections: 4 });
+    scratch = await scratchDatabase(engine, { maxConnections: 12 });
     await seedDatabase(scratch.db, catalogue, { practices: 3, patients: 80, seed: 13, asOf: D });
     for (const [name, plan] of plans) before.set(name, await outputs(scratch.db, plan));
     await plantExcludedData(scratch.db);

@@ -51,7 +51,7 @@ export function compileText(text: string, path = 'test.exdef.yaml'): { definitio
 
 /** The string literals the compiler itself writes into SQL (formats, time zones, hash names): nothing else may appear. */
 export const COMPILER_LITERALS = new Set([
-  'UTC', 'month', 'UTF8', 'sha256', 'hex', 'YYYY-MM-DD', 'YYYY-MM-DD"T"HH24:MI:SS"Z"', '90+', '-', '\\s+', 'g', '[0-9][A-Z]{2}$', '', 'true', 'false', 'upsert', 'delete', '|', '.', '0',
+  'UTC', 'month', 'UTF8', 'sha256', 'hex', 'YYYY-MM-DD', 'YYYY-MM-DD"T"HH24:MI:SS"Z"', '90+', '-', '\\s+', 'g', '[0-9][A-Z]{2}$', '', 'true', 'false', 'upsert', 'delete', '|', '.', '0', '[^a-z0-9]+', ' ',
 ]);
 
 /** Every '...' string literal in an SQL text (outside double-quoted identifiers). */

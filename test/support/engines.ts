@@ -47,7 +47,7 @@ export async function scratchDatabase(engine: EngineName, options: { maxConnecti
   await client.end();
   const url = new URL(admin.toString());
   url.pathname = `/${name}`;
-  const db = await openDatabase({ url: url.toString(), ...(options.maxConnections ? { maxConnections: options.maxConnections } : {}) });
+  const db = await openDatabase({ url: url.toString(), maxConnections: options.maxConnections ?? 12 });
   return {
     engine,
     db,

@@ -16,7 +16,7 @@ export default class Approvals extends ExdefCommand {
   static override summary = "List the practices' approvals and their state: valid, expired, revoked, for another fingerprint or version, untrusted, invalid";
   static override description = [
     "Reads the provider's approvals directory, checks every signature against allowed_signers, and says of each approval whether it holds on --today. With a definition, says for each of its practices whether a run would extract it, and why not.",
-    'States: valid; expired (after its last day); revoked (a trusted revocation signed after it); other-fingerprint (it approves different data: the definition changed); other-version (the same data, but another version, wording or review of the definition); untrusted (signed by a key allowed_signers does not trust for the practice); invalid (changed after signing, no signature, or not an approval).',
+    'States: valid; expired (after its last day); revoked (a trusted revocation signed after it); other-fingerprint (it approves different data: the definition changed); other-version (the same data, but another version, wording or review of the definition); untrusted (signed by a key allowed_signers does not trust for the practice, or whose valid-after / valid-before exclude now, judged on the clock as ssh-keygen -Y verify does); invalid (changed after signing, no signature, or not an approval). A revocation that cannot be read or verified leaves its practice out of runs of its definition until it can be.',
     'Exit codes: 0 listed, 2 usage or configuration errors.',
   ].join('\n\n');
   static override examples = [

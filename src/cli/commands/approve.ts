@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { resolve } from 'node:path';
 import { approveDefinition, definitionToApprove } from '../../approval/approve-definition.js';
-import { trustingSigners, readAllowedSigners } from '../../approval/allowed-signers.js';
+import { keyValidity, readAllowedSigners, signersOfKey } from '../../approval/allowed-signers.js';
 import { APPROVAL_NAMESPACE } from '../../approval/approval-file.js';
 import { readSigningKey, type SigningKey } from '../../approval/sshsig.js';
 import { ExdefError } from '../../failure.js';
@@ -52,10 +52,10 @@ export default class Approve extends ExdefCommand {
     const key = readSigningKey(flags.key, process.env['EXDEF_APPROVAL_KEY_PASSPHRASE']);
     const definition = definitionToApprove(args.file, catalogueForCommand(flags.catalogue));
     const { file, approval } = approveDefinition({ definition, practice: flags.practice, by: flags.by, role: flags.role, key, directory, now: new Date(), today: todayFromFlag(flags.today), ...(flags.expires ? { expires: flags.expires } : {}) });
-    const warning = trustWarning(provider, key, flags.practice);
+    const { trusted, warning } = checkTrust(provider, key, flags.practice, 'approval');
     if (warning) this.say(`warning: ${warning}`);
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ file, signature: `${file}.sig`, signer: key.fingerprint, trusted: warning === undefined, approval }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ file, signature: `${file}.sig`, signer: key.fingerprint, trusted, approval }, null, 2)}\n`);
       return;
     }
     process.stdout.write(
@@ -80,16 +80,30 @@ export function approvalsDirectory(out: string | undefined, providerFile: string
   return { directory: approvalsOf(provider).directory, provider };
 }
 
-/** Said when the provider's allowed_signers does not trust the key for the practice: runs would ignore the record. */
-export function trustWarning(provider: ProviderConfig | undefined, key: SigningKey, practice: string): string | undefined {
-  if (!provider?.approvals) return undefined;
-  const today = new Date().toISOString().slice(0, 10);
+/**
+ * Whether the provider's allowed_signers trusts the key for the practice now, as a run will judge
+ * the record: `trusted` is null when it was not checked (--out without a provider, or an
+ * allowed_signers that cannot be read), and `warning` says why a run would ignore the record. A
+ * revocation counts whatever the dates of its key's line (approval-status.ts), an approval only
+ * while the line's valid-after / valid-before hold.
+ */
+export function checkTrust(provider: ProviderConfig | undefined, key: SigningKey, practice: string, kind: 'approval' | 'revocation', now = new Date()): { trusted: boolean | null; warning?: string } {
+  if (!provider?.approvals) return { trusted: null };
+  const file = provider.approvals.allowedSigners;
   let signers;
   try {
-    signers = readAllowedSigners(provider.approvals.allowedSigners);
+    signers = readAllowedSigners(file);
   } catch (error) {
-    return `${(error as Error).message}: runs cannot check this record until it can be read`;
+    return { trusted: null, warning: `${(error as Error).message}: runs cannot check this record until it can be read` };
   }
-  if (trustingSigners(signers, key.publicKey, practice, APPROVAL_NAMESPACE, today).length > 0) return undefined;
-  return `${provider.approvals.allowedSigners} does not trust ${key.fingerprint} for ${practice}: runs ignore this record until a line "${practice} namespaces=\"${APPROVAL_NAMESPACE}\" ${key.publicKey}" is added`;
+  const lines = signersOfKey(signers, key.publicKey, practice, APPROVAL_NAMESPACE);
+  if (lines.length === 0) {
+    return { trusted: false, warning: `${file} does not trust ${key.fingerprint} for ${practice}: runs ignore this record until a line "${practice} namespaces=\"${APPROVAL_NAMESPACE}\" ${key.publicKey}" is added` };
+  }
+  if (kind === 'revocation' || lines.some((line) => keyValidity(line, now) === 'valid')) return { trusted: true };
+  // The line is there, but its dates exclude now: adding it again would change nothing.
+  const line = lines[0]!;
+  return keyValidity(line, now) === 'not-yet-valid'
+    ? { trusted: false, warning: `${file}:${line.line} trusts ${key.fingerprint} for ${practice} only from valid-after="${line.validAfter}": the key is not yet valid, and runs ignore this record until then` }
+    : { trusted: false, warning: `${file}:${line.line} trusted ${key.fingerprint} for ${practice} only until valid-before="${line.validBefore}": the key has expired, and runs ignore this record (sign with a current key)` };
 }

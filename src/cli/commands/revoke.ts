@@ -7,7 +7,7 @@ import { definitionFileArgument } from '../definition-files.js';
 import { ExdefCommand } from '../exdef-command.js';
 import { catalogueForCommand } from '../load-catalogue-for-cli.js';
 import { catalogueFlag, jsonFlag, providerFlag } from '../shared-flags.js';
-import { approvalsDirectory, trustWarning } from './approve.js';
+import { approvalsDirectory, checkTrust } from './approve.js';
 
 export default class Revoke extends ExdefCommand {
   static override summary = "Revoke a practice's approval of a definition, from the next run on";
@@ -52,10 +52,10 @@ export default class Revoke extends ExdefCommand {
         { exitCode: 1, step: 'revoke', hints: ['check the clock of this machine and of the one that signed the approval, then revoke again once this clock is past its stamp (or remove that approval file)'] },
       );
     }
-    const warning = trustWarning(provider, key, flags.practice);
+    const { trusted, warning } = checkTrust(provider, key, flags.practice, 'revocation');
     if (warning) this.say(`warning: ${warning}`);
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ file, signature: `${file}.sig`, signer: key.fingerprint, trusted: warning === undefined, revocation }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ file, signature: `${file}.sig`, signer: key.fingerprint, trusted, revocation }, null, 2)}\n`);
       return;
     }
     process.stdout.write(`revoked: ${revocation.practice}'s approvals of ${revocation.definition} signed before ${revocation.revokedAt}, from the next run\n  ${file}\n`);

@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { generateEd25519KeyPair } from '../../../src/approval/ed25519-keygen.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllowedSigners, principalMatches } from '../../../src/approval/allowed-signers.js';
+import { matchPatternList, parseAllowedSigners } from '../../../src/approval/allowed-signers.js';
 import { approveDefinition, revokeApprovals, type DefinitionToApprove } from '../../../src/approval/approve-definition.js';
 import { readSignedRecords, writeSignedRecord, type Approval } from '../../../src/approval/approval-file.js';
 import { decidePractices, judgeRecords, latestExpiry } from '../../../src/approval/approval-status.js';
@@ -28,11 +28,11 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A fresh approvals directory and allowed_signers trusting `trusted` for A81001 and A81002. */
-function fresh(name: string) {
+/** A fresh approvals directory and allowed_signers trusting `trusted` for A81001 and A81002 (and `extra` lines). */
+function fresh(name: string, extra = '') {
   const directory = join(dir, name);
-  const signers = parseAllowedSigners(`# practices' approvers\nA81001,A81002 namespaces="exdef-approval@nhs" ${trusted.publicKey} jane\n`, 'allowed_signers');
-  const judge = (date: string, definition: DefinitionToApprove | undefined = DEFINITION) => judgeRecords(readSignedRecords(directory), signers, date, definition);
+  const signers = parseAllowedSigners(`# practices' approvers\nA81001,A81002 namespaces="exdef-approval@nhs" ${trusted.publicKey} jane\n${extra}`, 'allowed_signers');
+  const judge = (date: string, definition: DefinitionToApprove | undefined = DEFINITION, now?: Date) => judgeRecords(readSignedRecords(directory), signers, date, definition, now);
   return { directory, judge };
 }
 
@@ -103,6 +103,61 @@ describe('approval states', () => {
   });
 });
 
+describe("a key's allowed_signers dates", () => {
+  it('are judged on the clock, not on the run\'s date: a future --today does not bring a not-yet-valid key forward', () => {
+    // The stranger's key is trusted for A81003 from 2026-11-10 at 23:59 UTC only.
+    const { directory, judge } = fresh('key-dates', `A81003 namespaces="exdef-approval@nhs",valid-after="202611102359Z" ${stranger.publicKey} new CG\n`);
+    approve(directory, 'A81003', { key: stranger });
+    const status = (date: string, now: string) => judge(date, DEFINITION, new Date(now))[0]!;
+    // A run for 2026-11-21 (--today), on 2026-11-03 by the clock: the key is not valid yet.
+    expect(status('2026-11-21', '2026-11-03T06:48:00Z')).toMatchObject({ state: 'untrusted', reason: expect.stringMatching(/is not yet valid for A81003: line 3 of allowed_signers says valid-after="202611102359Z"/) });
+    // The same day as valid-after, before its time of day: still not valid.
+    expect(status('2026-11-10', '2026-11-10T12:00:00Z').state).toBe('untrusted');
+    expect(status('2026-11-10', '2026-11-10T23:59:00Z').state).toBe('valid');
+    // The approval's own expiry stays judged on the run's date.
+    expect(status('2027-01-02', '2026-11-21T00:00:00Z').state).toBe('expired');
+  });
+});
+
+describe('a revocation that cannot be read or verified', () => {
+  const revoke = (directory: string, at: string, key = trusted) => revokeApprovals({ definition: DEFINITION, practice: 'A81001', by: 'Sam Patel', role: 'Practice Manager', key, directory, now: new Date(at) }).file;
+
+  it('leaves its practice out (fail closed), naming the file and why; the other practices are not affected', () => {
+    const { directory, judge } = fresh('unverified-revocation');
+    approve(directory, 'A81001');
+    approve(directory, 'A81002');
+    const file = revoke(directory, '2026-11-02T00:00:00Z');
+    const decide = () => decidePractices(DEFINITION, ['A81001', 'A81002'], judge('2026-11-21'));
+    expect(decide().map((d) => d.approved)).toEqual([false, true]);
+    // Its signature lost: unverifiable, so A81001 stays out, saying why.
+    const signature = readFileSync(`${file}.sig`, 'utf8');
+    rmSync(`${file}.sig`);
+    expect(decide()[0]).toEqual({ practice: 'A81001', approved: false, reason: `a revocation that cannot be verified: ${file}: has no signature (.sig)`, approval: file });
+    expect(decide()[1]!.approved).toBe(true);
+    expect(judge('2026-11-21').find((s) => s.file === file)).toMatchObject({ kind: 'revocation', state: 'invalid', practice: 'A81001', reason: expect.stringMatching(/runs of chis leave A81001 out until it can be verified/) });
+    // A garbled signature, or a changed record: the same.
+    writeFileSync(`${file}.sig`, signature.replace(/\n[A-Za-z0-9+/]{10}/, '\nAAAAAAAAAA'));
+    expect(decide()[0]!.reason).toMatch(/^a revocation that cannot be verified: .*\.revocation: (its signature is unusable|does not match its signature)/);
+    writeFileSync(`${file}.sig`, signature);
+    expect(decide()[0]!.reason).toMatch(/^approval revoked/);
+    // Not readable at all (here: not a regular file), so only its name says whose it is.
+    rmSync(file);
+    rmSync(`${file}.sig`);
+    mkdirSync(file);
+    expect(decide()[0]).toMatchObject({ approved: false, reason: `a revocation that cannot be verified: ${file}: is not a regular file` });
+    expect(judge('2026-11-21').find((s) => s.file === file)).toMatchObject({ kind: 'revocation', definition: 'chis', practice: 'A81001', state: 'invalid' });
+    // Of another definition: not this one's concern.
+    expect(decidePractices({ ...DEFINITION, id: 'other' }, ['A81001'], judge('2026-11-21', undefined))[0]!.reason).toBe('no approval');
+  });
+
+  it('a correctly signed revocation by an untrusted key is still ignored (anyone could make one)', () => {
+    const { directory, judge } = fresh('untrusted-revocation');
+    approve(directory, 'A81001');
+    revoke(directory, '2026-11-02T00:00:00Z', stranger);
+    expect(decidePractices(DEFINITION, ['A81001'], judge('2026-11-21'))[0]!.approved).toBe(true);
+  });
+});
+
 describe('the expiry rule', () => {
   it('the default and latest expiry is three months after the review (clamped to month ends), never earlier than the review', () => {
     expect(latestExpiry('2026-11-30')).toBe('2027-02-28');
@@ -125,15 +180,30 @@ describe('the expiry rule', () => {
     expect(() => approve(directory, 'B99999')).toThrow(/--practice B99999 is not a practice of chis/);
     expect(() => approve(directory, 'A81001', { definition: { ...DEFINITION, reviewed: undefined } })).toThrow(/has no review.last_reviewed/);
   });
+
+  it('a review dated in the future gives no longer than three months from the signing day, and a record claiming longer is invalid', () => {
+    const { directory, judge } = fresh('future-review');
+    const future = { ...DEFINITION, reviewed: '2027-11-01' };
+    // Signed on 2026-11-01 for a definition "reviewed" a year later: three months from the signing day.
+    expect(approve(directory, 'A81001', { definition: future }).approval.expires).toBe('2027-02-01');
+    expect(() => approve(directory, 'A81001', { definition: future, expires: '2027-02-02' })).toThrow(/--expires 2027-02-02 is after 2027-02-01, 3 months after today, 2026-11-01 \(the review is dated 2027-11-01, in the future\)/);
+    expect(judge('2027-01-15', future)[0]).toMatchObject({ state: 'valid' });
+    // Signed by hand (or by an older exdef) until three months after the future review: invalid.
+    const long: Approval = { kind: 'approval', definition: 'chis', version: 3, title: 't', fingerprint: future.fingerprint, digest: future.digest, practice: 'A81002', approvedBy: 'x', role: 'y', approvedAt: '2026-11-01T00:00:00.000Z', reviewed: '2027-11-01', expires: '2028-02-01' };
+    writeSignedRecord(directory, long, trusted);
+    expect(judge('2027-01-15', future).find((s) => s.practice === 'A81002')).toMatchObject({ state: 'invalid', reason: 'its expiry 2028-02-01 is more than 3 months after its signing on 2026-11-01 (the review of 2027-11-01 is later)' });
+    expect(latestExpiry('2027-11-01', '2026-11-01')).toBe('2027-02-01');
+    expect(latestExpiry('2026-10-01', '2026-11-01')).toBe('2027-01-01');
+  });
 });
 
 describe('allowed_signers', () => {
   it('reads principals, options and comments as ssh-keygen does, and names the line of a mistake', () => {
     const [signer] = parseAllowedSigners(`"A81001,A8100?,!A81009" cert-authority,namespaces="a,b",valid-after="20260101" ssh-ed25519 AAAAC3Nz key holder\n`, 'f');
     expect(signer).toMatchObject({ principals: ['A81001', 'A8100?', '!A81009'], certAuthority: true, namespaces: ['a', 'b'], validAfter: '20260101', comment: 'key holder', line: 1 });
-    expect(principalMatches(signer!.principals, 'A81005')).toBe(true);
-    expect(principalMatches(signer!.principals, 'A81009')).toBe(false);
-    expect(principalMatches(['*'], 'A81001')).toBe(true);
+    expect(matchPatternList(signer!.principals, 'A81005')).toBe(true);
+    expect(matchPatternList(signer!.principals, 'A81009')).toBe(false);
+    expect(matchPatternList(['*'], 'A81001')).toBe(true);
     expect(() => parseAllowedSigners('\n\nA81001 frobnicate ssh-ed25519 AAAA\n', 'signers')).toThrow(/^signers:3:8: unknown option "frobnicate"/);
     expect(() => parseAllowedSigners('A81001\n', 'signers')).toThrow(/^signers:1:1: expected: principals/);
   });

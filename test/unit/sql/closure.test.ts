@@ -69,7 +69,7 @@ describe.each(testEngines())('population closure on %s', (engine) => {
   const plans = Object.entries(PROBES).map(([name, spec]) => [name, compilePlan(compileText(probeDefinition(spec)).definition)] as const);
 
   beforeAll(async () => {
-    scratch = await scratchDatabase(engine, { maxConnections: 4 });
+    scratch = await scratchDatabase(engine, { maxConnections: 12 });
     await seedDatabase(scratch.db, catalogue, { practices: 3, patients: 80, seed: 11, asOf: D });
     for (const [name, plan] of plans) before.set(name, await outputs(scratch.db, plan));
     planted = await plantExcludedData(scratch.db);
@@ -105,7 +105,7 @@ ${field('patient_id', 'patient_id')}
 ` })).definition);
 
   beforeAll(async () => {
-    scratch = await scratchDatabase(engine, { maxConnections: 4 });
+    scratch = await scratchDatabase(engine, { maxConnections: 12 });
     await seedDatabase(scratch.db, catalogue, { practices: 3, patients: 60, seed: 5, asOf: D });
     // Died, left and opted out after the past extract date but before the snapshot.
     planted = await plantExcludedData(scratch.db, '2026-08-01');

@@ -185,7 +185,7 @@ describe.each(testEngines())('an observation inside a confidential consultation,
   const population = compilePlan(compileText(probeDefinition({ datasets: POPULATION_PROBE, where: `exists(observations where value_numeric = ${MARK})` })).definition);
 
   beforeAll(async () => {
-    scratch = await scratchDatabase(engine, { maxConnections: 4 });
+    scratch = await scratchDatabase(engine, { maxConnections: 12 });
     await seedDatabase(scratch.db, catalogue, { practices: 3, patients: 60, seed: 17, asOf: D });
     const [row] = await scratch.db.query<{ patient_id: string }>(
       `SELECT p.patient_id::text FROM reporting.patient p

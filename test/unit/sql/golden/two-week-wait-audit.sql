@@ -21,9 +21,11 @@
 --   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
 --   $14 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
 --   $15 key_tww-audit-key text given at run time (never written anywhere): pseudonym key 'tww-audit-key' (from the keys file given with --keys, or the environment variable EXDEF_KEY_TWW_AUDIT_KEY)
---   $16 literal_1 text = 'two_week_wait': dataset referrals, WHERE: 'two_week_wait' [definitions/two-week-wait-audit.exdef.yaml:63:17]
---   $17 literal_2 interval = '12 months': dataset referrals, WHERE: interval '12 months' [definitions/two-week-wait-audit.exdef.yaml:64:38]
---   $18 concept_363346000 bigint = 363346000: SNOMED CT concept 363346000 |Malignant neoplastic disease| (dataset referrals, WHERE)
+--   $16 sensitive_terms text = ' (abortion|artificial insemination|assisted conception|assis...': the policy's sensitive_terms of assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy, as a pattern of whole words
+--   $17 sensitive_phrases text = '(artificialinsemination|assistedconception|assistedfertilisa...': the policy's sensitive_terms of assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy of several words, written without their spaces
+--   $18 literal_1 text = 'two_week_wait': dataset referrals, WHERE: 'two_week_wait' [definitions/two-week-wait-audit.exdef.yaml:63:17]
+--   $19 literal_2 interval = '12 months': dataset referrals, WHERE: interval '12 months' [definitions/two-week-wait-audit.exdef.yaml:64:38]
+--   $20 concept_363346000 bigint = 363346000: SNOMED CT concept 363346000 |Malignant neoplastic disease| (dataset referrals, WHERE)
 
 WITH
   "sensitive_codes" AS (
@@ -303,11 +305,30 @@ WHERE
     ),
     FALSE
   )
+  AND NOT COALESCE(
+    (
+      (
+        ' ' || regexp_replace(
+          lower(normalize("t"."target_service", NFKD)),
+          '[^a-z0-9]+',
+          ' ',
+          'g'
+        ) || ' '
+      ) ~ $16::text
+      OR regexp_replace(
+        lower(normalize("t"."target_service", NFKD)),
+        '[^a-z0-9]+',
+        '',
+        'g'
+      ) ~ $17::text
+    ),
+    FALSE
+  )
   AND (
     (
-      ("t"."urgency" = $16::text)
+      ("t"."urgency" = $18::text)
       AND (
-        "t"."referral_date" >= (($10::date - $17::interval))::date
+        "t"."referral_date" >= (($10::date - $19::interval))::date
       )
     )
     AND (
@@ -317,7 +338,7 @@ WHERE
         FROM
           "terminology"."closure" AS "c1"
         WHERE
-          "c1"."ancestor_id" IN ($18::bigint)
+          "c1"."ancestor_id" IN ($20::bigint)
       )
     )
   )
@@ -345,9 +366,11 @@ ORDER BY
 --   $12 registration_type_permanent text = 'permanent': the registration type that means a permanent registration (registration.registration_type)
 --   $13 opt_out_type1 text = 'type1': the opt_out.opt_out_type value of a Type 1 opt-out
 --   $14 opt_out_national_data_opt_out text = 'national_data_opt_out': the opt_out.opt_out_type value of a National Data Opt-out
---   $15 literal_1 text = 'two_week_wait': dataset referrals, WHERE: 'two_week_wait' [definitions/two-week-wait-audit.exdef.yaml:63:17]
---   $16 literal_2 interval = '12 months': dataset referrals, WHERE: interval '12 months' [definitions/two-week-wait-audit.exdef.yaml:64:38]
---   $17 concept_363346000 bigint = 363346000: SNOMED CT concept 363346000 |Malignant neoplastic disease| (dataset referrals, WHERE)
+--   $15 sensitive_terms text = ' (abortion|artificial insemination|assisted conception|assis...': the policy's sensitive_terms of assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy, as a pattern of whole words
+--   $16 sensitive_phrases text = '(artificialinsemination|assistedconception|assistedfertilisa...': the policy's sensitive_terms of assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy of several words, written without their spaces
+--   $17 literal_1 text = 'two_week_wait': dataset referrals, WHERE: 'two_week_wait' [definitions/two-week-wait-audit.exdef.yaml:63:17]
+--   $18 literal_2 interval = '12 months': dataset referrals, WHERE: interval '12 months' [definitions/two-week-wait-audit.exdef.yaml:64:38]
+--   $19 concept_363346000 bigint = 363346000: SNOMED CT concept 363346000 |Malignant neoplastic disease| (dataset referrals, WHERE)
 
 WITH
   "sensitive_codes" AS (
@@ -620,11 +643,30 @@ FROM
             ),
             FALSE
           )
+          AND NOT COALESCE(
+            (
+              (
+                ' ' || regexp_replace(
+                  lower(normalize("t"."target_service", NFKD)),
+                  '[^a-z0-9]+',
+                  ' ',
+                  'g'
+                ) || ' '
+              ) ~ $15::text
+              OR regexp_replace(
+                lower(normalize("t"."target_service", NFKD)),
+                '[^a-z0-9]+',
+                '',
+                'g'
+              ) ~ $16::text
+            ),
+            FALSE
+          )
           AND (
             (
-              ("t"."urgency" = $15::text)
+              ("t"."urgency" = $17::text)
               AND (
-                "t"."referral_date" >= (($10::date - $16::interval))::date
+                "t"."referral_date" >= (($10::date - $18::interval))::date
               )
             )
             AND (
@@ -634,7 +676,7 @@ FROM
                 FROM
                   "terminology"."closure" AS "c1"
                 WHERE
-                  "c1"."ancestor_id" IN ($17::bigint)
+                  "c1"."ancestor_id" IN ($19::bigint)
               )
             )
           )
@@ -982,5 +1024,19 @@ ORDER BY
 --     "source": "definition",
 --     "meaning": "SNOMED CT concept 363346000 |Malignant neoplastic disease| (dataset referrals, WHERE)",
 --     "value": "363346000"
+--   },
+--   {
+--     "name": "sensitive_terms",
+--     "type": "text",
+--     "source": "policy",
+--     "meaning": "the policy's sensitive_terms of assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy, as a pattern of whole words",
+--     "value": " (abortion|artificial insemination|assisted conception|assisted fertilisation|bpas|fertility|fertility clinic|gender dysphoria|gender identity|gender identity clinic|gender reassignment|genitourinary|genitourinary medicine|gum|gum clinic|hiv|hiv clinic|in vitro fertilisation|in vitro fertilization|ivf|pregnancy advisory|pregnancy advisory service|prep clinic|psychosexual|psychosexual counselling|sexual health|sexual health clinic|sexual orientation|sexuality|sexually transmitted|std clinic|sti clinic|termination|termination of pregnancy|top service|transgender|transsexual) "
+--   },
+--   {
+--     "name": "sensitive_phrases",
+--     "type": "text",
+--     "source": "policy",
+--     "meaning": "the policy's sensitive_terms of assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy of several words, written without their spaces",
+--     "value": "(artificialinsemination|assistedconception|assistedfertilisation|fertilityclinic|genderdysphoria|genderidentity|genderidentityclinic|genderreassignment|genitourinarymedicine|gumclinic|hivclinic|invitrofertilisation|invitrofertilization|pregnancyadvisory|pregnancyadvisoryservice|prepclinic|psychosexualcounselling|sexualhealth|sexualhealthclinic|sexualorientation|sexuallytransmitted|stdclinic|sticlinic|terminationofpregnancy|topservice)"
 --   }
 -- ]
