@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { approvalStatuses, type ApprovalSource } from '../approval/practice-approvals.js';
 import type { DeliveryConfig } from './delivery-config.js';
 import { readClientKey } from './delivery-config.js';
 import { attempts, itemFile, lockOutbox, markDelivered, pendingItems, recordAttempt, type OutboxItem, type Receipt } from './outbox.js';
@@ -59,6 +61,14 @@ export async function deliverOutbox(o: DeliverOptions): Promise<DeliveryReport> 
         report.waiting.push({ item: item.id, definition: item.definition.id, behind: ahead });
         continue;
       }
+      const withdrawn = o.config.approvals ? withdrawnApproval(o.config.approvals, o.config.outbox, item, now()) : undefined;
+      if (withdrawn) {
+        // Not sent, not retried: held until the operator discards it (`exdef deliver --discard`).
+        recordAttempt(o.config.outbox, item, { at: now().toISOString(), step: 'approvals', message: withdrawn });
+        report.failed.push({ item: item.id, definition: item.definition.id, step: 'approvals', message: withdrawn, attempts: attempts(o.config.outbox, item).length });
+        blocked.set(item.definition.id, item.id);
+        continue;
+      }
       const outcome = await deliverItem(o, item, clientKey, send, sleep, now);
       if ('failure' in outcome) {
         report.failed.push(outcome.failure);
@@ -115,3 +125,36 @@ async function deliverItem(
     }
   }
 }
+
+/**
+ * Why an extract may no longer be sent, if it may not: a practice whose data it holds (the
+ * manifest's practices) has no valid approval of this definition's version by the clock now — its
+ * approval was revoked or expired after the run, its key is no longer trusted, or a revocation of
+ * it cannot be verified. The practice is the data controller: what it withdrew does not leave.
+ */
+export function withdrawnApproval(source: ApprovalSource, outbox: string, item: OutboxItem, now: Date): string | undefined {
+  const manifestFile = item.files.find((f) => f.name.endsWith('.manifest.json'));
+  let practices: string[];
+  try {
+    practices = (JSON.parse(readFileSync(itemFile(outbox, item, manifestFile!), 'utf8')) as { practices: string[] }).practices;
+    if (!Array.isArray(practices)) throw new Error('no practices');
+  } catch {
+    return `its manifest cannot be read, so which practices' data it holds is not known: it is not sent`;
+  }
+  const statuses = approvalStatuses(source, now.toISOString().slice(0, 10), undefined, now);
+  const reasons: string[] = [];
+  for (const practice of practices) {
+    const unverified = statuses.find((s) => s.unverifiedRevocation && s.practice === practice && s.definition === item.definition.id);
+    if (unverified) {
+      reasons.push(`${practice}: a revocation that cannot be verified (${unverified.file})`);
+      continue;
+    }
+    const own = statuses.filter((s) => s.kind === 'approval' && s.practice === practice && s.definition === item.definition.id && s.version === item.definition.version);
+    if (own.some((s) => s.state === 'valid')) continue;
+    const worst = own.find((s) => s.state === 'revoked') ?? own.find((s) => s.state === 'expired') ?? own[0];
+    reasons.push(`${practice}: ${worst ? `${worst.state === 'untrusted' ? 'approval signed by a key no longer trusted' : `approval ${worst.state}`} (${worst.reason})` : 'no approval'}`);
+  }
+  if (reasons.length === 0) return undefined;
+  return `the extract holds data of practices whose approval no longer holds (${reasons.join('; ')}): it is not sent; discard it with \`exdef deliver --discard ${item.id}\` and make a new baseline (\`exdef run --full\`)`;
+}
+

@@ -28,6 +28,12 @@ export interface DeliveryConfig {
   backoffSeconds: number;
   connectTimeoutSeconds: number;
   stallTimeoutSeconds: number;
+  /**
+   * The provider's approvals (its approvals section): each extract is sent only while every
+   * practice whose data it holds still has a valid approval (a revocation or an expiry after the
+   * run holds it back). Undefined without an approvals section, which no run gets past.
+   */
+  approvals?: { directory: string; allowedSigners: string };
 }
 
 export const DEFAULT_DELIVERY = { retries: 3, backoffSeconds: 30, connectTimeoutSeconds: 30, stallTimeoutSeconds: 60 } as const;
@@ -70,7 +76,8 @@ export function parseDeliveryConfig(raw: unknown, configFile: string | undefined
 /** The delivery settings of the provider configuration (`--provider`, EXDEF_PROVIDER or ./exdef.provider.yaml: src/provider/provider-config.ts). */
 export function loadDeliveryConfig(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): DeliveryConfig {
   const config = loadProviderConfigFrom(flag, env);
-  return parseDeliveryConfig(config?.raw['delivery'], config?.file);
+  const delivery = parseDeliveryConfig(config?.raw['delivery'], config?.file);
+  return config?.approvals ? { ...delivery, approvals: config.approvals } : delivery;
 }
 
 /**

@@ -16,6 +16,7 @@ import type { SentFile, SftpDestination } from './sftp.js';
  *
  *   OUTBOX/                     0700
  *     pending/<item>/           item.json, the files, attempts.json after a failed attempt
+ *     discarded/<item>/         item.json and discarded.json (why): never sent, its files deleted
  *     delivered/<item>/         item.json and receipt.json (what went where, sha256, when); the
  *                               files themselves are removed once delivered
  *     deliver.lock              while a delivery is going (one at a time)
@@ -227,6 +228,40 @@ export function markDelivered(outbox: string, item: OutboxItem, receipt: Omit<Re
   renameSync(pending, delivered);
   removeDeliveredData(delivered);
   return full;
+}
+
+/**
+ * Takes out of the outbox an extract that must not be sent (a practice withdrew its approval after
+ * the run), with every newer pending extract of its definition (deltas made after it, which the
+ * recipient could not apply without it): each moves to discarded/ with a note of why, its data
+ * files deleted. The definition then needs a new baseline (`exdef run --full`). Returns them.
+ */
+export function discardItems(outbox: string, id: string, reason: string, now: Date = new Date()): OutboxItem[] {
+  const unlock = lockOutbox(outbox);
+  try {
+    const pending = pendingItems(outbox);
+    const at = pending.findIndex((item) => item.id === id);
+    if (at === -1) throw new ExdefError(`no pending extract ${id} in the outbox ${outbox}`, { exitCode: 2, step: 'outbox', hints: ['`exdef deliver --status` lists what is pending'] });
+    const first = pending[at]!;
+    const discarded = pending.slice(at).filter((item) => item.definition.id === first.definition.id);
+    makeDirectory(discardedDirectory(outbox), PRIVATE_DIRECTORY_MODE);
+    for (const item of discarded) {
+      const from = join(pendingDirectory(outbox), item.id);
+      writeFileSync(join(from, 'discarded.json'), `${JSON.stringify({ discardedAt: now.toISOString(), reason: item === first ? reason : `newer than ${first.id}, which was discarded: ${reason}` }, null, 2)}\n`, { mode: PRIVATE_FILE_MODE });
+      const to = join(discardedDirectory(outbox), item.id);
+      renameSync(from, to);
+      for (const name of entries(to)) {
+        if (!['item.json', 'attempts.json', 'discarded.json'].includes(name)) rmSync(join(to, name), { force: true, recursive: true });
+      }
+    }
+    return discarded;
+  } finally {
+    unlock();
+  }
+}
+
+export function discardedDirectory(outbox: string): string {
+  return join(outbox, 'discarded');
 }
 
 function removeDeliveredData(directory: string): void {

@@ -8,17 +8,23 @@ export default class Deliver extends ExdefCommand {
   static override description = [
     'A run whose definition delivers by SFTP places its extract (the ZIP or .zip.enc, a manifest beside it, the log file) in the outbox before its delta state advances, and sends it at once unless told --no-deliver. What could not be sent waits there; this command sends it, oldest first: an older extract of a definition always arrives before a newer one, and when it cannot be sent the newer ones wait behind it. Each extract is tried again after a failure the network or the server may put right (backoff_seconds, then twice that, ...: delivery.retries more times); a refused host key or client key, a permission, or a name already taken on the server is not retried.',
     'On the server each file is written under a temporary name (.NAME.partial) and renamed when complete; the log file goes into logs/ under the target directory. A delivered file is never overwritten: a file already there under the same name and with the same content (a retry after the rename\'s reply was lost) counts as delivered, a different one stops that extract. Delivered extracts leave the outbox; a receipt (files, sha256, when) is kept in OUTBOX/delivered.',
+    'Before each extract is sent, the approvals are read again (the provider file\'s approvals section): an extract holding data of a practice whose approval was revoked, expired or lost its trusted key after the run is not sent, and the newer extracts of its definition wait behind it. `--discard ITEM` takes it out for good (deleting its files); the definition then needs a new baseline (`exdef run --full`).',
     'Exit codes: 0 everything pending was delivered (or nothing was pending), 1 something could not be delivered (it stays in the outbox), 2 configuration errors (no client key, a key others can read, a provider file that does not parse).',
   ].join('\n\n');
   static override examples = [
     { description: 'Send what is waiting, with the provider configuration in ./exdef.provider.yaml', command: '<%= config.bin %> deliver' },
     { description: 'From cron, after the nightly runs', command: '<%= config.bin %> deliver --provider /etc/exdef/provider.yaml --quiet' },
     { description: 'What is waiting, and what was delivered last, without sending anything', command: '<%= config.bin %> deliver --status' },
+    { description: 'Never send an extract a practice withdrew its approval from after the run (and the newer ones of its definition)', command: '<%= config.bin %> deliver --discard 20261203T020000Z-phm-warehouse-a1b2c3' },
   ];
   static override flags = {
     provider: providerFlag,
     status: Flags.boolean({ description: 'List what is pending (with its last failure) and the latest deliveries; send nothing' }),
     quiet: Flags.boolean({ char: 'q', description: 'Print errors only (for cron)' }),
+    discard: Flags.string({
+      description: 'Take a pending extract that must not be sent (a practice withdrew its approval after the run) out of the outbox, with every newer one of its definition, deleting their files; the definition then needs a new baseline (exdef run --full)',
+      helpValue: 'ITEM',
+    }),
     json: jsonFlag,
   };
 
@@ -27,6 +33,16 @@ export default class Deliver extends ExdefCommand {
     const { loadDeliveryConfig } = await import('../../deliver/delivery-config.js');
     const { attempts, pendingItems, receipts, openOutbox } = await import('../../deliver/outbox.js');
     const config = loadDeliveryConfig(flags.provider);
+    if (flags.discard !== undefined) {
+      const { discardItems } = await import('../../deliver/outbox.js');
+      const discarded = discardItems(config.outbox, flags.discard, 'discarded by exdef deliver --discard');
+      if (flags.json) process.stdout.write(`${JSON.stringify({ outbox: config.outbox, discarded: discarded.map((i) => i.id) }, null, 2)}\n`);
+      else if (!flags.quiet) {
+        const ids = discarded.map((i) => `  ${i.id} (${i.mode}, snapshot ${i.snapshot})`).join('\n');
+        process.stdout.write(`discarded, never sent, its files deleted:\n${ids}\nthe recipient's copy of ${discarded[0]!.definition.id} now lacks them: make a new baseline with \`exdef run DEFINITION --full\`\n`);
+      }
+      return;
+    }
     if (flags.status) {
       openOutbox(config.outbox);
       const pending = pendingItems(config.outbox).map((item) => ({ ...item, attempts: attempts(config.outbox, item) }));

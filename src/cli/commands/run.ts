@@ -221,7 +221,8 @@ interface RunDelivery {
 async function deliveryForRun(provider: ProviderConfig | undefined, deliver: boolean): Promise<DeliveryConfig> {
   const { parseDeliveryConfig, readClientKey } = await import('../../deliver/delivery-config.js');
   const { openOutbox } = await import('../../deliver/outbox.js');
-  const config = parseDeliveryConfig(provider?.raw['delivery'], provider?.file);
+  const parsed = parseDeliveryConfig(provider?.raw['delivery'], provider?.file);
+  const config = provider?.approvals ? { ...parsed, approvals: provider.approvals } : parsed;
   if (deliver) {
     const key = readClientKey(config);
     const { checkClientKey } = await import('../../deliver/ssh-keys.js');
