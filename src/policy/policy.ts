@@ -13,6 +13,14 @@ import { nodeAtPath, parseYamlSource, spanAtPath } from '../source/yaml-source.j
 import { scalarOffsets } from '../source/yaml-scalar-offsets.js';
 import { isScalar } from 'yaml';
 
+/**
+ * Rules that are not hard (the IM1 policy lets an exemption lift a finding, with its legal basis,
+ * or they are judged) but protect the people in the data: an organisation's policy file may raise
+ * them, never lower them. Without this, `type1-opt-out: off` would do with no notice what an
+ * exemption of it may do only under one.
+ */
+const PROTECTED_RULES: ReadonlySet<string> = new Set(['sensitive-codes', 'type1-opt-out', 'national-data-opt-out', 'direct-identifiers-need-basis', 'generalise-quasi-identifiers']);
+
 export const policyCodes = defineCodes({
   'policy-unreadable': {
     severity: 'error',
@@ -23,6 +31,17 @@ export const policyCodes = defineCodes({
     severity: 'error',
     stage: 'policy',
     message: (p: { rule: string; severity: string }) => `\`${p.rule}\` is a hard rule: it is always an error and a policy cannot make it ${p.severity}`,
+  },
+  'policy-protected-rule-lowered': {
+    severity: 'error',
+    stage: 'policy',
+    message: (p: { rule: string; severity: string }) =>
+      `\`${p.rule}\` protects the people in the data as the IM1 policy requires: an organisation's policy cannot make it ${p.severity} (where the IM1 policy allows it, an exemption with its legal basis lifts a finding, and the report shows it)`,
+  },
+  'policy-threshold-widened': {
+    severity: 'error',
+    stage: 'policy',
+    message: (p: { threshold: string; value: string; limit: string }) => `thresholds.${p.threshold}: ${p.value} would widen what the IM1 policy allows (${p.limit}): an organisation's policy can only narrow it`,
   },
   'policy-unknown-rule': {
     severity: 'error',
@@ -323,9 +342,22 @@ function readPolicyFile(
       diagnostics.push(policyCodes.make('policy-unknown-rule', { rule, suggestion: didYouMean(rule, rules.ids) }, at));
     } else if (rules.isHard(rule) && level !== 'error') {
       diagnostics.push(policyCodes.make('policy-hard-rule-lowered', { rule, severity: level === 'off' ? 'off' : `a${level === 'info' ? 'n' : ''} ${level}` }, spanAtPath(source, ['severity', rule])));
+    } else if (!builtIn && PROTECTED_RULES.has(rule) && level !== 'error') {
+      diagnostics.push(policyCodes.make('policy-protected-rule-lowered', { rule, severity: level === 'off' ? 'off' : `a${level === 'info' ? 'n' : ''} ${level}` }, spanAtPath(source, ['severity', rule])));
     } else {
       severity[rule] = level;
     }
+  }
+
+  if (!builtIn) {
+    // The IM1 policy's limits: an organisation may be stricter, never looser.
+    const widened = (threshold: string, value: number | undefined, wider: (v: number) => boolean, limit: string) => {
+      if (value !== undefined && wider(value)) diagnostics.push(policyCodes.make('policy-threshold-widened', { threshold, value: String(value), limit }, spanAtPath(source, ['thresholds', threshold])));
+    };
+    widened('k_anonymity', raw.thresholds?.k_anonymity, (v) => v < DEFAULT_THRESHOLDS.kAnonymity, `k of at least ${DEFAULT_THRESHOLDS.kAnonymity}`);
+    widened('review_months', raw.thresholds?.review_months, (v) => v > DEFAULT_THRESHOLDS.reviewMonths, `a review at least every ${DEFAULT_THRESHOLDS.reviewMonths} months`);
+    widened('code_set_min_remaining', raw.thresholds?.code_set_min_remaining, (v) => v < DEFAULT_THRESHOLDS.codeSetMinRemaining, `at least ${DEFAULT_THRESHOLDS.codeSetMinRemaining} concepts beside sensitive ones`);
+    widened('exemption_max_months', raw.thresholds?.exemption_max_months, (v) => v > DEFAULT_THRESHOLDS.exemptionMaxMonths, `exemptions of at most ${DEFAULT_THRESHOLDS.exemptionMaxMonths} months`);
   }
 
   let exemptable: ExemptableRule[] | undefined;
@@ -366,6 +398,7 @@ function readPolicyFile(
   if (diagnostics.length > before && hasErrors(diagnostics.slice(before))) return undefined;
 
   const t = raw.thresholds ?? {};
+
   const explicitThresholds: Partial<Thresholds> = {};
   if (t.review_months !== undefined) explicitThresholds.reviewMonths = t.review_months;
   if (t.k_anonymity !== undefined) explicitThresholds.kAnonymity = t.k_anonymity;

@@ -52,6 +52,24 @@ describe('an organisation policy file', () => {
     expect(diagnostics[0]!.message).toBe('`no-free-text` is a hard rule: it is always an error and a policy cannot make it a warning');
   });
 
+  it('cannot lower a rule that protects the people in the data, nor loosen a threshold of the IM1 policy (adversarial review 2026-12-03)', () => {
+    const { path, starts } = policyFile(
+      'loosen.yaml',
+      'policy: 1\nseverity:\n  type1-opt-out: ⟦off\n  direct-identifiers-need-basis: ⟦warning\n  national-data-opt-out: ⟦off\n  review-current: warning\nthresholds:\n  k_anonymity: ⟦2\n  review_months: ⟦12\n  code_set_min_remaining: 8\n',
+    );
+    const { policy, diagnostics } = loadPolicy(ruleCatalogue, path);
+    expect(policy).toBeUndefined();
+    expect(diagnostics.map((d) => [d.code, at(d)])).toEqual([
+      ['policy-protected-rule-lowered', starts[0]],
+      ['policy-protected-rule-lowered', starts[1]],
+      ['policy-protected-rule-lowered', starts[2]],
+      ['policy-threshold-widened', starts[3]],
+      ['policy-threshold-widened', starts[4]],
+    ]);
+    expect(diagnostics[0]!.message).toMatch(/^`type1-opt-out` protects the people in the data as the IM1 policy requires: an organisation's policy cannot make it off/);
+    expect(diagnostics[3]!.message).toBe("thresholds.k_anonymity: 2 would widen what the IM1 policy allows (k of at least 10): an organisation's policy can only narrow it");
+  });
+
   it('cannot redefine or remove a default code set, nor name an unknown rule', () => {
     const { path, starts } = policyFile('redefine.yaml', 'policy: 1\nsensitive_code_sets:\n  ⟦hiv_sti:\n    title: Nothing\n    ecl: 73211009\nseverity:\n  ⟦review-curent: error\n');
     const { diagnostics } = loadPolicy(ruleCatalogue, path);
@@ -69,7 +87,7 @@ describe('an organisation policy file', () => {
   });
 
   it('adds code sets, and raises or lowers rules that are not hard', async () => {
-    const { path } = policyFile('extend.yaml', 'policy: 1\nname: Example ICB policy\nsensitive_code_sets:\n  smoking:\n    title: Smoking status\n    ecl: << 365980008\nseverity:\n  review-current: error\n  schedule-overnight: off\nthresholds:\n  review_months: 12\n');
+    const { path } = policyFile('extend.yaml', 'policy: 1\nname: Example ICB policy\nsensitive_code_sets:\n  smoking:\n    title: Smoking status\n    ecl: << 365980008\nseverity:\n  review-current: error\n  schedule-overnight: off\nthresholds:\n  review_months: 2\n');
     const prepared = await prepareLint({ catalogue: referenceCatalogue(), today: TODAY, policyFile: path });
     expect(prepared.diagnostics).toEqual([]);
     const text = variant(variant(base.indirect(), 'last_reviewed: 2026-09-15', 'last_reviewed: 2025-06-01'), "    where: code in << 75367002 |Blood pressure| and effective_date >= today() - interval '2 years'", '    where: code in << 77176002');
