@@ -59,6 +59,12 @@ export const catalogueCodes = defineCodes({
     stage: 'catalogue',
     message: (p: { table: string; relation: string; reason: string }) => `confidential_via of table \`${p.table}\` names \`${p.relation}\`, ${p.reason}`,
   },
+  'catalogue-patient-rows-unscoped': {
+    severity: 'error',
+    stage: 'catalogue',
+    message: (p: { table: string; how: string }) =>
+      `table \`${p.table}\` holds rows of patients (${p.how}) but names no patient_column: without one no patient scope applies to its rows (the population, opt-outs, PDS-sensitive patients)`,
+  },
   'catalogue-population-relation': {
     severity: 'error',
     stage: 'catalogue',
@@ -338,6 +344,15 @@ function checkCatalogue(catalogue: Catalogue, raw: RawCatalogue, source: YamlSou
       }
     }
     if (table.patientColumn) requireColumn(table, table.patientColumn, 'patient_column', [...base, 'patient_column']);
+    else if (table.name !== catalogue.population.patient.table) {
+      // A table whose rows belong to patients must say which column names the patient: a
+      // provider's catalogue that leaves it out would take every guard of the population off it.
+      const patients = catalogue.population.patient;
+      const relation = table.relations.find((r) => r.to === patients.table && r.cardinality === 'one');
+      const reference = table.columns.find((c) => c.references?.table === patients.table && c.references.column === patients.key);
+      const how = relation ? `its relation \`${relation.name}\` leads to one \`${patients.table}\`` : reference ? `\`${reference.name}\` references ${patients.table}.${patients.key}` : undefined;
+      if (how) diagnostics.push(catalogueCodes.make('catalogue-patient-rows-unscoped', { table: table.name, how }, spanAtPath(source, base, 'key'), [`add patient_column: ${relation?.on[0]?.from ?? reference?.name ?? 'patient_id'}`]));
+    }
     if (table.practiceColumn) requireColumn(table, table.practiceColumn, 'practice_column', [...base, 'practice_column'], { role: 'practice column', types: ['text'] });
     if (table.confidentialColumn) {
       requireColumn(table, table.confidentialColumn, 'confidential_column', [...base, 'confidential_column'], {

@@ -162,6 +162,18 @@ describe('a malformed provider catalogue', () => {
     expect(where(result).join('\n')).toMatch(/catalogue-wrong-column-type: `practice.updated_at` is the change-tracking column and must be timestamptz, not date/);
   });
 
+  it('refuses a table of patients\' rows without its patient_column: every population guard would be off it (adversarial review 2026-12-03)', () => {
+    let text = '';
+    const result = variant((t) => {
+      const at = t.indexOf('  observation:\n');
+      const line = t.indexOf('    patient_column: patient_id\n', at);
+      return (text = `${t.slice(0, line)}${t.slice(line + '    patient_column: patient_id\n'.length)}`);
+    });
+    expect(result.catalogue).toBeUndefined();
+    const at = positionOf(text, '  observation:\n').split(':')[0];
+    expect(where(result)).toEqual([`${at}:3 catalogue-patient-rows-unscoped: table \`observation\` holds rows of patients (its relation \`patient\` leads to one \`patient\`) but names no patient_column: without one no patient scope applies to its rows (the population, opt-outs, PDS-sensitive patients)`]);
+  });
+
   it('reports YAML syntax errors at their place', () => {
     const result = parseCatalogue('broken.yaml', 'catalogue: 1\nname: x\ntables:\n  patient: [unclosed\n');
     expect(result.catalogue).toBeUndefined();
