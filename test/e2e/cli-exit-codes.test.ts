@@ -58,6 +58,7 @@ const MISTAKES: Record<string, Case[]> = {
   'an unwritable output': [
     { command: 'compile', args: () => ['compile', definition, '-o', unwritable] },
     { command: 'run', args: () => ['run', definition, '--database', 'memory:', '--out', unwritable] },
+    { command: 'run', args: () => ['run', definition, '--database', 'memory:', '--out', ''] },
     { command: 'test', args: () => ['test', testFile, '-o', join(unwritable, 'report.xml')] },
     { command: 'convert', args: () => ['convert', definition, '--to', 'exdef', '-o', join(unwritable, 'a.exdef')] },
     { command: 'init', args: () => ['init', join(unwritable, 'a.exdef.yaml'), '--id', 'a', '--organisation', 'NHS Test ICB', '--contact', 'ig@test.nhs.uk', '--practice', 'A81001'] },

@@ -62,6 +62,8 @@ export default class Run extends ExdefCommand {
     const catalogue = catalogueForCommand(flags.catalogue);
     // Read once: its approvals decide the practices, its delivery section the outbox and client key.
     const provider = loadProviderConfigFrom(flags.provider);
+    // An empty --out (an unset variable in a script) would put the extract in the working directory.
+    if (flags.out?.trim() === '') throw new ExdefError('--out is empty: name the output directory', { exitCode: 2 });
     const out = flags.out ?? join('extracts', basename(args.file).replace(/\.exdef(\.ya?ml)?$/, ''));
     const events = reporter(flags.quiet || flags.json, process.stderr);
     const { prepareRun, runExtract, RunRefused } = await import('../../execute/run-extract.js');
