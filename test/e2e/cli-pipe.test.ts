@@ -86,7 +86,8 @@ describe('piped output is never cut off', () => {
  * the command ends as it would have (the same exit code as to a file), with no EPIPE stack trace.
  */
 describe('a reader that stops early', () => {
-  it.each(CASES.filter((c) => c.minBytes !== undefined))('$name | head -c 10', ({ args }) => {
+  // Two formats are enough: the handler is the process's, not a format's.
+  it.each(CASES.filter((c) => c.name.startsWith('lint --format sarif') || c.name.startsWith('lint stylish')))('$name | head -c 10', ({ args }) => {
     const expected = toFile(args());
     const script = `"$0" "$@" | head -c 10 >/dev/null; exit \${PIPESTATUS[0]}`;
     const result = spawnSync('bash', ['-c', script, process.execPath, bin, ...args()], { cwd: packageRoot, env, timeout: 120_000 });
