@@ -7,6 +7,7 @@ import { commitState } from './run/commit-state.js';
 import { extractInSnapshot, type Extracted } from './run/extract.js';
 import { failRun } from './run/fail.js';
 import { loadHoldings, loadSavedState } from './run/load-state.js';
+import { rulesUsed } from './run/rules-digest.js';
 import { buildManifest } from './run/manifest.js';
 import { packageExtract } from './run/package.js';
 import { changesOfMeaning, outsideRunWindow, planRun } from './run/plan.js';
@@ -123,6 +124,7 @@ async function run(o: RunOptions): Promise<RunResult> {
       disclosure: extracted.disclosure,
       linkedDisclosure: extracted.linkedDisclosure,
       changes,
+      rules: rulesUsed(o.catalogue, prepared.policy),
     });
     const snapshot = extracted.snapshot;
     const packaged = await packageExtract({

@@ -110,7 +110,7 @@ async function compiled(file: string): Promise<Compiled> {
 // Checking a delivery
 
 const SUMMARY_KEYS = ['status', 'definition', 'mode', 'reason', 'extractDate', 'snapshot', 'output', 'log', 'encrypted', 'files', 'rows', 'bytes', 'disclosure', 'linkedDisclosure', 'seconds', 'warnings'];
-const MANIFEST_KEYS = ['manifest', 'generator', 'definition', 'extractDate', 'snapshot', 'mode', 'reason', 'practices', 'excluded', 'layout', 'csv', 'population', 'files', 'disclosure', 'linkedDisclosure'].sort();
+const MANIFEST_KEYS = ['manifest', 'generator', 'definition', 'extractDate', 'snapshot', 'mode', 'reason', 'catalogue', 'policy', 'practices', 'excluded', 'layout', 'csv', 'population', 'files', 'disclosure', 'linkedDisclosure'].sort();
 const DISCLOSURE_KEYS = ['dataset', 'identification', 'quasiIdentifiers', 'k', 'groups', 'threshold', 'outcome', 'note'].sort();
 
 interface Delivery {
@@ -144,6 +144,9 @@ function checkPackage(zip: string, summary: RunResult, c: Compiled, practices: r
   // A delta definition's manifest also says what its output was compared with (delta by comparison).
   // A run for some practices (--practice) says so: a full of those practices only, never one that replaces everything.
   expect(manifest.scope).toEqual(summary.scope);
+  // The rules the guards were built from: the reference catalogue and the IM1 policy, by name and digest.
+  expect((manifest as unknown as { catalogue: { digest: string } }).catalogue.digest).toMatch(/^[0-9a-f]{64}$/);
+  expect((manifest as unknown as { policy: { digest: string } }).policy.digest).toMatch(/^[0-9a-f]{64}$/);
   expect(Object.keys(manifest).sort()).toEqual([...MANIFEST_KEYS, ...(c.plan.definition.mode === 'delta' ? ['comparison'] : []), ...(summary.scope ? ['scope'] : [])].sort());
   expect(manifest.generator).toMatch(/^exdef /);
   expect(zipMembers(zip).sort()).toEqual([...manifest.files.map((f) => f.path), 'manifest.json'].sort());

@@ -1,3 +1,4 @@
+import type { RulesUsed } from './rules-digest.js';
 import type { ExcludedPractice } from '../../approval/practice-approvals.js';
 import type { DisclosureCheck, LinkedDisclosureCheck } from '../../disclosure/disclosure-checks.js';
 import type { CompiledPlan } from '../../sql/compile-extract.js';
@@ -35,6 +36,9 @@ export interface Manifest {
    * as the upserts and deletes it causes.
    */
   comparison?: { with: string | null; changes: string[] };
+  /** The catalogue and policy the guards were built from, by name and digest (rules-digest.ts). */
+  catalogue: RulesUsed['catalogue'];
+  policy: RulesUsed['policy'];
   practices: string[];
   /** Practices of the definition left out (no valid approval), and why. */
   excluded: ExcludedPractice[];
@@ -61,6 +65,7 @@ export interface ManifestInput {
   linkedDisclosure: LinkedDisclosureCheck[];
   /** What changed the meaning of the data since the run compared with (plan.ts changesOfMeaning). */
   changes: string[];
+  rules: RulesUsed;
 }
 
 /** The manifest of a run: plain data from the run's plan and what it extracted. */
@@ -77,6 +82,8 @@ export function buildManifest(m: ManifestInput): Manifest {
     reason,
     ...(m.runPlan.scope ? { scope: m.runPlan.scope } : {}),
     ...(d.mode === 'delta' ? { comparison: { with: m.runPlan.baseline, changes: m.changes } } : {}),
+    catalogue: m.rules.catalogue,
+    policy: m.rules.policy,
     practices: m.practices,
     excluded: m.excluded,
     layout: d.layout,
