@@ -172,7 +172,7 @@ const LABEL: Record<ApprovalState, string> = {
  * definition is valid on `date`; otherwise left out, with the reason of its most telling approval
  * (revoked, expired, another fingerprint or version, an untrusted or tampered file) or "no approval".
  */
-export function decidePractices(definition: ApprovedDefinition, practices: readonly string[], statuses: readonly ApprovalStatus[]): PracticeDecision[] {
+export function decidePractices(definition: Pick<ApprovedDefinition, 'id'>, practices: readonly string[], statuses: readonly ApprovalStatus[]): PracticeDecision[] {
   return practices.map((practice) => {
     const unverified = statuses.find((s) => s.unverifiedRevocation && s.practice === practice && s.definition === definition.id);
     if (unverified) return { practice, approved: false, reason: `a revocation that cannot be verified: ${unverified.file}: ${unverified.unverifiedRevocation}`, approval: unverified.file };

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { approvalStatuses, type ApprovalSource } from '../approval/practice-approvals.js';
+import { decidePractices, type ApprovalStatus } from '../approval/approval-status.js';
+import { approvalStatuses } from '../approval/practice-approvals.js';
 import type { DeliveryConfig } from './delivery-config.js';
 import { readClientKey } from './delivery-config.js';
 import { attempts, itemFile, lockOutbox, markDelivered, pendingItems, recordAttempt, type OutboxItem, type Receipt } from './outbox.js';
@@ -55,13 +56,16 @@ export async function deliverOutbox(o: DeliverOptions): Promise<DeliveryReport> 
     if (items.length === 0) return report;
     const clientKey = readClientKey(o.config);
     const blocked = new Map<string, string>();
+    // The approvals as they stand now, read once for every item (decided by the clock's date).
+    const at = now();
+    const statuses = o.config.approvals ? approvalStatuses(o.config.approvals, at.toISOString().slice(0, 10), undefined, at) : undefined;
     for (const item of items) {
       const ahead = blocked.get(item.definition.id);
       if (ahead) {
         report.waiting.push({ item: item.id, definition: item.definition.id, behind: ahead });
         continue;
       }
-      const withdrawn = o.config.approvals ? withdrawnApproval(o.config.approvals, o.config.outbox, item, now()) : undefined;
+      const withdrawn = statuses ? withdrawnApproval(statuses, o.config.outbox, item) : undefined;
       if (withdrawn) {
         // Not sent, not retried: held until the operator discards it (`exdef deliver --discard`).
         recordAttempt(o.config.outbox, item, { at: now().toISOString(), step: 'approvals', message: withdrawn });
@@ -130,9 +134,11 @@ async function deliverItem(
  * Why an extract may no longer be sent, if it may not: a practice whose data it holds (the
  * manifest's practices) has no valid approval of this definition's version by the clock now — its
  * approval was revoked or expired after the run, its key is no longer trusted, or a revocation of
- * it cannot be verified. The practice is the data controller: what it withdrew does not leave.
+ * it cannot be verified — as decidePractices judges a run's practices, on `statuses` (every
+ * approval and revocation, judged for its own definition). The practice is the data controller:
+ * what it withdrew does not leave.
  */
-export function withdrawnApproval(source: ApprovalSource, outbox: string, item: OutboxItem, now: Date): string | undefined {
+export function withdrawnApproval(statuses: readonly ApprovalStatus[], outbox: string, item: OutboxItem): string | undefined {
   const manifestFile = item.files.find((f) => f.name.endsWith('.manifest.json'));
   let practices: string[];
   try {
@@ -141,20 +147,10 @@ export function withdrawnApproval(source: ApprovalSource, outbox: string, item: 
   } catch {
     return `its manifest cannot be read, so which practices' data it holds is not known: it is not sent`;
   }
-  const statuses = approvalStatuses(source, now.toISOString().slice(0, 10), undefined, now);
-  const reasons: string[] = [];
-  for (const practice of practices) {
-    const unverified = statuses.find((s) => s.unverifiedRevocation && s.practice === practice && s.definition === item.definition.id);
-    if (unverified) {
-      reasons.push(`${practice}: a revocation that cannot be verified (${unverified.file})`);
-      continue;
-    }
-    const own = statuses.filter((s) => s.kind === 'approval' && s.practice === practice && s.definition === item.definition.id && s.version === item.definition.version);
-    if (own.some((s) => s.state === 'valid')) continue;
-    const worst = own.find((s) => s.state === 'revoked') ?? own.find((s) => s.state === 'expired') ?? own[0];
-    reasons.push(`${practice}: ${worst ? `${worst.state === 'untrusted' ? 'approval signed by a key no longer trusted' : `approval ${worst.state}`} (${worst.reason})` : 'no approval'}`);
-  }
-  if (reasons.length === 0) return undefined;
-  return `the extract holds data of practices whose approval no longer holds (${reasons.join('; ')}): it is not sent; discard it with \`exdef deliver --discard ${item.id}\` and make a new baseline (\`exdef run --full\`)`;
+  // Approvals of another version of the definition do not hold for this extract.
+  const ofThisVersion = statuses.filter((s) => s.kind !== 'approval' || s.version === item.definition.version);
+  const withdrawn = decidePractices(item.definition, practices, ofThisVersion).filter((d) => !d.approved);
+  if (withdrawn.length === 0) return undefined;
+  const reasons = withdrawn.map((d) => `${d.practice}: ${d.reason}`).join('; ');
+  return `the extract holds data of practices whose approval no longer holds (${reasons}): it is not sent; discard it with \`exdef deliver --discard ${item.id}\` and make a new baseline (\`exdef run --full\`)`;
 }
-

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Catalogue } from '../../catalogue/catalogue.js';
+import { canonical } from '../../ir/fingerprint.js';
 import type { Policy } from '../../policy/policy.js';
 
 /**
@@ -29,19 +30,7 @@ export function rulesUsed(catalogue: Catalogue, policy: Policy): RulesUsed {
   };
 }
 
-/** sha256 of a value's JSON, keys sorted at every level, source positions left out. */
+/** sha256 of a value's meaning: canonical() as the definition's fingerprint takes it (keys sorted, source positions left out). */
 function digestOf(value: unknown): string {
-  const canonical = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(canonical);
-    if (v && typeof v === 'object') {
-      return Object.fromEntries(
-        Object.keys(v)
-          .filter((k) => k !== 'span')
-          .sort()
-          .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
-      );
-    }
-    return v;
-  };
   return createHash('sha256').update(JSON.stringify(canonical(value))).digest('hex');
 }
