@@ -73,6 +73,7 @@ function approvedDefinition(practiceList) {
     writeSignedRecord(join(dir, 'approvals'), {
       kind: 'approval', definition: d.id, version: d.version, title: d.title, fingerprint: d.fingerprint, digest: d.digest, practice,
       approvedBy: 'Benchmark', role: 'Caldicott Guardian', approvedAt: new Date().toISOString(), reviewed: d.reviewed, expires: latestExpiry(d.reviewed),
+      catalogue: d.catalogue.name, catalogueDigest: d.catalogue.digest,
     }, key);
   }
   const keys = join(work, 'keys.yaml');

@@ -33,6 +33,13 @@ export interface Approval {
   expires: string;
   /** sha256 of the recipient certificate delivery is encrypted to (recipient.ts); absent when unencrypted. */
   recipient?: string;
+  /**
+   * The catalogue the definition is read through (catalogue-digest.ts): its name, and a sha256 of
+   * its meaning. Absent only in an approval signed by an exdef before 2026-12: such an approval
+   * holds for no catalogue.
+   */
+  catalogue?: string;
+  catalogueDigest?: string;
 }
 
 /** A practice withdraws its approvals of a definition made before `revokedAt`; from the next run. */
@@ -71,6 +78,8 @@ const KEYS: Record<ApprovalRecord['kind'], Record<string, string>> = {
     reviewed: 'reviewed',
     expires: 'expires',
     recipient_certificate_sha256: 'recipient',
+    catalogue: 'catalogue',
+    catalogue_sha256: 'catalogueDigest',
   },
   revocation: { definition: 'definition', practice: 'practice', revoked_by: 'revokedBy', role: 'role', revoked_at: 'revokedAt', reason: 'reason' },
 };
@@ -85,6 +94,7 @@ const FORMATS: Record<string, RegExp> = {
   reviewed: /^\d{4}-\d\d-\d\d$/,
   expires: /^\d{4}-\d\d-\d\d$/,
   recipient_certificate_sha256: /^[0-9a-f]{64}$/,
+  catalogue_sha256: /^[0-9a-f]{64}$/,
 };
 
 /** The text of a record: a short YAML document whose comment says how to check it without exdef. */
@@ -121,7 +131,7 @@ export function parseRecord(text: string): ApprovalRecord | string {
   for (const [key, field] of Object.entries(KEYS[kind])) {
     const value = data[key];
     if (value === undefined) {
-      if (key === 'reason' || key === 'recipient_certificate_sha256') continue;
+      if (key === 'reason' || key === 'recipient_certificate_sha256' || key === 'catalogue' || key === 'catalogue_sha256') continue;
       return `${key} is missing`;
     }
     if (key === 'version' ? !Number.isInteger(value) : typeof value !== 'string') return `${key} is not a ${key === 'version' ? 'whole number' : 'text'}`;

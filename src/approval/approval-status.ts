@@ -1,3 +1,4 @@
+import type { CatalogueIdentity } from '../catalogue/catalogue-digest.js';
 import { addMonths } from '../seed/calendar.js';
 import { basename } from 'node:path';
 import { keyValidity, signersOfKey, trustingSigners, type AllowedSigner } from './allowed-signers.js';
@@ -23,6 +24,8 @@ export interface ApprovedDefinition {
   digest: string;
   /** sha256 of the recipient certificate the definition encrypts to (recipient.ts); none when unencrypted. */
   recipient?: string | undefined;
+  /** The catalogue the run reads the definition through (catalogue-digest.ts); unchecked when absent (a listing without one). */
+  catalogue?: CatalogueIdentity | undefined;
 }
 
 export type ApprovalState = 'valid' | 'expired' | 'revoked' | 'other-fingerprint' | 'other-version' | 'untrusted' | 'invalid';
@@ -124,6 +127,12 @@ export function judgeRecords(files: readonly SignedRecordFile[], signers: readon
     if (wanted && (wanted.recipient ?? null) !== (record.recipient ?? null)) {
       const named = (digest: string | undefined) => (digest ? `the recipient certificate ${digest.slice(0, 12)}` : 'no encryption');
       return { ...signed, state: 'other-version', reason: `approves delivery to ${named(record.recipient)}, not to ${named(wanted.recipient)}: the recipient changed` };
+    }
+    if (wanted?.catalogue && wanted.catalogue.digest !== record.catalogueDigest) {
+      const reason = record.catalogueDigest
+        ? `approves reading the data through the catalogue ${record.catalogue ?? '(unnamed)'} (sha256 ${record.catalogueDigest.slice(0, 12)}), not ${wanted.catalogue.name} (sha256 ${wanted.catalogue.digest.slice(0, 12)}): the catalogue changed what the definition's fields and guards read`
+        : `names no catalogue (signed by an earlier exdef): it holds for none, so ${record.practice} approves again`;
+      return { ...signed, state: 'other-version', reason };
     }
     if (date > record.expires) return { ...signed, state: 'expired', reason: `its last day was ${record.expires}` };
     return { ...signed, state: 'valid', reason: `approved by ${record.approvedBy} (${record.role}) on ${record.approvedAt.slice(0, 10)}, until ${record.expires}` };

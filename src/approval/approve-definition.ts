@@ -1,3 +1,4 @@
+import { catalogueIdentity } from '../catalogue/catalogue-digest.js';
 import type { Catalogue } from '../catalogue/catalogue.js';
 import { hasErrors } from '../diagnostics/diagnostic.js';
 import { ExdefError } from '../failure.js';
@@ -33,6 +34,7 @@ export function definitionToApprove(file: string, catalogue: Catalogue): Definit
     fingerprint: fingerprint(d),
     digest: definitionDigest(d),
     ...(recipient ? { recipient } : {}),
+    catalogue: catalogueIdentity(catalogue),
     reviewed: d.review.lastReviewed,
     practices: [...d.population.practices],
   };
@@ -96,6 +98,7 @@ export function approveDefinition(o: ApproveOptions): { file: string; approval: 
     reviewed: d.reviewed,
     expires,
     ...(d.recipient ? { recipient: d.recipient } : {}),
+    ...(d.catalogue ? { catalogue: d.catalogue.name, catalogueDigest: d.catalogue.digest } : {}),
   };
   return { file: writeSignedRecord(o.directory, approval, o.key), approval };
 }

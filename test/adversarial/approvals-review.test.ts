@@ -50,6 +50,7 @@ function approval(d: ReturnType<typeof definitionToApprove>, practice: string, a
     approvedAt,
     reviewed,
     expires,
+    ...(d.catalogue ? { catalogue: d.catalogue.name, catalogueDigest: d.catalogue.digest } : {}),
   };
 }
 

@@ -13,6 +13,7 @@ import { writeSignedRecord } from '../../src/approval/approval-file.js';
 import { latestExpiry } from '../../src/approval/approval-status.js';
 import { readSigningKey, type SigningKey } from '../../src/approval/sshsig.js';
 import type { Catalogue } from '../../src/catalogue/catalogue.js';
+import { catalogueIdentity } from '../../src/catalogue/catalogue-digest.js';
 import { referenceCatalogue } from '../../src/catalogue/load-catalogue.js';
 
 export interface TestProvider {
@@ -80,7 +81,7 @@ function makeProvider(work: string): TestProvider {
         let version: string;
         try {
           const stat = statSync(path);
-          version = `${resolve(path)}|${stat.size}|${stat.mtimeMs}|${(practices ?? []).join(',')}`;
+          version = `${resolve(path)}|${stat.size}|${stat.mtimeMs}|${(practices ?? []).join(',')}|${catalogue ? catalogueIdentity(catalogue).digest : 'reference'}`;
         } catch {
           continue;
         }
@@ -94,7 +95,7 @@ function makeProvider(work: string): TestProvider {
         }
         if (!d.reviewed) continue;
         for (const practice of practices ?? d.practices) {
-          const id = `${d.digest}|${practice}`;
+          const id = `${d.digest}|${practice}|${d.catalogue?.digest}`;
           if (signed.has(id)) continue;
           signed.add(id);
           writeSignedRecord(directory, {
@@ -110,6 +111,7 @@ function makeProvider(work: string): TestProvider {
             approvedAt: new Date().toISOString(),
             reviewed: d.reviewed,
             expires: latestExpiry(d.reviewed),
+            ...(d.catalogue ? { catalogue: d.catalogue.name, catalogueDigest: d.catalogue.digest } : {}),
           }, key);
         }
       }

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { approvalDate, approvedPractices, type ExcludedPractice } from '../../approval/practice-approvals.js';
 import { recipientDigest } from '../../approval/recipient.js';
+import { catalogueIdentity, type CatalogueIdentity } from '../../catalogue/catalogue-digest.js';
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { hasErrors } from '../../diagnostics/diagnostic.js';
 import { ExdefError } from '../../failure.js';
@@ -80,7 +81,7 @@ export async function prepareRun(o: Omit<RunOptions, 'db' | 'prepared'>): Promis
   const { keys, warnings: keyWarnings } = loadPseudonymKeys(plan.keys, { ...(o.keysFile ? { file: o.keysFile } : {}), env: o.env });
   keyWarnings.forEach(warn);
   const certificate = await recipientCertificate(o, definition);
-  const { practices, excluded } = selectApproved(o, plan, selected, recipientDigest(o.file, definition));
+  const { practices, excluded } = selectApproved(o, plan, selected, recipientDigest(o.file, definition), catalogueIdentity(o.catalogue));
   for (const p of excluded) warn(`practice ${p.practice} is left out: ${p.reason}`);
   return { plan, definition, policy: prepared.context.policy, dialect, practices, excluded, keys, certificate, warnings };
 }
@@ -107,7 +108,13 @@ function prepareOutputDirectory(out: string): void {
  * definition (fingerprint and digest) is valid on the extract date are extracted. None approved
  * refuses the run (exit 1, a FAILED log naming each practice and why).
  */
-function selectApproved(o: Pick<RunOptions, 'approvals' | 'extractDate' | 'now'>, plan: CompiledPlan, selected: string[], recipient: string | undefined): { practices: string[]; excluded: ExcludedPractice[] } {
+function selectApproved(
+  o: Pick<RunOptions, 'approvals' | 'extractDate' | 'now'>,
+  plan: CompiledPlan,
+  selected: string[],
+  recipient: string | undefined,
+  catalogue: CatalogueIdentity,
+): { practices: string[]; excluded: ExcludedPractice[] } {
   const d = plan.definition;
   if (!o.approvals) {
     throw new ExdefError('no provider configuration: a run extracts only the practices that approved the definition, and the provider configuration says where approvals are and whose keys are trusted', {
@@ -117,9 +124,10 @@ function selectApproved(o: Pick<RunOptions, 'approvals' | 'extractDate' | 'now'>
     });
   }
   // Judged on the later of --today and the clock's date: a past --today never revives an expired
-  // approval. And on the recipient certificate's bytes: the practices approved delivery to it.
+  // approval. And on the recipient certificate's bytes (the practices approved delivery to it),
+  // and the catalogue's meaning (they approved the data it reads).
   const date = approvalDate(o.extractDate, (o.now ?? (() => new Date()))());
-  const decision = approvedPractices(o.approvals, { id: d.id, version: d.version, fingerprint: d.fingerprint, digest: d.digest, recipient }, selected, date);
+  const decision = approvedPractices(o.approvals, { id: d.id, version: d.version, fingerprint: d.fingerprint, digest: d.digest, recipient, catalogue }, selected, date);
   if (decision.practices.length === 0) {
     throw new ExdefError(
       `no practice has approved ${d.id} version ${d.version} (fingerprint ${d.fingerprint.slice(0, 12)}) for ${date}${date === o.extractDate ? '' : ` (the clock's date, later than --today ${o.extractDate})`}: ${decision.excluded.map((p) => `${p.practice} ${p.reason}`).join('; ')}`,

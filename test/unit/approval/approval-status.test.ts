@@ -71,6 +71,27 @@ describe('approval states', () => {
     ]);
   });
 
+  it('holds for the catalogue it names only: another catalogue, or an approval naming none, is another version', () => {
+    const { directory, judge } = fresh('catalogue');
+    const reference = { name: 'reference', digest: 'a'.repeat(64) };
+    approve(directory, 'A81001', { definition: { ...DEFINITION, catalogue: reference } });
+    approve(directory, 'A81002'); // signed without a catalogue, as an earlier exdef did
+    const run = (catalogue: { name: string; digest: string }) => judge('2026-11-21', { ...DEFINITION, catalogue }).map((s) => [s.practice, s.state, s.reason]);
+    expect(run(reference)[0]).toEqual(['A81001', 'valid', expect.stringMatching(/^approved by Dr Jane Smith/)]);
+    expect(run(reference)[1]).toEqual(['A81002', 'other-version', 'names no catalogue (signed by an earlier exdef): it holds for none, so A81002 approves again']);
+    // The provider's catalogue changed after the approval (a renamed opt-out value, a dropped confidential flag).
+    expect(run({ name: 'reference', digest: 'b'.repeat(64) })[0]).toEqual([
+      'A81001',
+      'other-version',
+      `approves reading the data through the catalogue reference (sha256 aaaaaaaaaaaa), not reference (sha256 bbbbbbbbbbbb): the catalogue changed what the definition's fields and guards read`,
+    ]);
+    // The file says which catalogue, and a changed name or digest breaks its signature like any byte.
+    const file = readSignedRecords(directory).find((f) => f.record?.practice === 'A81001')!;
+    expect(readFileSync(file.file, 'utf8')).toContain(`catalogue_sha256: ${'a'.repeat(64)}`);
+    // A listing without a catalogue to judge by does not check it.
+    expect(judge('2026-11-21').map((s) => s.state)).toEqual(['valid', 'valid']);
+  });
+
   it('any byte changed, a missing signature, or an expiry beyond the review cycle makes an approval invalid', () => {
     const { directory, judge } = fresh('invalid');
     const { file } = approve(directory, 'A81001');
