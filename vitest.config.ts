@@ -16,32 +16,33 @@ if (!(process.env['NODE_OPTIONS'] ?? '').includes(worldClock)) {
  * The longest files first, so that two workers finish together instead of one running a long
  * file alone at the end (longest processing time first). Without a results cache (a clean clone,
  * CI) vitest would order files by size, and the small property tests, which run longest, would
- * start last. Measured durations on two cores, longest first; the rest follow by vitest's order.
+ * start last. Measured durations on two cores (2026-12-03), longest first; the rest follow by
+ * vitest's order.
  */
 const LONGEST_FIRST = [
   'test/property/non-interference.test.ts',
-  'test/e2e/run-faults.test.ts',
   'test/e2e/cli-run.test.ts',
-  'test/e2e/cli-foundation.test.ts',
-  'test/e2e/run-production.test.ts',
-  'test/e2e/run-approvals.test.ts',
-  'test/e2e/getting-started.test.ts',
+  'test/e2e/run-faults.test.ts',
   'test/e2e/cli-test.test.ts',
   'test/e2e/deliver-run.test.ts',
   'test/unit/parse/fuzz.test.ts',
-  'test/property/delta-nights.test.ts',
+  'test/adversarial/delta-comparison-review.test.ts',
+  'test/e2e/run-production.test.ts',
   'test/e2e/cli-exit-codes.test.ts',
-  'test/e2e/cli-formats.test.ts',
-  'test/e2e/cli-pipe.test.ts',
+  'test/property/delta-nights.test.ts',
+  'test/e2e/cli-foundation.test.ts',
   'test/e2e/report-browser.test.ts',
+  'test/unit/parse/round-trip.property.test.ts',
+  'test/e2e/cli-pipe.test.ts',
+  'test/e2e/run-approvals.test.ts',
+  'test/e2e/run-delta-comparison.test.ts',
+  'test/e2e/getting-started.test.ts',
+  'test/unit/db/pglite-template.test.ts',
+  'test/property/non-interference-probes.test.ts',
+  'test/unit/sql/semantics.test.ts',
   'test/e2e/cli-language.test.ts',
   'test/e2e/cli-compile.test.ts',
-  'test/property/non-interference-probes.test.ts',
-  'test/unit/seed/seed.test.ts',
   'test/e2e/cli-diff.test.ts',
-  'test/e2e/run-delta-comparison.test.ts',
-  'test/unit/sql/closure.test.ts',
-  'test/adversarial/delta-comparison-review.test.ts',
 ];
 
 class LongestFirst extends BaseSequencer {
@@ -76,8 +77,11 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     sequence: { sequencer: LongestFirst },
-    // Two cores: two test files at a time (each may hold an embedded database in memory).
-    maxWorkers: 2,
+    // Three test files at a time on two cores: the files wait on child processes, PostgreSQL and
+    // the SSH server for much of their time, and with two workers the cores were a fifth idle
+    // (484 s with two workers, 432 s with three, CI=true on two idle cores, 2026-12-03). Each
+    // may hold an embedded database in memory: three fit many times over in the CI machine's 24 GiB.
+    maxWorkers: 3,
     reporters: ['default'],
     projects: [
       { extends: true, test: { name: 'shared', include: ['test/**/*.test.ts'], exclude: ISOLATED, isolate: false } },
