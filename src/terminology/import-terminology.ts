@@ -4,6 +4,9 @@ import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { resources } from '../resources.js';
 import { FSN_TYPE, IS_A, findRf2Files, lineSpan, readRf2, rf2Codes } from './rf2.js';
 
+import { ExdefError } from '../failure.js';
+import { missingSources, type SensitiveSetSources } from '../sql/terminology-coverage.js';
+
 /** SNOMED CT as exdef needs it: concepts, the is-a hierarchy and simple refset membership. */
 export interface Terminology {
   ids: string[];
@@ -268,9 +271,23 @@ export async function loadTerminology(db: Database, terminology: Terminology): P
 }
 
 /** Reads an RF2 directory and loads it (the shipped sample when no directory is given). */
-export async function importTerminology(db: Database, dir: string = resources.sampleTerminology): Promise<{ summary?: TerminologySummary; diagnostics: Diagnostic[] }> {
+export async function importTerminology(
+  db: Database,
+  dir: string = resources.sampleTerminology,
+  required?: SensitiveSetSources,
+): Promise<{ summary?: TerminologySummary; diagnostics: Diagnostic[] }> {
   const { terminology, diagnostics } = await readTerminology(dir);
   if (!terminology) return { diagnostics };
+  if (required) {
+    const missing = missingFromRelease(terminology, required);
+    if (missing.length > 0) {
+      throw new ExdefError(`nothing was loaded: the release in ${dir} cannot hold back sensitive codes: ${missing.join('; ')}`, {
+        exitCode: 1,
+        step: 'terminology import',
+        hints: ["import the UK Clinical Edition with its simple reference sets (der2_Refset_Simple*): a run refuses a terminology that lacks what the policy's sensitive sets are built from"],
+      });
+    }
+  }
   const summary = await loadTerminology(db, terminology);
   return { summary, diagnostics };
 }
@@ -279,3 +296,17 @@ export async function terminologyLoaded(db: Database): Promise<boolean> {
   const rows = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM terminology.concept');
   return Number(rows[0]?.n ?? 0) > 0;
 }
+
+/**
+ * What the policy's sensitive sets are built from and the release lacks: a reference set with no
+ * active member, a concept not in it. Loaded, such a release would make those sets select nothing.
+ */
+export function missingFromRelease(terminology: Terminology, required: SensitiveSetSources): string[] {
+  const ids = new Set(terminology.ids);
+  const lacking = [
+    ...[...required.refsets.keys()].filter((id) => ![...(terminology.refsets.get(id)?.values() ?? [])].some(Boolean)).map((id) => ({ kind: 'refset', id, present: false })),
+    ...[...required.concepts.keys()].filter((id) => !ids.has(id)).map((id) => ({ kind: 'concept', id, present: false })),
+  ];
+  return missingSources(required, lacking);
+}
+

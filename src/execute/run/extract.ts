@@ -8,6 +8,8 @@ import type { CompiledPlan } from '../../sql/compile-extract.js';
 import { optBackInQuery, optBackInValues } from '../../sql/opt-back-in.js';
 import type { PopulationRow } from '../../sql/population-change.js';
 import { terminologyDigestQuery } from '../../sql/terminology-digest.js';
+import { missingSources, sensitiveSetSources, terminologyCoverageQuery, terminologyCoverageValues } from '../../sql/terminology-coverage.js';
+import type { SensitiveCodeSet } from '../../policy/policy.js';
 import { queryBound } from '../copy-sql.js';
 import type { CsvDialect } from '../csv.js';
 import { writeDataset, type WrittenFile } from '../dataset-writer.js';
@@ -92,6 +94,7 @@ export async function extractInSnapshot(x: ExtractInput): Promise<Extracted> {
         keys: prepared.keys,
         ...(x.narrowed || prepared.excluded.length > 0 ? { practices: prepared.practices } : {}),
       };
+      await checkTerminology(leader!, x.catalogue, policy.sensitiveCodeSets, events);
       events.step('reading the population');
       const populationValues = bindParameters(compiled, compiled.population, values);
       // A full definition needs only the count (the manifest's); a delta definition keeps every member in its state.
@@ -238,3 +241,23 @@ async function extractDatasets(
     .flatMap((d) => results.get(d.name) ?? [])
     .sort((a, b) => (a.practice ?? '').localeCompare(b.practice ?? '') || order.get(a.dataset)! - order.get(b.dataset)!);
 }
+
+/**
+ * The sensitive-code guard is evaluated in the terminology tables: a reference set with no members
+ * (a release imported without the UK refsets) or a missing concept makes its set select nothing,
+ * and the guard would then let every row of it through. A run refuses before reading a row.
+ */
+async function checkTerminology(session: Session, catalogue: Catalogue, sets: readonly SensitiveCodeSet[], events: RunEvents): Promise<void> {
+  events.step('checking the terminology the sensitive-code guard is built from');
+  const sources = sensitiveSetSources(sets);
+  const rows = await queryBound<{ kind: string; id: string; present: boolean }>(session, terminologyCoverageQuery(catalogue).sql, terminologyCoverageValues(sources));
+  const missing = missingSources(sources, rows);
+  if (missing.length > 0) {
+    throw new ExdefError(`the terminology cannot hold back sensitive codes: ${missing.join('; ')}`, {
+      exitCode: 2,
+      step: 'terminology',
+      hints: ['import a release that has them (`exdef terminology import DIR`: the UK Clinical Edition with its simple reference sets, der2_Refset_Simple*), then run again'],
+    });
+  }
+}
+

@@ -7,6 +7,9 @@ import { paletteFor, renderDiagnostics } from '../../../diagnostics/render-termi
 import { ExdefError } from '../../../failure.js';
 import { resources } from '../../../resources.js';
 import { importTerminology } from '../../../terminology/import-terminology.js';
+import { defaultPolicy } from '../../../policy/policy.js';
+import { ruleCatalogue } from '../../../pipeline/lint-definition.js';
+import { sensitiveSetSources } from '../../../sql/terminology-coverage.js';
 import { ExdefCommand } from '../../exdef-command.js';
 import { catalogueForCommand } from '../../load-catalogue-for-cli.js';
 import { textTable } from '../../text-table.js';
@@ -40,7 +43,9 @@ export default class TerminologyImport extends ExdefCommand {
     const db = await openDatabase({ url: flags.database });
     try {
       await ensureTerminologyTables(db, catalogue);
-      const { summary, diagnostics } = await importTerminology(db, dir);
+      // The IM1 policy's sensitive sets are built from the release: one that lacks their reference
+      // sets or concepts is refused, not loaded over a terminology that has them.
+      const { summary, diagnostics } = await importTerminology(db, dir, sensitiveSetSources(defaultPolicy(ruleCatalogue).sensitiveCodeSets));
       if (diagnostics.length > 0) process.stderr.write(renderDiagnostics(diagnostics, undefined, paletteFor(process.stderr)));
       if (!summary || hasErrors(diagnostics)) throw new ExdefError(`nothing was loaded: the RF2 files in ${dir} have errors`, { exitCode: 1, step: 'terminology import' });
       if (flags.json) {
