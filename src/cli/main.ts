@@ -69,7 +69,7 @@ function exitCodeOf(error: unknown, argv: readonly string[], commands: readonly 
   if (e?.code === 'EPIPE') return 0;
   const notFound = /^command (.+) not found$/.exec(e?.message ?? '');
   if (notFound) {
-    const word = notFound[1]!.replace(/:/g, ' ');
+    const word = unknownCommand(notFound[1]!.split(':'), commands);
     const message = `\`${word}\` is not an exdef command${nearestCommand(word, commands)}`;
     fail(message, argv, 'usage');
     process.stderr.write('  hint: `exdef --help` lists the commands\n');
@@ -79,6 +79,17 @@ function exitCodeOf(error: unknown, argv: readonly string[], commands: readonly 
   fail(`internal error: ${e?.message ?? String(error)}`, argv, 'internal', true);
   if (process.env['EXDEF_DEBUG']) process.stderr.write(`${e?.stack ?? ''}\n`);
   return 2;
+}
+
+/**
+ * The words of an unknown command, without the arguments oclif joined to them (`lnit FILE` is
+ * looked up as `lnit:FILE`): the topics it starts with (`db`, `terminology`) and the first word
+ * that is none, as the user would name it.
+ */
+function unknownCommand(words: readonly string[], commands: readonly string[]): string {
+  let n = 1;
+  while (n < words.length && commands.some((id) => id.startsWith(`${words.slice(0, n).join(':')}:`))) n++;
+  return words.slice(0, n).join(' ');
 }
 
 function fail(message: string, argv: readonly string[], kind: 'usage' | 'internal', prefixed = false): void {

@@ -49,6 +49,7 @@ const MISTAKES: Record<string, Case[]> = {
     { command: 'run', args: () => ['run', join(work, 'empty'), '--database', 'memory:'] },
     { command: 'report', args: () => ['report', join(work, 'empty')] },
     { command: 'convert', args: () => ['convert', join(work, 'empty'), '--to', 'exdef'] },
+    { command: 'terminology import', args: () => ['terminology', 'import', join(work, 'empty'), '--database', 'memory:'] },
   ],
   'a mistyped directory': [
     { command: 'lint', args: () => ['lint', join(work, 'definitons/')] },
@@ -63,6 +64,13 @@ const MISTAKES: Record<string, Case[]> = {
     { command: 'convert', args: () => ['convert', definition, '--to', 'exdef', '-o', join(unwritable, 'a.exdef')] },
     { command: 'init', args: () => ['init', join(unwritable, 'a.exdef.yaml'), '--id', 'a', '--organisation', 'NHS Test ICB', '--contact', 'ig@test.nhs.uk', '--practice', 'A81001'] },
     { command: 'report', args: () => ['report', definition, '-o', join(unwritable, 'review.html'), '--database', join(work, 'file.txt')] },
+  ],
+  'an output under a file': [
+    { command: 'compile', args: () => ['compile', definition, '-o', join(work, 'file.txt', 'a.sql')] },
+    { command: 'test', args: () => ['test', testFile, '--format', 'junit', '-o', join(work, 'file.txt', 'report.xml')] },
+    { command: 'convert', args: () => ['convert', definition, '--to', 'exdef', '-o', join(work, 'file.txt', 'a.exdef')] },
+    { command: 'init', args: () => ['init', join(work, 'file.txt', 'a.exdef.yaml'), '--id', 'a', '--organisation', 'NHS Test ICB', '--contact', 'ig@test.nhs.uk', '--practice', 'A81001'] },
+    { command: 'report', args: () => ['report', definition, '-o', join(work, 'file.txt', 'review.html')] },
   ],
   'a missing terminology directory': [
     { command: 'lint', args: () => ['lint', definition, '--terminology', join(work, 'no-rf2')] },
@@ -102,6 +110,10 @@ describe('the exit-code contract: the same mistake, the same code, in every comm
   it('an unknown command suggests the nearest', () => {
     expect(runCli(['lnit']).stderr).toMatch(/^error: `lnit` is not an exdef command; did you mean `lint`\?$/m);
     expect(runCli(['db', 'sed']).stderr).toMatch(/did you mean `db seed`\?/);
+    // With its arguments: the command is named without them, and still suggested.
+    expect(runCli(['lnit', 'definitions/phm-warehouse.exdef.yaml']).stderr).toMatch(/^error: `lnit` is not an exdef command; did you mean `lint`\?$/m);
+    expect(runCli(['complie', 'x.exdef.yaml', '--json']).stderr).toMatch(/^error: `complie` is not an exdef command; did you mean `compile`\?$/m);
+    expect(runCli(['terminology', 'imprt', 'some/dir']).stderr).toMatch(/^error: `terminology imprt` is not an exdef command; did you mean `terminology import`\?$/m);
   });
 
   it('`exdef help lint` shows the help of lint', () => {

@@ -47,6 +47,9 @@ export default class TerminologyImport extends ExdefCommand {
       // sets or concepts is refused, not loaded over a terminology that has them.
       const { summary, diagnostics } = await importTerminology(db, dir, sensitiveSetSources(defaultPolicy(ruleCatalogue).sensitiveCodeSets));
       if (diagnostics.length > 0) process.stderr.write(renderDiagnostics(diagnostics, undefined, paletteFor(process.stderr)));
+      // No RF2 file at all (an empty or mistyped directory) is a usage error, as --terminology's in every command.
+      const noFiles = !summary && diagnostics.length > 0 && diagnostics.every((d) => d.code === 'rf2-missing-file' || d.code === 'rf2-no-directory');
+      if (noFiles) throw new ExdefError(`nothing was loaded: ${dir} holds no RF2 snapshot files (sct2_Concept_Snapshot*, sct2_Relationship_Snapshot*)`, { exitCode: 2, step: 'terminology import' });
       if (!summary || hasErrors(diagnostics)) throw new ExdefError(`nothing was loaded: the RF2 files in ${dir} have errors`, { exitCode: 1, step: 'terminology import' });
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
