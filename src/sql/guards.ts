@@ -1,3 +1,4 @@
+import { CONFUSABLE_FROM, CONFUSABLE_TO } from './confusables.js';
 import { sql, type OperationNode, type RawBuilder } from 'kysely';
 import { codedColumns, findRelation, tableOf, termColumns, type CatalogueColumn, type CatalogueTable } from '../catalogue/catalogue.js';
 import type { RelationStep } from '../ir/expression.js';
@@ -208,7 +209,7 @@ function rowGuards(ctx: SqlContext, table: CatalogueTable, alias: string, releas
 /**
  * A row whose text names a sensitive service is out, however a filter tests it (a range, a
  * prefix, a case change): the text, lower case with every run of characters but a-z and 0-9 made
- * one space, holds a term of `sets` as whole words, or a term of several words written without
+ * one space (look-alike letters of other scripts read as Latin, accents dropped: confusables.ts), holds a term of `sets` as whole words, or a term of several words written without
  * its spaces ('SexualHealth'). A NULL text names nothing. The terms are parameters of the plan
  * (source policy), the normalising patterns the compiler's own.
  */
@@ -225,7 +226,10 @@ function sensitiveTermsGuard(ctx: SqlContext, alias: string, text: CatalogueColu
     meaning: `the policy's sensitive_terms of ${sets.join(', ')}, as a pattern of whole words`,
     value: ` (${terms.join('|')}) `,
   });
-  const lowered = sql`lower(normalize(${column(alias, text.name)}, NFKD))`;
+  // Compatibility forms made plain (NFKD), look-alike letters of other scripts read as Latin,
+  // lowered, and the accents NFKD split off dropped: 'Fértility', 'Аbortion' (Cyrillic А).
+  const latin = sql`translate(normalize(${column(alias, text.name)}, NFKD), ${sql.raw(`'${CONFUSABLE_FROM}'`)}, ${sql.raw(`'${CONFUSABLE_TO}'`)})`;
+  const lowered = sql`regexp_replace(lower(${latin}), ${sql.raw("'[\\u0300-\\u036f]+'")}, ${sql.raw("''")}, ${sql.raw("'g'")})`;
   const spaced = sql`(${sql.raw("' '")} || regexp_replace(${lowered}, ${sql.raw("'[^a-z0-9]+'")}, ${sql.raw("' '")}, ${sql.raw("'g'")}) || ${sql.raw("' '")}) ~ ${words}`;
   let matched = spaced;
   if (phrases.length > 0) {

@@ -22,7 +22,9 @@ import { readExtract } from '../../support/run-harness.js';
 const noEvents = { warn: () => undefined, step: () => undefined, datasetStarted: () => undefined, datasetRows: () => undefined, datasetFinished: () => undefined };
 
 /** Services that name a sensitive category in the ways data holds them, and ones that do not. */
-const SENSITIVE = ['Sexual health clinic', 'SEXUAL-HEALTH', 'SexualHealth service', 'GUM clinic', 'Fertility (IVF) unit', 'Termination of pregnancy service', 'Gender identity clinic', 'hiv', 'Psychosexual counselling', 'Pregnancy advisory service', 'STI clinic', 'in-vitro fertilisation'];
+const SENSITIVE = ['Sexual health clinic', 'SEXUAL-HEALTH', 'SexualHealth service', 'GUM clinic', 'Fertility (IVF) unit', 'Termination of pregnancy service', 'Gender identity clinic', 'hiv', 'Psychosexual counselling', 'Pregnancy advisory service', 'STI clinic', 'in-vitro fertilisation',
+  // Look-alike letters and accents (adversarial review 2026-12-03: a Cyrillic А got through): Cyrillic А and Ѕ, Greek Ι, an accent, fullwidth.
+  'Аbortion service', 'Ѕexual health', 'ΙVF unit', 'Fértility clinic', 'ＧＵＭ clinic'];
 const ORDINARY = ['Cardiology', 'Sexual dysfunction? no: Urology', 'Gumtree Lane physiotherapy', 'Dermatology', 'Fertiliser-free diet clinic'];
 
 const definition = (where: string | undefined) =>
@@ -95,6 +97,47 @@ for (const engine of testEngines()) {
       // Referrals of people outside the population (and sensitive codes) are out too: at most the ordinary ones.
       expect(rows.length).toBeGreaterThan(0);
       expect(rows.length).toBeLessThanOrEqual(ordinaryRows);
+    });
+
+    it("appointments' slot types and clinician roles and consultations' types are guarded as referrals' services are", async () => {
+      const appointments = (await s.db.query<{ id: string }>('SELECT appointment_id::text AS id FROM reporting.appointment ORDER BY appointment_id LIMIT 40')).map((r) => r.id);
+      const consultations = (await s.db.query<{ id: string }>('SELECT consultation_id::text AS id FROM reporting.consultation ORDER BY consultation_id LIMIT 40')).map((r) => r.id);
+      for (const [i, id] of appointments.entries()) {
+        await s.db.query('UPDATE reporting.appointment SET slot_type = $1, clinician_role = $2 WHERE appointment_id = $3::bigint', [i % 2 ? 'Sexual health clinic' : 'Contraception & PrEP', i % 2 ? 'GUM Nurse' : 'Sexual Health Nurse', id]);
+      }
+      for (const id of consultations) await s.db.query('UPDATE reporting.consultation SET consultation_type = $1 WHERE consultation_id = $2::bigint', ['Termination of pregnancy follow-up', id]);
+      const file = join(work, 'appointments.exdef.yaml');
+      writeFileSync(
+        file,
+        indirectCareDefinition({
+          id: 'appointments-probe',
+          title: 'Appointments probe',
+          singlingOut: 'The kind and month of appointments only, shared by many patients each.',
+          linkability: 'No pseudonym or key is sent, so rows cannot be linked to a person.',
+          datasets: `  - name: appointments
+    from: appointment
+    where: "lower(clinician_role) >= 'a'"
+    fields:
+      - name: slot
+        value: slot_type
+        justification: Which kinds of appointment patients book, for planning capacity.
+      - name: role
+        value: clinician_role
+        justification: Which clinicians patients see, for planning the workforce.
+  - name: consultations
+    from: consultation
+    fields:
+      - name: kind
+        value: consultation_type
+        justification: How patients consult (face to face, telephone), for planning capacity.
+`,
+        }),
+      );
+      const result = await runExtract({ file, approvals: approvedProvider(file), db: s.db, catalogue: referenceCatalogue(), out: join(work, 'out-appointments'), extractDate: TODAY, full: true, force: true, env: {}, concurrency: 1, statementTimeoutSeconds: 120, events: noEvents });
+      const extract = readExtract(result.output);
+      const texts = [...extract.datasets.get('appointments')!.flatMap((r) => [r['slot'], r['role']]), ...extract.datasets.get('consultations')!.map((r) => r['kind'])];
+      expect(extract.datasets.get('appointments')!.length).toBeGreaterThan(0);
+      expect(texts.filter((t) => /sexual|gum|termination/i.test(String(t)))).toEqual([]);
     });
 
     it.each([

@@ -309,14 +309,36 @@ WHERE
     (
       (
         ' ' || regexp_replace(
-          lower(normalize("t"."target_service", NFKD)),
+          regexp_replace(
+            lower(
+              translate(
+                normalize("t"."target_service", NFKD),
+                'АВЕЅІЈКМНОРСТУХҮҺԚԜавеѕіјкмнорстухүһԁԛԝɡΑΒΕΖΗΙΚΜΝΟΡΤΥΧαβγεηικνορτυχω',
+                'ABESIJKMHOPCTYXYHQWabesijkmhopctyxyhdqwgABEZHIKMNOPTYXabyenikvoptuxw'
+              )
+            ),
+            '[\u0300-\u036f]+',
+            '',
+            'g'
+          ),
           '[^a-z0-9]+',
           ' ',
           'g'
         ) || ' '
       ) ~ $16::text
       OR regexp_replace(
-        lower(normalize("t"."target_service", NFKD)),
+        regexp_replace(
+          lower(
+            translate(
+              normalize("t"."target_service", NFKD),
+              'АВЕЅІЈКМНОРСТУХҮҺԚԜавеѕіјкмнорстухүһԁԛԝɡΑΒΕΖΗΙΚΜΝΟΡΤΥΧαβγεηικνορτυχω',
+              'ABESIJKMHOPCTYXYHQWabesijkmhopctyxyhdqwgABEZHIKMNOPTYXabyenikvoptuxw'
+            )
+          ),
+          '[\u0300-\u036f]+',
+          '',
+          'g'
+        ),
         '[^a-z0-9]+',
         '',
         'g'
@@ -647,14 +669,36 @@ FROM
             (
               (
                 ' ' || regexp_replace(
-                  lower(normalize("t"."target_service", NFKD)),
+                  regexp_replace(
+                    lower(
+                      translate(
+                        normalize("t"."target_service", NFKD),
+                        'АВЕЅІЈКМНОРСТУХҮҺԚԜавеѕіјкмнорстухүһԁԛԝɡΑΒΕΖΗΙΚΜΝΟΡΤΥΧαβγεηικνορτυχω',
+                        'ABESIJKMHOPCTYXYHQWabesijkmhopctyxyhdqwgABEZHIKMNOPTYXabyenikvoptuxw'
+                      )
+                    ),
+                    '[\u0300-\u036f]+',
+                    '',
+                    'g'
+                  ),
                   '[^a-z0-9]+',
                   ' ',
                   'g'
                 ) || ' '
               ) ~ $15::text
               OR regexp_replace(
-                lower(normalize("t"."target_service", NFKD)),
+                regexp_replace(
+                  lower(
+                    translate(
+                      normalize("t"."target_service", NFKD),
+                      'АВЕЅІЈКМНОРСТУХҮҺԚԜавеѕіјкмнорстухүһԁԛԝɡΑΒΕΖΗΙΚΜΝΟΡΤΥΧαβγεηικνορτυχω',
+                      'ABESIJKMHOPCTYXYHQWabesijkmhopctyxyhdqwgABEZHIKMNOPTYXabyenikvoptuxw'
+                    )
+                  ),
+                  '[\u0300-\u036f]+',
+                  '',
+                  'g'
+                ),
                 '[^a-z0-9]+',
                 '',
                 'g'
