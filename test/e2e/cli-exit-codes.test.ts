@@ -116,6 +116,16 @@ describe('the exit-code contract: the same mistake, the same code, in every comm
     expect(runCli(['terminology', 'imprt', 'some/dir']).stderr).toMatch(/^error: `terminology imprt` is not an exdef command; did you mean `terminology import`\?$/m);
   });
 
+  it('`exdef explain` explains a diagnostic code that is not a policy rule, and suggests the nearest of either', () => {
+    const code = runCli(['explain', 'duplicate-definition-id']);
+    expect(code.status, code.stderr).toBe(0);
+    expect(code.stdout).toMatch(/^duplicate-definition-id — a resolve check: .* \(not a policy rule\)$/m);
+    expect(code.stdout).toContain('the definition id `‹id›` is also the id of ‹other›');
+    const unknown = runCli(['explain', 'misspelt-keywrd']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/^error: `misspelt-keywrd` is not a rule or a diagnostic code; did you mean `misspelt-keyword`\?/m);
+  });
+
   it('`exdef help lint` shows the help of lint', () => {
     const { status, stdout } = runCli(['help', 'lint']);
     expect(status).toBe(0);

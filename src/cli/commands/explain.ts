@@ -9,14 +9,14 @@ import { todayUtc } from '../../seed/calendar.js';
 import { ExdefCommand } from '../exdef-command.js';
 
 export default class Explain extends ExdefCommand {
-  static override summary = 'Explain a policy rule: why it exists, what triggers it, and examples';
+  static override summary = 'Explain a policy rule (why it exists, what triggers it, examples) or a diagnostic code';
   static override description = 'Prints the rule\'s rationale (citing the policy text), what triggers it, its severity, a definition fragment that fails it — with the finding lint reports for it — and one that passes.';
   static override examples = [
     { description: 'Why may free text never be extracted?', command: '<%= config.bin %> explain no-free-text' },
     { description: 'The sensitive-code rule, with its examples checked as of a date', command: '<%= config.bin %> explain sensitive-codes --today 2026-11-21' },
   ];
   static override args = {
-    rule: Args.string({ description: 'The rule id (see `exdef rules`)', required: true }),
+    rule: Args.string({ description: 'The rule id (see `exdef rules`) or a diagnostic code (docs/rules/codes.md)', required: true }),
   };
   static override flags = {
     today: Flags.string({ description: 'The date the examples are checked on (YYYY-MM-DD; default: today)', helpValue: 'DATE' }),
@@ -25,7 +25,29 @@ export default class Explain extends ExdefCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Explain);
     const rule = RULES.find((r) => r.meta.id === args.rule);
-    if (!rule) throw new ExdefError(`\`${args.rule}\` is not a rule${didYouMean(args.rule, RULES.map((r) => r.meta.id))}`, { exitCode: 2, hints: ['`exdef rules` lists them'] });
+    if (!rule) {
+      // Not a policy rule: a code of another check (syntax, format, names), explained from its definition.
+      const { allCodes } = await import('../../diagnostics/all-codes.js');
+      const { messageTemplate, STAGE_SUBJECTS } = await import('../../diagnostics/code-docs.js');
+      const code = allCodes().get(args.rule);
+      if (!code) {
+        const known = [...RULES.map((r) => r.meta.id), ...allCodes().keys()];
+        throw new ExdefError(`\`${args.rule}\` is not a rule or a diagnostic code${didYouMean(args.rule, known)}`, { exitCode: 2, hints: ['`exdef rules` lists the rules; docs/rules/codes.md the other codes'] });
+      }
+      const template = messageTemplate(code);
+      process.stdout.write(
+        [
+          `${args.rule} — a ${code.stage} check: ${STAGE_SUBJECTS[code.stage]} (not a policy rule)`,
+          '',
+          `Severity: ${code.severity}`,
+          ...(template ? ['', 'It reports', `    ${template}`] : []),
+          '',
+          "The message says what is wrong at file:line:col and its hint how to fix it. Every code: docs/rules/codes.md.",
+          '',
+        ].join('\n'),
+      );
+      return;
+    }
     const m = rule.meta;
     const { context } = await prepareLint({ catalogue: referenceCatalogue(), today: flags.today ?? todayUtc() });
     const findings = context ? lintDefinitionText('example.exdef.yaml', applyExample(m.examples.failing), context).diagnostics.filter((d) => d.code === m.id) : [];

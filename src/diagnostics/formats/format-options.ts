@@ -19,6 +19,8 @@ export interface ToolInfo {
 export interface CodeInfo {
   severity: Severity;
   stage: Stage;
+  /** Its message formatter (define-codes.ts), shown with ‹placeholders› in SARIF's description. */
+  message?: (params: never) => string;
 }
 
 /**
@@ -31,7 +33,7 @@ export interface FormatContext {
   tool: ToolInfo;
   /** The working directory: relative paths of the results are relative to it. */
   cwd: string;
-  /** SARIF's %SRCROOT%, which its paths are relative to: the git top level of cwd (cwd outside git). */
+  /** SARIF's %SRCROOT%, which its paths are relative to: the git top level of the files (repository-root.ts sourceRoot). */
   repositoryRoot?: string;
   /** Every diagnostic code defined by the stages before the policy. */
   codes: ReadonlyMap<string, CodeInfo>;
@@ -56,6 +58,12 @@ export function repoPath(file: string, cwd: string): { path: string; external: b
 export function ruleHelpUri(tool: ToolInfo, id: string, installed = false): string | undefined {
   const base = tool.rulesBaseUri ?? (installed ? tool.installedRulesBaseUri : undefined);
   return base ? `${base}${encodeURIComponent(id)}.md` : undefined;
+}
+
+/** The codes page's entry of a code that is not a policy rule (docs/rules/codes.md). */
+export function codeHelpUri(tool: ToolInfo, code: string, installed = false): string | undefined {
+  const base = tool.rulesBaseUri ?? (installed ? tool.installedRulesBaseUri : undefined);
+  return base ? `${base}codes.md#${encodeURIComponent(code)}` : undefined;
 }
 
 export const severityWord: Record<Severity, string> = { error: 'error', warning: 'warning', info: 'info' };

@@ -11,7 +11,7 @@ import { formatJson } from './json.js';
 import { formatJunit } from './junit.js';
 import type { LintFileResult } from './lint-result.js';
 import { formatMarkdown } from './markdown.js';
-import { repositoryRoot } from './repository-root.js';
+import { sourceRoot } from './repository-root.js';
 import { formatSarif } from './sarif.js';
 import { formatStylish } from './stylish.js';
 
@@ -48,7 +48,7 @@ export function formatLintResults(format: LintFormat, results: readonly LintFile
     rules: options.rules ?? RULES.map((rule) => rule.meta),
     tool: options.tool ?? exdefTool(),
     cwd: options.cwd ?? process.cwd(),
-    repositoryRoot: options.repositoryRoot ?? repositoryRoot(options.cwd ?? process.cwd()),
+    repositoryRoot: options.repositoryRoot ?? sourceRoot(options.cwd ?? process.cwd(), results.flatMap((r) => [r.file, ...r.diagnostics.flatMap((d) => (d.span ? [d.span.file] : []))])),
     codes: options.codes ?? (registeredCodes() as ReadonlyMap<string, CodeInfo>),
     ...(options.maxWarnings !== undefined ? { maxWarnings: options.maxWarnings } : {}),
   });

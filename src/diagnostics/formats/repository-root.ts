@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve, isAbsolute } from 'node:path';
 
 /**
  * The top level of the git working tree that holds `dir` (where `.git` is, a directory or, in a
@@ -12,4 +12,27 @@ export function repositoryRoot(dir: string): string {
     if (existsSync(join(current, '.git'))) return current;
     if (dirname(current) === current) return start;
   }
+}
+
+/** Whether `dir` is inside a git working tree (repositoryRoot found a `.git`). */
+function inGit(root: string): boolean {
+  return existsSync(join(root, '.git'));
+}
+
+/**
+ * SARIF's %SRCROOT% for findings in `files`: the git top level of the working directory when the
+ * files are in it; else the one git top level that holds them all (`cd /tmp && exdef lint
+ * repo/definitions/a.exdef.yaml` still gives paths from repo's root); else the working directory.
+ */
+export function sourceRoot(cwd: string, files: readonly string[]): string {
+  const own = repositoryRoot(cwd);
+  const paths = files.map((f) => resolve(cwd, f));
+  const inside = (root: string, path: string) => {
+    const r = relative(root, path);
+    return r !== '' && !r.startsWith('..') && !isAbsolute(r);
+  };
+  if (inGit(own) && paths.every((p) => inside(own, p))) return own;
+  const roots = [...new Set(paths.map((p) => repositoryRoot(dirname(p))))];
+  if (roots.length === 1 && inGit(roots[0]!)) return roots[0]!;
+  return own;
 }

@@ -3,14 +3,16 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { RuleMeta } from '../../policy/rule.js';
 import { sortDiagnostics, type Diagnostic, type Severity, type Stage } from '../diagnostic.js';
-import { messageWithHints, repoPath, ruleHelpUri, type FormatContext } from './format-options.js';
+import { codeHelpUri, messageWithHints, repoPath, ruleHelpUri, type CodeInfo, type FormatContext } from './format-options.js';
+import { messageTemplate, STAGE_SUBJECTS } from '../code-docs.js';
+import type { CodeSpec } from '../define-codes.js';
 import type { LintFileResult } from './lint-result.js';
 
 /**
  * SARIF 2.1.0 (OASIS), as GitHub code scanning ingests it: one run; the tool's rules are every
  * policy rule (with its rationale as help) followed by the codes of earlier stages that occur;
  * each result names its rule, level, message (with hints) and a location relative to
- * %SRCROOT% (the git top level of the working directory, or the working directory outside git).
+ * %SRCROOT% (the git top level that holds the files, or the working directory outside git).
  * GitHub rejects a whole upload if any result has no location, so a finding without a span is
  * placed at line 1 of the definition file it was found in.
  */
@@ -22,7 +24,7 @@ export function formatSarif(results: readonly LintFileResult[], context: FormatC
     const first = results.flatMap((r) => r.diagnostics).find((d) => d.code === code) as Diagnostic;
     const known = context.codes.get(code);
     ruleIndex.set(code, rules.length);
-    rules.push(stageDescriptor(code, known?.stage ?? first.stage, known?.severity ?? first.severity));
+    rules.push(stageDescriptor(code, known?.stage ?? first.stage, known?.severity ?? first.severity, known, context));
   }
 
   // Paths are relative to the repository root (%SRCROOT%), whatever directory exdef ran in.
@@ -137,23 +139,13 @@ function policyDescriptor(meta: RuleMeta, context: FormatContext): SarifRule {
   return rule;
 }
 
-const stageSubject: Record<Stage, string> = {
-  source: 'the file could not be read as a definition',
-  schema: 'the definition does not follow the exdef definition format',
-  parse: 'the definition has a syntax error',
-  resolve: 'a name or type does not match the catalogue',
-  policy: 'the definition does not meet the IM1 policy',
-  catalogue: 'the catalogue is not usable',
-  terminology: 'the SNOMED CT terminology is not usable',
-  compile: 'the definition cannot be compiled',
-  execute: 'the extract cannot be run',
-};
 
 /** A descriptor for a code of a stage before the policy (syntax, schema, names and types). */
-function stageDescriptor(code: string, stage: Stage, severity: Severity): SarifRule {
-  const subject = stageSubject[stage] ?? `found by the ${stage} stage`;
-  const text = `exdef ${stage} check \`${code}\`: ${subject}. The message says what is wrong and a hint says how to fix it.`;
-  return {
+function stageDescriptor(code: string, stage: Stage, severity: Severity, spec: CodeInfo | undefined, context: FormatContext): SarifRule {
+  const subject = STAGE_SUBJECTS[stage] ?? `found by the ${stage} stage`;
+  const template = spec?.message ? messageTemplate(spec as CodeSpec<unknown>) : undefined;
+  const text = `exdef ${stage} check \`${code}\`: ${subject}.${template ? ` It reports: ${template}` : ''} The message says what is wrong and a hint says how to fix it.`;
+  const rule: SarifRule = {
     id: code,
     name: pascalCase(code),
     shortDescription: { text: `${subject[0]?.toUpperCase()}${subject.slice(1)} (${code})` },
@@ -162,6 +154,9 @@ function stageDescriptor(code: string, stage: Stage, severity: Severity): SarifR
     defaultConfiguration: { level: sarifLevel(severity) },
     properties: { category: stage, tags: ['exdef', stage], 'problem.severity': problemSeverity(severity) },
   };
+  const helpUri = codeHelpUri(context.tool, code, true);
+  if (helpUri) rule.helpUri = helpUri;
+  return rule;
 }
 
 function artifactLocation(where: { path: string; external: boolean }): { uri: string; uriBaseId?: string } {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { exdefTool, formatLintResults } from '../../../src/diagnostics/formats/index.js';
 import { formatSarif } from '../../../src/diagnostics/formats/sarif.js';
 import { RULES } from '../../../src/policy/rules/index.js';
+import { RULE_DOCS_DIR } from '../../../src/policy/rule-docs.js';
 import { context, CWD, HOSTILE, RESULTS, review, sensitive, span, validateSarif } from './sample-results.js';
 
 interface SarifResult {
@@ -168,6 +169,21 @@ describe('SARIF that code scanning maps (issue 12, item 8)', () => {
     expect(validateSarif(log).errors).toBeNull();
   });
 
+  it("every other code (syntax, format, names, duplicate ids) links to its entry on the codes page, and says what it reports", () => {
+    const codes = ['yaml-syntax', 'misspelt-keyword', 'unescaped-quote', 'duplicate-definition-id'];
+    const results = [{ file: 'a.exdef', syntax: 'exdef' as const, diagnostics: codes.map((code) => ({ ...review, code, stage: 'parse' as const, span: span('a.exdef', 2, 1) })) }];
+    const log = parse(formatLintResults('sarif', results, { cwd: CWD, repositoryRoot: CWD }));
+    const page = readFileSync(join(RULE_DOCS_DIR, 'codes.md'), 'utf8');
+    for (const code of codes) {
+      const rule = log.runs[0]!.tool.driver.rules.find((r) => r.id === code)!;
+      expect(rule.helpUri, code).toMatch(new RegExp(`/docs/rules/codes\\.md#${code}$`));
+      expect(page, code).toContain(`### ${code}\n`);
+    }
+    const duplicate = log.runs[0]!.tool.driver.rules.find((r) => r.id === 'duplicate-definition-id')!;
+    expect(duplicate.fullDescription.text).toContain('It reports: the definition id `‹id›` is also the id of ‹other›');
+    expect(validateSarif(log).errors).toBeNull();
+  });
+
   it('makes paths relative to the git top level (%SRCROOT%), whatever the working directory', () => {
     const top = mkdtempSync(join(tmpdir(), 'exdef-sarif-'));
     try {
@@ -183,6 +199,15 @@ describe('SARIF that code scanning maps (issue 12, item 8)', () => {
         { uri: 'definitions/b.exdef', uriBaseId: '%SRCROOT%' },
       ]);
       expect(validateSarif(log).errors).toBeNull();
+      // From a directory outside the repository, the files' git top level is still the root.
+      const elsewhere = mkdtempSync(join(tmpdir(), 'exdef-sarif-elsewhere-'));
+      try {
+        const away = parse(formatLintResults('sarif', [{ ...results[0]!, file: join(cwd, 'nested/a.exdef.yaml') }], { cwd: elsewhere }));
+        expect(away.runs[0]!.originalUriBaseIds).toEqual({ '%SRCROOT%': { uri: pathToFileURL(top).href + '/' } });
+        expect(away.runs[0]!.results[0]!.locations[0]!.physicalLocation.artifactLocation).toEqual({ uri: 'definitions/nested/a.exdef.yaml', uriBaseId: '%SRCROOT%' });
+      } finally {
+        rmSync(elsewhere, { recursive: true, force: true });
+      }
       // Outside git, the working directory is the root.
       const outside = mkdtempSync(join(tmpdir(), 'exdef-sarif-plain-'));
       try {
