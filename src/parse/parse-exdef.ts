@@ -23,7 +23,7 @@ import type { YamlPath } from '../source/yaml-source.js';
 import { pointer, TAIL_COMMENTS, type ParsedDefinition } from './definition-source.js';
 import type { ExprAst } from './expression-ast.js';
 import { nameText, nodeSpan, pathSegments, stringValue, tokenSpan, wholeExpressionFromCst, type ConversionContext } from './expression-from-cst.js';
-import { lexingDiagnostics, nestingDiagnostic, parsingDiagnostics, unescapedQuoteDiagnostics } from './syntax-errors.js';
+import { lexingDiagnostics, MISSING_COMMA, nestingDiagnostic, parsingDiagnostics, tooLongDiagnostics, unescapedQuoteDiagnostics } from './syntax-errors.js';
 
 export const exdefCodes = defineCodes({
   'duplicate-clause': {
@@ -67,25 +67,29 @@ export { TAIL_COMMENTS } from './definition-source.js';
 
 /** Parses a definition written in the exdef language into the shared document. */
 export function parseExdef(file: SourceFile): ParsedDefinition {
-  const lexed = exdefLexer.tokenize(file.text);
   const span = (start: number, endInclusive: number) => spanOf(file, start, endInclusive + 1);
-  const diagnostics: Diagnostic[] = lexingDiagnostics(lexed.errors, file.text, span);
+  // A quoted text too long for the lexer is reported instead of lexed (it would overflow its stack).
+  const tooLong = tooLongDiagnostics(file.text, span);
+  const lexed = tooLong.length > 0 ? { tokens: [] as IToken[], errors: [], groups: {} as Record<string, IToken[]> } : exdefLexer.tokenize(file.text);
+  const diagnostics: Diagnostic[] = [...tooLong, ...lexingDiagnostics(lexed.errors, file.text, span)];
   const selectStar = lexed.tokens.findIndex((token, i) => token.tokenType === Select && lexed.tokens[i + 1]?.tokenType === Star);
   if (selectStar >= 0) diagnostics.push(exdefCodes.make('select-star', {}, tokenSpan({ span, diagnostics }, lexed.tokens[selectStar + 1]!)));
   // Input nested deeper than the parser's stack allows is reported instead of parsed.
   const tooDeep = nestingDiagnostic(lexed.tokens, span);
   if (tooDeep) diagnostics.push(tooDeep);
-  exdefParser.input = tooDeep ? [] : lexed.tokens;
+  exdefParser.input = tooDeep || tooLong.length > 0 ? [] : lexed.tokens;
   const cst = exdefParser.definitionFile() as DefinitionFileCstNode;
-  const parseDiagnostics = withoutCascades(parsingDiagnostics(exdefParser.errors, file.text.length, span), lexed.tokens);
+  // Read before readsAsField, which parses again with the same parser.
+  const parseErrors = tooLong.length > 0 ? [] : exdefParser.errors;
+  const parseDiagnostics = withoutCascades(parsingDiagnostics(parseErrors, file.text.length, span, readsAsField(lexed.tokens)), lexed.tokens);
   diagnostics.push(...(selectStar >= 0 ? parseDiagnostics.filter((d) => d.span?.start.offset !== lexed.tokens[selectStar + 1]!.startOffset) : parseDiagnostics));
   // An undoubled quote inside a text shifts every quote after it: its own error replaces the cascade.
   const unescaped = unescapedQuoteDiagnostics(lexed.tokens, span);
-  if (unescaped.length > 0 && (lexed.errors.length > 0 || exdefParser.errors.length > 0)) diagnostics.splice(0, diagnostics.length, ...unescaped);
+  if (unescaped.length > 0 && (lexed.errors.length > 0 || parseErrors.length > 0)) diagnostics.splice(0, diagnostics.length, ...unescaped);
 
   const builder = new DocumentBuilder(file, { span, diagnostics });
   // A tree that error recovery patched up is not read: its syntax errors are the whole report.
-  const readable = !tooDeep && lexed.errors.length === 0 && exdefParser.errors.length === 0;
+  const readable = !tooDeep && tooLong.length === 0 && lexed.errors.length === 0 && parseErrors.length === 0;
   if (readable) for (const statement of cst.children.statement ?? []) builder.statement(statement);
   builder.attachComments((lexed.groups['comments'] ?? []) as IToken[]);
   const locations = builder.locations;
@@ -472,6 +476,24 @@ class DocumentBuilder {
 }
 
 /**
+ * Whether the tokens from `start` on read as one field of a SELECT list (`code AS condition_code
+ * JUSTIFY '...'`, whatever follows it): parsed on their own as a field, up to the statement's end.
+ * Used once the statement has been parsed, since it parses again with the same parser.
+ */
+function readsAsField(tokens: readonly IToken[]): (start: IToken) => boolean {
+  return (start) => {
+    const from = tokens.indexOf(start);
+    if (from < 0) return false;
+    let to = from;
+    while (to < tokens.length && tokens[to]!.tokenType !== Semicolon) to++;
+    exdefParser.input = tokens.slice(from, to);
+    exdefParser.selectItem();
+    // What follows the field (`,`, FROM ...) is not part of it: only errors within it count.
+    return exdefParser.errors.every((error) => error.name === 'NotAllInputParsedException');
+  };
+}
+
+/**
  * After a missing comma between fields, recovery stumbles over the rest of the statement: those
  * follow-on errors (up to the statement's `;`) are dropped, the comma's error says what to do.
  */
@@ -482,7 +504,7 @@ function withoutCascades(diagnostics: Diagnostic[], tokens: readonly IToken[]): 
     const offset = diagnostic.span?.start.offset ?? -1;
     if (offset <= skipUntil) continue;
     kept.push(diagnostic);
-    if (diagnostic.message.startsWith('expected `,` before')) {
+    if (diagnostic.message.startsWith(MISSING_COMMA)) {
       skipUntil = tokens.find((t) => t.tokenType === Semicolon && t.startOffset > offset)?.startOffset ?? Infinity;
     }
   }

@@ -5,13 +5,16 @@ import type { StandaloneExpressionCstNode } from '../../grammar/cst.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { ExprAst } from './expression-ast.js';
 import { wholeExpressionFromCst, type SpanMaker } from './expression-from-cst.js';
-import { lexingDiagnostics, nestingDiagnostic, parsingDiagnostics, syntaxCodes } from './syntax-errors.js';
+import { lexingDiagnostics, nestingDiagnostic, parsingDiagnostics, syntaxCodes, tooLongDiagnostics } from './syntax-errors.js';
 
 /**
  * Parses an expression written on its own (a YAML `where:` or `value:`), with the same grammar
  * the exdef language uses. `span` maps offsets in `text` to the file.
  */
 export function parseExpressionText(text: string, span: SpanMaker): { expression?: ExprAst; diagnostics: Diagnostic[] } {
+  // A quoted text too long for the lexer is reported instead of lexed (it would overflow its stack).
+  const tooLong = tooLongDiagnostics(text, span);
+  if (tooLong.length > 0) return { diagnostics: tooLong };
   const lexed = exdefLexer.tokenize(text);
   const diagnostics = lexingDiagnostics(lexed.errors, text, span);
   const tooDeep = nestingDiagnostic(lexed.tokens, span);

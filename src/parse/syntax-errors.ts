@@ -25,6 +25,14 @@ export const syntaxCodes = defineCodes({
     stage: 'parse',
     message: () => "this ' ends the quoted text early: a quote inside a text is written twice ('')",
   },
+  'too-long': {
+    severity: 'error',
+    stage: 'parse',
+    message: (p: { what: string; length: string; limit: string; closed: boolean }) =>
+      p.closed
+        ? `this ${p.what} is too long: ${p.length} characters, more than the limit of ${p.limit}`
+        : `this ${p.what} is never closed: it runs on to the end of the file, more than the limit of ${p.limit} characters`,
+  },
   'nested-too-deeply': {
     severity: 'error',
     stage: 'parse',
@@ -56,6 +64,77 @@ export function nestingDiagnostic(tokens: readonly IToken[], span: SpanMaker): D
     }
   }
   return undefined;
+}
+
+/**
+ * The most characters one quoted text ('...') or quoted name ("...") may have between its quotes.
+ * The lexer matches a quoted text with one regular expression whose backtracking grows with the
+ * text: several million characters overflow its stack. No title or justification comes near this.
+ */
+export const MAX_QUOTED_LENGTH = 1_000_000;
+
+const withCommas = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+
+/**
+ * A diagnostic at each quoted text or quoted name longer than MAX_QUOTED_LENGTH (or never closed
+ * and running on past it). Checked before lexing, so such input is an error, not a crash. The scan
+ * finds quotes where the lexer would start a token: not inside comments, |terms| or other quotes.
+ */
+export function tooLongDiagnostics(text: string, span: SpanMaker): Diagnostic[] {
+  const found: Diagnostic[] = [];
+  const n = text.length;
+  // Nothing can be too long in a text shorter than the limit.
+  if (n <= MAX_QUOTED_LENGTH) return found;
+  let unclosedComment = false;
+  let i = 0;
+  while (i < n) {
+    const c = text[i]!;
+    const next = text[i + 1];
+    if (c === '-' && next === '-') {
+      // -- comment, to the end of the line.
+      while (i < n && text[i] !== '\n' && text[i] !== '\r') i++;
+    } else if (c === '/' && next === '*') {
+      // /* comment */; unclosed, the lexer reads `/` and goes on (and no later one closes either).
+      const close = unclosedComment ? -1 : text.indexOf('*/', i + 2);
+      if (close < 0) unclosedComment = true;
+      i = close < 0 ? i + 1 : close + 2;
+    } else if (c === '|') {
+      // |term| on one line; otherwise `|` alone and the lexer goes on.
+      let j = i + 1;
+      while (j < n && text[j] !== '|' && text[j] !== '\n' && text[j] !== '\r') j++;
+      i = j < n && text[j] === '|' ? j + 1 : i + 1;
+    } else if (c === "'" || c === '"') {
+      // As the patterns '(?:[^']|'')*' and "(?:[^"]|"")+" read it: a doubled quote is a quote inside.
+      let j = i + 1;
+      let lastDoubled = -1;
+      let close = -1;
+      while (j < n) {
+        const q = text.indexOf(c, j);
+        if (q < 0) break;
+        if (text[q + 1] === c) {
+          lastDoubled = q;
+          j = q + 2;
+        } else {
+          close = q;
+          break;
+        }
+      }
+      // How far the lexer reads before it finds the end (or the end of the file).
+      const read = (close < 0 ? n : close) - (i + 1);
+      if (read > MAX_QUOTED_LENGTH) {
+        const what = c === "'" ? 'quoted text' : 'quoted name';
+        const closed = close >= 0;
+        const hint = closed ? `shorten it: no ${c === "'" ? 'text' : 'name'} in a definition needs more than ${withCommas(MAX_QUOTED_LENGTH)} characters` : `end the ${c === "'" ? 'text' : 'name'} with ${c}`;
+        found.push({ ...syntaxCodes.make('too-long', { what, length: withCommas(read), limit: withCommas(MAX_QUOTED_LENGTH), closed }, span(i, i)), hints: [hint] });
+        if (!closed) break;
+      }
+      // Where the lexer goes on: after the closing quote, at the last doubled one, or past a quote
+      // that starts nothing ("" is no name: a quoted name has at least one character).
+      if (c === '"' && close === i + 1) i += 1;
+      else i = close >= 0 ? close + 1 : lastDoubled >= 0 ? lastDoubled + 1 : i + 1;
+    } else i++;
+  }
+  return found;
 }
 
 /** Lexing errors as diagnostics: each unexpected character run at its place. */
@@ -111,19 +190,30 @@ export function unescapedQuoteDiagnostics(tokens: readonly IToken[], span: SpanM
     const next = tokens[i + 1]!;
     if (text.tokenType.name !== 'StringLiteral' || next.startOffset !== (text.endOffset ?? text.startOffset) + 1 || !/^[A-Za-z0-9_]/.test(next.image)) continue;
     const quote = text.endOffset ?? text.startOffset;
-    const before = text.image.slice(1, -1);
-    const word = next.image;
+    // A long text is shown by its end, where the quote is.
+    const inside = text.image.slice(1, -1);
+    const before = inside.length > 40 ? `...${inside.slice(-30)}` : inside;
+    const word = next.image.length > 30 ? next.image.slice(0, 30) : next.image;
     found.push({ ...syntaxCodes.make('unescaped-quote', {}, span(quote, quote)), hints: [`double it: '${before}''${word}...'`] });
     break;
   }
   return found;
 }
 
+/** How the parser's message for a missing comma between fields begins (grammar/error-messages.ts). */
+export const MISSING_COMMA = 'expected `,` before';
+
 /**
  * Parse errors as diagnostics. When recovery invented a token (or the error is at the end of the
  * input), the diagnostic is anchored just after the previous real token, where the problem is.
+ * `readsAsField` says whether the tokens from one on read as a field of a SELECT list.
  */
-export function parsingDiagnostics(errors: readonly IRecognitionException[], textLength: number, span: SpanMaker): Diagnostic[] {
+export function parsingDiagnostics(
+  errors: readonly IRecognitionException[],
+  textLength: number,
+  span: SpanMaker,
+  readsAsField: (token: IToken) => boolean = () => false,
+): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   const seen = new Set<number>();
   for (const error of errors) {
@@ -132,7 +222,10 @@ export function parsingDiagnostics(errors: readonly IRecognitionException[], tex
     const invented = token.tokenType === EOF || Number.isNaN(token.startOffset) || token.isInsertedInRecovery === true;
     // Something missing at the end of a line (typically `;`) is reported there, not at the next line.
     // A misspelt keyword is reported at the word, with the keyword it is close to.
-    const meant = !invented && token.tokenType.name === 'Identifier' ? keywordMeant(token.image) : undefined;
+    // But where a comma is missing before a field (`JUSTIFY '...'` then `code AS condition_code`),
+    // a field named like a keyword (code ~ MODE) is still a field: the comma is what is wrong.
+    const missingComma = error.message.startsWith(MISSING_COMMA) && readsAsField(token);
+    const meant = !invented && !missingComma && token.tokenType.name === 'Identifier' ? keywordMeant(token.image) : undefined;
     if (meant) {
       if (seen.has(token.startOffset)) continue;
       seen.add(token.startOffset);

@@ -36,7 +36,27 @@ describe('exdef init', () => {
     const errors = diagnostics.filter((d) => d.severity === 'error');
     expect(new Set(errors.map((d) => d.code))).toEqual(new Set(['governance-complete', 'justification-meaningful']));
     const lines = text.split('\n');
-    for (const d of errors.filter((e) => /placeholder/.test(e.message))) expect(lines[d.span!.start.line - 1]).toContain('TODO:');
+    // At the placeholder's line (a folded text's value starts on the line of its key, its TODO on the next).
+    for (const d of errors.filter((e) => /placeholder/.test(e.message))) {
+      const at = lines[d.span!.start.line - 1]!;
+      expect(/: >-$/.test(at) ? lines[d.span!.start.line] : at).toContain('TODO:');
+    }
+  });
+
+  it('writes every use case, mode and syntax as `exdef fmt` would: fmt --check passes the new files', () => {
+    const dir = join(work, 'formatted');
+    mkdirSync(dir);
+    const made: string[] = [];
+    for (const useCase of ['data_warehouse', 'targeted_reporting', 'direct_care_planning']) {
+      for (const [syntax, mode] of [['exdef.yaml', 'full'], ['exdef', 'delta']] as const) {
+        const file = `${useCase.replace(/_/g, '-')}-${mode}.${syntax}`;
+        const result = runCli(['init', file, '--use-case', useCase, '--mode', mode, ...FLAGS], { cwd: dir });
+        expect(result.status, result.stderr).toBe(0);
+        made.push(file);
+      }
+    }
+    const checked = runCli(['fmt', '--check', ...made], { cwd: dir });
+    expect([checked.status, checked.stdout], checked.stderr).toEqual([0, '']);
   });
 
   it('writes the exdef language for a .exdef file, and takes the id from the file name', () => {

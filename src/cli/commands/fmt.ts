@@ -1,11 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
-import { hasErrors } from '../../diagnostics/diagnostic.js';
 import { paletteFor, renderDiagnostics } from '../../diagnostics/render-terminal.js';
 import { ExdefError } from '../../failure.js';
-import { parseDefinitionText } from '../../parse/parse-definition.js';
-import { printExdef } from '../../print/print-exdef.js';
-import { printYaml } from '../../print/print-yaml.js';
+import { formatDefinitionText } from '../../print/format-text.js';
 import { definitionFiles } from '../definition-files.js';
 import { ExdefCommand } from '../exdef-command.js';
 import { writeFileAtomically } from '../write-file.js';
@@ -43,14 +40,12 @@ export default class Fmt extends ExdefCommand {
         failed++;
         continue;
       }
-      const parsed = parseDefinitionText(file, text);
-      if (hasErrors(parsed.diagnostics) || !parsed.document) {
+      const { formatted, parsed } = formatDefinitionText(file, text);
+      if (formatted === undefined) {
         process.stderr.write(renderDiagnostics(parsed.diagnostics, undefined, paletteFor(process.stderr)));
         failed++;
         continue;
       }
-      const printable = { ...parsed, document: parsed.document };
-      const formatted = parsed.syntax === 'exdef' ? printExdef(printable) : printYaml(printable);
       if (flags.stdout) {
         process.stdout.write(formatted);
       } else if (formatted !== text) {

@@ -6,6 +6,7 @@ import { ANSWER_CHECKS, CARE_TYPES, careTypeOf, MODES, scaffold, USE_CASES, type
 import { resources } from '../../resources.js';
 import { ExdefCommand } from '../exdef-command.js';
 import { writeFileAtomically, writeNewFile } from '../write-file.js';
+import { formatDefinitionText } from '../../print/format-text.js';
 
 type Answers = Omit<ScaffoldAnswers, 'schemaPath'>;
 
@@ -71,10 +72,13 @@ export default class Init extends ExdefCommand {
     const answers = interactive ? await ask(given, args.file === undefined) : complete(given);
     const file = args.file ?? `${answers.id}.${answers.syntax === 'exdef' ? 'exdef' : 'exdef.yaml'}`;
     const schemaPath = relative(dirname(file) === '' ? '.' : dirname(file), resources.definitionSchema).split(sep).join('/');
-    const text = scaffold({ ...answers, schemaPath });
+    // As `exdef fmt` would write it, so that `fmt --check` passes the new file.
+    const scaffolded = scaffold({ ...answers, schemaPath });
+    const text = formatDefinitionText(file, scaffolded).formatted ?? scaffolded;
     if (flags.force) writeFileAtomically(file, text, { exitCode: 2 });
     else writeNewFile(file, text, { exitCode: 2, exists: 'already exists; choose another FILE or --id, or give --force to overwrite it' });
-    const todos = text.split('\n').filter((line) => /(['"]|: )TODO:/.test(line)).length;
+    // A placeholder is a value (quoted, after a key, or on the line of its own a folded text starts).
+    const todos = text.split('\n').filter((line) => /(['"]|: |^\s*)TODO:/.test(line)).length;
     process.stdout.write(
       [
         `wrote ${file}`,
