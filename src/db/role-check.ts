@@ -1,6 +1,8 @@
 import type { Catalogue } from '../catalogue/catalogue.js';
 import { STATE_SCHEMA } from '../execute/extract-state.js';
 import type { Database } from './database.js';
+import type { SensitiveCodeSet } from '../policy/policy.js';
+import { missingSources, sensitiveSetSources, terminologyCoverageQuery, terminologyCoverageValues } from '../sql/terminology-coverage.js';
 
 /** One thing the extract role needs, as `exdef db check` reports it. */
 export interface RoleCheck {
@@ -25,9 +27,18 @@ export interface RoleCheck {
  * every row with what the recipient holds, so a row committed after a run's snapshot is simply in
  * the next run's comparison (docs/production.md, "Late writers").
  */
-export async function roleChecks(db: Database, catalogue: Catalogue): Promise<{ role: string; server: string; checks: RoleCheck[] }> {
+export async function roleChecks(db: Database, catalogue: Catalogue, sensitiveSets: readonly SensitiveCodeSet[] = []): Promise<{ role: string; server: string; checks: RoleCheck[] }> {
   if (db.engine === 'pglite') {
-    return { role: 'postgres', server: 'PGlite (embedded)', checks: [{ need: 'the embedded database: one process, every privilege', ok: true, found: 'PGlite' }] };
+    const { missing } = await catalogueTableAccess(db, catalogue);
+    return {
+      role: 'postgres',
+      server: 'PGlite (embedded)',
+      checks: [
+        { need: 'the embedded database: one process, every privilege', ok: true, found: 'PGlite' },
+        tablesCheck(catalogue, missing),
+        ...(await terminologyChecks(db, catalogue, sensitiveSets, missing)),
+      ],
+    };
   }
   const [who] = await db.query<{ role: string; database: string; version: string; version_num: string; temp: boolean; create: boolean }>(
     `SELECT current_user AS role, current_database() AS database, current_setting('server_version') AS version,
@@ -41,12 +52,7 @@ export async function roleChecks(db: Database, catalogue: Catalogue): Promise<{ 
 
   // The catalogue's tables.
   const { present, missing, unreadable } = await catalogueTableAccess(db, catalogue);
-  checks.push({
-    need: `the catalogue's ${catalogue.tables.length} tables exist`,
-    ok: missing.length === 0,
-    found: missing.length === 0 ? 'all present' : `missing: ${missing.join(', ')}`,
-    ...(missing.length > 0 ? { fix: 'exdef db init (with the catalogue that describes this database)' } : {}),
-  });
+  checks.push(tablesCheck(catalogue, missing));
   checks.push({
     need: 'SELECT on every table of the catalogue',
     ok: unreadable.length === 0,
@@ -80,7 +86,36 @@ export async function roleChecks(db: Database, catalogue: Catalogue): Promise<{ 
     found: `PostgreSQL ${who!.version}`,
     ...(recent ? {} : { fix: 'upgrade the server; until then a killed run’s queries run on to the statement timeout (--statement-timeout)' }),
   });
+  checks.push(...(await terminologyChecks(db, catalogue, sensitiveSets, missing)));
   return { role, server: `PostgreSQL ${who!.version}`, checks };
+}
+
+function tablesCheck(catalogue: Catalogue, missing: readonly string[]): RoleCheck {
+  return {
+    need: `the catalogue's ${catalogue.tables.length} tables exist`,
+    ok: missing.length === 0,
+    found: missing.length === 0 ? 'all present' : `missing: ${missing.join(', ')}`,
+    ...(missing.length > 0 ? { fix: 'exdef db init (with the catalogue that describes this database)' } : {}),
+  };
+}
+
+/**
+ * The terminology holds what the policy's sensitive sets are built from (a run refuses otherwise:
+ * a set with no members would let its rows through). Not checked when its tables are missing.
+ */
+async function terminologyChecks(db: Database, catalogue: Catalogue, sets: readonly SensitiveCodeSet[], missingTables: readonly string[]): Promise<RoleCheck[]> {
+  if (sets.length === 0 || missingTables.some((t) => /\.(closure|refset_member)$/.test(t))) return [];
+  const sources = sensitiveSetSources(sets);
+  const rows = await db.query<{ kind: string; id: string; present: boolean }>(terminologyCoverageQuery(catalogue).sql, terminologyCoverageValues(sources));
+  const missing = missingSources(sources, rows);
+  return [
+    {
+      need: "the terminology holds every reference set and concept the policy's sensitive code sets are built from",
+      ok: missing.length === 0,
+      found: missing.length === 0 ? `all ${sources.refsets.size} reference sets and ${sources.concepts.size} concepts` : missing.join('; '),
+      ...(missing.length > 0 ? { fix: 'exdef terminology import DIR (the UK Clinical Edition with its simple reference sets)' } : {}),
+    },
+  ];
 }
 
 /**

@@ -1,3 +1,5 @@
+import { ruleCatalogue } from '../../../pipeline/lint-definition.js';
+import { defaultPolicy } from '../../../policy/policy.js';
 import { openDatabase } from '../../../db/open-database.js';
 import { roleChecks } from '../../../db/role-check.js';
 import { ExdefCommand } from '../../exdef-command.js';
@@ -8,7 +10,7 @@ import { textTable } from '../../text-table.js';
 export default class DbCheck extends ExdefCommand {
   static override summary = 'Check that the database role has what extracts need, before go-live';
   static override description =
-    "Connects as the extract role and checks, without changing anything: the catalogue's tables exist and are readable, the state schema can be kept, temporary tables can be made and the server is recent enough to end a killed run's queries. Each missing grant is printed with the statement that gives it. Seeing other sessions' transactions (pg_read_all_stats) is not needed: a delta compares every row with what the recipient holds, so a row committed late is in the next delta. Exit 0 when everything is in place, 1 when something is missing, 2 when the database cannot be reached.";
+    "Connects as the extract role and checks, without changing anything: the catalogue's tables exist and are readable, the state schema can be kept, temporary tables can be made, the server is recent enough to end a killed run's queries, and the terminology holds what the policy's sensitive code sets are built from (an embedded database: its tables and terminology). Each missing grant is printed with the statement that gives it. Seeing other sessions' transactions (pg_read_all_stats) is not needed: a delta compares every row with what the recipient holds, so a row committed late is in the next delta. Exit 0 when everything is in place, 1 when something is missing, 2 when the database cannot be reached.";
   static override examples = [
     { description: 'Check the extract role of a reporting database', command: '<%= config.bin %> db check --database postgres://exdef_extract@db.example.nhs.uk/reporting' },
     { description: 'The same, as JSON for a deployment pipeline', command: '<%= config.bin %> db check --database "$EXDEF_DATABASE_URL" --json' },
@@ -25,7 +27,7 @@ export default class DbCheck extends ExdefCommand {
     const db = await openDatabase({ url: flags.database });
     let result: Awaited<ReturnType<typeof roleChecks>>;
     try {
-      result = await roleChecks(db, catalogue);
+      result = await roleChecks(db, catalogue, defaultPolicy(ruleCatalogue).sensitiveCodeSets);
     } finally {
       await db.close();
     }
