@@ -38,6 +38,8 @@ export interface CompiledLinkedDisclosure {
   links: string[];
   quasiIdentifiers: string[];
   kAnonymity: CompiledQuery;
+  /** Joined on the values they share rather than on a patient (sharedFieldPairs): no rows means no row joins exactly. */
+  sharedValues?: true;
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -142,7 +144,12 @@ export async function linkedDisclosureChecks(session: Session, plan: CompiledPla
     const combination = linked.quasiIdentifiers.join(' + ');
     if (check.k === null || check.k >= threshold) {
       check.outcome = 'pass';
-      check.note = check.k === null ? `linked datasets ${names} have no rows` : `linked datasets ${names} (${linked.links.join('; ')}): at least ${check.k} patients share each combination of ${combination}`;
+      check.note =
+        check.k === null
+          ? linked.sharedValues
+            ? `datasets ${names} share values, but no row of one joins exactly one row of the other on them`
+            : `linked datasets ${names} have no rows`
+          : `linked datasets ${names} (${linked.links.join('; ')}): at least ${check.k} patients share each combination of ${combination}`;
     } else if (definition.careType === 'direct') {
       check.outcome = 'pass';
       check.note = `linked datasets ${names} identify patients by design (direct care): smallest group ${check.k}`;

@@ -39,6 +39,53 @@ function quasiIdentifierRows(ctx: SqlContext, catalogue: Catalogue, dataset: Dat
 }
 
 /**
+ * The rows of a dataset with its quasi-identifiers (q1, ...) and the values it shares with another
+ * (sk, one text), each row with how many of the dataset's rows show the same shared values (dups).
+ */
+function rowsWithShared(ctx: SqlContext, catalogue: Catalogue, dataset: Dataset, shared: readonly Field[]): { rows: AnySelect; columns: string[] } {
+  const measured: Field[] = quasiIdentifierFields(catalogue, dataset).map((field, i) => {
+    const value = measuredValue(field);
+    return { ...field, name: `q${i + 1}`, value, type: value.type };
+  });
+  const sharing: Field[] = shared.map((field, i) => ({ ...field, name: `s${i + 1}` }));
+  const rows = datasetSelect(ctx, { ...dataset, fields: [...measured, ...sharing] }, compilerKysely(), 'disclosure');
+  markNode({ kind: 'dataset-root' }, rows.toOperationNode());
+  // The shared values as one text (ROW(...)::text tells NULL from ''), so that the join is a hash join.
+  const key = sql`ROW(${sql.join(sharing.map((f) => sql.ref(`r.${f.name}`)))})::text`;
+  const keyed = compilerKysely()
+    .selectFrom(rows.as('r'))
+    .select([sql.ref(`r.${PATIENT_COLUMN}`).as('patient'), ...measured.map((f) => sql.ref(`r.${f.name}`).as(f.name)), key.as('sk')]) as AnySelect;
+  const counted = compilerKysely()
+    .selectFrom(keyed.as('k'))
+    .select([sql.ref('k.patient').as('patient'), ...measured.map((f) => sql.ref(`k.${f.name}`).as(f.name)), sql.ref('k.sk').as('sk'), sql`count(*) OVER (PARTITION BY ${sql.ref('k.sk')})`.as('dups')]) as AnySelect;
+  return { rows: counted, columns: measured.map((f) => f.name) };
+}
+
+/**
+ * k-anonymity of two datasets of one table joined on the values they share (sharedFieldPairs), as
+ * a recipient joins them: a row whose shared values are unique in each dataset pairs with exactly
+ * one row of the other, and the pair shows the quasi-identifiers of both. k is the smallest number
+ * of patients sharing one combination of both datasets' quasi-identifiers among the pairs (a pair
+ * of two patients' rows that happen to share values counts as the first's: it only makes groups
+ * smaller, the safe side). Rows whose shared values repeat are not joined exactly and not counted.
+ */
+export function sharedFieldKAnonymityQuery(base: SqlContext, a: Dataset, b: Dataset, shared: readonly [Field, Field][]): AnySelect {
+  const ctx = queryContext(base);
+  const left = rowsWithShared(ctx, base.catalogue, a, shared.map(([f]) => f));
+  const right = rowsWithShared(ctx, base.catalogue, b, shared.map(([, f]) => f));
+  const on = sql<boolean>`${sql.ref('x.sk')} = ${sql.ref('y.sk')}`;
+  let sizes = compilerKysely()
+    .selectFrom(left.rows.as('x'))
+    .innerJoin(right.rows.as('y'), (join) => join.on(on))
+    .where(sql.ref('x.dups'), '=', sql`1`)
+    .where(sql.ref('y.dups'), '=', sql`1`)
+    .select(sql`count(DISTINCT ${sql.ref('x.patient')})`.as('n')) as AnySelect;
+  for (const c of left.columns) sizes = sizes.groupBy(sql.ref(`x.${c}`));
+  for (const c of right.columns) sizes = sizes.groupBy(sql.ref(`y.${c}`));
+  return smallestGroup(ctx, sizes);
+}
+
+/**
  * The datasets grouped by the rows they give: of the same table with the same filter (compared
  * structurally), their rows are the same rows, in the same order (src/disclosure/linked-datasets.ts).
  */

@@ -1,7 +1,7 @@
 import { tableOf, type Catalogue } from '../catalogue/catalogue.js';
 import { canonicalKey } from '../diff/canonical-key.js';
 import { exposures } from '../resolve/exposure.js';
-import type { Dataset, ExtractDefinition } from '../ir/extract-definition.js';
+import type { Dataset, ExtractDefinition, Field } from '../ir/extract-definition.js';
 import { linkageKeys, quasiIdentifierFields, type LinkageKey } from './quasi-identifiers.js';
 import { filterConjunctExprs, filterConjuncts, rowSetKey } from './row-filter.js';
 
@@ -202,3 +202,47 @@ export function sharedKeys(definition: ExtractDefinition, catalogue: Catalogue):
   });
   return found;
 }
+
+/**
+ * Two datasets of one table that show the same value (the same expression, under any field name)
+ * and different rows (different filters, so no row-order link): a recipient joins their rows on
+ * the values they share — a reading and a date difference together are near-unique — and the
+ * joined rows carry both datasets' quasi-identifiers (adversarial review 2026-12-03: a district in
+ * one, age band and sex in the other, each k >= 10 alone, groups of one joined). Pairs already
+ * linked (by a key, row order or a subset) are measured as such; here only pairs whose join adds
+ * quasi-identifiers one of them lacks. Full mode: in delta mode record ids link every dataset of
+ * a table already.
+ */
+export interface SharedFieldPair {
+  a: Dataset;
+  b: Dataset;
+  /** The fields they share, as [a's, b's], in a's order. */
+  shared: [Field, Field][];
+}
+
+export function sharedFieldPairs(definition: ExtractDefinition, catalogue: Catalogue): SharedFieldPair[] {
+  if (definition.mode === 'delta') return [];
+  const groups = linkedGroups(definition, catalogue);
+  const together = (a: number, b: number) => groups.some((g) => g.indexes.includes(a) && g.indexes.includes(b));
+  const pairs: SharedFieldPair[] = [];
+  const datasets = definition.datasets;
+  datasets.forEach((a, i) => {
+    datasets.forEach((b, j) => {
+      if (j <= i || a.table !== b.table || tableOf(catalogue, a.table).patientColumn === undefined || together(i, j)) return;
+      const keyed = new Map(b.fields.map((f) => [canonicalKey(f.value), f]));
+      const shared = a.fields.flatMap((f): [Field, Field][] => {
+        const other = keyed.get(canonicalKey(f.value));
+        return other ? [[f, other]] : [];
+      });
+      if (shared.length === 0) return;
+      // Only a join that tells the recipient more than either dataset does: quasi-identifiers of each the other lacks.
+      const qi = (d: Dataset) => new Set(quasiIdentifierFields(catalogue, d).map((f) => canonicalKey(f.value)));
+      const qa = qi(a);
+      const qb = qi(b);
+      const adds = (x: Set<string>, y: Set<string>) => [...x].some((k) => !y.has(k));
+      if (adds(qa, qb) && adds(qb, qa)) pairs.push({ a, b, shared });
+    });
+  });
+  return pairs;
+}
+

@@ -7,8 +7,8 @@ import type { Policy, SensitiveCodeSet } from '../policy/policy.js';
 import { compilerKysely, parameterNames } from './compiler-db.js';
 import { codeSetKey, SENSITIVE_CODES } from './guards.js';
 import type { CompiledLinkedDisclosure } from '../disclosure/disclosure-checks.js';
-import { kAnonymityQuery, linkedKAnonymityQuery } from '../disclosure/k-anonymity-query.js';
-import { linkedGroups, measuredMembers } from '../disclosure/linked-datasets.js';
+import { kAnonymityQuery, linkedKAnonymityQuery, sharedFieldKAnonymityQuery } from '../disclosure/k-anonymity-query.js';
+import { linkedGroups, measuredMembers, sharedFieldPairs } from '../disclosure/linked-datasets.js';
 import { identification, quasiIdentifierFields } from '../disclosure/quasi-identifiers.js';
 import { fullQuery, outputColumns, type OutputColumn } from './dataset-query.js';
 import { ParameterSet, type ParameterSpec } from './parameters.js';
@@ -242,6 +242,17 @@ export function compileExtract(definition: ExtractDefinition, options: CompileOp
       },
     ];
   });
+  // Datasets of one table joined on the values they share (linked-datasets.ts sharedFieldPairs).
+  for (const pair of sharedFieldPairs(definition, options.catalogue)) {
+    const names = [pair.a.name, pair.b.name];
+    linkedDisclosure.push({
+      datasets: names,
+      links: [`the values they share (${pair.shared.map(([x, y]) => (x.name === y.name ? x.name : `${x.name} = ${y.name}`)).join(', ')}) in ${names.join(', ')}: a recipient joins their rows on them`],
+      quasiIdentifiers: [pair.a, pair.b].flatMap((d) => quasiIdentifierFields(options.catalogue, d).map((f) => `${d.name}.${f.name}`)),
+      sharedValues: true,
+      kAnonymity: compileVerified(sharedFieldKAnonymityQuery(ctx, pair.a, pair.b, pair.shared).toOperationNode(), linkedExpectations(expectations, ctx, names), `datasets ${names.join(' + ')} joined on their shared values (k-anonymity)`),
+    });
+  }
   const parameters = params.list();
   return {
     plan: 1,

@@ -187,13 +187,29 @@ function checkRoot(root: Node, fail: (problem: string) => never): void {
  */
 function readsDatasetSelects(select: Node): boolean {
   const froms = (select['from']?.froms ?? []) as Node[];
-  if (froms.length === 0 || (select['joins'] ?? []).length > 0) return false;
-  return froms.every((from) => {
-    const derived = from['kind'] === 'AliasNode' ? (from['node'] as Node) : undefined;
-    if (!derived || derived['kind'] !== 'SelectQueryNode') return false;
-    const branches = [derived, ...((derived['setOperations'] ?? []) as Node[]).map((s) => s['expression'] as Node)];
-    return branches.every((b) => guardOf(b)?.kind === 'dataset-root' || (guardOf(b) === undefined && b['kind'] === 'SelectQueryNode' && readsDatasetSelects(b)));
-  });
+  const joins = (select['joins'] ?? []) as Node[];
+  if (froms.length === 0) return false;
+  // A join (two datasets joined on the values they share) joins dataset selects too, on a condition that reads nothing else.
+  if (!joins.every((join) => derivedFromDatasets(join['table'] as Node) && !containsSelect(join['on']))) return false;
+  return froms.every(derivedFromDatasets);
+}
+
+/** `(SELECT ...) AS x` over dataset selects only (each branch of a UNION too). */
+function derivedFromDatasets(from: Node | undefined): boolean {
+  const derived = from?.['kind'] === 'AliasNode' ? (from['node'] as Node) : undefined;
+  if (!derived || derived['kind'] !== 'SelectQueryNode') return false;
+  const branches = [derived, ...((derived['setOperations'] ?? []) as Node[]).map((s) => s['expression'] as Node)];
+  return branches.every((b) => guardOf(b)?.kind === 'dataset-root' || (guardOf(b) === undefined && b['kind'] === 'SelectQueryNode' && readsDatasetSelects(b)));
+}
+
+/** Whether a subtree holds a select (a subquery): a join condition must not read another table. */
+function containsSelect(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return value.some(containsSelect);
+  const node = value as Node;
+  if (node['kind'] === 'SelectQueryNode') return true;
+  for (const key in node) if (key !== 'kind' && Object.hasOwn(node, key) && containsSelect(node[key])) return true;
+  return false;
 }
 
 /**
