@@ -18,11 +18,16 @@ type AnySelect = SelectQueryBuilder<any, any, any>;
  * (q1, q2, ... as the CSV shows them; a pseudonymised one by its argument, which splits people the
  * same way and needs no key), under the dataset's population, guards and filter.
  */
-function quasiIdentifierRows(ctx: SqlContext, catalogue: Catalogue, dataset: Dataset, withRowKey = false): { rows: AnySelect; columns: string[]; rowKey: string[] } {
-  const measured: Field[] = quasiIdentifierFields(catalogue, dataset).map((field, i) => {
-    const value = measuredValue(field);
-    return { ...field, name: `q${i + 1}`, value, type: value.type };
-  });
+function quasiIdentifierRows(ctx: SqlContext, catalogue: Catalogue, dataset: Dataset, withRowKey = false, sharedFields: readonly Field[] = []): { rows: AnySelect; columns: string[]; rowKey: string[] } {
+  // Fields whose values the dataset shares with another (s1, s2, ...), shown as they are.
+  const shared: Field[] = sharedFields.map((field, i) => ({ ...field, name: `s${i + 1}` }));
+  const measured: Field[] = [
+    ...quasiIdentifierFields(catalogue, dataset).map((field, i) => {
+      const value = measuredValue(field);
+      return { ...field, name: `q${i + 1}`, value, type: value.type };
+    }),
+    ...shared,
+  ];
   // The row's own key (r1, r2, ...), to pair the rows of datasets that give the same rows.
   const table = tableOf(catalogue, dataset.table);
   const keys: Field[] = withRowKey
@@ -35,45 +40,44 @@ function quasiIdentifierRows(ctx: SqlContext, catalogue: Catalogue, dataset: Dat
     : [];
   const rows = datasetSelect(ctx, { ...dataset, fields: [...measured, ...keys] }, compilerKysely(), 'disclosure');
   markNode({ kind: 'dataset-root' }, rows.toOperationNode());
-  return { rows, columns: measured.map((f) => f.name), rowKey: keys.map((f) => f.name) };
+  return { rows, columns: measured.filter((f) => !shared.includes(f)).map((f) => f.name), rowKey: keys.map((f) => f.name) };
 }
 
 /**
- * The rows of a dataset with its quasi-identifiers (q1, ...) and the values it shares with another
- * (sk, one text), each row with how many of the dataset's rows show the same shared values (dups).
+ * The rows of a dataset with its quasi-identifiers (q1, ...), the row's key (r1, ...), and how many
+ * of the dataset's rows show the same values in the fields it shares with another (dups).
  */
-function rowsWithShared(ctx: SqlContext, catalogue: Catalogue, dataset: Dataset, shared: readonly Field[]): { rows: AnySelect; columns: string[] } {
-  const measured: Field[] = quasiIdentifierFields(catalogue, dataset).map((field, i) => {
-    const value = measuredValue(field);
-    return { ...field, name: `q${i + 1}`, value, type: value.type };
-  });
-  const sharing: Field[] = shared.map((field, i) => ({ ...field, name: `s${i + 1}` }));
-  const rows = datasetSelect(ctx, { ...dataset, fields: [...measured, ...sharing] }, compilerKysely(), 'disclosure');
-  markNode({ kind: 'dataset-root' }, rows.toOperationNode());
-  // The shared values as one text (ROW(...)::text tells NULL from ''), so that the join is a hash join.
-  const key = sql`ROW(${sql.join(sharing.map((f) => sql.ref(`r.${f.name}`)))})::text`;
-  const keyed = compilerKysely()
-    .selectFrom(rows.as('r'))
-    .select([sql.ref(`r.${PATIENT_COLUMN}`).as('patient'), ...measured.map((f) => sql.ref(`r.${f.name}`).as(f.name)), key.as('sk')]) as AnySelect;
+function rowsWithShared(ctx: SqlContext, catalogue: Catalogue, dataset: Dataset, shared: readonly Field[]): { rows: AnySelect; columns: string[]; rowKey: string[] } {
+  const { rows, columns, rowKey } = quasiIdentifierRows(ctx, catalogue, dataset, true, shared);
+  // The shared values as one text (ROW(...)::text tells NULL from ''), counted per value.
+  const sharedColumns = shared.map((_, i) => `s${i + 1}`);
+  const key = sql`ROW(${sql.join(sharedColumns.map((c) => sql.ref(`r.${c}`)))})::text`;
   const counted = compilerKysely()
-    .selectFrom(keyed.as('k'))
-    .select([sql.ref('k.patient').as('patient'), ...measured.map((f) => sql.ref(`k.${f.name}`).as(f.name)), sql.ref('k.sk').as('sk'), sql`count(*) OVER (PARTITION BY ${sql.ref('k.sk')})`.as('dups')]) as AnySelect;
-  return { rows: counted, columns: measured.map((f) => f.name) };
+    .selectFrom(rows.as('r'))
+    .select([
+      sql.ref(`r.${PATIENT_COLUMN}`).as('patient'),
+      ...[...columns, ...rowKey].map((c) => sql.ref(`r.${c}`).as(c)),
+      sql`count(*) OVER (PARTITION BY ${key})`.as('dups'),
+    ]) as AnySelect;
+  return { rows: counted, columns, rowKey };
 }
 
 /**
- * k-anonymity of two datasets of one table joined on the values they share (sharedFieldPairs), as
- * a recipient joins them: a row whose shared values are unique in each dataset pairs with exactly
- * one row of the other, and the pair shows the quasi-identifiers of both. k is the smallest number
- * of patients sharing one combination of both datasets' quasi-identifiers among the pairs (a pair
- * of two patients' rows that happen to share values counts as the first's: it only makes groups
- * smaller, the safe side). Rows whose shared values repeat are not joined exactly and not counted.
+ * k-anonymity of two datasets of one table joined on what they share (sharedFieldPairs), as a
+ * recipient joins them: a row whose shared values are unique in each dataset can be paired with
+ * its other half, and the pair shows the quasi-identifiers of both. The pairs are made on the
+ * row's key (the true pairs, whatever transform each dataset shows the shared columns through);
+ * k is the smallest number of patients sharing one combination of both datasets' quasi-identifiers
+ * among them. Rows whose shared values repeat in either dataset cannot be paired and are not counted.
  */
-export function sharedFieldKAnonymityQuery(base: SqlContext, a: Dataset, b: Dataset, shared: readonly [Field, Field][]): AnySelect {
+export function sharedFieldKAnonymityQuery(base: SqlContext, a: Dataset, b: Dataset, sharedA: readonly Field[], sharedB: readonly Field[]): AnySelect {
   const ctx = queryContext(base);
-  const left = rowsWithShared(ctx, base.catalogue, a, shared.map(([f]) => f));
-  const right = rowsWithShared(ctx, base.catalogue, b, shared.map(([, f]) => f));
-  const on = sql<boolean>`${sql.ref('x.sk')} = ${sql.ref('y.sk')}`;
+  const left = rowsWithShared(ctx, base.catalogue, a, sharedA);
+  const right = rowsWithShared(ctx, base.catalogue, b, sharedB);
+  const on = sql<boolean>`${sql.join(
+    left.rowKey.map((k) => sql`${sql.ref(`x.${k}`)} = ${sql.ref(`y.${k}`)}`),
+    sql` AND `,
+  )}`;
   let sizes = compilerKysely()
     .selectFrom(left.rows.as('x'))
     .innerJoin(right.rows.as('y'), (join) => join.on(on))

@@ -204,21 +204,24 @@ export function sharedKeys(definition: ExtractDefinition, catalogue: Catalogue):
 }
 
 /**
- * Two datasets of one table that show the same value (the same expression, under any field name)
- * and different rows (different filters, so no row-order link): a recipient joins their rows on
- * the values they share — a reading and a date difference together are near-unique — and the
- * joined rows carry both datasets' quasi-identifiers (adversarial review 2026-12-03: a district in
- * one, age band and sex in the other, each k >= 10 alone, groups of one joined). Pairs already
- * linked (by a key, row order or a subset) are measured as such; here only pairs whose join adds
- * quasi-identifiers one of them lacks. Full mode: in delta mode record ids link every dataset of
- * a table already.
+ * Two datasets of one table with different filters (so no row-order link) whose fields read the
+ * same columns — the same value under another name, or a transform of it (`value_numeric` and
+ * `value_numeric + 0`): a recipient joins their rows on those values where they are unique, and
+ * the joined rows carry both datasets' quasi-identifiers (adversarial review 2026-12-03: a reading
+ * and a date difference joined a district to an age band and sex, groups of one, each dataset
+ * k >= 10 alone). Only pairs not linked already (by a key, row order or a subset) and whose join
+ * adds quasi-identifiers each lacks. Full mode: in delta mode record ids link every dataset of a
+ * table already.
  */
 export interface SharedFieldPair {
   a: Dataset;
   b: Dataset;
-  /** The fields they share, as [a's, b's], in a's order. */
-  shared: [Field, Field][];
+  /** The fields of each that read a column a field of the other reads. */
+  sharedA: Field[];
+  sharedB: Field[];
 }
+
+const sourceKey = (s: Field['sources'][number]) => `${s.path.join('.')}/${s.table}.${s.column}`;
 
 export function sharedFieldPairs(definition: ExtractDefinition, catalogue: Catalogue): SharedFieldPair[] {
   if (definition.mode === 'delta') return [];
@@ -226,23 +229,22 @@ export function sharedFieldPairs(definition: ExtractDefinition, catalogue: Catal
   const together = (a: number, b: number) => groups.some((g) => g.indexes.includes(a) && g.indexes.includes(b));
   const pairs: SharedFieldPair[] = [];
   const datasets = definition.datasets;
+  const qi = (d: Dataset) => new Set(quasiIdentifierFields(catalogue, d).map((f) => canonicalKey(f.value)));
   datasets.forEach((a, i) => {
     datasets.forEach((b, j) => {
       if (j <= i || a.table !== b.table || tableOf(catalogue, a.table).patientColumn === undefined || together(i, j)) return;
-      const keyed = new Map(b.fields.map((f) => [canonicalKey(f.value), f]));
-      const shared = a.fields.flatMap((f): [Field, Field][] => {
-        const other = keyed.get(canonicalKey(f.value));
-        return other ? [[f, other]] : [];
-      });
-      if (shared.length === 0) return;
+      const read = (d: Dataset) => new Set(d.fields.flatMap((f) => f.sources.map(sourceKey)));
+      const readA = read(a);
+      const readB = read(b);
+      const sharedA = a.fields.filter((f) => f.sources.some((s) => readB.has(sourceKey(s))));
+      const sharedB = b.fields.filter((f) => f.sources.some((s) => readA.has(sourceKey(s))));
+      if (sharedA.length === 0 || sharedB.length === 0) return;
       // Only a join that tells the recipient more than either dataset does: quasi-identifiers of each the other lacks.
-      const qi = (d: Dataset) => new Set(quasiIdentifierFields(catalogue, d).map((f) => canonicalKey(f.value)));
       const qa = qi(a);
       const qb = qi(b);
       const adds = (x: Set<string>, y: Set<string>) => [...x].some((k) => !y.has(k));
-      if (adds(qa, qb) && adds(qb, qa)) pairs.push({ a, b, shared });
+      if (adds(qa, qb) && adds(qb, qa)) pairs.push({ a, b, sharedA, sharedB });
     });
   });
   return pairs;
 }
-

@@ -247,10 +247,10 @@ export function compileExtract(definition: ExtractDefinition, options: CompileOp
     const names = [pair.a.name, pair.b.name];
     linkedDisclosure.push({
       datasets: names,
-      links: [`the values they share (${pair.shared.map(([x, y]) => (x.name === y.name ? x.name : `${x.name} = ${y.name}`)).join(', ')}) in ${names.join(', ')}: a recipient joins their rows on them`],
+      links: [`fields that read the same columns (${pair.sharedA.map((f) => f.name).join(', ')} in ${pair.a.name}; ${pair.sharedB.map((f) => f.name).join(', ')} in ${pair.b.name}): a recipient joins their rows on them`],
       quasiIdentifiers: [pair.a, pair.b].flatMap((d) => quasiIdentifierFields(options.catalogue, d).map((f) => `${d.name}.${f.name}`)),
       sharedValues: true,
-      kAnonymity: compileVerified(sharedFieldKAnonymityQuery(ctx, pair.a, pair.b, pair.shared).toOperationNode(), linkedExpectations(expectations, ctx, names), `datasets ${names.join(' + ')} joined on their shared values (k-anonymity)`),
+      kAnonymity: compileVerified(sharedFieldKAnonymityQuery(ctx, pair.a, pair.b, pair.sharedA, pair.sharedB).toOperationNode(), linkedExpectations(expectations, ctx, names), `datasets ${names.join(' + ')} joined on their shared values (k-anonymity)`),
     });
   }
   const parameters = params.list();

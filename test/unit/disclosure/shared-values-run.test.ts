@@ -1,6 +1,6 @@
 /**
  * Two datasets of one table, each k >= 10 alone, that show the same values (a reading and the days
- * since registration, under other names) and different rows (different filters): a recipient joins
+ * since registration, under other names, or through a transform the recipient undoes) and different rows (different filters): a recipient joins
  * their rows on those values, which are near-unique, and the pairs carry the district of one and
  * the age band of the other (adversarial review 2026-12-03: groups of one, lint-clean, no
  * pseudonym, k "142" and "17" alone). The run measures the join as the recipient makes it and
@@ -26,7 +26,7 @@ const noEvents = { warn: () => undefined, step: () => undefined, datasetStarted:
 const field = (name: string, value: string, justification: string) => `      - name: ${name}\n        value: ${value}\n        justification: ${justification}\n`;
 const LAG = 'effective_date - patient.current_registration.start_date';
 
-const definition = (id: string, shareReadings: boolean) =>
+const definition = (id: string, shareReadings: boolean, transform = '') =>
   indirectCareDefinition({
     id,
     title: 'Shared values probe',
@@ -40,7 +40,7 @@ ${shareReadings ? field('lag', LAG, 'Measures how long after registering at the 
     from: observation
     where: code in << 75367002 |Blood pressure| and value_numeric < 100000 and effective_date >= today() - interval '18 months'
     fields:
-${shareReadings ? field('days_registered', LAG, 'Shows whether time since registration differs by age group of those measured.') + field('bp_value', 'value_numeric', 'Blood pressure control targets differ by age, so readings are compared by band.') : field('code', 'code', 'Which blood pressure measurement each row is, systolic or diastolic.')}${field('age_band', 'age_band(patient.date_of_birth, 20)', 'Blood pressure control targets differ by age, so services plan by age band.')}`,
+${shareReadings ? field('days_registered', `${LAG}${transform}`, 'Shows whether time since registration differs by age group of those measured.') + field('bp_value', `value_numeric${transform}`, 'Blood pressure control targets differ by age, so readings are compared by band.') : field('code', 'code', 'Which blood pressure measurement each row is, systolic or diastolic.')}${field('age_band', 'age_band(patient.date_of_birth, 20)', 'Blood pressure control targets differ by age, so services plan by age band.')}`,
   });
 
 for (const engine of testEngines()) {
@@ -57,9 +57,9 @@ for (const engine of testEngines()) {
       rmSync(work, { recursive: true, force: true });
     });
 
-    const run = async (id: string, shareReadings: boolean) => {
+    const run = async (id: string, shareReadings: boolean, transform = '') => {
       const file = join(work, `${id}.exdef.yaml`);
-      writeFileSync(file, definition(id, shareReadings));
+      writeFileSync(file, definition(id, shareReadings, transform));
       const out = join(work, `out-${id}`);
       const result = await runExtract({ file, approvals: approvedProvider(file), db: s.db, catalogue: referenceCatalogue(), out, extractDate: TODAY, full: true, force: true, env: {}, concurrency: 2, statementTimeoutSeconds: 120, events: noEvents }).then(
         (r) => ({ output: r.output, error: undefined }),
@@ -68,11 +68,14 @@ for (const engine of testEngines()) {
       return { ...result, out };
     };
 
-    it('refuses a join on a reading and a date difference that singles patients out, before anything is written', async () => {
-      const { error, out } = await run('shared-readings', true);
+    it.each([
+      ['as they are', ''],
+      ['one side through a transform (+ 0), which the recipient undoes', ' + 0'],
+    ])('refuses a join on a reading and a date difference that singles patients out, %s, before anything is written', async (_, transform) => {
+      const { error, out } = await run(`shared-readings${transform ? '-transformed' : ''}`, true, transform);
       expect(isExdefError(error) && error.step).toBe('disclosure check');
       expect((error as Error).message).toMatch(
-        /^datasets bp_place \+ bp_age are linked \(the values they share \(lag = days_registered, reading = bp_value\) in bp_place, bp_age: a recipient joins their rows on them\): joined, \d patients? alone share a combination of bp_place\.district \+ bp_age\.age_band, below the policy's k of 10/,
+        /^datasets bp_place \+ bp_age are linked \(fields that read the same columns \(lag, reading in bp_place; days_registered, bp_value in bp_age\): a recipient joins their rows on them\): joined, \d patients? alone share a combination of bp_place\.district \+ bp_age\.age_band, below the policy's k of 10/,
       );
       expect(readdirSync(out).filter((f) => f.endsWith('.zip'))).toEqual([]);
     });
