@@ -74,3 +74,22 @@ export function exactDates(catalogue: Catalogue, value: IrExpr): ExactDate[] {
   });
   return found;
 }
+
+/**
+ * Whether the value shows a date difference of a patient's row at day precision (the interval the
+ * module comment lets through as not an exact date). Not a date, but not coarse either: days since
+ * registration, beside a reading, are near-unique per row, and beside a district they single
+ * people out, and let a recipient join two datasets that show them (adversarial review
+ * 2026-12-03). The run measures such a value as a quasi-identifier (quasi-identifiers.ts
+ * measuredQuasiIdentifierFields); a boolean test of one shows one bit and is not counted.
+ */
+export function showsDateDifference(catalogue: Catalogue, value: IrExpr): boolean {
+  let found = false;
+  walkIr(value, (node) => {
+    if (node.kind === 'exists' || node.type === 'boolean') return 'skip';
+    if (isDateDifference(catalogue, node)) found = true;
+    return undefined;
+  });
+  return found;
+}
+

@@ -8,7 +8,7 @@ import { datasetSelect, PATIENT_COLUMN, queryContext } from '../sql/dataset-quer
 import { markNode } from '../sql/guards.js';
 import { withPopulation } from '../sql/population.js';
 import type { SqlContext } from '../sql/sql-context.js';
-import { measuredValue, quasiIdentifierFields } from './quasi-identifiers.js';
+import { measuredQuasiIdentifierFields, measuredValue } from './quasi-identifiers.js';
 import { rowSetKey } from './row-filter.js';
 
 type AnySelect = SelectQueryBuilder<any, any, any>;
@@ -22,7 +22,7 @@ function quasiIdentifierRows(ctx: SqlContext, catalogue: Catalogue, dataset: Dat
   // Fields whose values the dataset shares with another (s1, s2, ...), shown as they are.
   const shared: Field[] = sharedFields.map((field, i) => ({ ...field, name: `s${i + 1}` }));
   const measured: Field[] = [
-    ...quasiIdentifierFields(catalogue, dataset).map((field, i) => {
+    ...measuredQuasiIdentifierFields(catalogue, dataset).map((field, i) => {
       const value = measuredValue(field);
       return { ...field, name: `q${i + 1}`, value, type: value.type };
     }),
@@ -121,7 +121,7 @@ function smallestGroup(ctx: SqlContext, sizes: AnySelect): AnySelect {
  */
 export function kAnonymityQuery(base: SqlContext, dataset: Dataset): AnySelect | undefined {
   const patients = tableOf(base.catalogue, dataset.table).patientColumn !== undefined;
-  if (quasiIdentifierFields(base.catalogue, dataset).length === 0 && !patients) return undefined;
+  if (measuredQuasiIdentifierFields(base.catalogue, dataset).length === 0 && !patients) return undefined;
   const ctx = queryContext(base);
   const { rows, columns } = quasiIdentifierRows(ctx, base.catalogue, dataset);
   const size = patients ? sql`count(DISTINCT ${sql.ref(`r.${PATIENT_COLUMN}`)})` : sql`count(*)`;

@@ -2,7 +2,7 @@ import { tableOf, type Catalogue } from '../catalogue/catalogue.js';
 import { canonicalKey } from '../diff/canonical-key.js';
 import { exposures } from '../resolve/exposure.js';
 import type { Dataset, ExtractDefinition, Field } from '../ir/extract-definition.js';
-import { linkageKeys, quasiIdentifierFields, type LinkageKey } from './quasi-identifiers.js';
+import { linkageKeys, measuredQuasiIdentifierFields, type LinkageKey } from './quasi-identifiers.js';
 import { filterConjunctExprs, filterConjuncts, rowSetKey } from './row-filter.js';
 
 /**
@@ -161,7 +161,7 @@ function rowSubsets(catalogue: Catalogue, datasets: Dataset[]): [number, number,
 
 /** The linked datasets of a group that show quasi-identifiers: the ones whose combination is measured. */
 export function measuredMembers(catalogue: Catalogue, group: LinkedGroup): Dataset[] {
-  return group.datasets.filter((d) => quasiIdentifierFields(catalogue, d).length > 0);
+  return group.datasets.filter((d) => measuredQuasiIdentifierFields(catalogue, d).length > 0);
 }
 
 /** A pseudonym key used over different sources in different datasets. */
@@ -229,7 +229,7 @@ export function sharedFieldPairs(definition: ExtractDefinition, catalogue: Catal
   const together = (a: number, b: number) => groups.some((g) => g.indexes.includes(a) && g.indexes.includes(b));
   const pairs: SharedFieldPair[] = [];
   const datasets = definition.datasets;
-  const qi = (d: Dataset) => new Set(quasiIdentifierFields(catalogue, d).map((f) => canonicalKey(f.value)));
+  const qi = (d: Dataset) => new Set(measuredQuasiIdentifierFields(catalogue, d).map((f) => canonicalKey(f.value)));
   datasets.forEach((a, i) => {
     datasets.forEach((b, j) => {
       if (j <= i || a.table !== b.table || tableOf(catalogue, a.table).patientColumn === undefined || together(i, j)) return;

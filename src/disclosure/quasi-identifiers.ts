@@ -3,7 +3,7 @@ import type { ColumnRef, IrExpr } from '../ir/expression.js';
 import type { Dataset, Field } from '../ir/extract-definition.js';
 import { keyVariable } from '../sql/key-variable.js';
 import { derivationsOf, reconstructedColumns } from './derivations.js';
-import { exactDates } from './exact-dates.js';
+import { exactDates, showsDateDifference } from './exact-dates.js';
 
 /**
  * What counts as a quasi-identifier, and what as a linkage key: the one definition that lint's
@@ -130,6 +130,16 @@ export function quasiIdentifierFields(catalogue: Catalogue, dataset: Dataset): F
         derivationsOf(f.value, catalogue).some((d) => reconstructing.has(d.column))) &&
       linkageKey(catalogue, f)?.exclusive !== true,
   );
+}
+
+/**
+ * The quasi-identifiers the run measures: those of quasiIdentifierFields, and the fields that
+ * show a date difference at day precision (exact-dates.ts showsDateDifference), which lint does not
+ * ask to generalise but which single people out as surely as a date.
+ */
+export function measuredQuasiIdentifierFields(catalogue: Catalogue, dataset: Dataset): Field[] {
+  const named = new Set(quasiIdentifierFields(catalogue, dataset));
+  return dataset.fields.filter((f) => named.has(f) || (showsDateDifference(catalogue, f.value) && linkageKey(catalogue, f)?.exclusive !== true));
 }
 
 /** A field that shows a direct identifier as it is (not through a pseudonym). */

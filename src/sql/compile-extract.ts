@@ -9,7 +9,7 @@ import { codeSetKey, SENSITIVE_CODES } from './guards.js';
 import type { CompiledLinkedDisclosure } from '../disclosure/disclosure-checks.js';
 import { kAnonymityQuery, linkedKAnonymityQuery, sharedFieldKAnonymityQuery } from '../disclosure/k-anonymity-query.js';
 import { linkedGroups, measuredMembers, sharedFieldPairs } from '../disclosure/linked-datasets.js';
-import { identification, quasiIdentifierFields } from '../disclosure/quasi-identifiers.js';
+import { identification, measuredQuasiIdentifierFields } from '../disclosure/quasi-identifiers.js';
 import { fullQuery, outputColumns, type OutputColumn } from './dataset-query.js';
 import { ParameterSet, type ParameterSpec } from './parameters.js';
 import { optOutsApplied, populationStateQuery } from './population.js';
@@ -222,7 +222,7 @@ export function compileExtract(definition: ExtractDefinition, options: CompileOp
       table: dataset.table,
       columns: outputColumns(ctx, dataset),
       full: compile(fullQuery(ctx, dataset), `dataset ${dataset.name}`),
-      disclosure: { identification: identification(options.catalogue, dataset), quasiIdentifiers: quasiIdentifierFields(options.catalogue, dataset).map((f) => f.name) },
+      disclosure: { identification: identification(options.catalogue, dataset), quasiIdentifiers: measuredQuasiIdentifierFields(options.catalogue, dataset).map((f) => f.name) },
     };
     const k = kAnonymityQuery(ctx, dataset);
     if (k) compiled.disclosure.kAnonymity = compile(k, `dataset ${dataset.name} (k-anonymity)`);
@@ -237,7 +237,7 @@ export function compileExtract(definition: ExtractDefinition, options: CompileOp
       {
         datasets: names,
         links: group.links.map((l) => l.description),
-        quasiIdentifiers: members.flatMap((d) => quasiIdentifierFields(options.catalogue, d).map((f) => `${d.name}.${f.name}`)),
+        quasiIdentifiers: members.flatMap((d) => measuredQuasiIdentifierFields(options.catalogue, d).map((f) => `${d.name}.${f.name}`)),
         kAnonymity: compileVerified(linkedKAnonymityQuery(ctx, members).toOperationNode(), linkedExpectations(expectations, ctx, names), `linked datasets ${names.join(' + ')} (k-anonymity)`),
       },
     ];
@@ -248,7 +248,7 @@ export function compileExtract(definition: ExtractDefinition, options: CompileOp
     linkedDisclosure.push({
       datasets: names,
       links: [`fields that read the same columns (${pair.sharedA.map((f) => f.name).join(', ')} in ${pair.a.name}; ${pair.sharedB.map((f) => f.name).join(', ')} in ${pair.b.name}): a recipient joins their rows on them`],
-      quasiIdentifiers: [pair.a, pair.b].flatMap((d) => quasiIdentifierFields(options.catalogue, d).map((f) => `${d.name}.${f.name}`)),
+      quasiIdentifiers: [pair.a, pair.b].flatMap((d) => measuredQuasiIdentifierFields(options.catalogue, d).map((f) => `${d.name}.${f.name}`)),
       sharedValues: true,
       kAnonymity: compileVerified(sharedFieldKAnonymityQuery(ctx, pair.a, pair.b, pair.sharedA, pair.sharedB).toOperationNode(), linkedExpectations(expectations, ctx, names), `datasets ${names.join(' + ')} joined on their shared values (k-anonymity)`),
     });

@@ -19,3 +19,20 @@ const PAIRS: readonly (readonly [string, string])[] = [
 /** translate()'s two arguments: each character of the first becomes the one at its place in the second. */
 export const CONFUSABLE_FROM = PAIRS.map(([from]) => from).join('');
 export const CONFUSABLE_TO = PAIRS.map(([, to]) => to).join('');
+
+/**
+ * What the guard drops before it looks for a term (a PostgreSQL regex): the accents NFKD splits
+ * off, and characters that show nothing (soft hyphen, zero-width space and joiners, direction
+ * marks, word joiner, byte order mark) — 'G\u200bUM' is GUM.
+ */
+export const DROPPED = '[\\u0300-\\u036f\\u00ad\\u034f\\u061c\\u180e\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\ufeff]+';
+
+/**
+ * Letters left after all that which are not plain Latin: the letters of Latin-1 and the Latin
+ * extensions that NFKD does not take apart (ı, ł, ø), IPA and phonetic letters (ɩ), and every
+ * other script (Greek, Cyrillic, Armenian, Cherokee, ...). A look-alike table can never list them
+ * all, so a text holding one is treated as naming a sensitive service: the guard fails closed
+ * (such a text is rare in a UK practice's service names; a false exclusion loses a row, a false
+ * inclusion discloses one).
+ */
+export const OTHER_SCRIPTS = '[\\u00c0-\\u1fff\\u2c00-\\u2dff\\ua640-\\uabff]';

@@ -1,4 +1,4 @@
-import { CONFUSABLE_FROM, CONFUSABLE_TO } from './confusables.js';
+import { CONFUSABLE_FROM, CONFUSABLE_TO, DROPPED, OTHER_SCRIPTS } from './confusables.js';
 import { sql, type OperationNode, type RawBuilder } from 'kysely';
 import { codedColumns, findRelation, tableOf, termColumns, type CatalogueColumn, type CatalogueTable } from '../catalogue/catalogue.js';
 import type { RelationStep } from '../ir/expression.js';
@@ -227,9 +227,10 @@ function sensitiveTermsGuard(ctx: SqlContext, alias: string, text: CatalogueColu
     value: ` (${terms.join('|')}) `,
   });
   // Compatibility forms made plain (NFKD), look-alike letters of other scripts read as Latin,
-  // lowered, and the accents NFKD split off dropped: 'Fértility', 'Аbortion' (Cyrillic А).
+  // lowered, and the accents NFKD split off and invisible characters dropped: 'Fértility',
+  // 'Аbortion' (Cyrillic А), 'G\u200bUM'.
   const latin = sql`translate(normalize(${column(alias, text.name)}, NFKD), ${sql.raw(`'${CONFUSABLE_FROM}'`)}, ${sql.raw(`'${CONFUSABLE_TO}'`)})`;
-  const lowered = sql`regexp_replace(lower(${latin}), ${sql.raw("'[\\u0300-\\u036f]+'")}, ${sql.raw("''")}, ${sql.raw("'g'")})`;
+  const lowered = sql`regexp_replace(lower(${latin}), ${sql.raw(`'${DROPPED}'`)}, ${sql.raw("''")}, ${sql.raw("'g'")})`;
   const spaced = sql`(${sql.raw("' '")} || regexp_replace(${lowered}, ${sql.raw("'[^a-z0-9]+'")}, ${sql.raw("' '")}, ${sql.raw("'g'")}) || ${sql.raw("' '")}) ~ ${words}`;
   let matched = spaced;
   if (phrases.length > 0) {
@@ -242,6 +243,8 @@ function sensitiveTermsGuard(ctx: SqlContext, alias: string, text: CatalogueColu
     });
     matched = sql`(${spaced} OR regexp_replace(${lowered}, ${sql.raw("'[^a-z0-9]+'")}, ${sql.raw("''")}, ${sql.raw("'g'")}) ~ ${compact})`;
   }
+  // A letter of another script, or of Latin beyond a-z, that survives all that: fail closed.
+  matched = sql`(${matched} OR ${lowered} ~ ${sql.raw(`'${OTHER_SCRIPTS}'`)})`;
   return registerGuard({ kind: 'sensitive-terms', alias, column: text.name, sets: [...sets] }, sql`NOT COALESCE(${matched}, FALSE)`);
 }
 

@@ -160,9 +160,9 @@ describe('the run measures exact dates as the lint scores them (one definition o
     expect(d.quasiIdentifiers).toEqual(['sex', 'district', 'booked', 'day', 'changed']);
   });
 
-  it('a month, a year, a difference of two record dates and a test of a date are not', () => {
+  it('a month, a year and a test of a date are not; a difference of two record dates, not an exact date, is measured all the same (day precision)', () => {
     const d = plan(field('m', 'month(effective_date)', 'Month.') + field('y', 'year(recorded_at)', 'Year.') + field('delay', 'date_of(recorded_at) - consultation.consultation_date', 'Delay.') + field('recent', "effective_date >= today() - interval '1 year'", 'Recent.'), 'observation');
-    expect(d.quasiIdentifiers).toEqual(['sex', 'district']);
+    expect(d.quasiIdentifiers).toEqual(['sex', 'district', 'delay']);
   });
 
   it('two different cuts of one event date are both measured', () => {

@@ -3,8 +3,9 @@
  * since registration, under other names, or through a transform the recipient undoes) and different rows (different filters): a recipient joins
  * their rows on those values, which are near-unique, and the pairs carry the district of one and
  * the age band of the other (adversarial review 2026-12-03: groups of one, lint-clean, no
- * pseudonym, k "142" and "17" alone). The run measures the join as the recipient makes it and
- * refuses below the threshold; two datasets that share only a value many rows have (the code) join
+ * pseudonym, k "142" and "17" alone). The days since registration are now a measured
+ * quasi-identifier, so each dataset alone is refused; the run also measures the join as the
+ * recipient makes it and refuses below the threshold; two datasets that share only a value many rows have (the code) join
  * no row exactly and run. On both engines.
  */
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -74,8 +75,11 @@ for (const engine of testEngines()) {
     ])('refuses a join on a reading and a date difference that singles patients out, %s, before anything is written', async (_, transform) => {
       const { error, out } = await run(`shared-readings${transform ? '-transformed' : ''}`, true, transform);
       expect(isExdefError(error) && error.step).toBe('disclosure check');
+      // The days since registration are measured as a quasi-identifier: each dataset alone singles people out.
+      expect((error as Error).message).toMatch(/^dataset bp_place: \d patients? alone share a combination of lag \+ district, below the policy's k of 10/);
+      // And joined on what they share, the pairs carry both datasets' quasi-identifiers.
       expect((error as Error).message).toMatch(
-        /^datasets bp_place \+ bp_age are linked \(fields that read the same columns \(lag, reading in bp_place; days_registered, bp_value in bp_age\): a recipient joins their rows on them\): joined, \d patients? alone share a combination of bp_place\.district \+ bp_age\.age_band, below the policy's k of 10/,
+        /; datasets bp_place \+ bp_age are linked \(fields that read the same columns \(lag, reading in bp_place; days_registered, bp_value in bp_age\): a recipient joins their rows on them\): joined, \d patients? alone share a combination of bp_place\.lag \+ bp_place\.district \+ bp_age\.days_registered \+ bp_age\.age_band, below the policy's k of 10/,
       );
       expect(readdirSync(out).filter((f) => f.endsWith('.zip'))).toEqual([]);
     });

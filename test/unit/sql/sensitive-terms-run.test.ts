@@ -24,7 +24,9 @@ const noEvents = { warn: () => undefined, step: () => undefined, datasetStarted:
 /** Services that name a sensitive category in the ways data holds them, and ones that do not. */
 const SENSITIVE = ['Sexual health clinic', 'SEXUAL-HEALTH', 'SexualHealth service', 'GUM clinic', 'Fertility (IVF) unit', 'Termination of pregnancy service', 'Gender identity clinic', 'hiv', 'Psychosexual counselling', 'Pregnancy advisory service', 'STI clinic', 'in-vitro fertilisation',
   // Look-alike letters and accents (adversarial review 2026-12-03: a Cyrillic А got through): Cyrillic А and Ѕ, Greek Ι, an accent, fullwidth.
-  'Аbortion service', 'Ѕexual health', 'ΙVF unit', 'Fértility clinic', 'ＧＵＭ clinic'];
+  'Аbortion service', 'Ѕexual health', 'ΙVF unit', 'Fértility clinic', 'ＧＵＭ clinic',
+  // Invisible characters inside a word, letters of scripts no look-alike table lists (Cherokee Ꮪ, Armenian հ, dotless ı, Latin iota ɩ), and names the terms now hold (second review, 2026-12-03).
+  'G\u200bUM', 'Abor\u200btion clinic', 'Ꮪexual health', 'Sexual healtհ', 'Fertılity', 'Fertɩlity', 'SRH clinic', 'PrEP', 'Gender clinic', 'Trans health'];
 const ORDINARY = ['Cardiology', 'Sexual dysfunction? no: Urology', 'Gumtree Lane physiotherapy', 'Dermatology', 'Fertiliser-free diet clinic'];
 
 const definition = (where: string | undefined) =>

@@ -308,7 +308,26 @@ WHERE
   AND NOT COALESCE(
     (
       (
-        ' ' || regexp_replace(
+        (
+          ' ' || regexp_replace(
+            regexp_replace(
+              lower(
+                translate(
+                  normalize("t"."target_service", NFKD),
+                  'АВЕЅІЈКМНОРСТУХҮҺԚԜавеѕіјкмнорстухүһԁԛԝɡΑΒΕΖΗΙΚΜΝΟΡΤΥΧαβγεηικνορτυχω',
+                  'ABESIJKMHOPCTYXYHQWabesijkmhopctyxyhdqwgABEZHIKMNOPTYXabyenikvoptuxw'
+                )
+              ),
+              '[\u0300-\u036f\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]+',
+              '',
+              'g'
+            ),
+            '[^a-z0-9]+',
+            ' ',
+            'g'
+          ) || ' '
+        ) ~ $16::text
+        OR regexp_replace(
           regexp_replace(
             lower(
               translate(
@@ -317,32 +336,27 @@ WHERE
                 'ABESIJKMHOPCTYXYHQWabesijkmhopctyxyhdqwgABEZHIKMNOPTYXabyenikvoptuxw'
               )
             ),
-            '[\u0300-\u036f]+',
+            '[\u0300-\u036f\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]+',
             '',
             'g'
           ),
           '[^a-z0-9]+',
-          ' ',
-          'g'
-        ) || ' '
-      ) ~ $16::text
-      OR regexp_replace(
-        regexp_replace(
-          lower(
-            translate(
-              normalize("t"."target_service", NFKD),
-              'АВЕЅІЈКМНОРСТУХҮҺԚԜавеѕіјкмнорстухүһԁԛԝɡΑΒΕΖΗΙΚΜΝΟΡΤΥΧαβγεηικνορτυχω',
-              'ABESIJKMHOPCTYXYHQWabesijkmhopctyxyhdqwgABEZHIKMNOPTYXabyenikvoptuxw'
-            )
-          ),
-          '[\u0300-\u036f]+',
           '',
           'g'
+        ) ~ $17::text
+      )
+      OR regexp_replace(
+        lower(
+          translate(
+            normalize("t"."target_service", NFKD),
+            'АВЕЅІЈКМНОРСТУХҮҺԚԜавеѕіјкмнорстухүһԁԛԝɡΑΒΕΖΗΙΚΜΝΟΡΤΥΧαβγεηικνορτυχω',
+            'ABESIJKMHOPCTYXYHQWabesijkmhopctyxyhdqwgABEZHIKMNOPTYXabyenikvoptuxw'
+          )
         ),
-        '[^a-z0-9]+',
+        '[\u0300-\u036f\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]+',
         '',
         'g'
-      ) ~ $17::text
+      ) ~ '[\u00c0-\u1fff\u2c00-\u2dff\ua640-\uabff]'
     ),
     FALSE
   )
@@ -668,7 +682,26 @@ FROM
           AND NOT COALESCE(
             (
               (
-                ' ' || regexp_replace(
+                (
+                  ' ' || regexp_replace(
+                    regexp_replace(
+                      lower(
+                        translate(
+                          normalize("t"."target_service", NFKD),
+                          'АВЕЅІЈКМНОРСТУХҮҺԚԜавеѕіјкмнорстухүһԁԛԝɡΑΒΕΖΗΙΚΜΝΟΡΤΥΧαβγεηικνορτυχω',
+                          'ABESIJKMHOPCTYXYHQWabesijkmhopctyxyhdqwgABEZHIKMNOPTYXabyenikvoptuxw'
+                        )
+                      ),
+                      '[\u0300-\u036f\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]+',
+                      '',
+                      'g'
+                    ),
+                    '[^a-z0-9]+',
+                    ' ',
+                    'g'
+                  ) || ' '
+                ) ~ $15::text
+                OR regexp_replace(
                   regexp_replace(
                     lower(
                       translate(
@@ -677,32 +710,27 @@ FROM
                         'ABESIJKMHOPCTYXYHQWabesijkmhopctyxyhdqwgABEZHIKMNOPTYXabyenikvoptuxw'
                       )
                     ),
-                    '[\u0300-\u036f]+',
+                    '[\u0300-\u036f\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]+',
                     '',
                     'g'
                   ),
                   '[^a-z0-9]+',
-                  ' ',
-                  'g'
-                ) || ' '
-              ) ~ $15::text
-              OR regexp_replace(
-                regexp_replace(
-                  lower(
-                    translate(
-                      normalize("t"."target_service", NFKD),
-                      'АВЕЅІЈКМНОРСТУХҮҺԚԜавеѕіјкмнорстухүһԁԛԝɡΑΒΕΖΗΙΚΜΝΟΡΤΥΧαβγεηικνορτυχω',
-                      'ABESIJKMHOPCTYXYHQWabesijkmhopctyxyhdqwgABEZHIKMNOPTYXabyenikvoptuxw'
-                    )
-                  ),
-                  '[\u0300-\u036f]+',
                   '',
                   'g'
+                ) ~ $16::text
+              )
+              OR regexp_replace(
+                lower(
+                  translate(
+                    normalize("t"."target_service", NFKD),
+                    'АВЕЅІЈКМНОРСТУХҮҺԚԜавеѕіјкмнорстухүһԁԛԝɡΑΒΕΖΗΙΚΜΝΟΡΤΥΧαβγεηικνορτυχω',
+                    'ABESIJKMHOPCTYXYHQWabesijkmhopctyxyhdqwgABEZHIKMNOPTYXabyenikvoptuxw'
+                  )
                 ),
-                '[^a-z0-9]+',
+                '[\u0300-\u036f\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]+',
                 '',
                 'g'
-              ) ~ $16::text
+              ) ~ '[\u00c0-\u1fff\u2c00-\u2dff\ua640-\uabff]'
             ),
             FALSE
           )
@@ -1074,13 +1102,13 @@ ORDER BY
 --     "type": "text",
 --     "source": "policy",
 --     "meaning": "the policy's sensitive_terms of assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy, as a pattern of whole words",
---     "value": " (abortion|artificial insemination|assisted conception|assisted fertilisation|bpas|fertility|fertility clinic|gender dysphoria|gender identity|gender identity clinic|gender reassignment|genitourinary|genitourinary medicine|gum|gum clinic|hiv|hiv clinic|in vitro fertilisation|in vitro fertilization|ivf|pregnancy advisory|pregnancy advisory service|prep clinic|psychosexual|psychosexual counselling|sexual health|sexual health clinic|sexual orientation|sexuality|sexually transmitted|std clinic|sti clinic|termination|termination of pregnancy|top service|transgender|transsexual) "
+--     "value": " (abortion|artificial insemination|assisted conception|assisted fertilisation|bpas|fertility|fertility clinic|gender clinic|gender dysphoria|gender identity|gender identity clinic|gender reassignment|gender service|genitourinary|genitourinary medicine|gum|gum clinic|hiv|hiv clinic|in vitro fertilisation|in vitro fertilization|ivf|pregnancy advisory|pregnancy advisory service|prep|prep clinic|psychosexual|psychosexual counselling|sexual and reproductive health|sexual health|sexual health clinic|sexual orientation|sexuality|sexually transmitted|srh|std clinic|sti clinic|termination|termination of pregnancy|top service|trans health|transgender|transsexual) "
 --   },
 --   {
 --     "name": "sensitive_phrases",
 --     "type": "text",
 --     "source": "policy",
 --     "meaning": "the policy's sensitive_terms of assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy of several words, written without their spaces",
---     "value": "(artificialinsemination|assistedconception|assistedfertilisation|fertilityclinic|genderdysphoria|genderidentity|genderidentityclinic|genderreassignment|genitourinarymedicine|gumclinic|hivclinic|invitrofertilisation|invitrofertilization|pregnancyadvisory|pregnancyadvisoryservice|prepclinic|psychosexualcounselling|sexualhealth|sexualhealthclinic|sexualorientation|sexuallytransmitted|stdclinic|sticlinic|terminationofpregnancy|topservice)"
+--     "value": "(artificialinsemination|assistedconception|assistedfertilisation|fertilityclinic|genderclinic|genderdysphoria|genderidentity|genderidentityclinic|genderreassignment|genderservice|genitourinarymedicine|gumclinic|hivclinic|invitrofertilisation|invitrofertilization|pregnancyadvisory|pregnancyadvisoryservice|prepclinic|psychosexualcounselling|sexualandreproductivehealth|sexualhealth|sexualhealthclinic|sexualorientation|sexuallytransmitted|stdclinic|sticlinic|terminationofpregnancy|topservice|transhealth)"
 --   }
 -- ]
