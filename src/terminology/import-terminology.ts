@@ -1,11 +1,11 @@
 import { copyLine } from '../db/copy-text.js';
-import type { Database } from '../db/database.js';
+import type { Database, Session } from '../db/database.js';
 import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { resources } from '../resources.js';
 import { FSN_TYPE, IS_A, findRf2Files, lineSpan, readRf2, rf2Codes } from './rf2.js';
 
 import { ExdefError } from '../failure.js';
-import { missingSources, type SensitiveSetSources } from '../sql/terminology-coverage.js';
+import { missingSources, terminologyCoverageValues, type SensitiveSetSources } from '../sql/terminology-coverage.js';
 
 /** SNOMED CT as exdef needs it: concepts, the is-a hierarchy and simple refset membership. */
 export interface Terminology {
@@ -221,14 +221,37 @@ function* chunked(lines: Iterable<string>): Generator<string> {
 }
 
 
+/**
+ * A release that takes away more than this share of what a sensitive set holds in the terminology
+ * it replaces (active members of a policy reference set, descendants of a policy concept) is taken
+ * for a partial one and refused: loaded, it would let the rows of the missing codes through. A
+ * real release inactivates a few members; a partial one (a subset, one member a set) loses most.
+ */
+export const MAX_SENSITIVE_SHRINK = 0.1;
+
+/** How much each of the sensitive sets' sources holds in the loaded terminology (refset: active members; concept: closure rows under it). */
+async function sourceSizes(session: Session, required: SensitiveSetSources): Promise<Map<string, number>> {
+  const [refsets, concepts] = terminologyCoverageValues(required);
+  const rows = await session.query<{ kind: string; id: string; n: string }>(
+    `SELECT 'refset' AS kind, s.id::text AS id, (SELECT count(*) FROM terminology.refset_member m WHERE m.refset_id = s.id AND m.active)::text AS n
+       FROM unnest($1::bigint[]) AS s(id)
+     UNION ALL
+     SELECT 'concept', c.id::text, (SELECT count(*) FROM terminology.closure x WHERE x.ancestor_id = c.id)::text
+       FROM unnest($2::bigint[]) AS c(id)`,
+    [refsets, concepts],
+  );
+  return new Map(rows.map((r) => [`${r.kind} ${r.id}`, Number(r.n)]));
+}
+
 /** Replaces the terminology tables' contents with `terminology`, in one transaction. */
-export async function loadTerminology(db: Database, terminology: Terminology): Promise<TerminologySummary> {
+export async function loadTerminology(db: Database, terminology: Terminology, required?: SensitiveSetSources): Promise<TerminologySummary> {
   const { ids, fsn, active, parents, refsets } = terminology;
   let closureRows = 0;
   let refsetMembers = 0;
   await db.withSession(async (session) => {
     await session.exec('BEGIN');
     try {
+      const before = required ? await sourceSizes(session, required) : undefined;
       await session.exec('TRUNCATE terminology.concept, terminology.closure, terminology.refset_member');
       await session.copyIn(
         { schema: 'terminology', table: 'concept', columns: ['id', 'fsn', 'active'] },
@@ -253,6 +276,20 @@ export async function loadTerminology(db: Database, terminology: Terminology): P
           }
         })()),
       );
+      if (required && before) {
+        const after = await sourceSizes(session, required);
+        const shrunk = [...before].filter(([key, n]) => n > 0 && (after.get(key) ?? 0) < n * (1 - MAX_SENSITIVE_SHRINK));
+        if (shrunk.length > 0) {
+          const sets = (key: string) => {
+            const [kind, id] = key.split(' ') as ['refset' | 'concept', string];
+            return `${kind === 'refset' ? `reference set ${id}` : `concept ${id}`} (sensitive set ${((kind === 'refset' ? required.refsets : required.concepts).get(id) ?? []).join(', ')})`;
+          };
+          throw new ExdefError(
+            `nothing was loaded: the release would take away most of what the sensitive sets hold: ${shrunk.map(([key, n]) => `${sets(key)} from ${n} to ${after.get(key) ?? 0}`).join('; ')}`,
+            { exitCode: 1, step: 'terminology import', hints: [`a release that removes more than ${MAX_SENSITIVE_SHRINK * 100}% of a sensitive set is taken for a partial one: import the whole UK Clinical Edition snapshot`] },
+          );
+        }
+      }
       await session.exec('COMMIT');
     } catch (error) {
       await session.exec('ROLLBACK').catch(() => undefined);
@@ -288,7 +325,7 @@ export async function importTerminology(
       });
     }
   }
-  const summary = await loadTerminology(db, terminology);
+  const summary = await loadTerminology(db, terminology, required);
   return { summary, diagnostics };
 }
 

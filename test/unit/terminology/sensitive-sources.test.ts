@@ -5,7 +5,7 @@
  * (adversarial review, 2026-12-03). Now the import refuses such a release, and a run refuses a
  * terminology that lacks what the policy's sets are built from, before reading a row.
  */
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,6 +46,41 @@ describe('what the IM1 sensitive sets are built from', () => {
         const before = await s.db.query<{ n: string }>('SELECT count(*)::text AS n FROM terminology.refset_member');
         await expect(importTerminology(s.db, dir, sources)).rejects.toThrow(/^nothing was loaded: the release in .* cannot hold back sensitive codes: reference set \d+ has no active members/);
         expect(await s.db.query<{ n: string }>('SELECT count(*)::text AS n FROM terminology.refset_member')).toEqual(before);
+      } finally {
+        await s.drop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a partial release (one member left of each sensitive reference set)', () => {
+  it('is refused by the import over a terminology that holds them whole, which keeps what it had; the whole release loads again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'exdef-partial-refsets-'));
+    try {
+      for (const file of readdirSync(resources.sampleTerminology)) {
+        const text = readFileSync(join(resources.sampleTerminology, file), 'utf8');
+        if (!file.startsWith('der2_')) {
+          writeFileSync(join(dir, file), text);
+          continue;
+        }
+        // Keep the header and the first member of each reference set.
+        const seen = new Set<string>();
+        const [header, ...lines] = text.split('\n').filter(Boolean);
+        writeFileSync(join(dir, file), [header, ...lines.filter((l) => { const refset = l.split('\t')[4]!; return !seen.has(refset) && seen.add(refset); })].join('\n') + '\n');
+      }
+      expect(missingFromRelease((await readTerminology(dir)).terminology!, sources)).toEqual([]);
+      const s = await scratchDatabase('pglite');
+      try {
+        await seedDatabase(s.db, referenceCatalogue(), { practices: 3, patients: 10, seed: 2, asOf: TODAY });
+        const members = async () => (await s.db.query<{ n: string }>(`SELECT count(*)::text AS n FROM terminology.refset_member WHERE refset_id = ${HIV_REFSET} AND active`))[0]!.n;
+        const before = await members();
+        expect(Number(before)).toBeGreaterThan(1);
+        await expect(importTerminology(s.db, dir, sources)).rejects.toThrow(new RegExp(`^nothing was loaded: the release would take away most of what the sensitive sets hold: .*reference set ${HIV_REFSET} \\(sensitive set hiv_sti\\) from ${before} to 1`));
+        expect(await members()).toBe(before);
+        await importTerminology(s.db, resources.sampleTerminology, sources);
+        expect(await members()).toBe(before);
       } finally {
         await s.drop();
       }
