@@ -26,7 +26,7 @@ const SENSITIVE = ['Sexual health clinic', 'SEXUAL-HEALTH', 'SexualHealth servic
   // Look-alike letters and accents (adversarial review 2026-12-03: a Cyrillic А got through): Cyrillic А and Ѕ, Greek Ι, an accent, fullwidth.
   'Аbortion service', 'Ѕexual health', 'ΙVF unit', 'Fértility clinic', 'ＧＵＭ clinic',
   // Invisible characters inside a word, letters of scripts no look-alike table lists (Cherokee Ꮪ, Armenian հ, dotless ı, Latin iota ɩ), and names the terms now hold (second review, 2026-12-03).
-  'G\u200bUM', 'Abor\u200btion clinic', 'Ꮪexual health', 'Sexual healtհ', 'Fertılity', 'Fertɩlity', 'SRH clinic', 'PrEP', 'Gender clinic', 'Trans health'];
+  'G\u200bUM', 'Abor\u200btion clinic', 'Ꮪexual health', 'Sexual healtհ', 'Fertılity', 'Fertɩlity', 'SRH clinic', 'PrEP', 'Gender clinic', 'Trans health', 'TOP\u200b clinic', 'Contraception & sexual wellbeing'];
 const ORDINARY = ['Cardiology', 'Sexual dysfunction? no: Urology', 'Gumtree Lane physiotherapy', 'Dermatology', 'Fertiliser-free diet clinic'];
 
 const definition = (where: string | undefined) =>

@@ -1102,13 +1102,13 @@ ORDER BY
 --     "type": "text",
 --     "source": "policy",
 --     "meaning": "the policy's sensitive_terms of assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy, as a pattern of whole words",
---     "value": " (abortion|artificial insemination|assisted conception|assisted fertilisation|bpas|fertility|fertility clinic|gender clinic|gender dysphoria|gender identity|gender identity clinic|gender reassignment|gender service|genitourinary|genitourinary medicine|gum|gum clinic|hiv|hiv clinic|in vitro fertilisation|in vitro fertilization|ivf|pregnancy advisory|pregnancy advisory service|prep|prep clinic|psychosexual|psychosexual counselling|sexual and reproductive health|sexual health|sexual health clinic|sexual orientation|sexuality|sexually transmitted|srh|std clinic|sti clinic|termination|termination of pregnancy|top service|trans health|transgender|transsexual) "
+--     "value": " (abortion|artificial insemination|assisted conception|assisted fertilisation|bpas|fertility|fertility clinic|gender clinic|gender dysphoria|gender identity|gender identity clinic|gender reassignment|gender service|genitourinary|genitourinary medicine|gum|gum clinic|hiv|hiv clinic|in vitro fertilisation|in vitro fertilization|ivf|pregnancy advisory|pregnancy advisory service|prep|prep clinic|psychosexual|psychosexual counselling|sexual and reproductive health|sexual health|sexual health clinic|sexual orientation|sexual wellbeing|sexuality|sexually transmitted|srh|std clinic|sti clinic|termination|termination of pregnancy|top clinic|top service|trans health|transgender|transsexual) "
 --   },
 --   {
 --     "name": "sensitive_phrases",
 --     "type": "text",
 --     "source": "policy",
 --     "meaning": "the policy's sensitive_terms of assisted_fertilisation, gender_reassignment, hiv_sti, sexuality, termination_of_pregnancy of several words, written without their spaces",
---     "value": "(artificialinsemination|assistedconception|assistedfertilisation|fertilityclinic|genderclinic|genderdysphoria|genderidentity|genderidentityclinic|genderreassignment|genderservice|genitourinarymedicine|gumclinic|hivclinic|invitrofertilisation|invitrofertilization|pregnancyadvisory|pregnancyadvisoryservice|prepclinic|psychosexualcounselling|sexualandreproductivehealth|sexualhealth|sexualhealthclinic|sexualorientation|sexuallytransmitted|stdclinic|sticlinic|terminationofpregnancy|topservice|transhealth)"
+--     "value": "(artificialinsemination|assistedconception|assistedfertilisation|fertilityclinic|genderclinic|genderdysphoria|genderidentity|genderidentityclinic|genderreassignment|genderservice|genitourinarymedicine|gumclinic|hivclinic|invitrofertilisation|invitrofertilization|pregnancyadvisory|pregnancyadvisoryservice|prepclinic|psychosexualcounselling|sexualandreproductivehealth|sexualhealth|sexualhealthclinic|sexualorientation|sexualwellbeing|sexuallytransmitted|stdclinic|sticlinic|terminationofpregnancy|topclinic|topservice|transhealth)"
 --   }
 -- ]
