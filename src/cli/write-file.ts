@@ -1,4 +1,4 @@
-import { linkSync, lstatSync, readlinkSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, lstatSync, readlinkSync, realpathSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ExdefError } from '../failure.js';
 
@@ -11,23 +11,17 @@ import { ExdefError } from '../failure.js';
  */
 export function writeFileAtomically(path: string, text: string, options: { exitCode?: 1 | 2 } = {}): void {
   const exitCode = options.exitCode ?? 2;
-  let target = path;
-  try {
-    const existing = lstatSync(path);
-    if (existing.isSymbolicLink()) target = linkTarget(path);
-    else if (existing.isDirectory()) throw new ExdefError(`cannot write ${path}: it is a directory`, { exitCode });
-    else if (!existing.isFile()) {
-      try {
-        writeFileSync(path, text);
-      } catch (error) {
-        throw cannotWrite(path, error, exitCode);
-      }
-      return;
+  const existing = statOf(path);
+  if (existing?.isDirectory()) throw new ExdefError(`cannot write ${path}: it is a directory`, { exitCode });
+  if (existing && !existing.isFile() && !existing.isSymbolicLink()) {
+    try {
+      writeFileSync(path, text);
+    } catch (error) {
+      throw cannotWrite(path, error, exitCode);
     }
-  } catch (error) {
-    if (error instanceof ExdefError) throw error;
-    // Nothing there yet (ENOENT), or a path through a file (ENOTDIR): the write below says which.
+    return;
   }
+  const target = existing?.isSymbolicLink() ? linkTarget(path) : path;
   const temporary = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
   try {
     writeFileSync(temporary, text);
@@ -35,6 +29,15 @@ export function writeFileAtomically(path: string, text: string, options: { exitC
   } catch (error) {
     removeQuietly(temporary);
     throw cannotWrite(path, error, exitCode);
+  }
+}
+
+/** What is at the path; nothing there yet (ENOENT), or a path through a file (ENOTDIR), is undefined: the write says which. */
+function statOf(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
   }
 }
 

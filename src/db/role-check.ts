@@ -2,7 +2,7 @@ import type { Catalogue } from '../catalogue/catalogue.js';
 import { STATE_SCHEMA } from '../execute/extract-state.js';
 import type { Database } from './database.js';
 import type { SensitiveCodeSet } from '../policy/policy.js';
-import { missingSources, sensitiveSetSources, terminologyCoverageQuery, terminologyCoverageValues } from '../sql/terminology-coverage.js';
+import { missingSources, sensitiveSetSources, sourceSizes } from '../sql/terminology-coverage.js';
 
 /** One thing the extract role needs, as `exdef db check` reports it. */
 export interface RoleCheck {
@@ -106,8 +106,7 @@ function tablesCheck(catalogue: Catalogue, missing: readonly string[]): RoleChec
 async function terminologyChecks(db: Database, catalogue: Catalogue, sets: readonly SensitiveCodeSet[], missingTables: readonly string[]): Promise<RoleCheck[]> {
   if (sets.length === 0 || missingTables.some((t) => /\.(closure|refset_member)$/.test(t))) return [];
   const sources = sensitiveSetSources(sets);
-  const rows = await db.query<{ kind: string; id: string; present: boolean }>(terminologyCoverageQuery(catalogue).sql, terminologyCoverageValues(sources));
-  const missing = missingSources(sources, rows);
+  const missing = missingSources(sources, await sourceSizes((text, values) => db.query(text, values), catalogue, sources));
   return [
     {
       need: "the terminology holds every reference set and concept the policy's sensitive code sets are built from",

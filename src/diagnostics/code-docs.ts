@@ -19,7 +19,7 @@ export const STAGE_SUBJECTS: Record<Stage, string> = {
  * whose every property is its own name. A formatter that computes with a parameter (a list
  * joined, a number compared) cannot be shown so: undefined then.
  */
-export function messageTemplate(spec: CodeSpec<unknown>): string | undefined {
+export function messageTemplate(spec: { message: (params: never) => string }): string | undefined {
   const placeholder = (name: string): unknown =>
     new Proxy(
       {},
@@ -29,7 +29,7 @@ export function messageTemplate(spec: CodeSpec<unknown>): string | undefined {
     );
   const params = new Proxy({}, { get: (_target, key) => (typeof key === 'string' ? placeholder(key) : undefined) });
   try {
-    const text: unknown = spec.message(params);
+    const text: unknown = spec.message(params as never);
     if (typeof text !== 'string') return typeof text === 'object' && text !== null ? String(text) : undefined;
     return /undefined|\[object /.test(text) ? undefined : text;
   } catch {

@@ -21,13 +21,10 @@ type AnySelect = SelectQueryBuilder<any, any, any>;
 function quasiIdentifierRows(ctx: SqlContext, catalogue: Catalogue, dataset: Dataset, withRowKey = false, sharedFields: readonly Field[] = []): { rows: AnySelect; columns: string[]; rowKey: string[] } {
   // Fields whose values the dataset shares with another (s1, s2, ...), shown as they are.
   const shared: Field[] = sharedFields.map((field, i) => ({ ...field, name: `s${i + 1}` }));
-  const measured: Field[] = [
-    ...measuredQuasiIdentifierFields(catalogue, dataset).map((field, i) => {
-      const value = measuredValue(field);
-      return { ...field, name: `q${i + 1}`, value, type: value.type };
-    }),
-    ...shared,
-  ];
+  const measured: Field[] = measuredQuasiIdentifierFields(catalogue, dataset).map((field, i) => {
+    const value = measuredValue(field);
+    return { ...field, name: `q${i + 1}`, value, type: value.type };
+  });
   // The row's own key (r1, r2, ...), to pair the rows of datasets that give the same rows.
   const table = tableOf(catalogue, dataset.table);
   const keys: Field[] = withRowKey
@@ -38,9 +35,9 @@ function quasiIdentifierRows(ctx: SqlContext, catalogue: Catalogue, dataset: Dat
         return { name: `r${i + 1}`, value, type: value.type, justification: '', sources: [ref], transform: 'none', sourceClassification: column.classification };
       })
     : [];
-  const rows = datasetSelect(ctx, { ...dataset, fields: [...measured, ...keys] }, compilerKysely(), 'disclosure');
+  const rows = datasetSelect(ctx, { ...dataset, fields: [...measured, ...shared, ...keys] }, compilerKysely(), 'disclosure');
   markNode({ kind: 'dataset-root' }, rows.toOperationNode());
-  return { rows, columns: measured.filter((f) => !shared.includes(f)).map((f) => f.name), rowKey: keys.map((f) => f.name) };
+  return { rows, columns: measured.map((f) => f.name), rowKey: keys.map((f) => f.name) };
 }
 
 /**

@@ -145,10 +145,10 @@ function rowSubsets(catalogue: Catalogue, datasets: Dataset[]): [number, number,
       const extra = subConjuncts.filter((c) => !supKeys.includes(canonicalKey(c)));
       // The same rows (no extra condition) are the row order link; a superset must hold all of the subset's other conditions.
       if (extra.length === 0 || subConjuncts.length - extra.length !== supKeys.length) return;
-      const shown = new Set(sup.fields.flatMap((f) => f.sources.map((s) => `${s.path.join('.')}/${s.table}.${s.column}`)));
+      const shown = columnsRead(sup);
       const tellsApart = extra.every((c) => {
         const read = exposures(c);
-        return read.length > 0 && read.every((e) => shown.has(`${e.column.path.join('.')}/${e.column.table}.${e.column.column}`));
+        return read.length > 0 && read.every((e) => shown.has(sourceKey(e.column)));
       });
       if (tellsApart) {
         const table = tableOf(catalogue, sub.table).name;
@@ -221,30 +221,33 @@ export interface SharedFieldPair {
   sharedB: Field[];
 }
 
-const sourceKey = (s: Field['sources'][number]) => `${s.path.join('.')}/${s.table}.${s.column}`;
-
 export function sharedFieldPairs(definition: ExtractDefinition, catalogue: Catalogue): SharedFieldPair[] {
   if (definition.mode === 'delta') return [];
   const groups = linkedGroups(definition, catalogue);
   const together = (a: number, b: number) => groups.some((g) => g.indexes.includes(a) && g.indexes.includes(b));
-  const pairs: SharedFieldPair[] = [];
   const datasets = definition.datasets;
-  const qi = (d: Dataset) => new Set(measuredQuasiIdentifierFields(catalogue, d).map((f) => canonicalKey(f.value)));
+  const read = datasets.map(columnsRead);
+  const qi = datasets.map((d) => new Set(measuredQuasiIdentifierFields(catalogue, d).map((f) => canonicalKey(f.value))));
+  const adds = (x: Set<string>, y: Set<string>) => [...x].some((k) => !y.has(k));
+  const pairs: SharedFieldPair[] = [];
   datasets.forEach((a, i) => {
     datasets.forEach((b, j) => {
       if (j <= i || a.table !== b.table || tableOf(catalogue, a.table).patientColumn === undefined || together(i, j)) return;
-      const read = (d: Dataset) => new Set(d.fields.flatMap((f) => f.sources.map(sourceKey)));
-      const readA = read(a);
-      const readB = read(b);
-      const sharedA = a.fields.filter((f) => f.sources.some((s) => readB.has(sourceKey(s))));
-      const sharedB = b.fields.filter((f) => f.sources.some((s) => readA.has(sourceKey(s))));
-      if (sharedA.length === 0 || sharedB.length === 0) return;
+      const sharedA = a.fields.filter((f) => f.sources.some((s) => read[j]!.has(sourceKey(s))));
+      const sharedB = b.fields.filter((f) => f.sources.some((s) => read[i]!.has(sourceKey(s))));
       // Only a join that tells the recipient more than either dataset does: quasi-identifiers of each the other lacks.
-      const qa = qi(a);
-      const qb = qi(b);
-      const adds = (x: Set<string>, y: Set<string>) => [...x].some((k) => !y.has(k));
-      if (adds(qa, qb) && adds(qb, qa)) pairs.push({ a, b, sharedA, sharedB });
+      if (sharedA.length > 0 && sharedB.length > 0 && adds(qi[i]!, qi[j]!) && adds(qi[j]!, qi[i]!)) pairs.push({ a, b, sharedA, sharedB });
     });
   });
   return pairs;
+}
+
+/** A column as a field reads it: its relation path, table and name. */
+function sourceKey(s: { path: readonly string[]; table: string; column: string }): string {
+  return `${s.path.join('.')}/${s.table}.${s.column}`;
+}
+
+/** Every column a dataset's fields read, however transformed. */
+function columnsRead(dataset: Dataset): Set<string> {
+  return new Set(dataset.fields.flatMap((f) => f.sources.map(sourceKey)));
 }

@@ -1,6 +1,6 @@
 import { createQueryId, type RootOperationNode, type SelectQueryBuilder } from 'kysely';
 import { codedColumns, termColumns, tableOf, type Catalogue } from '../catalogue/catalogue.js';
-import type { ExtractDefinition } from '../ir/extract-definition.js';
+import type { Dataset, ExtractDefinition } from '../ir/extract-definition.js';
 import { fingerprintAndDigest } from '../ir/fingerprint.js';
 import { releasedSensitiveSets, type ReleasedSet } from '../policy/exemptions.js';
 import type { Policy, SensitiveCodeSet } from '../policy/policy.js';
@@ -140,11 +140,6 @@ export function compilerContext(definition: ExtractDefinition, options: CompileO
 }
 
 /**
- * Where each release applies: in the datasets it names, on the coded columns of the dataset's own
- * table (those the named fields read, when it names fields). Joins, exists() bodies, other
- * datasets and the population keep every set excluded.
- */
-/**
  * The policy's sensitive terms by set, as the guard compares them: lower case, every run of
  * characters other than a-z and 0-9 one space (the text it tests is normalised the same way).
  */
@@ -157,6 +152,11 @@ export function guardedTerms(terms: Readonly<Record<string, readonly string[]>>)
   return bySet;
 }
 
+/**
+ * Where each release applies: in the datasets it names, on the coded columns of the dataset's own
+ * table (those the named fields read, when it names fields). Joins, exists() bodies, other
+ * datasets and the population keep every set excluded.
+ */
 export function releasesByDataset(catalogue: Catalogue, definition: ExtractDefinition, released: readonly ReleasedSet[]): Map<string, Map<string, string[]>> {
   const byDataset = new Map<string, Map<string, string[]>>();
   for (const dataset of definition.datasets) {
@@ -237,7 +237,7 @@ export function compileExtract(definition: ExtractDefinition, options: CompileOp
       {
         datasets: names,
         links: group.links.map((l) => l.description),
-        quasiIdentifiers: members.flatMap((d) => measuredQuasiIdentifierFields(options.catalogue, d).map((f) => `${d.name}.${f.name}`)),
+        quasiIdentifiers: qualifiedQuasiIdentifiers(options.catalogue, members),
         kAnonymity: compileVerified(linkedKAnonymityQuery(ctx, members).toOperationNode(), linkedExpectations(expectations, ctx, names), `linked datasets ${names.join(' + ')} (k-anonymity)`),
       },
     ];
@@ -248,7 +248,7 @@ export function compileExtract(definition: ExtractDefinition, options: CompileOp
     linkedDisclosure.push({
       datasets: names,
       links: [`fields that read the same columns (${pair.sharedA.map((f) => f.name).join(', ')} in ${pair.a.name}; ${pair.sharedB.map((f) => f.name).join(', ')} in ${pair.b.name}): a recipient joins their rows on them`],
-      quasiIdentifiers: [pair.a, pair.b].flatMap((d) => measuredQuasiIdentifierFields(options.catalogue, d).map((f) => `${d.name}.${f.name}`)),
+      quasiIdentifiers: qualifiedQuasiIdentifiers(options.catalogue, [pair.a, pair.b]),
       sharedValues: true,
       kAnonymity: compileVerified(sharedFieldKAnonymityQuery(ctx, pair.a, pair.b, pair.sharedA, pair.sharedB).toOperationNode(), linkedExpectations(expectations, ctx, names), `datasets ${names.join(' + ')} joined on their shared values (k-anonymity)`),
     });
@@ -293,4 +293,9 @@ export function compileExtract(definition: ExtractDefinition, options: CompileOp
     datasets,
     linkedDisclosure,
   };
+}
+
+/** The measured quasi-identifiers of datasets measured together, as `dataset.field`. */
+function qualifiedQuasiIdentifiers(catalogue: Catalogue, datasets: readonly Dataset[]): string[] {
+  return datasets.flatMap((d) => measuredQuasiIdentifierFields(catalogue, d).map((f) => `${d.name}.${f.name}`));
 }

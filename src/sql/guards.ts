@@ -1,8 +1,8 @@
-import { CONFUSABLE_FROM, CONFUSABLE_TO, DROPPED, OTHER_SCRIPTS } from './confusables.js';
 import { sql, type OperationNode, type RawBuilder } from 'kysely';
 import { codedColumns, findRelation, tableOf, termColumns, type CatalogueColumn, type CatalogueTable } from '../catalogue/catalogue.js';
 import type { RelationStep } from '../ir/expression.js';
 import type { SensitiveCodeSet } from '../policy/policy.js';
+import { CONFUSABLE_FROM, CONFUSABLE_TO, DROPPED, OTHER_SCRIPTS } from './confusables.js';
 import type { SqlContext } from './sql-context.js';
 import { eclSet } from './ecl-sql.js';
 import { column, identifier } from './sql-names.js';
@@ -209,8 +209,9 @@ function rowGuards(ctx: SqlContext, table: CatalogueTable, alias: string, releas
 /**
  * A row whose text names a sensitive service is out, however a filter tests it (a range, a
  * prefix, a case change): the text, lower case with every run of characters but a-z and 0-9 made
- * one space (look-alike letters of other scripts read as Latin, accents dropped: confusables.ts), holds a term of `sets` as whole words, or a term of several words written without
- * its spaces ('SexualHealth'). A NULL text names nothing. The terms are parameters of the plan
+ * one space (look-alike letters of other scripts read as Latin, accents and invisible characters
+ * dropped, other letters failing closed: confusables.ts), holds a term of `sets` as whole words,
+ * or a term of several words written without its spaces ('SexualHealth'). A NULL text names nothing. The terms are parameters of the plan
  * (source policy), the normalising patterns the compiler's own.
  */
 function sensitiveTermsGuard(ctx: SqlContext, alias: string, text: CatalogueColumn, sets: readonly string[]): RawBuilder<any> {

@@ -49,20 +49,23 @@ export function sensitiveSetSources(sets: readonly SensitiveCodeSet[]): Sensitiv
   return { refsets, concepts };
 }
 
+/** A source and its size, keyed `refset <id>` or `concept <id>`. */
+export type SourceSizes = Map<string, number>;
+
 /**
- * Which of those sources the terminology holds: each reference set with at least one active
- * member, each concept in the closure (which is reflexive: a concept imported is its own row).
- * Values: $1 the reference sets and $2 the concepts, each as a PostgreSQL array literal of ids.
+ * How much the terminology holds of each of those sources: the active members of each reference
+ * set, the closure rows under each concept (the closure is reflexive: a concept imported is its own
+ * row). Values: $1 the reference sets and $2 the concepts, each as a PostgreSQL array literal of ids.
  */
 export function terminologyCoverageQuery(catalogue: Catalogue): CompiledQuery {
   const { closure, refsetMember } = terminologyTables(catalogue);
-  const query = sql<{ kind: string; id: string; present: boolean }>`SELECT 'refset' AS kind, ${sql.ref('s.id')}::text AS id, EXISTS (
-      SELECT 1 FROM ${rawTableAs(refsetMember, 'm')} WHERE ${column('m', 'refset_id')} = ${sql.ref('s.id')} AND ${column('m', 'active')}
-    ) AS present FROM unnest(${sql.raw('$1')}::bigint[]) AS ${sql.raw('s(id)')}
+  const query = sql<{ kind: string; id: string; n: string }>`SELECT 'refset' AS kind, ${sql.ref('s.id')}::text AS id, (
+      SELECT count(*) FROM ${rawTableAs(refsetMember, 'm')} WHERE ${column('m', 'refset_id')} = ${sql.ref('s.id')} AND ${column('m', 'active')}
+    )::text AS n FROM unnest(${sql.raw('$1')}::bigint[]) AS ${sql.raw('s(id)')}
     UNION ALL
-    SELECT 'concept', ${sql.ref('c.id')}::text, EXISTS (
-      SELECT 1 FROM ${rawTableAs(closure, 'x')} WHERE ${column('x', 'ancestor_id')} = ${sql.ref('c.id')}
-    ) FROM unnest(${sql.raw('$2')}::bigint[]) AS ${sql.raw('c(id)')}`.compile(compilerKysely());
+    SELECT 'concept', ${sql.ref('c.id')}::text, (
+      SELECT count(*) FROM ${rawTableAs(closure, 'x')} WHERE ${column('x', 'ancestor_id')} = ${sql.ref('c.id')}
+    )::text FROM unnest(${sql.raw('$2')}::bigint[]) AS ${sql.raw('c(id)')}`.compile(compilerKysely());
   return { sql: query.sql, parameters: [] };
 }
 
@@ -73,15 +76,32 @@ export function terminologyCoverageValues(sources: SensitiveSetSources): [string
 }
 
 /**
+ * The sizes of the sources in a database, through `query` (a session's, or one that binds its
+ * values as settings inside a run's snapshot).
+ */
+export async function sourceSizes(
+  query: (sqlText: string, values: readonly string[]) => Promise<{ kind: string; id: string; n: string }[]>,
+  catalogue: Catalogue,
+  sources: SensitiveSetSources,
+): Promise<SourceSizes> {
+  const rows = await query(terminologyCoverageQuery(catalogue).sql, terminologyCoverageValues(sources));
+  return new Map(rows.map((r) => [`${r.kind} ${r.id}`, Number(r.n)]));
+}
+
+/** A source by its key, and the sensitive sets built from it: `reference set 999... (sensitive set hiv_sti)`. */
+export function sourceName(sources: SensitiveSetSources, key: string, between = ''): string {
+  const [kind, id] = key.split(' ') as ['refset' | 'concept', string];
+  const sets = (kind === 'refset' ? sources.refsets : sources.concepts).get(id) ?? [];
+  return `${kind === 'refset' ? 'reference set' : 'concept'} ${id}${between} (sensitive set ${sets.join(', ')})`;
+}
+
+/**
  * One line per source the terminology lacks, naming the sensitive sets that depend on it; none
  * when it holds them all. A sensitive set built from a reference set with no members, or from a
  * concept that is not there, selects nothing, and its guard then lets every row through.
  */
-export function missingSources(sources: SensitiveSetSources, rows: readonly { kind: string; id: string; present: boolean }[]): string[] {
-  return rows
-    .filter((r) => !r.present)
-    .map((r) => {
-      const sets = (r.kind === 'refset' ? sources.refsets : sources.concepts).get(r.id) ?? [];
-      return r.kind === 'refset' ? `reference set ${r.id} has no active members (sensitive set ${sets.join(', ')})` : `concept ${r.id} is not in the closure (sensitive set ${sets.join(', ')})`;
-    });
+export function missingSources(sources: SensitiveSetSources, sizes: SourceSizes): string[] {
+  return [...sizes]
+    .filter(([, n]) => n === 0)
+    .map(([key]) => sourceName(sources, key, key.startsWith('refset ') ? ' has no active members' : ' is not in the closure'));
 }

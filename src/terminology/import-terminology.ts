@@ -1,11 +1,11 @@
 import { copyLine } from '../db/copy-text.js';
-import type { Database, Session } from '../db/database.js';
+import type { Database } from '../db/database.js';
 import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
-import { resources } from '../resources.js';
-import { FSN_TYPE, IS_A, findRf2Files, lineSpan, readRf2, rf2Codes } from './rf2.js';
-
+import { referenceCatalogue } from '../catalogue/load-catalogue.js';
 import { ExdefError } from '../failure.js';
-import { missingSources, terminologyCoverageValues, type SensitiveSetSources } from '../sql/terminology-coverage.js';
+import { resources } from '../resources.js';
+import { missingSources, sourceName, sourceSizes, type SensitiveSetSources, type SourceSizes } from '../sql/terminology-coverage.js';
+import { FSN_TYPE, IS_A, findRf2Files, lineSpan, readRf2, rf2Codes } from './rf2.js';
 
 /** SNOMED CT as exdef needs it: concepts, the is-a hierarchy and simple refset membership. */
 export interface Terminology {
@@ -229,20 +229,6 @@ function* chunked(lines: Iterable<string>): Generator<string> {
  */
 export const MAX_SENSITIVE_SHRINK = 0.1;
 
-/** How much each of the sensitive sets' sources holds in the loaded terminology (refset: active members; concept: closure rows under it). */
-async function sourceSizes(session: Session, required: SensitiveSetSources): Promise<Map<string, number>> {
-  const [refsets, concepts] = terminologyCoverageValues(required);
-  const rows = await session.query<{ kind: string; id: string; n: string }>(
-    `SELECT 'refset' AS kind, s.id::text AS id, (SELECT count(*) FROM terminology.refset_member m WHERE m.refset_id = s.id AND m.active)::text AS n
-       FROM unnest($1::bigint[]) AS s(id)
-     UNION ALL
-     SELECT 'concept', c.id::text, (SELECT count(*) FROM terminology.closure x WHERE x.ancestor_id = c.id)::text
-       FROM unnest($2::bigint[]) AS c(id)`,
-    [refsets, concepts],
-  );
-  return new Map(rows.map((r) => [`${r.kind} ${r.id}`, Number(r.n)]));
-}
-
 /** Replaces the terminology tables' contents with `terminology`, in one transaction. */
 export async function loadTerminology(db: Database, terminology: Terminology, required?: SensitiveSetSources): Promise<TerminologySummary> {
   const { ids, fsn, active, parents, refsets } = terminology;
@@ -251,7 +237,9 @@ export async function loadTerminology(db: Database, terminology: Terminology, re
   await db.withSession(async (session) => {
     await session.exec('BEGIN');
     try {
-      const before = required ? await sourceSizes(session, required) : undefined;
+      // The loader writes the reference catalogue's terminology tables: their sizes are read there.
+      const sizes = () => sourceSizes((text, values) => session.query(text, values), referenceCatalogue(), required!);
+      const before = required ? await sizes() : undefined;
       await session.exec('TRUNCATE terminology.concept, terminology.closure, terminology.refset_member');
       await session.copyIn(
         { schema: 'terminology', table: 'concept', columns: ['id', 'fsn', 'active'] },
@@ -277,15 +265,11 @@ export async function loadTerminology(db: Database, terminology: Terminology, re
         })()),
       );
       if (required && before) {
-        const after = await sourceSizes(session, required);
+        const after = await sizes();
         const shrunk = [...before].filter(([key, n]) => n > 0 && (after.get(key) ?? 0) < n * (1 - MAX_SENSITIVE_SHRINK));
         if (shrunk.length > 0) {
-          const sets = (key: string) => {
-            const [kind, id] = key.split(' ') as ['refset' | 'concept', string];
-            return `${kind === 'refset' ? `reference set ${id}` : `concept ${id}`} (sensitive set ${((kind === 'refset' ? required.refsets : required.concepts).get(id) ?? []).join(', ')})`;
-          };
           throw new ExdefError(
-            `nothing was loaded: the release would take away most of what the sensitive sets hold: ${shrunk.map(([key, n]) => `${sets(key)} from ${n} to ${after.get(key) ?? 0}`).join('; ')}`,
+            `nothing was loaded: the release would take away most of what the sensitive sets hold: ${shrunk.map(([key, n]) => `${sourceName(required, key)} from ${n} to ${after.get(key) ?? 0}`).join('; ')}`,
             { exitCode: 1, step: 'terminology import', hints: [`a release that removes more than ${MAX_SENSITIVE_SHRINK * 100}% of a sensitive set is taken for a partial one: import the whole UK Clinical Edition snapshot`] },
           );
         }
@@ -340,10 +324,10 @@ export async function terminologyLoaded(db: Database): Promise<boolean> {
  */
 export function missingFromRelease(terminology: Terminology, required: SensitiveSetSources): string[] {
   const ids = new Set(terminology.ids);
-  const lacking = [
-    ...[...required.refsets.keys()].filter((id) => ![...(terminology.refsets.get(id)?.values() ?? [])].some(Boolean)).map((id) => ({ kind: 'refset', id, present: false })),
-    ...[...required.concepts.keys()].filter((id) => !ids.has(id)).map((id) => ({ kind: 'concept', id, present: false })),
-  ];
-  return missingSources(required, lacking);
+  const sizes: SourceSizes = new Map([
+    ...[...required.refsets.keys()].map((id): [string, number] => [`refset ${id}`, [...(terminology.refsets.get(id)?.values() ?? [])].filter(Boolean).length]),
+    ...[...required.concepts.keys()].map((id): [string, number] => [`concept ${id}`, ids.has(id) ? 1 : 0]),
+  ]);
+  return missingSources(required, sizes);
 }
 

@@ -5,7 +5,6 @@ import type { RuleMeta } from '../../policy/rule.js';
 import { sortDiagnostics, type Diagnostic, type Severity, type Stage } from '../diagnostic.js';
 import { codeHelpUri, messageWithHints, repoPath, ruleHelpUri, type CodeInfo, type FormatContext } from './format-options.js';
 import { messageTemplate, STAGE_SUBJECTS } from '../code-docs.js';
-import type { CodeSpec } from '../define-codes.js';
 import type { LintFileResult } from './lint-result.js';
 
 /**
@@ -143,7 +142,7 @@ function policyDescriptor(meta: RuleMeta, context: FormatContext): SarifRule {
 /** A descriptor for a code of a stage before the policy (syntax, schema, names and types). */
 function stageDescriptor(code: string, stage: Stage, severity: Severity, spec: CodeInfo | undefined, context: FormatContext): SarifRule {
   const subject = STAGE_SUBJECTS[stage] ?? `found by the ${stage} stage`;
-  const template = spec?.message ? messageTemplate(spec as CodeSpec<unknown>) : undefined;
+  const template = spec?.message ? messageTemplate({ message: spec.message }) : undefined;
   const text = `exdef ${stage} check \`${code}\`: ${subject}.${template ? ` It reports: ${template}` : ''} The message says what is wrong and a hint says how to fix it.`;
   const rule: SarifRule = {
     id: code,

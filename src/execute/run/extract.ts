@@ -8,7 +8,7 @@ import type { CompiledPlan } from '../../sql/compile-extract.js';
 import { optBackInQuery, optBackInValues } from '../../sql/opt-back-in.js';
 import type { PopulationRow } from '../../sql/population-change.js';
 import { terminologyDigestQuery } from '../../sql/terminology-digest.js';
-import { missingSources, sensitiveSetSources, terminologyCoverageQuery, terminologyCoverageValues } from '../../sql/terminology-coverage.js';
+import { missingSources, sensitiveSetSources, sourceSizes } from '../../sql/terminology-coverage.js';
 import type { SensitiveCodeSet } from '../../policy/policy.js';
 import { queryBound } from '../copy-sql.js';
 import type { CsvDialect } from '../csv.js';
@@ -250,8 +250,7 @@ async function extractDatasets(
 async function checkTerminology(session: Session, catalogue: Catalogue, sets: readonly SensitiveCodeSet[], events: RunEvents): Promise<void> {
   events.step('checking the terminology the sensitive-code guard is built from');
   const sources = sensitiveSetSources(sets);
-  const rows = await queryBound<{ kind: string; id: string; present: boolean }>(session, terminologyCoverageQuery(catalogue).sql, terminologyCoverageValues(sources));
-  const missing = missingSources(sources, rows);
+  const missing = missingSources(sources, await sourceSizes((text, values) => queryBound(session, text, values), catalogue, sources));
   if (missing.length > 0) {
     throw new ExdefError(`the terminology cannot hold back sensitive codes: ${missing.join('; ')}`, {
       exitCode: 2,

@@ -12,12 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { catalogueIdentity } from '../../../src/catalogue/catalogue-digest.js';
 import type { Catalogue } from '../../../src/catalogue/catalogue.js';
 import { referenceCatalogue } from '../../../src/catalogue/load-catalogue.js';
-import { runExtract } from '../../../src/execute/run-extract.js';
 import { seedDatabase } from '../../../src/seed/seed-database.js';
 import { approvedProvider } from '../../support/approvals.js';
 import { TODAY } from '../../support/compile.js';
 import { scratchDatabase, type ScratchDatabase } from '../../support/engines.js';
 import { indirectCareDefinition } from '../../support/indirect-definition.js';
+import { runInProcess } from '../../support/in-process-run.js';
 
 const DEFINITION = indirectCareDefinition({
   id: 'catalogue-bound',
@@ -34,7 +34,6 @@ const DEFINITION = indirectCareDefinition({
 });
 
 const NAME = referenceCatalogue().name;
-const noEvents = { warn: () => undefined, step: () => undefined, datasetStarted: () => undefined, datasetRows: () => undefined, datasetFinished: () => undefined };
 
 /** The reference catalogue with one change. */
 function changed(change: (c: Catalogue) => void): Catalogue {
@@ -78,21 +77,8 @@ describe('a run under a catalogue its approvals do not name', () => {
   });
 
   const run = (catalogue: Catalogue, out: string) =>
-    runExtract({
-      file,
-      // Approved under the reference catalogue, every practice.
-      approvals: approvedProvider(file, { work }),
-      db: s.db,
-      catalogue,
-      out: join(work, out),
-      extractDate: TODAY,
-      full: true,
-      force: true,
-      env: {},
-      concurrency: 1,
-      statementTimeoutSeconds: 120,
-      events: noEvents,
-    });
+    // Approved under the reference catalogue, every practice.
+    runInProcess({ file, approvals: approvedProvider(file, { work }), db: s.db, catalogue, out: join(work, out) });
 
   it('extracts nobody under a provider catalogue that renamed the opt-out value or dropped a confidential flag, naming the catalogue', async () => {
     for (const [name, catalogue] of [['renamed', renamedOptOut], ['unflagged', unflagged]] as const) {

@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceCatalogue } from '../../../src/catalogue/load-catalogue.js';
 import { runExtract, type RunResult } from '../../../src/execute/run-extract.js';
-import { approvedProvider } from '../../support/approvals.js';
 import { isExdefError } from '../../../src/failure.js';
 import { measureDisclosure } from '../../../src/report/measure-disclosure.js';
 import { seedDatabase } from '../../../src/seed/seed-database.js';
@@ -20,6 +19,7 @@ import { bindParameters } from '../../../src/sql/bind-parameters.js';
 import { compileText, TODAY } from '../../support/compile.js';
 import { indirectCareDefinition } from '../../support/indirect-definition.js';
 import { scratchDatabase, testEngines, type ScratchDatabase } from '../../support/engines.js';
+import { runInProcess } from '../../support/in-process-run.js';
 
 const KEY = 'k'.repeat(40);
 
@@ -84,7 +84,6 @@ const PSEUDONYMISED = definition(
   { births: "postcode_district(postcode) <> 'ZZ1'" },
 );
 
-const noEvents = { warn: () => undefined, step: () => undefined, datasetStarted: () => undefined, datasetRows: () => undefined, datasetFinished: () => undefined };
 
 for (const engine of testEngines()) {
   describe(`the mosaic effect on ${engine}`, () => {
@@ -120,21 +119,7 @@ for (const engine of testEngines()) {
       writeFileSync(file, text);
       const out = join(work, `out-${name}`);
       try {
-        const result = await runExtract({
-          file,
-          approvals: approvedProvider(file),
-          db: s.db,
-          catalogue: referenceCatalogue(),
-          out,
-          extractDate: TODAY,
-          full: true,
-          force: true,
-          env: { EXDEF_KEY_MOSAIC_KEY: KEY, EXDEF_KEY_OTHER_KEY: KEY.replace(/k/g, 'o') },
-          concurrency: 1,
-          statementTimeoutSeconds: 120,
-          events: noEvents,
-          ...extra,
-        });
+        const result = await runInProcess({ file, db: s.db, out, env: { EXDEF_KEY_MOSAIC_KEY: KEY, EXDEF_KEY_OTHER_KEY: KEY.replace(/k/g, 'o') }, ...extra });
         return { result, out };
       } catch (error) {
         return { error, out };

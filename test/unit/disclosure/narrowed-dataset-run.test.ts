@@ -10,17 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceCatalogue } from '../../../src/catalogue/load-catalogue.js';
-import { runExtract } from '../../../src/execute/run-extract.js';
 import { isExdefError } from '../../../src/failure.js';
 import { seedDatabase } from '../../../src/seed/seed-database.js';
-import { approvedProvider } from '../../support/approvals.js';
 import { TODAY } from '../../support/compile.js';
 import { scratchDatabase, testEngines, type ScratchDatabase } from '../../support/engines.js';
 import { indirectCareDefinition } from '../../support/indirect-definition.js';
 import { readExtract } from '../../support/run-harness.js';
+import { NO_EVENTS, runInProcess } from '../../support/in-process-run.js';
 
 const KEY = 'n'.repeat(40);
-const noEvents = { warn: () => undefined, step: () => undefined, datasetStarted: () => undefined, datasetRows: () => undefined, datasetFinished: () => undefined };
 
 const records = (where: string | undefined, pseudonym: boolean) =>
   indirectCareDefinition({
@@ -69,20 +67,7 @@ for (const engine of testEngines()) {
       const out = join(work, `out-${name}`);
       const warnings: string[] = [];
       try {
-        const result = await runExtract({
-          file,
-          approvals: approvedProvider(file),
-          db: s.db,
-          catalogue: referenceCatalogue(),
-          out,
-          extractDate: TODAY,
-          full: true,
-          force: true,
-          env: { EXDEF_KEY_NARROWED_KEY: KEY },
-          concurrency: 1,
-          statementTimeoutSeconds: 120,
-          events: { ...noEvents, warn: (m: string) => warnings.push(m) },
-        });
+        const result = await runInProcess({ file, db: s.db, out, env: { EXDEF_KEY_NARROWED_KEY: KEY }, events: { ...NO_EVENTS, warn: (m: string) => warnings.push(m) } });
         return { result, out, warnings };
       } catch (error) {
         return { error, out, warnings };

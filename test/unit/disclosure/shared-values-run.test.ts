@@ -13,16 +13,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceCatalogue } from '../../../src/catalogue/load-catalogue.js';
-import { runExtract } from '../../../src/execute/run-extract.js';
 import { isExdefError } from '../../../src/failure.js';
 import { seedDatabase } from '../../../src/seed/seed-database.js';
-import { approvedProvider } from '../../support/approvals.js';
 import { TODAY } from '../../support/compile.js';
 import { scratchDatabase, testEngines, type ScratchDatabase } from '../../support/engines.js';
 import { indirectCareDefinition } from '../../support/indirect-definition.js';
 import { readExtract } from '../../support/run-harness.js';
+import { runInProcess } from '../../support/in-process-run.js';
 
-const noEvents = { warn: () => undefined, step: () => undefined, datasetStarted: () => undefined, datasetRows: () => undefined, datasetFinished: () => undefined };
 
 const field = (name: string, value: string, justification: string) => `      - name: ${name}\n        value: ${value}\n        justification: ${justification}\n`;
 const LAG = 'effective_date - patient.current_registration.start_date';
@@ -62,7 +60,7 @@ for (const engine of testEngines()) {
       const file = join(work, `${id}.exdef.yaml`);
       writeFileSync(file, definition(id, shareReadings, transform));
       const out = join(work, `out-${id}`);
-      const result = await runExtract({ file, approvals: approvedProvider(file), db: s.db, catalogue: referenceCatalogue(), out, extractDate: TODAY, full: true, force: true, env: {}, concurrency: 2, statementTimeoutSeconds: 120, events: noEvents }).then(
+      const result = await runInProcess({ file, db: s.db, out, concurrency: 2 }).then(
         (r) => ({ output: r.output, error: undefined }),
         (error: unknown) => ({ output: undefined, error }),
       );

@@ -10,13 +10,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceCatalogue } from '../../../src/catalogue/load-catalogue.js';
 import type { Database } from '../../../src/db/database.js';
-import { runExtract } from '../../../src/execute/run-extract.js';
 import { seedDatabase } from '../../../src/seed/seed-database.js';
-import { approvedProvider } from '../../support/approvals.js';
 import { readExtract } from '../../support/run-harness.js';
 import { TODAY } from '../../support/compile.js';
 import { indirectCareDefinition } from '../../support/indirect-definition.js';
 import { scratchDatabase, testEngines, type ScratchDatabase } from '../../support/engines.js';
+import { runInProcess } from '../../support/in-process-run.js';
 
 const dataset = (name: string) => `  - name: ${name}
     from: patient
@@ -38,7 +37,6 @@ const definition = (datasets: string) =>
 const ONE = definition(dataset('people'));
 const TWO = definition(dataset('people') + dataset('people_again'));
 
-const noEvents = { warn: () => undefined, step: () => undefined, datasetStarted: () => undefined, datasetRows: () => undefined, datasetFinished: () => undefined };
 
 /** The database, counting the sessions it has open at once. */
 function counting(db: Database): { db: Database; peak(): number } {
@@ -75,20 +73,7 @@ describe.skipIf(engines.length === 0)('the connections a run holds on PostgreSQL
     const file = join(work, `${name}.exdef.yaml`);
     writeFileSync(file, text);
     const db = counting(s.db);
-    const result = await runExtract({
-      file,
-      approvals: approvedProvider(file),
-      db: db.db,
-      catalogue: referenceCatalogue(),
-      out: join(work, `out-${name}`),
-      extractDate: TODAY,
-      full: true,
-      force: true,
-      env: {},
-      concurrency,
-      statementTimeoutSeconds: 120,
-      events: noEvents,
-    });
+    const result = await runInProcess({ file, db: db.db, out: join(work, `out-${name}`), concurrency });
     const manifest = readExtract(result.output).manifest as unknown as { population: { patients: number } };
     return { patients: manifest.population.patients, peak: db.peak() };
   };

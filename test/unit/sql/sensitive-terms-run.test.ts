@@ -11,15 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceCatalogue } from '../../../src/catalogue/load-catalogue.js';
-import { runExtract } from '../../../src/execute/run-extract.js';
 import { seedDatabase } from '../../../src/seed/seed-database.js';
-import { approvedProvider } from '../../support/approvals.js';
 import { TODAY } from '../../support/compile.js';
 import { scratchDatabase, testEngines, type ScratchDatabase } from '../../support/engines.js';
 import { indirectCareDefinition } from '../../support/indirect-definition.js';
 import { readExtract } from '../../support/run-harness.js';
+import { runInProcess } from '../../support/in-process-run.js';
 
-const noEvents = { warn: () => undefined, step: () => undefined, datasetStarted: () => undefined, datasetRows: () => undefined, datasetFinished: () => undefined };
 
 /** Services that name a sensitive category in the ways data holds them, and ones that do not. */
 const SENSITIVE = ['Sexual health clinic', 'SEXUAL-HEALTH', 'SexualHealth service', 'GUM clinic', 'Fertility (IVF) unit', 'Termination of pregnancy service', 'Gender identity clinic', 'hiv', 'Psychosexual counselling', 'Pregnancy advisory service', 'STI clinic', 'in-vitro fertilisation',
@@ -74,20 +72,7 @@ for (const engine of testEngines()) {
     const run = async (name: string, where: string | undefined) => {
       const file = join(work, `${name}.exdef.yaml`);
       writeFileSync(file, definition(where));
-      const result = await runExtract({
-        file,
-        approvals: approvedProvider(file),
-        db: s.db,
-        catalogue: referenceCatalogue(),
-        out: join(work, `out-${name}`),
-        extractDate: TODAY,
-        full: true,
-        force: true,
-        env: {},
-        concurrency: 1,
-        statementTimeoutSeconds: 120,
-        events: noEvents,
-      });
+      const result = await runInProcess({ file, db: s.db, out: join(work, `out-${name}`) });
       return readExtract(result.output).datasets.get('referrals') ?? [];
     };
 
@@ -135,7 +120,7 @@ for (const engine of testEngines()) {
 `,
         }),
       );
-      const result = await runExtract({ file, approvals: approvedProvider(file), db: s.db, catalogue: referenceCatalogue(), out: join(work, 'out-appointments'), extractDate: TODAY, full: true, force: true, env: {}, concurrency: 1, statementTimeoutSeconds: 120, events: noEvents });
+      const result = await runInProcess({ file, db: s.db, out: join(work, 'out-appointments') });
       const extract = readExtract(result.output);
       const texts = [...extract.datasets.get('appointments')!.flatMap((r) => [r['slot'], r['role']]), ...extract.datasets.get('consultations')!.map((r) => r['kind'])];
       expect(extract.datasets.get('appointments')!.length).toBeGreaterThan(0);

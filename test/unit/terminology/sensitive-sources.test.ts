@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceCatalogue } from '../../../src/catalogue/load-catalogue.js';
-import { runExtract } from '../../../src/execute/run-extract.js';
 import { ruleCatalogue } from '../../../src/pipeline/lint-definition.js';
 import { defaultPolicy } from '../../../src/policy/policy.js';
 import { resources } from '../../../src/resources.js';
@@ -21,6 +20,7 @@ import { approvedProvider } from '../../support/approvals.js';
 import { TODAY } from '../../support/compile.js';
 import { scratchDatabase, testEngines, type ScratchDatabase } from '../../support/engines.js';
 import { indirectCareDefinition } from '../../support/indirect-definition.js';
+import { runInProcess } from '../../support/in-process-run.js';
 
 const sources = sensitiveSetSources(defaultPolicy(ruleCatalogue).sensitiveCodeSets);
 const HIV_REFSET = '999004381000000103';
@@ -104,7 +104,6 @@ const DEFINITION = indirectCareDefinition({
 `,
 });
 
-const noEvents = { warn: () => undefined, step: () => undefined, datasetStarted: () => undefined, datasetRows: () => undefined, datasetFinished: () => undefined };
 
 describe.each(testEngines())('a run on a terminology that lacks a sensitive reference set (%s)', (engine) => {
   let s: ScratchDatabase;
@@ -123,20 +122,7 @@ describe.each(testEngines())('a run on a terminology that lacks a sensitive refe
   });
 
   const run = (out: string) =>
-    runExtract({
-      file,
-      approvals: approvedProvider(file, { work }),
-      db: s.db,
-      catalogue: referenceCatalogue(),
-      out: join(work, out),
-      extractDate: TODAY,
-      full: true,
-      force: true,
-      env: {},
-      concurrency: 1,
-      statementTimeoutSeconds: 120,
-      events: noEvents,
-    });
+    runInProcess({ file, approvals: approvedProvider(file, { work }), db: s.db, out: join(work, out) });
 
   it('runs while the terminology has it, and refuses (exit 2, step terminology) once its members are gone, writing no extract', async () => {
     expect((await run('before')).output).toMatch(/\.zip$/);
